@@ -1,0 +1,7 @@
+//! aimsgate: an inline enforcement proxy for the AI request layer.
+//!
+//! The four cores — [`identity`], [`classify`], [`policy`] and [`evidence`] — know no HTTP
+//! and nothing of each other; [`proxy`] wires them into the request pipeline.
+#![forbid(unsafe_code)]
+
+pub mod taxonomy;
