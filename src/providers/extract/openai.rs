@@ -1,0 +1,289 @@
+//! Where text lives in OpenAI request and response bodies: chat completions, the Responses API,
+//! embeddings and legacy completions.
+//!
+//! Owns the field knowledge only (which member holds text, which holds a tool call, which holds
+//! a base64 payload); the generic moves and the fallback for unknown shapes are in `walk.rs`.
+//! Unknown message members and content part types are not ignored: their string leaves are
+//! extracted by the fallback.
+
+use super::json::{Node, Value};
+use super::walk::{push, str_field, Walker};
+use super::{ExtractError, SegmentKind};
+
+type Res = Result<(), ExtractError>;
+
+/// Message members that carry no text for the model.
+const MESSAGE_BOOKKEEPING: &[&str] = &["role", "name", "tool_call_id", "id", "status", "type"];
+
+/// `POST /v1/chat/completions`.
+pub(crate) fn chat_request(w: &mut Walker, root: &Node) -> Res {
+    w.each(root, "", "messages", SegmentKind::User, chat_message)?;
+    tool_descriptions(w, root)?;
+    if let Some(prediction) = root.get("prediction") {
+        let ptr = push("", "prediction");
+        match prediction.get("content") {
+            Some(content) => chat_content(w, content, &push(&ptr, "content"), SegmentKind::Other)?,
+            None => w.text(prediction, &ptr, SegmentKind::Other)?,
+        }
+    }
+    Ok(())
+}
+
+/// Chat completion response: `choices[].message`.
+pub(crate) fn chat_response(w: &mut Walker, root: &Node) -> Res {
+    w.each(
+        root,
+        "",
+        "choices",
+        SegmentKind::Assistant,
+        |w, choice, ptr| match choice.get("message") {
+            Some(message) => chat_message(w, message, &push(ptr, "message")),
+            None => Ok(()),
+        },
+    )
+}
+
+/// `POST /v1/completions` request: `prompt` (string, strings, or token arrays) and `suffix`.
+pub(crate) fn completions_request(w: &mut Walker, root: &Node) -> Res {
+    w.field(root, "", "prompt", SegmentKind::Input)?;
+    w.field(root, "", "suffix", SegmentKind::Input)
+}
+
+/// Legacy completions response: `choices[].text`.
+pub(crate) fn completions_response(w: &mut Walker, root: &Node) -> Res {
+    w.each(
+        root,
+        "",
+        "choices",
+        SegmentKind::Assistant,
+        |w, choice, ptr| w.field(choice, ptr, "text", SegmentKind::Assistant),
+    )
+}
+
+/// `POST /v1/embeddings`: `input` as a string or strings; token-id arrays hold no text (the
+/// fallback finds no strings in them).
+pub(crate) fn embeddings_request(w: &mut Walker, root: &Node) -> Res {
+    w.field(root, "", "input", SegmentKind::Input)
+}
+
+/// `POST /v1/responses`: `instructions`, `input` (string or items), prompt template variables.
+pub(crate) fn responses_request(w: &mut Walker, root: &Node) -> Res {
+    w.field(root, "", "instructions", SegmentKind::System)?;
+    if let Some(input) = root.get("input") {
+        let ptr = push("", "input");
+        match &input.value {
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    responses_item(w, item, &format!("{ptr}/{i}"), SegmentKind::User)?;
+                }
+            }
+            _ => w.text(input, &ptr, SegmentKind::Input)?,
+        }
+    }
+    if let Some(prompt) = root.get("prompt") {
+        w.all_strings(prompt, "/prompt", SegmentKind::Other)?;
+    }
+    tool_descriptions(w, root)
+}
+
+/// Responses API response: `output[]` items.
+pub(crate) fn responses_response(w: &mut Walker, root: &Node) -> Res {
+    w.each(
+        root,
+        "",
+        "output",
+        SegmentKind::Assistant,
+        |w, item, ptr| responses_item(w, item, ptr, SegmentKind::Assistant),
+    )
+}
+
+fn role_kind(role: Option<&str>, default: SegmentKind) -> SegmentKind {
+    match role {
+        Some("system" | "developer") => SegmentKind::System,
+        Some("user") => SegmentKind::User,
+        Some("assistant") => SegmentKind::Assistant,
+        Some("tool" | "function") => SegmentKind::ToolResult,
+        Some(_) => SegmentKind::Other,
+        None => default,
+    }
+}
+
+/// One chat message (request `messages[]` or response `choices[].message`).
+fn chat_message(w: &mut Walker, msg: &Node, ptr: &str) -> Res {
+    let Value::Object(members) = &msg.value else {
+        return w.text(msg, ptr, SegmentKind::Other);
+    };
+    let role = str_field(w.body, msg, "role");
+    let kind = role_kind(role.as_deref(), SegmentKind::Other);
+    for (key, child) in members {
+        let child_ptr = push(ptr, key);
+        match key.as_str() {
+            k if MESSAGE_BOOKKEEPING.contains(&k) => {}
+            "content" => chat_content(w, child, &child_ptr, kind)?,
+            "refusal" => w.text(child, &child_ptr, SegmentKind::Assistant)?,
+            "tool_calls" => match child.as_array() {
+                Some(calls) => {
+                    for (i, call) in calls.iter().enumerate() {
+                        tool_call(w, call, &format!("{child_ptr}/{i}"))?;
+                    }
+                }
+                None => w.text(child, &child_ptr, SegmentKind::ToolCall)?,
+            },
+            "function_call" => tool_call_body(w, child, &child_ptr)?,
+            _ => w.all_strings(child, &child_ptr, kind)?,
+        }
+    }
+    Ok(())
+}
+
+/// A chat `content`: a string, or an array of content parts.
+fn chat_content(w: &mut Walker, content: &Node, ptr: &str, kind: SegmentKind) -> Res {
+    let Some(parts) = content.as_array() else {
+        return w.text(content, ptr, kind);
+    };
+    for (i, part) in parts.iter().enumerate() {
+        let part_ptr = format!("{ptr}/{i}");
+        match str_field(w.body, part, "type").as_deref() {
+            Some("text") => w.field(part, &part_ptr, "text", kind)?,
+            Some("refusal") => w.field(part, &part_ptr, "refusal", SegmentKind::Assistant)?,
+            Some("image_url") => match part.get("image_url") {
+                Some(img) if img.is_str() => w.url(img, &push(&part_ptr, "image_url"))?,
+                Some(img) => {
+                    let img_ptr = push(&part_ptr, "image_url");
+                    if let Some(url) = img.get("url") {
+                        w.url(url, &push(&img_ptr, "url"))?;
+                    }
+                }
+                None => {}
+            },
+            Some("input_audio") => {
+                if let Some(data) = part.get("input_audio").and_then(|a| a.get("data")) {
+                    w.binary(data, &format!("{part_ptr}/input_audio/data"))?;
+                }
+            }
+            Some("file") => {
+                if let Some(file) = part.get("file") {
+                    let file_ptr = push(&part_ptr, "file");
+                    if let Some(data) = file.get("file_data") {
+                        w.binary(data, &push(&file_ptr, "file_data"))?;
+                    }
+                    w.field(file, &file_ptr, "filename", SegmentKind::Other)?;
+                }
+            }
+            _ => w.all_strings(part, &part_ptr, kind)?,
+        }
+    }
+    Ok(())
+}
+
+/// One `tool_calls[]` entry: function (`arguments`, a JSON-encoded string taken as text) or
+/// custom tool (`input`).
+fn tool_call(w: &mut Walker, call: &Node, ptr: &str) -> Res {
+    if let Some(function) = call.get("function") {
+        tool_call_body(w, function, &push(ptr, "function"))
+    } else if let Some(custom) = call.get("custom") {
+        w.field(custom, &push(ptr, "custom"), "input", SegmentKind::ToolCall)
+    } else {
+        w.all_strings(call, ptr, SegmentKind::ToolCall)
+    }
+}
+
+fn tool_call_body(w: &mut Walker, function: &Node, ptr: &str) -> Res {
+    match function.get("arguments") {
+        Some(args) => w.text(args, &push(ptr, "arguments"), SegmentKind::ToolCall),
+        None => Ok(()),
+    }
+}
+
+/// `tools[]` descriptions (chat: `tools[].function.description`; Responses: flat).
+fn tool_descriptions(w: &mut Walker, root: &Node) -> Res {
+    w.each(
+        root,
+        "",
+        "tools",
+        SegmentKind::Other,
+        |w, tool, ptr| match tool.get("function").or_else(|| tool.get("custom")) {
+            Some(f) => {
+                let key = if tool.get("function").is_some() {
+                    "function"
+                } else {
+                    "custom"
+                };
+                w.field(f, &push(ptr, key), "description", SegmentKind::Other)
+            }
+            None => w.field(tool, ptr, "description", SegmentKind::Other),
+        },
+    )
+}
+
+/// One Responses API item (request `input[]` or response `output[]`).
+fn responses_item(w: &mut Walker, item: &Node, ptr: &str, default: SegmentKind) -> Res {
+    let role = str_field(w.body, item, "role");
+    let kind = role_kind(role.as_deref(), default);
+    match str_field(w.body, item, "type").as_deref() {
+        Some("message") | None if item.get("role").is_some() || item.get("content").is_some() => {
+            match item.get("content") {
+                Some(content) => responses_content(w, content, &push(ptr, "content"), kind),
+                None => Ok(()),
+            }
+        }
+        Some("function_call") => w.field(item, ptr, "arguments", SegmentKind::ToolCall),
+        Some("custom_tool_call") => w.field(item, ptr, "input", SegmentKind::ToolCall),
+        Some("function_call_output" | "custom_tool_call_output") => match item.get("output") {
+            Some(output) => {
+                responses_content(w, output, &push(ptr, "output"), SegmentKind::ToolResult)
+            }
+            None => Ok(()),
+        },
+        Some("reasoning") => {
+            if let Some(enc) = item.get("encrypted_content") {
+                w.binary(enc, &push(ptr, "encrypted_content"))?;
+            }
+            for key in ["summary", "content"] {
+                w.each(item, ptr, key, SegmentKind::Assistant, |w, part, p| {
+                    w.field(part, p, "text", SegmentKind::Assistant)
+                })?;
+            }
+            Ok(())
+        }
+        Some("item_reference") => Ok(()),
+        _ => w.all_strings(item, ptr, default),
+    }
+}
+
+/// Responses content: a string, or parts (`input_text`, `output_text`, `input_image`, ...).
+fn responses_content(w: &mut Walker, content: &Node, ptr: &str, kind: SegmentKind) -> Res {
+    let Some(parts) = content.as_array() else {
+        return w.text(content, ptr, kind);
+    };
+    for (i, part) in parts.iter().enumerate() {
+        let part_ptr = format!("{ptr}/{i}");
+        match str_field(w.body, part, "type").as_deref() {
+            Some("input_text" | "output_text" | "text" | "summary_text" | "reasoning_text") => {
+                w.field(part, &part_ptr, "text", kind)?;
+            }
+            Some("refusal") => w.field(part, &part_ptr, "refusal", SegmentKind::Assistant)?,
+            Some("input_image") => {
+                if let Some(url) = part.get("image_url") {
+                    w.url(url, &push(&part_ptr, "image_url"))?;
+                }
+            }
+            Some("input_file") => {
+                if let Some(data) = part.get("file_data") {
+                    w.binary(data, &push(&part_ptr, "file_data"))?;
+                }
+                if let Some(url) = part.get("file_url") {
+                    w.url(url, &push(&part_ptr, "file_url"))?;
+                }
+                w.field(part, &part_ptr, "filename", SegmentKind::Other)?;
+            }
+            Some("input_audio") => {
+                if let Some(data) = part.get("input_audio").and_then(|a| a.get("data")) {
+                    w.binary(data, &format!("{part_ptr}/input_audio/data"))?;
+                }
+            }
+            _ => w.all_strings(part, &part_ptr, kind)?,
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,57 @@
+//! Token usage in non-streamed response bodies.
+//!
+//! Owns the mapping from each API's `usage` object to [`Usage`]. Lenient by design: usage is
+//! evidence about a response already received, so a missing or oddly typed field gives `None`
+//! rather than an error. Anthropic's input count includes cache reads and cache writes
+//! (`cache_read_input_tokens`, `cache_creation_input_tokens`), which it reports separately.
+
+use serde_json::Value;
+
+use super::{Api, Usage};
+
+pub(crate) fn from_body(api: Api, body: &[u8]) -> Usage {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(v) => from_value(api, &v),
+        Err(_) => Usage::default(),
+    }
+}
+
+/// Usage from a parsed response (or stream event payload) object.
+pub(crate) fn from_value(api: Api, v: &Value) -> Usage {
+    match api {
+        Api::OpenAiChat | Api::OpenAiCompletions | Api::OpenAiEmbeddings => {
+            let u = &v["usage"];
+            Usage {
+                input_tokens: u["prompt_tokens"].as_u64(),
+                output_tokens: u["completion_tokens"].as_u64(),
+            }
+        }
+        Api::OpenAiResponses => {
+            let u = &v["usage"];
+            Usage {
+                input_tokens: u["input_tokens"].as_u64(),
+                output_tokens: u["output_tokens"].as_u64(),
+            }
+        }
+        Api::AnthropicMessages => anthropic(&v["usage"]),
+        // count_tokens answers `{"input_tokens": N}` at the top level.
+        Api::AnthropicCountTokens => Usage {
+            input_tokens: v["input_tokens"].as_u64(),
+            output_tokens: None,
+        },
+    }
+}
+
+/// An Anthropic `usage` object: input = uncached + cache writes + cache reads.
+pub(crate) fn anthropic(u: &Value) -> Usage {
+    let input = u["input_tokens"].as_u64().map(|base| {
+        ["cache_creation_input_tokens", "cache_read_input_tokens"]
+            .iter()
+            .filter_map(|k| u[*k].as_u64())
+            .fold(base, u64::saturating_add)
+    });
+    Usage {
+        input_tokens: input,
+        output_tokens: u["output_tokens"].as_u64(),
+    }
+}
