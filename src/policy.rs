@@ -1,0 +1,315 @@
+//! The AIMS policy core: load and validate a policy bundle (AI system inventory, request rules,
+//! output rules), bind calls to AI systems, and evaluate one call's facts to a [`Decision`].
+//!
+//! Owns: the bundle format (documented in `policies/README.md`), validation with file/line/key
+//! errors, the content hash, the precedence of effects, monitor mode, `explain` and the bundle
+//! test-case runner. Pure: the only I/O is [`load_dir`] reading a directory. It deliberately does
+//! not watch files, swap bundles at runtime, log, or know HTTP — the proxy does that — and it does
+//! not classify text: classes arrive as names in [`Facts`].
+//!
+//! Precedence when several enforced rules match: **block > redact > review > allow**; redact
+//! classes are unioned; a review rule still flags a redacted call. When no enforced rule matches,
+//! the bundle's default effect applies. Monitor-mode rules (per rule, or all rules when the bundle
+//! sets `monitor = true`) are evaluated and reported in [`Decision::monitored`] and
+//! [`Decision::would_have`] without changing [`Decision::effect`].
+
+mod cond;
+mod error;
+mod eval;
+mod explain;
+mod glob;
+mod inventory;
+mod load;
+mod raw;
+pub mod testing;
+#[cfg(test)]
+mod tests;
+
+pub use error::LoadError;
+pub use eval::{evaluate, output_plan, OutputAction, OutputEntry, OutputPlan};
+pub use explain::{explain, Explanation, RuleTrace};
+pub use inventory::{bind_system, Binding, BindingSource, RiskTier, System};
+pub use load::{load_dir, load_dir_with, load_files, load_files_with, LoadContext, BUNDLE_FILES};
+
+use crate::taxonomy::ClassPattern;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// A loaded, validated, immutable policy bundle. Cheap to share behind an `Arc`.
+#[derive(Debug)]
+pub struct Bundle {
+    id: String,
+    version: String,
+    description: String,
+    hash: String,
+    monitor: bool,
+    default: Rule,
+    systems: Vec<System>,
+    index: HashMap<Arc<str>, usize>,
+    rules: Vec<Rule>,
+    outputs: Vec<OutputRule>,
+}
+
+impl Bundle {
+    /// Bundle id from `bundle.toml`.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+    /// Bundle version from `bundle.toml`.
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+    /// Bundle description from `bundle.toml`.
+    pub fn description(&self) -> &str {
+        &self.description
+    }
+    /// Lowercase hex SHA-256 over the bundle's policy files (see [`load::content_hash`]).
+    pub fn content_hash(&self) -> &str {
+        &self.hash
+    }
+    /// Is the whole bundle in monitor mode (nothing enforced)?
+    pub fn monitor(&self) -> bool {
+        self.monitor
+    }
+    /// The AI system inventory, in file order.
+    pub fn systems(&self) -> &[System] {
+        &self.systems
+    }
+    /// Look up a registered system by id.
+    pub fn system(&self, id: &str) -> Option<&System> {
+        self.index.get(id).and_then(|&i| self.systems.get(i))
+    }
+    /// Number of request rules.
+    pub fn rule_count(&self) -> usize {
+        self.rules.len()
+    }
+    /// Number of output rules.
+    pub fn output_rule_count(&self) -> usize {
+        self.outputs.len()
+    }
+    /// Ids of the request rules, in file order.
+    pub fn rule_ids(&self) -> impl Iterator<Item = &str> {
+        self.rules.iter().map(|r| &*r.rref.id)
+    }
+    /// The effect applied when no enforced rule matches.
+    pub fn default_effect(&self) -> Effect {
+        self.default.effect.to_effect()
+    }
+}
+
+/// The built-in baseline bundle (`policies/baseline`), embedded at compile time.
+pub fn baseline() -> Result<Bundle, LoadError> {
+    load_files(&baseline_files())
+}
+
+/// The embedded baseline's files, as `(file name, contents)`.
+pub fn baseline_files() -> Vec<(String, String)> {
+    macro_rules! f {
+        ($name:literal) => {
+            (
+                $name.to_owned(),
+                include_str!(concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/policies/baseline/",
+                    $name
+                ))
+                .to_owned(),
+            )
+        };
+    }
+    vec![
+        f!("bundle.toml"),
+        f!("systems.toml"),
+        f!("rules.toml"),
+        f!("output.toml"),
+    ]
+}
+
+/// The embedded baseline's own test cases (`policies/baseline/tests.toml`).
+pub const BASELINE_TESTS: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/policies/baseline/tests.toml"
+));
+
+/// Everything evaluation needs to know about one call. Classes are `(class name, count)`.
+#[derive(Debug, Clone, Copy)]
+pub struct Facts<'a> {
+    /// Principal id from identity.
+    pub principal: &'a str,
+    /// How the principal authenticated (`api_key`, `jwt`, `mtls`, `header`).
+    pub auth_method: &'a str,
+    /// The principal's groups.
+    pub groups: &'a [String],
+    /// The bound AI system ([`Binding::system`]); `None` or an unknown id means unregistered.
+    pub ai_system: Option<&'a str>,
+    /// The configured upstream (provider route) name.
+    pub upstream: &'a str,
+    /// Requested model, when the request names one.
+    pub model: Option<&'a str>,
+    /// `chat`, `responses`, `embeddings`, `completions`, `messages`, `count_tokens`, `models`.
+    pub operation: &'a str,
+    /// Data classes found in the request, with counts.
+    pub classes: &'a [(&'a str, u32)],
+    /// Streaming requested.
+    pub stream: bool,
+    /// `max_tokens` (or equivalent) requested.
+    pub max_tokens: Option<u64>,
+    /// Bytes of request text that were not scanned (over the scan limit, undecodable).
+    pub unscanned_bytes: u64,
+}
+
+/// The operations a rule may name in `operation = ...`.
+pub const OPERATIONS: &[&str] = &[
+    "chat",
+    "responses",
+    "embeddings",
+    "completions",
+    "messages",
+    "count_tokens",
+    "models",
+];
+
+/// A reference to the rule that decided, with its Annex A controls. Cheap to clone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleRef {
+    /// Rule id (`default` for the bundle default).
+    pub id: Arc<str>,
+    /// ISO/IEC 42001 Annex A control ids, e.g. `A.7.4`.
+    pub controls: Arc<[String]>,
+}
+
+/// What happens to a call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Forward untouched.
+    Allow,
+    /// Forward with every finding of these classes redacted.
+    Redact {
+        /// Class selectors to redact (union of all deciding rules, deduplicated, in rule order).
+        classes: Vec<ClassPattern>,
+    },
+    /// Refuse the call.
+    Block {
+        /// What the caller is told.
+        message: String,
+        /// How the caller can fix the request.
+        fix: String,
+    },
+    /// Forward untouched, flagged for human review in evidence and metrics.
+    Review,
+}
+
+impl Effect {
+    /// Short name: `allow`, `redact`, `block`, `review`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Allow => "allow",
+            Self::Redact { .. } => "redact",
+            Self::Block { .. } => "block",
+            Self::Review => "review",
+        }
+    }
+
+    /// Precedence rank: block 3 > redact 2 > review 1 > allow 0.
+    pub fn rank(&self) -> u8 {
+        match self {
+            Self::Allow => 0,
+            Self::Review => 1,
+            Self::Redact { .. } => 2,
+            Self::Block { .. } => 3,
+        }
+    }
+}
+
+impl std::fmt::Display for Effect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Redact { classes } => {
+                let c: Vec<String> = classes.iter().map(ToString::to_string).collect();
+                write!(f, "redact({})", c.join(", "))
+            }
+            other => f.write_str(other.kind()),
+        }
+    }
+}
+
+/// The AI system a decision was made for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SystemInfo {
+    /// Bound system id (or the unregistered name asked for).
+    pub id: Option<Arc<str>>,
+    /// Its risk tier (`Unknown` when unregistered).
+    pub risk_tier: RiskTier,
+    /// Is it in the inventory?
+    pub registered: bool,
+}
+
+/// The result of [`evaluate`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    /// The enforced effect.
+    pub effect: Effect,
+    /// True when a review rule matched, also when a stronger effect won (e.g. redact + review).
+    pub review: bool,
+    /// What each matched monitor-mode rule would have done.
+    pub monitored: Vec<(RuleRef, Effect)>,
+    /// The effect had every monitor-mode rule been enforced (equals `effect` without monitor rules).
+    pub would_have: Effect,
+    /// The rules that decided the enforced effect (the pseudo-rule `default` when none matched).
+    pub rules: Vec<RuleRef>,
+    /// Human-readable reason; names rules and classes, never data values.
+    pub reason: String,
+    /// The system the call was bound to.
+    pub system: SystemInfo,
+}
+
+/// What a rule does when it fires (compiled).
+#[derive(Debug, Clone)]
+pub(crate) enum RuleEffect {
+    Allow,
+    Redact(Vec<ClassPattern>),
+    Block { message: String, fix: String },
+    Review,
+}
+
+impl RuleEffect {
+    pub(crate) fn to_effect(&self) -> Effect {
+        match self {
+            Self::Allow => Effect::Allow,
+            Self::Redact(c) => Effect::Redact { classes: c.clone() },
+            Self::Block { message, fix } => Effect::Block {
+                message: message.clone(),
+                fix: fix.clone(),
+            },
+            Self::Review => Effect::Review,
+        }
+    }
+    pub(crate) fn rank(&self) -> u8 {
+        match self {
+            Self::Allow => 0,
+            Self::Review => 1,
+            Self::Redact(_) => 2,
+            Self::Block { .. } => 3,
+        }
+    }
+}
+
+/// A compiled request rule.
+#[derive(Debug, Clone)]
+pub(crate) struct Rule {
+    pub rref: RuleRef,
+    pub description: String,
+    pub effect: RuleEffect,
+    pub monitor: bool,
+    pub cond: cond::Cond,
+}
+
+/// A compiled output rule.
+#[derive(Debug, Clone)]
+pub(crate) struct OutputRule {
+    pub rref: RuleRef,
+    pub classes: Vec<ClassPattern>,
+    pub action: OutputAction,
+    pub monitor: bool,
+    pub cond: cond::Cond,
+}

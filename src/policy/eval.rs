@@ -1,0 +1,279 @@
+//! Evaluation: one call's [`Facts`] → [`Decision`] (request side) and [`OutputPlan`] (response
+//! side). Pure and cheap: conditions were compiled at load time; evaluation walks them once and
+//! allocates only the decision it returns.
+//!
+//! Precedence (documented in `policies/README.md`): block > redact > review > allow among the
+//! enforced rules that fire; redact classes are unioned; no enforced rule firing → the bundle
+//! default. A redact rule fires only when its condition holds *and* one of its classes is present.
+//! Monitor-mode rules fire the same way but only feed `monitored` and `would_have`.
+
+use super::cond::Ctx;
+use super::{Bundle, Decision, Effect, Facts, OutputRule, Rule, RuleEffect, RuleRef, SystemInfo};
+use crate::taxonomy::ClassPattern;
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+/// Response-side action for a class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum OutputAction {
+    /// Count findings in the answer (evidence only).
+    Observe,
+    /// Redact findings in the stream.
+    Redact,
+    /// Stop the answer.
+    Block,
+}
+
+impl OutputAction {
+    /// `observe`, `redact` or `block`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Observe => "observe",
+            Self::Redact => "redact",
+            Self::Block => "block",
+        }
+    }
+}
+
+/// One output rule that applies to this call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputEntry {
+    /// Which classes.
+    pub classes: Vec<ClassPattern>,
+    /// What to do.
+    pub action: OutputAction,
+    /// The deciding rule.
+    pub rule: RuleRef,
+    /// Monitor mode: report `action` as "would have", enforce only observation.
+    pub monitor: bool,
+}
+
+/// What the response side must do, per class.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OutputPlan {
+    /// Applicable output rules in file order.
+    pub entries: Vec<OutputEntry>,
+}
+
+impl OutputPlan {
+    /// Nothing to inspect on the response side.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The enforced action for `class` (strongest wins; monitor entries count as observe) and the
+    /// rule that decided it; `None` when no rule covers the class.
+    pub fn action_for(&self, class: &str) -> Option<(OutputAction, &RuleRef)> {
+        self.strongest(class, false)
+    }
+
+    /// What monitor-mode output rules would have done for `class`.
+    pub fn monitored_for(&self, class: &str) -> Option<(OutputAction, &RuleRef)> {
+        self.strongest(class, true)
+    }
+
+    fn strongest(&self, class: &str, monitor: bool) -> Option<(OutputAction, &RuleRef)> {
+        let mut best: Option<(OutputAction, &RuleRef)> = None;
+        for e in &self.entries {
+            if !e.classes.iter().any(|p| p.matches(class)) {
+                continue;
+            }
+            let action = match (monitor, e.monitor) {
+                (false, true) => OutputAction::Observe,
+                (true, false) => continue,
+                _ => e.action,
+            };
+            if best.map_or(true, |(b, _)| b < action) {
+                best = Some((action, &e.rule));
+            }
+        }
+        best
+    }
+}
+
+/// The response-side plan for a call.
+pub fn output_plan(bundle: &Bundle, facts: &Facts<'_>) -> OutputPlan {
+    let cx = context(bundle, facts);
+    let entries = bundle
+        .outputs
+        .iter()
+        .filter(|o: &&OutputRule| o.cond.eval(&cx))
+        .map(|o| OutputEntry {
+            classes: o.classes.clone(),
+            action: o.action,
+            rule: o.rref.clone(),
+            monitor: o.monitor,
+        })
+        .collect();
+    OutputPlan { entries }
+}
+
+pub(crate) fn context<'a>(bundle: &'a Bundle, facts: &'a Facts<'a>) -> Ctx<'a> {
+    Ctx::new(facts, facts.ai_system.and_then(|s| bundle.system(s)))
+}
+
+/// Does `rule` fire for this call? (Its condition holds and, for redact, a listed class is present.)
+pub(crate) fn fires(rule: &Rule, cx: &Ctx<'_>) -> bool {
+    if let RuleEffect::Redact(classes) = &rule.effect {
+        if !classes.iter().any(|p| cx.has_class(p)) {
+            return false;
+        }
+    }
+    rule.cond.eval(cx)
+}
+
+/// Evaluate the bundle for one call.
+pub fn evaluate(bundle: &Bundle, facts: &Facts<'_>) -> Decision {
+    let cx = context(bundle, facts);
+    let mut fired: Vec<&Rule> = Vec::new();
+    for r in &bundle.rules {
+        if fires(r, &cx) {
+            fired.push(r);
+        }
+    }
+    let enforced = combine(bundle, fired.iter().copied().filter(|r| !r.monitor));
+    let monitored: Vec<(RuleRef, Effect)> = fired
+        .iter()
+        .filter(|r| r.monitor)
+        .map(|r| (r.rref.clone(), r.effect.to_effect()))
+        .chain(
+            // In bundle monitor mode the default is only reported, too.
+            (bundle.monitor && fired.is_empty() && bundle.default.effect.rank() > 0).then(|| {
+                (
+                    bundle.default.rref.clone(),
+                    bundle.default.effect.to_effect(),
+                )
+            }),
+        )
+        .collect();
+    let would_have = if monitored.is_empty() {
+        enforced.effect.clone()
+    } else {
+        combine(bundle, fired.iter().copied()).effect
+    };
+    let mut reason = String::with_capacity(64);
+    describe(
+        &mut reason,
+        &enforced.effect,
+        &enforced.rules,
+        bundle.monitor,
+    );
+    if enforced.review && !matches!(enforced.effect, Effect::Review) {
+        reason.push_str("; flagged for review");
+    }
+    if !monitored.is_empty() {
+        let ids: Vec<&RuleRef> = monitored.iter().map(|(r, _)| r).collect();
+        let _ = write!(reason, "; monitor: would have {}", would_have.kind());
+        push_ids(&mut reason, ids.into_iter());
+    }
+    Decision {
+        effect: enforced.effect,
+        review: enforced.review,
+        monitored,
+        would_have,
+        rules: enforced.rules,
+        reason,
+        system: SystemInfo {
+            id: facts.ai_system.map(Arc::from),
+            risk_tier: cx.tier,
+            registered: cx.system.is_some(),
+        },
+    }
+}
+
+struct Combined {
+    effect: Effect,
+    review: bool,
+    rules: Vec<RuleRef>,
+}
+
+/// Apply the precedence to a set of fired rules (falls back to the bundle default).
+fn combine<'r>(bundle: &'r Bundle, fired: impl Iterator<Item = &'r Rule> + Clone) -> Combined {
+    let top = fired.clone().map(|r| r.effect.rank()).max();
+    let review = fired
+        .clone()
+        .any(|r| matches!(r.effect, RuleEffect::Review));
+    let Some(top) = top else {
+        let d = &bundle.default;
+        let effect = if bundle.monitor {
+            Effect::Allow
+        } else {
+            d.effect.to_effect()
+        };
+        return Combined {
+            review: matches!(effect, Effect::Review),
+            effect,
+            rules: vec![d.rref.clone()],
+        };
+    };
+    let mut rules: Vec<RuleRef> = Vec::new();
+    let mut classes: Vec<ClassPattern> = Vec::new();
+    let mut block: Option<Effect> = None;
+    for r in fired {
+        let keep = r.effect.rank() == top || (top == 2 && matches!(r.effect, RuleEffect::Review));
+        if !keep {
+            continue;
+        }
+        rules.push(r.rref.clone());
+        match &r.effect {
+            RuleEffect::Redact(cs) => {
+                for c in cs {
+                    if !classes.contains(c) {
+                        classes.push(c.clone());
+                    }
+                }
+            }
+            RuleEffect::Block { .. } if block.is_none() => block = Some(r.effect.to_effect()),
+            _ => {}
+        }
+    }
+    let effect = match top {
+        3 => block.unwrap_or(Effect::Allow),
+        2 => Effect::Redact { classes },
+        1 => Effect::Review,
+        _ => Effect::Allow,
+    };
+    Combined {
+        effect,
+        review,
+        rules,
+    }
+}
+
+fn push_ids<'a>(out: &mut String, ids: impl Iterator<Item = &'a RuleRef>) {
+    out.push_str(" (");
+    for (i, r) in ids.enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push_str(&r.id);
+    }
+    out.push(')');
+}
+
+fn describe(out: &mut String, effect: &Effect, rules: &[RuleRef], monitor: bool) {
+    if monitor {
+        out.push_str("monitor mode: nothing enforced");
+        return;
+    }
+    match effect {
+        Effect::Allow => out.push_str("allowed"),
+        Effect::Review => out.push_str("allowed, flagged for review"),
+        Effect::Block { .. } => out.push_str("blocked"),
+        Effect::Redact { classes } => {
+            out.push_str("redacted ");
+            for (i, c) in classes.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                let _ = write!(out, "{c}");
+            }
+        }
+    }
+    if rules.len() == 1 && rules.first().is_some_and(|r| &*r.id == "default") {
+        out.push_str(" by the bundle default (no rule matched)");
+    } else {
+        out.push_str(" by rule");
+        push_ids(out, rules.iter());
+    }
+}

@@ -1,0 +1,405 @@
+//! Validation of the bundle's lists: inventory entries, request rules, output rules and the
+//! condition tables inside them. File-level plumbing (reading, hashing, `bundle.toml`) is in
+//! [`super`].
+
+use super::{Src, Validator};
+use crate::policy::cond::{Attr, Cond, Flag};
+use crate::policy::raw::{RawCond, RawOutputs, RawRules, RawSystems, StrList};
+use crate::policy::{
+    LoadError, OutputAction, OutputRule, RiskTier, Rule, RuleEffect, RuleRef, System, OPERATIONS,
+};
+use crate::taxonomy::ClassPattern;
+use std::sync::Arc;
+use toml::Spanned;
+
+impl Validator<'_> {
+    pub(super) fn systems(&mut self, s: Src<'_>, raw: RawSystems) -> Result<(), LoadError> {
+        for r in raw.system {
+            let id = self.ident(s, &r.id, "system.id")?;
+            let key = |k: &str| format!("system[{id}].{k}");
+            if self.index.contains_key(id.as_str()) {
+                return Err(s.err(
+                    r.id.span(),
+                    key("id"),
+                    format!("duplicate system id `{id}`"),
+                ));
+            }
+            let tier = match RiskTier::parse(r.risk_tier.get_ref()) {
+                Some(RiskTier::Unknown) | None => {
+                    return Err(s.err(
+                        r.risk_tier.span(),
+                        key("risk_tier"),
+                        format!(
+                            "unknown risk tier `{}` (minimal, limited, high, prohibited)",
+                            r.risk_tier.get_ref()
+                        ),
+                    ))
+                }
+                Some(t) => t,
+            };
+            let upstreams = match &r.upstreams {
+                None => None,
+                Some(list) => {
+                    for u in list {
+                        self.upstream(s, u.span(), u.get_ref(), &key("upstreams"))?;
+                    }
+                    Some(list.iter().map(|u| u.get_ref().clone()).collect())
+                }
+            };
+            let models = match &r.models {
+                None => None,
+                Some(l) => Some(self.globs(s, l, &key("models"))?),
+            };
+            let principals = match &r.principals {
+                None => None,
+                Some(l) => Some(self.globs(s, l, &key("principals"))?),
+            };
+            let groups = match &r.groups {
+                None => None,
+                Some(l) => {
+                    if let Some(g) = l.iter().find(|g| g.get_ref().trim().is_empty()) {
+                        return Err(s.err(g.span(), key("groups"), "group name must not be empty"));
+                    }
+                    Some(l.iter().map(|g| g.get_ref().clone()).collect())
+                }
+            };
+            let data_classes = match &r.data_classes {
+                None => None,
+                Some(l) => Some(self.classes(s, l, &key("data_classes"))?),
+            };
+            let id: Arc<str> = id.into();
+            self.index.insert(id.clone(), self.systems.len());
+            self.systems.push(System {
+                id,
+                name: r.name,
+                owner: r.owner,
+                purpose: r.purpose,
+                risk_tier: tier,
+                impact_assessment: r.impact_assessment,
+                upstreams,
+                models,
+                principals,
+                groups,
+                data_classes,
+            });
+        }
+        Ok(())
+    }
+
+    pub(super) fn rules(
+        &mut self,
+        s: Src<'_>,
+        raw: RawRules,
+        bundle_monitor: bool,
+    ) -> Result<Vec<Rule>, LoadError> {
+        let mut rules = Vec::with_capacity(raw.rule.len());
+        let mut lines = Vec::with_capacity(raw.rule.len());
+        for r in raw.rule {
+            let id = self.new_id(s, &r.id, "rule.id")?;
+            let key = |k: &str| format!("rule[{id}].{k}");
+            if r.description.trim().is_empty() {
+                return Err(s.err(r.id.span(), key("description"), "must not be empty"));
+            }
+            if r.controls.get_ref().is_empty() {
+                return Err(s.err(
+                    r.controls.span(),
+                    key("controls"),
+                    "cite at least one Annex A control",
+                ));
+            }
+            let controls = self.controls(s, r.controls.get_ref(), &key("controls"))?;
+            let espan = r.effect.span();
+            let effect = match (r.effect.get_ref().as_str(), &r.classes, &r.message, &r.fix) {
+                ("allow", None, None, None) => RuleEffect::Allow,
+                ("review", None, None, None) => RuleEffect::Review,
+                ("redact", Some(c), None, None) => {
+                    if c.is_empty() {
+                        return Err(s.err(
+                            espan,
+                            key("classes"),
+                            "redact needs at least one class",
+                        ));
+                    }
+                    RuleEffect::Redact(self.classes(s, c, &key("classes"))?)
+                }
+                ("block", None, Some(m), Some(f))
+                    if !m.trim().is_empty() && !f.trim().is_empty() =>
+                {
+                    RuleEffect::Block {
+                        message: m.clone(),
+                        fix: f.clone(),
+                    }
+                }
+                ("block", None, _, _) => {
+                    return Err(s.err(
+                        espan,
+                        key("effect"),
+                        "block needs a non-empty `message` and `fix`",
+                    ))
+                }
+                ("redact", None, _, _) => {
+                    return Err(s.err(espan, key("effect"), "redact needs `classes`"))
+                }
+                ("allow" | "review" | "redact" | "block", ..) => {
+                    return Err(s.err(
+                        espan,
+                        key("effect"),
+                        "`classes` belongs only to redact, `message`/`fix` only to block",
+                    ))
+                }
+                (other, ..) => {
+                    return Err(s.err(
+                        espan,
+                        key("effect"),
+                        format!("unknown effect `{other}` (allow, redact, block, review)"),
+                    ))
+                }
+            };
+            let cond = match &r.when {
+                None => Cond::True,
+                Some(w) => {
+                    let c = self.cond(s, w, &key("when"))?;
+                    if c.never() {
+                        return Err(s.err(
+                            w.span(),
+                            key("when"),
+                            "condition can never be true (empty list or contradictory values), so the rule is unreachable",
+                        ));
+                    }
+                    c
+                }
+            };
+            lines.push(r.id.span());
+            rules.push(Rule {
+                rref: RuleRef { id, controls },
+                description: r.description,
+                effect,
+                monitor: r.monitor || bundle_monitor,
+                cond,
+            });
+        }
+        let blocker = rules.iter().find(|r| {
+            !r.monitor && r.cond.always() && matches!(r.effect, RuleEffect::Block { .. })
+        });
+        if let Some(b) = blocker {
+            let shadowed = rules
+                .iter()
+                .zip(&lines)
+                .find(|(r, _)| !r.monitor && r.rref.id != b.rref.id);
+            if let Some((r, span)) = shadowed {
+                return Err(s.err(
+                    span.clone(),
+                    format!("rule[{}]", r.rref.id),
+                    format!(
+                        "unreachable: rule `{}` blocks every call unconditionally, so this rule can never decide",
+                        b.rref.id
+                    ),
+                ));
+            }
+        }
+        Ok(rules)
+    }
+
+    pub(super) fn outputs(
+        &mut self,
+        s: Src<'_>,
+        raw: RawOutputs,
+        bundle_monitor: bool,
+    ) -> Result<Vec<OutputRule>, LoadError> {
+        let mut out = Vec::with_capacity(raw.output.len());
+        for r in raw.output {
+            let id = self.new_id(s, &r.id, "output.id")?;
+            let key = |k: &str| format!("output[{id}].{k}");
+            if r.description.trim().is_empty() {
+                return Err(s.err(r.id.span(), key("description"), "must not be empty"));
+            }
+            if r.controls.get_ref().is_empty() {
+                return Err(s.err(
+                    r.controls.span(),
+                    key("controls"),
+                    "cite at least one Annex A control",
+                ));
+            }
+            let controls = self.controls(s, r.controls.get_ref(), &key("controls"))?;
+            if r.classes.get_ref().is_empty() {
+                return Err(s.err(r.classes.span(), key("classes"), "list at least one class"));
+            }
+            let classes = self.classes(s, r.classes.get_ref(), &key("classes"))?;
+            let action = match r.action.get_ref().as_str() {
+                "observe" => OutputAction::Observe,
+                "redact" => OutputAction::Redact,
+                "block" => OutputAction::Block,
+                other => {
+                    return Err(s.err(
+                        r.action.span(),
+                        key("action"),
+                        format!("unknown output action `{other}` (observe, redact, block)"),
+                    ))
+                }
+            };
+            let cond = match &r.when {
+                None => Cond::True,
+                Some(w) => {
+                    let c = self.cond(s, w, &key("when"))?;
+                    if c.never() {
+                        return Err(s.err(w.span(), key("when"), "condition can never be true"));
+                    }
+                    c
+                }
+            };
+            out.push(OutputRule {
+                rref: RuleRef { id, controls },
+                classes,
+                action,
+                monitor: r.monitor || bundle_monitor,
+                cond,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Compile one condition table; several keys in one table are an implicit `all`.
+    fn cond(&self, s: Src<'_>, raw: &Spanned<RawCond>, key: &str) -> Result<Cond, LoadError> {
+        let r = raw.get_ref();
+        let mut parts = Vec::new();
+        if let Some(xs) = &r.all {
+            let cs = self.conds(s, xs, &format!("{key}.all"))?;
+            parts.push(Cond::All(cs.into()));
+        }
+        if let Some(xs) = &r.any {
+            let cs = self.conds(s, xs, &format!("{key}.any"))?;
+            parts.push(Cond::Any(cs.into()));
+        }
+        if let Some(x) = &r.not {
+            parts.push(Cond::Not(Box::new(self.cond(
+                s,
+                x,
+                &format!("{key}.not"),
+            )?)));
+        }
+        let strs = [
+            (Attr::Principal, &r.principal),
+            (Attr::Group, &r.group),
+            (Attr::AuthMethod, &r.auth_method),
+            (Attr::AiSystem, &r.ai_system),
+            (Attr::Upstream, &r.upstream),
+            (Attr::Model, &r.model),
+            (Attr::Operation, &r.operation),
+        ];
+        for (attr, v) in strs {
+            if let Some(v) = v {
+                parts.push(self.str_cond(s, attr, v, &format!("{key}.{}", attr.name()))?);
+            }
+        }
+        if let Some(v) = &r.risk_tier {
+            let mut mask = 0u8;
+            for t in &v.get_ref().0 {
+                match RiskTier::parse(t) {
+                    Some(t) => mask |= t.bit(),
+                    None => {
+                        return Err(s.err(
+                            v.span(),
+                            format!("{key}.risk_tier"),
+                            format!(
+                            "unknown risk tier `{t}` (minimal, limited, high, prohibited, unknown)"
+                        ),
+                        ))
+                    }
+                }
+            }
+            parts.push(Cond::Tier(mask));
+        }
+        if let Some(v) = &r.class {
+            let mut ps: Vec<ClassPattern> = Vec::new();
+            for c in &v.get_ref().0 {
+                let p = ClassPattern::parse(c)
+                    .map_err(|e| s.err(v.span(), format!("{key}.class"), e.to_string()))?;
+                ps.push(p);
+            }
+            parts.push(Cond::Class(ps.into()));
+        }
+        if let Some(v) = &r.class_count {
+            let p = ClassPattern::parse(&v.get_ref().class)
+                .map_err(|e| s.err(v.span(), format!("{key}.class_count.class"), e.to_string()))?;
+            parts.push(Cond::ClassCount(p, v.get_ref().at_least));
+        }
+        let flags = [
+            (Flag::SystemRegistered, r.system_registered),
+            (Flag::ModelApproved, r.model_approved),
+            (Flag::UpstreamApproved, r.upstream_approved),
+            (Flag::ClassesApproved, r.classes_approved),
+            (Flag::Stream, r.stream),
+            (Flag::Unscanned, r.unscanned),
+            (Flag::MaxTokensSet, r.max_tokens_set),
+        ];
+        for (f, v) in flags {
+            if let Some(v) = v {
+                parts.push(Cond::Flag(f, v));
+            }
+        }
+        if let Some(n) = r.max_tokens_over {
+            parts.push(Cond::MaxTokensOver(n));
+        }
+        Ok(match parts.len() {
+            0 => Cond::True,
+            1 => parts.pop().unwrap_or(Cond::True),
+            _ => Cond::All(parts.into()),
+        })
+    }
+
+    fn conds(
+        &self,
+        s: Src<'_>,
+        xs: &[Spanned<RawCond>],
+        key: &str,
+    ) -> Result<Vec<Cond>, LoadError> {
+        xs.iter()
+            .enumerate()
+            .map(|(i, x)| self.cond(s, x, &format!("{key}[{i}]")))
+            .collect()
+    }
+
+    fn str_cond(
+        &self,
+        s: Src<'_>,
+        attr: Attr,
+        v: &Spanned<StrList>,
+        key: &str,
+    ) -> Result<Cond, LoadError> {
+        let mut globs = Vec::with_capacity(v.get_ref().0.len());
+        for t in &v.get_ref().0 {
+            let g = crate::policy::glob::Glob::new(t).map_err(|e| s.err(v.span(), key, e))?;
+            let literal_only = matches!(
+                attr,
+                Attr::AiSystem | Attr::Upstream | Attr::Operation | Attr::Group
+            );
+            if literal_only && !g.is_literal() {
+                return Err(s.err(
+                    v.span(),
+                    key,
+                    format!("`{t}`: wildcards are not allowed for {}", attr.name()),
+                ));
+            }
+            match attr {
+                Attr::AiSystem if !self.index.contains_key(t.as_str()) => {
+                    return Err(s.err(
+                        v.span(),
+                        key,
+                        format!("unknown AI system `{t}` (not in systems.toml; use system_registered = false for unregistered systems)"),
+                    ))
+                }
+                Attr::Upstream => self.upstream(s, v.span(), t, key)?,
+                Attr::Operation if !OPERATIONS.contains(&t.as_str()) => {
+                    return Err(s.err(
+                        v.span(),
+                        key,
+                        format!("unknown operation `{t}` ({})", OPERATIONS.join(", ")),
+                    ))
+                }
+                _ => {}
+            }
+            globs.push(g);
+        }
+        Ok(Cond::Str(attr, globs.into()))
+    }
+}
