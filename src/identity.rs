@@ -180,6 +180,20 @@ pub(crate) fn push_hex(out: &mut String, bytes: &[u8]) {
     }
 }
 
+/// The upstream credential for a mode with an optional configured provider key name.
+pub(crate) fn upstream_for(
+    key_ref: Option<String>,
+    what: &str,
+) -> Result<UpstreamAuth, IdentityError> {
+    match key_ref {
+        Some(key_ref) if is_clean_name(&key_ref) => Ok(UpstreamAuth::Inject { key_ref }),
+        Some(_) => Err(IdentityError::BadName {
+            what: format!("{what} key_ref"),
+        }),
+        None => Ok(UpstreamAuth::Default),
+    }
+}
+
 /// Longest principal id, group name or AI system id accepted from any source.
 pub(crate) const MAX_NAME_LEN: usize = 1024;
 

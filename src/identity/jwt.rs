@@ -20,7 +20,9 @@ use serde::Deserialize;
 
 use super::config::{JwtAlgorithm, JwtConfig, JwtKey};
 use super::error::{AuthError, IdentityError};
-use super::{fingerprint, is_clean_name, AuthMethod, Identified, Principal, UpstreamAuth};
+use super::{
+    fingerprint, is_clean_name, upstream_for, AuthMethod, Identified, Principal, UpstreamAuth,
+};
 
 /// Shortest accepted HMAC secret (RFC 7518 §3.2: at least the hash size).
 const MIN_HMAC_SECRET: usize = 32;
@@ -38,7 +40,8 @@ pub(crate) struct JoseHeader {
     crit: Option<serde_json::Value>,
 }
 
-/// Returns the header when `token` has the JWT shape: three non-empty base64url segments whose
+/// Returns the header when `token` has the JWT shape: three base64url segments (the signature
+/// may be empty, as in `alg: none` tokens, so those are refused rather than passed on) whose
 /// first decodes to a JSON object with a string `alg`.
 pub(crate) fn parse_header(token: &str) -> Option<JoseHeader> {
     let mut parts = token.split('.');
@@ -47,12 +50,14 @@ pub(crate) fn parse_header(token: &str) -> Option<JoseHeader> {
         return None;
     }
     let b64url = |seg: &str| {
-        !seg.is_empty()
-            && seg
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        seg.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     };
-    if !(b64url(h) && b64url(p) && b64url(s)) || h.len() > MAX_HEADER_LEN * 4 / 3 + 4 {
+    if h.is_empty()
+        || p.is_empty()
+        || !(b64url(h) && b64url(p) && b64url(s))
+        || h.len() > MAX_HEADER_LEN * 4 / 3 + 4
+    {
         return None;
     }
     let bytes = URL_SAFE_NO_PAD.decode(h).ok()?;
@@ -85,32 +90,17 @@ pub(crate) struct JwtVerifier {
 }
 
 impl JwtVerifier {
-    pub(crate) fn new(cfg: JwtConfig) -> Result<Self, IdentityError> {
+    pub(crate) fn new(mut cfg: JwtConfig) -> Result<Self, IdentityError> {
         if cfg.keys.is_empty() {
             return Err(IdentityError::NoJwtKeys);
         }
         let mut keys = Vec::new();
-        for (index, k) in cfg.keys.into_iter().enumerate() {
+        for (index, k) in std::mem::take(&mut cfg.keys).into_iter().enumerate() {
             compile_key(k, &mut keys)
                 .map_err(|reason| IdentityError::BadJwtKey { index, reason })?;
         }
-        let upstream = match cfg.key_ref {
-            Some(key_ref) if is_clean_name(&key_ref) => UpstreamAuth::Inject { key_ref },
-            Some(_) => {
-                return Err(IdentityError::BadName {
-                    what: "jwt key_ref".to_owned(),
-                })
-            }
-            None => UpstreamAuth::Default,
-        };
-        let claims = claims::ClaimRules::new(
-            cfg.issuer,
-            cfg.audiences,
-            cfg.principal_claim,
-            cfg.groups_claim,
-            cfg.ai_system_claim,
-            cfg.leeway_secs,
-        )?;
+        let upstream = upstream_for(cfg.key_ref.take(), "jwt")?;
+        let claims = claims::ClaimRules::new(cfg)?;
         Ok(JwtVerifier {
             keys,
             claims,

@@ -10,7 +10,9 @@ use x509_parser::prelude::X509Certificate;
 
 use super::config::{MtlsConfig, MtlsMatch};
 use super::error::{AuthError, IdentityError};
-use super::{fingerprint_bytes, is_clean_name, AuthMethod, Identified, Principal, UpstreamAuth};
+use super::{
+    fingerprint_bytes, is_clean_name, upstream_for, AuthMethod, Identified, Principal, UpstreamAuth,
+};
 
 /// Where a certificate's principal id came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,7 +40,7 @@ impl Mtls {
         let mut mappings = Vec::with_capacity(cfg.mappings.len());
         for (index, m) in cfg.mappings.into_iter().enumerate() {
             let ok = match &m.matcher {
-                MtlsMatch::SpiffePrefix(p) => is_spiffe_id(p),
+                MtlsMatch::SpiffePrefix(p) => is_spiffe_id(p.strip_suffix('/').unwrap_or(p)),
                 MtlsMatch::CommonName(cn) => is_clean_name(cn),
             };
             if !ok {
@@ -61,15 +63,7 @@ impl Mtls {
                 ai_system: m.ai_system,
             });
         }
-        let upstream = match cfg.key_ref {
-            Some(key_ref) if is_clean_name(&key_ref) => UpstreamAuth::Inject { key_ref },
-            Some(_) => {
-                return Err(IdentityError::BadName {
-                    what: "mtls key_ref".to_owned(),
-                })
-            }
-            None => UpstreamAuth::Default,
-        };
+        let upstream = upstream_for(cfg.key_ref, "mtls")?;
         Ok(Mtls { mappings, upstream })
     }
 

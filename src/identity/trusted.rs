@@ -9,7 +9,9 @@ use std::net::IpAddr;
 
 use super::config::TrustedHeaderConfig;
 use super::error::{AuthError, IdentityError};
-use super::{fingerprint, is_clean_name, AuthMethod, Identified, Principal, UpstreamAuth};
+use super::{
+    fingerprint, is_clean_name, upstream_for, AuthMethod, Identified, Principal, UpstreamAuth,
+};
 
 /// An address prefix: `addr/len` with no host bits set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -120,15 +122,7 @@ impl TrustedHeader {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let upstream = match cfg.key_ref {
-            Some(key_ref) if is_clean_name(&key_ref) => UpstreamAuth::Inject { key_ref },
-            Some(_) => {
-                return Err(IdentityError::BadName {
-                    what: "trusted_header key_ref".to_owned(),
-                })
-            }
-            None => UpstreamAuth::Default,
-        };
+        let upstream = upstream_for(cfg.key_ref, "trusted_header")?;
         Ok(TrustedHeader { peers, upstream })
     }
 

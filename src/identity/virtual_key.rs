@@ -12,7 +12,7 @@ use subtle::{ConditionallySelectable, ConstantTimeEq};
 
 use super::config::VirtualKeyConfig;
 use super::error::IdentityError;
-use super::{is_clean_name, push_hex, UpstreamAuth};
+use super::{is_clean_name, push_hex, upstream_for, UpstreamAuth};
 
 /// Every virtual key starts with this.
 pub const VIRTUAL_KEY_PREFIX: &str = "agk_";
@@ -110,13 +110,7 @@ impl VirtualKeys {
             if let Some(s) = &cfg.ai_system {
                 check_name(s, index, "ai_system")?;
             }
-            let upstream = match cfg.key_ref {
-                Some(key_ref) => {
-                    check_name(&key_ref, index, "key_ref")?;
-                    UpstreamAuth::Inject { key_ref }
-                }
-                None => UpstreamAuth::Default,
-            };
+            let upstream = upstream_for(cfg.key_ref, &format!("virtual key #{index}"))?;
             entries.push(VirtualKeyEntry {
                 digest,
                 principal: cfg.principal,

@@ -5,6 +5,7 @@
 
 use serde_json::{Map, Value};
 
+use crate::identity::config::JwtConfig;
 use crate::identity::error::{AuthError, IdentityError};
 use crate::identity::is_clean_name;
 
@@ -32,14 +33,17 @@ fn invalid(reason: &'static str) -> AuthError {
 }
 
 impl ClaimRules {
-    pub(crate) fn new(
-        issuer: Option<String>,
-        audiences: Vec<String>,
-        principal_claim: String,
-        groups_claim: Option<String>,
-        ai_system_claim: Option<String>,
-        leeway: u64,
-    ) -> Result<Self, IdentityError> {
+    /// Validates the claim settings of `cfg` (its keys are compiled elsewhere).
+    pub(crate) fn new(cfg: JwtConfig) -> Result<Self, IdentityError> {
+        let JwtConfig {
+            issuer,
+            audiences,
+            principal_claim,
+            groups_claim,
+            ai_system_claim,
+            leeway_secs: leeway,
+            ..
+        } = cfg;
         if principal_claim.is_empty() {
             return Err(IdentityError::BadClaimName { which: "principal" });
         }
@@ -195,14 +199,14 @@ mod tests {
     use serde_json::json;
 
     fn rules() -> ClaimRules {
-        ClaimRules::new(
-            Some("https://idp".into()),
-            vec!["aimsgate".into()],
-            "sub".into(),
-            Some("realm_access.roles".into()),
-            Some("ai_system".into()),
-            10,
-        )
+        ClaimRules::new(JwtConfig {
+            issuer: Some("https://idp".into()),
+            audiences: vec!["aimsgate".into()],
+            groups_claim: Some("realm_access.roles".into()),
+            ai_system_claim: Some("ai_system".into()),
+            leeway_secs: 10,
+            ..JwtConfig::default()
+        })
         .unwrap()
     }
 
