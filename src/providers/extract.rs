@@ -18,9 +18,9 @@
 //! reported in [`Extracted::skipped_binary_bytes`].
 
 mod anthropic;
-mod json;
+pub(crate) mod json;
 mod openai;
-mod usage;
+pub(crate) mod usage;
 mod walk;
 
 #[cfg(test)]

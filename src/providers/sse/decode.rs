@@ -1,0 +1,303 @@
+//! Per-API stream decoding: text deltas, usage and end of stream in OpenAI (chat, completions,
+//! Responses) and Anthropic (messages) streams; rewriting a delta's text; stream error events.
+//!
+//! Owns which event fields carry model text and usage in each provider's stream. Event payloads
+//! are read with the same strict JSON reader as request bodies, so a rewritten delta changes only
+//! the text literal and keeps every other byte of the payload. It does not decide what to do
+//! with the text, and it does not carry text across events (the classifier's carry-over window
+//! does that).
+
+use crate::providers::extract::json::{self, decode_str, Node, Value};
+use crate::providers::extract::{rewrite, usage, Api, Edit, Usage};
+
+use super::SseEvent;
+
+/// What one event carried.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Delta {
+    /// Text delta carried by this event (model text, refusal, reasoning, tool-call argument
+    /// fragments), concatenated in order when an event carries several.
+    pub text: Option<String>,
+    /// The provider reported an error in the stream.
+    pub error: bool,
+    /// The payload was not strict JSON (malformed, duplicate keys, too deep), so it could not be
+    /// inspected; the proxy must not record this event as checked.
+    pub unparsed: bool,
+}
+
+/// Follows one provider stream event by event.
+#[derive(Clone, Debug)]
+pub struct StreamDecoder {
+    api: Api,
+    usage: Usage,
+    finished: bool,
+}
+
+/// Responses API event types whose `delta` is model text.
+const RESPONSES_TEXT_DELTAS: &[&str] = &[
+    "response.output_text.delta",
+    "response.refusal.delta",
+    "response.function_call_arguments.delta",
+    "response.custom_tool_call_input.delta",
+    "response.reasoning_summary_text.delta",
+    "response.reasoning_text.delta",
+    "response.audio.transcript.delta",
+];
+
+impl StreamDecoder {
+    pub fn new(api: Api) -> Self {
+        StreamDecoder {
+            api,
+            usage: Usage::default(),
+            finished: false,
+        }
+    }
+
+    /// Reads one event: its text delta, and any usage or end-of-stream it carries.
+    pub fn on_event(&mut self, ev: &SseEvent) -> Delta {
+        let mut delta = Delta::default();
+        if ev.data.is_empty()
+            || matches!(self.api, Api::OpenAiEmbeddings | Api::AnthropicCountTokens)
+        {
+            return delta;
+        }
+        if matches!(self.api, Api::OpenAiChat | Api::OpenAiCompletions)
+            && ev.data.trim() == "[DONE]"
+        {
+            self.finished = true;
+            return delta;
+        }
+        let body = ev.data.as_bytes();
+        let root = match json::parse(body) {
+            Ok(root) if matches!(root.value, Value::Object(_)) => root,
+            _ => {
+                delta.unparsed = true;
+                return delta;
+            }
+        };
+        let kind = str_at(body, &root, &["type"]).or_else(|| ev.event.clone());
+        self.track(body, &root, kind.as_deref(), &mut delta);
+        let mut text: Option<String> = None;
+        for node in text_nodes(self.api, body, &root, kind.as_deref()) {
+            match decode_str(body, &node.span) {
+                Ok(piece) => text.get_or_insert_with(String::new).push_str(&piece),
+                Err(_) => delta.unparsed = true,
+            }
+        }
+        delta.text = text;
+        delta
+    }
+
+    /// Usage seen so far (the last report wins for each field).
+    pub fn usage(&self) -> Usage {
+        self.usage
+    }
+
+    /// The provider signalled the end of the stream (`[DONE]`, `message_stop`,
+    /// `response.completed`/`incomplete`/`failed`) or an error.
+    pub fn finished(&self) -> bool {
+        self.finished
+    }
+
+    /// Usage, end of stream and errors.
+    fn track(&mut self, body: &[u8], root: &Node, kind: Option<&str>, delta: &mut Delta) {
+        let parsed = || serde_json::from_slice::<serde_json::Value>(body).ok();
+        match self.api {
+            Api::OpenAiChat | Api::OpenAiCompletions => {
+                if root
+                    .get("error")
+                    .is_some_and(|e| !matches!(e.value, Value::Null))
+                {
+                    delta.error = true;
+                    self.finished = true;
+                }
+                if root
+                    .get("usage")
+                    .is_some_and(|u| matches!(u.value, Value::Object(_)))
+                {
+                    if let Some(v) = parsed() {
+                        self.merge(usage::from_value(self.api, &v));
+                    }
+                }
+            }
+            Api::OpenAiResponses => match kind {
+                Some("response.completed" | "response.incomplete" | "response.failed") => {
+                    self.finished = true;
+                    delta.error = kind == Some("response.failed");
+                    if let Some(v) = parsed() {
+                        self.merge(usage::from_value(self.api, &v["response"]));
+                    }
+                }
+                Some("error") => {
+                    delta.error = true;
+                    self.finished = true;
+                }
+                _ => {}
+            },
+            Api::AnthropicMessages => match kind {
+                Some("message_start") => {
+                    if let Some(v) = parsed() {
+                        self.merge(usage::anthropic(&v["message"]["usage"]));
+                    }
+                }
+                Some("message_delta") => {
+                    if let Some(v) = parsed() {
+                        self.merge(usage::anthropic(&v["usage"]));
+                    }
+                }
+                Some("message_stop") => self.finished = true,
+                Some("error") => {
+                    delta.error = true;
+                    self.finished = true;
+                }
+                _ => {}
+            },
+            Api::OpenAiEmbeddings | Api::AnthropicCountTokens => {}
+        }
+    }
+
+    fn merge(&mut self, u: Usage) {
+        self.usage.input_tokens = u.input_tokens.or(self.usage.input_tokens);
+        self.usage.output_tokens = u.output_tokens.or(self.usage.output_tokens);
+    }
+}
+
+/// The string nodes of one event payload that carry model text, in order.
+fn text_nodes<'a>(api: Api, body: &[u8], root: &'a Node, kind: Option<&str>) -> Vec<&'a Node> {
+    let mut out = Vec::new();
+    let mut push = |node: Option<&'a Node>| {
+        if let Some(n) = node.filter(|n| n.is_str()) {
+            out.push(n);
+        }
+    };
+    match api {
+        Api::OpenAiChat => {
+            for choice in root
+                .get("choices")
+                .and_then(Node::as_array)
+                .unwrap_or_default()
+            {
+                let Some(d) = choice.get("delta") else {
+                    continue;
+                };
+                for key in ["reasoning_content", "content", "refusal"] {
+                    push(d.get(key));
+                }
+                push(at(d, &["function_call", "arguments"]));
+                for call in d
+                    .get("tool_calls")
+                    .and_then(Node::as_array)
+                    .unwrap_or_default()
+                {
+                    push(at(call, &["function", "arguments"]));
+                }
+            }
+        }
+        Api::OpenAiCompletions => {
+            for choice in root
+                .get("choices")
+                .and_then(Node::as_array)
+                .unwrap_or_default()
+            {
+                push(choice.get("text"));
+            }
+        }
+        Api::OpenAiResponses => {
+            if kind.is_some_and(|k| RESPONSES_TEXT_DELTAS.contains(&k)) {
+                push(root.get("delta"));
+            }
+        }
+        Api::AnthropicMessages => match kind {
+            Some("content_block_delta") => {
+                let d = root.get("delta");
+                match d.and_then(|d| str_at(body, d, &["type"])).as_deref() {
+                    Some("text_delta") => push(d.and_then(|d| d.get("text"))),
+                    Some("input_json_delta") => push(d.and_then(|d| d.get("partial_json"))),
+                    Some("thinking_delta") => push(d.and_then(|d| d.get("thinking"))),
+                    _ => {}
+                }
+            }
+            Some("content_block_start") => {
+                let block = root.get("content_block");
+                if block.and_then(|b| str_at(body, b, &["type"])).as_deref() == Some("text") {
+                    push(block.and_then(|b| b.get("text")));
+                }
+            }
+            _ => {}
+        },
+        Api::OpenAiEmbeddings | Api::AnthropicCountTokens => {}
+    }
+    out
+}
+
+fn at<'a>(node: &'a Node, path: &[&str]) -> Option<&'a Node> {
+    path.iter().try_fold(node, |n, key| n.get(key))
+}
+
+fn str_at(body: &[u8], node: &Node, path: &[&str]) -> Option<String> {
+    at(node, path)
+        .filter(|n| n.is_str())
+        .and_then(|n| decode_str(body, &n.span).ok())
+}
+
+/// The event with its text delta replaced by `new_text` (when an event carries several text
+/// fields, the first gets `new_text` and the others become empty). Every other byte of the
+/// payload is kept. `None` when the event carries no text or is not strict JSON.
+pub fn replace_delta_text(api: Api, ev: &SseEvent, new_text: &str) -> Option<SseEvent> {
+    let body = ev.data.as_bytes();
+    let root = json::parse(body).ok()?;
+    let kind = str_at(body, &root, &["type"]).or_else(|| ev.event.clone());
+    let edits: Vec<Edit> = text_nodes(api, body, &root, kind.as_deref())
+        .iter()
+        .enumerate()
+        .map(|(i, n)| Edit {
+            raw: n.span.clone(),
+            text: if i == 0 {
+                new_text.to_owned()
+            } else {
+                String::new()
+            },
+        })
+        .collect();
+    if edits.is_empty() {
+        return None;
+    }
+    let data = String::from_utf8(rewrite(body, &edits).ok()?).ok()?;
+    let mut out = SseEvent {
+        event: ev.event.clone(),
+        data,
+        id: ev.id.clone(),
+        raw: Vec::new(),
+    };
+    out.raw = out.to_bytes();
+    Some(out)
+}
+
+/// A terminating error event in the provider's own stream error shape, ready to write to the
+/// client: OpenAI chat/completions `data: {"error":{...}}`; Responses `event: error` with both
+/// the Responses fields and an `error` object (so the SDKs raise); Anthropic
+/// `event: error` + `{"type":"error","error":{"type":..,"message":..}}`.
+pub fn error_event(api: Api, kind: &str, message: &str) -> Vec<u8> {
+    use serde_json::json;
+    let (event, payload) = match api {
+        Api::OpenAiChat | Api::OpenAiCompletions | Api::OpenAiEmbeddings => (
+            None,
+            json!({"error": {"message": message, "type": kind, "param": null, "code": kind}}),
+        ),
+        Api::OpenAiResponses => (
+            Some("error"),
+            json!({
+                "type": "error",
+                "code": kind,
+                "message": message,
+                "param": null,
+                "error": {"type": kind, "code": kind, "message": message},
+            }),
+        ),
+        Api::AnthropicMessages | Api::AnthropicCountTokens => (
+            Some("error"),
+            json!({"type": "error", "error": {"type": kind, "message": message}}),
+        ),
+    };
+    SseEvent::new(event, &payload.to_string()).raw
+}
