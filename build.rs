@@ -1,0 +1,31 @@
+//! Compiles `proto/` into Rust with a pure-Rust protobuf compiler (protox), so no `protoc`
+//! install is needed. Generated code is included by `src/evidence/proto.rs`.
+use std::path::PathBuf;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR")?).join("proto");
+    let file = root.join("aimsgate/evidence/v1/evidence.proto");
+    println!("cargo:rerun-if-changed={}", file.display());
+    println!("cargo:rerun-if-changed=build.rs");
+    let fds = protox::compile([&file], [&root])?;
+    let mut config = prost_build::Config::new();
+    config.type_attribute(".", "#[derive(serde::Serialize)]");
+    config.field_attribute(
+        "aimsgate.evidence.v1.Record.prev_body_hash",
+        "#[serde(serialize_with = \"crate::evidence::proto::hex_bytes\")]",
+    );
+    config.field_attribute(
+        "aimsgate.evidence.v1.KeyRotation.new_public_key",
+        "#[serde(serialize_with = \"crate::evidence::proto::hex_bytes\")]",
+    );
+    config.field_attribute(
+        "aimsgate.evidence.v1.Checkpoint.root_hash",
+        "#[serde(serialize_with = \"crate::evidence::proto::hex_bytes\")]",
+    );
+    config.field_attribute(
+        "aimsgate.evidence.v1.RetentionPrune.anchor_root_hash",
+        "#[serde(serialize_with = \"crate::evidence::proto::hex_bytes\")]",
+    );
+    config.compile_fds(fds)?;
+    Ok(())
+}

@@ -1,0 +1,150 @@
+//! Signed, tamper-evident evidence log: every decision and outcome the proxy makes becomes a
+//! signed entry in an append-only, hash-chained, Merkle-checkpointed log that auditors export
+//! and verify offline with only the public key.
+//!
+//! Owns: the record schema ([`proto`]), entry bytes and framing ([`entry`]), keys ([`keys`]),
+//! RFC 6962 hashing ([`merkle`]), signed notes ([`note`]), segment files and recovery
+//! (`segment`), the group-commit writer ([`EvidenceLog`]), the sled index (`index`),
+//! verification ([`verify_dir`], [`verify_export`]), export ([`export`]), inclusion proofs
+//! ([`prove`]) and retention. Deliberately does not know HTTP, policy or classifier types:
+//! callers fill plain proto fields, and decide themselves what to do when `append` fails.
+//!
+//! Data dir layout: `signing.key` (0600), `signing.pub`, `keys/<key id>.pub` (every key the
+//! log ever used), `log/<first seq, 20 digits>.seg` segments, `log/anchor.note` (after
+//! retention pruned a prefix), `checkpoint.note` (latest signed tree head) and
+//! `checkpoints/<size, 20 digits>.note` (all of them), `index/` (sled, rebuildable).
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub mod entry;
+mod export;
+mod index;
+pub mod keys;
+pub mod merkle;
+pub mod note;
+pub mod proto;
+mod prune;
+mod recover;
+mod segment;
+mod verify;
+mod writer;
+
+pub use export::{export, ExportFilter, ExportFormat, ExportSummary};
+pub use index::rebuild_index;
+pub use keys::{keygen, load_or_create_key, KeyPair, PublicKey};
+pub use prune::prune;
+pub use verify::{
+    prove, verify_dir, verify_dir_with_key, verify_export, VerifyFault, VerifySummary,
+};
+pub use writer::{Appended, EvidenceLog, Health, OpenReport};
+
+/// The payload of one record (decision, outcome or event).
+pub type Payload = proto::record::Kind;
+
+/// When an `append` resolves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Durability {
+    /// `append` resolves only after the entry is fsync'd (group commit).
+    Sync,
+    /// `append` resolves once the entry is written to the OS; fsync follows within `max_delay`.
+    Async {
+        /// Longest time an entry may stay un-fsync'd.
+        max_delay: Duration,
+    },
+}
+
+/// Log settings.
+#[derive(Clone, Debug)]
+pub struct LogConfig {
+    /// Data dir (holds `log/`, `index/`, checkpoints and keys).
+    pub dir: PathBuf,
+    /// Durability mode.
+    pub durability: Durability,
+    /// Segment rollover size in bytes.
+    pub segment_bytes: u64,
+    /// Write a checkpoint after this many records...
+    pub checkpoint_every_records: u64,
+    /// ...or after this long with new records.
+    pub checkpoint_interval: Duration,
+    /// Prune whole segments whose newest record is older than this many days (0 = never).
+    pub retention_days: u32,
+    /// Log id, also the checkpoint origin line.
+    pub origin: String,
+    /// Key for HMAC-SHA256 value fingerprints.
+    pub hmac_key: Option<Vec<u8>>,
+    /// Maximum queued, not yet written appends (back-pressure beyond it).
+    pub queue_capacity: usize,
+}
+
+impl LogConfig {
+    /// Defaults: sync durability, 64 MiB segments, checkpoint every 10,000 records or 60 s,
+    /// 400 days retention, origin `aimsgate.local/evidence`.
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Self {
+            dir: dir.into(),
+            durability: Durability::Sync,
+            segment_bytes: 64 << 20,
+            checkpoint_every_records: 10_000,
+            checkpoint_interval: Duration::from_secs(60),
+            retention_days: 400,
+            origin: "aimsgate.local/evidence".into(),
+            hmac_key: None,
+            queue_capacity: 65_536,
+        }
+    }
+}
+
+/// Errors of the log, its files and the offline tools.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EvidenceError {
+    /// File system error.
+    #[error("evidence I/O: {0}")]
+    Io(#[from] std::io::Error),
+    /// Key file missing, malformed or not the one the log expects.
+    #[error("evidence key: {0}")]
+    Key(String),
+    /// The log on disk is damaged somewhere other than a torn tail.
+    #[error("evidence log corrupt: {0}")]
+    Corrupt(String),
+    /// An append could not be made durable (e.g. disk full); the log is unhealthy.
+    #[error("evidence write failed: {0}")]
+    Write(String),
+    /// The log is closed or its writer stopped.
+    #[error("evidence log is closed")]
+    Closed,
+    /// The sled index failed.
+    #[error("evidence index: {0}")]
+    Index(String),
+    /// No such record (e.g. unknown decision id).
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// The log does not verify.
+    #[error("{0}")]
+    Verify(#[from] VerifyFault),
+    /// Invalid configuration or argument.
+    #[error("evidence config: {0}")]
+    Config(String),
+}
+
+/// Lowercase hex.
+pub(crate) fn hex(b: &[u8]) -> String {
+    const D: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(b.len() * 2);
+    for x in b {
+        s.push(char::from(D[usize::from(x >> 4)]));
+        s.push(char::from(D[usize::from(x & 15)]));
+    }
+    s
+}
+
+/// The current time in unix nanoseconds (saturating).
+pub(crate) fn now_nanos() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests;

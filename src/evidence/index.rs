@@ -1,0 +1,193 @@
+//! The sled index in `DIR/index/`: decision id, time, principal and AI system -> position of
+//! the entry in the segments. It is a lookup aid, never a copy of record: it can always be
+//! rebuilt from the segments ([`rebuild_index`]), and the writer catches it up at open.
+//! Owns the key layouts; knows nothing about verification.
+use std::path::Path;
+
+use super::proto::{record, Record};
+use super::EvidenceError;
+
+/// Position of an entry plus the fields the index keys on.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct IndexItem {
+    pub seq: u64,
+    pub seg: u64,
+    pub offset: u64,
+    pub time: i64,
+    pub decision_id: Option<String>,
+    pub outcome_of: Option<String>,
+    pub principal: Option<String>,
+    pub ai_system: Option<String>,
+}
+
+impl IndexItem {
+    pub(crate) fn from_record(seg: u64, offset: u64, r: &Record) -> Self {
+        let mut it = Self {
+            seq: r.seq,
+            seg,
+            offset,
+            time: r.time_unix_nanos,
+            ..Self::default()
+        };
+        match &r.kind {
+            Some(record::Kind::Decision(d)) => {
+                it.decision_id = Some(d.decision_id.clone()).filter(|s| !s.is_empty());
+                it.principal = Some(d.principal_id.clone()).filter(|s| !s.is_empty());
+                it.ai_system = Some(d.ai_system_id.clone()).filter(|s| !s.is_empty());
+            }
+            Some(record::Kind::Outcome(o)) => {
+                it.outcome_of = Some(o.decision_id.clone()).filter(|s| !s.is_empty());
+            }
+            _ => {}
+        }
+        it
+    }
+}
+
+/// The opened index.
+pub(crate) struct Index {
+    db: sled::Db,
+}
+
+fn ie(e: sled::Error) -> EvidenceError {
+    EvidenceError::Index(e.to_string())
+}
+
+const TREES: [&str; 6] = [
+    "seq",
+    "decision",
+    "outcome",
+    "time",
+    "principal",
+    "ai_system",
+];
+
+fn keyed(prefix: &str, seq: u64) -> Vec<u8> {
+    let mut k = prefix.as_bytes().to_vec();
+    k.push(0);
+    k.extend_from_slice(&seq.to_be_bytes());
+    k
+}
+
+impl Index {
+    /// Opens (creating) `DIR/index`.
+    pub(crate) fn open(dir: &Path) -> Result<Self, EvidenceError> {
+        let db = sled::Config::new()
+            .path(dir.join("index"))
+            .open()
+            .map_err(ie)?;
+        Ok(Self { db })
+    }
+
+    /// Next seq the index has not seen yet.
+    pub(crate) fn upto(&self) -> Result<u64, EvidenceError> {
+        let v = self.db.get(b"indexed_upto").map_err(ie)?;
+        Ok(v.and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok())
+            .map_or(0, u64::from_be_bytes))
+    }
+
+    /// Drops every entry.
+    pub(crate) fn clear(&self) -> Result<(), EvidenceError> {
+        for t in TREES {
+            self.db.open_tree(t).map_err(ie)?.clear().map_err(ie)?;
+        }
+        self.db.remove(b"indexed_upto").map_err(ie)?;
+        Ok(())
+    }
+
+    /// Adds items (in seq order) and advances `indexed_upto`.
+    pub(crate) fn add(&self, items: &[IndexItem]) -> Result<(), EvidenceError> {
+        let Some(last) = items.last() else {
+            return Ok(());
+        };
+        let mut b: Vec<sled::Batch> = TREES.iter().map(|_| sled::Batch::default()).collect();
+        for it in items {
+            let mut loc = it.seg.to_be_bytes().to_vec();
+            loc.extend_from_slice(&it.offset.to_be_bytes());
+            let seq = it.seq.to_be_bytes();
+            b[0].insert(&seq, loc);
+            if let Some(d) = &it.decision_id {
+                b[1].insert(d.as_bytes(), &seq);
+            }
+            if let Some(d) = &it.outcome_of {
+                b[2].insert(d.as_bytes(), &seq);
+            }
+            let mut tk = (it.time as u64 ^ (1 << 63)).to_be_bytes().to_vec();
+            tk.extend_from_slice(&seq);
+            b[3].insert(tk, &seq);
+            if let Some(p) = &it.principal {
+                b[4].insert(keyed(p, it.seq), &seq);
+            }
+            if let Some(s) = &it.ai_system {
+                b[5].insert(keyed(s, it.seq), &seq);
+            }
+        }
+        for (t, batch) in TREES.iter().zip(b) {
+            self.db
+                .open_tree(t)
+                .map_err(ie)?
+                .apply_batch(batch)
+                .map_err(ie)?;
+        }
+        self.db
+            .insert(b"indexed_upto", &(last.seq + 1).to_be_bytes())
+            .map_err(ie)?;
+        Ok(())
+    }
+
+    /// Seq of the decision record with this id.
+    #[cfg(test)]
+    pub(crate) fn decision_seq(&self, id: &str) -> Result<Option<u64>, EvidenceError> {
+        let t = self.db.open_tree("decision").map_err(ie)?;
+        let v = t.get(id.as_bytes()).map_err(ie)?;
+        Ok(v.and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok())
+            .map(u64::from_be_bytes))
+    }
+
+    /// Every `(tree, key, value)` — for comparing a live index with a rebuilt one.
+    #[cfg(test)]
+    pub(crate) fn dump(&self) -> Vec<(String, Vec<u8>, Vec<u8>)> {
+        let mut out = Vec::new();
+        for t in TREES {
+            for kv in self.db.open_tree(t).unwrap().iter() {
+                let (k, v) = kv.unwrap();
+                out.push((t.to_owned(), k.to_vec(), v.to_vec()));
+            }
+        }
+        out
+    }
+
+    /// Flushes to disk (best effort; the segments are the durable copy).
+    pub(crate) fn flush(&self) -> Result<(), EvidenceError> {
+        self.db.flush().map(|_| ()).map_err(ie)
+    }
+}
+
+/// Rebuilds `DIR/index` from the segments; returns the number of entries indexed. Run it
+/// while the log is closed (sled holds a lock on the directory).
+pub fn rebuild_index(dir: &Path) -> Result<u64, EvidenceError> {
+    let idx = Index::open(dir)?;
+    idx.clear()?;
+    let scanned = scan_items(dir)?;
+    for chunk in scanned.chunks(4096) {
+        idx.add(chunk)?;
+    }
+    idx.flush()?;
+    Ok(scanned.len() as u64)
+}
+
+pub(crate) fn scan_items(dir: &Path) -> Result<Vec<IndexItem>, EvidenceError> {
+    // Read-only: the writer repairs torn tails at open; the index simply stops before them.
+    let mut items = Vec::new();
+    let first = super::recover::read_anchor(dir)?.map_or(0, |(a, _)| a.first);
+    let torn = super::segment::scan(&super::segment::log_dir(dir), first, |seg, off, bytes| {
+        let e = super::entry::parse_entry(bytes).map_err(|e| e.to_string())?;
+        let r = super::entry::decode_record(e.body).map_err(|e| e.to_string())?;
+        items.push(IndexItem::from_record(seg, off, &r));
+        Ok(())
+    })?;
+    if let Some(t) = torn {
+        tracing::warn!(segment = %t.path.display(), offset = t.offset, reason = %t.reason, "index rebuild stopped at a damaged entry");
+    }
+    Ok(items)
+}

@@ -1,0 +1,146 @@
+//! Opening a log directory: scans every segment, checks each entry's frame, decoding,
+//! sequence number and chain link, truncates a torn tail of the newest segment, and returns
+//! the state the writer continues from. Owns no signature checks (that is `verify`).
+use std::fs;
+use std::path::Path;
+
+use super::entry::{body_hash, decode_record, entry_hash, parse_entry};
+use super::index::IndexItem;
+use super::merkle::{CompactRange, Hash};
+use super::note::Anchor;
+use super::proto::{event_record, record};
+use super::segment::{list_segments, log_dir, scan, sync_dir, Active};
+use super::EvidenceError;
+
+/// Marker written at clean shutdown and removed at open.
+pub(crate) const CLEAN_MARKER: &str = "clean-shutdown";
+/// Prune anchor file inside `log/`.
+pub(crate) const ANCHOR_FILE: &str = "anchor.note";
+
+/// Where the log stands after opening.
+#[derive(Debug)]
+pub(crate) struct Recovered {
+    pub next_seq: u64,
+    pub prev_body: Hash,
+    pub range: CompactRange,
+    /// Key id that must sign the next entry (after applying rotations); `None` if empty.
+    pub authorised_key: Option<String>,
+    /// The newest segment `(first seq, length)` to continue appending to.
+    pub active: Option<Active>,
+    /// Bytes cut off the tail.
+    pub truncated: u64,
+    /// The previous run did not close cleanly.
+    pub unclean: bool,
+    /// Index entries for records at or after the requested index position.
+    pub index_items: Vec<IndexItem>,
+}
+
+/// Reads the prune anchor's text if present (signature is checked by `verify`, not here).
+pub(crate) fn read_anchor(dir: &Path) -> Result<Option<(Anchor, String)>, EvidenceError> {
+    match fs::read_to_string(log_dir(dir).join(ANCHOR_FILE)) {
+        Ok(note) => {
+            let text = note.split("\n\n").next().unwrap_or_default();
+            let a = Anchor::parse(&format!("{text}\n"))
+                .map_err(|e| EvidenceError::Corrupt(format!("prune anchor: {e}")))?;
+            Ok(Some((a, note)))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Scans `dir/log`, repairs a torn tail, and returns the continuation state.
+pub(crate) fn recover(dir: &Path, index_from: u64) -> Result<Recovered, EvidenceError> {
+    let logdir = log_dir(dir);
+    fs::create_dir_all(&logdir)?;
+    let anchor = read_anchor(dir)?;
+    let min_first = anchor.as_ref().map_or(0, |(a, _)| a.first);
+    for (first, path) in list_segments(&logdir)? {
+        if first < min_first {
+            fs::remove_file(path)?; // an interrupted prune: the anchor already covers it
+        }
+    }
+    let (mut next_seq, mut prev_body, mut range) = match anchor {
+        Some((a, _)) => {
+            let r = a
+                .range()
+                .ok_or_else(|| EvidenceError::Corrupt("prune anchor range".into()))?;
+            (a.first, a.prev, r)
+        }
+        None => (0, [0u8; 32], CompactRange::default()),
+    };
+    let mut authorised_key: Option<String> = None;
+    let mut items = Vec::new();
+    let torn = scan(&logdir, min_first, |seg, off, bytes| {
+        let e = parse_entry(bytes).map_err(|e| e.to_string())?;
+        let rec = decode_record(e.body).map_err(|e| format!("body does not decode: {e}"))?;
+        if rec.seq != next_seq {
+            return Err(format!("seq {} where {next_seq} was expected", rec.seq));
+        }
+        if off == super::segment::MAGIC.len() as u64 && seg != rec.seq {
+            return Err(format!("segment {seg} starts with seq {}", rec.seq));
+        }
+        if rec.prev_body_hash != prev_body {
+            return Err("prev_body_hash does not match the previous body".into());
+        }
+        authorised_key = Some(match &rec.kind {
+            Some(record::Kind::Event(ev)) => match &ev.event {
+                Some(event_record::Event::KeyRotation(r)) => r.new_key_id.clone(),
+                _ => e.key_id.to_owned(),
+            },
+            _ => e.key_id.to_owned(),
+        });
+        if rec.seq >= index_from {
+            items.push(IndexItem::from_record(seg, off, &rec));
+        }
+        prev_body = body_hash(e.body);
+        range.push(entry_hash(bytes));
+        next_seq += 1;
+        Ok(())
+    })?;
+    let mut truncated = 0;
+    if let Some(t) = &torn {
+        if !t.last {
+            return Err(EvidenceError::Corrupt(format!(
+                "segment {} offset {}: {} (not the newest segment, so not a torn tail)",
+                t.path.display(),
+                t.offset,
+                t.reason
+            )));
+        }
+        truncated = t.file_len.saturating_sub(t.offset);
+        if t.offset == 0 {
+            fs::remove_file(&t.path)?;
+            sync_dir(&logdir)?;
+        } else {
+            let f = fs::OpenOptions::new().write(true).open(&t.path)?;
+            f.set_len(t.offset)?;
+            f.sync_all()?;
+        }
+    }
+    let active = match list_segments(&logdir)?.pop() {
+        Some((first, path)) => {
+            let len = fs::metadata(&path)?.len();
+            Some(Active::reopen(&path, first, len)?)
+        }
+        None => None,
+    };
+    let marker = logdir.join(CLEAN_MARKER);
+    let unclean = if marker.exists() {
+        fs::remove_file(&marker)?;
+        sync_dir(&logdir)?;
+        false
+    } else {
+        next_seq > 0 || truncated > 0
+    };
+    Ok(Recovered {
+        next_seq,
+        prev_body,
+        range,
+        authorised_key,
+        active,
+        truncated,
+        unclean: unclean || truncated > 0,
+        index_items: items,
+    })
+}

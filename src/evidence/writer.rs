@@ -1,0 +1,315 @@
+//! [`EvidenceLog`]: the handle the proxy appends through, and the single writer thread behind
+//! it. The writer sequences records, chains and signs them, writes frames to the active
+//! segment and fsyncs once per group (group commit), writes signed checkpoints, and feeds
+//! the index thread. Owns the durability semantics; the file formats live in `entry`,
+//! `segment` and `note`, the repair of a torn tail in `recover`.
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{mpsc, Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use hmac::{Hmac, Mac};
+use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
+
+use super::index::Index;
+use super::keys::KeyPair;
+use super::recover::{recover, Recovered};
+use super::{hex, Durability, EvidenceError, LogConfig, Payload};
+
+mod core;
+use self::core::Core;
+
+/// Result of a successful append.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Appended {
+    /// Sequence number (Merkle leaf index) of the entry.
+    pub seq: u64,
+    /// RFC 6962 leaf hash of the stored entry bytes.
+    pub entry_hash: [u8; 32],
+}
+
+/// What opening the log found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpenReport {
+    /// The previous run stopped uncleanly (a recovery event was appended).
+    pub recovered: bool,
+    /// Bytes of torn tail removed.
+    pub truncated_bytes: u64,
+    /// Sequence number the next append will get.
+    pub next_seq: u64,
+    /// The log was empty and a log-start event was appended.
+    pub created: bool,
+}
+
+/// A health snapshot for `/readyz` and metrics.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Health {
+    /// False after a write failure until a later write succeeds, and after close.
+    pub healthy: bool,
+    /// Appends accepted but not yet written.
+    pub queue_depth: usize,
+    /// Time the last group waited from enqueue to durable, microseconds.
+    pub last_append_latency_us: u64,
+    /// Seconds since the last checkpoint was written.
+    pub last_checkpoint_age_secs: u64,
+    /// Entries in the log.
+    pub records: u64,
+    /// The last write error, if any.
+    pub last_error: Option<String>,
+}
+
+type Reply = oneshot::Sender<Result<Appended, EvidenceError>>;
+
+pub(crate) enum Job {
+    Append {
+        kind: Payload,
+        reply: Reply,
+        at: Instant,
+        _permit: OwnedSemaphorePermit,
+    },
+    Rotate {
+        key: KeyPair,
+        reply: oneshot::Sender<Result<Appended, EvidenceError>>,
+    },
+}
+
+#[derive(Default)]
+pub(crate) struct Queue {
+    pub items: Vec<Job>,
+    pub closing: bool,
+}
+
+pub(crate) struct Shared {
+    pub queue: Mutex<Queue>,
+    pub cv: Condvar,
+    pub healthy: AtomicBool,
+    pub latency_us: AtomicU64,
+    pub last_cp: Mutex<Instant>,
+    pub records: AtomicU64,
+    pub last_error: Mutex<Option<String>>,
+}
+
+impl Shared {
+    pub(crate) fn set_error(&self, e: Option<String>) {
+        self.healthy.store(e.is_none(), Ordering::Release);
+        if let Ok(mut g) = self.last_error.lock() {
+            if e.is_some() {
+                *g = e;
+            }
+        }
+    }
+}
+
+struct Handle {
+    shared: Arc<Shared>,
+    slots: Arc<Semaphore>,
+    capacity: usize,
+    hmac_key: Option<Vec<u8>>,
+    thread: Mutex<Option<JoinHandle<Result<(), EvidenceError>>>>,
+}
+
+impl Handle {
+    fn stop(&self) -> Result<(), EvidenceError> {
+        if let Ok(mut q) = self.shared.queue.lock() {
+            q.closing = true;
+        }
+        self.shared.cv.notify_all();
+        self.slots.close();
+        let t = self
+            .thread
+            .lock()
+            .map_err(|_| EvidenceError::Closed)?
+            .take();
+        match t {
+            Some(t) => t
+                .join()
+                .map_err(|_| EvidenceError::Write("writer thread panicked".into()))?,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        let _ = self.stop();
+    }
+}
+
+/// The evidence log: cheap to clone, `Send + Sync`; one writer thread per log.
+#[derive(Clone)]
+pub struct EvidenceLog {
+    inner: Arc<Handle>,
+}
+
+impl std::fmt::Debug for EvidenceLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EvidenceLog")
+            .field("health", &self.health())
+            .finish()
+    }
+}
+
+impl EvidenceLog {
+    /// Opens (creating) the log in `cfg.dir`: recovers a torn tail, appends a log-start or
+    /// recovery event, writes a checkpoint, and starts the writer thread.
+    pub fn open(cfg: LogConfig, key: KeyPair) -> Result<(Self, OpenReport), EvidenceError> {
+        if cfg.origin.is_empty() || cfg.origin.contains(['\n', ' ']) {
+            return Err(EvidenceError::Config(
+                "origin must be non-empty without spaces".into(),
+            ));
+        }
+        std::fs::create_dir_all(&cfg.dir)?;
+        let index = Index::open(&cfg.dir)?;
+        let from = index.upto()?;
+        let mut rec: Recovered = recover(&cfg.dir, from)?;
+        if from > rec.next_seq {
+            // The index saw entries that did not survive (async mode crash): start it over.
+            index.clear()?;
+            rec.index_items = super::index::scan_items(&cfg.dir)?;
+        }
+        let shared = Arc::new(Shared {
+            queue: Mutex::new(Queue::default()),
+            cv: Condvar::new(),
+            healthy: AtomicBool::new(true),
+            latency_us: AtomicU64::new(0),
+            last_cp: Mutex::new(Instant::now()),
+            records: AtomicU64::new(rec.next_seq),
+            last_error: Mutex::new(None),
+        });
+        let (itx, irx) = mpsc::channel();
+        let index_thread = std::thread::Builder::new()
+            .name("evidence-index".into())
+            .spawn(move || index_loop(index, irx))?;
+        let capacity = cfg.queue_capacity.max(1);
+        let hmac_key = cfg.hmac_key.clone();
+        let mut core = Core::new(cfg, key, rec, shared.clone(), itx, index_thread)?;
+        let report = core.start()?;
+        let thread = std::thread::Builder::new()
+            .name("evidence-writer".into())
+            .spawn(move || core.run())?;
+        let inner = Handle {
+            shared,
+            slots: Arc::new(Semaphore::new(capacity)),
+            capacity,
+            hmac_key,
+            thread: Mutex::new(Some(thread)),
+        };
+        Ok((
+            Self {
+                inner: Arc::new(inner),
+            },
+            report,
+        ))
+    }
+
+    /// Appends one record. Resolves once the entry is durable (`Sync`) or written (`Async`);
+    /// waits asynchronously (never blocking the runtime thread) when the queue is full.
+    pub async fn append(&self, payload: Payload) -> Result<Appended, EvidenceError> {
+        let permit = self
+            .inner
+            .slots
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| EvidenceError::Closed)?;
+        let (tx, rx) = oneshot::channel();
+        self.push(Job::Append {
+            kind: payload,
+            reply: tx,
+            at: Instant::now(),
+            _permit: permit,
+        })?;
+        rx.await.map_err(|_| EvidenceError::Closed)?
+    }
+
+    /// Rotates the signing key: the old key signs a key-rotation event naming the new one, and
+    /// every later entry is signed by the new key. `signing.key`/`signing.pub` are replaced.
+    pub async fn rotate_key(&self, new_key: KeyPair) -> Result<Appended, EvidenceError> {
+        let (tx, rx) = oneshot::channel();
+        self.push(Job::Rotate {
+            key: new_key,
+            reply: tx,
+        })?;
+        rx.await.map_err(|_| EvidenceError::Closed)?
+    }
+
+    fn push(&self, job: Job) -> Result<(), EvidenceError> {
+        let mut q = self
+            .inner
+            .shared
+            .queue
+            .lock()
+            .map_err(|_| EvidenceError::Closed)?;
+        if q.closing {
+            return Err(EvidenceError::Closed);
+        }
+        q.items.push(job);
+        drop(q);
+        self.inner.shared.cv.notify_one();
+        Ok(())
+    }
+
+    /// Current health.
+    pub fn health(&self) -> Health {
+        let s = &self.inner.shared;
+        Health {
+            healthy: s.healthy.load(Ordering::Acquire),
+            queue_depth: self
+                .inner
+                .capacity
+                .saturating_sub(self.inner.slots.available_permits()),
+            last_append_latency_us: s.latency_us.load(Ordering::Relaxed),
+            last_checkpoint_age_secs: s
+                .last_cp
+                .lock()
+                .map(|t| t.elapsed().as_secs())
+                .unwrap_or(u64::MAX),
+            records: s.records.load(Ordering::Relaxed),
+            last_error: s.last_error.lock().ok().and_then(|g| g.clone()),
+        }
+    }
+
+    /// Keyed HMAC-SHA256 fingerprint (lowercase hex) of a value, if an HMAC key is configured.
+    pub fn fingerprint(&self, value: &[u8]) -> Option<String> {
+        let key = self.inner.hmac_key.as_ref()?;
+        let mut m = <Hmac<sha2::Sha256> as Mac>::new_from_slice(key).ok()?;
+        m.update(value);
+        Some(hex(&m.finalize().into_bytes()))
+    }
+
+    /// Drains the queue, writes a final checkpoint, stops the writer (blocking).
+    pub fn close(&self) -> Result<(), EvidenceError> {
+        let r = self.inner.stop();
+        self.inner.shared.healthy.store(false, Ordering::Release);
+        r
+    }
+}
+
+fn index_loop(index: Index, rx: mpsc::Receiver<Vec<super::index::IndexItem>>) {
+    while let Ok(mut items) = rx.recv() {
+        while let Ok(more) = rx.try_recv() {
+            items.extend(more);
+        }
+        if let Err(e) = index.add(&items) {
+            tracing::warn!(error = %e, "evidence index update failed; run `aimsgate index rebuild`");
+        }
+    }
+    let _ = index.flush();
+}
+
+/// How long the writer may sleep before a timer (async fsync or checkpoint) is due.
+pub(crate) fn wait_for(
+    durability: Durability,
+    unsynced: Option<Instant>,
+    cp_due: Option<Instant>,
+) -> Duration {
+    let now = Instant::now();
+    let mut d = Duration::from_secs(1);
+    if let (Durability::Async { max_delay }, Some(t)) = (durability, unsynced) {
+        d = d.min((t + max_delay).saturating_duration_since(now));
+    }
+    if let Some(t) = cp_due {
+        d = d.min(t.saturating_duration_since(now));
+    }
+    d
+}

@@ -1,0 +1,444 @@
+//! The writer thread's state and loop: group commit, signing, segment rollover, rollback on a
+//! failed write, checkpoints, key rotation, and the clean-shutdown marker.
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::{mpsc, Arc};
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+use prost::Message as _;
+
+use super::{wait_for, Appended, Job, OpenReport, Reply, Shared};
+use crate::evidence::entry::{body_hash, encode_entry, encode_frame, entry_hash};
+use crate::evidence::index::IndexItem;
+use crate::evidence::keys::{self, KeyPair};
+use crate::evidence::merkle::{CompactRange, Hash};
+use crate::evidence::note::Checkpoint;
+use crate::evidence::proto::{
+    event_record, record, EventRecord, KeyRotation, LogStart, Record, Recovery, RetentionPrune,
+};
+use crate::evidence::prune::prune_before;
+use crate::evidence::recover::{Recovered, CLEAN_MARKER};
+use crate::evidence::segment::{log_dir, Active};
+use crate::evidence::{now_nanos, Durability, EvidenceError, LogConfig, Payload};
+
+/// Batches at least this large are signed on two threads.
+const PARALLEL_SIGN_MIN: usize = 256;
+
+pub(crate) struct Core {
+    cfg: LogConfig,
+    key: KeyPair,
+    logdir: PathBuf,
+    active: Option<Active>,
+    next_seq: u64,
+    prev_body: Hash,
+    range: CompactRange,
+    authorised_key: Option<String>,
+    since_cp: u64,
+    last_cp: Instant,
+    unsynced: Option<Instant>,
+    poisoned: Option<String>,
+    shared: Arc<Shared>,
+    index_tx: Option<mpsc::Sender<Vec<IndexItem>>>,
+    index_thread: Option<JoinHandle<()>>,
+    rec: Option<Recovered>,
+}
+
+fn event(e: event_record::Event) -> Payload {
+    record::Kind::Event(EventRecord { event: Some(e) })
+}
+
+impl Core {
+    pub(crate) fn new(
+        cfg: LogConfig,
+        key: KeyPair,
+        mut rec: Recovered,
+        shared: Arc<Shared>,
+        index_tx: mpsc::Sender<Vec<IndexItem>>,
+        index_thread: JoinHandle<()>,
+    ) -> Result<Self, EvidenceError> {
+        let _ = index_tx.send(std::mem::take(&mut rec.index_items));
+        Ok(Self {
+            logdir: log_dir(&cfg.dir),
+            cfg,
+            key,
+            active: rec.active.take(),
+            next_seq: rec.next_seq,
+            prev_body: rec.prev_body,
+            range: rec.range.clone(),
+            authorised_key: rec.authorised_key.clone(),
+            since_cp: 0,
+            last_cp: Instant::now(),
+            unsynced: None,
+            poisoned: None,
+            shared,
+            index_tx: Some(index_tx),
+            index_thread: Some(index_thread),
+            rec: Some(rec),
+        })
+    }
+
+    /// Start-up events, run on the caller's thread before the writer thread starts.
+    pub(crate) fn start(&mut self) -> Result<OpenReport, EvidenceError> {
+        let Some(rec) = self.rec.take() else {
+            return Err(EvidenceError::Closed);
+        };
+        let created = self.next_seq == 0;
+        keys::archive_public(&self.cfg.dir, &self.key.public())?;
+        if let Some(expected) = self
+            .authorised_key
+            .clone()
+            .filter(|k| k != self.key.key_id())
+        {
+            // The key on disk changed without a logged rotation (keygen --force, or a crash in
+            // the middle of rotate_key): the old key must sign the rotation event.
+            let old = keys::load_archived_secret(&self.cfg.dir, &expected)?.ok_or_else(|| {
+                EvidenceError::Key(format!(
+                    "signing.key is {} but the log is signed by {expected}, and keys/{expected}.key \
+                     is not available to sign the rotation; restore the old signing.key",
+                    self.key.key_id()
+                ))
+            })?;
+            let new = std::mem::replace(&mut self.key, old);
+            self.rotate(new)?;
+        }
+        if created {
+            let ev = event(event_record::Event::LogStart(LogStart {
+                software_version: env!("CARGO_PKG_VERSION").into(),
+            }));
+            self.write_batch(vec![ev], true)?;
+        } else if rec.unclean {
+            let ev = event(event_record::Event::Recovery(Recovery {
+                truncated_bytes: rec.truncated,
+                last_intact_seq: self.next_seq.saturating_sub(1),
+            }));
+            self.write_batch(vec![ev], true)?;
+        }
+        self.checkpoint()?;
+        Ok(OpenReport {
+            recovered: rec.unclean,
+            truncated_bytes: rec.truncated,
+            next_seq: self.next_seq,
+            created,
+        })
+    }
+
+    /// Key rotation: archive the old secret, install the new key files, log the rotation signed
+    /// by the old key, switch, and delete the archived old secret.
+    fn rotate(&mut self, new: KeyPair) -> Result<Appended, EvidenceError> {
+        keys::archive_secret(&self.cfg.dir, &self.key)?;
+        keys::write_key_files(&self.cfg.dir, &new)?;
+        let ev = event(event_record::Event::KeyRotation(KeyRotation {
+            old_key_id: self.key.key_id().into(),
+            new_key_id: new.key_id().into(),
+            new_public_key: new.public_bytes().to_vec(),
+        }));
+        let done = self.write_batch(vec![ev], true)?;
+        let old = std::mem::replace(&mut self.key, new);
+        self.authorised_key = Some(self.key.key_id().into());
+        keys::remove_archived_secret(&self.cfg.dir, old.key_id())?;
+        done.first().map(|(a, _)| *a).ok_or(EvidenceError::Closed)
+    }
+
+    /// The writer loop: take everything queued, write it as one group, reply, repeat.
+    pub(crate) fn run(mut self) -> Result<(), EvidenceError> {
+        loop {
+            let (jobs, closing) = {
+                let mut q = self
+                    .shared
+                    .queue
+                    .lock()
+                    .map_err(|_| EvidenceError::Closed)?;
+                while q.items.is_empty() && !q.closing {
+                    let cp_due =
+                        (self.since_cp > 0).then(|| self.last_cp + self.cfg.checkpoint_interval);
+                    let d = wait_for(self.cfg.durability, self.unsynced, cp_due);
+                    if d.is_zero() {
+                        break;
+                    }
+                    q = self
+                        .shared
+                        .cv
+                        .wait_timeout(q, d)
+                        .map_err(|_| EvidenceError::Closed)?
+                        .0;
+                }
+                (std::mem::take(&mut q.items), q.closing)
+            };
+            self.process(jobs);
+            self.timers();
+            if closing {
+                let more = self
+                    .shared
+                    .queue
+                    .lock()
+                    .map(|mut q| std::mem::take(&mut q.items))
+                    .unwrap_or_default();
+                if more.is_empty() {
+                    return self.shutdown();
+                }
+                self.process(more);
+            }
+        }
+    }
+
+    fn process(&mut self, jobs: Vec<Job>) {
+        let mut kinds = Vec::with_capacity(jobs.len());
+        let mut waiters: Vec<(Reply, Instant)> = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            match job {
+                Job::Append {
+                    kind,
+                    reply,
+                    at,
+                    _permit,
+                } => {
+                    kinds.push(kind);
+                    waiters.push((reply, at));
+                }
+                Job::Rotate { key, reply } => {
+                    self.flush_appends(std::mem::take(&mut kinds), std::mem::take(&mut waiters));
+                    let r = match &self.poisoned {
+                        Some(p) => Err(EvidenceError::Write(p.clone())),
+                        None => self.rotate(key),
+                    };
+                    let _ = reply.send(r);
+                }
+            }
+        }
+        self.flush_appends(kinds, waiters);
+    }
+
+    fn flush_appends(&mut self, kinds: Vec<Payload>, waiters: Vec<(Reply, Instant)>) {
+        if kinds.is_empty() {
+            return;
+        }
+        let sync = self.cfg.durability == Durability::Sync;
+        let res = match &self.poisoned {
+            Some(p) => Err(EvidenceError::Write(p.clone())),
+            None => self.write_batch(kinds, sync),
+        };
+        match res {
+            Ok(done) => {
+                let oldest = waiters.iter().map(|w| w.1).min();
+                for ((reply, _), (a, _)) in waiters.into_iter().zip(done) {
+                    let _ = reply.send(Ok(a));
+                }
+                if let Some(t) = oldest {
+                    let us = u64::try_from(t.elapsed().as_micros()).unwrap_or(u64::MAX);
+                    self.shared.latency_us.store(us, Ordering::Relaxed);
+                }
+                if self.since_cp >= self.cfg.checkpoint_every_records.max(1) {
+                    if let Err(e) = self.checkpoint() {
+                        self.shared.set_error(Some(e.to_string()));
+                    }
+                }
+            }
+            Err(e) => {
+                let msg = e.to_string();
+                tracing::error!(error = %msg, "evidence append failed");
+                self.shared.set_error(Some(msg.clone()));
+                for (reply, _) in waiters {
+                    let _ = reply.send(Err(EvidenceError::Write(msg.clone())));
+                }
+            }
+        }
+    }
+
+    fn timers(&mut self) {
+        if let (Durability::Async { max_delay }, Some(t)) = (self.cfg.durability, self.unsynced) {
+            if t.elapsed() >= max_delay {
+                if let Err(e) = self.sync() {
+                    self.shared.set_error(Some(e.to_string()));
+                }
+            }
+        }
+        if self.since_cp > 0 && self.last_cp.elapsed() >= self.cfg.checkpoint_interval {
+            if let Err(e) = self.checkpoint() {
+                self.shared.set_error(Some(e.to_string()));
+            }
+        }
+    }
+
+    fn sync(&mut self) -> Result<(), EvidenceError> {
+        if self.unsynced.is_some() {
+            if let Some(a) = self.active.as_mut() {
+                a.sync()?;
+            }
+            self.unsynced = None;
+        }
+        Ok(())
+    }
+
+    /// Sequences, signs and writes one group; fsyncs it if `sync`. On failure the segment is
+    /// cut back and the state restored, so a later group can succeed (e.g. after disk space
+    /// is freed); if even that fails, the log is poisoned until reopened.
+    fn write_batch(
+        &mut self,
+        kinds: Vec<Payload>,
+        sync: bool,
+    ) -> Result<Vec<(Appended, IndexItem)>, EvidenceError> {
+        let need_roll = match &self.active {
+            None => true,
+            Some(a) => a.len >= self.cfg.segment_bytes && a.first < self.next_seq,
+        };
+        if need_roll {
+            if let Some(a) = self.active.as_mut() {
+                a.sync()?;
+            }
+            self.unsynced = None;
+            self.active = Some(Active::create(&self.logdir, self.next_seq)?);
+        }
+        let (seq0, prev0, range0) = (self.next_seq, self.prev_body, self.range.clone());
+        let (seg, start_len) = match &self.active {
+            Some(a) => (a.first, a.len),
+            None => return Err(EvidenceError::Closed),
+        };
+        // Sequence and chain the bodies (cheap), then sign them (the costly part).
+        let mut bodies = Vec::with_capacity(kinds.len());
+        let mut items = Vec::with_capacity(kinds.len());
+        for kind in kinds {
+            let rec = Record {
+                log_id: self.cfg.origin.clone(),
+                key_id: self.key.key_id().into(),
+                seq: self.next_seq,
+                time_unix_nanos: now_nanos(),
+                prev_body_hash: self.prev_body.to_vec(),
+                kind: Some(kind),
+            };
+            let body = rec.encode_to_vec();
+            self.prev_body = body_hash(&body);
+            self.next_seq += 1;
+            items.push(IndexItem::from_record(seg, 0, &rec));
+            bodies.push(body);
+        }
+        let sigs = sign_all(&self.key, &bodies);
+        let mut buf = Vec::with_capacity(bodies.iter().map(|b| b.len() + 100).sum());
+        let mut entry = Vec::with_capacity(512);
+        let mut out = Vec::with_capacity(bodies.len());
+        for ((body, sig), mut item) in bodies.iter().zip(&sigs).zip(items) {
+            entry.clear();
+            encode_entry(self.key.key_id(), sig, body, &mut entry);
+            item.offset = start_len + buf.len() as u64;
+            encode_frame(&entry, &mut buf);
+            let h = entry_hash(&entry);
+            self.range.push(h);
+            out.push((
+                Appended {
+                    seq: item.seq,
+                    entry_hash: h,
+                },
+                item,
+            ));
+        }
+        let written = match self.active.as_mut() {
+            Some(a) => a
+                .write(&buf)
+                .and_then(|()| if sync { a.sync() } else { Ok(()) }),
+            None => return Err(EvidenceError::Closed),
+        };
+        if let Err(e) = written {
+            (self.next_seq, self.prev_body, self.range) = (seq0, prev0, range0);
+            if let Some(a) = self.active.as_mut() {
+                if let Err(e2) = a.truncate(start_len) {
+                    self.poisoned = Some(format!("{e}; rollback also failed: {e2}"));
+                }
+            }
+            return Err(EvidenceError::Write(e.to_string()));
+        }
+        if sync {
+            self.unsynced = None;
+        } else if self.unsynced.is_none() {
+            self.unsynced = Some(Instant::now());
+        }
+        let n = out.len() as u64;
+        self.since_cp += n;
+        self.shared.records.store(self.next_seq, Ordering::Relaxed);
+        if !self.shared.healthy.load(Ordering::Relaxed) && self.poisoned.is_none() {
+            self.shared.healthy.store(true, Ordering::Release);
+        }
+        if let Some(tx) = &self.index_tx {
+            let _ = tx.send(out.iter().map(|(_, i)| i.clone()).collect());
+        }
+        Ok(out)
+    }
+
+    /// fsyncs pending data, then writes `checkpoints/<size>.note` and `checkpoint.note`.
+    fn checkpoint(&mut self) -> Result<(), EvidenceError> {
+        self.sync()?;
+        let cp = Checkpoint {
+            origin: self.cfg.origin.clone(),
+            size: self.range.size(),
+            root: self.range.root(),
+        };
+        let note = cp.sign(&self.key);
+        let cdir = self.cfg.dir.join("checkpoints");
+        std::fs::create_dir_all(&cdir)?;
+        keys::write_atomic(
+            &cdir.join(format!("{:020}.note", cp.size)),
+            note.as_bytes(),
+            false,
+        )?;
+        keys::write_atomic(
+            &self.cfg.dir.join("checkpoint.note"),
+            note.as_bytes(),
+            false,
+        )?;
+        self.since_cp = 0;
+        self.last_cp = Instant::now();
+        if let Ok(mut t) = self.shared.last_cp.lock() {
+            *t = self.last_cp;
+        }
+        if self.cfg.retention_days > 0 {
+            let days = i64::from(self.cfg.retention_days);
+            let cutoff = now_nanos().saturating_sub(days.saturating_mul(86_400_000_000_000));
+            let keep = self.active.as_ref().map(|a| a.first);
+            match prune_before(&self.cfg.dir, &self.key, &self.cfg.origin, cutoff, keep) {
+                Ok(Some((first, root))) => {
+                    let ev = event(event_record::Event::RetentionPrune(RetentionPrune {
+                        first_retained_seq: first,
+                        anchor_root_hash: root.to_vec(),
+                        retention_days: self.cfg.retention_days,
+                    }));
+                    self.write_batch(vec![ev], true)?;
+                }
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "evidence retention prune failed"),
+            }
+        }
+        Ok(())
+    }
+
+    fn shutdown(mut self) -> Result<(), EvidenceError> {
+        let r = if self.poisoned.is_none() {
+            self.checkpoint()
+        } else {
+            Ok(())
+        };
+        drop(self.index_tx.take());
+        if let Some(t) = self.index_thread.take() {
+            let _ = t.join();
+        }
+        r?;
+        keys::write_atomic(&self.logdir.join(CLEAN_MARKER), b"", false)?;
+        Ok(())
+    }
+}
+
+/// Signs every body; large groups are split over two threads.
+fn sign_all(key: &KeyPair, bodies: &[Vec<u8>]) -> Vec<[u8; 64]> {
+    if bodies.len() < PARALLEL_SIGN_MIN {
+        return bodies.iter().map(|b| key.sign(b)).collect();
+    }
+    let mid = bodies.len() / 2;
+    let (a, b) = bodies.split_at(mid);
+    std::thread::scope(|s| {
+        let h = s.spawn(|| b.iter().map(|x| key.sign(x)).collect::<Vec<_>>());
+        let mut out: Vec<[u8; 64]> = a.iter().map(|x| key.sign(x)).collect();
+        match h.join() {
+            Ok(rest) => out.extend(rest),
+            Err(_) => out.extend(b.iter().map(|x| key.sign(x))),
+        }
+        out
+    })
+}
