@@ -1,7 +1,14 @@
 //! aimsgate: an inline enforcement proxy for the AI request layer.
 //!
-//! The four cores — [`identity`], [`classify`], [`policy`] and [`evidence`] — know no HTTP
+//! The four cores — [`identity`], `classify`, `policy` and `evidence` — know no HTTP
 //! and nothing of each other; [`proxy`] wires them into the request pipeline.
 #![forbid(unsafe_code)]
 
+pub mod config;
+pub mod error;
+pub mod identity;
+pub mod mock_provider;
+pub mod providers;
+pub mod proxy;
 pub mod taxonomy;
+pub mod telemetry;

@@ -36,7 +36,14 @@ pub const BUILTIN_CLASSES: &[&str] = &[
 ];
 
 /// Top-level families a pattern may select with `family.*`.
-pub const FAMILIES: &[&str] = &["pii", "financial", "health", "secret", "custom", "confidential"];
+pub const FAMILIES: &[&str] = &[
+    "pii",
+    "financial",
+    "health",
+    "secret",
+    "custom",
+    "confidential",
+];
 
 /// Is `name` a valid class name: a built-in class, or `custom.<name>` with a
 /// lowercase identifier (`[a-z0-9_]+`) after the dot.

@@ -1,0 +1,305 @@
+//! Configuration: the only reader of files and environment variables for settings.
+//!
+//! Two stages, as in tensorzero: [`raw`] holds serde structs that mirror the TOML file with
+//! `deny_unknown_fields`; [`validate`] turns them into the runtime [`Config`] below, resolving
+//! secrets (from env or files, never inline), durations and addresses, and naming file, key and
+//! problem in every error. Command-line flags arrive as [`Overrides`] and win over the file.
+//! With no file at all, [`Config::embedded_default`] gives a working zero-config proxy.
+//! It does not start anything.
+
+pub mod env;
+mod identity;
+pub mod raw;
+mod validate;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use env::{Env, MapEnv, ProcessEnv};
+
+/// A configuration problem, always naming where it is and what is wrong.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    #[error("{file}: cannot read: {source}")]
+    Read {
+        file: String,
+        source: std::io::Error,
+    },
+    #[error("{file}: {message}")]
+    Parse { file: String, message: String },
+    #[error("{file}: `{key}`: {message}")]
+    Invalid {
+        file: String,
+        key: String,
+        message: String,
+    },
+}
+
+/// A secret value resolved from the environment or a file. Its `Debug` never shows the value.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: String) -> Self {
+        Self(value)
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// Command-line flags that override the file (DESIGN.md `serve` contract).
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub listen: Option<String>,
+    pub admin_listen: Option<String>,
+    pub data_dir: Option<PathBuf>,
+    pub policy: Option<PathBuf>,
+    pub openai_base_url: Option<String>,
+    pub anthropic_base_url: Option<String>,
+}
+
+/// The validated runtime configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where it came from: a file path or `embedded default`.
+    pub source: String,
+    pub server: ServerConfig,
+    pub data_dir: PathBuf,
+    pub upstreams: Vec<UpstreamConfig>,
+    pub keys: std::collections::BTreeMap<String, Secret>,
+    pub routing: Routing,
+    pub identity: IdentitySettings,
+    pub policy: PolicySettings,
+    pub evidence: EvidenceSettings,
+    pub classify: ClassifySettings,
+    pub telemetry: TelemetrySettings,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    pub admin_listen: SocketAddr,
+    pub max_body_bytes: usize,
+    pub max_connections: usize,
+    pub header_read_timeout: Duration,
+    pub idle_timeout: Duration,
+    pub body_read_timeout: Duration,
+    pub shutdown_grace: Duration,
+    pub tls: Option<TlsSettings>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TlsSettings {
+    pub cert_path: PathBuf,
+    pub key_path: PathBuf,
+    pub client_ca_path: Option<PathBuf>,
+    pub client_auth_required: bool,
+}
+
+/// What kind of API an upstream speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UpstreamKind {
+    OpenAi,
+    Anthropic,
+    AzureOpenAi,
+    OpenAiCompatible,
+}
+
+impl UpstreamKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::OpenAi => "openai",
+            Self::Anthropic => "anthropic",
+            Self::AzureOpenAi => "azure_openai",
+            Self::OpenAiCompatible => "openai_compatible",
+        }
+    }
+    /// Does this upstream speak the Anthropic API (else the OpenAI one)?
+    pub fn is_anthropic(self) -> bool {
+        matches!(self, Self::Anthropic)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct UpstreamConfig {
+    pub name: String,
+    pub kind: UpstreamKind,
+    /// Scheme, authority and base path (no trailing slash), e.g. `https://api.openai.com/v1`.
+    pub base_url: http::Uri,
+    pub api_key: Option<Secret>,
+    pub api_version: Option<String>,
+    pub connect_timeout: Duration,
+    pub first_byte_timeout: Duration,
+    pub idle_timeout: Duration,
+}
+
+/// Which upstream serves a request: by model pattern first, then the family default.
+#[derive(Debug, Clone, Default)]
+pub struct Routing {
+    pub openai: Option<usize>,
+    pub anthropic: Option<usize>,
+    pub models: Vec<(String, usize)>,
+    pub allow_unlisted_models: bool,
+}
+
+impl Routing {
+    /// Index of the upstream for `model` among those of the right family, or `None`.
+    pub fn upstream_for(&self, model: Option<&str>) -> Option<ModelRoute> {
+        let model = model?;
+        self.models.iter().find_map(|(pat, idx)| {
+            let hit = match pat.strip_suffix('*') {
+                Some(prefix) => model.starts_with(prefix),
+                None => model == pat,
+            };
+            hit.then_some(ModelRoute {
+                upstream: *idx,
+                pattern: pat.clone(),
+            })
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelRoute {
+    pub upstream: usize,
+    pub pattern: String,
+}
+
+/// Identity settings with every referenced file and secret already read.
+#[derive(Debug, Clone, Default)]
+pub struct IdentitySettings {
+    pub modes: Vec<String>,
+    pub virtual_keys: Vec<VirtualKeySettings>,
+    pub jwt: Option<JwtSettings>,
+    pub mtls_groups: Vec<(String, Vec<String>)>,
+    pub mtls: bool,
+    pub trusted_header: Option<TrustedHeaderSettings>,
+}
+
+#[derive(Debug, Clone)]
+pub struct VirtualKeySettings {
+    pub hash: String,
+    pub principal: String,
+    pub groups: Vec<String>,
+    pub ai_system: Option<String>,
+    pub upstream_key: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct JwtSettings {
+    pub issuer: Option<String>,
+    pub audiences: Vec<String>,
+    pub jwks: Option<Vec<u8>>,
+    /// (PEM bytes, algorithm, kid)
+    pub public_keys: Vec<(Vec<u8>, String, Option<String>)>,
+    pub hmac_secret: Option<Secret>,
+    pub principal_claim: String,
+    pub groups_claim: Option<String>,
+    pub ai_system_claim: Option<String>,
+    pub leeway_secs: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct TrustedHeaderSettings {
+    pub header: String,
+    pub groups_header: Option<String>,
+    pub trusted_peers: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PolicySettings {
+    /// `None`: the embedded baseline bundle.
+    pub path: Option<PathBuf>,
+    pub watch: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DurabilityMode {
+    Sync,
+    Async { max_delay: Duration },
+}
+
+#[derive(Debug, Clone)]
+pub struct EvidenceSettings {
+    pub durability: DurabilityMode,
+    pub fail_open: bool,
+    pub segment_bytes: u64,
+    pub checkpoint_every_records: u64,
+    pub checkpoint_interval: Duration,
+    pub retention_days: u32,
+    pub hmac_key: Option<Secret>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ClassifySettings {
+    pub max_scan_bytes: usize,
+    pub scan_responses: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct TelemetrySettings {
+    pub log_format: LogFormat,
+    pub log_level: String,
+}
+
+impl Config {
+    /// The zero-config default: 127.0.0.1:8080, public OpenAI and Anthropic upstreams,
+    /// pass-through identity, embedded baseline policy, data in `./aimsgate-data`.
+    pub fn embedded_default(overrides: &Overrides, env: &dyn Env) -> Result<Self, ConfigError> {
+        validate::validate(
+            raw::RawConfig::default(),
+            "embedded default",
+            overrides,
+            env,
+            None,
+        )
+    }
+
+    /// Load and validate a TOML file; relative paths inside it resolve against its directory.
+    pub fn load(path: &Path, overrides: &Overrides, env: &dyn Env) -> Result<Self, ConfigError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            file: file.clone(),
+            source,
+        })?;
+        Self::from_toml(&text, &file, overrides, env, path.parent())
+    }
+
+    /// Parse and validate TOML text; `file` names it in errors.
+    pub fn from_toml(
+        text: &str,
+        file: &str,
+        overrides: &Overrides,
+        env: &dyn Env,
+        base_dir: Option<&Path>,
+    ) -> Result<Self, ConfigError> {
+        let raw: raw::RawConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            file: file.to_owned(),
+            message: e.to_string().trim_end().replace('\n', " "),
+        })?;
+        validate::validate(raw, file, overrides, env, base_dir)
+    }
+
+    /// The upstream configured under `name`.
+    pub fn upstream_index(&self, name: &str) -> Option<usize> {
+        self.upstreams.iter().position(|u| u.name == name)
+    }
+}
+
+#[cfg(test)]
+mod tests;

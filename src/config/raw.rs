@@ -1,0 +1,212 @@
+//! Raw configuration: the TOML file exactly as written, with `deny_unknown_fields` everywhere.
+//!
+//! These types only describe the file format; [`super::validate`] turns them into the runtime
+//! types the rest of the code uses. No defaults are interpreted here beyond serde's.
+
+use serde::Deserialize;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    #[serde(default)]
+    pub server: RawServer,
+    pub data_dir: Option<String>,
+    #[serde(default)]
+    pub upstreams: Vec<RawUpstream>,
+    #[serde(default)]
+    pub keys: std::collections::BTreeMap<String, RawSecret>,
+    #[serde(default)]
+    pub routing: RawRouting,
+    #[serde(default)]
+    pub identity: RawIdentity,
+    #[serde(default)]
+    pub policy: RawPolicy,
+    #[serde(default)]
+    pub evidence: RawEvidence,
+    #[serde(default)]
+    pub classify: RawClassify,
+    #[serde(default)]
+    pub telemetry: RawTelemetry,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawServer {
+    pub listen: Option<String>,
+    pub admin_listen: Option<String>,
+    pub max_body_bytes: Option<usize>,
+    pub max_connections: Option<usize>,
+    pub header_read_timeout: Option<String>,
+    pub idle_timeout: Option<String>,
+    pub body_read_timeout: Option<String>,
+    pub shutdown_grace: Option<String>,
+    pub tls: Option<RawTls>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTls {
+    pub cert: String,
+    pub key: String,
+    pub client_ca: Option<String>,
+    /// `required` (default when `client_ca` is set) or `optional`.
+    pub client_auth: Option<String>,
+}
+
+/// A secret is referenced, never written inline: from an environment variable or a file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSecret {
+    pub env: Option<String>,
+    pub file: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawUpstream {
+    pub name: String,
+    /// `openai`, `anthropic`, `azure_openai` or `openai_compatible`.
+    pub kind: String,
+    pub base_url: String,
+    pub api_key: Option<RawSecret>,
+    pub api_version: Option<String>,
+    pub connect_timeout: Option<String>,
+    pub first_byte_timeout: Option<String>,
+    pub idle_timeout: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRouting {
+    /// Default upstream for OpenAI-shaped routes.
+    pub openai: Option<String>,
+    /// Default upstream for Anthropic-shaped routes.
+    pub anthropic: Option<String>,
+    #[serde(default)]
+    pub models: Vec<RawModelRoute>,
+    /// When false, only models matching a `models` entry may be called.
+    pub allow_unlisted_models: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawModelRoute {
+    /// Exact name or a trailing-`*` prefix pattern, e.g. `gpt-4o*`.
+    pub pattern: String,
+    pub upstream: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawIdentity {
+    /// Enabled modes: `virtual_key`, `jwt`, `mtls`, `trusted_header`, `pass_through`.
+    pub modes: Option<Vec<String>>,
+    #[serde(default)]
+    pub virtual_keys: Vec<RawVirtualKey>,
+    pub jwt: Option<RawJwt>,
+    pub mtls: Option<RawMtls>,
+    pub trusted_header: Option<RawTrustedHeader>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawVirtualKey {
+    /// `sha256:<hex>` of the issued key; the key itself is never stored.
+    pub hash: String,
+    pub principal: String,
+    #[serde(default)]
+    pub groups: Vec<String>,
+    pub ai_system: Option<String>,
+    /// Name of an entry under `[keys]` injected upstream for this caller.
+    pub upstream_key: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawJwt {
+    pub issuer: Option<String>,
+    #[serde(default)]
+    pub audiences: Vec<String>,
+    pub jwks_file: Option<String>,
+    #[serde(default)]
+    pub public_keys: Vec<RawJwtKey>,
+    pub hmac_secret: Option<RawSecret>,
+    pub principal_claim: Option<String>,
+    pub groups_claim: Option<String>,
+    pub ai_system_claim: Option<String>,
+    pub leeway_secs: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawJwtKey {
+    pub file: String,
+    /// `RS256`, `ES256` or `EdDSA`.
+    pub alg: String,
+    pub kid: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMtls {
+    #[serde(default)]
+    pub groups: Vec<RawMtlsGroup>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMtlsGroup {
+    /// Prefix of the SPIFFE ID or exact subject CN this mapping applies to.
+    pub prefix: String,
+    pub groups: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTrustedHeader {
+    pub header: String,
+    pub groups_header: Option<String>,
+    pub trusted_peers: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPolicy {
+    /// A bundle directory; the embedded baseline when absent.
+    pub path: Option<String>,
+    /// Reload when the bundle's files change (SIGHUP always reloads).
+    pub watch: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEvidence {
+    /// `sync` (default) or `async`.
+    pub durability: Option<String>,
+    pub async_max_delay: Option<String>,
+    /// Forward calls even when evidence cannot be written (default false: fail closed).
+    pub fail_open: Option<bool>,
+    pub segment_bytes: Option<u64>,
+    pub checkpoint_every_records: Option<u64>,
+    pub checkpoint_interval: Option<String>,
+    pub retention_days: Option<u32>,
+    /// Key for HMAC fingerprints of detected values (optional).
+    pub hmac_key: Option<RawSecret>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawClassify {
+    pub max_scan_bytes: Option<usize>,
+    /// Scan responses as well as requests (the policy's output rules decide what to do).
+    pub scan_responses: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTelemetry {
+    /// `text` (default) or `json`.
+    pub log_format: Option<String>,
+    /// An `EnvFilter` directive, e.g. `info` or `aimsgate=debug`.
+    pub log_level: Option<String>,
+}

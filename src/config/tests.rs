@@ -1,0 +1,170 @@
+//! Unit tests for loading and validating configuration.
+
+use super::*;
+use std::collections::HashMap;
+
+fn env(pairs: &[(&str, &str)]) -> MapEnv {
+    MapEnv(
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect::<HashMap<_, _>>(),
+    )
+}
+
+fn load(text: &str) -> Result<Config, ConfigError> {
+    Config::from_toml(
+        text,
+        "test.toml",
+        &Overrides::default(),
+        &env(&[("VLLM_KEY", "k-123")]),
+        None,
+    )
+}
+
+#[test]
+fn embedded_default_is_zero_config() {
+    let c = Config::embedded_default(&Overrides::default(), &MapEnv::default()).unwrap();
+    assert_eq!(c.server.listen.to_string(), "127.0.0.1:8080");
+    assert_eq!(c.server.admin_listen.to_string(), "127.0.0.1:9090");
+    assert_eq!(c.server.max_body_bytes, 8 * 1024 * 1024);
+    assert_eq!(c.data_dir, PathBuf::from("./aimsgate-data"));
+    assert_eq!(c.upstreams.len(), 2);
+    assert_eq!(
+        c.upstreams[0].base_url.to_string(),
+        "https://api.openai.com/v1"
+    );
+    assert_eq!(
+        c.upstreams[1].base_url.to_string(),
+        "https://api.anthropic.com/"
+    );
+    assert!(c.upstreams[0].api_key.is_none());
+    assert_eq!(c.identity.modes, vec!["pass_through"]);
+    assert_eq!(c.routing.openai, Some(0));
+    assert_eq!(c.routing.anthropic, Some(1));
+}
+
+#[test]
+fn flags_override_the_file() {
+    let ov = Overrides {
+        listen: Some("127.0.0.1:1234".into()),
+        openai_base_url: Some("http://127.0.0.1:9/v1".into()),
+        data_dir: Some(PathBuf::from("/tmp/x")),
+        ..Default::default()
+    };
+    let c = Config::from_toml(
+        "[server]\nlisten = \"0.0.0.0:80\"\n",
+        "f.toml",
+        &ov,
+        &MapEnv::default(),
+        None,
+    )
+    .unwrap();
+    assert_eq!(c.server.listen.port(), 1234);
+    assert_eq!(c.upstreams[0].base_url.to_string(), "http://127.0.0.1:9/v1");
+    assert_eq!(c.data_dir, PathBuf::from("/tmp/x"));
+}
+
+#[test]
+fn unknown_keys_are_rejected_with_file_and_key() {
+    let err = load("[server]\nlisten = \"127.0.0.1:1\"\nlisen = 3\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.starts_with("test.toml:"), "{err}");
+    assert!(err.contains("lisen"), "{err}");
+}
+
+#[test]
+fn invalid_values_name_the_key() {
+    let err = load("[server]\nheader_read_timeout = \"soon\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("server.header_read_timeout"), "{err}");
+    let err = load("[[upstreams]]\nname = \"x\"\nkind = \"gemini\"\nbase_url = \"https://x\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("upstreams[0].kind"), "{err}");
+    let err = load("[[upstreams]]\nname = \"x\"\nkind = \"openai\"\nbase_url = \"ftp://x\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("upstreams[0].base_url"), "{err}");
+}
+
+#[test]
+fn secrets_come_from_env_or_files_only() {
+    let ok = load("[[upstreams]]\nname = \"vllm\"\nkind = \"openai_compatible\"\nbase_url = \"http://10.0.0.1:8000/v1\"\napi_key = { env = \"VLLM_KEY\" }\n").unwrap();
+    assert_eq!(ok.upstreams[0].api_key.as_ref().unwrap().expose(), "k-123");
+    assert_eq!(
+        format!("{:?}", ok.upstreams[0].api_key),
+        "Some(Secret(***))"
+    );
+    let err = load("[[upstreams]]\nname = \"v\"\nkind = \"openai\"\nbase_url = \"http://h/v1\"\napi_key = { env = \"MISSING\" }\n").unwrap_err().to_string();
+    assert!(
+        err.contains("MISSING") && err.contains("upstreams[0].api_key"),
+        "{err}"
+    );
+    let err = load("[[upstreams]]\nname = \"v\"\nkind = \"openai\"\nbase_url = \"http://h/v1\"\napi_key = \"sk-inline\"\n").unwrap_err().to_string();
+    assert!(err.contains("test.toml"), "{err}");
+}
+
+#[test]
+fn routing_references_are_checked_and_models_route() {
+    let c = load(
+        "[[upstreams]]\nname = \"oa\"\nkind = \"openai\"\nbase_url = \"https://a/v1\"\n\
+         [[upstreams]]\nname = \"local\"\nkind = \"openai_compatible\"\nbase_url = \"http://l/v1\"\n\
+         [[upstreams]]\nname = \"an\"\nkind = \"anthropic\"\nbase_url = \"https://b\"\n\
+         [routing]\nopenai = \"oa\"\nallow_unlisted_models = false\n\
+         [[routing.models]]\npattern = \"llama*\"\nupstream = \"local\"\n",
+    )
+    .unwrap();
+    assert_eq!(
+        c.routing
+            .upstream_for(Some("llama-3.1-8b"))
+            .unwrap()
+            .upstream,
+        1
+    );
+    assert!(c.routing.upstream_for(Some("gpt-4o")).is_none());
+    assert!(!c.routing.allow_unlisted_models);
+    assert_eq!(c.routing.anthropic, Some(2));
+    let err = load("[routing]\nopenai = \"nope\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("routing.openai") && err.contains("nope"),
+        "{err}"
+    );
+    let err = load("[routing]\nopenai = \"anthropic\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("does not serve"), "{err}");
+}
+
+#[test]
+fn identity_modes_need_their_settings() {
+    let err = load("[identity]\nmodes = [\"jwt\"]\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("identity.jwt"), "{err}");
+    let err = load("[identity]\nmodes = [\"kerberos\"]\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("kerberos"), "{err}");
+    let err = load("[identity]\nmodes = [\"virtual_key\"]\n[[identity.virtual_keys]]\nhash = \"sha256:00\"\nprincipal = \"p\"\nupstream_key = \"nokey\"\n").unwrap_err().to_string();
+    assert!(
+        err.contains("identity.virtual_keys[0].upstream_key"),
+        "{err}"
+    );
+}
+
+#[test]
+fn shipped_example_config_is_valid() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/aimsgate.example.toml");
+    let e = env(&[
+        ("OPENAI_API_KEY", "sk-test"),
+        ("ANTHROPIC_API_KEY", "sk-ant-test"),
+        ("AIMSGATE_TEAM_KEY", "sk-team"),
+    ]);
+    let c = Config::load(&path, &Overrides::default(), &e).unwrap();
+    assert!(c.upstreams.len() >= 2);
+}

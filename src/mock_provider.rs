@@ -1,0 +1,267 @@
+//! A mock LLM provider speaking the OpenAI and Anthropic wire formats, streaming and not.
+//!
+//! Used by `aimsgate demo` (the offline first run), by the integration tests and by the load
+//! benchmark. It is a test fixture: it records what it received so tests can check what
+//! actually left the proxy, and it misbehaves on request, selected by the model name:
+//!
+//! | model            | behaviour                                                   |
+//! |------------------|-------------------------------------------------------------|
+//! | `mock-error`     | answers 500 in the provider's error shape                   |
+//! | `mock-slow`      | waits 2 s before the response headers                       |
+//! | `mock-hang`      | never answers                                               |
+//! | `mock-stall`     | streams one chunk, then stalls forever                      |
+//! | `mock-echo-*`    | replies with the prompt text it received (to check redaction)|
+//! | anything else    | a fixed reply, `MOCK_REPLY`, split into `MOCK_CHUNKS`        |
+
+mod anthropic;
+mod openai;
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderMap, Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt, StreamBody};
+use hyper::body::{Frame, Incoming};
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use tokio::net::TcpListener;
+
+use crate::proxy::body::{full, BoxError, ProxyBody};
+
+/// The text every non-echo reply carries.
+pub const MOCK_REPLY: &str = "Hello from the aimsgate mock provider.";
+/// How the reply is split into stream chunks.
+pub const MOCK_CHUNKS: &[&str] = &["Hello", " from", " the", " aimsgate", " mock", " provider."];
+
+/// One request as the mock received it.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub method: Method,
+    pub path_and_query: String,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+/// A running mock provider.
+#[derive(Clone)]
+pub struct MockProvider {
+    pub addr: SocketAddr,
+    received: Arc<Mutex<Vec<Received>>>,
+    record: bool,
+}
+
+impl MockProvider {
+    /// Start on `addr` (port 0 for an ephemeral port). `record` keeps every request in memory.
+    pub async fn start(addr: SocketAddr, record: bool) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(addr).await?;
+        let me = Self {
+            addr: listener.local_addr()?,
+            received: Arc::default(),
+            record,
+        };
+        let m = me.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
+                let _ = stream.set_nodelay(true);
+                let m = m.clone();
+                tokio::spawn(async move {
+                    let svc = service_fn(move |req| {
+                        let m = m.clone();
+                        async move { Ok::<_, Infallible>(m.handle(req).await) }
+                    });
+                    let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                        .serve_connection(TokioIo::new(stream), svc)
+                        .await;
+                });
+            }
+        });
+        Ok(me)
+    }
+
+    /// OpenAI-style base URL (`http://addr/v1`).
+    pub fn openai_base(&self) -> String {
+        format!("http://{}/v1", self.addr)
+    }
+
+    /// Anthropic-style base URL (`http://addr`).
+    pub fn anthropic_base(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Everything received so far.
+    pub fn received(&self) -> Vec<Received> {
+        self.received.lock().map(|r| r.clone()).unwrap_or_default()
+    }
+
+    async fn handle(&self, req: Request<Incoming>) -> Response<ProxyBody> {
+        let (parts, body) = req.into_parts();
+        let body = body
+            .collect()
+            .await
+            .map(|c| c.to_bytes())
+            .unwrap_or_default();
+        if self.record {
+            if let Ok(mut r) = self.received.lock() {
+                r.push(Received {
+                    method: parts.method.clone(),
+                    path_and_query: parts
+                        .uri
+                        .path_and_query()
+                        .map(|p| p.to_string())
+                        .unwrap_or_default(),
+                    headers: parts.headers.clone(),
+                    body: body.clone(),
+                });
+            }
+        }
+        let json: serde_json::Value =
+            serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
+        let model = json
+            .get("model")
+            .and_then(|m| m.as_str())
+            .unwrap_or("mock-model")
+            .to_owned();
+        let stream = json
+            .get("stream")
+            .and_then(|s| s.as_bool())
+            .unwrap_or(false);
+        let anthropic = parts.uri.path().starts_with("/v1/messages");
+        match model.as_str() {
+            "mock-error" => return error(anthropic),
+            "mock-slow" => tokio::time::sleep(Duration::from_secs(2)).await,
+            "mock-hang" => std::future::pending::<()>().await,
+            _ => {}
+        }
+        let reply = if model.starts_with("mock-echo") {
+            echo_text(&json)
+        } else {
+            MOCK_REPLY.to_owned()
+        };
+        let chunks: Vec<String> = if model.starts_with("mock-echo") {
+            split_chunks(&reply)
+        } else {
+            MOCK_CHUNKS.iter().map(|s| s.to_string()).collect()
+        };
+        let stall = model == "mock-stall";
+        match (parts.method.clone(), parts.uri.path()) {
+            (Method::GET, "/v1/models") => json_response(openai::models()),
+            (Method::POST, "/v1/chat/completions") if stream => {
+                sse(openai::chat_stream(&model, &chunks), stall)
+            }
+            (Method::POST, "/v1/chat/completions") => json_response(openai::chat(&model, &reply)),
+            (Method::POST, "/v1/responses") if stream => {
+                sse(openai::responses_stream(&model, &chunks), stall)
+            }
+            (Method::POST, "/v1/responses") => json_response(openai::responses(&model, &reply)),
+            (Method::POST, "/v1/completions") => json_response(openai::completions(&model, &reply)),
+            (Method::POST, "/v1/embeddings") => json_response(openai::embeddings(&model)),
+            (Method::POST, "/v1/messages") if stream => {
+                sse(anthropic::messages_stream(&model, &chunks), stall)
+            }
+            (Method::POST, "/v1/messages") => json_response(anthropic::messages(&model, &reply)),
+            (Method::POST, "/v1/messages/count_tokens") => {
+                json_response(serde_json::json!({"input_tokens": 12}))
+            }
+            _ => {
+                let mut r =
+                    Response::new(full("{\"error\":{\"message\":\"mock: no such route\"}}"));
+                *r.status_mut() = StatusCode::NOT_FOUND;
+                r
+            }
+        }
+    }
+}
+
+/// Concatenate every string `content`/`text`/`input` value in the request (for echo models).
+fn echo_text(v: &serde_json::Value) -> String {
+    fn walk(v: &serde_json::Value, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                for (k, val) in m {
+                    match (k.as_str(), val) {
+                        (
+                            "content" | "text" | "input" | "prompt" | "system",
+                            serde_json::Value::String(s),
+                        ) => out.push(s.clone()),
+                        _ => walk(val, out),
+                    }
+                }
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(v, &mut out);
+    out.join("\n")
+}
+
+fn split_chunks(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    for c in s.chars() {
+        cur.push(c);
+        if cur.len() >= 7 {
+            out.push(std::mem::take(&mut cur));
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+fn json_response(v: serde_json::Value) -> Response<ProxyBody> {
+    let mut r = Response::new(full(serde_json::to_vec(&v).unwrap_or_default()));
+    r.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
+fn error(anthropic: bool) -> Response<ProxyBody> {
+    let v = if anthropic {
+        serde_json::json!({"type": "error", "error": {"type": "api_error", "message": "mock upstream failure"}})
+    } else {
+        serde_json::json!({"error": {"message": "mock upstream failure", "type": "server_error", "param": null, "code": null}})
+    };
+    let mut r = json_response(v);
+    *r.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+    r
+}
+
+/// Stream `events` (already framed SSE text) with a short pause between them.
+fn sse(events: Vec<String>, stall: bool) -> Response<ProxyBody> {
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Frame<Bytes>, BoxError>>(4);
+    tokio::spawn(async move {
+        for (i, ev) in events.into_iter().enumerate() {
+            if tx.send(Ok(Frame::data(Bytes::from(ev)))).await.is_err() {
+                return;
+            }
+            if stall && i == 1 {
+                std::future::pending::<()>().await;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    });
+    let mut rx = rx;
+    let stream = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
+    let mut r = Response::new(StreamBody::new(stream).boxed_unsync());
+    let h = r.headers_mut();
+    h.insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/event-stream"),
+    );
+    h.insert(
+        http::header::CACHE_CONTROL,
+        http::HeaderValue::from_static("no-cache"),
+    );
+    r
+}

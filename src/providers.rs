@@ -1,0 +1,209 @@
+//! Provider adapters: which API routes exist, which provider family each belongs to, and how
+//! that provider's SDKs expect errors to look.
+//!
+//! Owns the route table and the error JSON shapes. Request-body extraction and rewriting live in
+//! [`extract`], server-sent-event parsing in [`sse`]. Nothing here decides allow or deny.
+
+pub mod extract;
+pub mod sse;
+
+use crate::error::{Error, ErrorKind};
+
+/// The provider family whose wire conventions (auth header, error shape) a route follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Family {
+    OpenAi,
+    Anthropic,
+}
+
+impl Family {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::OpenAi => "openai",
+            Self::Anthropic => "anthropic",
+        }
+    }
+}
+
+/// One API operation aimsgate proxies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Operation {
+    ChatCompletions,
+    Responses,
+    Embeddings,
+    Completions,
+    Models,
+    Messages,
+    CountTokens,
+}
+
+impl Operation {
+    /// The family whose conventions this operation follows.
+    pub fn family(self) -> Family {
+        match self {
+            Self::Messages | Self::CountTokens => Family::Anthropic,
+            _ => Family::OpenAi,
+        }
+    }
+
+    /// The operation name used in policy facts, evidence and telemetry
+    /// (OTel GenAI `gen_ai.operation.name` where one exists).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ChatCompletions => "chat",
+            Self::Responses => "responses",
+            Self::Embeddings => "embeddings",
+            Self::Completions => "completions",
+            Self::Models => "models",
+            Self::Messages => "messages",
+            Self::CountTokens => "count_tokens",
+        }
+    }
+
+    /// Whether the operation carries a JSON body with prompt text.
+    pub fn has_body(self) -> bool {
+        !matches!(self, Self::Models)
+    }
+}
+
+/// The route table: `(method, path)` → operation. Paths are matched exactly (no query string).
+const ROUTES: &[(&str, &str, Operation)] = &[
+    ("POST", "/v1/chat/completions", Operation::ChatCompletions),
+    ("POST", "/v1/responses", Operation::Responses),
+    ("POST", "/v1/embeddings", Operation::Embeddings),
+    ("POST", "/v1/completions", Operation::Completions),
+    ("GET", "/v1/models", Operation::Models),
+    ("POST", "/v1/messages", Operation::Messages),
+    ("POST", "/v1/messages/count_tokens", Operation::CountTokens),
+];
+
+/// Find the operation for a request line, or the error that explains why there is none.
+pub fn route(method: &str, path: &str) -> Result<Operation, Error> {
+    let mut path_known = None;
+    for (m, p, op) in ROUTES {
+        if *p == path {
+            if *m == method {
+                return Ok(*op);
+            }
+            path_known = Some(*m);
+        }
+    }
+    match path_known {
+        Some(allowed) => Err(Error::MethodNotAllowed {
+            method: method.to_owned(),
+            path: path.to_owned(),
+            allowed,
+        }),
+        None => Err(Error::UnknownRoute {
+            method: method.to_owned(),
+            path: truncate(path, 200).to_owned(),
+        }),
+    }
+}
+
+/// Guess the error family of a request that matched no route, so even a 404 reads well in the
+/// SDK that sent it: Anthropic SDKs send `anthropic-version` or `x-api-key`.
+pub fn family_hint(anthropic_headers: bool) -> Family {
+    if anthropic_headers {
+        Family::Anthropic
+    } else {
+        Family::OpenAi
+    }
+}
+
+/// Render `err` as the JSON error body the provider's SDK parses.
+pub fn error_body(family: Family, err: &Error) -> Vec<u8> {
+    let message = err.to_string();
+    let value = match family {
+        Family::OpenAi => serde_json::json!({
+            "error": {
+                "message": message,
+                "type": openai_type(err.kind()),
+                "param": null,
+                "code": err.code(),
+            }
+        }),
+        Family::Anthropic => serde_json::json!({
+            "type": "error",
+            "error": { "type": anthropic_type(err.kind()), "message": message },
+        }),
+    };
+    serde_json::to_vec(&value).unwrap_or_default()
+}
+
+fn openai_type(kind: ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::InvalidRequest | ErrorKind::TooLarge | ErrorKind::NotFound => {
+            "invalid_request_error"
+        }
+        ErrorKind::Authentication => "authentication_error",
+        ErrorKind::Permission => "permission_error",
+        ErrorKind::Timeout => "timeout_error",
+        ErrorKind::Api => "api_error",
+        ErrorKind::Overloaded => "server_error",
+    }
+}
+
+fn anthropic_type(kind: ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::InvalidRequest => "invalid_request_error",
+        ErrorKind::Authentication => "authentication_error",
+        ErrorKind::Permission => "permission_error",
+        ErrorKind::NotFound => "not_found_error",
+        ErrorKind::TooLarge => "request_too_large",
+        ErrorKind::Timeout => "timeout_error",
+        ErrorKind::Api => "api_error",
+        ErrorKind::Overloaded => "overloaded_error",
+    }
+}
+
+fn truncate(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_resolve_and_explain_misses() {
+        assert_eq!(
+            route("POST", "/v1/chat/completions").unwrap(),
+            Operation::ChatCompletions
+        );
+        assert_eq!(route("GET", "/v1/models").unwrap(), Operation::Models);
+        assert_eq!(
+            route("POST", "/v1/messages/count_tokens").unwrap().family(),
+            Family::Anthropic
+        );
+        assert_eq!(route("GET", "/v1/messages").unwrap_err().status(), 405);
+        assert_eq!(route("POST", "/v2/anything").unwrap_err().status(), 404);
+    }
+
+    #[test]
+    fn error_bodies_have_each_providers_shape() {
+        let err = Error::Unauthenticated("missing API key".into());
+        let o: serde_json::Value =
+            serde_json::from_slice(&error_body(Family::OpenAi, &err)).unwrap();
+        assert_eq!(o["error"]["message"], "missing API key");
+        assert_eq!(o["error"]["code"], "unauthenticated");
+        let a: serde_json::Value =
+            serde_json::from_slice(&error_body(Family::Anthropic, &err)).unwrap();
+        assert_eq!(a["type"], "error");
+        assert_eq!(a["error"]["type"], "authentication_error");
+    }
+
+    #[test]
+    fn long_paths_are_truncated_on_char_boundaries() {
+        let path = format!("/{}", "é".repeat(300));
+        let err = route("GET", &path).unwrap_err();
+        assert!(err.to_string().len() < 600);
+    }
+}

@@ -1,0 +1,287 @@
+//! Response bodies: the boxed body type every response uses, and [`Observed`], the wrapper that
+//! streams an upstream body to the client frame by frame (never buffering it) while it lets an
+//! inspector see or rewrite each chunk, enforces the upstream idle timeout, and calls a finisher
+//! exactly once — at the end of the stream, on an error, or when the client goes away (drop).
+//!
+//! Dropping an [`Observed`] drops the upstream body, which closes that upstream connection: a
+//! client disconnect cancels the upstream call.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body::{Body, Frame, SizeHint};
+use http_body_util::combinators::UnsyncBoxBody;
+use http_body_util::{BodyExt, Full};
+use tokio::time::Sleep;
+
+/// Errors a response body can yield.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The body type of every response aimsgate sends.
+pub type ProxyBody = UnsyncBoxBody<Bytes, BoxError>;
+
+/// A complete in-memory body.
+pub fn full(bytes: impl Into<Bytes>) -> ProxyBody {
+    Full::new(bytes.into())
+        .map_err(|never| match never {})
+        .boxed_unsync()
+}
+
+/// How a streamed body ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamEnd {
+    /// The upstream finished and the client received everything.
+    Complete,
+    /// The client went away before the end; the upstream call was cancelled.
+    ClientGone,
+    /// The upstream failed mid-stream.
+    UpstreamError,
+    /// The upstream sent nothing for longer than its idle timeout.
+    UpstreamIdle,
+    /// The inspector ended the stream (output policy block).
+    Blocked,
+}
+
+/// What the finisher learns when the body is done.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyStats {
+    pub end: StreamEnd,
+    pub bytes: u64,
+    /// Time from the start of the call to the first body byte.
+    pub first_byte: Option<Duration>,
+}
+
+/// Sees every chunk of a response; may rewrite it or end the stream.
+pub trait Inspector: Send {
+    /// Inspect a chunk; return what to send to the client instead.
+    fn on_chunk(&mut self, chunk: Bytes) -> Inspected;
+    /// Called once at the natural end; may return final bytes (e.g. held-back text).
+    fn on_end(&mut self) -> Option<Bytes>;
+}
+
+/// An inspector's verdict on one chunk.
+pub enum Inspected {
+    Pass(Bytes),
+    /// Send these final bytes (e.g. an error event) and end the stream.
+    Stop(Bytes),
+}
+
+/// Passes everything through untouched.
+pub struct NoInspection;
+
+impl Inspector for NoInspection {
+    fn on_chunk(&mut self, chunk: Bytes) -> Inspected {
+        Inspected::Pass(chunk)
+    }
+    fn on_end(&mut self) -> Option<Bytes> {
+        None
+    }
+}
+
+type Finisher = Box<dyn FnOnce(BodyStats, &mut dyn Inspector) + Send>;
+
+/// An upstream body streamed to the client under observation.
+pub struct Observed<B> {
+    inner: Pin<Box<B>>,
+    inspector: Box<dyn Inspector>,
+    finisher: Option<Finisher>,
+    idle: Duration,
+    sleep: Pin<Box<Sleep>>,
+    started: Instant,
+    bytes: u64,
+    first_byte: Option<Duration>,
+    done: bool,
+}
+
+impl<B> Observed<B> {
+    pub fn new(
+        inner: B,
+        inspector: Box<dyn Inspector>,
+        idle: Duration,
+        started: Instant,
+        finisher: Finisher,
+    ) -> Self {
+        Self {
+            inner: Box::pin(inner),
+            inspector,
+            finisher: Some(finisher),
+            idle,
+            sleep: Box::pin(tokio::time::sleep(idle)),
+            started,
+            bytes: 0,
+            first_byte: None,
+            done: false,
+        }
+    }
+
+    fn finish(&mut self, end: StreamEnd) {
+        self.done = true;
+        if let Some(f) = self.finisher.take() {
+            let stats = BodyStats {
+                end,
+                bytes: self.bytes,
+                first_byte: self.first_byte,
+            };
+            f(stats, self.inspector.as_mut());
+        }
+    }
+}
+
+impl<B> Drop for Observed<B> {
+    fn drop(&mut self) {
+        if self.finisher.is_some() {
+            self.finish(StreamEnd::ClientGone);
+        }
+    }
+}
+
+/// Error yielded when the upstream stalls past its idle timeout.
+#[derive(Debug, thiserror::Error)]
+#[error("upstream sent nothing for {0:?}")]
+pub struct IdleTimeout(Duration);
+
+impl<B> Body for Observed<B>
+where
+    B: Body<Data = Bytes>,
+    B::Error: Into<BoxError>,
+{
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let this = &mut *self;
+        if this.done {
+            return Poll::Ready(None);
+        }
+        match this.inner.as_mut().poll_frame(cx) {
+            Poll::Pending => {
+                if this.sleep.as_mut().poll(cx).is_ready() {
+                    this.finish(StreamEnd::UpstreamIdle);
+                    return Poll::Ready(Some(Err(Box::new(IdleTimeout(this.idle)))));
+                }
+                Poll::Pending
+            }
+            Poll::Ready(None) => {
+                let tail = this.inspector.on_end();
+                this.finish(StreamEnd::Complete);
+                match tail {
+                    Some(t) if !t.is_empty() => Poll::Ready(Some(Ok(Frame::data(t)))),
+                    _ => Poll::Ready(None),
+                }
+            }
+            Poll::Ready(Some(Err(e))) => {
+                this.finish(StreamEnd::UpstreamError);
+                Poll::Ready(Some(Err(e.into())))
+            }
+            Poll::Ready(Some(Ok(frame))) => {
+                let deadline = tokio::time::Instant::now() + this.idle;
+                this.sleep.as_mut().reset(deadline);
+                match frame.into_data() {
+                    Ok(data) => {
+                        if this.first_byte.is_none() {
+                            this.first_byte = Some(this.started.elapsed());
+                        }
+                        this.bytes += data.len() as u64;
+                        match this.inspector.on_chunk(data) {
+                            Inspected::Pass(out) => Poll::Ready(Some(Ok(Frame::data(out)))),
+                            Inspected::Stop(out) => {
+                                this.finish(StreamEnd::Blocked);
+                                Poll::Ready(Some(Ok(Frame::data(out))))
+                            }
+                        }
+                    }
+                    // Trailers pass through untouched.
+                    Err(frame) => Poll::Ready(Some(Ok(frame))),
+                }
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.done
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+
+    struct Upper;
+    impl Inspector for Upper {
+        fn on_chunk(&mut self, chunk: Bytes) -> Inspected {
+            Inspected::Pass(Bytes::from(chunk.to_ascii_uppercase()))
+        }
+        fn on_end(&mut self) -> Option<Bytes> {
+            Some(Bytes::from_static(b"!"))
+        }
+    }
+
+    #[tokio::test]
+    async fn streams_inspects_and_finishes_once() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let s2 = seen.clone();
+        let body = Observed::new(
+            Full::new(Bytes::from_static(b"hello")),
+            Box::new(Upper),
+            Duration::from_secs(5),
+            Instant::now(),
+            Box::new(move |stats, _| s2.lock().unwrap().push(stats)),
+        );
+        let out = body.collect().await.unwrap().to_bytes();
+        assert_eq!(&out[..], b"HELLO!");
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen.len(), 1);
+        assert_eq!(seen[0].end, StreamEnd::Complete);
+        assert_eq!(seen[0].bytes, 5);
+    }
+
+    #[tokio::test]
+    async fn dropping_the_body_reports_client_gone() {
+        let seen = Arc::new(Mutex::new(None));
+        let s2 = seen.clone();
+        let body = Observed::new(
+            Full::new(Bytes::from_static(b"x")),
+            Box::new(NoInspection),
+            Duration::from_secs(5),
+            Instant::now(),
+            Box::new(move |stats, _| *s2.lock().unwrap() = Some(stats.end)),
+        );
+        drop(body);
+        assert_eq!(*seen.lock().unwrap(), Some(StreamEnd::ClientGone));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stalled_upstream_hits_the_idle_timeout() {
+        let (_tx, rx) = tokio::sync::mpsc::channel::<Result<Frame<Bytes>, BoxError>>(1);
+        let stream = http_body_util::StreamBody::new(tokio_stream_from(rx));
+        let seen = Arc::new(Mutex::new(None));
+        let s2 = seen.clone();
+        let mut body = Observed::new(
+            stream,
+            Box::new(NoInspection),
+            Duration::from_millis(50),
+            Instant::now(),
+            Box::new(move |stats, _| *s2.lock().unwrap() = Some(stats.end)),
+        );
+        let r = body.frame().await.unwrap();
+        assert!(r.is_err());
+        assert_eq!(*seen.lock().unwrap(), Some(StreamEnd::UpstreamIdle));
+    }
+
+    fn tokio_stream_from(
+        mut rx: tokio::sync::mpsc::Receiver<Result<Frame<Bytes>, BoxError>>,
+    ) -> impl futures_core::Stream<Item = Result<Frame<Bytes>, BoxError>> {
+        futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))
+    }
+}

@@ -1,0 +1,330 @@
+//! Upstream providers: one pooled keep-alive client per configured upstream (rustls, HTTP/2 where
+//! the upstream offers it via ALPN), request URL construction from configuration only, credential
+//! injection, and the connect / first-byte timeouts.
+//!
+//! It never looks at request content and never takes a host from the request: the scheme,
+//! authority and base path always come from [`crate::config::UpstreamConfig`].
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::{Request, Response, Uri};
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+
+use crate::config::{Secret, UpstreamConfig, UpstreamKind};
+use crate::error::Error;
+use crate::providers::Operation;
+
+/// A configured upstream with its connection pool.
+pub struct Upstream {
+    pub config: UpstreamConfig,
+    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+}
+
+impl std::fmt::Debug for Upstream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Upstream")
+            .field("name", &self.config.name)
+            .finish()
+    }
+}
+
+/// Which credential goes upstream.
+#[derive(Debug, Clone)]
+pub enum UpstreamCredential {
+    /// Forward the caller's own `authorization` / `x-api-key` headers unchanged.
+    PassThrough,
+    /// Send this key in the upstream's own header convention.
+    Key(Secret),
+    /// Send nothing (e.g. a local model server without auth).
+    None,
+}
+
+/// Hop-by-hop headers (RFC 9110 §7.6.1) and headers aimsgate owns; never forwarded.
+const STRIP: &[&str] = &[
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "host",
+    "content-length",
+    "accept-encoding",
+    "traceparent",
+    "tracestate",
+];
+
+impl Upstream {
+    pub fn new(config: UpstreamConfig) -> Result<Self, Error> {
+        let mut http = HttpConnector::new();
+        http.enforce_http(false);
+        http.set_connect_timeout(Some(config.connect_timeout));
+        http.set_nodelay(true);
+        http.set_keepalive(Some(Duration::from_secs(60)));
+        let roots = rustls::RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        };
+        let tls = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Error::Internal(format!("upstream TLS setup: {e}")))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_all_versions()
+            .wrap_connector(http);
+        let client = Client::builder(TokioExecutor::new())
+            .timer(TokioTimer::new())
+            .pool_timer(TokioTimer::new())
+            .pool_idle_timeout(Duration::from_secs(90))
+            .pool_max_idle_per_host(1024)
+            .build(https);
+        Ok(Self { config, client })
+    }
+
+    /// The upstream URL for `op`, built from the configured base URL only. The client's query
+    /// string is kept (SDKs use it for beta flags); its path is never used beyond the route.
+    pub fn url(
+        &self,
+        op: Operation,
+        model: Option<&str>,
+        query: Option<&str>,
+    ) -> Result<Uri, Error> {
+        let base = &self.config.base_url;
+        let base_path = base.path().trim_end_matches('/');
+        let (path, extra_query) = match self.config.kind {
+            UpstreamKind::Anthropic => (format!("{base_path}{}", client_path(op)), None),
+            UpstreamKind::OpenAi | UpstreamKind::OpenAiCompatible => {
+                let p = client_path(op).trim_start_matches("/v1");
+                (format!("{base_path}{p}"), None)
+            }
+            UpstreamKind::AzureOpenAi => {
+                let version = self.config.api_version.as_deref().unwrap_or_default();
+                let tail = client_path(op).trim_start_matches("/v1");
+                let path = match (op, model) {
+                    (Operation::Models, _) => format!("{base_path}/openai/models"),
+                    (_, Some(m)) if is_safe_segment(m) => {
+                        format!("{base_path}/openai/deployments/{m}{tail}")
+                    }
+                    _ => {
+                        return Err(Error::MalformedBody(
+                            "Azure OpenAI needs a `model` naming the deployment (letters, digits, `-`, `_`, `.`)".into(),
+                        ))
+                    }
+                };
+                (path, Some(format!("api-version={version}")))
+            }
+        };
+        let q = match (query, extra_query) {
+            (Some(q), Some(e)) => Some(format!("{q}&{e}")),
+            (Some(q), None) => Some(q.to_owned()),
+            (None, e) => e,
+        };
+        let pq = match q {
+            Some(q) => format!("{path}?{q}"),
+            None => path,
+        };
+        let mut parts = base.clone().into_parts();
+        parts.path_and_query = Some(
+            pq.parse()
+                .map_err(|_| Error::MalformedBody("query string is not valid".into()))?,
+        );
+        Uri::from_parts(parts).map_err(|e| Error::Internal(format!("upstream URL: {e}")))
+    }
+
+    /// Copy the caller's end-to-end headers and set the upstream credential and trace context.
+    pub fn headers(
+        &self,
+        incoming: &HeaderMap,
+        credential: &UpstreamCredential,
+        extra_strip: &[HeaderName],
+        traceparent: &str,
+        request_id: &str,
+    ) -> HeaderMap {
+        let mut out = HeaderMap::with_capacity(incoming.len() + 4);
+        for (name, value) in incoming {
+            let n = name.as_str();
+            if STRIP.contains(&n) || n.starts_with("x-aimsgate-") || extra_strip.contains(name) {
+                continue;
+            }
+            if (n == "authorization" || n == "x-api-key" || n == "api-key")
+                && !matches!(credential, UpstreamCredential::PassThrough)
+            {
+                continue;
+            }
+            out.append(name.clone(), value.clone());
+        }
+        if let UpstreamCredential::Key(key) = credential {
+            let (name, value) = match self.config.kind {
+                UpstreamKind::Anthropic => (
+                    HeaderName::from_static("x-api-key"),
+                    key.expose().to_owned(),
+                ),
+                UpstreamKind::AzureOpenAi => {
+                    (HeaderName::from_static("api-key"), key.expose().to_owned())
+                }
+                _ => (header::AUTHORIZATION, format!("Bearer {}", key.expose())),
+            };
+            if let Ok(mut v) = HeaderValue::from_str(&value) {
+                v.set_sensitive(true);
+                out.insert(name, v);
+            }
+        }
+        if let Ok(v) = HeaderValue::from_str(traceparent) {
+            out.insert(HeaderName::from_static("traceparent"), v);
+        }
+        if let Ok(v) = HeaderValue::from_str(request_id) {
+            out.insert(HeaderName::from_static("x-request-id"), v);
+        }
+        out.insert(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_static("identity"),
+        );
+        out
+    }
+
+    /// Send the request; resolves when the upstream's response headers arrive.
+    pub async fn send(&self, req: Request<Full<Bytes>>) -> Result<Response<Incoming>, Error> {
+        let name = &self.config.name;
+        let fut = self.client.request(req);
+        match tokio::time::timeout(self.config.first_byte_timeout, fut).await {
+            Err(_) => Err(Error::UpstreamTimeout {
+                upstream: name.clone(),
+                secs: self.config.first_byte_timeout.as_secs(),
+            }),
+            Ok(Err(e)) => Err(classify_client_error(name, &e, self.config.connect_timeout)),
+            Ok(Ok(resp)) => Ok(resp),
+        }
+    }
+}
+
+fn classify_client_error(
+    name: &str,
+    e: &hyper_util::client::legacy::Error,
+    connect_timeout: Duration,
+) -> Error {
+    let mut reason = e.to_string();
+    let mut src: Option<&dyn std::error::Error> = std::error::Error::source(e);
+    while let Some(s) = src {
+        reason = format!("{reason}: {s}");
+        src = s.source();
+    }
+    if e.is_connect() && reason.contains("timed out") {
+        return Error::UpstreamTimeout {
+            upstream: name.to_owned(),
+            secs: connect_timeout.as_secs(),
+        };
+    }
+    Error::UpstreamUnreachable {
+        upstream: name.to_owned(),
+        reason,
+    }
+}
+
+fn client_path(op: Operation) -> &'static str {
+    match op {
+        Operation::ChatCompletions => "/v1/chat/completions",
+        Operation::Responses => "/v1/responses",
+        Operation::Embeddings => "/v1/embeddings",
+        Operation::Completions => "/v1/completions",
+        Operation::Models => "/v1/models",
+        Operation::Messages => "/v1/messages",
+        Operation::CountTokens => "/v1/messages/count_tokens",
+    }
+}
+
+fn is_safe_segment(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 128
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        && s != "."
+        && s != ".."
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn up(kind: UpstreamKind, base: &str) -> Upstream {
+        Upstream::new(UpstreamConfig {
+            name: "u".into(),
+            kind,
+            base_url: base.parse().unwrap(),
+            api_key: Some(Secret::new("sk-upstream".into())),
+            api_version: Some("2024-10-21".into()),
+            connect_timeout: Duration::from_secs(1),
+            first_byte_timeout: Duration::from_secs(1),
+            idle_timeout: Duration::from_secs(1),
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn urls_follow_each_sdks_base_url_convention() {
+        let o = up(UpstreamKind::OpenAi, "https://api.openai.com/v1");
+        assert_eq!(
+            o.url(Operation::ChatCompletions, None, None)
+                .unwrap()
+                .to_string(),
+            "https://api.openai.com/v1/chat/completions"
+        );
+        let a = up(UpstreamKind::Anthropic, "https://api.anthropic.com");
+        assert_eq!(
+            a.url(Operation::Messages, None, Some("beta=true"))
+                .unwrap()
+                .to_string(),
+            "https://api.anthropic.com/v1/messages?beta=true"
+        );
+        let v = up(UpstreamKind::OpenAiCompatible, "http://10.0.0.2:8000/v1");
+        assert_eq!(
+            v.url(Operation::Models, None, None).unwrap().to_string(),
+            "http://10.0.0.2:8000/v1/models"
+        );
+        let z = up(UpstreamKind::AzureOpenAi, "https://res.openai.azure.com");
+        assert_eq!(
+            z.url(Operation::ChatCompletions, Some("gpt4o-prod"), None).unwrap().to_string(),
+            "https://res.openai.azure.com/openai/deployments/gpt4o-prod/chat/completions?api-version=2024-10-21"
+        );
+        assert!(z
+            .url(Operation::ChatCompletions, Some("../../evil"), None)
+            .is_err());
+    }
+
+    #[test]
+    fn caller_credentials_are_replaced_unless_pass_through() {
+        let o = up(UpstreamKind::OpenAi, "https://api.openai.com/v1");
+        let mut h = HeaderMap::new();
+        h.insert("authorization", "Bearer agk_caller".parse().unwrap());
+        h.insert("x-aimsgate-ai-system", "x".parse().unwrap());
+        h.insert("connection", "keep-alive".parse().unwrap());
+        h.insert("openai-organization", "org-1".parse().unwrap());
+        let key = UpstreamCredential::Key(Secret::new("sk-upstream".into()));
+        let out = o.headers(&h, &key, &[], "00-x", "rid");
+        assert_eq!(out["authorization"], "Bearer sk-upstream");
+        assert!(out.get("x-aimsgate-ai-system").is_none());
+        assert!(out.get("connection").is_none());
+        assert_eq!(out["openai-organization"], "org-1");
+        let pass = o.headers(&h, &UpstreamCredential::PassThrough, &[], "00-x", "rid");
+        assert_eq!(pass["authorization"], "Bearer agk_caller");
+        let none = o.headers(&h, &UpstreamCredential::None, &[], "00-x", "rid");
+        assert!(none.get("authorization").is_none());
+        let a = up(UpstreamKind::Anthropic, "https://api.anthropic.com");
+        let out = a.headers(&h, &key, &[], "00-x", "rid");
+        assert_eq!(out["x-api-key"], "sk-upstream");
+        assert!(out.get("authorization").is_none());
+    }
+}
