@@ -83,6 +83,10 @@ impl Bundle {
     pub fn rule_count(&self) -> usize {
         self.rules.len()
     }
+    /// Number of request rules in monitor mode (all of them in a monitor-mode bundle).
+    pub fn monitor_rule_count(&self) -> usize {
+        self.rules.iter().filter(|r| r.monitor).count()
+    }
     /// Number of output rules.
     pub fn output_rule_count(&self) -> usize {
         self.outputs.len()

@@ -131,7 +131,11 @@ pub fn evaluate(bundle: &Bundle, facts: &Facts<'_>) -> Decision {
             fired.push(r);
         }
     }
-    let enforced = combine(bundle, fired.iter().copied().filter(|r| !r.monitor));
+    let enforced = combine(
+        bundle,
+        fired.iter().copied().filter(|r| !r.monitor),
+        bundle.monitor,
+    );
     let monitored: Vec<(RuleRef, Effect)> = fired
         .iter()
         .filter(|r| r.monitor)
@@ -149,7 +153,7 @@ pub fn evaluate(bundle: &Bundle, facts: &Facts<'_>) -> Decision {
     let would_have = if monitored.is_empty() {
         enforced.effect.clone()
     } else {
-        combine(bundle, fired.iter().copied()).effect
+        combine(bundle, fired.iter().copied(), false).effect
     };
     let mut reason = String::with_capacity(64);
     describe(
@@ -188,14 +192,19 @@ struct Combined {
 }
 
 /// Apply the precedence to a set of fired rules (falls back to the bundle default).
-fn combine<'r>(bundle: &'r Bundle, fired: impl Iterator<Item = &'r Rule> + Clone) -> Combined {
+/// With `monitor_default`, an applicable default is not enforced (bundle monitor mode).
+fn combine<'r>(
+    bundle: &'r Bundle,
+    fired: impl Iterator<Item = &'r Rule> + Clone,
+    monitor_default: bool,
+) -> Combined {
     let top = fired.clone().map(|r| r.effect.rank()).max();
     let review = fired
         .clone()
         .any(|r| matches!(r.effect, RuleEffect::Review));
     let Some(top) = top else {
         let d = &bundle.default;
-        let effect = if bundle.monitor {
+        let effect = if monitor_default {
             Effect::Allow
         } else {
             d.effect.to_effect()
