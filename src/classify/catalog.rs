@@ -1,0 +1,313 @@
+//! The detector catalog: one candidate pattern per detector, in priority order, plus the anchor
+//! literals the pre-filter looks for.
+//!
+//! Patterns only propose candidates: they are deliberately loose (`+` instead of exact lengths,
+//! no word-boundary assertions) so the lazy DFA stays small and fast; lengths, boundaries,
+//! checksums and placeholders are checked by the validators. This file owns no matching code.
+
+/// What confirms a candidate. One variant per validator family.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    PrivateKey,
+    Jwt,
+    Github,
+    GithubPat,
+    Gitlab,
+    Slack,
+    Stripe,
+    Anthropic,
+    OpenAi,
+    AwsAccessKey,
+    AwsSecretKey,
+    GoogleApiKey,
+    DbUrl,
+    Generic,
+    Email,
+    Passport,
+    Mrn,
+    DateOfBirth,
+    NameTitle,
+    NameContext,
+    Marking,
+    Address,
+    Iban,
+    Ipv6,
+    Numeric,
+}
+
+/// One detector: its id, the pattern proposing candidates, and how they are confirmed.
+pub(crate) struct Detector {
+    pub id: &'static str,
+    pub kind: Kind,
+}
+
+const UP: &str = "A-ZÀ-ÖØ-Þ";
+const LO: &str = "a-zß-öø-ÿ";
+
+/// Builds the patterns that need the Latin letter classes spliced in.
+pub(crate) fn name_word() -> String {
+    format!("[{UP}][{LO}]+(?:['-][{UP}]?[{LO}]+)?")
+}
+
+/// The detectors in priority order (leftmost-first: at the same start, earlier wins).
+pub(crate) fn detectors() -> Vec<(Detector, String)> {
+    let w = name_word();
+    let p = |id, kind, pattern: &str| (Detector { id, kind }, pattern.to_owned());
+    let d = |id, kind, pattern: String| (Detector { id, kind }, pattern);
+    vec![
+        p(
+            "private_key",
+            Kind::PrivateKey,
+            r"-----BEGIN [A-Z0-9 ]{0,24}PRIVATE KEY(?: BLOCK)?-----",
+        ),
+        p(
+            "jwt",
+            Kind::Jwt,
+            r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*",
+        ),
+        p("github_token", Kind::Github, r"gh[pousr]_[A-Za-z0-9]+"),
+        p("github_pat", Kind::GithubPat, r"github_pat_[A-Za-z0-9_]+"),
+        p(
+            "gitlab_token",
+            Kind::Gitlab,
+            r"gl(?:pat|dt|rt|ptt|cbt|oas|soat|ffct|imt|agent)-[A-Za-z0-9_.-]+",
+        ),
+        p(
+            "slack_token",
+            Kind::Slack,
+            r"(?:xox[abposr]|xapp)-[A-Za-z0-9-]+",
+        ),
+        p(
+            "stripe_key",
+            Kind::Stripe,
+            r"[rs]k_(?:live|test)_[A-Za-z0-9]+",
+        ),
+        p(
+            "anthropic_key",
+            Kind::Anthropic,
+            r"sk-ant-[a-z]+[0-9]{2}-[A-Za-z0-9_-]+",
+        ),
+        p(
+            "openai_key",
+            Kind::OpenAi,
+            r"sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]+",
+        ),
+        p(
+            "aws_access_key",
+            Kind::AwsAccessKey,
+            r"(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|AROA|APKA|ASCA)[A-Z0-9]{16}",
+        ),
+        p(
+            "aws_secret_key",
+            Kind::AwsSecretKey,
+            r#"(?i:aws_?secret_?(?:access_?)?key|secret_?access_?key)["']?[ \t]*(?::=|=>|=|:)[ \t]*["']?(?P<v>[A-Za-z0-9/+]{40})"#,
+        ),
+        p("google_api_key", Kind::GoogleApiKey, r"AIza[0-9A-Za-z_-]+"),
+        p(
+            "db_url",
+            Kind::DbUrl,
+            r#"(?i:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|amqps?|mssql|sqlserver|oracle|cockroachdb|clickhouse|jdbc:[a-z]+)://[^\s:/@"'`<>]+:[^\s@"'`<>]+@[^\s"'`<>,;]+"#,
+        ),
+        p(
+            "generic_secret",
+            Kind::Generic,
+            r#"(?i:[a-z0-9_.-]{0,32}(?:password|passwd|passphrase|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|auth[_-]?key|credentials?)[a-z0-9_.-]{0,32})["']?[ \t]*(?::=|=>|=|:)[ \t]*["']?(?P<v>[^\s"'`,;<>)\]}]+)"#,
+        ),
+        p(
+            "email",
+            Kind::Email,
+            r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,24}",
+        ),
+        p(
+            "passport",
+            Kind::Passport,
+            r"(?i:passport|reisepass|pasaporte|passeport|passaporto|паспорт)(?i:[ ]?(?:no\.?|number|nr\.?|n°|núm(?:ero)?\.?|#|id|num(?:ber)?))?[ \t:#.]*(?P<v>[A-Z0-9]{6,9})|(?:パスポート番号|パスポート|护照号码|护照号|护照)[ \t:：]*(?P<v2>[A-Z0-9]{6,9})",
+        ),
+        p(
+            "mrn",
+            Kind::Mrn,
+            r"(?i:mrn|medical record(?: number| no\.?| #)?|patient id|chart (?:number|no\.?|#)|patientennummer|historia clínica|n° de dossier)[ \t:#.]*(?P<v>[A-Z]{0,3}-?[0-9][0-9-]{4,14})",
+        ),
+        p(
+            "date_of_birth",
+            Kind::DateOfBirth,
+            r"(?i:date of birth|birth ?date|dob|d\.o\.b\.?|born(?: on)?|geburtsdatum|geboren am|fecha de nacimiento|nacido el|nacida el|date de naissance|née? le)[ \t:,.-]*(?P<v>[0-9]{1,4}[./-][0-9]{1,2}[./-][0-9]{2,4}|(?i:[0-9]{1,2}(?:st|nd|rd|th)?\.?[ ]+(?:de[ ]+)?[a-zäéû]{3,10}\.?(?:[ ]+de)?,?[ ]+(?:19|20)[0-9]{2}|[a-z]{3,9}\.?[ ]+[0-9]{1,2}(?:st|nd|rd|th)?,?[ ]+(?:19|20)[0-9]{2}))|(?:生年月日|出生日期)[ \t:：]*(?P<v2>[0-9]{4}(?:年|-|/)[0-9]{1,2}(?:月|-|/)[0-9]{1,2}日?)",
+        ),
+        d(
+            "person_name_title",
+            Kind::NameTitle,
+            format!(
+                r"(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Herr|Frau|Mme|Mlle|Sr|Sra)\.?[ ]+(?P<v>{w}(?:[ ]{w}){{0,2}})"
+            ),
+        ),
+        d(
+            "person_name_context",
+            Kind::NameContext,
+            format!(
+                r"(?i:patient(?: name)?|patientin|full name|name|nombre(?: completo)?|paciente|nom|dear|attn\.?|contact person)[ \t]*[:,]?[ \t]+(?P<v>{w}(?:[ ]{w}){{1,2}})"
+            ),
+        ),
+        p(
+            "confidential_marking",
+            Kind::Marking,
+            r"STRICTLY CONFIDENTIAL|COMPANY CONFIDENTIAL|(?i:confidential and proprietary|proprietary and confidential|privileged (?:and|&) confidential|strictly confidential|for internal use only|internal use only|do not distribute|not for distribution|attorney-client privileged)|CONFIDENTIAL|INTERNAL ONLY|TOP SECRET|STRENG VERTRAULICH|VERTRAULICH|CONFIDENTIEL|CONFIDENCIAL|社外秘|極秘|绝密|机密",
+        ),
+        d(
+            "address",
+            Kind::Address,
+            format!(
+                r"[0-9]{{1,5}}[ ]+(?:[NSEW]\.?[ ]+)?(?:[A-Z][a-z]+[ ]+){{1,3}}(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace|Parkway|Pkwy)\.?(?:,?[ ]+(?:Apt|Suite|Ste|Unit|#)\.?[ ]*[0-9A-Z-]+)?(?:,[ ]*[A-Z][a-z]+(?:[ ][A-Z][a-z]+)?,[ ]*[A-Z]{{2}}[ ]+[0-9]{{5}}(?:-[0-9]{{4}})?)?|[{UP}][{LO}]+(?:straße|strasse|allee|gasse|platz)[ ]+[0-9]{{1,4}}[a-z]?(?:,[ ]*[0-9]{{5}}[ ]+[{UP}][{LO}]+)?|[0-9]{{1,4}}(?:[ ]?(?:bis|ter))?,?[ ]+(?:rue|avenue|boulevard|place|allée|chemin|impasse|quai)[ ]+(?:de la |de l'|du |des |de |d')?[{UP}][{LO}]+(?:[ -][{UP}][{LO}]+)*(?:,[ ]*[0-9]{{5}}[ ]+[{UP}][{LO}]+)?|(?:Calle|Avenida|Avda\.|Plaza|Paseo)[ ]+(?:de la |de |del )?[{UP}][{LO}]+(?:[ ][{UP}][{LO}]+)*,?[ ]+(?:nº[ ]*)?[0-9]{{1,4}}(?:,[ ]*[0-9]{{5}}[ ]+[{UP}][{LO}]+)?"
+            ),
+        ),
+        p(
+            "iban",
+            Kind::Iban,
+            r"[A-Z]{2}[0-9]{2}(?:[ ]?[A-Z0-9]{1,4}){2,9}",
+        ),
+        p(
+            "ipv6",
+            Kind::Ipv6,
+            r"[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}",
+        ),
+        p(
+            "numeric",
+            Kind::Numeric,
+            r"[+(]?[0-9](?:[0-9]|[ .()/-]{1,2}[0-9])*",
+        ),
+    ]
+}
+
+/// Anchor literals for the pre-filter, with the window margins (bytes before, bytes after the
+/// literal) in which the regex then looks for candidates. Matched ASCII-case-insensitively.
+/// Digit runs are anchors too (see `engine`), so numeric detectors need no literal here.
+pub(crate) const ANCHORS: &[(&str, usize, usize)] = &[
+    ("-----begin ", 0, 256),
+    ("eyj", 0, 16 * 1024),
+    ("ghp_", 0, 256),
+    ("gho_", 0, 256),
+    ("ghu_", 0, 256),
+    ("ghs_", 0, 256),
+    ("ghr_", 0, 256),
+    ("github_pat_", 0, 512),
+    ("glpat-", 0, 256),
+    ("gldt-", 0, 256),
+    ("glrt-", 0, 256),
+    ("glptt-", 0, 256),
+    ("glcbt-", 0, 256),
+    ("gloas-", 0, 256),
+    ("glsoat-", 0, 256),
+    ("glffct-", 0, 256),
+    ("glimt-", 0, 256),
+    ("glagent-", 0, 256),
+    ("xox", 0, 512),
+    ("xapp-", 0, 512),
+    ("k_live_", 1, 512),
+    ("k_test_", 1, 512),
+    ("sk-", 0, 1024),
+    ("akia", 0, 64),
+    ("asia", 0, 64),
+    ("abia", 0, 64),
+    ("acca", 0, 64),
+    ("agpa", 0, 64),
+    ("aida", 0, 64),
+    ("aipa", 0, 64),
+    ("anpa", 0, 64),
+    ("anva", 0, 64),
+    ("aroa", 0, 64),
+    ("apka", 0, 64),
+    ("asca", 0, 64),
+    ("aiza", 0, 128),
+    ("://", 32, 512),
+    ("secret", 48, 512),
+    ("password", 48, 512),
+    ("passwd", 48, 512),
+    ("passphrase", 48, 512),
+    ("pwd", 48, 512),
+    ("token", 48, 512),
+    ("api_key", 48, 512),
+    ("api-key", 48, 512),
+    ("apikey", 48, 512),
+    ("access_key", 48, 512),
+    ("access-key", 48, 512),
+    ("accesskey", 48, 512),
+    ("auth_key", 48, 512),
+    ("credential", 48, 512),
+    ("@", 128, 280),
+    ("passport", 0, 64),
+    ("reisepass", 0, 64),
+    ("pasaporte", 0, 64),
+    ("passeport", 0, 64),
+    ("passaporto", 0, 64),
+    ("паспорт", 0, 64),
+    ("Паспорт", 0, 64),
+    ("パスポート", 0, 64),
+    ("护照", 0, 64),
+    ("mrn", 0, 64),
+    ("medical record", 0, 64),
+    ("patient", 0, 96),
+    ("chart ", 0, 64),
+    ("historia cl", 0, 64),
+    ("dossier", 8, 64),
+    ("birth", 16, 64),
+    ("dob", 0, 64),
+    ("d.o.b", 0, 64),
+    ("born", 0, 64),
+    ("geburtsdatum", 0, 64),
+    ("geboren", 0, 64),
+    ("nacimiento", 12, 64),
+    ("nacido", 0, 64),
+    ("nacida", 0, 64),
+    ("naissance", 12, 64),
+    ("né le", 0, 64),
+    ("née le", 0, 64),
+    ("生年月日", 0, 64),
+    ("出生日期", 0, 64),
+    ("mr. ", 0, 96),
+    ("mr ", 0, 96),
+    ("mrs", 0, 96),
+    ("ms. ", 0, 96),
+    ("miss ", 0, 96),
+    ("mx. ", 0, 96),
+    ("dr. ", 0, 96),
+    ("prof. ", 0, 96),
+    ("herr ", 0, 96),
+    ("frau ", 0, 96),
+    ("mme ", 0, 96),
+    ("mlle ", 0, 96),
+    ("sr. ", 0, 96),
+    ("sra. ", 0, 96),
+    ("name", 10, 96),
+    ("nombre", 0, 96),
+    ("nom ", 0, 96),
+    ("nom:", 0, 96),
+    ("dear ", 0, 96),
+    ("attn", 0, 96),
+    ("contact person", 0, 96),
+    ("confidential", 16, 32),
+    ("internal", 16, 32),
+    ("top secret", 0, 16),
+    ("proprietary", 32, 32),
+    ("distribut", 16, 16),
+    ("privileged", 20, 32),
+    ("vertraulich", 8, 16),
+    ("confidentiel", 0, 16),
+    ("confidencial", 0, 16),
+    ("社外秘", 0, 8),
+    ("極秘", 0, 8),
+    ("绝密", 0, 8),
+    ("机密", 0, 8),
+    ("straße", 48, 64),
+    ("strasse", 48, 64),
+    ("allee", 48, 64),
+    ("gasse", 48, 64),
+    ("platz", 48, 64),
+    ("calle", 0, 96),
+    ("avenida", 0, 96),
+    ("avda.", 0, 96),
+    ("plaza", 0, 96),
+    ("paseo", 0, 96),
+    ("::", 40, 40),
+];
+
+/// Margins of the window opened around a run of digits (before, after).
+pub(crate) const DIGIT_MARGIN: (usize, usize) = (24, 80);

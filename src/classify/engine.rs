@@ -1,0 +1,271 @@
+//! The one-pass engine: pre-filter, candidate search, dispatch to validators.
+//!
+//! 1. Pre-filter: one aho-corasick pass over the anchor literals of [`catalog::ANCHORS`] plus a
+//!    chunked scan for ASCII digits open candidate windows; text outside every window (most
+//!    ordinary prose) is never touched by the regex.
+//! 2. One multi-pattern `meta::Regex` (leftmost-first, lazy DFA, no backtracking) walks the merged
+//!    windows left to right and reports spans with their pattern id; a match touching a window's
+//!    end is re-run anchored to the scan limit, so windows never truncate a value.
+//! 3. Each candidate is confirmed by its detector's validator, which may narrow the span to the
+//!    value. The cursor only moves forward, so the cost is linear in the text.
+//!
+//! Owns no validation logic itself (see `secrets`, `numeric`, `context`).
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use regex_automata::meta::Regex;
+use regex_automata::util::captures::Captures;
+use regex_automata::{Anchored, Input};
+
+use super::catalog::{self, Detector, Kind, ANCHORS, DIGIT_MARGIN};
+use super::validate::{ceil_char_boundary, floor_char_boundary};
+use super::{context, numeric, secrets, ClassifyError, Finding};
+
+#[derive(Debug)]
+pub(crate) struct Engine {
+    anchors: AhoCorasick,
+    regex: Regex,
+    detectors: Vec<(&'static str, Kind)>,
+}
+
+/// A confirmed candidate as the validators see it.
+pub(crate) struct Cand<'t> {
+    pub text: &'t str,
+    pub limit: usize,
+    pub start: usize,
+    pub end: usize,
+    pub id: &'static str,
+}
+
+/// Per-call memo keeping the PEM END-marker search linear.
+#[derive(Default)]
+pub(crate) struct ScanState {
+    /// (searched up to, next END marker found at or after the last query).
+    pub pem_end: Option<(usize, Option<usize>)>,
+}
+
+impl Engine {
+    pub fn new() -> Result<Self, ClassifyError> {
+        let anchors = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(ANCHORS.iter().map(|a| a.0))
+            .map_err(|e| ClassifyError::Catalog(e.to_string()))?;
+        let dets = catalog::detectors();
+        let patterns: Vec<&str> = dets.iter().map(|(_, p)| p.as_str()).collect();
+        let regex =
+            Regex::new_many(&patterns).map_err(|e| ClassifyError::Catalog(e.to_string()))?;
+        let detectors = dets
+            .into_iter()
+            .map(|(Detector { id, kind }, _)| (id, kind))
+            .collect();
+        Ok(Self {
+            anchors,
+            regex,
+            detectors,
+        })
+    }
+
+    /// Candidate windows over `text[..limit]`, sorted and merged.
+    fn windows(&self, text: &str, limit: usize) -> Vec<(usize, usize)> {
+        let hay = &text.as_bytes()[..limit];
+        let mut wins: Vec<(usize, usize)> = Vec::new();
+        for m in self.anchors.find_iter(hay) {
+            let (before, after) = ANCHORS
+                .get(m.pattern().as_usize())
+                .map_or((0, 0), |a| (a.1, a.2));
+            wins.push((
+                m.start().saturating_sub(before),
+                m.end().saturating_add(after),
+            ));
+        }
+        digit_windows(hay, &mut wins);
+        wins.sort_unstable();
+        let mut merged: Vec<(usize, usize)> = Vec::with_capacity(wins.len());
+        for (s, e) in wins {
+            let e = e.min(limit);
+            match merged.last_mut() {
+                Some(last) if s <= last.1 => last.1 = last.1.max(e),
+                _ => merged.push((s, e)),
+            }
+        }
+        for w in &mut merged {
+            w.0 = floor_char_boundary(text, w.0);
+            w.1 = ceil_char_boundary(text, w.1).min(limit);
+        }
+        merged
+    }
+
+    /// Scan `text[..limit]` and return confirmed findings (sorted, possibly overlapping only in
+    /// pathological cases; the caller resolves overlaps).
+    pub fn scan(&self, text: &str, limit: usize) -> Vec<Finding> {
+        let mut out = Vec::new();
+        let mut state = ScanState::default();
+        let mut at = 0usize;
+        for (ws, we) in self.windows(text, limit) {
+            let mut pos = at.max(ws);
+            while pos < we {
+                let Some(m) = self.regex.search(&Input::new(text).span(pos..we)) else {
+                    break;
+                };
+                let (s, mut e, mut pid) = (m.start(), m.end(), m.pattern().as_usize());
+                if e == we && we < limit {
+                    let ext = Input::new(text).span(s..limit).anchored(Anchored::Yes);
+                    if let Some(m2) = self.regex.search(&ext) {
+                        e = m2.end();
+                        pid = m2.pattern().as_usize();
+                    }
+                }
+                let reached = self.confirm(text, limit, pid, s, e, &mut out, &mut state);
+                pos = e.max(reached).max(s.saturating_add(1));
+                at = pos;
+            }
+        }
+        out
+    }
+
+    /// Confirm candidate `s..e` of pattern `pid`; returns the furthest byte consumed.
+    #[allow(clippy::too_many_arguments)]
+    fn confirm(
+        &self,
+        text: &str,
+        limit: usize,
+        pid: usize,
+        s: usize,
+        e: usize,
+        out: &mut Vec<Finding>,
+        state: &mut ScanState,
+    ) -> usize {
+        let Some(&(id, kind)) = self.detectors.get(pid) else {
+            return e;
+        };
+        let c = Cand {
+            text,
+            limit,
+            start: s,
+            end: e,
+            id,
+        };
+        match kind {
+            Kind::PrivateKey => return secrets::private_key(&c, out, state),
+            Kind::Jwt => secrets::jwt(&c, out),
+            Kind::Github => secrets::github(&c, out),
+            Kind::GithubPat => secrets::github_pat(&c, out),
+            Kind::Gitlab => secrets::gitlab(&c, out),
+            Kind::Slack => secrets::slack(&c, out),
+            Kind::Stripe => secrets::stripe(&c, out),
+            Kind::Anthropic => secrets::anthropic(&c, out),
+            Kind::OpenAi => secrets::openai(&c, out),
+            Kind::AwsAccessKey => secrets::aws_access_key(&c, out),
+            Kind::GoogleApiKey => secrets::google_api_key(&c, out),
+            Kind::DbUrl => secrets::db_url(&c, out),
+            Kind::Email => context::email(&c, out),
+            Kind::Marking => context::marking(&c, out),
+            Kind::Address => context::address(&c, out),
+            Kind::Iban => numeric::iban(&c, out),
+            Kind::Ipv6 => numeric::ipv6(&c, out),
+            Kind::Numeric => numeric::numeric(&c, out),
+            Kind::AwsSecretKey
+            | Kind::Generic
+            | Kind::Passport
+            | Kind::Mrn
+            | Kind::DateOfBirth
+            | Kind::NameTitle
+            | Kind::NameContext => {
+                let Some((vs, ve)) = self.value_span(text, s, e) else {
+                    return e;
+                };
+                let v = Cand {
+                    text,
+                    limit,
+                    start: vs,
+                    end: ve,
+                    id,
+                };
+                match kind {
+                    Kind::AwsSecretKey => secrets::aws_secret_key(&v, out),
+                    Kind::Generic => {
+                        if !self.specific_value(text, limit, vs, ve, out, state) {
+                            secrets::generic(&c, &v, out);
+                        }
+                    }
+                    Kind::Passport => context::passport(&c, &v, out),
+                    Kind::Mrn => context::mrn(&c, &v, out),
+                    Kind::DateOfBirth => context::date_of_birth(&c, &v, out),
+                    _ => context::person_name(&c, &v, out),
+                }
+            }
+        }
+        e
+    }
+
+    /// The span of the `v` (or `v2`) capture group of the candidate's own pattern.
+    fn value_span(&self, text: &str, s: usize, e: usize) -> Option<(usize, usize)> {
+        let mut caps: Captures = self.regex.create_captures();
+        let input = Input::new(text).span(s..e).anchored(Anchored::Yes);
+        self.regex.search_captures(&input, &mut caps);
+        let g = caps
+            .get_group_by_name("v")
+            .or_else(|| caps.get_group_by_name("v2"))?;
+        Some((g.start, g.end))
+    }
+
+    /// Is the value of an assignment itself a specific credential (JWT, GitHub token, ...)?
+    /// If so, report that instead of `secret.generic`.
+    fn specific_value(
+        &self,
+        text: &str,
+        limit: usize,
+        vs: usize,
+        ve: usize,
+        out: &mut Vec<Finding>,
+        state: &mut ScanState,
+    ) -> bool {
+        let input = Input::new(text).span(vs..ve).anchored(Anchored::Yes);
+        let Some(m) = self.regex.search(&input) else {
+            return false;
+        };
+        let pid = m.pattern().as_usize();
+        match self.detectors.get(pid) {
+            Some((_, Kind::Generic | Kind::Numeric | Kind::Ipv6 | Kind::Iban)) | None => false,
+            Some(_) => {
+                let before = out.len();
+                self.confirm(text, limit, pid, m.start(), m.end(), out, state);
+                out.len() > before
+            }
+        }
+    }
+}
+
+/// Push a window around every run of ASCII digits in `hay`.
+fn digit_windows(hay: &[u8], wins: &mut Vec<(usize, usize)>) {
+    const CHUNK: usize = 64;
+    let (before, after) = DIGIT_MARGIN;
+    let mut cur: Option<(usize, usize)> = None;
+    for (ci, chunk) in hay.chunks(CHUNK).enumerate() {
+        if !chunk
+            .iter()
+            .fold(false, |acc, &b| acc | (b.wrapping_sub(b'0') < 10))
+        {
+            continue;
+        }
+        let base = ci.saturating_mul(CHUNK);
+        for (j, &b) in chunk.iter().enumerate() {
+            if !b.is_ascii_digit() {
+                continue;
+            }
+            let i = base.saturating_add(j);
+            let (s, e) = (i.saturating_sub(before), i.saturating_add(after));
+            cur = match cur {
+                Some((cs, ce)) if s <= ce => Some((cs, e)),
+                Some(w) => {
+                    wins.push(w);
+                    Some((s, e))
+                }
+                None => Some((s, e)),
+            };
+        }
+    }
+    if let Some(w) = cur {
+        wins.push(w);
+    }
+}

@@ -1,0 +1,382 @@
+//! Validators for the `secret.*` classes: provider key formats, JWTs, PEM private keys, database
+//! URLs with a password and generic `password=` style assignments.
+//!
+//! Each takes a candidate span proposed by the engine and pushes a [`Finding`] only when the
+//! format, checksum, boundaries and entropy hold and the value is not a documentation placeholder.
+
+use base64::Engine as _;
+
+use super::engine::{Cand, ScanState};
+use super::validate::{
+    bounded, byte_at, char_classes, entropy, github_checksum_ok, is_placeholder, is_token, is_word,
+    slice,
+};
+use super::{Class, Finding};
+
+fn push(out: &mut Vec<Finding>, class: &'static str, c: &Cand<'_>, s: usize, e: usize) {
+    out.push(Finding {
+        class: Class::Builtin(class),
+        start: s,
+        end: e,
+        detector: c.id,
+    });
+}
+
+fn token_bounded(c: &Cand<'_>) -> bool {
+    bounded(c.text, c.start, c.end, is_token)
+}
+
+/// Maximum bytes between a PEM header and its END line.
+const PEM_MAX: usize = 64 * 1024;
+
+pub(crate) fn private_key(c: &Cand<'_>, out: &mut Vec<Finding>, st: &mut ScanState) -> usize {
+    let text = c.text;
+    let body_start = c.end;
+    let horizon = body_start.saturating_add(PEM_MAX).min(c.limit);
+    // Find the next END marker at or after body_start, reusing the previous search.
+    let found = match st.pem_end {
+        Some((_, Some(p))) if p >= body_start => Some(p),
+        Some((upto, None)) if upto >= horizon => None,
+        _ => {
+            let from = match st.pem_end {
+                Some((upto, None)) => upto.max(body_start),
+                _ => body_start,
+            };
+            let hit = text
+                .get(from..horizon)
+                .and_then(|h| h.find("-----END "))
+                .map(|i| from.saturating_add(i));
+            st.pem_end = Some((horizon, hit));
+            hit
+        }
+    };
+    let (end, body_end) = match found.filter(|&p| p < horizon) {
+        Some(p) => {
+            let line_end = text
+                .get(p..horizon.min(p.saturating_add(80)))
+                .and_then(|t| {
+                    t.get(9..)
+                        .and_then(|r| r.find("-----"))
+                        .map(|i| p + 9 + i + 5)
+                })
+                .unwrap_or(p);
+            if !slice(text, p, line_end).contains("PRIVATE KEY") {
+                return c.end;
+            }
+            (line_end, p)
+        }
+        None => {
+            // Truncated block: the header plus the base64 body that follows.
+            let mut e = body_start;
+            let bytes = text.as_bytes();
+            while e < horizon {
+                match bytes.get(e) {
+                    Some(b) if b.is_ascii_alphanumeric() || b"+/=\r\n\t :-\\".contains(b) => e += 1,
+                    _ => break,
+                }
+            }
+            while e > body_start
+                && !bytes
+                    .get(e - 1)
+                    .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'=')
+            {
+                e -= 1;
+            }
+            (e, e)
+        }
+    };
+    let body = slice(text, body_start, body_end);
+    let b64 = body
+        .bytes()
+        .filter(|b| b.is_ascii_alphanumeric() || *b == b'+' || *b == b'/')
+        .count();
+    if b64 < 64 || body.contains("...") || body.contains('…') {
+        return c.end;
+    }
+    push(out, "secret.private_key", c, c.start, end);
+    end
+}
+
+fn b64url_decode(s: &str) -> Option<Vec<u8>> {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(s.trim_end_matches('='))
+        .ok()
+}
+
+/// The signature of the jwt.io documentation example token.
+const JWT_DOC_SIGNATURE: &str = "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c";
+
+pub(crate) fn jwt(c: &Cand<'_>, out: &mut Vec<Finding>) {
+    let tok = slice(c.text, c.start, c.end);
+    if !bounded(c.text, c.start, c.end, |b| is_token(b) || b == b'.') {
+        return;
+    }
+    let mut parts = tok.split('.');
+    let (Some(h), Some(p), Some(sig)) = (parts.next(), parts.next(), parts.next()) else {
+        return;
+    };
+    let header_ok = b64url_decode(h)
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .is_some_and(|v| v.get("alg").is_some_and(serde_json::Value::is_string));
+    let payload_ok = b64url_decode(p).is_some_and(|b| b.first() == Some(&b'{'));
+    if header_ok && payload_ok && sig != JWT_DOC_SIGNATURE {
+        push(out, "secret.jwt", c, c.start, c.end);
+    }
+}
+
+pub(crate) fn github(c: &Cand<'_>, out: &mut Vec<Finding>) {
+    let tok = slice(c.text, c.start, c.end).as_bytes();
+    if tok.len() != 40 || !token_bounded(c) {
+        return;
+    }
+    if github_checksum_ok(&tok[4..34], &tok[34..40]) {
+        push(out, "secret.github_token", c, c.start, c.end);
+    }
+}
+
+pub(crate) fn github_pat(c: &Cand<'_>, out: &mut Vec<Finding>) {
+    let tok = slice(c.text, c.start, c.end);
+    let rest = tok.get(11..).unwrap_or("");
+    let ok = match rest.split_once('_') {
+        Some((a, b)) => a.len() == 22 && b.len() == 59,
+        None => false,
+    };
+    if ok && token_bounded(c) && !is_placeholder(rest) && entropy(rest.as_bytes()) > 4.0 {
+        push(out, "secret.github_token", c, c.start, c.end);
+    }
+}
+
+fn random_part_ok(rest: &str, min_len: usize, min_entropy: f64) -> bool {
+    rest.len() >= min_len
+        && !is_placeholder(rest)
+        && entropy(rest.as_bytes()) >= min_entropy
+        && char_classes(rest.as_bytes()) >= 2
+}
+
+pub(crate) fn gitlab(c: &Cand<'_>, out: &mut Vec<Finding>) {
+    let mut e = c.end;
+    while e > c.start && matches!(byte_at(c.text, e - 1), Some(b'.' | b'-')) {
+        e -= 1;
+    }
+    let tok = slice(c.text, c.start, e);
+    let rest = tok.split_once('-').map_or("", |(_, r)| r);
+    if bounded(c.text, c.start, e, is_token) && random_part_ok(rest, 20, 3.5) {
+        push(out, "secret.gitlab_token", c, c.start, e);
+    }
+}
+
+pub(crate) fn slack(c: &Cand<'_>, out: &mut Vec<Finding>) {
+    let tok = slice(c.text, c.start, c.end);
+    let segs: Vec<&str> = tok.split('-').collect();
+    let numeric = segs
+        .iter()
+        .skip(1)
+        .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+        .count();
+    let last = segs.last().copied().unwrap_or("");
+    if token_bounded(c)
+        && segs.len() >= 4
+        && numeric >= 2
+        && last.len() >= 16
+        && random_part_ok(last, 16, 3.0)
+    {
+        push(out, "secret.slack_token", c, c.start, c.end);
+    }
+}
+
+/// Stripe's public documentation test key.
+const STRIPE_DOC_KEY: &str = "sk_test_4eC39HqLyjWDarjtT1zdp7dc";
+
+pub(crate) fn stripe(c: &Cand<'_>, out: &mut Vec<Finding>) {
+    let tok = slice(c.text, c.start, c.end);
+    let rest = tok.get(8..).unwrap_or("");
+    if tok != STRIPE_DOC_KEY && token_bounded(c) && random_part_ok(rest, 20, 3.5) {
+        push(out, "secret.stripe_key", c, c.start, c.end);
+    }
+}
+
+pub(crate) fn anthropic(c: &Cand<'_>, out: &mut Vec<Finding>) {
+    let tok = slice(c.text, c.start, c.end);
+    let rest = tok.splitn(4, '-').nth(3).unwrap_or("");
+    if token_bounded(c) && random_part_ok(rest, 32, 4.0) {
+        push(out, "secret.anthropic_key", c, c.start, c.end);
+    }
+}
+
+pub(crate) fn openai(c: &Cand<'_>, out: &mut Vec<Finding>) {
+    let tok = slice(c.text, c.start, c.end);
+    if tok.starts_with("sk-ant-") || !token_bounded(c) {
+        return;
+    }
+    let rest = ["sk-proj-", "sk-svcacct-", "sk-admin-", "sk-"]
+        .iter()
+        .find_map(|p| tok.strip_prefix(p))
+        .unwrap_or("");
+    let marked = rest.contains("T3BlbkFJ");
+    let digits = rest.bytes().any(|b| b.is_ascii_digit());
+    let letters = rest.bytes().any(|b| b.is_ascii_alphabetic());
+    if (marked || (digits && letters)) && random_part_ok(rest, 32, 3.8) {
+        push(out, "secret.openai_key", c, c.start, c.end);
+    }
+}
+
+pub(crate) fn aws_access_key(c: &Cand<'_>, out: &mut Vec<Finding>) {
+    let tok = slice(c.text, c.start, c.end);
+    let rest = tok.get(4..).unwrap_or("");
+    let base32 = rest
+        .bytes()
+        .all(|b| b.is_ascii_uppercase() || (b'2'..=b'7').contains(&b));
+    if tok.len() == 20
+        && base32
+        && bounded(c.text, c.start, c.end, is_word)
+        && !is_placeholder(tok)
+        && entropy(rest.as_bytes()) >= 3.0
+    {
+        push(out, "secret.aws_access_key", c, c.start, c.end);
+    }
+}
+
+/// `v` is the 40-char value span after an `aws_secret_access_key =` style key.
+pub(crate) fn aws_secret_key(v: &Cand<'_>, out: &mut Vec<Finding>) {
+    let val = slice(v.text, v.start, v.end);
+    let next_ok =
+        !byte_at(v.text, v.end).is_some_and(|b| b.is_ascii_alphanumeric() || b"/+=".contains(&b));
+    if next_ok
+        && !is_placeholder(val)
+        && entropy(val.as_bytes()) >= 4.0
+        && char_classes(val.as_bytes()) >= 3
+    {
+        push(out, "secret.aws_secret_key", v, v.start, v.end);
+    }
+}
+
+pub(crate) fn google_api_key(c: &Cand<'_>, out: &mut Vec<Finding>) {
+    let tok = slice(c.text, c.start, c.end);
+    if tok.len() == 39 && token_bounded(c) && random_part_ok(tok.get(4..).unwrap_or(""), 35, 3.8) {
+        push(out, "secret.google_api_key", c, c.start, c.end);
+    }
+}
+
+pub(crate) fn db_url(c: &Cand<'_>, out: &mut Vec<Finding>) {
+    let mut e = c.end;
+    while e > c.start && matches!(byte_at(c.text, e - 1), Some(b'.' | b')' | b']')) {
+        e -= 1;
+    }
+    let url = slice(c.text, c.start, e);
+    let Some((_, after_scheme)) = url.split_once("://") else {
+        return;
+    };
+    let Some((userinfo, _)) = after_scheme.rsplit_once('@') else {
+        return;
+    };
+    let password = userinfo.split_once(':').map_or("", |(_, p)| p);
+    let lower = password.to_ascii_lowercase();
+    const FAKE: &[&str] = &[
+        "password", "pass", "passwd", "pwd", "secret", "xxx", "***", "changeme",
+    ];
+    let templated =
+        password.starts_with('$') || password.starts_with('%') || password.starts_with('{');
+    if password.is_empty()
+        || templated
+        || FAKE.contains(&lower.as_str())
+        || is_placeholder_pw(&lower)
+    {
+        return;
+    }
+    if !byte_before(c).is_some_and(|b| b.is_ascii_alphanumeric()) {
+        push(out, "secret.db_connection_string", c, c.start, e);
+    }
+}
+
+fn byte_before(c: &Cand<'_>) -> Option<u8> {
+    super::validate::byte_before(c.text, c.start)
+}
+
+fn is_placeholder_pw(p: &str) -> bool {
+    p.contains("xxxx") || p.contains("****") || p.contains('<') || p.contains("your")
+}
+
+/// Key names that look secret-ish but hold no secret (`max_tokens`, `token_type`, ...).
+const NOT_SECRET_KEYS: &[&str] = &[
+    "type",
+    "count",
+    "max",
+    "limit",
+    "length",
+    "len",
+    "usage",
+    "page",
+    "expir",
+    "ttl",
+    "format",
+    "name",
+    "url",
+    "uri",
+    "path",
+    "file",
+    "hash",
+    "sha",
+    "digest",
+    "commit",
+    "etag",
+    "integrity",
+    "policy",
+    "rotation",
+    "field",
+    "header",
+    "prefix",
+    "min",
+    "tokens",
+    "tokenizer",
+    "endpoint",
+    "id\"",
+    "_id",
+    "manager",
+    "store",
+    "reset",
+    "forgot",
+    "strength",
+    "required",
+    "label",
+];
+
+/// Generic `key = value` assignment: `c` is the whole candidate, `v` the value.
+pub(crate) fn generic(c: &Cand<'_>, v: &Cand<'_>, out: &mut Vec<Finding>) {
+    let key = slice(c.text, c.start, v.start).to_ascii_lowercase();
+    let val = slice(v.text, v.start, v.end);
+    let vb = val.as_bytes();
+    if byte_before(c).is_some_and(is_word) || NOT_SECRET_KEYS.iter().any(|k| key.contains(k)) {
+        return;
+    }
+    let code_ref = vb.first().is_some_and(|b| b"$%{[(@&*#!".contains(b))
+        || val.contains('(')
+        || is_dotted_identifier(val);
+    let integrity = ["sha1-", "sha256-", "sha384-", "sha512-", "sha256:", "md5:"]
+        .iter()
+        .any(|p| val.to_ascii_lowercase().starts_with(p));
+    let letters_only = vb.iter().all(u8::is_ascii_alphabetic);
+    let digits_only = vb.iter().all(u8::is_ascii_digit);
+    if vb.len() < 8
+        || vb.len() > 512
+        || code_ref
+        || integrity
+        || letters_only
+        || digits_only
+        || is_placeholder(val)
+        || char_classes(vb) < 2
+        || entropy(vb) < 3.0
+    {
+        return;
+    }
+    push(out, "secret.generic", v, v.start, v.end);
+}
+
+fn is_dotted_identifier(v: &str) -> bool {
+    v.contains('.')
+        && v.split('.').all(|p| {
+            p.bytes()
+                .next()
+                .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+                && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        })
+}

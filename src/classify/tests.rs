@@ -1,0 +1,454 @@
+//! Unit tests: one block per detector and validator, hard negatives, redaction and streaming.
+
+use std::sync::Arc;
+
+use super::validate::{entropy, github_checksum_ok, iban_mod97, ipv4_ok, luhn};
+use super::*;
+use crate::taxonomy::ClassPattern;
+
+fn clf() -> Classifier {
+    Classifier::new(&ClassifierOptions::default()).unwrap()
+}
+
+/// (class, matched text) for every finding.
+fn found(text: &str) -> Vec<(String, String)> {
+    clf()
+        .classify(text)
+        .items
+        .iter()
+        .map(|f| (f.class.as_str().to_owned(), text[f.start..f.end].to_owned()))
+        .collect()
+}
+
+fn assert_finds(text: &str, class: &str, value: &str) {
+    let f = found(text);
+    assert!(
+        f.iter().any(|(c, v)| c == class && v == value),
+        "expected {class} `{value}` in {text:?}, got {f:?}"
+    );
+}
+
+fn assert_none(text: &str) {
+    let f = found(text);
+    assert!(f.is_empty(), "expected nothing in {text:?}, got {f:?}");
+}
+
+fn assert_not_class(text: &str, class: &str) {
+    let f = found(text);
+    assert!(
+        !f.iter().any(|(c, _)| c == class),
+        "unexpected {class} in {text:?}: {f:?}"
+    );
+}
+
+#[test]
+fn validators() {
+    assert!(luhn(b"4539148803436467"));
+    assert!(!luhn(b"4539148803436468"));
+    assert!(!luhn(b""));
+    assert!(iban_mod97(b"DE89370400440532013000"));
+    assert!(!iban_mod97(b"DE89370400440532013001"));
+    assert!(iban_mod97(b"FR1420041010050500013M02606"));
+    assert!(ipv4_ok("192.168.10.1"));
+    assert!(!ipv4_ok("256.1.1.1"));
+    assert!(!ipv4_ok("01.2.3.4"));
+    assert!(super::numeric::npi_ok(b"1234567893"));
+    assert!(!super::numeric::npi_ok(b"1234567894"));
+    assert!(entropy(b"aaaa") < 0.01);
+    assert!(entropy(b"abcdefgh") > 2.9);
+    let t = b"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";
+    assert!(github_checksum_ok(&t[4..34], &t[34..]));
+    assert!(!github_checksum_ok(&t[4..34], b"000000"));
+}
+
+#[test]
+fn email() {
+    assert_finds(
+        "mail jane.roe+ai@corp.example.co.uk now",
+        "pii.email",
+        "jane.roe+ai@corp.example.co.uk",
+    );
+    assert_none("logo@2x.png and @scope/pkg and user@localhost");
+}
+
+#[test]
+fn cards() {
+    assert_finds(
+        "card 4539 1488 0343 6467 exp",
+        "financial.credit_card",
+        "4539 1488 0343 6467",
+    );
+    assert_finds(
+        "pan=5200828282828210;",
+        "financial.credit_card",
+        "5200828282828210",
+    );
+    assert_not_class("card 4539 1488 0343 6468", "financial.credit_card");
+    assert_not_class("test card 4111 1111 1111 1111", "financial.credit_card");
+    assert_not_class("0000 0000 0000 0000", "financial.credit_card");
+}
+
+#[test]
+fn iban() {
+    assert_finds(
+        "IBAN: DE89 3704 0044 0532 0130 00.",
+        "financial.iban",
+        "DE89 3704 0044 0532 0130 00",
+    );
+    assert_finds(
+        "pay FR1420041010050500013M02606 today",
+        "financial.iban",
+        "FR1420041010050500013M02606",
+    );
+    assert_not_class("IBAN DE89 3704 0044 0532 0130 01", "financial.iban");
+}
+
+#[test]
+fn ssn() {
+    assert_finds("SSN 536-22-8714", "pii.us_ssn", "536-22-8714");
+    assert_finds("ssn: 536228714", "pii.us_ssn", "536228714");
+    for bad in [
+        "666-22-8714",
+        "000-22-8714",
+        "536-00-8714",
+        "536-22-0000",
+        "912-22-8714",
+        "123-45-6789",
+    ] {
+        assert_not_class(&format!("SSN {bad}"), "pii.us_ssn");
+    }
+    assert_not_class("id 536228714", "pii.us_ssn");
+}
+
+#[test]
+fn npi_needs_context() {
+    assert_finds("NPI: 1234567893", "health.us_npi", "1234567893");
+    assert_not_class("order 1234567893", "health.us_npi");
+}
+
+#[test]
+fn phones() {
+    for p in [
+        "+1 415-555-0132",
+        "(415) 555-0132",
+        "415.555.0132",
+        "+44 20 7946 0958",
+        "020 7946 0958",
+        "07700 900123",
+        "030 12345678",
+        "+49 30 12345678",
+        "01 23 45 67 89",
+        "612 345 678",
+        "+91 98765 43210",
+        "98765 43210",
+    ] {
+        assert_finds(&format!("call {p} today"), "pii.phone", p);
+    }
+    assert_none("uuid 123e4567-e89b-12d3-a456-426614174000 ok");
+    assert_none("on 2024-01-15 at 10:30, build 1.2.3");
+}
+
+#[test]
+fn ip_addresses() {
+    assert_finds("from 203.0.113.42:443", "pii.ip_address", "203.0.113.42");
+    assert_finds(
+        "addr 2001:db8:85a3::8a2e:370:7334 up",
+        "pii.ip_address",
+        "2001:db8:85a3::8a2e:370:7334",
+    );
+    assert_none("version 10.2.3.4 and v1.2.3.4 and 999.1.1.1 and std::vec and 12:30:45");
+}
+
+#[test]
+fn provider_keys() {
+    assert_finds(
+        "t=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",
+        "secret.github_token",
+        "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",
+    );
+    assert_none("ghp_8aspm4G7VmSUfOoD6V1vrORcmn0iSH2JWh3e");
+    assert_finds(
+        "GITLAB glpat-Zx8kQ2mP7vR4tY9wB3nL",
+        "secret.gitlab_token",
+        "glpat-Zx8kQ2mP7vR4tY9wB3nL",
+    );
+    assert_finds(
+        "x xoxb-2048123456-4096123456789-Qw3rTy8uIo1pAs5dFg7hJk9L y",
+        "secret.slack_token",
+        "xoxb-2048123456-4096123456789-Qw3rTy8uIo1pAs5dFg7hJk9L",
+    );
+    assert_finds(
+        "k sk_live_51Hq8ZkJm2xV7nB4cR9tY3wPq",
+        "secret.stripe_key",
+        "sk_live_51Hq8ZkJm2xV7nB4cR9tY3wPq",
+    );
+    let ant =
+        "sk-ant-api03-Jq7vX2mK9pR4tW8yB3nL6cF1hD5gS0aZ-Qe2Ru7Ty4Ui9Op3As6Df1Gh8Jk5Lz0Xc7Vb2Nm4Qw";
+    assert_finds(&format!("key {ant}"), "secret.anthropic_key", ant);
+    let oai = "sk-proj-Ab3dE9fGh2jK7mN4pQ8rS1tU6vW0xY5zA2bC7dE4fG9hJ3kL";
+    assert_finds(&format!("OPENAI_API_KEY={oai}"), "secret.openai_key", oai);
+    assert_finds(
+        "AKIA2E4G6J7K3M5N7P2Q here",
+        "secret.aws_access_key",
+        "AKIA2E4G6J7K3M5N7P2Q",
+    );
+    assert_finds(
+        "key=AIzaSyB7x2Kq9Lm4Np6Rt8Vw1Xz3Ab5Cd7Ef9Gh",
+        "secret.google_api_key",
+        "AIzaSyB7x2Kq9Lm4Np6Rt8Vw1Xz3Ab5Cd7Ef9Gh",
+    );
+    assert_finds(
+        "aws_secret_access_key = k8Jd2nQ7vX4mZ9pL3tR6wY1bF5hS0cG8eA2uN7iO",
+        "secret.aws_secret_key",
+        "k8Jd2nQ7vX4mZ9pL3tR6wY1bF5hS0cG8eA2uN7iO",
+    );
+}
+
+#[test]
+fn placeholders_are_not_credentials() {
+    assert_none("AKIAIOSFODNN7EXAMPLE and sk-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+    assert_none("aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
+    assert_none("pip install sk-learn; the task-force; sk-your-key-here");
+    assert_none("sk_test_4eC39HqLyjWDarjtT1zdp7dc");
+    assert_none("postgres://user:password@localhost/db and mysql://root:${DB_PASS}@db/app");
+}
+
+#[test]
+fn jwt() {
+    let t = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ1LTQyIiwiZXhwIjoxOTAwMDAwMDAwfQ.dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    assert_finds(&format!("Authorization: Bearer {t}"), "secret.jwt", t);
+    assert_none("eyJub3RhIjoiand0In0.eyJzdWIiOiIxIn0.abc");
+}
+
+#[test]
+fn private_keys_with_real_newlines() {
+    let body = "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gunVTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u+qKhbwKfBstIs+bMY2Zkp18gnTxKLxoS2tFczGkPLPgizskuemMghRniWaoLcyehkd3qqGElvW/VDL5AaWTg0nLVkjRo9z+40RQzuVaE8AkAFmxZzow3x+VJYKdjykkJ0iT9wCS0DRTXu269V264Vf/3jvredZiKRkgwlL9xNAwxXFg0x/XFw005UWVRIkdgcKWTjpBP2dPwVZ4WWC+9aGVd+Gyn1o0CLelf4rEjGoXbAAEgAqeGUxrcIlbjXfbcmwIDAQABAoIBAQCKvA7FzCR4OlPyp2WNzl6sVGt3NMhBkQsE7Qaeo8eUcqY1Xa1Ul3cJyfXe";
+    let pem = format!("-----BEGIN RSA PRIVATE KEY-----\n{body}\n-----END RSA PRIVATE KEY-----");
+    let text = format!("here:\n{pem}\nthanks");
+    assert_finds(&text, "secret.private_key", &pem);
+    for ty in ["", "EC ", "OPENSSH ", "ENCRYPTED ", "DSA ", "PGP "] {
+        let p =
+            format!("-----BEGIN {ty}PRIVATE KEY-----\r\n{body}\r\n-----END {ty}PRIVATE KEY-----");
+        assert_finds(&p, "secret.private_key", &p);
+    }
+    assert_none("-----BEGIN PRIVATE KEY-----\nMIIE...\n-----END PRIVATE KEY-----");
+    assert_none("-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gunVTLw7onLRnrq0\n-----END PUBLIC KEY-----");
+}
+
+#[test]
+fn db_urls_and_generic() {
+    assert_finds(
+        "DATABASE_URL=postgres://app:Xk9#mQ2vL7p@db.internal:5432/prod",
+        "secret.db_connection_string",
+        "postgres://app:Xk9#mQ2vL7p@db.internal:5432/prod",
+    );
+    assert_finds("password=Tr0ub4dor&3xq", "secret.generic", "Tr0ub4dor&3xq");
+    assert_finds(
+        "\"client_secret\": \"q8Zt2Lm9Vx4Kp7Rw\"",
+        "secret.generic",
+        "q8Zt2Lm9Vx4Kp7Rw",
+    );
+    assert_finds(
+        "token = eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ1LTQyIn0.dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
+        "secret.jwt",
+        "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ1LTQyIn0.dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
+    );
+    assert_none("password = getUserPassword; max_tokens: 4096; secret: os.environ.SECRET_VALUE");
+    assert_none(
+        "integrity=\"sha384-oqVuAfXRKap7fdgcCY5uykM6+R9GqQ8K/uxy9rx7HNQlGYl1kPzQho1wx4JwY8wC\"",
+    );
+    assert_none("commit 9fceb02d0ae598e95dc970b74767f19372d61af8 sha256 e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    assert_none("token: ${GITHUB_TOKEN} password: <your password> secret: \"********\"");
+}
+
+#[test]
+fn context_classes() {
+    assert_finds("Passport No: X12345678 issued", "pii.passport", "X12345678");
+    assert_finds("パスポート番号：TK1234567", "pii.passport", "TK1234567");
+    assert_finds(
+        "MRN: 00482913 admitted",
+        "health.medical_record_number",
+        "00482913",
+    );
+    assert_finds("DOB: 03/14/1985.", "pii.date_of_birth", "03/14/1985");
+    assert_finds(
+        "born on March 14, 1985 in",
+        "pii.date_of_birth",
+        "March 14, 1985",
+    );
+    assert_finds("geboren am 14.03.1985", "pii.date_of_birth", "14.03.1985");
+    assert_finds(
+        "生年月日：1985年3月14日",
+        "pii.date_of_birth",
+        "1985年3月14日",
+    );
+    assert_finds(
+        "seen by Dr. Amelia Okafor today",
+        "pii.person_name",
+        "Amelia Okafor",
+    );
+    assert_finds(
+        "Patient: José García Pérez, 54",
+        "pii.person_name",
+        "José García Pérez",
+    );
+    assert_none("filename: Report Final; Dear Customer Service");
+    assert_finds(
+        "ship to 1600 Maple Street, Springfield, IL 62704",
+        "pii.address",
+        "1600 Maple Street, Springfield, IL 62704",
+    );
+    assert_finds(
+        "Musterstraße 12, 10115 Berlin",
+        "pii.address",
+        "Musterstraße 12, 10115 Berlin",
+    );
+}
+
+#[test]
+fn markings() {
+    assert_finds(
+        "CONFIDENTIAL - Q3 plan",
+        "confidential.marking",
+        "CONFIDENTIAL",
+    );
+    assert_finds(
+        "For Internal Use Only.",
+        "confidential.marking",
+        "For Internal Use Only",
+    );
+    assert_finds("【社外秘】資料", "confidential.marking", "社外秘");
+    assert_none("CONFIDENTIAL_FLAG=1 and a confidential chat");
+}
+
+#[test]
+fn dictionaries() {
+    let opts = ClassifierOptions {
+        dictionaries: vec![Dictionary {
+            name: "projects".into(),
+            terms: (0..5000)
+                .map(|i| format!("Project Term{i}"))
+                .chain(["Bluebird".into()])
+                .collect(),
+        }],
+        ..ClassifierOptions::default()
+    };
+    let c = Classifier::new(&opts).unwrap();
+    let t = "the BLUEBIRD launch, project term42 and bluebirds";
+    let f = c.classify(t);
+    let got: Vec<&str> = f.items.iter().map(|x| &t[x.start..x.end]).collect();
+    assert_eq!(got, vec!["BLUEBIRD", "project term42"]);
+    assert_eq!(f.items[0].class.as_str(), "custom.projects");
+    let bad = ClassifierOptions {
+        dictionaries: vec![Dictionary {
+            name: "Bad-Name".into(),
+            terms: vec![],
+        }],
+        ..ClassifierOptions::default()
+    };
+    assert!(matches!(
+        Classifier::new(&bad),
+        Err(ClassifyError::InvalidDictionaryName(_))
+    ));
+}
+
+#[test]
+fn unscanned_tail_is_reported() {
+    let c = Classifier::new(&ClassifierOptions {
+        max_scan_bytes: 10,
+        ..ClassifierOptions::default()
+    })
+    .unwrap();
+    let f = c.classify("héllo wörld a@b.co");
+    assert_eq!(
+        f.scanned_bytes + f.unscanned_bytes,
+        "héllo wörld a@b.co".len()
+    );
+    assert!(f.unscanned_bytes > 0);
+    assert!(f.items.is_empty());
+    assert_eq!(f.counts(), vec![]);
+}
+
+#[test]
+fn counts_per_class() {
+    let f = clf().classify("a@b.co c@d.co SSN 536-22-8714");
+    let counts: Vec<(String, u32)> = f
+        .counts()
+        .into_iter()
+        .map(|(c, n)| (c.as_str().to_owned(), n))
+        .collect();
+    assert_eq!(
+        counts,
+        vec![("pii.email".into(), 2), ("pii.us_ssn".into(), 1)]
+    );
+}
+
+#[test]
+fn redactor_reuses_placeholders() {
+    let text = "a@b.co wrote to c@d.co, cc a@b.co; SSN 536-22-8714";
+    let f = clf().classify(text);
+    let mut r = Redactor::new();
+    let out = r.redact(text, &f.items, &|c| c.starts_with("pii.email"));
+    assert_eq!(
+        out,
+        "[PII.EMAIL_1] wrote to [PII.EMAIL_2], cc [PII.EMAIL_1]; SSN 536-22-8714"
+    );
+}
+
+fn scanner(mode: StreamMode) -> StreamScanner {
+    StreamScanner::new(
+        Arc::new(clf()),
+        mode,
+        vec![ClassPattern::parse("secret.*").unwrap()],
+    )
+}
+
+#[test]
+fn stream_finds_values_split_across_chunks() {
+    let mut s = scanner(StreamMode::Redact);
+    let mut out = String::new();
+    let mut findings = Vec::new();
+    for chunk in [
+        "here is ghp_8aspm4G7Vm",
+        "SUfOoD6V1vrORcmn0iSH2JWh3d ok ",
+        "bye",
+    ] {
+        let st = s.push(chunk);
+        out.push_str(&st.text);
+        findings.extend(st.findings);
+    }
+    let st = s.finish();
+    out.push_str(&st.text);
+    findings.extend(st.findings);
+    assert_eq!(out, "here is [SECRET.GITHUB_TOKEN_1] ok bye");
+    assert_eq!((findings[0].start, findings[0].end), (8, 48));
+    let r = s.report();
+    assert_eq!((r.scanned_bytes, r.unscanned_bytes), (55, 0));
+}
+
+#[test]
+fn stream_block_stops_release() {
+    let mut s = scanner(StreamMode::Block);
+    let a = s.push("safe text. AKIA2E4G6J7K3M5N7P2Q and more");
+    let b = s.finish();
+    assert!(!a.blocked || a.text.is_empty());
+    assert!(b.blocked);
+    let released = format!("{}{}", a.text, b.text);
+    assert!(!released.contains("AKIA"));
+    assert!(s.report().blocked);
+    assert!(s.push("later").text.is_empty());
+}
+
+#[test]
+fn stream_observe_releases_immediately() {
+    let mut s = scanner(StreamMode::Observe);
+    assert_eq!(
+        s.push("token AKIA2E4G6J7K3M5N7P2Q").text,
+        "token AKIA2E4G6J7K3M5N7P2Q"
+    );
+    let fin = s.finish();
+    assert_eq!(fin.findings.len(), 1);
+    let r = s.report();
+    assert_eq!(r.scanned_bytes, 26);
+    assert_eq!(r.counts.len(), 1);
+}
