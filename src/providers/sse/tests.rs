@@ -355,3 +355,43 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn other_delta_kinds_and_provider_errors() {
+    let stream = b"event: response.function_call_arguments.delta\ndata: {\"type\":\"response.function_call_arguments.delta\",\"item_id\":\"fc\",\"output_index\":0,\"delta\":\"{\\\"q\\\":\"}\n\nevent: response.failed\ndata: {\"type\":\"response.failed\",\"response\":{\"status\":\"failed\",\"usage\":null}}\n\n";
+    let events = parse(stream);
+    let mut dec = StreamDecoder::new(Api::OpenAiResponses);
+    assert_eq!(dec.on_event(&events[0]).text.as_deref(), Some("{\"q\":"));
+    assert!(dec.on_event(&events[1]).error);
+    assert!(dec.finished());
+    assert_eq!(dec.usage(), Usage::default());
+
+    let stream = b"event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"thinking_delta\",\"thinking\":\"hmm\"}}\n\nevent: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"signature_delta\",\"signature\":\"EqQB\"}}\n\nevent: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}\n\n";
+    let events = parse(stream);
+    let mut dec = StreamDecoder::new(Api::AnthropicMessages);
+    assert_eq!(dec.on_event(&events[0]).text.as_deref(), Some("hmm"));
+    assert_eq!(dec.on_event(&events[1]).text, None);
+    let d = dec.on_event(&events[2]);
+    assert!(d.error && dec.finished());
+
+    let mut dec = StreamDecoder::new(Api::OpenAiChat);
+    let err = SseEvent::new(
+        None,
+        r#"{"error":{"message":"boom","type":"server_error"}}"#,
+    );
+    assert!(dec.on_event(&err).error);
+    assert!(dec.finished());
+}
+
+#[test]
+fn replace_with_several_text_fields_keeps_one() {
+    let ev = SseEvent::new(
+        None,
+        r#"{"choices":[{"index":0,"delta":{"content":"a@b.c"}},{"index":1,"delta":{"content":"x"}}]}"#,
+    );
+    let new = replace_delta_text(Api::OpenAiChat, &ev, "[PII.EMAIL_1]").unwrap();
+    assert_eq!(
+        new.data,
+        r#"{"choices":[{"index":0,"delta":{"content":"[PII.EMAIL_1]"}},{"index":1,"delta":{"content":""}}]}"#
+    );
+}
