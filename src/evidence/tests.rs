@@ -1,1 +1,344 @@
+//! End-to-end tests of the evidence log: round trip, every tamper case on a data dir and on an
+//! export, torn-tail recovery, group commit under concurrency, durability, the golden record,
+//! index rebuild, retention and key rotation.
+use std::path::{Path, PathBuf};
+
+use super::entry::{encode_entry, encode_frame, parse_entry, read_frame, Frame};
+use super::proto::{self, record::Kind, DecisionRecord, OutcomeRecord};
+use super::segment::{list_segments, log_dir, MAGIC};
+use super::*;
+
+mod tamper;
+
+pub(crate) fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
+}
+
+pub(crate) fn decision(i: u64) -> Kind {
+    Kind::Decision(DecisionRecord {
+        decision_id: format!("d-{i}"),
+        principal_id: format!("user-{}", i % 3),
+        ai_system_id: if i % 2 == 0 { "support-bot".into() } else { "code-assist".into() },
+        effect: if i % 5 == 0 { proto::Effect::Block as i32 } else { proto::Effect::Allow as i32 },
+        reason: "test".into(),
+        findings: vec![proto::ClassFinding { class: "pii.email".into(), count: 1, action: proto::ClassAction::Redacted as i32 }],
+        ..Default::default()
+    })
+}
+
+pub(crate) fn outcome(i: u64) -> Kind {
+    Kind::Outcome(OutcomeRecord { decision_id: format!("d-{i}"), upstream_status: 200, input_tokens: Some(7), ..Default::default() })
+}
+
+/// A closed log with `n` decisions and outcomes in `dir`.
+pub(crate) fn make_log(dir: &Path, n: u64, segment_bytes: u64) -> LogConfig {
+    let mut cfg = LogConfig::new(dir);
+    cfg.segment_bytes = segment_bytes;
+    let (key, _) = load_or_create_key(dir).unwrap();
+    let (log, rep) = EvidenceLog::open(cfg.clone(), key).unwrap();
+    assert!(rep.created);
+    rt().block_on(async {
+        for i in 0..n {
+            log.append(decision(i)).await.unwrap();
+            log.append(outcome(i)).await.unwrap();
+        }
+    });
+    log.close().unwrap();
+    cfg
+}
+
+/// `(segment path, frame offsets and lengths)` of every segment.
+pub(crate) fn frames(dir: &Path) -> Vec<(PathBuf, Vec<(usize, usize)>)> {
+    list_segments(&log_dir(dir))
+        .unwrap()
+        .into_iter()
+        .map(|(_, p)| {
+            let data = std::fs::read(&p).unwrap();
+            let mut off = MAGIC.len();
+            let mut v = Vec::new();
+            while let Frame::Ok(_, len) = read_frame(&data[off..]) {
+                v.push((off, len));
+                off += len;
+            }
+            (p, v)
+        })
+        .collect()
+}
+
+fn export_string(dir: &Path, f: &ExportFilter) -> String {
+    let mut out = Vec::new();
+    export(dir, f, ExportFormat::Jsonl, &mut out).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn untouched_log_and_exports_verify() {
+    let t = tempfile::tempdir().unwrap();
+    make_log(t.path(), 40, 64 << 20);
+    let s = verify_dir(t.path()).unwrap();
+    assert_eq!((s.records, s.checkpoint_size, s.uncheckpointed), (81, 81, 0), "{s}");
+    assert!(s.to_string().starts_with("OK: 81 records"));
+    let pubtext = std::fs::read_to_string(t.path().join("signing.pub")).unwrap();
+    let full = export_string(t.path(), &ExportFilter::default());
+    assert_eq!(full.lines().count(), 83);
+    let v = verify_export(full.as_bytes(), &pubtext).unwrap();
+    assert!(v.complete && v.records == 81);
+    let f = ExportFilter { ai_system: Some("support-bot".into()), decision: Some("block".into()), ..Default::default() };
+    let part = export_string(t.path(), &f);
+    let v = verify_export(part.as_bytes(), &pubtext).unwrap();
+    // d-0, d-10, d-20, d-30 and their outcomes.
+    assert_eq!((v.records, v.complete), (8, false), "{part}");
+    let mut csv = Vec::new();
+    let cs = export(t.path(), &ExportFilter::default(), ExportFormat::Csv, &mut csv).unwrap();
+    assert_eq!(cs.records, 81);
+    assert_eq!(String::from_utf8(csv).unwrap().lines().count(), 82);
+}
+
+#[test]
+fn torn_tail_is_truncated_and_the_chain_continues() {
+    for garbage in [false, true] {
+        let t = tempfile::tempdir().unwrap();
+        let cfg = make_log(t.path(), 10, 64 << 20);
+        let (path, fr) = frames(t.path()).pop().unwrap();
+        let (off, len) = *fr.last().unwrap();
+        let mut data = std::fs::read(&path).unwrap();
+        if garbage {
+            data.extend_from_slice(&[0xAB; 37]);
+        } else {
+            data.truncate(off + len / 2); // torn last entry
+        }
+        std::fs::write(&path, &data).unwrap();
+        let _ = std::fs::remove_file(log_dir(t.path()).join(recover::CLEAN_MARKER));
+        let (key, _) = load_or_create_key(t.path()).unwrap();
+        let (log, rep) = EvidenceLog::open(cfg.clone(), key).unwrap();
+        assert!(rep.recovered);
+        assert_eq!(rep.truncated_bytes, if garbage { 37 } else { (len / 2) as u64 });
+        assert_eq!(rep.next_seq, if garbage { 22 } else { 21 }, "recovery event takes the next seq");
+        rt().block_on(log.append(decision(99))).unwrap();
+        log.close().unwrap();
+        let s = verify_dir(t.path()).unwrap();
+        assert_eq!(s.records, rep.next_seq + 1);
+    }
+}
+
+#[test]
+fn group_commit_with_many_concurrent_appenders_is_gap_free() {
+    let t = tempfile::tempdir().unwrap();
+    let (key, _) = load_or_create_key(t.path()).unwrap();
+    let mut cfg = LogConfig::new(t.path());
+    cfg.segment_bytes = 16 << 10; // several rollovers
+    cfg.checkpoint_every_records = 500;
+    let (log, _) = EvidenceLog::open(cfg, key).unwrap();
+    let mut seqs: Vec<u64> = rt().block_on(async {
+        let mut hs = Vec::new();
+        for w in 0..8u64 {
+            let log = log.clone();
+            hs.push(tokio::spawn(async move {
+                let mut v = Vec::new();
+                for i in 0..100 {
+                    v.push(log.append(decision(w * 1000 + i)).await.unwrap().seq);
+                }
+                v
+            }));
+        }
+        let mut all = Vec::new();
+        for h in hs {
+            all.extend(h.await.unwrap());
+        }
+        all
+    });
+    seqs.sort_unstable();
+    assert_eq!(seqs, (1..=800).collect::<Vec<_>>(), "seq 0 is the log-start event");
+    assert!(log.health().healthy);
+    assert_eq!(log.health().records, 801);
+    log.close().unwrap();
+    assert!(frames(t.path()).len() > 3);
+    assert_eq!(verify_dir(t.path()).unwrap().records, 801);
+}
+
+#[test]
+fn sync_append_is_on_disk_when_it_resolves_and_async_flushes() {
+    for durability in [Durability::Sync, Durability::Async { max_delay: std::time::Duration::from_millis(5) }] {
+        let t = tempfile::tempdir().unwrap();
+        let (key, _) = load_or_create_key(t.path()).unwrap();
+        let mut cfg = LogConfig::new(t.path());
+        cfg.durability = durability;
+        let (log, _) = EvidenceLog::open(cfg, key).unwrap();
+        let a = rt().block_on(log.append(decision(1))).unwrap();
+        // Read the segment through a fresh file handle: the entry is there with its hash.
+        let (path, fr) = frames(t.path()).pop().unwrap();
+        let data = std::fs::read(path).unwrap();
+        let (off, len) = fr[a.seq as usize];
+        let Frame::Ok(entry, _) = read_frame(&data[off..off + len]) else { panic!("frame") };
+        assert_eq!(entry::entry_hash(entry), a.entry_hash);
+        assert!(log.health().last_append_latency_us < 5_000_000);
+        assert_eq!(log.fingerprint(b"x"), None);
+        log.close().unwrap();
+        assert!(rt().block_on(log.append(decision(2))).is_err(), "closed log refuses appends");
+        assert!(!log.health().healthy);
+    }
+}
+
+#[test]
+fn fingerprints_are_keyed_hmacs() {
+    let t = tempfile::tempdir().unwrap();
+    let mut cfg = LogConfig::new(t.path());
+    cfg.hmac_key = Some(b"k".to_vec());
+    let (log, _) = EvidenceLog::open(cfg, KeyPair::generate()).unwrap();
+    let a = log.fingerprint(b"alice@example.com").unwrap();
+    assert_eq!(a.len(), 64);
+    assert_ne!(Some(a.clone()), log.fingerprint(b"bob@example.com"));
+    assert_eq!(Some(a), log.fingerprint(b"alice@example.com"));
+    log.close().unwrap();
+}
+
+fn golden_record() -> proto::Record {
+    proto::Record {
+        log_id: "aimsgate.local/evidence".into(),
+        key_id: "0011223344556677".into(),
+        seq: 42,
+        time_unix_nanos: 1_767_225_600_000_000_000,
+        prev_body_hash: vec![0xAA; 32],
+        kind: Some(Kind::Decision(DecisionRecord {
+            decision_id: "01939f0e-7c1a-7000-8000-000000000001".into(),
+            trace_id: "4bf92f3577b34da6a3ce929d0e0e4736".into(),
+            principal_id: "team-a".into(),
+            auth_method: "api_key".into(),
+            credential_fingerprint: "fp:1234".into(),
+            client_address: "10.0.0.7".into(),
+            ai_system_id: "support-bot".into(),
+            ai_system_risk_tier: "limited".into(),
+            ai_system_registered: true,
+            provider: "openai".into(),
+            upstream: "https://api.openai.com/v1".into(),
+            operation: "chat.completions".into(),
+            requested_model: "gpt-4o-mini".into(),
+            stream: true,
+            findings: vec![proto::ClassFinding { class: "pii.email".into(), count: 2, action: proto::ClassAction::Redacted as i32 }],
+            unscanned_bytes: 0,
+            fingerprints: vec![proto::ValueFingerprint { class: "pii.email".into(), hmac_sha256: "ab".repeat(32) }],
+            policy_bundle_id: "baseline".into(),
+            policy_version: "3".into(),
+            policy_content_hash: "sha256:00ff".into(),
+            matched_rules: vec![proto::MatchedRule { rule_id: "redact-pii".into(), annex_a_controls: vec!["A.7.4".into()] }],
+            monitor_effects: vec![proto::MonitorEffect { rule_id: "block-secrets".into(), would_have: proto::Effect::Block as i32 }],
+            effect: proto::Effect::Redact as i32,
+            reason: "pii.email redacted by redact-pii".into(),
+            http_status: 0,
+        })),
+    }
+}
+
+#[test]
+fn golden_record_bytes_are_stable() {
+    use prost::Message as _;
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/evidence/decision_v1.bin");
+    let bytes = golden_record().encode_to_vec();
+    if std::env::var_os("AIMSGATE_UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, &bytes).unwrap();
+    }
+    let golden = std::fs::read(&path).expect("golden file (AIMSGATE_UPDATE_GOLDEN=1 writes it)");
+    assert_eq!(bytes, golden, "the encoding of a Record changed: that breaks old logs");
+    assert_eq!(proto::Record::decode(golden.as_slice()).unwrap(), golden_record());
+    // The golden entry: a fixed key signs the golden body; the entry bytes are stable too.
+    let key = KeyPair::from_secret([7u8; 32]);
+    let mut e = Vec::new();
+    encode_entry(key.key_id(), &key.sign(&golden), &golden, &mut e);
+    let mut framed = Vec::new();
+    encode_frame(&e, &mut framed);
+    let epath = path.with_file_name("entry_v1.bin");
+    if std::env::var_os("AIMSGATE_UPDATE_GOLDEN").is_some() {
+        std::fs::write(&epath, &framed).unwrap();
+    }
+    assert_eq!(std::fs::read(epath).unwrap(), framed);
+    assert!(key.public().verify(parse_entry(&e).unwrap().body, parse_entry(&e).unwrap().signature));
+}
+
+#[test]
+fn rebuilt_index_equals_live_index() {
+    let t = tempfile::tempdir().unwrap();
+    make_log(t.path(), 30, 4096);
+    let live = index::Index::open(t.path()).unwrap();
+    let before = live.dump();
+    assert_eq!(live.decision_seq("d-7").unwrap(), Some(15));
+    drop(live);
+    assert_eq!(rebuild_index(t.path()).unwrap(), 61);
+    let after = index::Index::open(t.path()).unwrap().dump();
+    assert!(!before.is_empty());
+    assert_eq!(before, after);
+}
+
+#[test]
+fn retention_prune_keeps_the_rest_verifiable() {
+    let t = tempfile::tempdir().unwrap();
+    let cfg = make_log(t.path(), 60, 2048);
+    let nsegs = frames(t.path()).len();
+    assert!(nsegs > 4);
+    let (key, _) = load_or_create_key(t.path()).unwrap();
+    let first = prune(t.path(), &key, &cfg.origin, now_nanos() + 1_000_000_000_000).unwrap().unwrap();
+    assert_eq!(frames(t.path()).len(), 1);
+    let s = verify_dir(t.path()).unwrap();
+    assert_eq!((s.first_seq, s.last_seq), (first, Some(120)), "{s}");
+    let pubtext = std::fs::read_to_string(t.path().join("signing.pub")).unwrap();
+    verify_export(export_string(t.path(), &ExportFilter::default()).as_bytes(), &pubtext).unwrap();
+    let f = ExportFilter { principal: Some("user-1".into()), ..Default::default() };
+    verify_export(export_string(t.path(), &f).as_bytes(), &pubtext).unwrap();
+    // The log reopens on top of the anchor and keeps verifying.
+    let (log, rep) = EvidenceLog::open(cfg, key).unwrap();
+    assert_eq!(rep.next_seq, 121);
+    rt().block_on(log.append(decision(1000))).unwrap();
+    log.close().unwrap();
+    assert_eq!(verify_dir(t.path()).unwrap().last_seq, Some(121));
+    assert!(prove(t.path(), "d-1000").unwrap().contains("leaf-index: 121"));
+}
+
+#[test]
+fn key_rotation_is_logged_and_verifies() {
+    let t = tempfile::tempdir().unwrap();
+    let cfg = make_log(t.path(), 3, 64 << 20);
+    let old_pub = std::fs::read_to_string(t.path().join("signing.pub")).unwrap();
+    let (key, _) = load_or_create_key(t.path()).unwrap();
+    let (log, _) = EvidenceLog::open(cfg.clone(), key).unwrap();
+    let new = KeyPair::generate();
+    let new_id = new.key_id().to_owned();
+    rt().block_on(async {
+        log.rotate_key(new).await.unwrap();
+        log.append(decision(50)).await.unwrap();
+    });
+    log.close().unwrap();
+    let s = verify_dir(t.path()).unwrap();
+    assert_eq!(s.keys.len(), 2);
+    assert_eq!(s.keys[1], new_id);
+    assert_eq!(load_or_create_key(t.path()).unwrap().0.key_id(), new_id);
+    verify_export(export_string(t.path(), &ExportFilter::default()).as_bytes(), &old_pub).unwrap();
+    // keygen --force while stopped: the next open logs the rotation with the archived old key.
+    let forced = keygen(t.path(), true).unwrap();
+    let (log, _) = EvidenceLog::open(cfg, forced.clone()).unwrap();
+    rt().block_on(log.append(decision(51))).unwrap();
+    log.close().unwrap();
+    let s = verify_dir(t.path()).unwrap();
+    assert_eq!(s.keys.last().map(String::as_str), Some(forced.key_id()));
+    assert!(!t.path().join("keys").join(format!("{new_id}.key")).exists(), "old secret deleted after rotation");
+}
+
+#[test]
+fn prove_emits_a_proof_that_checks_against_the_checkpoint() {
+    use base64::Engine as _;
+    let t = tempfile::tempdir().unwrap();
+    make_log(t.path(), 9, 64 << 20);
+    let p = prove(t.path(), "d-4").unwrap();
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let field = |name: &str| p.lines().find_map(|l| l.strip_prefix(name)).unwrap().trim().to_owned();
+    let idx: u64 = field("leaf-index:").parse().unwrap();
+    let size: u64 = field("tree-size:").parse().unwrap();
+    let entry = b64.decode(field("entry:")).unwrap();
+    let path: Vec<merkle::Hash> =
+        p.lines().filter_map(|l| l.strip_prefix("path: ")).map(|s| b64.decode(s).unwrap().try_into().unwrap()).collect();
+    let note = &p[p.find("checkpoint:\n").unwrap() + 12..];
+    let pk = PublicKey::parse(&std::fs::read_to_string(t.path().join("signing.pub")).unwrap()).unwrap();
+    let cp = note::Checkpoint::parse(&note::open_note(note, &[pk]).unwrap().text).unwrap();
+    assert_eq!(cp.size, size);
+    assert_eq!(merkle::root_from_inclusion(idx, size, &entry::entry_hash(&entry), &path), Some(cp.root));
+    assert!(matches!(prove(t.path(), "nope"), Err(EvidenceError::NotFound(_))));
+}
 

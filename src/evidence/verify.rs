@@ -161,59 +161,53 @@ impl Checker {
     ) -> Result<(Record, &'a [u8]), VerifyFault> {
         let e = parse_entry(bytes)
             .map_err(|e| fault(Some(expect), None, loc, "entry", e.to_string()))?;
-        let rec = decode_record(e.body).map_err(|err| {
-            fault(
-                Some(expect),
-                None,
+        // The signature is checked before any body field is trusted or reported on.
+        let decoded = decode_record(e.body);
+        let (seq, shown) = match &decoded {
+            Ok(r) => (Some(r.seq), Some(r)),
+            Err(_) => (Some(expect), None),
+        };
+        let key = match &self.authorised {
+            Some(k) if k.key_id == e.key_id => k.clone(),
+            Some(k) => {
+                return Err(fault(
+                    seq,
+                    shown,
+                    loc,
+                    "key_id",
+                    format!(
+                        "signed by key {} but key {} is the authorised signer here (substituted key or forged record)",
+                        e.key_id, k.key_id
+                    ),
+                ))
+            }
+            None => self.roots.iter().find(|k| k.key_id == e.key_id).cloned().ok_or_else(|| {
+                fault(seq, shown, loc, "key_id", format!("signed by key {} which is not a trusted public key", e.key_id))
+            })?,
+        };
+        if !key.verify(e.body, e.signature) {
+            return Err(fault(
+                seq,
+                shown,
                 loc,
-                "body",
-                format!("does not decode as a Record: {err}"),
-            )
+                "signature",
+                format!("does not verify under key {} (the body or signature was altered)", key.key_id),
+            ));
+        }
+        let rec = decoded.map_err(|err| {
+            fault(Some(expect), None, loc, "body", format!("signed, but does not decode as a Record: {err}"))
         })?;
         let seq = Some(rec.seq);
         let f = |field: &str, p: String| fault(seq, Some(&rec), loc, field, p);
         if rec.key_id != e.key_id {
-            return Err(f(
-                "key_id",
-                format!(
-                    "body names key {} but the entry is signed as {}",
-                    rec.key_id, e.key_id
-                ),
-            ));
+            return Err(f("key_id", format!("body names key {} but the entry is signed as {}", rec.key_id, e.key_id)));
         }
         match &self.origin {
             Some(o) if *o != rec.log_id => {
-                return Err(f(
-                    "log_id",
-                    format!(
-                        "is {:?}, this log is {o:?} (record from another log?)",
-                        rec.log_id
-                    ),
-                ))
+                return Err(f("log_id", format!("is {:?}, this log is {o:?} (record from another log?)", rec.log_id)))
             }
             None => self.origin = Some(rec.log_id.clone()),
             _ => {}
-        }
-        let key = match &self.authorised {
-            Some(k) if k.key_id == e.key_id => k.clone(),
-            Some(k) => {
-                return Err(f(
-                    "key_id",
-                    format!("signed by key {} but key {} is the authorised signer here (substituted key or forged record)", e.key_id, k.key_id),
-                ))
-            }
-            None => self.roots.iter().find(|k| k.key_id == e.key_id).cloned().ok_or_else(|| {
-                f("key_id", format!("signed by key {} which is not a trusted public key", e.key_id))
-            })?,
-        };
-        if !key.verify(e.body, e.signature) {
-            return Err(f(
-                "signature",
-                format!(
-                    "does not verify under key {} (the body or signature was altered)",
-                    key.key_id
-                ),
-            ));
         }
         if self.seen.last() != Some(&key.key_id) {
             self.seen.push(key.key_id.clone());
