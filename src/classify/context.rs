@@ -6,15 +6,10 @@
 
 use super::engine::Cand;
 use super::validate::{byte_at, byte_before, slice};
-use super::{Class, Finding};
+use super::Finding;
 
 fn push(out: &mut Vec<Finding>, class: &'static str, c: &Cand<'_>, s: usize, e: usize) {
-    out.push(Finding {
-        class: Class::Builtin(class),
-        start: s,
-        end: e,
-        detector: c.id,
-    });
+    c.emit(out, class, s, e);
 }
 
 /// The context keyword starts on a word boundary (not inside `filename`, `pseudonym`, ...).

@@ -36,6 +36,18 @@ pub(crate) struct Cand<'t> {
     pub id: &'static str,
 }
 
+impl Cand<'_> {
+    /// Record a finding of `class` at `s..e`, attributed to this candidate's detector.
+    pub fn emit(&self, out: &mut Vec<Finding>, class: &'static str, s: usize, e: usize) {
+        out.push(Finding {
+            class: super::Class::Builtin(class),
+            start: s,
+            end: e,
+            detector: self.id,
+        });
+    }
+}
+
 /// Per-call memo keeping the PEM END-marker search linear.
 #[derive(Default)]
 pub(crate) struct ScanState {

@@ -11,15 +11,10 @@ use super::validate::{
     bounded, byte_at, char_classes, entropy, github_checksum_ok, is_placeholder, is_token, is_word,
     slice,
 };
-use super::{Class, Finding};
+use super::Finding;
 
 fn push(out: &mut Vec<Finding>, class: &'static str, c: &Cand<'_>, s: usize, e: usize) {
-    out.push(Finding {
-        class: Class::Builtin(class),
-        start: s,
-        end: e,
-        detector: c.id,
-    });
+    c.emit(out, class, s, e);
 }
 
 fn token_bounded(c: &Cand<'_>) -> bool {
