@@ -48,6 +48,8 @@ pub struct Bundle {
     index: HashMap<Arc<str>, usize>,
     rules: Vec<Rule>,
     outputs: Vec<OutputRule>,
+    /// Distinct class selectors used by conditions and redact rules; the first 64 get a bit.
+    selectors: Vec<ClassPattern>,
 }
 
 impl Bundle {
@@ -306,6 +308,8 @@ pub(crate) struct Rule {
     pub effect: RuleEffect,
     pub monitor: bool,
     pub cond: cond::Cond,
+    /// Bits of the redact classes in the selector table (0 = match directly).
+    pub redact_mask: u64,
 }
 
 /// A compiled output rule.

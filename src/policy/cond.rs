@@ -69,7 +69,8 @@ pub(crate) enum Cond {
     Not(Box<Cond>),
     Str(Attr, Box<[Glob]>),
     Tier(u8),
-    Class(Box<[ClassPattern]>),
+    /// Selectors, and their bits in the bundle's selector table (0 = no bits, match directly).
+    Class(Box<[ClassPattern]>, u64),
     ClassCount(ClassPattern, u32),
     Flag(Flag, bool),
     MaxTokensOver(u64),
@@ -83,19 +84,31 @@ pub(crate) struct Ctx<'a> {
     pub model_approved: bool,
     pub upstream_approved: bool,
     pub classes_approved: bool,
+    /// Bit i set: selector i of the bundle's selector table matches a present class.
+    pub present: u64,
 }
 
 impl<'a> Ctx<'a> {
-    pub(crate) fn new(facts: &'a Facts<'a>, system: Option<&'a System>) -> Self {
-        let present = || facts.classes.iter().filter(|(_, n)| *n > 0);
+    pub(crate) fn new(
+        facts: &'a Facts<'a>,
+        system: Option<&'a System>,
+        selectors: &[ClassPattern],
+    ) -> Self {
+        let mut present = 0u64;
+        for (i, sel) in selectors.iter().enumerate().take(64) {
+            if facts.classes.iter().any(|(c, n)| *n > 0 && sel.matches(c)) {
+                present |= 1u64 << i;
+            }
+        }
+        let found = || facts.classes.iter().filter(|(_, n)| *n > 0);
         let (tier, model_approved, upstream_approved, classes_approved) = match system {
             Some(s) => (
                 s.risk_tier,
                 facts.model.map_or(true, |m| s.allows_model(m)),
                 s.allows_upstream(facts.upstream),
-                present().all(|(c, _)| s.may_receive(c)),
+                found().all(|(c, _)| s.may_receive(c)),
             ),
-            None => (RiskTier::Unknown, false, false, present().next().is_none()),
+            None => (RiskTier::Unknown, false, false, found().next().is_none()),
         };
         Self {
             facts,
@@ -104,6 +117,7 @@ impl<'a> Ctx<'a> {
             model_approved,
             upstream_approved,
             classes_approved,
+            present,
         }
     }
 
@@ -160,7 +174,13 @@ impl Cond {
             Self::Not(x) => !x.eval(cx),
             Self::Str(a, globs) => cx.str_matches(*a, globs),
             Self::Tier(mask) => mask & cx.tier.bit() != 0,
-            Self::Class(ps) => ps.iter().any(|p| cx.has_class(p)),
+            Self::Class(ps, mask) => {
+                if *mask != 0 {
+                    cx.present & mask != 0
+                } else {
+                    ps.iter().any(|p| cx.has_class(p))
+                }
+            }
             Self::ClassCount(p, n) => cx.class_count(p) >= u64::from(*n),
             Self::Flag(f, want) => cx.flag(*f) == *want,
             Self::MaxTokensOver(n) => cx.facts.max_tokens.is_some_and(|m| m > *n),
@@ -188,9 +208,22 @@ impl Cond {
             Self::Not(x) => x.always(),
             Self::Str(_, globs) => globs.is_empty(),
             Self::Tier(mask) => *mask == 0,
-            Self::Class(ps) => ps.is_empty(),
+            Self::Class(ps, _) => ps.is_empty(),
             Self::ClassCount(..) | Self::Flag(..) => false,
             Self::MaxTokensOver(n) => *n == u64::MAX,
+        }
+    }
+
+    /// Evaluation order inside an `all`: cheap and selective tests first.
+    pub(crate) fn cost(&self) -> u8 {
+        match self {
+            Self::True | Self::Str(Attr::AiSystem, _) => 0,
+            Self::Flag(..) | Self::Tier(_) | Self::MaxTokensOver(_) => 1,
+            Self::Str(Attr::Operation | Attr::Upstream | Attr::AuthMethod, _) => 2,
+            Self::Str(..) => 3,
+            Self::Class(..) => 4,
+            Self::ClassCount(..) => 5,
+            Self::All(_) | Self::Any(_) | Self::Not(_) => 6,
         }
     }
 
@@ -204,7 +237,7 @@ impl Cond {
             Self::Not(x) => format!("not ({})", x.describe()),
             Self::Str(a, gs) => format!("{} = {}", a.name(), list(gs)),
             Self::Tier(mask) => format!("risk_tier = {}", RiskTier::mask_names(*mask)),
-            Self::Class(ps) => format!(
+            Self::Class(ps, _) => format!(
                 "class present: {}",
                 ps.iter()
                     .map(ToString::to_string)

@@ -109,13 +109,22 @@ pub fn output_plan(bundle: &Bundle, facts: &Facts<'_>) -> OutputPlan {
 }
 
 pub(crate) fn context<'a>(bundle: &'a Bundle, facts: &'a Facts<'a>) -> Ctx<'a> {
-    Ctx::new(facts, facts.ai_system.and_then(|s| bundle.system(s)))
+    Ctx::new(
+        facts,
+        facts.ai_system.and_then(|s| bundle.system(s)),
+        &bundle.selectors,
+    )
 }
 
 /// Does `rule` fire for this call? (Its condition holds and, for redact, a listed class is present.)
 pub(crate) fn fires(rule: &Rule, cx: &Ctx<'_>) -> bool {
     if let RuleEffect::Redact(classes) = &rule.effect {
-        if !classes.iter().any(|p| cx.has_class(p)) {
+        let present = if rule.redact_mask != 0 {
+            cx.present & rule.redact_mask != 0
+        } else {
+            classes.iter().any(|p| cx.has_class(p))
+        };
+        if !present {
             return false;
         }
     }
@@ -125,7 +134,7 @@ pub(crate) fn fires(rule: &Rule, cx: &Ctx<'_>) -> bool {
 /// Evaluate the bundle for one call.
 pub fn evaluate(bundle: &Bundle, facts: &Facts<'_>) -> Decision {
     let cx = context(bundle, facts);
-    let mut fired: Vec<&Rule> = Vec::new();
+    let mut fired: Vec<&Rule> = Vec::with_capacity(bundle.rules.len());
     for r in &bundle.rules {
         if fires(r, &cx) {
             fired.push(r);
@@ -178,7 +187,10 @@ pub fn evaluate(bundle: &Bundle, facts: &Facts<'_>) -> Decision {
         rules: enforced.rules,
         reason,
         system: SystemInfo {
-            id: facts.ai_system.map(Arc::from),
+            id: cx
+                .system
+                .map(|s| s.id.clone())
+                .or_else(|| facts.ai_system.map(Arc::from)),
             risk_tier: cx.tier,
             registered: cx.system.is_some(),
         },

@@ -147,6 +147,7 @@ fn build(files: &[(String, String)], upstreams: Option<&[&str]>) -> Result<Bundl
         systems: Vec::new(),
         index: HashMap::new(),
         ids: HashSet::new(),
+        selectors: Vec::new(),
     };
     let id = v.ident(bsrc, &raw.id, "id")?;
     if raw.version.get_ref().trim().is_empty() {
@@ -175,6 +176,7 @@ fn build(files: &[(String, String)], upstreams: Option<&[&str]>) -> Result<Bundl
         index: v.index,
         rules,
         outputs,
+        selectors: v.selectors,
     })
 }
 
@@ -183,6 +185,7 @@ struct Validator<'u> {
     systems: Vec<System>,
     index: HashMap<Arc<str>, usize>,
     ids: HashSet<String>,
+    selectors: Vec<ClassPattern>,
 }
 
 fn is_ident(s: &str) -> bool {
@@ -297,6 +300,25 @@ impl Validator<'_> {
         Ok(id.into())
     }
 
+    /// Register selectors in the bundle's table; their combined bits, or 0 when one has no bit.
+    fn mask(&mut self, ps: &[ClassPattern]) -> u64 {
+        let mut mask = 0u64;
+        for p in ps {
+            let i = match self.selectors.iter().position(|s| s == p) {
+                Some(i) => i,
+                None => {
+                    self.selectors.push(p.clone());
+                    self.selectors.len() - 1
+                }
+            };
+            if i >= 64 {
+                return 0;
+            }
+            mask |= 1u64 << i;
+        }
+        mask
+    }
+
     fn default_rule(&self, s: Src<'_>, raw: &RawBundle) -> Result<Rule, LoadError> {
         let (effect, controls) = match &raw.default {
             None => (RuleEffect::Allow, Arc::from(Vec::new())),
@@ -346,6 +368,7 @@ impl Validator<'_> {
             effect,
             monitor: raw.monitor,
             cond: Cond::True,
+            redact_mask: 0,
         })
     }
 }

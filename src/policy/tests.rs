@@ -5,6 +5,7 @@ use super::*;
 
 mod binding;
 mod load_errors;
+mod props;
 
 #[test]
 fn baseline_loads_and_passes_its_cases() {
@@ -367,4 +368,31 @@ fn default_block_applies_when_nothing_fires() {
     }
     .eval(&b);
     assert_eq!(d.effect, Effect::Allow);
+}
+
+#[test]
+fn more_than_64_class_selectors_still_match() {
+    let mut rules = String::new();
+    for i in 0..70 {
+        rules.push_str(&format!(
+            "[[rule]]\nid = \"r{i}\"\ndescription = \"d\"\ncontrols = [\"A.5.4\"]\neffect = \"redact\"\nclasses = [\"custom.c{i}\"]\n\n[[rule]]\nid = \"v{i}\"\ndescription = \"d\"\ncontrols = [\"A.5.4\"]\nwhen = {{ class = \"custom.d{i}\" }}\neffect = \"review\"\n\n"
+        ));
+    }
+    let b = load(&rules);
+    for i in [0, 31, 63, 64, 69] {
+        let c: &'static str = Box::leak(format!("custom.c{i}").into_boxed_str());
+        let d = F {
+            classes: vec![(c, 1)],
+            ..F::default()
+        }
+        .eval(&b);
+        assert_eq!(ids(&d), [format!("r{i}")], "{c}");
+        let c: &'static str = Box::leak(format!("custom.d{i}").into_boxed_str());
+        let d = F {
+            classes: vec![(c, 1)],
+            ..F::default()
+        }
+        .eval(&b);
+        assert_eq!(ids(&d), [format!("v{i}")], "{c}");
+    }
 }

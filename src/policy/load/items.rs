@@ -170,12 +170,17 @@ impl Validator<'_> {
                 }
             };
             lines.push(r.id.span());
+            let redact_mask = match &effect {
+                RuleEffect::Redact(cs) => self.mask(cs),
+                _ => 0,
+            };
             rules.push(Rule {
                 rref: RuleRef { id, controls },
                 description: r.description,
                 effect,
                 monitor: r.monitor || bundle_monitor,
                 cond,
+                redact_mask,
             });
         }
         let blocker = rules.iter().find(|r| {
@@ -259,7 +264,7 @@ impl Validator<'_> {
     }
 
     /// Compile one condition table; several keys in one table are an implicit `all`.
-    fn cond(&self, s: Src<'_>, raw: &Spanned<RawCond>, key: &str) -> Result<Cond, LoadError> {
+    fn cond(&mut self, s: Src<'_>, raw: &Spanned<RawCond>, key: &str) -> Result<Cond, LoadError> {
         let r = raw.get_ref();
         let mut parts = Vec::new();
         if let Some(xs) = &r.all {
@@ -316,7 +321,8 @@ impl Validator<'_> {
                     .map_err(|e| s.err(v.span(), format!("{key}.class"), e.to_string()))?;
                 ps.push(p);
             }
-            parts.push(Cond::Class(ps.into()));
+            let mask = self.mask(&ps);
+            parts.push(Cond::Class(ps.into(), mask));
         }
         if let Some(v) = &r.class_count {
             let p = ClassPattern::parse(&v.get_ref().class)
@@ -340,6 +346,7 @@ impl Validator<'_> {
         if let Some(n) = r.max_tokens_over {
             parts.push(Cond::MaxTokensOver(n));
         }
+        parts.sort_by_key(Cond::cost);
         Ok(match parts.len() {
             0 => Cond::True,
             1 => parts.pop().unwrap_or(Cond::True),
@@ -348,7 +355,7 @@ impl Validator<'_> {
     }
 
     fn conds(
-        &self,
+        &mut self,
         s: Src<'_>,
         xs: &[Spanned<RawCond>],
         key: &str,
