@@ -5,8 +5,9 @@
 //! text can be mapped back to the body and spliced by [`super::rewrite`].
 //!
 //! Strictness, and why: the text aimsgate classifies must be exactly the text the provider will
-//! parse. A body is therefore first parsed by `serde_json` (the authority on what is valid JSON,
-//! and the source of the line/column error positions), then scanned here, and rejected when:
+//! parse. A body's syntax is therefore first checked by `serde_json` (the authority on what is
+//! valid JSON, and the source of most line/column error positions), then scanned here, where
+//! escapes are decoded by `serde_json` and numbers checked the same way; it is rejected when:
 //! - it is not valid JSON (no comments, no trailing commas, no `NaN`, no lone surrogates, valid
 //!   UTF-8 only) — lenient parsers upstream could read such bodies differently than we do;
 //! - any object anywhere in the body has the same key twice (after unescaping, so `"a"` and
@@ -66,9 +67,13 @@ impl Node {
 
 /// Parses `body` strictly (see the module doc) into a span tree.
 pub(crate) fn parse(body: &[u8]) -> Result<Node, ExtractError> {
-    // A full parse (not `IgnoredAny`, which skips UTF-8 checks inside strings).
-    if let Err(err) = serde_json::from_slice::<serde_json::Value>(body) {
+    // serde_json checks the syntax without building a tree; what `IgnoredAny` leaves out
+    // (UTF-8, lone surrogates in escapes, numbers out of range, depth) is checked below.
+    if let Err(err) = serde_json::from_slice::<serde::de::IgnoredAny>(body) {
         return Err(malformed(&err));
+    }
+    if let Err(err) = std::str::from_utf8(body) {
+        return Err(malformed_at(body, err.valid_up_to(), "invalid UTF-8"));
     }
     let mut scanner = Scanner { body, pos: 0 };
     scanner.skip_ws();
@@ -105,15 +110,28 @@ pub(crate) fn line_col(body: &[u8], pos: usize) -> (usize, usize) {
     (line, col)
 }
 
-fn malformed(err: &serde_json::Error) -> ExtractError {
+fn malformed_at(body: &[u8], pos: usize, reason: &'static str) -> ExtractError {
+    let (line, column) = line_col(body, pos);
+    ExtractError::Malformed {
+        line,
+        column,
+        reason,
+    }
+}
+
+/// serde_json's syntax messages are fixed texts followed by the position; keep only texts we
+/// know, so nothing from the body can ever reach a caller through this path.
+fn reason(err: &serde_json::Error) -> &'static str {
     let full = err.to_string();
-    // serde_json's syntax messages are fixed texts followed by the position; keep only texts we
-    // know, so nothing from the body can ever reach a caller through this path.
-    let reason = KNOWN_REASONS
+    KNOWN_REASONS
         .iter()
         .find(|r| full.starts_with(**r))
         .copied()
-        .unwrap_or("invalid JSON");
+        .unwrap_or("invalid JSON")
+}
+
+fn malformed(err: &serde_json::Error) -> ExtractError {
+    let reason = reason(err);
     if reason == "recursion limit exceeded" {
         return ExtractError::TooDeep { max: MAX_DEPTH };
     }
@@ -197,6 +215,15 @@ impl Scanner<'_> {
                 ) {
                     self.pos += 1;
                 }
+                // Same rule as serde_json: a number must fit an f64 (no `1e400`).
+                let text = self.body.get(start..self.pos).unwrap_or_default();
+                let finite = std::str::from_utf8(text)
+                    .ok()
+                    .and_then(|t| t.parse::<f64>().ok())
+                    .is_some_and(f64::is_finite);
+                if !finite {
+                    return Err(malformed_at(self.body, start, "number out of range"));
+                }
                 Value::Number
             }
             _ => return Err(self.internal()),
@@ -223,18 +250,36 @@ impl Scanner<'_> {
     /// Skips one string literal; returns its raw range, quotes included.
     fn string(&mut self) -> Result<Range<usize>, ExtractError> {
         let start = self.pos;
+        let mut escaped = false;
         self.expect(b'"')?;
         loop {
             match self.peek() {
                 Some(b'"') => {
                     self.pos += 1;
-                    return Ok(start..self.pos);
+                    break;
                 }
-                Some(b'\\') => self.pos += 2,
+                Some(b'\\') => {
+                    self.pos += 2;
+                    escaped = true;
+                }
                 Some(_) => self.pos += 1,
                 None => return Err(self.internal()),
             }
         }
+        let raw = start..self.pos;
+        // serde_json's syntax pass checked the escapes except for surrogate pairing, which its
+        // string decoder (used for every extracted text) enforces; check it here for all strings.
+        if escaped {
+            let lit = self.body.get(raw.clone()).unwrap_or_default();
+            if !surrogates_paired(lit) {
+                return Err(malformed_at(
+                    self.body,
+                    start,
+                    "lone surrogate in hex escape",
+                ));
+            }
+        }
+        Ok(raw)
     }
 
     fn array(&mut self, depth: usize) -> Result<Value, ExtractError> {
@@ -307,6 +352,39 @@ impl Scanner<'_> {
             Ok(())
         }
     }
+}
+
+/// True when every `\\uD800`–`\\uDBFF` escape in `lit` is directly followed by a
+/// `\\uDC00`–`\\uDFFF` escape and no low surrogate stands alone (serde_json's rule).
+fn surrogates_paired(lit: &[u8]) -> bool {
+    let mut i = 0;
+    let mut expect_low = false;
+    while let Some(&b) = lit.get(i) {
+        if b != b'\\' {
+            if expect_low {
+                return false;
+            }
+            i += 1;
+            continue;
+        }
+        let unit = match lit.get(i + 1) {
+            Some(b'u') => lit
+                .get(i + 2..i + 6)
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .and_then(|h| u16::from_str_radix(h, 16).ok()),
+            _ => None,
+        };
+        match unit {
+            Some(0xD800..=0xDBFF) if !expect_low => expect_low = true,
+            Some(0xDC00..=0xDFFF) if expect_low => expect_low = false,
+            Some(0xD800..=0xDFFF) => return false,
+            _ if expect_low => return false,
+            Some(_) => {}
+            None => {}
+        }
+        i += if unit.is_some() { 6 } else { 2 };
+    }
+    !expect_low
 }
 
 /// Index of the later member of the first duplicated key pair, if any (O(n log n)).

@@ -85,11 +85,23 @@ fn malformed_json_reports_position_without_content() {
         b"{\"a\":1} x",
         b"\xff",
         b"{\"a\":\"\xff\"}",
+        b"{\"a\":1e400}",
+        b"{\"a\":\"\\udc00\"}",
     ] {
         let err = extract(Api::OpenAiChat, bad).unwrap_err();
         assert_eq!(err.kind(), "malformed_json", "{bad:?}");
         assert!(!err.to_string().contains("secret"));
     }
+    let err = extract(Api::OpenAiChat, b"{\"a\":\n [1, -1e999]}").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "malformed JSON at line 2 column 6: number out of range"
+    );
+    let err = extract(Api::OpenAiChat, b"{\"a\": \"ok \\ud800\"}").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "malformed JSON at line 1 column 7: lone surrogate in hex escape"
+    );
     for not_obj in [&b"[1]"[..], b"\"s\"", b"null", b"3"] {
         assert_eq!(
             extract(Api::OpenAiChat, not_obj).unwrap_err(),
@@ -169,5 +181,26 @@ fn error_kinds_and_messages_are_stable() {
     for (err, kind, msg) in cases {
         assert_eq!(err.kind(), kind);
         assert_eq!(err.to_string(), msg);
+    }
+}
+
+#[test]
+fn surrogate_pairing_matches_serde_json() {
+    let cases = [
+        r#""\ud83d\ude00""#,
+        r#""\ud83d""#,
+        r#""\ude00""#,
+        r#""\ud83dx""#,
+        r#""\ud83d\u0041""#,
+        r#""\ud83d\ud83d\ude00""#,
+        r#""\\ud800""#,
+        r#""a\n\u00e9\ud800\udc00\t""#,
+        r#""\ude00\ud83d""#,
+    ];
+    for lit in cases {
+        let body = format!("{{\"prompt\":{lit}}}");
+        let ours = extract(Api::OpenAiCompletions, body.as_bytes()).is_ok();
+        let serde = serde_json::from_str::<serde_json::Value>(&body).is_ok();
+        assert_eq!(ours, serde, "{lit}");
     }
 }
