@@ -97,11 +97,11 @@ fn matches(f: &ExportFilter, r: &Record, selected: &mut std::collections::HashSe
     let need_decision = f.ai_system.is_some() || f.principal.is_some() || f.decision.is_some();
     match &r.kind {
         Some(record::Kind::Decision(d)) => {
-            let ok = f.ai_system.as_ref().is_none_or(|s| *s == d.ai_system_id)
-                && f.principal.as_ref().is_none_or(|p| *p == d.principal_id)
+            let ok = f.ai_system.as_ref().map_or(true, |s| *s == d.ai_system_id)
+                && f.principal.as_ref().map_or(true, |p| *p == d.principal_id)
                 && f.decision
                     .as_ref()
-                    .is_none_or(|e| e == effect_name(d.effect));
+                    .map_or(true, |e| e == effect_name(d.effect));
             if ok && need_decision {
                 selected.insert(d.decision_id.clone());
             }

@@ -220,7 +220,7 @@ impl CompactRange {
         for &(start, sz, h) in nodes {
             let ok = start == r.size
                 && sz.is_power_of_two()
-                && r.stack.last().is_none_or(|&(prev, _)| prev > sz);
+                && r.stack.last().map_or(true, |&(prev, _)| prev > sz);
             if !ok {
                 return None;
             }

@@ -107,7 +107,10 @@ fn every_proof_verifies_in_ragged_trees_and_with_a_pruned_prefix() {
         for i in 0..size {
             let p = t.inclusion_proof(i, size).unwrap();
             assert_eq!(root_from_inclusion(i, size, &l[i as usize], &p), Some(root));
-            assert_ne!(root_from_inclusion(i, size, &l[(i as usize + 1) % 37], &p), Some(root));
+            assert_ne!(
+                root_from_inclusion(i, size, &l[(i as usize + 1) % 37], &p),
+                Some(root)
+            );
         }
         // Prune a prefix: keep the compact range of [0, cut) and the leaves after it.
         for cut in 0..size {

@@ -11,23 +11,44 @@ use super::*;
 mod tamper;
 
 pub(crate) fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
 }
 
 pub(crate) fn decision(i: u64) -> Kind {
     Kind::Decision(DecisionRecord {
         decision_id: format!("d-{i}"),
         principal_id: format!("user-{}", i % 3),
-        ai_system_id: if i % 2 == 0 { "support-bot".into() } else { "code-assist".into() },
-        effect: if i % 5 == 0 { proto::Effect::Block as i32 } else { proto::Effect::Allow as i32 },
+        ai_system_id: if i % 2 == 0 {
+            "support-bot".into()
+        } else {
+            "code-assist".into()
+        },
+        effect: if i % 5 == 0 {
+            proto::Effect::Block as i32
+        } else {
+            proto::Effect::Allow as i32
+        },
         reason: "test".into(),
-        findings: vec![proto::ClassFinding { class: "pii.email".into(), count: 1, action: proto::ClassAction::Redacted as i32 }],
+        findings: vec![proto::ClassFinding {
+            class: "pii.email".into(),
+            count: 1,
+            action: proto::ClassAction::Redacted as i32,
+        }],
         ..Default::default()
     })
 }
 
 pub(crate) fn outcome(i: u64) -> Kind {
-    Kind::Outcome(OutcomeRecord { decision_id: format!("d-{i}"), upstream_status: 200, input_tokens: Some(7), ..Default::default() })
+    Kind::Outcome(OutcomeRecord {
+        decision_id: format!("d-{i}"),
+        upstream_status: 200,
+        input_tokens: Some(7),
+        ..Default::default()
+    })
 }
 
 /// A closed log with `n` decisions and outcomes in `dir`.
@@ -76,20 +97,34 @@ fn untouched_log_and_exports_verify() {
     let t = tempfile::tempdir().unwrap();
     make_log(t.path(), 40, 64 << 20);
     let s = verify_dir(t.path()).unwrap();
-    assert_eq!((s.records, s.checkpoint_size, s.uncheckpointed), (81, 81, 0), "{s}");
+    assert_eq!(
+        (s.records, s.checkpoint_size, s.uncheckpointed),
+        (81, 81, 0),
+        "{s}"
+    );
     assert!(s.to_string().starts_with("OK: 81 records"));
     let pubtext = std::fs::read_to_string(t.path().join("signing.pub")).unwrap();
     let full = export_string(t.path(), &ExportFilter::default());
     assert_eq!(full.lines().count(), 83);
     let v = verify_export(full.as_bytes(), &pubtext).unwrap();
     assert!(v.complete && v.records == 81);
-    let f = ExportFilter { ai_system: Some("support-bot".into()), decision: Some("block".into()), ..Default::default() };
+    let f = ExportFilter {
+        ai_system: Some("support-bot".into()),
+        decision: Some("block".into()),
+        ..Default::default()
+    };
     let part = export_string(t.path(), &f);
     let v = verify_export(part.as_bytes(), &pubtext).unwrap();
     // d-0, d-10, d-20, d-30 and their outcomes.
     assert_eq!((v.records, v.complete), (8, false), "{part}");
     let mut csv = Vec::new();
-    let cs = export(t.path(), &ExportFilter::default(), ExportFormat::Csv, &mut csv).unwrap();
+    let cs = export(
+        t.path(),
+        &ExportFilter::default(),
+        ExportFormat::Csv,
+        &mut csv,
+    )
+    .unwrap();
     assert_eq!(cs.records, 81);
     assert_eq!(String::from_utf8(csv).unwrap().lines().count(), 82);
 }
@@ -112,8 +147,15 @@ fn torn_tail_is_truncated_and_the_chain_continues() {
         let (key, _) = load_or_create_key(t.path()).unwrap();
         let (log, rep) = EvidenceLog::open(cfg.clone(), key).unwrap();
         assert!(rep.recovered);
-        assert_eq!(rep.truncated_bytes, if garbage { 37 } else { (len / 2) as u64 });
-        assert_eq!(rep.next_seq, if garbage { 22 } else { 21 }, "recovery event takes the next seq");
+        assert_eq!(
+            rep.truncated_bytes,
+            if garbage { 37 } else { (len / 2) as u64 }
+        );
+        assert_eq!(
+            rep.next_seq,
+            if garbage { 22 } else { 21 },
+            "recovery event takes the next seq"
+        );
         rt().block_on(log.append(decision(99))).unwrap();
         log.close().unwrap();
         let s = verify_dir(t.path()).unwrap();
@@ -148,7 +190,11 @@ fn group_commit_with_many_concurrent_appenders_is_gap_free() {
         all
     });
     seqs.sort_unstable();
-    assert_eq!(seqs, (1..=800).collect::<Vec<_>>(), "seq 0 is the log-start event");
+    assert_eq!(
+        seqs,
+        (1..=800).collect::<Vec<_>>(),
+        "seq 0 is the log-start event"
+    );
     assert!(log.health().healthy);
     assert_eq!(log.health().records, 801);
     log.close().unwrap();
@@ -158,7 +204,12 @@ fn group_commit_with_many_concurrent_appenders_is_gap_free() {
 
 #[test]
 fn sync_append_is_on_disk_when_it_resolves_and_async_flushes() {
-    for durability in [Durability::Sync, Durability::Async { max_delay: std::time::Duration::from_millis(5) }] {
+    for durability in [
+        Durability::Sync,
+        Durability::Async {
+            max_delay: std::time::Duration::from_millis(5),
+        },
+    ] {
         let t = tempfile::tempdir().unwrap();
         let (key, _) = load_or_create_key(t.path()).unwrap();
         let mut cfg = LogConfig::new(t.path());
@@ -169,12 +220,17 @@ fn sync_append_is_on_disk_when_it_resolves_and_async_flushes() {
         let (path, fr) = frames(t.path()).pop().unwrap();
         let data = std::fs::read(path).unwrap();
         let (off, len) = fr[a.seq as usize];
-        let Frame::Ok(entry, _) = read_frame(&data[off..off + len]) else { panic!("frame") };
+        let Frame::Ok(entry, _) = read_frame(&data[off..off + len]) else {
+            panic!("frame")
+        };
         assert_eq!(entry::entry_hash(entry), a.entry_hash);
         assert!(log.health().last_append_latency_us < 5_000_000);
         assert_eq!(log.fingerprint(b"x"), None);
         log.close().unwrap();
-        assert!(rt().block_on(log.append(decision(2))).is_err(), "closed log refuses appends");
+        assert!(
+            rt().block_on(log.append(decision(2))).is_err(),
+            "closed log refuses appends"
+        );
         assert!(!log.health().healthy);
     }
 }
@@ -214,14 +270,27 @@ fn golden_record() -> proto::Record {
             operation: "chat.completions".into(),
             requested_model: "gpt-4o-mini".into(),
             stream: true,
-            findings: vec![proto::ClassFinding { class: "pii.email".into(), count: 2, action: proto::ClassAction::Redacted as i32 }],
+            findings: vec![proto::ClassFinding {
+                class: "pii.email".into(),
+                count: 2,
+                action: proto::ClassAction::Redacted as i32,
+            }],
             unscanned_bytes: 0,
-            fingerprints: vec![proto::ValueFingerprint { class: "pii.email".into(), hmac_sha256: "ab".repeat(32) }],
+            fingerprints: vec![proto::ValueFingerprint {
+                class: "pii.email".into(),
+                hmac_sha256: "ab".repeat(32),
+            }],
             policy_bundle_id: "baseline".into(),
             policy_version: "3".into(),
             policy_content_hash: "sha256:00ff".into(),
-            matched_rules: vec![proto::MatchedRule { rule_id: "redact-pii".into(), annex_a_controls: vec!["A.7.4".into()] }],
-            monitor_effects: vec![proto::MonitorEffect { rule_id: "block-secrets".into(), would_have: proto::Effect::Block as i32 }],
+            matched_rules: vec![proto::MatchedRule {
+                rule_id: "redact-pii".into(),
+                annex_a_controls: vec!["A.7.4".into()],
+            }],
+            monitor_effects: vec![proto::MonitorEffect {
+                rule_id: "block-secrets".into(),
+                would_have: proto::Effect::Block as i32,
+            }],
             effect: proto::Effect::Redact as i32,
             reason: "pii.email redacted by redact-pii".into(),
             http_status: 0,
@@ -232,14 +301,21 @@ fn golden_record() -> proto::Record {
 #[test]
 fn golden_record_bytes_are_stable() {
     use prost::Message as _;
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/evidence/decision_v1.bin");
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/evidence/decision_v1.bin");
     let bytes = golden_record().encode_to_vec();
     if std::env::var_os("AIMSGATE_UPDATE_GOLDEN").is_some() {
         std::fs::write(&path, &bytes).unwrap();
     }
     let golden = std::fs::read(&path).expect("golden file (AIMSGATE_UPDATE_GOLDEN=1 writes it)");
-    assert_eq!(bytes, golden, "the encoding of a Record changed: that breaks old logs");
-    assert_eq!(proto::Record::decode(golden.as_slice()).unwrap(), golden_record());
+    assert_eq!(
+        bytes, golden,
+        "the encoding of a Record changed: that breaks old logs"
+    );
+    assert_eq!(
+        proto::Record::decode(golden.as_slice()).unwrap(),
+        golden_record()
+    );
     // The golden entry: a fixed key signs the golden body; the entry bytes are stable too.
     let key = KeyPair::from_secret([7u8; 32]);
     let mut e = Vec::new();
@@ -251,7 +327,10 @@ fn golden_record_bytes_are_stable() {
         std::fs::write(&epath, &framed).unwrap();
     }
     assert_eq!(std::fs::read(epath).unwrap(), framed);
-    assert!(key.public().verify(parse_entry(&e).unwrap().body, parse_entry(&e).unwrap().signature));
+    assert!(key.public().verify(
+        parse_entry(&e).unwrap().body,
+        parse_entry(&e).unwrap().signature
+    ));
 }
 
 #[test]
@@ -275,13 +354,22 @@ fn retention_prune_keeps_the_rest_verifiable() {
     let nsegs = frames(t.path()).len();
     assert!(nsegs > 4);
     let (key, _) = load_or_create_key(t.path()).unwrap();
-    let first = prune(t.path(), &key, &cfg.origin, now_nanos() + 1_000_000_000_000).unwrap().unwrap();
+    let first = prune(t.path(), &key, &cfg.origin, now_nanos() + 1_000_000_000_000)
+        .unwrap()
+        .unwrap();
     assert_eq!(frames(t.path()).len(), 1);
     let s = verify_dir(t.path()).unwrap();
     assert_eq!((s.first_seq, s.last_seq), (first, Some(120)), "{s}");
     let pubtext = std::fs::read_to_string(t.path().join("signing.pub")).unwrap();
-    verify_export(export_string(t.path(), &ExportFilter::default()).as_bytes(), &pubtext).unwrap();
-    let f = ExportFilter { principal: Some("user-1".into()), ..Default::default() };
+    verify_export(
+        export_string(t.path(), &ExportFilter::default()).as_bytes(),
+        &pubtext,
+    )
+    .unwrap();
+    let f = ExportFilter {
+        principal: Some("user-1".into()),
+        ..Default::default()
+    };
     verify_export(export_string(t.path(), &f).as_bytes(), &pubtext).unwrap();
     // The log reopens on top of the anchor and keeps verifying.
     let (log, rep) = EvidenceLog::open(cfg, key).unwrap();
@@ -289,7 +377,9 @@ fn retention_prune_keeps_the_rest_verifiable() {
     rt().block_on(log.append(decision(1000))).unwrap();
     log.close().unwrap();
     assert_eq!(verify_dir(t.path()).unwrap().last_seq, Some(121));
-    assert!(prove(t.path(), "d-1000").unwrap().contains("leaf-index: 121"));
+    assert!(prove(t.path(), "d-1000")
+        .unwrap()
+        .contains("leaf-index: 121"));
 }
 
 #[test]
@@ -310,7 +400,11 @@ fn key_rotation_is_logged_and_verifies() {
     assert_eq!(s.keys.len(), 2);
     assert_eq!(s.keys[1], new_id);
     assert_eq!(load_or_create_key(t.path()).unwrap().0.key_id(), new_id);
-    verify_export(export_string(t.path(), &ExportFilter::default()).as_bytes(), &old_pub).unwrap();
+    verify_export(
+        export_string(t.path(), &ExportFilter::default()).as_bytes(),
+        &old_pub,
+    )
+    .unwrap();
     // keygen --force while stopped: the next open logs the rotation with the archived old key.
     let forced = keygen(t.path(), true).unwrap();
     let (log, _) = EvidenceLog::open(cfg, forced.clone()).unwrap();
@@ -318,7 +412,10 @@ fn key_rotation_is_logged_and_verifies() {
     log.close().unwrap();
     let s = verify_dir(t.path()).unwrap();
     assert_eq!(s.keys.last().map(String::as_str), Some(forced.key_id()));
-    assert!(!t.path().join("keys").join(format!("{new_id}.key")).exists(), "old secret deleted after rotation");
+    assert!(
+        !t.path().join("keys").join(format!("{new_id}.key")).exists(),
+        "old secret deleted after rotation"
+    );
 }
 
 #[test]
@@ -328,17 +425,32 @@ fn prove_emits_a_proof_that_checks_against_the_checkpoint() {
     make_log(t.path(), 9, 64 << 20);
     let p = prove(t.path(), "d-4").unwrap();
     let b64 = base64::engine::general_purpose::STANDARD;
-    let field = |name: &str| p.lines().find_map(|l| l.strip_prefix(name)).unwrap().trim().to_owned();
+    let field = |name: &str| {
+        p.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .unwrap()
+            .trim()
+            .to_owned()
+    };
     let idx: u64 = field("leaf-index:").parse().unwrap();
     let size: u64 = field("tree-size:").parse().unwrap();
     let entry = b64.decode(field("entry:")).unwrap();
-    let path: Vec<merkle::Hash> =
-        p.lines().filter_map(|l| l.strip_prefix("path: ")).map(|s| b64.decode(s).unwrap().try_into().unwrap()).collect();
+    let path: Vec<merkle::Hash> = p
+        .lines()
+        .filter_map(|l| l.strip_prefix("path: "))
+        .map(|s| b64.decode(s).unwrap().try_into().unwrap())
+        .collect();
     let note = &p[p.find("checkpoint:\n").unwrap() + 12..];
-    let pk = PublicKey::parse(&std::fs::read_to_string(t.path().join("signing.pub")).unwrap()).unwrap();
+    let pk =
+        PublicKey::parse(&std::fs::read_to_string(t.path().join("signing.pub")).unwrap()).unwrap();
     let cp = note::Checkpoint::parse(&note::open_note(note, &[pk]).unwrap().text).unwrap();
     assert_eq!(cp.size, size);
-    assert_eq!(merkle::root_from_inclusion(idx, size, &entry::entry_hash(&entry), &path), Some(cp.root));
-    assert!(matches!(prove(t.path(), "nope"), Err(EvidenceError::NotFound(_))));
+    assert_eq!(
+        merkle::root_from_inclusion(idx, size, &entry::entry_hash(&entry), &path),
+        Some(cp.root)
+    );
+    assert!(matches!(
+        prove(t.path(), "nope"),
+        Err(EvidenceError::NotFound(_))
+    ));
 }
-

@@ -191,20 +191,41 @@ impl Checker {
                 shown,
                 loc,
                 "signature",
-                format!("does not verify under key {} (the body or signature was altered)", key.key_id),
+                format!(
+                    "does not verify under key {} (the body or signature was altered)",
+                    key.key_id
+                ),
             ));
         }
         let rec = decoded.map_err(|err| {
-            fault(Some(expect), None, loc, "body", format!("signed, but does not decode as a Record: {err}"))
+            fault(
+                Some(expect),
+                None,
+                loc,
+                "body",
+                format!("signed, but does not decode as a Record: {err}"),
+            )
         })?;
         let seq = Some(rec.seq);
         let f = |field: &str, p: String| fault(seq, Some(&rec), loc, field, p);
         if rec.key_id != e.key_id {
-            return Err(f("key_id", format!("body names key {} but the entry is signed as {}", rec.key_id, e.key_id)));
+            return Err(f(
+                "key_id",
+                format!(
+                    "body names key {} but the entry is signed as {}",
+                    rec.key_id, e.key_id
+                ),
+            ));
         }
         match &self.origin {
             Some(o) if *o != rec.log_id => {
-                return Err(f("log_id", format!("is {:?}, this log is {o:?} (record from another log?)", rec.log_id)))
+                return Err(f(
+                    "log_id",
+                    format!(
+                        "is {:?}, this log is {o:?} (record from another log?)",
+                        rec.log_id
+                    ),
+                ))
             }
             None => self.origin = Some(rec.log_id.clone()),
             _ => {}
@@ -294,9 +315,7 @@ pub fn verify_dir_with_key(dir: &Path, pinned: Option<&str>) -> Result<VerifySum
         }
         Ok(())
     };
-    if let Err(e) = check_cp(&checker, &range, &mut ci, &mut matched) {
-        return Err(e);
-    }
+    check_cp(&checker, &range, &mut ci, &mut matched)?;
     let logdir = log_dir(dir);
     let torn = scan(&logdir, first, |seg, off, bytes| {
         let loc = format!("log/{seg:020}.seg offset {off}");

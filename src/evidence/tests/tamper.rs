@@ -64,7 +64,9 @@ fn inserted_forged_record_is_named() {
     let forger = KeyPair::generate();
     let body = {
         use prost::Message as _;
-        let mut r = super::super::entry::decode_record(parse_entry(&entry_at(&data, fr[4])).unwrap().body).unwrap();
+        let mut r =
+            super::super::entry::decode_record(parse_entry(&entry_at(&data, fr[4])).unwrap().body)
+                .unwrap();
         r.key_id = forger.key_id().into();
         r.encode_to_vec()
     };
@@ -144,7 +146,11 @@ fn export_tampering_is_named() {
     check(edited, "record");
     // One byte of a body changed.
     let mut v: serde_json::Value = serde_json::from_str(lines[4]).unwrap();
-    let mut body = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, v["body"].as_str().unwrap()).unwrap();
+    let mut body = base64::Engine::decode(
+        &base64::engine::general_purpose::STANDARD,
+        v["body"].as_str().unwrap(),
+    )
+    .unwrap();
     body[3] ^= 1;
     v["body"] = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &body).into();
     let s = v.to_string();

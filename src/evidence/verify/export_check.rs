@@ -44,7 +44,8 @@ pub fn verify_export(
     let (mut next, mut prev, mut range): (u64, Hash, CompactRange) =
         (0, [0u8; 32], CompactRange::default());
     if let Some(note) = header["anchor"].as_str() {
-        let v = open_note(note, &[key.clone()]).map_err(|e| line_err(n0, "anchor", e))?;
+        let v =
+            open_note(note, std::slice::from_ref(&key)).map_err(|e| line_err(n0, "anchor", e))?;
         let a = Anchor::parse(&v.text).map_err(|e| line_err(n0, "anchor", e))?;
         range = a.range().unwrap_or_default();
         (next, prev) = (a.first, a.prev);

@@ -1,0 +1,87 @@
+//! `aimsgate export`: writes the evidence log as self-verifying JSONL or flat CSV, filtered by
+//! time (RFC 3339), AI system, principal or decision. Thin over `aimsgate::evidence::export`.
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use aimsgate::evidence::{ExportFilter, ExportFormat};
+
+/// Output format.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum Format {
+    /// One JSON object per line, each verifiable on its own, ending with the signed checkpoint.
+    Jsonl,
+    /// Flat CSV for spreadsheets (not verifiable).
+    Csv,
+}
+
+/// Export evidence records.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Data directory.
+    #[arg(long, default_value = "aimsgate-data")]
+    pub data_dir: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "jsonl")]
+    pub format: Format,
+    /// Only records at or after this time (RFC 3339).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Only records before this time (RFC 3339).
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Only decisions (and their outcomes) of this AI system.
+    #[arg(long)]
+    pub ai_system: Option<String>,
+    /// Only decisions (and their outcomes) of this principal.
+    #[arg(long)]
+    pub principal: Option<String>,
+    /// Only decisions with this effect: allow, redact, block, review or error.
+    #[arg(long)]
+    pub decision: Option<String>,
+    /// Write here instead of stdout.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+fn nanos(s: &Option<String>) -> anyhow::Result<Option<i64>> {
+    let Some(s) = s else { return Ok(None) };
+    let t = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .map_err(|e| anyhow::anyhow!("{s:?} is not an RFC 3339 time: {e}"))?;
+    Ok(Some(i64::try_from(t.unix_timestamp_nanos())?))
+}
+
+/// Runs the subcommand.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let filter = ExportFilter {
+        since: nanos(&args.since)?,
+        until: nanos(&args.until)?,
+        ai_system: args.ai_system,
+        principal: args.principal,
+        decision: args.decision,
+    };
+    let format = match args.format {
+        Format::Jsonl => ExportFormat::Jsonl,
+        Format::Csv => ExportFormat::Csv,
+    };
+    let mut out: Box<dyn Write> = match &args.out {
+        Some(p) => Box::new(std::io::BufWriter::new(std::fs::File::create(p)?)),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    let s = aimsgate::evidence::export(&args.data_dir, &filter, format, &mut out)?;
+    out.flush()?;
+    eprintln!(
+        "exported {} records (checkpoint size {}{})",
+        s.records,
+        s.checkpoint_size,
+        if s.skipped_uncheckpointed > 0 {
+            format!(
+                ", {} newer records not yet checkpointed were left out",
+                s.skipped_uncheckpointed
+            )
+        } else {
+            String::new()
+        }
+    );
+    Ok(ExitCode::SUCCESS)
+}
