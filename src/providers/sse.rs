@@ -7,8 +7,11 @@
 //! delta's text, and building a terminating error event in each provider's stream error shape.
 //!
 //! Pure: bytes in, data out. It does not know HTTP, classification or policy; the proxy decides
-//! what to do with the text. Unlike a browser, [`SseParser::finish`] hands out a final event
-//! that was not terminated by a blank line, so the proxy can still inspect bytes it forwards.
+//! what to do with the text. Two deliberate differences from a browser, both so that the proxy
+//! can inspect and forward every byte: blocks with fields but no `data` are handed out (with
+//! empty `data`), and [`SseParser::finish`] hands out a final event that was not terminated by a
+//! blank line. Comment-only blocks are folded into the next event's `raw`, so the `raw` bytes of
+//! all events always add up to the whole stream.
 
 mod decode;
 
