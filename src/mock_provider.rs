@@ -10,6 +10,7 @@
 //! | `mock-slow`      | waits 2 s before the response headers                       |
 //! | `mock-hang`      | never answers                                               |
 //! | `mock-stall`     | streams one chunk, then stalls forever                      |
+//! | `mock-long`      | streams 2000 chunks, 2 ms apart                             |
 //! | `mock-echo-*`    | replies with the prompt text it received (to check redaction)|
 //! | anything else    | a fixed reply, `MOCK_REPLY`, split into `MOCK_CHUNKS`        |
 
@@ -50,6 +51,7 @@ pub struct Received {
 pub struct MockProvider {
     pub addr: SocketAddr,
     received: Arc<Mutex<Vec<Received>>>,
+    cancelled: Arc<std::sync::atomic::AtomicUsize>,
     record: bool,
 }
 
@@ -60,6 +62,7 @@ impl MockProvider {
         let me = Self {
             addr: listener.local_addr()?,
             received: Arc::default(),
+            cancelled: Arc::default(),
             record,
         };
         let m = me.clone();
@@ -97,6 +100,11 @@ impl MockProvider {
     /// Everything received so far.
     pub fn received(&self) -> Vec<Received> {
         self.received.lock().map(|r| r.clone()).unwrap_or_default()
+    }
+
+    /// How many streams ended because the client (the proxy) went away.
+    pub fn cancelled_streams(&self) -> usize {
+        self.cancelled.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     async fn handle(&self, req: Request<Incoming>) -> Response<ProxyBody> {
@@ -149,20 +157,25 @@ impl MockProvider {
             MOCK_CHUNKS.iter().map(|s| s.to_string()).collect()
         };
         let stall = model == "mock-stall";
+        let chunks = if model == "mock-long" {
+            (0..2000).map(|i| format!("tok{i} ")).collect()
+        } else {
+            chunks
+        };
         match (parts.method.clone(), parts.uri.path()) {
             (Method::GET, "/v1/models") => json_response(openai::models()),
             (Method::POST, "/v1/chat/completions") if stream => {
-                sse(openai::chat_stream(&model, &chunks), stall)
+                self.sse(openai::chat_stream(&model, &chunks), stall)
             }
             (Method::POST, "/v1/chat/completions") => json_response(openai::chat(&model, &reply)),
             (Method::POST, "/v1/responses") if stream => {
-                sse(openai::responses_stream(&model, &chunks), stall)
+                self.sse(openai::responses_stream(&model, &chunks), stall)
             }
             (Method::POST, "/v1/responses") => json_response(openai::responses(&model, &reply)),
             (Method::POST, "/v1/completions") => json_response(openai::completions(&model, &reply)),
             (Method::POST, "/v1/embeddings") => json_response(openai::embeddings(&model)),
             (Method::POST, "/v1/messages") if stream => {
-                sse(anthropic::messages_stream(&model, &chunks), stall)
+                self.sse(anthropic::messages_stream(&model, &chunks), stall)
             }
             (Method::POST, "/v1/messages") => json_response(anthropic::messages(&model, &reply)),
             (Method::POST, "/v1/messages/count_tokens") => {
@@ -237,31 +250,35 @@ fn error(anthropic: bool) -> Response<ProxyBody> {
     r
 }
 
-/// Stream `events` (already framed SSE text) with a short pause between them.
-fn sse(events: Vec<String>, stall: bool) -> Response<ProxyBody> {
-    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Frame<Bytes>, BoxError>>(4);
-    tokio::spawn(async move {
-        for (i, ev) in events.into_iter().enumerate() {
-            if tx.send(Ok(Frame::data(Bytes::from(ev)))).await.is_err() {
-                return;
+impl MockProvider {
+    /// Stream `events` (already framed SSE text) with a short pause between them.
+    fn sse(&self, events: Vec<String>, stall: bool) -> Response<ProxyBody> {
+        let (tx, rx) = tokio::sync::mpsc::channel::<Result<Frame<Bytes>, BoxError>>(4);
+        let cancelled = self.cancelled.clone();
+        tokio::spawn(async move {
+            for (i, ev) in events.into_iter().enumerate() {
+                if tx.send(Ok(Frame::data(Bytes::from(ev)))).await.is_err() {
+                    cancelled.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    return;
+                }
+                if stall && i == 1 {
+                    std::future::pending::<()>().await;
+                }
+                tokio::time::sleep(Duration::from_millis(2)).await;
             }
-            if stall && i == 1 {
-                std::future::pending::<()>().await;
-            }
-            tokio::time::sleep(Duration::from_millis(2)).await;
-        }
-    });
-    let mut rx = rx;
-    let stream = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
-    let mut r = Response::new(StreamBody::new(stream).boxed_unsync());
-    let h = r.headers_mut();
-    h.insert(
-        http::header::CONTENT_TYPE,
-        http::HeaderValue::from_static("text/event-stream"),
-    );
-    h.insert(
-        http::header::CACHE_CONTROL,
-        http::HeaderValue::from_static("no-cache"),
-    );
-    r
+        });
+        let mut rx = rx;
+        let stream = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
+        let mut r = Response::new(StreamBody::new(stream).boxed_unsync());
+        let h = r.headers_mut();
+        h.insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("text/event-stream"),
+        );
+        h.insert(
+            http::header::CACHE_CONTROL,
+            http::HeaderValue::from_static("no-cache"),
+        );
+        r
+    }
 }

@@ -1,2 +1,21 @@
 //! The one integration-test binary: runs the real `aimsgate` binary against a mock provider.
+//! Shared fixtures live in `it/support.rs`; each area has its own file.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "it/support.rs"]
+mod support;
+
+#[path = "it/errors.rs"]
+mod errors;
+#[path = "it/identity.rs"]
+mod identity;
+#[path = "it/lifecycle.rs"]
+mod lifecycle;
+#[path = "it/routes.rs"]
+mod routes;
+#[path = "it/sdk_e2e.rs"]
+mod sdk_e2e;
+#[path = "it/streaming.rs"]
+mod streaming;
+#[path = "it/tls.rs"]
+mod tls;

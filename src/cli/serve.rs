@@ -90,6 +90,11 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
     let running = aimsgate::proxy::start(config)
         .await
         .context("starting the proxy")?;
+    // One machine-readable line on stdout, for scripts and tests that bind port 0.
+    println!(
+        "aimsgate listening proxy=http://{} admin=http://{}",
+        running.addr, running.admin_addr
+    );
     tracing::info!(
         listen = %running.addr,
         admin = %running.admin_addr,

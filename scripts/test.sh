@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The whole test suite, from a clean clone: formatting, lints, unit + integration tests, the
+# end-to-end test with the official OpenAI and Anthropic Python SDKs, and a smoke run of every
+# benchmark. Creates .venv (pinned SDKs from PyPI) on first use.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! .venv/bin/python -c "import openai, anthropic" 2>/dev/null; then
+  echo "== creating .venv with the official SDKs (tests/e2e/requirements.txt)"
+  python3 -m venv .venv
+  .venv/bin/pip install --quiet --disable-pip-version-check -r tests/e2e/requirements.txt
+fi
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy"
+cargo clippy --locked --all-targets -- -D warnings
+echo "== cargo test (unit, integration, SDK end-to-end, benchmark smoke runs)"
+cargo test --locked --all-targets -- --include-ignored

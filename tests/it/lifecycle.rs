@@ -1,0 +1,120 @@
+//! Process lifecycle: `serve --check`, the admin probes, and graceful shutdown that drains
+//! in-flight streams.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::Method;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+
+use crate::support::*;
+
+fn check(config: &str) -> std::process::Output {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.toml");
+    std::fs::write(&path, config).unwrap();
+    std::process::Command::new(env!("CARGO_BIN_EXE_aimsgate"))
+        .args(["serve", "--check", "--config"])
+        .arg(&path)
+        .env("TEST_UPSTREAM_OPENAI_KEY", "k")
+        .env("TEST_UPSTREAM_ANTHROPIC_KEY", "k")
+        .output()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn serve_check_validates_and_names_file_and_key() {
+    let mock = mock().await;
+    let ok = check(&config(&mock, ""));
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("configuration OK"));
+    let bad = check(&config(&mock, "[routing]\nopenai = \"nowhere\"\n"));
+    assert_eq!(bad.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        err.contains("c.toml") && err.contains("routing.openai") && err.contains("nowhere"),
+        "{err}"
+    );
+    let typo = check(&config(&mock, "[telemetry]\nlog_formt = \"json\"\n"));
+    assert_eq!(typo.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&typo.stderr).contains("log_formt"));
+    // Zero-config defaults are valid too.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_aimsgate"))
+        .args(["serve", "--check"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("127.0.0.1:8080"));
+}
+
+#[tokio::test]
+async fn admin_probes_answer_on_their_own_port() {
+    let mock = mock().await;
+    let gw = Gateway::start(&config(&mock, "")).await;
+    assert_ne!(gw.admin.port(), gw.addr.port());
+    let r = send(
+        Method::GET,
+        &format!("http://{}/healthz", gw.admin),
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    let r = send(Method::GET, &format!("http://{}/readyz", gw.admin), &[], "").await;
+    assert_eq!(r.status, 200);
+    let r = send(Method::GET, &format!("http://{}/healthz", gw.addr), &[], "").await;
+    assert_eq!(r.status, 404, "probes are not on the proxy port");
+}
+
+#[tokio::test]
+async fn sigterm_drains_an_in_flight_stream_then_exits() {
+    let mock = mock().await;
+    let cfg = config(&mock, "").replace("shutdown_grace = \"10s\"", "shutdown_grace = \"60s\"");
+    let mut gw = Gateway::start(&cfg).await;
+    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+    let req = http::Request::post(gw.url("/v1/chat/completions"))
+        .header(OPENAI_AUTH.0, OPENAI_AUTH.1)
+        .body(Full::new(Bytes::from_static(
+            br#"{"model":"mock-long","stream":true,"messages":[]}"#,
+        )))
+        .unwrap();
+    let resp = client.request(req).await.unwrap();
+    let mut body = resp.into_body();
+    body.frame().await.unwrap().unwrap();
+    gw.signal("TERM");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // New connections are no longer accepted...
+    assert!(
+        tokio::net::TcpStream::connect(gw.addr).await.is_err() || {
+            let c2: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+            c2.request(
+                http::Request::get(gw.url("/v1/models"))
+                    .body(Full::new(Bytes::new()))
+                    .unwrap(),
+            )
+            .await
+            .is_err()
+        }
+    );
+    // ...but the in-flight stream runs to its end.
+    let rest = tokio::time::timeout(Duration::from_secs(60), body.collect())
+        .await
+        .expect("drained in time")
+        .expect("stream completes");
+    let text = String::from_utf8_lossy(&rest.to_bytes()).into_owned();
+    assert!(
+        text.contains("tok1999 ") && text.ends_with("data: [DONE]\n\n"),
+        "stream cut short"
+    );
+    let status = tokio::time::timeout(Duration::from_secs(15), gw.child.wait())
+        .await
+        .expect("process exits")
+        .unwrap();
+    assert!(status.success(), "clean exit after drain: {status:?}");
+}

@@ -1,0 +1,202 @@
+//! Shared fixtures: the mock provider, the real `aimsgate` binary started on ephemeral ports
+//! with a config written to a temporary directory, and small HTTP client helpers.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+pub use aimsgate::mock_provider::{MockProvider, MOCK_REPLY};
+use bytes::Bytes;
+use http::{HeaderMap, Method, Request, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+pub async fn mock() -> MockProvider {
+    MockProvider::start("127.0.0.1:0".parse().unwrap(), true)
+        .await
+        .unwrap()
+}
+
+/// A config whose upstreams point at `mock`; `extra` is appended verbatim.
+pub fn config(mock: &MockProvider, extra: &str) -> String {
+    format!(
+        r#"data_dir = "data"
+[server]
+listen = "127.0.0.1:0"
+admin_listen = "127.0.0.1:0"
+max_body_bytes = 65536
+body_read_timeout = "2s"
+shutdown_grace = "10s"
+
+[[upstreams]]
+name = "openai"
+kind = "openai"
+base_url = "{o}"
+api_key = {{ env = "TEST_UPSTREAM_OPENAI_KEY" }}
+first_byte_timeout = "1s"
+idle_timeout = "1s"
+
+[[upstreams]]
+name = "anthropic"
+kind = "anthropic"
+base_url = "{a}"
+api_key = {{ env = "TEST_UPSTREAM_ANTHROPIC_KEY" }}
+first_byte_timeout = "1s"
+idle_timeout = "1s"
+{extra}
+"#,
+        o = mock.openai_base(),
+        a = mock.anthropic_base()
+    )
+}
+
+/// The real binary, serving.
+pub struct Gateway {
+    pub child: Child,
+    pub addr: SocketAddr,
+    pub admin: SocketAddr,
+    pub dir: tempfile::TempDir,
+}
+
+impl Gateway {
+    pub async fn start(config: &str) -> Gateway {
+        Self::start_with(config, &[]).await
+    }
+
+    /// Start with extra files written into the config directory first.
+    pub async fn start_with(config: &str, files: &[(&str, &[u8])]) -> Gateway {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, bytes) in files {
+            std::fs::write(dir.path().join(name), bytes).unwrap();
+        }
+        let cfg = dir.path().join("aimsgate.toml");
+        std::fs::write(&cfg, config).unwrap();
+        let log = std::fs::File::create(dir.path().join("stderr.log")).unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_aimsgate"))
+            .arg("serve")
+            .arg("--config")
+            .arg(&cfg)
+            .env("TEST_UPSTREAM_OPENAI_KEY", "sk-upstream-openai-0000")
+            .env("TEST_UPSTREAM_ANTHROPIC_KEY", "sk-ant-upstream-0000")
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log))
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = BufReader::new(stdout).lines();
+        let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+            .await
+            .expect("gateway did not start in time")
+            .unwrap()
+            .unwrap_or_else(|| panic!("gateway exited: {}", read(&dir.path().join("stderr.log"))));
+        // "aimsgate listening proxy=http://A admin=http://B"
+        let addr = field(&line, "proxy=http://");
+        let admin = field(&line, "admin=http://");
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Gateway {
+            child,
+            addr,
+            admin,
+            dir,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// Everything the gateway logged so far.
+    pub fn logs(&self) -> String {
+        read(&self.dir.path().join("stderr.log"))
+    }
+
+    pub fn signal(&self, sig: &str) {
+        let pid = self.child.id().unwrap().to_string();
+        let ok = std::process::Command::new("kill")
+            .arg(format!("-{sig}"))
+            .arg(pid)
+            .status()
+            .unwrap();
+        assert!(ok.success());
+    }
+}
+
+fn field(line: &str, key: &str) -> SocketAddr {
+    let rest = line
+        .split(key)
+        .nth(1)
+        .unwrap_or_else(|| panic!("no {key} in {line:?}"));
+    rest.split_whitespace().next().unwrap().parse().unwrap()
+}
+
+fn read(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_default()
+}
+
+/// A response, fully read.
+#[derive(Debug)]
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl Resp {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    pub fn decision_id(&self) -> &str {
+        self.headers
+            .get("x-aimsgate-decision-id")
+            .expect("x-aimsgate-decision-id header")
+            .to_str()
+            .unwrap()
+    }
+}
+
+pub async fn send(
+    method: Method,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: impl Into<Bytes>,
+) -> Resp {
+    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+    let mut req = Request::builder().method(method).uri(url);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let resp = client
+        .request(req.body(Full::new(body.into())).unwrap())
+        .await
+        .unwrap();
+    let (parts, body) = resp.into_parts();
+    let body = body.collect().await.unwrap().to_bytes();
+    Resp {
+        status: parts.status,
+        headers: parts.headers,
+        body,
+    }
+}
+
+pub async fn post(url: &str, headers: &[(&str, &str)], body: &str) -> Resp {
+    let mut h = vec![("content-type", "application/json")];
+    h.extend_from_slice(headers);
+    send(Method::POST, url, &h, body.to_owned()).await
+}
+
+pub const OPENAI_AUTH: (&str, &str) = ("authorization", "Bearer sk-caller-test-key-1234");
+pub const ANTHROPIC_AUTH: (&str, &str) = ("x-api-key", "sk-ant-caller-test-key-5678");
+
+pub const CHAT: &str =
+    r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hello there"}]}"#;
+pub const MESSAGES: &str = r#"{"model":"claude-sonnet-4-5","max_tokens":64,"messages":[{"role":"user","content":"Hello there"}]}"#;
