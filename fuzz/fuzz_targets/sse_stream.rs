@@ -5,7 +5,10 @@
 #![no_main]
 
 use aimsgate::providers::extract::Api;
-use aimsgate::providers::sse::{replace_delta_text, SseEvent, SseParser, StreamDecoder};
+use aimsgate::providers::extract::Edit;
+use aimsgate::providers::sse::{
+    replace_delta_text, rewrite_event, snapshot_segments, SseEvent, SseParser, StreamDecoder,
+};
 use libfuzzer_sys::fuzz_target;
 
 const MAX: usize = 4096;
@@ -45,6 +48,20 @@ fuzz_target!(|data: &[u8]| {
                 let new = replace_delta_text(api, ev, "[X]").expect("text events can be rewritten");
                 let again = StreamDecoder::new(api).on_event(&new);
                 assert_eq!(again.text.as_deref(), Some("[X]"));
+            }
+            if delta.snapshot {
+                let segs = snapshot_segments(api, ev).expect("flagged snapshots parse");
+                assert!(!segs.is_empty());
+                let edits: Vec<Edit> = segs
+                    .iter()
+                    .map(|s| Edit {
+                        raw: s.raw.clone(),
+                        text: "[S]".into(),
+                    })
+                    .collect();
+                let new = rewrite_event(ev, &edits).expect("snapshot edits are valid");
+                let again = snapshot_segments(api, &new).expect("rewritten event parses");
+                assert!(again.iter().all(|s| s.text == "[S]"));
             }
         }
         let _ = (dec.usage(), dec.finished());

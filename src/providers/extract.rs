@@ -258,6 +258,33 @@ pub fn response_text(api: Api, body: &[u8]) -> Result<Vec<Segment>, ExtractError
     Ok(walker.segments)
 }
 
+/// Text that a stream event repeats in full after its deltas (OpenAI Responses `*.done`,
+/// `response.output_item.*`, `response.content_part.*`, `response.completed`, ...), as segments
+/// of the event's `data` (pointers and raw ranges into `data`). A proxy that redacts deltas must
+/// redact these too, with [`rewrite`] on `data`, or the original text reaches the client anyway.
+/// Empty for APIs whose streams carry no snapshots (chat, completions, Anthropic).
+pub fn stream_snapshot_text(
+    api: Api,
+    event_type: &str,
+    data: &[u8],
+) -> Result<Vec<Segment>, ExtractError> {
+    if api != Api::OpenAiResponses {
+        return Ok(Vec::new());
+    }
+    snapshot_in(data, &json::parse(data)?, event_type)
+}
+
+/// [`stream_snapshot_text`] on an already parsed Responses event payload.
+pub(crate) fn snapshot_in(
+    data: &[u8],
+    root: &json::Node,
+    event_type: &str,
+) -> Result<Vec<Segment>, ExtractError> {
+    let mut walker = walk::Walker::new(data);
+    openai::responses_stream_snapshot(&mut walker, root, event_type)?;
+    Ok(walker.segments)
+}
+
 /// Token usage from a non-streamed response body; unknown or missing fields are `None`.
 pub fn response_usage(api: Api, body: &[u8]) -> Usage {
     usage::from_body(api, body)

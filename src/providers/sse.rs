@@ -18,7 +18,9 @@ mod decode;
 #[cfg(test)]
 mod tests;
 
-pub use decode::{error_event, replace_delta_text, Delta, StreamDecoder};
+pub use decode::{
+    error_event, replace_delta_text, rewrite_event, snapshot_segments, Delta, StreamDecoder,
+};
 
 /// One parsed event.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -257,33 +257,82 @@ fn responses_content(w: &mut Walker, content: &Node, ptr: &str, kind: SegmentKin
         return w.text(content, ptr, kind);
     };
     for (i, part) in parts.iter().enumerate() {
-        let part_ptr = format!("{ptr}/{i}");
-        match str_field(w.body, part, "type").as_deref() {
-            Some("input_text" | "output_text" | "text" | "summary_text" | "reasoning_text") => {
-                w.field(part, &part_ptr, "text", kind)?;
-            }
-            Some("refusal") => w.field(part, &part_ptr, "refusal", SegmentKind::Assistant)?,
-            Some("input_image") => {
-                if let Some(url) = part.get("image_url") {
-                    w.url(url, &push(&part_ptr, "image_url"))?;
-                }
-            }
-            Some("input_file") => {
-                if let Some(data) = part.get("file_data") {
-                    w.binary(data, &push(&part_ptr, "file_data"))?;
-                }
-                if let Some(url) = part.get("file_url") {
-                    w.url(url, &push(&part_ptr, "file_url"))?;
-                }
-                w.field(part, &part_ptr, "filename", SegmentKind::Other)?;
-            }
-            Some("input_audio") => {
-                if let Some(data) = part.get("input_audio").and_then(|a| a.get("data")) {
-                    w.binary(data, &format!("{part_ptr}/input_audio/data"))?;
-                }
-            }
-            _ => w.all_strings(part, &part_ptr, kind)?,
-        }
+        responses_part(w, part, &format!("{ptr}/{i}"), kind)?;
     }
     Ok(())
+}
+
+/// One Responses content part.
+fn responses_part(w: &mut Walker, part: &Node, part_ptr: &str, kind: SegmentKind) -> Res {
+    match str_field(w.body, part, "type").as_deref() {
+        Some("input_text" | "output_text" | "text" | "summary_text" | "reasoning_text") => {
+            w.field(part, part_ptr, "text", kind)
+        }
+        Some("refusal") => w.field(part, part_ptr, "refusal", SegmentKind::Assistant),
+        Some("input_image") => match part.get("image_url") {
+            Some(url) => w.url(url, &push(part_ptr, "image_url")),
+            None => Ok(()),
+        },
+        Some("input_file") => {
+            if let Some(data) = part.get("file_data") {
+                w.binary(data, &push(part_ptr, "file_data"))?;
+            }
+            if let Some(url) = part.get("file_url") {
+                w.url(url, &push(part_ptr, "file_url"))?;
+            }
+            w.field(part, part_ptr, "filename", SegmentKind::Other)
+        }
+        Some("input_audio") => match part.get("input_audio").and_then(|a| a.get("data")) {
+            Some(data) => w.binary(data, &format!("{part_ptr}/input_audio/data")),
+            None => Ok(()),
+        },
+        _ => w.all_strings(part, part_ptr, kind),
+    }
+}
+
+/// Full-text snapshots in a Responses stream event (`*.done`, `response.output_item.*`,
+/// `response.content_part.*`, `response.completed`, ...): the text the deltas already carried,
+/// repeated. `kind` is the event's `type`.
+pub(crate) fn responses_stream_snapshot(w: &mut Walker, root: &Node, kind: &str) -> Res {
+    use SegmentKind::{Assistant, ToolCall};
+    match kind {
+        "response.output_text.done"
+        | "response.reasoning_summary_text.done"
+        | "response.reasoning_text.done"
+        | "response.audio.transcript.done" => w.field(root, "", "text", Assistant),
+        "response.refusal.done" => w.field(root, "", "refusal", Assistant),
+        "response.function_call_arguments.done" => w.field(root, "", "arguments", ToolCall),
+        "response.custom_tool_call_input.done" => w.field(root, "", "input", ToolCall),
+        "response.content_part.added"
+        | "response.content_part.done"
+        | "response.reasoning_summary_part.added"
+        | "response.reasoning_summary_part.done" => match root.get("part") {
+            Some(part) => responses_part(w, part, "/part", Assistant),
+            None => Ok(()),
+        },
+        "response.output_item.added" | "response.output_item.done" => match root.get("item") {
+            Some(item) => responses_item(w, item, "/item", Assistant),
+            None => Ok(()),
+        },
+        "response.created"
+        | "response.queued"
+        | "response.in_progress"
+        | "response.completed"
+        | "response.incomplete"
+        | "response.failed" => match root.get("response") {
+            Some(response) => responses_response_at(w, response, "/response"),
+            None => Ok(()),
+        },
+        _ => Ok(()),
+    }
+}
+
+fn responses_response_at(w: &mut Walker, response: &Node, ptr: &str) -> Res {
+    w.each(
+        response,
+        ptr,
+        "output",
+        SegmentKind::Assistant,
+        |w, item, p| responses_item(w, item, p, SegmentKind::Assistant),
+    )
 }

@@ -8,7 +8,9 @@
 //! does that).
 
 use crate::providers::extract::json::{self, decode_str, Node, Value};
-use crate::providers::extract::{rewrite, usage, Api, Edit, Usage};
+use crate::providers::extract::{
+    rewrite, snapshot_in, usage, Api, Edit, ExtractError, Segment, Usage,
+};
 
 use super::SseEvent;
 
@@ -23,6 +25,10 @@ pub struct Delta {
     /// The payload was not strict JSON (malformed, duplicate keys, too deep), so it could not be
     /// inspected; the proxy must not record this event as checked.
     pub unparsed: bool,
+    /// The event repeats text in full that its deltas already carried (Responses `*.done`,
+    /// `response.output_item.*`, `response.completed`, ...). When redacting in-stream, inspect
+    /// and rewrite it with [`snapshot_segments`] and [`rewrite_event`] too.
+    pub snapshot: bool,
 }
 
 /// Follows one provider stream event by event.
@@ -85,6 +91,14 @@ impl StreamDecoder {
             }
         }
         delta.text = text;
+        if self.api == Api::OpenAiResponses {
+            if let Some(kind) = kind.as_deref() {
+                match snapshot_in(body, &root, kind) {
+                    Ok(segments) => delta.snapshot = !segments.is_empty(),
+                    Err(_) => delta.unparsed = true,
+                }
+            }
+        }
         delta
     }
 
@@ -262,7 +276,28 @@ pub fn replace_delta_text(api: Api, ev: &SseEvent, new_text: &str) -> Option<Sse
     if edits.is_empty() {
         return None;
     }
-    let data = String::from_utf8(rewrite(body, &edits).ok()?).ok()?;
+    rewrite_event(ev, &edits).ok()
+}
+
+/// The full-text snapshots an event repeats (see [`Delta::snapshot`]); each segment's `raw`
+/// range indexes into `ev.data`. Empty for events and APIs without snapshots.
+pub fn snapshot_segments(api: Api, ev: &SseEvent) -> Result<Vec<Segment>, ExtractError> {
+    if api != Api::OpenAiResponses || ev.data.is_empty() {
+        return Ok(Vec::new());
+    }
+    let body = ev.data.as_bytes();
+    let root = json::parse(body)?;
+    match str_at(body, &root, &["type"]).or_else(|| ev.event.clone()) {
+        Some(kind) => snapshot_in(body, &root, &kind),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// The event with `edits` (raw ranges into `ev.data`, e.g. from [`snapshot_segments`]) applied
+/// to its payload; `raw` is re-serialised.
+pub fn rewrite_event(ev: &SseEvent, edits: &[Edit]) -> Result<SseEvent, ExtractError> {
+    let data = rewrite(ev.data.as_bytes(), edits)?;
+    let data = String::from_utf8(data).map_err(|_| ExtractError::Internal)?;
     let mut out = SseEvent {
         event: ev.event.clone(),
         data,
@@ -270,7 +305,7 @@ pub fn replace_delta_text(api: Api, ev: &SseEvent, new_text: &str) -> Option<Sse
         raw: Vec::new(),
     };
     out.raw = out.to_bytes();
-    Some(out)
+    Ok(out)
 }
 
 /// A terminating error event in the provider's own stream error shape, ready to write to the

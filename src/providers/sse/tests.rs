@@ -395,3 +395,47 @@ fn replace_with_several_text_fields_keeps_one() {
         r#"{"choices":[{"index":0,"delta":{"content":"[PII.EMAIL_1]"}},{"index":1,"delta":{"content":""}}]}"#
     );
 }
+
+#[test]
+fn responses_snapshots_are_flagged_and_rewritable() {
+    use crate::providers::extract::Edit;
+    let events = parse(RESPONSES);
+    let mut dec = StreamDecoder::new(Api::OpenAiResponses);
+    let flags: Vec<bool> = events.iter().map(|e| dec.on_event(e).snapshot).collect();
+    // created (empty output) no; item.added (empty content) no; deltas no; text.done yes;
+    // completed (full output) yes.
+    assert_eq!(flags, vec![false, false, false, false, true, true]);
+    for ev in &events[4..] {
+        let segs = snapshot_segments(Api::OpenAiResponses, ev).unwrap();
+        assert_eq!(segs.len(), 1);
+        assert_eq!(segs[0].text, "Hi there");
+        let edits = [Edit {
+            raw: segs[0].raw.clone(),
+            text: "[PII.NAME_1] there".into(),
+        }];
+        let new = rewrite_event(ev, &edits).unwrap();
+        assert!(!new.data.contains("Hi there"));
+        assert_eq!(new.data.replace("[PII.NAME_1] there", "Hi there"), ev.data);
+        assert_eq!(parse(&new.raw)[0].data, new.data);
+    }
+    assert_eq!(segs_of(&events[4]).pointer_list(), vec!["/text"]);
+    assert_eq!(
+        segs_of(&events[5]).pointer_list(),
+        vec!["/response/output/0/content/0/text"]
+    );
+    assert!(
+        snapshot_segments(Api::AnthropicMessages, &parse(ANTHROPIC)[3])
+            .unwrap()
+            .is_empty()
+    );
+}
+
+struct Segs(Vec<crate::providers::extract::Segment>);
+impl Segs {
+    fn pointer_list(&self) -> Vec<&str> {
+        self.0.iter().map(|s| s.pointer.as_str()).collect()
+    }
+}
+fn segs_of(ev: &SseEvent) -> Segs {
+    Segs(snapshot_segments(Api::OpenAiResponses, ev).unwrap())
+}
