@@ -3,7 +3,7 @@
 //!
 //! Owns the field knowledge only: top-level `system` (string or blocks), message content blocks
 //! (`text`, `image`, `document`, `tool_use`, `tool_result`, `thinking`, `search_result`, ...) and
-//! tool descriptions. Unknown block types are walked by the fallback in `walk.rs`.
+//! tool descriptions and input schemas. Unknown block types are walked by the fallback in `walk.rs`.
 
 use super::json::{Node, Value};
 use super::walk::{push, str_field, Walker};
@@ -35,7 +35,11 @@ pub(crate) fn messages_request(w: &mut Walker, root: &Node) -> Res {
         Ok(())
     })?;
     w.each(root, "", "tools", SegmentKind::Other, |w, tool, ptr| {
-        w.field(tool, ptr, "description", SegmentKind::Other)
+        w.field(tool, ptr, "description", SegmentKind::Other)?;
+        match tool.get("input_schema") {
+            Some(schema) => w.schema(schema, &push(ptr, "input_schema")),
+            None => Ok(()),
+        }
     })
 }
 

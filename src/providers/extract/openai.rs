@@ -195,25 +195,42 @@ fn tool_call_body(w: &mut Walker, function: &Node, ptr: &str) -> Res {
     }
 }
 
-/// `tools[]` descriptions (chat: `tools[].function.description`; Responses: flat).
+/// Tool definitions (chat: `tools[].function`/`custom`; Responses: flat) and structured-output
+/// schemas (chat `response_format.json_schema`, Responses `text.format`): their descriptions
+/// and schema texts are rendered into the model's prompt.
 fn tool_descriptions(w: &mut Walker, root: &Node) -> Res {
-    w.each(
-        root,
-        "",
-        "tools",
-        SegmentKind::Other,
-        |w, tool, ptr| match tool.get("function").or_else(|| tool.get("custom")) {
-            Some(f) => {
-                let key = if tool.get("function").is_some() {
-                    "function"
-                } else {
-                    "custom"
-                };
-                w.field(f, &push(ptr, key), "description", SegmentKind::Other)
-            }
-            None => w.field(tool, ptr, "description", SegmentKind::Other),
-        },
-    )
+    w.each(root, "", "tools", SegmentKind::Other, |w, tool, ptr| {
+        let (def, def_ptr) = match ["function", "custom"]
+            .iter()
+            .find_map(|k| tool.get(k).map(|f| (f, push(ptr, k))))
+        {
+            Some(found) => found,
+            None => (tool, ptr.to_owned()),
+        };
+        w.field(def, &def_ptr, "description", SegmentKind::Other)?;
+        match def.get("parameters") {
+            Some(schema) => w.schema(schema, &push(&def_ptr, "parameters")),
+            None => Ok(()),
+        }
+    })?;
+    if let Some(js) = root
+        .get("response_format")
+        .and_then(|f| f.get("json_schema"))
+    {
+        let ptr = "/response_format/json_schema";
+        w.field(js, ptr, "description", SegmentKind::Other)?;
+        if let Some(schema) = js.get("schema") {
+            w.schema(schema, &push(ptr, "schema"))?;
+        }
+    }
+    if let Some(format) = root.get("text").and_then(|t| t.get("format")) {
+        let ptr = "/text/format";
+        w.field(format, ptr, "description", SegmentKind::Other)?;
+        if let Some(schema) = format.get("schema") {
+            w.schema(schema, &push(ptr, "schema"))?;
+        }
+    }
+    Ok(())
 }
 
 /// One Responses API item (request `input[]` or response `output[]`).

@@ -160,6 +160,45 @@ impl<'a> Walker<'a> {
         }
     }
 
+    /// The prose inside a JSON Schema (tool parameters, structured-output schemas): `description`,
+    /// `title`, `const`, `default`, and the strings of `enum` and `examples`, at any depth.
+    /// Structural strings (`type`, `$ref`, `pattern`, `format`, `required`) are not text.
+    pub fn schema(&mut self, node: &Node, ptr: &str) -> Result<(), ExtractError> {
+        match &node.value {
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    self.schema(item, &push_index(ptr, i))?;
+                }
+            }
+            Value::Object(members) => {
+                for (key, child) in members {
+                    let child_ptr = push(ptr, key);
+                    match key.as_str() {
+                        "description" | "title" | "const" | "default" if child.is_str() => {
+                            self.text(child, &child_ptr, SegmentKind::Other)?;
+                        }
+                        "enum" | "examples" if child.as_array().is_some() => {
+                            for (i, item) in child.as_array().unwrap_or_default().iter().enumerate()
+                            {
+                                if item.is_str() {
+                                    self.text(
+                                        item,
+                                        &push_index(&child_ptr, i),
+                                        SegmentKind::Other,
+                                    )?;
+                                }
+                            }
+                        }
+                        "required" if child.as_array().is_some() => {}
+                        _ => self.schema(child, &child_ptr)?,
+                    }
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
     /// A string node: skipped when it is a base64 data URL, extracted otherwise.
     fn url_or_text(
         &mut self,

@@ -319,3 +319,57 @@ fn anthropic_unknown_blocks_and_document_content_source() {
         ]
     );
 }
+
+#[test]
+fn tool_schemas_and_structured_output_schemas() {
+    let body = br#"{"model":"m","messages":[],
+        "tools":[{"type":"function","function":{"name":"f","description":"Find a customer",
+            "parameters":{"type":"object","required":["name"],"properties":{
+                "name":{"type":"string","description":"Customer name, e.g. Project Falcon"},
+                "tier":{"type":"string","enum":["gold","silver"]},
+                "enum":{"type":"object","properties":{"x":{"description":"nested under a property named enum"}}}}}}}],
+        "response_format":{"type":"json_schema","json_schema":{"name":"r","description":"Reply shape","schema":{"type":"object","title":"Reply"}}}}"#;
+    let ex = extract(Api::OpenAiChat, body).unwrap();
+    assert_consistent(body, &ex.segments);
+    let texts: Vec<&str> = ex.segments.iter().map(|s| s.text.as_str()).collect();
+    assert_eq!(
+        texts,
+        vec![
+            "Find a customer",
+            "Customer name, e.g. Project Falcon",
+            "gold",
+            "silver",
+            "nested under a property named enum",
+            "Reply shape",
+            "Reply",
+        ]
+    );
+    assert!(ex.segments.iter().all(|s| s.kind == SegmentKind::Other));
+
+    let anth = br#"{"model":"m","max_tokens":1,"messages":[],"tools":[{"name":"t","description":"d","input_schema":{"type":"object","properties":{"q":{"type":"string","description":"query text"}}}}]}"#;
+    let ex = extract(Api::AnthropicMessages, anth).unwrap();
+    assert_eq!(
+        rows(&ex.segments),
+        vec![
+            ("/tools/0/description", SegmentKind::Other, "d"),
+            (
+                "/tools/0/input_schema/properties/q/description",
+                SegmentKind::Other,
+                "query text"
+            ),
+        ]
+    );
+    let resp = br#"{"model":"m","input":"hi","text":{"format":{"type":"json_schema","name":"n","schema":{"properties":{"a":{"enum":["x"]}}}}}}"#;
+    let ex = extract(Api::OpenAiResponses, resp).unwrap();
+    assert_eq!(
+        rows(&ex.segments),
+        vec![
+            ("/input", SegmentKind::Input, "hi"),
+            (
+                "/text/format/schema/properties/a/enum/0",
+                SegmentKind::Other,
+                "x"
+            ),
+        ]
+    );
+}
