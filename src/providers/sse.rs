@@ -213,7 +213,14 @@ impl SseParser {
     }
 
     fn check_size(&mut self) -> Result<(), SseError> {
-        if self.raw.len().saturating_add(self.line.len()) > self.max_event_bytes {
+        // Two bytes are reserved for the line terminator still to come, so a dispatched event's
+        // `raw` never exceeds the limit.
+        let pending = self
+            .raw
+            .len()
+            .saturating_add(self.line.len())
+            .saturating_add(2);
+        if pending > self.max_event_bytes {
             self.failed = true;
             self.line = Vec::new();
             self.raw = Vec::new();

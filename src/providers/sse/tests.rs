@@ -439,3 +439,26 @@ impl Segs {
 fn segs_of(ev: &SseEvent) -> Segs {
     Segs(snapshot_segments(Api::OpenAiResponses, ev).unwrap())
 }
+
+#[test]
+fn no_dispatched_event_exceeds_the_limit() {
+    for max in 8..40 {
+        for len in 0..40 {
+            let mut stream = b"data: ".to_vec();
+            stream.extend(vec![b'x'; len]);
+            for tail in [&b"\r\n\r\n"[..], b"\r", b"\n\n", b""] {
+                let mut parser = SseParser::new(max);
+                let mut out = Vec::new();
+                let mut full = stream.clone();
+                full.extend_from_slice(tail);
+                if parser.push(&full, &mut out).is_ok() {
+                    parser.finish(&mut out);
+                }
+                assert!(
+                    out.iter().all(|e| e.raw.len() <= max),
+                    "max {max} len {len} tail {tail:?}"
+                );
+            }
+        }
+    }
+}
