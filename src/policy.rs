@@ -310,6 +310,8 @@ pub(crate) struct Rule {
     pub cond: cond::Cond,
     /// Bits of the redact classes in the selector table (0 = match directly).
     pub redact_mask: u64,
+    /// Systems the condition can hold for, as inventory bits (`u64::MAX` = not system-bound).
+    pub sys_mask: u64,
 }
 
 /// A compiled output rule.

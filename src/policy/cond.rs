@@ -68,6 +68,9 @@ pub(crate) enum Cond {
     Any(Box<[Cond]>),
     Not(Box<Cond>),
     Str(Attr, Box<[Glob]>),
+    /// `ai_system` or `operation` values resolved at load time to bits (system index or
+    /// operation index); the globs are kept for descriptions and analysis.
+    Ids(Attr, u64, Box<[Glob]>),
     Tier(u8),
     /// Selectors, and their bits in the bundle's selector table (0 = no bits, match directly).
     Class(Box<[ClassPattern]>, u64),
@@ -84,6 +87,10 @@ pub(crate) struct Ctx<'a> {
     pub model_approved: bool,
     pub upstream_approved: bool,
     pub classes_approved: bool,
+    /// Bit of the bound system's inventory index (0 when unregistered or index >= 64).
+    pub system_bit: u64,
+    /// Bit of the operation's index in [`super::OPERATIONS`] (0 when unknown).
+    pub op_bit: u64,
     /// Bit i set: selector i of the bundle's selector table matches a present class.
     pub present: u64,
 }
@@ -91,9 +98,18 @@ pub(crate) struct Ctx<'a> {
 impl<'a> Ctx<'a> {
     pub(crate) fn new(
         facts: &'a Facts<'a>,
-        system: Option<&'a System>,
+        system: Option<(usize, &'a System)>,
         selectors: &[ClassPattern],
     ) -> Self {
+        let system_bit = system
+            .map(|(i, _)| i)
+            .filter(|i| *i < 64)
+            .map_or(0, |i| 1u64 << i);
+        let op_bit = super::OPERATIONS
+            .iter()
+            .position(|o| *o == facts.operation)
+            .map_or(0, |i| 1u64 << i);
+        let system = system.map(|(_, s)| s);
         let mut present = 0u64;
         for (i, sel) in selectors.iter().enumerate().take(64) {
             if facts.classes.iter().any(|(c, n)| *n > 0 && sel.matches(c)) {
@@ -117,6 +133,8 @@ impl<'a> Ctx<'a> {
             model_approved,
             upstream_approved,
             classes_approved,
+            system_bit,
+            op_bit,
             present,
         }
     }
@@ -173,6 +191,9 @@ impl Cond {
             Self::Any(xs) => xs.iter().any(|c| c.eval(cx)),
             Self::Not(x) => !x.eval(cx),
             Self::Str(a, globs) => cx.str_matches(*a, globs),
+            Self::Ids(Attr::AiSystem, mask, _) => cx.system_bit & mask != 0,
+            Self::Ids(Attr::Operation, mask, _) => cx.op_bit & mask != 0,
+            Self::Ids(a, _, globs) => cx.str_matches(*a, globs),
             Self::Tier(mask) => mask & cx.tier.bit() != 0,
             Self::Class(ps, mask) => {
                 if *mask != 0 {
@@ -206,7 +227,7 @@ impl Cond {
             Self::All(xs) => xs.iter().any(Cond::never) || conflicting(xs),
             Self::Any(xs) => xs.iter().all(Cond::never),
             Self::Not(x) => x.always(),
-            Self::Str(_, globs) => globs.is_empty(),
+            Self::Str(_, globs) | Self::Ids(_, _, globs) => globs.is_empty(),
             Self::Tier(mask) => *mask == 0,
             Self::Class(ps, _) => ps.is_empty(),
             Self::ClassCount(..) | Self::Flag(..) => false,
@@ -214,10 +235,21 @@ impl Cond {
         }
     }
 
+    /// The systems this condition can hold for, as inventory bits; `u64::MAX` when it is not
+    /// bound to specific systems. Lets evaluation skip rules written for other systems.
+    pub(crate) fn system_mask(&self) -> u64 {
+        match self {
+            Self::Ids(Attr::AiSystem, m, _) => *m,
+            Self::All(xs) => xs.iter().fold(u64::MAX, |acc, x| acc & x.system_mask()),
+            _ => u64::MAX,
+        }
+    }
+
     /// Evaluation order inside an `all`: cheap and selective tests first.
     pub(crate) fn cost(&self) -> u8 {
         match self {
-            Self::True | Self::Str(Attr::AiSystem, _) => 0,
+            Self::True | Self::Ids(..) => 0,
+            Self::Str(Attr::AiSystem, _) => 1,
             Self::Flag(..) | Self::Tier(_) | Self::MaxTokensOver(_) => 1,
             Self::Str(Attr::Operation | Attr::Upstream | Attr::AuthMethod, _) => 2,
             Self::Str(..) => 3,
@@ -235,7 +267,7 @@ impl Cond {
             Self::All(xs) => format!("all of {} conditions", xs.len()),
             Self::Any(xs) => format!("any of {} conditions", xs.len()),
             Self::Not(x) => format!("not ({})", x.describe()),
-            Self::Str(a, gs) => format!("{} = {}", a.name(), list(gs)),
+            Self::Str(a, gs) | Self::Ids(a, _, gs) => format!("{} = {}", a.name(), list(gs)),
             Self::Tier(mask) => format!("risk_tier = {}", RiskTier::mask_names(*mask)),
             Self::Class(ps, _) => format!(
                 "class present: {}",
@@ -306,7 +338,9 @@ fn conflicting(xs: &[Cond]) -> bool {
                 flags.push((*f, *v));
             }
             Cond::MaxTokensOver(_) => max_over = true,
-            Cond::Str(a, gs) if gs.iter().all(Glob::is_literal) && *a != Attr::Group => {
+            Cond::Str(a, gs) | Cond::Ids(a, _, gs)
+                if gs.iter().all(Glob::is_literal) && *a != Attr::Group =>
+            {
                 if *a == Attr::AiSystem {
                     names_system = true;
                 }

@@ -109,15 +109,18 @@ pub fn output_plan(bundle: &Bundle, facts: &Facts<'_>) -> OutputPlan {
 }
 
 pub(crate) fn context<'a>(bundle: &'a Bundle, facts: &'a Facts<'a>) -> Ctx<'a> {
-    Ctx::new(
-        facts,
-        facts.ai_system.and_then(|s| bundle.system(s)),
-        &bundle.selectors,
-    )
+    let system = facts
+        .ai_system
+        .and_then(|s| bundle.index.get(s).copied())
+        .and_then(|i| bundle.systems.get(i).map(|s| (i, s)));
+    Ctx::new(facts, system, &bundle.selectors)
 }
 
 /// Does `rule` fire for this call? (Its condition holds and, for redact, a listed class is present.)
 pub(crate) fn fires(rule: &Rule, cx: &Ctx<'_>) -> bool {
+    if rule.sys_mask != u64::MAX && rule.sys_mask & cx.system_bit == 0 {
+        return false;
+    }
     if let RuleEffect::Redact(classes) = &rule.effect {
         let present = if rule.redact_mask != 0 {
             cx.present & rule.redact_mask != 0

@@ -9,6 +9,8 @@
 pub(crate) struct Glob {
     text: Box<str>,
     literal: bool,
+    /// `Some(prefix)` when the only `*` is the last character (the common `gpt-4o*` shape).
+    prefix: Option<Box<str>>,
 }
 
 impl Glob {
@@ -23,9 +25,14 @@ impl Glob {
         if text.contains("**") {
             return Err(format!("pattern `{text}` contains `**`; use a single `*`"));
         }
+        let prefix = text
+            .strip_suffix('*')
+            .filter(|p| !p.contains('*'))
+            .map(Box::from);
         Ok(Self {
             literal: !text.contains('*'),
             text: text.into(),
+            prefix,
         })
     }
 
@@ -43,6 +50,9 @@ impl Glob {
     pub(crate) fn matches(&self, s: &str) -> bool {
         if self.literal {
             return &*self.text == s;
+        }
+        if let Some(p) = &self.prefix {
+            return s.starts_with(&**p);
         }
         wildcard(self.text.as_bytes(), s.as_bytes())
     }
@@ -94,6 +104,10 @@ mod tests {
         assert!(!g.matches("claude-3-opus"));
         assert!(Glob::new("exact").unwrap().matches("exact"));
         assert!(!Glob::new("exact").unwrap().matches("exactly"));
+        assert!(Glob::new("*").unwrap().matches(""));
+        assert!(Glob::new("a*").unwrap().matches("a"));
+        assert!(!Glob::new("a*").unwrap().matches("ba"));
+        assert!(Glob::new("*a*").unwrap().matches("bab"));
     }
 
     #[test]

@@ -369,6 +369,7 @@ impl Validator<'_> {
             monitor: raw.monitor,
             cond: Cond::True,
             redact_mask: 0,
+            sys_mask: u64::MAX,
         })
     }
 }

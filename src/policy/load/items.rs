@@ -179,6 +179,7 @@ impl Validator<'_> {
                 description: r.description,
                 effect,
                 monitor: r.monitor || bundle_monitor,
+                sys_mask: cond.system_mask(),
                 cond,
                 redact_mask,
             });
@@ -407,6 +408,19 @@ impl Validator<'_> {
             }
             globs.push(g);
         }
-        Ok(Cond::Str(attr, globs.into()))
+        let bit = |t: &str| match attr {
+            Attr::AiSystem => self.index.get(t).copied(),
+            Attr::Operation => OPERATIONS.iter().position(|o| *o == t),
+            _ => None,
+        };
+        let bits: Option<u64> = globs.iter().try_fold(0u64, |m, g| {
+            bit(g.as_str()).filter(|i| *i < 64).map(|i| m | (1u64 << i))
+        });
+        Ok(match bits {
+            Some(mask) if matches!(attr, Attr::AiSystem | Attr::Operation) => {
+                Cond::Ids(attr, mask, globs.into())
+            }
+            _ => Cond::Str(attr, globs.into()),
+        })
     }
 }

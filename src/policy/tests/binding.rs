@@ -237,3 +237,41 @@ when = { ai_system = "open" }
     let empty = load(INVENTORY_RULES);
     assert!(output_plan(&empty, &F::default().facts()).is_empty());
 }
+
+#[test]
+fn more_than_64_systems_and_operations_match_by_id() {
+    let mut systems = String::new();
+    for i in 0..70 {
+        systems.push_str(&format!(
+            "[[system]]\nid = \"s{i}\"\nname = \"n\"\nowner = \"o\"\npurpose = \"p\"\nrisk_tier = \"limited\"\n"
+        ));
+    }
+    let rules = "[[rule]]\nid = \"low\"\ndescription = \"d\"\ncontrols = [\"A.9.2\"]\nwhen = { ai_system = [\"s0\", \"s63\"], operation = \"chat\" }\neffect = \"review\"\n\n[[rule]]\nid = \"high\"\ndescription = \"d\"\ncontrols = [\"A.9.2\"]\nwhen = { ai_system = [\"s63\", \"s69\"], operation = [\"embeddings\", \"chat\"] }\neffect = \"review\"\n";
+    let b = load_files(&[
+        ("bundle.toml".into(), super::BUNDLE.into()),
+        ("systems.toml".into(), systems),
+        ("rules.toml".into(), rules.into()),
+    ])
+    .unwrap();
+    for (sys, want) in [
+        ("s0", vec!["low"]),
+        ("s63", vec!["low", "high"]),
+        ("s69", vec!["high"]),
+        ("s64", vec!["default"]),
+    ] {
+        let f = F {
+            system: Some(sys),
+            ..F::default()
+        };
+        assert_eq!(ids(&f.eval(&b)), want, "{sys}");
+    }
+    let base = F {
+        system: Some("s69"),
+        ..F::default()
+    };
+    let mut f = base.facts();
+    f.operation = "embeddings";
+    assert_eq!(ids(&evaluate(&b, &f)), ["high"]);
+    f.operation = "responses";
+    assert_eq!(ids(&evaluate(&b, &f)), ["default"]);
+}
