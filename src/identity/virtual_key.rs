@@ -4,6 +4,8 @@
 //! Owns the key format (`agk_` + 43 base64url characters from 32 CSPRNG bytes) and the hash
 //! format (`sha256:<64 hex>`). Does not store keys anywhere: configuration holds only hashes.
 
+use std::collections::HashMap;
+
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use rand_core::{OsRng, RngCore};
@@ -88,21 +90,40 @@ pub(crate) struct VirtualKeyEntry {
     pub(crate) upstream: UpstreamAuth,
 }
 
-/// All configured virtual keys.
+/// All configured virtual keys, indexed by the first 8 bytes of their digest.
+///
+/// The index only narrows the search to the few entries whose digest shares that prefix with
+/// SHA-256 of the presented key; those are then compared in full in constant time. Lookup
+/// timing therefore depends only on SHA-256 of the attacker's own guess, which reveals nothing
+/// usable about any configured key, and stays O(1) for any number of keys.
 #[derive(Debug, Default)]
 pub(crate) struct VirtualKeys {
     entries: Vec<VirtualKeyEntry>,
+    index: HashMap<u64, Vec<usize>>,
+}
+
+fn prefix(digest: &[u8; 32]) -> u64 {
+    let mut first = [0u8; 8];
+    first.copy_from_slice(digest.get(..8).unwrap_or(&[0; 8]));
+    u64::from_le_bytes(first)
 }
 
 impl VirtualKeys {
     /// Validates hashes, names and duplicates.
     pub(crate) fn new(cfgs: Vec<VirtualKeyConfig>) -> Result<Self, IdentityError> {
         let mut entries: Vec<VirtualKeyEntry> = Vec::with_capacity(cfgs.len());
+        let mut by_prefix: HashMap<u64, Vec<usize>> = HashMap::new();
         for (index, cfg) in cfgs.into_iter().enumerate() {
             let digest = parse_hash(cfg.hash.trim()).ok_or(IdentityError::BadKeyHash { index })?;
-            if let Some(first) = entries.iter().position(|e| e.digest == digest) {
+            let bucket = by_prefix.entry(prefix(&digest)).or_default();
+            let same = bucket
+                .iter()
+                .copied()
+                .find(|&i| entries.get(i).is_some_and(|e| e.digest == digest));
+            if let Some(first) = same {
                 return Err(IdentityError::DuplicateKey { index, first });
             }
+            bucket.push(index);
             check_name(&cfg.principal, index, "principal")?;
             for g in &cfg.groups {
                 check_name(g, index, "groups")?;
@@ -119,23 +140,27 @@ impl VirtualKeys {
                 upstream,
             });
         }
-        Ok(VirtualKeys { entries })
+        Ok(VirtualKeys {
+            entries,
+            index: by_prefix,
+        })
     }
 
-    /// Finds the entry whose hash equals SHA-256 of `key`. Every configured hash is compared
-    /// in constant time, and the scan never stops early, so timing reveals neither which entry
-    /// matched nor how much of a hash did.
+    /// Finds the entry whose hash equals SHA-256 of `key`. Every candidate that shares the
+    /// digest prefix is compared in full in constant time, and the scan never stops early.
     pub(crate) fn find(&self, key: &str) -> Option<&VirtualKeyEntry> {
         let digest: [u8; 32] = Sha256::digest(key.as_bytes()).into();
+        let candidates = self.index.get(&prefix(&digest))?;
         let mut found = subtle::Choice::from(0u8);
-        let mut index = 0u64;
-        for (i, entry) in self.entries.iter().enumerate() {
+        let mut hit_at = 0u64;
+        for &i in candidates {
+            let entry = self.entries.get(i)?;
             let hit = entry.digest.ct_eq(&digest);
-            index = u64::conditional_select(&index, &(i as u64), hit);
+            hit_at = u64::conditional_select(&hit_at, &(i as u64), hit);
             found |= hit;
         }
         if bool::from(found) {
-            self.entries.get(usize::try_from(index).ok()?)
+            self.entries.get(usize::try_from(hit_at).ok()?)
         } else {
             None
         }
@@ -168,6 +193,28 @@ mod tests {
         assert_eq!(parse_hash(&hash).unwrap().len(), 32);
         let (key2, _) = try_generate_virtual_key().unwrap();
         assert_ne!(key, key2);
+    }
+
+    fn entry(hash: String, principal: &str) -> VirtualKeyConfig {
+        VirtualKeyConfig {
+            hash,
+            principal: principal.to_owned(),
+            groups: Vec::new(),
+            ai_system: None,
+            key_ref: None,
+        }
+    }
+
+    #[test]
+    fn entries_sharing_a_digest_prefix_are_told_apart() {
+        let (key, hash) = generate_virtual_key();
+        // Same first 8 bytes, different last byte: lands in the same index bucket.
+        let last = if hash.ends_with('0') { '1' } else { '0' };
+        let twin = format!("{}{last}", &hash[..hash.len() - 1]);
+        let keys = VirtualKeys::new(vec![entry(twin, "twin"), entry(hash, "real")]).unwrap();
+        assert_eq!(keys.find(&key).unwrap().principal, "real");
+        assert!(keys.find("agk_other").is_none());
+        assert!(VirtualKeys::default().find(&key).is_none());
     }
 
     #[test]
