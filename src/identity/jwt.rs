@@ -7,6 +7,7 @@
 //! RSA public key) are refused before any cryptography. Claim checks against `now` live in
 //! [`claims`]; jsonwebtoken's own time checks are switched off because they read the clock.
 
+mod cache;
 mod claims;
 
 use std::collections::HashSet;
@@ -87,6 +88,7 @@ pub(crate) struct JwtVerifier {
     keys: Vec<CompiledKey>,
     claims: claims::ClaimRules,
     upstream: UpstreamAuth,
+    cache: cache::VerifiedCache,
 }
 
 impl JwtVerifier {
@@ -100,21 +102,40 @@ impl JwtVerifier {
                 .map_err(|reason| IdentityError::BadJwtKey { index, reason })?;
         }
         let upstream = upstream_for(cfg.key_ref.take(), "jwt")?;
+        let cache = cache::VerifiedCache::new(cfg.cache_capacity);
         let claims = claims::ClaimRules::new(cfg)?;
         Ok(JwtVerifier {
             keys,
             claims,
             upstream,
+            cache,
         })
     }
 
-    /// Verifies `token` (whose header is `header`) and binds its principal.
+    /// Verifies `token` (whose header is `header`) and binds its principal; a token verified
+    /// before only has its validity window re-checked.
     pub(crate) fn verify(
         &self,
         token: &str,
         header: &JoseHeader,
         now_unix: u64,
     ) -> Result<Identified, AuthError> {
+        let key = cache::token_key(token);
+        if let Some((identified, window)) = self.cache.get(&key) {
+            self.claims.check_time(window, now_unix)?;
+            return Ok(identified);
+        }
+        let (identified, window) = self.verify_uncached(token, header, now_unix)?;
+        self.cache.insert(key, &identified, window);
+        Ok(identified)
+    }
+
+    fn verify_uncached(
+        &self,
+        token: &str,
+        header: &JoseHeader,
+        now_unix: u64,
+    ) -> Result<(Identified, claims::Window), AuthError> {
         if header.alg.eq_ignore_ascii_case("none") {
             return Err(invalid("unsigned tokens (alg \"none\") are not accepted"));
         }
@@ -179,7 +200,7 @@ impl JwtVerifier {
             });
         };
         let bound = self.claims.check(&claims, now_unix)?;
-        Ok(Identified {
+        let identified = Identified {
             principal: Principal {
                 id: bound.principal,
                 kind: AuthMethod::Jwt,
@@ -188,7 +209,8 @@ impl JwtVerifier {
                 ai_system: bound.ai_system,
             },
             upstream: self.upstream.clone(),
-        })
+        };
+        Ok((identified, bound.window))
     }
 }
 

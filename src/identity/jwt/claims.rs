@@ -26,6 +26,14 @@ pub(crate) struct Bound {
     pub(crate) principal: String,
     pub(crate) groups: Vec<String>,
     pub(crate) ai_system: Option<String>,
+    pub(crate) window: Window,
+}
+
+/// A token's validity window: `nbf` (0 when absent) and `exp`, in Unix seconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Window {
+    pub(crate) exp: u64,
+    pub(crate) nbf: u64,
 }
 
 fn invalid(reason: &'static str) -> AuthError {
@@ -82,15 +90,12 @@ impl ClaimRules {
             Some(v) => numeric_date(v).ok_or(invalid("the exp claim is not a number"))?,
             None => return Err(invalid("the token has no exp claim; tokens must expire")),
         };
-        if now >= exp.saturating_add(self.leeway) {
-            return Err(AuthError::Expired);
-        }
-        if let Some(v) = claims.get("nbf") {
-            let nbf = numeric_date(v).ok_or(invalid("the nbf claim is not a number"))?;
-            if now.saturating_add(self.leeway) < nbf {
-                return Err(AuthError::NotYetValid);
-            }
-        }
+        let nbf = match claims.get("nbf") {
+            Some(v) => numeric_date(v).ok_or(invalid("the nbf claim is not a number"))?,
+            None => 0,
+        };
+        let window = Window { exp, nbf };
+        self.check_time(window, now)?;
         if let Some(want) = &self.issuer {
             if claims.get("iss").and_then(Value::as_str) != Some(want.as_str()) {
                 return Err(AuthError::WrongIssuer);
@@ -124,7 +129,19 @@ impl ClaimRules {
             principal: principal.to_owned(),
             groups,
             ai_system,
+            window,
         })
+    }
+
+    /// `now` must be before `exp` and not before `nbf`, both widened by the leeway.
+    pub(crate) fn check_time(&self, w: Window, now: u64) -> Result<(), AuthError> {
+        if now >= w.exp.saturating_add(self.leeway) {
+            return Err(AuthError::Expired);
+        }
+        if now.saturating_add(self.leeway) < w.nbf {
+            return Err(AuthError::NotYetValid);
+        }
+        Ok(())
     }
 
     fn audience_ok(&self, aud: Option<&Value>) -> bool {

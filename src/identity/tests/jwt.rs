@@ -422,3 +422,44 @@ fn unusable_key_configuration_is_refused_at_startup() {
         Err(IdentityError::BadClaimName { .. })
     ));
 }
+
+#[test]
+fn a_cached_token_still_expires_and_still_waits_for_nbf() {
+    let auth = rsa_auth();
+    let run = |token: &str, now: u64| {
+        let header = super::support::bearer(token);
+        auth.authenticate(
+            &crate::identity::Credentials {
+                authorization: Some(&header),
+                ..super::support::empty()
+            },
+            now,
+        )
+    };
+    let token = sign(&claims(), Algorithm::RS256, &rsa_private("a"), None);
+    let first = run(&token, NOW).unwrap();
+    assert_eq!(run(&token, NOW + 1).unwrap(), first);
+    assert_eq!(
+        run(&token, NOW + 3600 + 30).unwrap_err(),
+        AuthError::Expired
+    );
+    let mut later = claims();
+    later["nbf"] = json!(NOW + 1000);
+    let token = sign(&later, Algorithm::RS256, &rsa_private("a"), None);
+    assert!(run(&token, NOW + 1000).is_ok());
+    assert_eq!(run(&token, NOW).unwrap_err(), AuthError::NotYetValid);
+}
+
+#[test]
+fn refused_tokens_are_not_remembered() {
+    let auth = rsa_auth();
+    let mut c = claims();
+    c["exp"] = json!(NOW - 100);
+    let token = sign(&c, Algorithm::RS256, &rsa_private("a"), None);
+    assert_eq!(via_both(&auth, &token).unwrap_err(), AuthError::Expired);
+    assert_eq!(via_both(&auth, &token).unwrap_err(), AuthError::Expired);
+    let forged = sign(&claims(), Algorithm::RS256, &rsa_private("b"), None);
+    for _ in 0..2 {
+        assert_eq!(code(via_both(&auth, &forged)), "invalid_token");
+    }
+}
