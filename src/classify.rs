@@ -12,6 +12,7 @@ mod context;
 mod dictionary;
 mod engine;
 mod numeric;
+mod prefilter;
 mod redact;
 mod secrets;
 mod stream;

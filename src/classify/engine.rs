@@ -1,8 +1,8 @@
 //! The one-pass engine: pre-filter, candidate search, dispatch to validators.
 //!
-//! 1. Pre-filter: one aho-corasick pass over the anchor literals of [`catalog::ANCHORS`] plus a
-//!    chunked scan for ASCII digits open candidate windows; text outside every window (most
-//!    ordinary prose) is never touched by the regex.
+//! 1. Pre-filter (`prefilter`): a SIMD multi-literal pass over the anchor literals and a chunked
+//!    byte scan open candidate windows; text outside every window (most ordinary prose) is never
+//!    touched by the regex.
 //! 2. One multi-pattern `meta::Regex` (leftmost-first, lazy DFA, no backtracking) walks the merged
 //!    windows left to right and reports spans with their pattern id; a match touching a window's
 //!    end is re-run anchored to the scan limit, so windows never truncate a value.
@@ -11,18 +11,17 @@
 //!
 //! Owns no validation logic itself (see `secrets`, `numeric`, `context`).
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex_automata::meta::Regex;
 use regex_automata::util::captures::Captures;
 use regex_automata::{Anchored, Input};
 
-use super::catalog::{self, Detector, Kind, ANCHORS, DIGIT_MARGIN};
-use super::validate::{ceil_char_boundary, floor_char_boundary};
+use super::catalog::{self, Detector, Kind};
+use super::prefilter::Prefilter;
 use super::{context, numeric, secrets, ClassifyError, Finding};
 
 #[derive(Debug)]
 pub(crate) struct Engine {
-    anchors: AhoCorasick,
+    prefilter: Prefilter,
     regex: Regex,
     detectors: Vec<(&'static str, Kind)>,
 }
@@ -57,11 +56,6 @@ pub(crate) struct ScanState {
 
 impl Engine {
     pub fn new() -> Result<Self, ClassifyError> {
-        let anchors = AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            .build(ANCHORS.iter().map(|a| a.0))
-            .map_err(|e| ClassifyError::Catalog(e.to_string()))?;
         let dets = catalog::detectors();
         let patterns: Vec<&str> = dets.iter().map(|(_, p)| p.as_str()).collect();
         let regex =
@@ -71,40 +65,15 @@ impl Engine {
             .map(|(Detector { id, kind }, _)| (id, kind))
             .collect();
         Ok(Self {
-            anchors,
+            prefilter: Prefilter::new()?,
             regex,
             detectors,
         })
     }
 
-    /// Candidate windows over `text[..limit]`, sorted and merged.
-    fn windows(&self, text: &str, limit: usize) -> Vec<(usize, usize)> {
-        let hay = &text.as_bytes()[..limit];
-        let mut wins: Vec<(usize, usize)> = Vec::new();
-        for m in self.anchors.find_iter(hay) {
-            let (before, after) = ANCHORS
-                .get(m.pattern().as_usize())
-                .map_or((0, 0), |a| (a.1, a.2));
-            wins.push((
-                m.start().saturating_sub(before),
-                m.end().saturating_add(after),
-            ));
-        }
-        digit_windows(hay, &mut wins);
-        wins.sort_unstable();
-        let mut merged: Vec<(usize, usize)> = Vec::with_capacity(wins.len());
-        for (s, e) in wins {
-            let e = e.min(limit);
-            match merged.last_mut() {
-                Some(last) if s <= last.1 => last.1 = last.1.max(e),
-                _ => merged.push((s, e)),
-            }
-        }
-        for w in &mut merged {
-            w.0 = floor_char_boundary(text, w.0);
-            w.1 = ceil_char_boundary(text, w.1).min(limit);
-        }
-        merged
+    #[cfg(test)]
+    pub fn debug_windows(&self, text: &str) -> Vec<(usize, usize)> {
+        self.prefilter.windows(text, text.len())
     }
 
     /// Scan `text[..limit]` and return confirmed findings (sorted, possibly overlapping only in
@@ -113,7 +82,7 @@ impl Engine {
         let mut out = Vec::new();
         let mut state = ScanState::default();
         let mut at = 0usize;
-        for (ws, we) in self.windows(text, limit) {
+        for (ws, we) in self.prefilter.windows(text, limit) {
             let mut pos = at.max(ws);
             while pos < we {
                 let Some(m) = self.regex.search(&Input::new(text).span(pos..we)) else {
@@ -245,39 +214,5 @@ impl Engine {
                 out.len() > before
             }
         }
-    }
-}
-
-/// Push a window around every run of ASCII digits in `hay`.
-fn digit_windows(hay: &[u8], wins: &mut Vec<(usize, usize)>) {
-    const CHUNK: usize = 64;
-    let (before, after) = DIGIT_MARGIN;
-    let mut cur: Option<(usize, usize)> = None;
-    for (ci, chunk) in hay.chunks(CHUNK).enumerate() {
-        if !chunk
-            .iter()
-            .fold(false, |acc, &b| acc | (b.wrapping_sub(b'0') < 10))
-        {
-            continue;
-        }
-        let base = ci.saturating_mul(CHUNK);
-        for (j, &b) in chunk.iter().enumerate() {
-            if !b.is_ascii_digit() {
-                continue;
-            }
-            let i = base.saturating_add(j);
-            let (s, e) = (i.saturating_sub(before), i.saturating_add(after));
-            cur = match cur {
-                Some((cs, ce)) if s <= ce => Some((cs, e)),
-                Some(w) => {
-                    wins.push(w);
-                    Some((s, e))
-                }
-                None => Some((s, e)),
-            };
-        }
-    }
-    if let Some(w) = cur {
-        wins.push(w);
     }
 }

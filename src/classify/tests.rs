@@ -452,3 +452,14 @@ fn stream_observe_releases_immediately() {
     assert_eq!(r.scanned_bytes, 26);
     assert_eq!(r.counts.len(), 1);
 }
+
+#[test]
+fn zz_debug_windows() {
+    let e = super::engine::Engine::new().unwrap();
+    let prose = "The quarterly review covered the migration of the billing service to the new cluster. Most of the discussion was about latency budgets, the rollout plan and how the support team should communicate the change to customers. Nobody expected the old queue to hold up as long as it did, but the retry logic turned out to be more robust than its reputation. We agreed to keep the feature flag for two more weeks, to write a short runbook and to revisit the alert thresholds after the holiday period, when traffic is lower and the on-call rotation has more slack. ";
+    let w = e.debug_windows(prose);
+    eprintln!("{w:?}");
+    for (s, x) in &w {
+        eprintln!("{:?}", &prose[*s..*x]);
+    }
+}

@@ -1,0 +1,197 @@
+//! The literal pre-filter: decides which few regions of a text the regex has to look at.
+//!
+//! Linear passes, all far faster than any regex:
+//! - SIMD multi-literal searches (aho-corasick's packed Teddy searcher; plain aho-corasick when
+//!   SIMD is unavailable) over the exact-case anchor literals of the catalog;
+//! - a chunked byte scan for digits, `@`, `:` and `=`: digits open a window around the digit run,
+//!   `@` around a possible e-mail, `://` around a URL, `:`/`=` only when a secret-ish key word sits
+//!   just before it (checked with a small case-insensitive automaton), `:` between hex digits
+//!   around a possible IPv6 address.
+//!
+//! The result is a sorted list of disjoint windows snapped to char boundaries. Owns no matching
+//! of detector patterns (see `engine`).
+
+use aho_corasick::{packed, AhoCorasick, AhoCorasickBuilder, MatchKind};
+
+use super::catalog::{
+    ASSIGNMENT_KEYWORDS, ASSIGN_LOOKBACK, ASSIGN_MARGIN, AT_MARGIN, CASED_ANCHORS, DIGIT_MARGIN,
+    IPV6_MARGIN, LITERAL_ANCHORS, URL_MARGIN,
+};
+use super::validate::{ceil_char_boundary, floor_char_boundary};
+use super::ClassifyError;
+
+#[derive(Debug)]
+enum Literals {
+    Packed(packed::Searcher),
+    Automaton(AhoCorasick),
+}
+
+/// One literal searcher and the window margins of its patterns.
+#[derive(Debug)]
+struct LiteralGroup {
+    literals: Literals,
+    margins: Vec<(usize, usize)>,
+}
+
+impl LiteralGroup {
+    fn new(pats: &[(String, (usize, usize))]) -> Result<Self, ClassifyError> {
+        let strs: Vec<&str> = pats.iter().map(|p| p.0.as_str()).collect();
+        let searcher = packed::Config::new()
+            .match_kind(packed::MatchKind::LeftmostFirst)
+            .heuristic_pattern_limits(false)
+            .builder()
+            .extend(&strs)
+            .build();
+        let literals = match searcher {
+            Some(s) => Literals::Packed(s),
+            None => Literals::Automaton(
+                AhoCorasickBuilder::new()
+                    .match_kind(MatchKind::LeftmostFirst)
+                    .build(&strs)
+                    .map_err(|e| ClassifyError::Catalog(e.to_string()))?,
+            ),
+        };
+        Ok(Self {
+            literals,
+            margins: pats.iter().map(|p| p.1).collect(),
+        })
+    }
+
+    fn each(&self, hay: &[u8], push: &mut impl FnMut(usize, usize, (usize, usize))) {
+        let mut one = |pid: usize, s: usize, e: usize| {
+            let mg = self.margins.get(pid).copied().unwrap_or((0, 0));
+            push(s, e.saturating_sub(s), mg);
+        };
+        match &self.literals {
+            Literals::Packed(p) => {
+                for m in p.find_iter(hay) {
+                    one(m.pattern().as_usize(), m.start(), m.end());
+                }
+            }
+            Literals::Automaton(ac) => {
+                for m in ac.find_iter(hay) {
+                    one(m.pattern().as_usize(), m.start(), m.end());
+                }
+            }
+        }
+    }
+}
+
+/// The pre-filter. Literals are split into two SIMD searchers (first byte lowercase or not):
+/// Teddy's fingerprints stay selective that way, which keeps prose at several GB/s.
+#[derive(Debug)]
+pub(crate) struct Prefilter {
+    groups: Vec<LiteralGroup>,
+    keywords: AhoCorasick,
+}
+
+fn title_case(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+        .unwrap_or_default()
+}
+
+impl Prefilter {
+    pub fn new() -> Result<Self, ClassifyError> {
+        let mut all: Vec<(String, (usize, usize))> = Vec::new();
+        for &(lit, b, a) in LITERAL_ANCHORS {
+            all.push((lit.to_owned(), (b, a)));
+        }
+        for &(word, b, a) in CASED_ANCHORS {
+            for v in [word.to_owned(), title_case(word), word.to_ascii_uppercase()] {
+                all.push((v, (b, a)));
+            }
+        }
+        let (lower, other): (Vec<_>, Vec<_>) = all
+            .into_iter()
+            .partition(|p| p.0.bytes().next().is_some_and(|b| b.is_ascii_lowercase()));
+        let keywords = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .build(ASSIGNMENT_KEYWORDS)
+            .map_err(|e| ClassifyError::Catalog(e.to_string()))?;
+        Ok(Self {
+            groups: vec![LiteralGroup::new(&lower)?, LiteralGroup::new(&other)?],
+            keywords,
+        })
+    }
+
+    /// Candidate windows over `text[..limit]`, sorted, merged and on char boundaries.
+    pub fn windows(&self, text: &str, limit: usize) -> Vec<(usize, usize)> {
+        let hay = text.as_bytes().get(..limit).unwrap_or(&[]);
+        let mut wins: Vec<(usize, usize)> = Vec::new();
+        let mut push = |pos: usize, len: usize, (b, a): (usize, usize)| {
+            wins.push((
+                pos.saturating_sub(b),
+                pos.saturating_add(len).saturating_add(a),
+            ));
+        };
+        for g in &self.groups {
+            g.each(hay, &mut push);
+        }
+        self.special_bytes(hay, &mut push);
+        merge(text, limit, wins)
+    }
+
+    /// The chunked scan for digits, `@`, `:` and `=`.
+    fn special_bytes(&self, hay: &[u8], push: &mut impl FnMut(usize, usize, (usize, usize))) {
+        const CHUNK: usize = 64;
+        let special = |b: u8| b.wrapping_sub(b'0') < 10 || b == b'@' || b == b':' || b == b'=';
+        let mut last_digit_win: Option<usize> = None;
+        for (ci, chunk) in hay.chunks(CHUNK).enumerate() {
+            if !chunk.iter().fold(false, |acc, &b| acc | special(b)) {
+                continue;
+            }
+            let base = ci.saturating_mul(CHUNK);
+            for (j, &b) in chunk.iter().enumerate() {
+                let i = base.saturating_add(j);
+                match b {
+                    b'0'..=b'9' => {
+                        // One window per digit run is enough; margins cover the run's neighbours.
+                        if last_digit_win.is_some_and(|w| i < w) {
+                            continue;
+                        }
+                        push(i, 1, DIGIT_MARGIN);
+                        last_digit_win = Some(i.saturating_add(DIGIT_MARGIN.1 / 2));
+                    }
+                    b'@' => push(i, 1, AT_MARGIN),
+                    b':' if hay.get(i + 1..i + 3) == Some(b"//") => push(i, 3, URL_MARGIN),
+                    b':' | b'=' => {
+                        let from = i.saturating_sub(ASSIGN_LOOKBACK);
+                        let back = hay.get(from..i).unwrap_or(&[]);
+                        if self.keywords.is_match(back) {
+                            push(i, 1, ASSIGN_MARGIN);
+                        } else if b == b':' && ipv6_neighbourhood(hay, i) {
+                            push(i, 1, IPV6_MARGIN);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+}
+
+/// A `:` with a hex digit or another `:` on both sides.
+fn ipv6_neighbourhood(hay: &[u8], i: usize) -> bool {
+    let ok = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_hexdigit() || *b == b':');
+    i > 0 && ok(hay.get(i - 1)) && ok(hay.get(i + 1))
+}
+
+fn merge(text: &str, limit: usize, mut wins: Vec<(usize, usize)>) -> Vec<(usize, usize)> {
+    wins.sort_unstable();
+    let mut merged: Vec<(usize, usize)> = Vec::with_capacity(wins.len());
+    for (s, e) in wins {
+        let e = e.min(limit);
+        match merged.last_mut() {
+            Some(last) if s <= last.1 => last.1 = last.1.max(e),
+            _ => merged.push((s, e)),
+        }
+    }
+    for w in &mut merged {
+        w.0 = floor_char_boundary(text, w.0);
+        w.1 = ceil_char_boundary(text, w.1).min(limit);
+    }
+    merged.retain(|w| w.0 < w.1);
+    merged
+}
