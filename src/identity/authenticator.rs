@@ -38,6 +38,16 @@ impl Authenticator {
         })
     }
 
+    /// Switches off the cache of verified JWTs (by default the last 4096 verified tokens are
+    /// remembered, their `exp`/`nbf` re-checked on every use), so every token pays a full
+    /// signature verification. For benchmarks and for operators who want no state at all.
+    pub fn without_jwt_cache(mut self) -> Self {
+        if let Some(jwt) = self.jwt.as_mut() {
+            jwt.disable_cache();
+        }
+        self
+    }
+
     /// Binds `creds` to a principal, checking time-dependent facts (JWT `exp`/`nbf`,
     /// certificate validity) against `now_unix` (seconds since the Unix epoch).
     pub fn authenticate(

@@ -180,9 +180,6 @@ pub struct JwtConfig {
     pub leeway_secs: u64,
     /// Provider key to inject for JWT callers; `None` uses the upstream's default key.
     pub key_ref: Option<String>,
-    /// How many verified tokens to remember (their window is re-checked on every use), so a
-    /// reused token costs no signature verification; 0 disables the cache.
-    pub cache_capacity: usize,
 }
 
 impl Default for JwtConfig {
@@ -196,7 +193,6 @@ impl Default for JwtConfig {
             ai_system_claim: None,
             leeway_secs: 60,
             key_ref: None,
-            cache_capacity: 4096,
         }
     }
 }

@@ -102,7 +102,7 @@ impl JwtVerifier {
                 .map_err(|reason| IdentityError::BadJwtKey { index, reason })?;
         }
         let upstream = upstream_for(cfg.key_ref.take(), "jwt")?;
-        let cache = cache::VerifiedCache::new(cfg.cache_capacity);
+        let cache = cache::VerifiedCache::new(cache::DEFAULT_CAPACITY);
         let claims = claims::ClaimRules::new(cfg)?;
         Ok(JwtVerifier {
             keys,
@@ -110,6 +110,11 @@ impl JwtVerifier {
             upstream,
             cache,
         })
+    }
+
+    /// Switches the verified-token cache off (every token is verified in full).
+    pub(crate) fn disable_cache(&mut self) {
+        self.cache = cache::VerifiedCache::new(0);
     }
 
     /// Verifies `token` (whose header is `header`) and binds its principal; a token verified

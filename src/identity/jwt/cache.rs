@@ -15,6 +15,9 @@ use sha2::{Digest, Sha256};
 use super::claims::Window;
 use crate::identity::Identified;
 
+/// Tokens remembered per `Authenticator` (a few hundred bytes each).
+pub(crate) const DEFAULT_CAPACITY: usize = 4096;
+
 #[derive(Debug)]
 pub(crate) struct VerifiedCache {
     capacity: usize,
