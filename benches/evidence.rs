@@ -98,6 +98,14 @@ fn bench(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("evidence");
     g.sample_size(20);
+    let key = KeyPair::generate();
+    let body = vec![7u8; 300];
+    let sig = key.sign(&body);
+    let public = key.public();
+    g.bench_function("ed25519_sign_300B", |b| b.iter(|| key.sign(&body)));
+    g.bench_function("ed25519_verify_300B", |b| {
+        b.iter(|| public.verify(&body, &sig))
+    });
     g.bench_function("append_sync_single", |b| {
         let mut i = 0;
         b.iter(|| {
@@ -105,6 +113,7 @@ fn bench(c: &mut Criterion) {
             rt.block_on(log.append(decision(i))).unwrap()
         })
     });
+    g.sample_size(10);
     g.bench_function("verify_dir_100k", |b| b.iter(|| verify_dir(&d).unwrap()));
     g.finish();
     log.close().unwrap();

@@ -53,20 +53,33 @@ fn ie(e: sled::Error) -> EvidenceError {
     EvidenceError::Index(e.to_string())
 }
 
-const TREES: [&str; 6] = [
-    "seq",
-    "decision",
-    "outcome",
-    "time",
-    "principal",
-    "ai_system",
-];
+/// Every entry gets `d`/`o` (decision or outcome id -> seq, segment, offset) and, for
+/// decisions, `p` (principal) and `a` (AI system) keys; `s` (seq -> position) and `t` (time ->
+/// seq) are sparse, one per `SPARSE` entries, since seq and time grow together.
+const SPARSE: u64 = 256;
 
-fn keyed(prefix: &str, seq: u64) -> Vec<u8> {
-    let mut k = prefix.as_bytes().to_vec();
+fn keyed(tag: u8, prefix: &str, seq: u64) -> Vec<u8> {
+    let mut k = Vec::with_capacity(prefix.len() + 10);
+    k.push(tag);
+    k.extend_from_slice(prefix.as_bytes());
     k.push(0);
     k.extend_from_slice(&seq.to_be_bytes());
     k
+}
+
+fn tagged(tag: u8, id: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(id.len() + 1);
+    k.push(tag);
+    k.extend_from_slice(id.as_bytes());
+    k
+}
+
+fn pos(it: &IndexItem) -> [u8; 24] {
+    let mut v = [0u8; 24];
+    v[..8].copy_from_slice(&it.seq.to_be_bytes());
+    v[8..16].copy_from_slice(&it.seg.to_be_bytes());
+    v[16..].copy_from_slice(&it.offset.to_be_bytes());
+    v
 }
 
 impl Index {
@@ -88,73 +101,58 @@ impl Index {
 
     /// Drops every entry.
     pub(crate) fn clear(&self) -> Result<(), EvidenceError> {
-        for t in TREES {
-            self.db.open_tree(t).map_err(ie)?.clear().map_err(ie)?;
-        }
-        self.db.remove(b"indexed_upto").map_err(ie)?;
-        Ok(())
+        self.db.clear().map_err(ie)
     }
 
-    /// Adds items (in seq order) and advances `indexed_upto`.
+    /// Adds items (in seq order) and advances `indexed_upto`, in one atomic batch.
     pub(crate) fn add(&self, items: &[IndexItem]) -> Result<(), EvidenceError> {
         let Some(last) = items.last() else {
             return Ok(());
         };
-        let mut b: Vec<sled::Batch> = TREES.iter().map(|_| sled::Batch::default()).collect();
+        let mut b = sled::Batch::default();
         for it in items {
-            let mut loc = it.seg.to_be_bytes().to_vec();
-            loc.extend_from_slice(&it.offset.to_be_bytes());
-            let seq = it.seq.to_be_bytes();
-            b[0].insert(&seq, loc);
+            let p = pos(it);
+            if it.seq % SPARSE == 0 {
+                let mut s = vec![b's'];
+                s.extend_from_slice(&it.seq.to_be_bytes());
+                b.insert(s, &p[..]);
+                let mut t = vec![b't'];
+                t.extend_from_slice(&((it.time as u64) ^ (1 << 63)).to_be_bytes());
+                t.extend_from_slice(&it.seq.to_be_bytes());
+                b.insert(t, &p[..8]);
+            }
             if let Some(d) = &it.decision_id {
-                b[1].insert(d.as_bytes(), &seq);
+                b.insert(tagged(b'd', d), &p[..]);
             }
             if let Some(d) = &it.outcome_of {
-                b[2].insert(d.as_bytes(), &seq);
+                b.insert(tagged(b'o', d), &p[..]);
             }
-            let mut tk = (it.time as u64 ^ (1 << 63)).to_be_bytes().to_vec();
-            tk.extend_from_slice(&seq);
-            b[3].insert(tk, &seq);
-            if let Some(p) = &it.principal {
-                b[4].insert(keyed(p, it.seq), &seq);
+            if let Some(x) = &it.principal {
+                b.insert(keyed(b'p', x, it.seq), &p[8..]);
             }
-            if let Some(s) = &it.ai_system {
-                b[5].insert(keyed(s, it.seq), &seq);
+            if let Some(x) = &it.ai_system {
+                b.insert(keyed(b'a', x, it.seq), &p[8..]);
             }
         }
-        for (t, batch) in TREES.iter().zip(b) {
-            self.db
-                .open_tree(t)
-                .map_err(ie)?
-                .apply_batch(batch)
-                .map_err(ie)?;
-        }
-        self.db
-            .insert(b"indexed_upto", &(last.seq + 1).to_be_bytes())
-            .map_err(ie)?;
-        Ok(())
+        b.insert(&b"indexed_upto"[..], &(last.seq + 1).to_be_bytes()[..]);
+        self.db.apply_batch(b).map_err(ie)
     }
 
     /// Seq of the decision record with this id.
     #[cfg(test)]
     pub(crate) fn decision_seq(&self, id: &str) -> Result<Option<u64>, EvidenceError> {
-        let t = self.db.open_tree("decision").map_err(ie)?;
-        let v = t.get(id.as_bytes()).map_err(ie)?;
-        Ok(v.and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok())
+        let v = self.db.get(tagged(b'd', id)).map_err(ie)?;
+        Ok(v.and_then(|v| <[u8; 8]>::try_from(v.get(..8)?).ok())
             .map(u64::from_be_bytes))
     }
 
-    /// Every `(tree, key, value)` — for comparing a live index with a rebuilt one.
+    /// Every `(key, value)` — for comparing a live index with a rebuilt one.
     #[cfg(test)]
-    pub(crate) fn dump(&self) -> Vec<(String, Vec<u8>, Vec<u8>)> {
-        let mut out = Vec::new();
-        for t in TREES {
-            for kv in self.db.open_tree(t).unwrap().iter() {
-                let (k, v) = kv.unwrap();
-                out.push((t.to_owned(), k.to_vec(), v.to_vec()));
-            }
-        }
-        out
+    pub(crate) fn dump(&self) -> Vec<(Vec<u8>, Vec<u8>)> {
+        self.db
+            .iter()
+            .map(|kv| kv.map(|(k, v)| (k.to_vec(), v.to_vec())).unwrap())
+            .collect()
     }
 
     /// Flushes to disk (best effort; the segments are the durable copy).

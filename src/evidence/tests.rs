@@ -454,3 +454,28 @@ fn prove_emits_a_proof_that_checks_against_the_checkpoint() {
         Err(EvidenceError::NotFound(_))
     ));
 }
+
+#[test]
+fn write_failure_errors_marks_unhealthy_and_recovers() {
+    let t = tempfile::tempdir().unwrap();
+    let (key, _) = load_or_create_key(t.path()).unwrap();
+    let mut cfg = LogConfig::new(t.path());
+    cfg.segment_bytes = 1; // every group starts a new segment
+    let (log, rep) = EvidenceLog::open(cfg, key).unwrap();
+    // The next segment file is a link to /dev/full: creating it fails with ENOSPC.
+    let next = segment::segment_path(&log_dir(t.path()), rep.next_seq);
+    std::os::unix::fs::symlink("/dev/full", &next).unwrap();
+    let r = rt().block_on(log.append(decision(1)));
+    assert!(matches!(r, Err(EvidenceError::Write(_))), "{r:?}");
+    let h = log.health();
+    assert!(!h.healthy && h.last_error.is_some(), "{h:?}");
+    std::fs::remove_file(&next).unwrap();
+    let a = rt().block_on(log.append(decision(2))).unwrap();
+    assert_eq!(
+        a.seq, rep.next_seq,
+        "the failed append consumed no sequence number"
+    );
+    assert!(log.health().healthy);
+    log.close().unwrap();
+    assert_eq!(verify_dir(t.path()).unwrap().records, rep.next_seq + 1);
+}

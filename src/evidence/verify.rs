@@ -132,7 +132,22 @@ pub(crate) struct Checker {
     /// Every key seen signing, in order.
     pub seen: Vec<String>,
     origin: Option<String>,
+    /// Signature checks deferred for parallel verification (directory mode).
+    deferred: Option<Vec<SigJob>>,
 }
+
+/// One signature check, with what a fault report needs.
+pub(crate) struct SigJob {
+    seq: u64,
+    decision_id: Option<String>,
+    loc: String,
+    key: PublicKey,
+    body: Vec<u8>,
+    sig: [u8; 64],
+}
+
+/// Deferred signatures are verified in groups of this many.
+const SIG_BATCH: usize = 8192;
 
 impl Checker {
     pub(crate) fn new(roots: Vec<PublicKey>, origin: Option<String>) -> Self {
@@ -141,6 +156,59 @@ impl Checker {
             authorised: None,
             seen: Vec::new(),
             origin,
+            deferred: None,
+        }
+    }
+
+    /// Defers signature checks to [`Checker::flush`], which runs them on all cores.
+    pub(crate) fn deferring(mut self) -> Self {
+        self.deferred = Some(Vec::new());
+        self
+    }
+
+    /// True when enough deferred checks are queued to be worth a parallel flush.
+    pub(crate) fn flush_due(&self) -> bool {
+        self.deferred.as_ref().is_some_and(|d| d.len() >= SIG_BATCH)
+    }
+
+    /// Verifies deferred signatures in parallel; reports the lowest failing record.
+    pub(crate) fn flush(&mut self) -> Result<(), VerifyFault> {
+        let Some(jobs) = self.deferred.as_mut().map(std::mem::take) else {
+            return Ok(());
+        };
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, 8);
+        let chunk = jobs.len().div_ceil(threads).max(1);
+        let bad: Option<usize> = std::thread::scope(|s| {
+            let hs: Vec<_> = jobs
+                .chunks(chunk)
+                .enumerate()
+                .map(|(ci, c)| {
+                    s.spawn(move || {
+                        c.iter()
+                            .position(|j| !j.key.verify(&j.body, &j.sig))
+                            .map(|i| ci * chunk + i)
+                    })
+                })
+                .collect();
+            // Chunks are in order, so the first failing chunk holds the lowest failing record.
+            hs.into_iter()
+                .filter_map(|h| h.join().unwrap_or(Some(0)))
+                .next()
+        });
+        match bad.and_then(|i| jobs.get(i)) {
+            Some(j) => Err(VerifyFault {
+                seq: Some(j.seq),
+                decision_id: j.decision_id.clone(),
+                location: j.loc.clone(),
+                field: "signature".into(),
+                problem: format!(
+                    "does not verify under key {} (the body or signature was altered)",
+                    j.key.key_id
+                ),
+            }),
+            None => Ok(()),
         }
     }
 
@@ -185,7 +253,16 @@ impl Checker {
                 fault(seq, shown, loc, "key_id", format!("signed by key {} which is not a trusted public key", e.key_id))
             })?,
         };
-        if !key.verify(e.body, e.signature) {
+        if let Some(d) = self.deferred.as_mut() {
+            d.push(SigJob {
+                seq: seq.unwrap_or(expect),
+                decision_id: shown.and_then(decision_id),
+                loc: loc.to_owned(),
+                key: key.clone(),
+                body: e.body.to_vec(),
+                sig: *e.signature,
+            });
+        } else if !key.verify(e.body, e.signature) {
             return Err(fault(
                 seq,
                 shown,
@@ -283,7 +360,7 @@ pub fn verify_dir_with_key(dir: &Path, pinned: Option<&str>) -> Result<VerifySum
     let first = next;
     let mut cps = read_checkpoints(dir).map_err(|e| io("checkpoints", &e))?;
     cps.retain(|(size, _, _)| *size >= first);
-    let mut checker = Checker::new(roots, None);
+    let mut checker = Checker::new(roots, None).deferring();
     let mut matched: Option<(u64, Hash)> = None;
     let mut ci = 0usize;
     let mut err: Option<VerifyFault> = None;
@@ -335,9 +412,15 @@ pub fn verify_dir_with_key(dir: &Path, pinned: Option<&str>) -> Result<VerifySum
             prev = body_hash(body);
             range.push(entry_hash(bytes));
             next += 1;
-            check_cp(&checker, &range, &mut ci, &mut matched)
+            check_cp(&checker, &range, &mut ci, &mut matched)?;
+            if checker.flush_due() {
+                checker.flush()?;
+            }
+            Ok(())
         })();
         r.map_err(|f| {
+            // A bad signature at or before this record is the more precise first fault.
+            let f = checker.flush().err().unwrap_or(f);
             let s = f.to_string();
             err = Some(f);
             s
@@ -347,6 +430,7 @@ pub fn verify_dir_with_key(dir: &Path, pinned: Option<&str>) -> Result<VerifySum
     if let Some(e) = err {
         return Err(e);
     }
+    checker.flush()?;
     if let Some(t) = torn {
         return Err(fault(
             Some(next),

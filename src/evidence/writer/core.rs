@@ -24,6 +24,8 @@ use crate::evidence::{now_nanos, Durability, EvidenceError, LogConfig, Payload};
 
 /// Batches at least this large are signed on two threads.
 const PARALLEL_SIGN_MIN: usize = 256;
+/// Checkpoint files kept in `checkpoints/` (about 16 hours at one per minute).
+const KEEP_CHECKPOINTS: usize = 1000;
 
 pub(crate) struct Core {
     cfg: LogConfig,
@@ -384,6 +386,7 @@ impl Core {
             note.as_bytes(),
             false,
         )?;
+        trim_checkpoints(&cdir);
         self.since_cp = 0;
         self.last_cp = Instant::now();
         if let Ok(mut t) = self.shared.last_cp.lock() {
@@ -422,6 +425,25 @@ impl Core {
         r?;
         keys::write_atomic(&self.logdir.join(CLEAN_MARKER), b"", false)?;
         Ok(())
+    }
+}
+
+/// Keeps the newest `KEEP_CHECKPOINTS` checkpoint files (the latest is also `checkpoint.note`).
+fn trim_checkpoints(cdir: &std::path::Path) {
+    let Ok(rd) = std::fs::read_dir(cdir) else {
+        return;
+    };
+    let mut files: Vec<PathBuf> = rd
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "note"))
+        .collect();
+    if files.len() <= KEEP_CHECKPOINTS {
+        return;
+    }
+    files.sort(); // zero-padded sizes sort numerically
+    for p in &files[..files.len() - KEEP_CHECKPOINTS] {
+        let _ = std::fs::remove_file(p);
     }
 }
 
