@@ -479,3 +479,29 @@ fn write_failure_errors_marks_unhealthy_and_recovers() {
     log.close().unwrap();
     assert_eq!(verify_dir(t.path()).unwrap().records, rep.next_seq + 1);
 }
+
+#[test]
+fn live_log_with_an_in_flight_tail_verifies_but_a_cut_below_a_checkpoint_does_not() {
+    let t = tempfile::tempdir().unwrap();
+    let cfg = make_log(t.path(), 5, 64 << 20);
+    let (key, _) = load_or_create_key(t.path()).unwrap();
+    let (log, _) = EvidenceLog::open(cfg, key).unwrap();
+    rt().block_on(log.append(decision(7))).unwrap();
+    // Simulate a frame half-written by the running writer (past the checkpoint).
+    let (p, _) = frames(t.path()).pop().unwrap();
+    let mut data = std::fs::read(&p).unwrap();
+    let clean = data.clone();
+    data.extend_from_slice(&[0, 0, 1, 0, 1, 2]);
+    std::fs::write(&p, &data).unwrap();
+    let s = verify_dir(t.path()).unwrap();
+    assert_eq!((s.torn_tail_bytes, s.uncheckpointed), (6, 1), "{s}");
+    std::fs::write(&p, &clean).unwrap();
+    log.close().unwrap();
+    // After close the checkpoint covers everything: the same half frame inside it is a fault.
+    let (p, fr) = frames(t.path()).pop().unwrap();
+    let data = std::fs::read(&p).unwrap();
+    let (off, len) = *fr.last().unwrap();
+    std::fs::write(&p, &data[..off + len - 2]).unwrap();
+    let f = verify_dir(t.path()).unwrap_err();
+    assert_eq!(f.field, "frame", "{f}");
+}

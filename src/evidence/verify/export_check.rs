@@ -162,7 +162,7 @@ pub fn verify_export(
             range.push(leaf);
         }
         last = Some((seq, body_hash(&body)));
-        next = seq + 1;
+        next = seq.saturating_add(1);
         records += 1;
     }
     let Some((cp, cn)) = checkpoint else {
@@ -226,5 +226,6 @@ pub fn verify_export(
         keys: checker.seen,
         uncheckpointed: 0,
         complete: !filtered,
+        torn_tail_bytes: 0,
     })
 }

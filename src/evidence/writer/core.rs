@@ -251,12 +251,18 @@ impl Core {
         if let (Durability::Async { max_delay }, Some(t)) = (self.cfg.durability, self.unsynced) {
             if t.elapsed() >= max_delay {
                 if let Err(e) = self.sync() {
-                    self.shared.set_error(Some(e.to_string()));
+                    // After a failed fsync the written-but-unsynced entries cannot be trusted
+                    // to reach the disk: stop accepting appends until the log is reopened.
+                    let msg = format!("async fsync failed: {e}");
+                    self.poisoned = Some(msg.clone());
+                    self.unsynced = None;
+                    self.shared.set_error(Some(msg));
                 }
             }
         }
         if self.since_cp > 0 && self.last_cp.elapsed() >= self.cfg.checkpoint_interval {
             if let Err(e) = self.checkpoint() {
+                self.last_cp = Instant::now(); // retry after another interval, not in a spin
                 self.shared.set_error(Some(e.to_string()));
             }
         }
