@@ -74,7 +74,8 @@ pub(crate) enum Cond {
     Tier(u8),
     /// Selectors, and their bits in the bundle's selector table (0 = no bits, match directly).
     Class(Box<[ClassPattern]>, u64),
-    ClassCount(ClassPattern, u32),
+    /// Selector, threshold, and the selector's slot in the bundle's selector table.
+    ClassCount(ClassPattern, u32, Option<u8>),
     Flag(Flag, bool),
     MaxTokensOver(u64),
 }
@@ -93,6 +94,8 @@ pub(crate) struct Ctx<'a> {
     pub op_bit: u64,
     /// Bit i set: selector i of the bundle's selector table matches a present class.
     pub present: u64,
+    /// Findings per selector of the bundle's selector table (saturating).
+    pub counts: [u32; 64],
 }
 
 impl<'a> Ctx<'a> {
@@ -111,9 +114,13 @@ impl<'a> Ctx<'a> {
             .map_or(0, |i| 1u64 << i);
         let system = system.map(|(_, s)| s);
         let mut present = 0u64;
-        for (i, sel) in selectors.iter().enumerate().take(64) {
-            if facts.classes.iter().any(|(c, n)| *n > 0 && sel.matches(c)) {
-                present |= 1u64 << i;
+        let mut counts = [0u32; 64];
+        for ((i, sel), count) in selectors.iter().enumerate().zip(counts.iter_mut()) {
+            for (c, n) in facts.classes {
+                if *n > 0 && sel.matches(c) {
+                    present |= 1u64 << i;
+                    *count = count.saturating_add(*n);
+                }
             }
         }
         let found = || facts.classes.iter().filter(|(_, n)| *n > 0);
@@ -136,6 +143,7 @@ impl<'a> Ctx<'a> {
             system_bit,
             op_bit,
             present,
+            counts,
         }
     }
 
@@ -183,17 +191,36 @@ impl<'a> Ctx<'a> {
 }
 
 impl Cond {
-    /// Evaluate against one call.
+    /// Evaluate against one call. The hot variants (bit tests, flags) are handled here in a
+    /// small function; string, count and nested variants go through [`Cond::eval_slow`].
     pub(crate) fn eval(&self, cx: &Ctx<'_>) -> bool {
+        match self {
+            Self::True => true,
+            Self::All(xs) => xs.iter().all(|c| c.eval(cx)),
+            Self::Ids(Attr::AiSystem, mask, _) => cx.system_bit & mask != 0,
+            Self::Ids(Attr::Operation, mask, _) => cx.op_bit & mask != 0,
+            Self::Tier(mask) => mask & cx.tier.bit() != 0,
+            Self::Class(_, mask) if *mask != 0 => cx.present & mask != 0,
+            Self::ClassCount(_, n, Some(i)) => {
+                cx.counts.get(usize::from(*i)).copied().unwrap_or(0) >= *n
+            }
+            Self::Flag(f, want) => cx.flag(*f) == *want,
+            _ => self.eval_slow(cx),
+        }
+    }
+
+    #[inline(never)]
+    fn eval_slow(&self, cx: &Ctx<'_>) -> bool {
         match self {
             Self::True => true,
             Self::All(xs) => xs.iter().all(|c| c.eval(cx)),
             Self::Any(xs) => xs.iter().any(|c| c.eval(cx)),
             Self::Not(x) => !x.eval(cx),
-            Self::Str(a, globs) => cx.str_matches(*a, globs),
-            Self::Ids(Attr::AiSystem, mask, _) => cx.system_bit & mask != 0,
-            Self::Ids(Attr::Operation, mask, _) => cx.op_bit & mask != 0,
-            Self::Ids(a, _, globs) => cx.str_matches(*a, globs),
+            Self::Str(a, globs) | Self::Ids(a, _, globs) => match (a, self) {
+                (Attr::AiSystem, Self::Ids(_, mask, _)) => cx.system_bit & mask != 0,
+                (Attr::Operation, Self::Ids(_, mask, _)) => cx.op_bit & mask != 0,
+                _ => cx.str_matches(*a, globs),
+            },
             Self::Tier(mask) => mask & cx.tier.bit() != 0,
             Self::Class(ps, mask) => {
                 if *mask != 0 {
@@ -202,7 +229,10 @@ impl Cond {
                     ps.iter().any(|p| cx.has_class(p))
                 }
             }
-            Self::ClassCount(p, n) => cx.class_count(p) >= u64::from(*n),
+            Self::ClassCount(p, n, slot) => match slot {
+                Some(i) => cx.counts.get(usize::from(*i)).copied().unwrap_or(0) >= *n,
+                None => cx.class_count(p) >= u64::from(*n),
+            },
             Self::Flag(f, want) => cx.flag(*f) == *want,
             Self::MaxTokensOver(n) => cx.facts.max_tokens.is_some_and(|m| m > *n),
         }
@@ -215,7 +245,7 @@ impl Cond {
             Self::All(xs) => xs.iter().all(Cond::always),
             Self::Any(xs) => xs.iter().any(Cond::always),
             Self::Not(x) => x.never(),
-            Self::ClassCount(_, 0) => true,
+            Self::ClassCount(_, 0, _) => true,
             _ => false,
         }
     }
@@ -276,7 +306,7 @@ impl Cond {
                     .collect::<Vec<_>>()
                     .join("|")
             ),
-            Self::ClassCount(p, n) => format!("count({p}) >= {n}"),
+            Self::ClassCount(p, n, _) => format!("count({p}) >= {n}"),
             Self::Flag(f, v) => format!("{} = {v}", f.name()),
             Self::MaxTokensOver(n) => format!("max_tokens > {n}"),
         }

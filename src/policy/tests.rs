@@ -378,7 +378,16 @@ fn more_than_64_class_selectors_still_match() {
             "[[rule]]\nid = \"r{i}\"\ndescription = \"d\"\ncontrols = [\"A.5.4\"]\neffect = \"redact\"\nclasses = [\"custom.c{i}\"]\n\n[[rule]]\nid = \"v{i}\"\ndescription = \"d\"\ncontrols = [\"A.5.4\"]\nwhen = {{ class = \"custom.d{i}\" }}\neffect = \"review\"\n\n"
         ));
     }
+    rules.push_str("[[rule]]\nid = \"cc\"\ndescription = \"d\"\ncontrols = [\"A.5.4\"]\nwhen = { class_count = { class = \"custom.zz\", at_least = 3 } }\neffect = \"review\"\n");
     let b = load(&rules);
+    for (n, want) in [(2, "default"), (3, "cc")] {
+        let d = F {
+            classes: vec![("custom.zz", n), ("custom.yy", 5)],
+            ..F::default()
+        }
+        .eval(&b);
+        assert_eq!(ids(&d), [want], "count {n}");
+    }
     for i in [0, 31, 63, 64, 69] {
         for (prefix, rule) in [("custom.c", "r"), ("custom.d", "v")] {
             let c: &'static str = Box::leak(format!("{prefix}{i}").into_boxed_str());

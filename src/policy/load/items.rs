@@ -328,7 +328,11 @@ impl Validator<'_> {
         if let Some(v) = &r.class_count {
             let p = ClassPattern::parse(&v.get_ref().class)
                 .map_err(|e| s.err(v.span(), format!("{key}.class_count.class"), e.to_string()))?;
-            parts.push(Cond::ClassCount(p, v.get_ref().at_least));
+            let slot = match self.mask(std::slice::from_ref(&p)) {
+                0 => None,
+                m => u8::try_from(m.trailing_zeros()).ok(),
+            };
+            parts.push(Cond::ClassCount(p, v.get_ref().at_least, slot));
         }
         let flags = [
             (Flag::SystemRegistered, r.system_registered),
