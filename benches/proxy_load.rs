@@ -1,0 +1,390 @@
+//! Load benchmark: the same 2 KB chat request, interleaved in one run,
+//! (a) straight to a fast mock provider, (b) through nginx (`proxy_pass` with upstream
+//! keep-alive — the cost of a bare proxy hop) and (c) through aimsgate with every phase on.
+//!
+//! Reports, per target: requests/s and p50/p99 at fixed concurrency, unloaded p50/p99 (one
+//! connection), CPU µs per request of the proxy process (from /proc), streaming time to first
+//! byte, and aimsgate's resident memory before and after the run.
+//!
+//! `cargo bench --bench proxy_load` runs the full measurement (needs `nginx` on PATH or in
+//! /usr/sbin; without it the nginx row is skipped). Under `cargo test` it runs a short smoke pass.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::rt::TokioIo;
+
+struct Settings {
+    rounds: usize,
+    loaded_for: Duration,
+    concurrency: usize,
+    unloaded_requests: usize,
+    stream_requests: usize,
+}
+
+fn main() {
+    let full = std::env::args().any(|a| a == "--bench");
+    let s = if full {
+        Settings { rounds: 3, loaded_for: Duration::from_secs(4), concurrency: 32, unloaded_requests: 3000, stream_requests: 300 }
+    } else {
+        Settings { rounds: 1, loaded_for: Duration::from_millis(300), concurrency: 4, unloaded_requests: 50, stream_requests: 5 }
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    rt.block_on(run(&s, full));
+}
+
+struct Target {
+    name: &'static str,
+    addr: SocketAddr,
+    pids: Vec<u32>,
+}
+
+#[derive(Default, Clone)]
+struct Tally {
+    requests: u64,
+    secs: f64,
+    latencies_us: Vec<u32>,
+    cpu_us: u64,
+    unloaded_us: Vec<u32>,
+    ttfb_us: Vec<u32>,
+}
+
+async fn run(s: &Settings, full: bool) {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_aimsgate");
+    let mock_port = free_port();
+    let mut procs: Vec<Child> = Vec::new();
+    procs.push(
+        Command::new(bin)
+            .args(["mock-provider", "--listen", &format!("127.0.0.1:{mock_port}")])
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mock: SocketAddr = format!("127.0.0.1:{mock_port}").parse().unwrap();
+    wait_port(mock).await;
+
+    let mut targets = vec![Target { name: "direct (mock)", addr: mock, pids: vec![] }];
+    if let Some(nginx) = find_nginx() {
+        let port = free_port();
+        let child = start_nginx(&nginx, dir.path(), port, mock_port);
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        wait_port(addr).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let mut pids = vec![child.id()];
+        pids.extend(children_of(child.id()));
+        procs.push(child);
+        targets.push(Target { name: "nginx", addr, pids });
+    } else {
+        eprintln!("nginx not found: skipping the bare-proxy baseline");
+    }
+    let gw_port = free_port();
+    let cfg = dir.path().join("aimsgate.toml");
+    std::fs::write(&cfg, aimsgate_config(dir.path(), gw_port, mock_port)).unwrap();
+    let gw = Command::new(bin)
+        .args(["serve", "--config"])
+        .arg(&cfg)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let gw_pid = gw.id();
+    procs.push(gw);
+    let gw_addr: SocketAddr = format!("127.0.0.1:{gw_port}").parse().unwrap();
+    wait_port(gw_addr).await;
+    targets.push(Target { name: "aimsgate", addr: gw_addr, pids: vec![gw_pid] });
+
+    let body = Bytes::from(chat_body());
+    assert!(body.len() >= 2000 && body.len() < 2300, "2 KB request, got {}", body.len());
+    // Warm up every target (connection pools, allocator, page cache).
+    for t in &targets {
+        let _ = loaded(t.addr, &body, s.concurrency, Duration::from_millis(300)).await;
+    }
+    let rss_start = rss_kb(gw_pid);
+    let mut tallies = vec![Tally::default(); targets.len()];
+    for _ in 0..s.rounds {
+        for (i, t) in targets.iter().enumerate() {
+            let cpu0 = cpu_us(&t.pids);
+            let (n, secs, mut lat) = loaded(t.addr, &body, s.concurrency, s.loaded_for).await;
+            let cpu1 = cpu_us(&t.pids);
+            let tally = &mut tallies[i];
+            tally.requests += n;
+            tally.secs += secs;
+            tally.latencies_us.append(&mut lat);
+            tally.cpu_us += cpu1.saturating_sub(cpu0);
+        }
+        for (i, t) in targets.iter().enumerate() {
+            let mut u = unloaded(t.addr, &body, s.unloaded_requests / s.rounds.max(1)).await;
+            tallies[i].unloaded_us.append(&mut u);
+            let mut f = ttfb(t.addr, s.stream_requests / s.rounds.max(1)).await;
+            tallies[i].ttfb_us.append(&mut f);
+        }
+    }
+    let rss_end = rss_kb(gw_pid);
+
+    println!("\nproxy load benchmark ({}): 2 KB chat request, concurrency {}, {} interleaved round(s) of {:?} per target\n", if full { "full" } else { "smoke" }, s.concurrency, s.rounds, s.loaded_for);
+    println!("| target | req/s | p50 ms | p99 ms | unloaded p50 ms | unloaded p99 ms | CPU µs/req (proxy) | stream TTFB p50 ms | TTFB p99 ms |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for (t, tally) in targets.iter().zip(tallies.iter_mut()) {
+        let rps = tally.requests as f64 / tally.secs.max(1e-9);
+        let cpu = if t.pids.is_empty() { "-".to_string() } else { format!("{:.1}", tally.cpu_us as f64 / tally.requests.max(1) as f64) };
+        println!(
+            "| {} | {:.0} | {:.3} | {:.3} | {:.3} | {:.3} | {} | {:.3} | {:.3} |",
+            t.name,
+            rps,
+            pct(&mut tally.latencies_us, 50.0),
+            pct(&mut tally.latencies_us, 99.0),
+            pct(&mut tally.unloaded_us, 50.0),
+            pct(&mut tally.unloaded_us, 99.0),
+            cpu,
+            pct(&mut tally.ttfb_us, 50.0),
+            pct(&mut tally.ttfb_us, 99.0),
+        );
+    }
+    println!("\naimsgate RSS: {} KiB after warm-up, {} KiB after the run", rss_start, rss_end);
+    for t in &tallies {
+        assert!(t.requests > 0, "every target served requests");
+    }
+    for mut p in procs {
+        let _ = p.kill();
+        let _ = p.wait();
+    }
+}
+
+fn aimsgate_config(dir: &Path, port: u16, mock_port: u16) -> String {
+    format!(
+        r#"data_dir = "{data}"
+[server]
+listen = "127.0.0.1:{port}"
+admin_listen = "127.0.0.1:0"
+[[upstreams]]
+name = "openai"
+kind = "openai"
+base_url = "http://127.0.0.1:{mock_port}/v1"
+[[upstreams]]
+name = "anthropic"
+kind = "anthropic"
+base_url = "http://127.0.0.1:{mock_port}"
+[telemetry]
+log_level = "warn"
+"#,
+        data = dir.join("data").display()
+    )
+}
+
+fn chat_body() -> String {
+    let prose = "Our quarterly planning meeting covered the migration of the billing service to the new \
+        cluster, the hiring plan for the platform team, and the customer feedback we received about the \
+        onboarding flow. Please draft a short summary for the leadership update that highlights the \
+        risks, the decisions we took and the open questions, in a neutral and factual tone. ";
+    let mut content = String::new();
+    while content.len() < 1900 {
+        content.push_str(prose);
+    }
+    content.truncate(1900);
+    format!(r#"{{"model":"gpt-4o-mini","temperature":0.2,"messages":[{{"role":"system","content":"You are a concise assistant."}},{{"role":"user","content":"{content}"}}]}}"#)
+}
+
+fn request(addr: SocketAddr, body: &Bytes, stream: bool) -> http::Request<Full<Bytes>> {
+    let b = if stream { Bytes::from_static(br#"{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"hi"}]}"#) } else { body.clone() };
+    http::Request::post("/v1/chat/completions")
+        .header("host", addr.to_string())
+        .header("content-type", "application/json")
+        .header("authorization", "Bearer sk-bench-caller-key-000000000000")
+        .body(Full::new(b))
+        .unwrap()
+}
+
+type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
+
+async fn connect(addr: SocketAddr) -> Sender {
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    tcp.set_nodelay(true).unwrap();
+    let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tcp)).await.unwrap();
+    tokio::spawn(conn);
+    sender
+}
+
+async fn one(sender: &mut Sender, addr: SocketAddr, body: &Bytes) -> bool {
+    if sender.ready().await.is_err() {
+        return false;
+    }
+    match sender.send_request(request(addr, body, false)).await {
+        Ok(resp) => {
+            let ok = resp.status() == 200;
+            resp.into_body().collect().await.is_ok() && ok
+        }
+        Err(_) => false,
+    }
+}
+
+/// `concurrency` keep-alive connections sending back to back for `dur`.
+async fn loaded(addr: SocketAddr, body: &Bytes, concurrency: usize, dur: Duration) -> (u64, f64, Vec<u32>) {
+    let start = Instant::now();
+    let deadline = start + dur;
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let body = body.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut sender = connect(addr).await;
+            let mut lat = Vec::new();
+            while Instant::now() < deadline {
+                let t = Instant::now();
+                if !one(&mut sender, addr, &body).await {
+                    panic!("request to {addr} failed under load");
+                }
+                lat.push(t.elapsed().as_micros() as u32);
+            }
+            lat
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    (all.len() as u64, start.elapsed().as_secs_f64(), all)
+}
+
+/// One connection, one request at a time.
+async fn unloaded(addr: SocketAddr, body: &Bytes, n: usize) -> Vec<u32> {
+    let mut sender = connect(addr).await;
+    let mut lat = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = Instant::now();
+        assert!(one(&mut sender, addr, body).await);
+        lat.push(t.elapsed().as_micros() as u32);
+    }
+    lat
+}
+
+/// Time to the first body byte of a streaming response.
+async fn ttfb(addr: SocketAddr, n: usize) -> Vec<u32> {
+    let mut sender = connect(addr).await;
+    let mut out = Vec::with_capacity(n);
+    let empty = Bytes::new();
+    for _ in 0..n {
+        sender.ready().await.unwrap();
+        let t = Instant::now();
+        let resp = sender.send_request(request(addr, &empty, true)).await.unwrap();
+        assert_eq!(resp.status(), 200);
+        let mut body = resp.into_body();
+        let first = body.frame().await;
+        out.push(t.elapsed().as_micros() as u32);
+        assert!(first.is_some());
+        while body.frame().await.is_some() {}
+    }
+    out
+}
+
+fn pct(v: &mut [u32], p: f64) -> f64 {
+    if v.is_empty() {
+        return 0.0;
+    }
+    v.sort_unstable();
+    let idx = ((p / 100.0) * (v.len() - 1) as f64).round() as usize;
+    f64::from(v[idx.min(v.len() - 1)]) / 1000.0
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+async fn wait_port(addr: SocketAddr) {
+    for _ in 0..300 {
+        if tokio::net::TcpStream::connect(addr).await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("{addr} did not come up");
+}
+
+fn find_nginx() -> Option<PathBuf> {
+    ["/usr/sbin/nginx", "/usr/bin/nginx", "/usr/local/sbin/nginx"].iter().map(PathBuf::from).find(|p| p.exists())
+}
+
+fn start_nginx(bin: &Path, dir: &Path, port: u16, mock_port: u16) -> Child {
+    let d = dir.join("nginx");
+    std::fs::create_dir_all(&d).unwrap();
+    let conf = format!(
+        r#"worker_processes auto;
+daemon off;
+pid {d}/nginx.pid;
+error_log {d}/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+  access_log off;
+  client_body_temp_path {d}/body;
+  proxy_temp_path {d}/proxy;
+  fastcgi_temp_path {d}/fastcgi;
+  uwsgi_temp_path {d}/uwsgi;
+  scgi_temp_path {d}/scgi;
+  upstream mock {{ server 127.0.0.1:{mock_port}; keepalive 128; }}
+  server {{
+    listen 127.0.0.1:{port};
+    location / {{
+      proxy_pass http://mock;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_buffering off;
+    }}
+  }}
+}}
+"#,
+        d = d.display()
+    );
+    let path = d.join("nginx.conf");
+    std::fs::write(&path, conf).unwrap();
+    Command::new(bin).arg("-c").arg(&path).arg("-p").arg(&d).stderr(Stdio::null()).spawn().unwrap()
+}
+
+fn children_of(pid: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    for _ in 0..50 {
+        out.clear();
+        if let Ok(rd) = std::fs::read_dir("/proc") {
+            for e in rd.flatten() {
+                let Ok(p) = e.file_name().to_string_lossy().parse::<u32>() else { continue };
+                if let Ok(stat) = std::fs::read_to_string(format!("/proc/{p}/stat")) {
+                    let after = stat.rsplit(')').next().unwrap_or("");
+                    let ppid = after.split_whitespace().nth(1).and_then(|x| x.parse::<u32>().ok());
+                    if ppid == Some(pid) {
+                        out.push(p);
+                    }
+                }
+            }
+        }
+        if !out.is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    out
+}
+
+/// utime + stime of the processes, in µs.
+fn cpu_us(pids: &[u32]) -> u64 {
+    let tick = 1_000_000 / 100; // CLK_TCK is 100 on Linux
+    pids.iter()
+        .filter_map(|p| std::fs::read_to_string(format!("/proc/{p}/stat")).ok())
+        .map(|stat| {
+            let f: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
+            let u: u64 = f.get(11).and_then(|x| x.parse().ok()).unwrap_or(0);
+            let s: u64 = f.get(12).and_then(|x| x.parse().ok()).unwrap_or(0);
+            (u + s) * tick
+        })
+        .sum()
+}
+
+fn rss_kb(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok())))
+        .unwrap_or(0)
+}
