@@ -111,7 +111,7 @@ pub(crate) fn detectors() -> Vec<(Detector, String)> {
         p(
             "generic_secret",
             Kind::Generic,
-            r#"(?i:[a-z0-9_.-]{0,32}(?:password|passwd|passphrase|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|auth[_-]?key|credentials?)[a-z0-9_.-]{0,32})["']?[ \t]*(?::=|=>|=|:)[ \t]*["']?(?P<v>[^\s"'`,;<>)\]}]+)"#,
+            r#"(?i:[a-z0-9_.-]{0,32}(?:password|passwd|passphrase|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|auth[_-]?key|credentials?)[a-z0-9_.-]{0,32})["']?[ \t]*(?::=|=>|=|:)[ \t]*["']?(?P<v>[^\s"'`,;<>(){}\[\]]+)"#,
         ),
         p(
             "email",
@@ -162,17 +162,22 @@ pub(crate) fn detectors() -> Vec<(Detector, String)> {
         p(
             "iban",
             Kind::Iban,
-            r"[A-Z]{2}[0-9]{2}(?:[ ]?[A-Z0-9]{1,4}){2,9}",
+            r"(?-u:\b)[A-Z]{2}[0-9]{2}(?:[ ]?[A-Z0-9]{1,4}){2,9}",
         ),
         p(
             "ipv6",
             Kind::Ipv6,
-            r"[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}",
+            r"(?-u:\b)[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{0,4}:(?:[0-9A-Fa-f]{0,4}:){0,5}[0-9A-Fa-f]{1,4}",
         ),
         p(
             "numeric",
             Kind::Numeric,
-            r"[+(]?[0-9](?:[0-9]|[ .()/-]{1,2}[0-9])*",
+            r"(?:[+(]|(?-u:\b))[0-9](?:[0-9]|[ .()/-]{1,2}[0-9]){6,}",
+        ),
+        p(
+            "ipv4",
+            Kind::Numeric,
+            r"(?-u:\b)[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}",
         ),
     ]
 }
@@ -249,30 +254,27 @@ pub(crate) const LITERAL_ANCHORS: &[(&str, usize, usize)] = &[
 ];
 
 /// Lowercase anchor words expanded to `lower`, `Title` and `UPPER` case for the pre-filter.
+/// The secret-ish key words open a small window; a `key = value` match reaching its end is
+/// extended by the engine, so long values are not cut.
 pub(crate) const CASED_ANCHORS: &[(&str, usize, usize)] = &[
+    ("password", 40, 96),
+    ("passwd", 40, 96),
+    ("passphrase", 40, 96),
+    ("pwd", 40, 96),
+    ("secret", 40, 96),
+    ("token", 40, 96),
+    ("api_key", 40, 96),
+    ("api-key", 40, 96),
+    ("apikey", 40, 96),
+    ("access_key", 40, 96),
+    ("accesskey", 40, 96),
+    ("auth_key", 40, 96),
+    ("credential", 40, 96),
     ("patient", 0, 96),
     ("name:", 10, 96),
     ("nombre", 0, 96),
     ("nom :", 0, 96),
     ("nom:", 0, 96),
-];
-
-/// Secret-ish key words looked for just before a `=` or `:` (an assignment).
-pub(crate) const ASSIGNMENT_KEYWORDS: &[&str] = &[
-    "password",
-    "passwd",
-    "passphrase",
-    "pwd",
-    "secret",
-    "token",
-    "api_key",
-    "api-key",
-    "apikey",
-    "access_key",
-    "access-key",
-    "accesskey",
-    "auth_key",
-    "credential",
 ];
 
 /// Margins of the window opened around a run of digits (before, after). The "before" margin
@@ -282,9 +284,5 @@ pub(crate) const DIGIT_MARGIN: (usize, usize) = (40, 80);
 pub(crate) const AT_MARGIN: (usize, usize) = (128, 280);
 /// Margins around `://` (scheme before, credentials and host after).
 pub(crate) const URL_MARGIN: (usize, usize) = (40, 512);
-/// Margins around an assignment operator preceded by a secret-ish key word.
-pub(crate) const ASSIGN_MARGIN: (usize, usize) = (80, 512);
-/// How far before `=`/`:` the key word may start.
-pub(crate) const ASSIGN_LOOKBACK: usize = 48;
 /// Margins around a `:` between hex digits (IPv6).
 pub(crate) const IPV6_MARGIN: (usize, usize) = (40, 48);

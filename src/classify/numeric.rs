@@ -177,6 +177,11 @@ fn lower_context(text: &str, s: usize, n: usize) -> String {
 
 pub(crate) fn numeric(c: &Cand<'_>, out: &mut Vec<Finding>) {
     let bytes = c.text.as_bytes();
+    // Fast path: every class here needs 7+ digits, except dotted IPv4 addresses.
+    let span = bytes.get(c.start..c.end).unwrap_or(&[]);
+    if span.iter().filter(|b| b.is_ascii_digit()).count() < 7 && !span.contains(&b'.') {
+        return;
+    }
     let mut groups: Vec<Group> = Vec::new();
     let mut i = c.start;
     let mut sep_s = c.start;

@@ -3,10 +3,9 @@
 //! Linear passes, all far faster than any regex:
 //! - SIMD multi-literal searches (aho-corasick's packed Teddy searcher; plain aho-corasick when
 //!   SIMD is unavailable) over the exact-case anchor literals of the catalog;
-//! - a chunked byte scan for digits, `@`, `:` and `=`: digits open a window around the digit run,
-//!   `@` around a possible e-mail, `://` around a URL, `:`/`=` only when a secret-ish key word sits
-//!   just before it (checked with a small case-insensitive automaton), `:` between hex digits
-//!   around a possible IPv6 address.
+//! - a chunked byte scan for digits, `@` and `:`: digits open a window around the digit run, `@`
+//!   around a possible e-mail, `://` around a URL, `:` between hex digits around a possible IPv6
+//!   address.
 //!
 //! The result is a sorted list of disjoint windows snapped to char boundaries. Owns no matching
 //! of detector patterns (see `engine`).
@@ -14,8 +13,7 @@
 use aho_corasick::{packed, AhoCorasick, AhoCorasickBuilder, MatchKind};
 
 use super::catalog::{
-    ASSIGNMENT_KEYWORDS, ASSIGN_LOOKBACK, ASSIGN_MARGIN, AT_MARGIN, CASED_ANCHORS, DIGIT_MARGIN,
-    IPV6_MARGIN, LITERAL_ANCHORS, URL_MARGIN,
+    AT_MARGIN, CASED_ANCHORS, DIGIT_MARGIN, IPV6_MARGIN, LITERAL_ANCHORS, URL_MARGIN,
 };
 use super::validate::{ceil_char_boundary, floor_char_boundary};
 use super::ClassifyError;
@@ -77,12 +75,11 @@ impl LiteralGroup {
     }
 }
 
-/// The pre-filter. Literals are split into two SIMD searchers (first byte lowercase or not):
-/// Teddy's fingerprints stay selective that way, which keeps prose at several GB/s.
+/// The pre-filter. Literals are split into three SIMD searchers (first byte lowercase, Title-case
+/// words, the rest): Teddy's fingerprints stay selective that way, which keeps prose at GB/s.
 #[derive(Debug)]
 pub(crate) struct Prefilter {
     groups: Vec<LiteralGroup>,
-    keywords: AhoCorasick,
 }
 
 fn title_case(s: &str) -> String {
@@ -106,13 +103,15 @@ impl Prefilter {
         let (lower, other): (Vec<_>, Vec<_>) = all
             .into_iter()
             .partition(|p| p.0.bytes().next().is_some_and(|b| b.is_ascii_lowercase()));
-        let keywords = AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
-            .build(ASSIGNMENT_KEYWORDS)
-            .map_err(|e| ClassifyError::Catalog(e.to_string()))?;
+        let (title, upper): (Vec<_>, Vec<_>) = other
+            .into_iter()
+            .partition(|p| p.0.as_bytes().get(1).is_some_and(u8::is_ascii_lowercase));
         Ok(Self {
-            groups: vec![LiteralGroup::new(&lower)?, LiteralGroup::new(&other)?],
-            keywords,
+            groups: vec![
+                LiteralGroup::new(&lower)?,
+                LiteralGroup::new(&title)?,
+                LiteralGroup::new(&upper)?,
+            ],
         })
     }
 
@@ -129,14 +128,14 @@ impl Prefilter {
         for g in &self.groups {
             g.each(hay, &mut push);
         }
-        self.special_bytes(hay, &mut push);
+        Self::special_bytes(hay, &mut push);
         merge(text, limit, wins)
     }
 
-    /// The chunked scan for digits, `@`, `:` and `=`.
-    fn special_bytes(&self, hay: &[u8], push: &mut impl FnMut(usize, usize, (usize, usize))) {
+    /// The chunked scan for digits, `@` and `:`.
+    fn special_bytes(hay: &[u8], push: &mut impl FnMut(usize, usize, (usize, usize))) {
         const CHUNK: usize = 64;
-        let special = |b: u8| b.wrapping_sub(b'0') < 10 || b == b'@' || b == b':' || b == b'=';
+        let special = |b: u8| b.wrapping_sub(b'0') < 10 || b == b'@' || b == b':';
         let mut last_digit_win: Option<usize> = None;
         for (ci, chunk) in hay.chunks(CHUNK).enumerate() {
             if !chunk.iter().fold(false, |acc, &b| acc | special(b)) {
@@ -156,15 +155,7 @@ impl Prefilter {
                     }
                     b'@' => push(i, 1, AT_MARGIN),
                     b':' if hay.get(i + 1..i + 3) == Some(b"//") => push(i, 3, URL_MARGIN),
-                    b':' | b'=' => {
-                        let from = i.saturating_sub(ASSIGN_LOOKBACK);
-                        let back = hay.get(from..i).unwrap_or(&[]);
-                        if self.keywords.is_match(back) {
-                            push(i, 1, ASSIGN_MARGIN);
-                        } else if b == b':' && ipv6_neighbourhood(hay, i) {
-                            push(i, 1, IPV6_MARGIN);
-                        }
-                    }
+                    b':' if ipv6_neighbourhood(hay, i) => push(i, 1, IPV6_MARGIN),
                     _ => {}
                 }
             }

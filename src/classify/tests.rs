@@ -454,12 +454,13 @@ fn stream_observe_releases_immediately() {
 }
 
 #[test]
-fn zz_debug_windows() {
+fn prose_without_anchors_opens_no_window() {
     let e = super::engine::Engine::new().unwrap();
-    let prose = "The quarterly review covered the migration of the billing service to the new cluster. Most of the discussion was about latency budgets, the rollout plan and how the support team should communicate the change to customers. Nobody expected the old queue to hold up as long as it did, but the retry logic turned out to be more robust than its reputation. We agreed to keep the feature flag for two more weeks, to write a short runbook and to revisit the alert thresholds after the holiday period, when traffic is lower and the on-call rotation has more slack. ";
-    let w = e.debug_windows(prose);
-    eprintln!("{w:?}");
-    for (s, x) in &w {
-        eprintln!("{:?}", &prose[*s..*x]);
-    }
+    let prose = "The quarterly review covered the migration of the billing service. Most of the \
+                 discussion was about latency budgets and the rollout plan; nobody expected the \
+                 old queue to hold up as long as it did.";
+    assert!(e.debug_windows(prose).is_empty());
+    let w = e.debug_windows("mail me at a@b.co");
+    assert_eq!(w.len(), 1);
+    assert!(w[0].0 == 0 && w[0].1 == 17);
 }
