@@ -5,7 +5,10 @@
 use std::fs;
 use std::path::Path;
 
-use super::entry::{body_hash, decode_record, entry_hash, parse_entry, read_frame, Frame};
+use super::entry::{
+    body_hash, decode_record, entry_hash, parse_entry, read_frame, Frame, FRAME_HEADER,
+    MAX_ENTRY_BYTES,
+};
 use super::keys::{write_atomic, KeyPair};
 use super::merkle::CompactRange;
 use super::note::{sign_note, Anchor};
@@ -13,13 +16,24 @@ use super::recover::{read_anchor, ANCHOR_FILE};
 use super::segment::{list_segments, log_dir, scan, sync_dir, MAGIC};
 use super::EvidenceError;
 
-/// Time of the first record in a segment file, if it has one.
+/// Time of the first record in a segment file, if it has one (reads only that frame).
 fn first_time(path: &Path) -> Result<Option<i64>, EvidenceError> {
-    let data = fs::read(path)?;
-    let Some(rest) = data.get(MAGIC.len()..) else {
+    use std::io::Read as _;
+    let mut f = fs::File::open(path)?;
+    let mut head = [0u8; MAGIC.len() + FRAME_HEADER];
+    if f.read_exact(&mut head).is_err() {
         return Ok(None);
-    };
-    let Frame::Ok(bytes, _) = read_frame(rest) else {
+    }
+    let len = u32::from_be_bytes([head[8], head[9], head[10], head[11]]) as usize;
+    if len == 0 || len > MAX_ENTRY_BYTES {
+        return Ok(None);
+    }
+    let mut frame = head[MAGIC.len()..].to_vec();
+    frame.resize(FRAME_HEADER + len, 0);
+    if f.read_exact(&mut frame[FRAME_HEADER..]).is_err() {
+        return Ok(None);
+    }
+    let Frame::Ok(bytes, _) = read_frame(&frame) else {
         return Ok(None);
     };
     let e = parse_entry(bytes).map_err(|e| EvidenceError::Corrupt(e.to_string()))?;

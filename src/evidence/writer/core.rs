@@ -23,7 +23,7 @@ use crate::evidence::segment::{log_dir, Active};
 use crate::evidence::{now_nanos, Durability, EvidenceError, LogConfig, Payload};
 
 /// Batches at least this large are signed on two threads.
-const PARALLEL_SIGN_MIN: usize = 256;
+const PARALLEL_SIGN_MIN: usize = 32;
 /// Checkpoint files kept in `checkpoints/` (about 16 hours at one per minute).
 const KEEP_CHECKPOINTS: usize = 1000;
 
