@@ -2,8 +2,15 @@
 //! Holds no logic beyond argument handling; exit codes: 0 ok, 1 failure or fault found,
 //! 2 usage or configuration error.
 
+pub mod classify;
 pub mod demo;
+pub mod export;
+pub mod index;
+pub mod keygen;
+pub mod policy;
+pub mod prove;
 pub mod serve;
+pub mod verify;
 
 use std::process::ExitCode;
 
@@ -26,6 +33,20 @@ pub enum Command {
     Serve(serve::Args),
     /// Offline first run: the proxy in front of a built-in mock provider, with sample calls.
     Demo(demo::Args),
+    /// Classify text for sensitive data (`--jsonl` for machine-readable byte offsets).
+    Classify(classify::Args),
+    /// Validate, test and explain policy bundles.
+    Policy(policy::Args),
+    /// Verify an evidence log or export offline.
+    Verify(verify::Args),
+    /// Export evidence records as JSONL or CSV.
+    Export(export::Args),
+    /// Emit an inclusion proof for one decision against a signed checkpoint.
+    Prove(prove::Args),
+    /// Generate an evidence signing key pair.
+    Keygen(keygen::Args),
+    /// Maintain the evidence index (`index rebuild`).
+    Index(index::Args),
     /// Run the built-in mock LLM provider (for benchmarks and manual testing).
     #[command(hide = true)]
     MockProvider(demo::MockArgs),
@@ -37,6 +58,13 @@ pub fn run() -> ExitCode {
     let result = match cli.command {
         Command::Serve(a) => serve::run(a),
         Command::Demo(a) => demo::run(a),
+        Command::Classify(a) => classify::run(a),
+        Command::Policy(a) => policy::run(a),
+        Command::Verify(a) => verify::run(a),
+        Command::Export(a) => export::run(a),
+        Command::Prove(a) => prove::run(a),
+        Command::Keygen(a) => keygen::run(a),
+        Command::Index(a) => index::run(a),
         Command::MockProvider(a) => demo::run_mock(a),
     };
     match result {
