@@ -216,6 +216,14 @@ impl Effect {
         }
     }
 
+    /// Must a finding of `class` be redacted under this effect?
+    pub fn redacts(&self, class: &str) -> bool {
+        match self {
+            Self::Redact { classes } => classes.iter().any(|p| p.matches(class)),
+            _ => false,
+        }
+    }
+
     /// Precedence rank: block 3 > redact 2 > review 1 > allow 0.
     pub fn rank(&self) -> u8 {
         match self {

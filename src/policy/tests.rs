@@ -239,6 +239,9 @@ fn redact_classes_are_unioned_and_deduplicated() {
     };
     let names: Vec<String> = classes.iter().map(ToString::to_string).collect();
     assert_eq!(names, ["pii.us_ssn", "pii.*"]);
+    assert!(d.effect.redacts("pii.email"));
+    assert!(!d.effect.redacts("secret.jwt"));
+    assert!(!Effect::Review.redacts("pii.email"));
     assert_eq!(ids(&d), ["redact-ssn", "redact-pii-on-stream"]);
     assert!(d.reason.contains("pii.us_ssn"), "{}", d.reason);
 }
