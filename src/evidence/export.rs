@@ -31,7 +31,8 @@ use super::verify::load_view;
 use super::EvidenceError;
 
 /// Which records to export.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ExportFilter {
     /// Records at or after this time (unix nanos).
     pub since: Option<i64>,

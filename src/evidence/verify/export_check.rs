@@ -14,6 +14,19 @@ use crate::evidence::keys::PublicKey;
 use crate::evidence::merkle::{root_from_inclusion, CompactRange, Hash};
 use crate::evidence::note::{open_note, Anchor, Checkpoint};
 
+/// The first line of an export.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Header {
+    #[serde(rename = "type")]
+    kind: String,
+    format: String,
+    origin: String,
+    filtered: bool,
+    filter: crate::evidence::ExportFilter,
+    anchor: Option<String>,
+}
+
 /// Verifies a JSONL export against the public key (text form) that signed its first record.
 pub fn verify_export(
     export: impl BufRead,
@@ -29,21 +42,29 @@ pub fn verify_export(
         Some((n, Ok(l))) => (n, l),
         _ => return Err(line_err(0, "header", "export is empty".into())),
     };
-    let header: serde_json::Value =
+    // The header is unsigned, so it must be exactly what `export` writes.
+    let header: Header =
         serde_json::from_str(&first).map_err(|e| line_err(n0, "header", e.to_string()))?;
-    if header["type"] != "header" || header["format"] != "aimsgate-evidence-export v1" {
+    if header.kind != "header" || header.format != "aimsgate-evidence-export v1" {
         return Err(line_err(
             n0,
             "header",
             "first line is not an aimsgate-evidence-export v1 header".into(),
         ));
     }
-    let filtered = header["filtered"].as_bool().unwrap_or(true);
-    let origin = header["origin"].as_str().map(str::to_owned);
+    if header.filtered == header.filter.is_empty() {
+        return Err(line_err(
+            n0,
+            "header",
+            "`filtered` does not match `filter`".into(),
+        ));
+    }
+    let filtered = header.filtered;
+    let origin = Some(header.origin.clone());
     let mut checker = Checker::new(vec![key.clone()], origin.clone());
     let (mut next, mut prev, mut range): (u64, Hash, CompactRange) =
         (0, [0u8; 32], CompactRange::default());
-    if let Some(note) = header["anchor"].as_str() {
+    if let Some(note) = header.anchor.as_deref() {
         let v =
             open_note(note, std::slice::from_ref(&key)).map_err(|e| line_err(n0, "anchor", e))?;
         let a = Anchor::parse(&v.text).map_err(|e| line_err(n0, "anchor", e))?;

@@ -1,0 +1,160 @@
+//! Durability tests: torn-tail recovery, group commit under concurrency, sync/async
+//! semantics, write failure and recovery, and verifying a live log with a write in flight.
+use super::*;
+
+#[test]
+fn torn_tail_is_truncated_and_the_chain_continues() {
+    for garbage in [false, true] {
+        let t = tempfile::tempdir().unwrap();
+        let cfg = make_log(t.path(), 10, 64 << 20);
+        let (path, fr) = frames(t.path()).pop().unwrap();
+        let (off, len) = *fr.last().unwrap();
+        let mut data = std::fs::read(&path).unwrap();
+        if garbage {
+            data.extend_from_slice(&[0xAB; 37]);
+        } else {
+            data.truncate(off + len / 2); // torn last entry
+        }
+        std::fs::write(&path, &data).unwrap();
+        let _ = std::fs::remove_file(log_dir(t.path()).join(recover::CLEAN_MARKER));
+        let (key, _) = load_or_create_key(t.path()).unwrap();
+        let (log, rep) = EvidenceLog::open(cfg.clone(), key).unwrap();
+        assert!(rep.recovered);
+        assert_eq!(
+            rep.truncated_bytes,
+            if garbage { 37 } else { (len / 2) as u64 }
+        );
+        assert_eq!(
+            rep.next_seq,
+            if garbage { 22 } else { 21 },
+            "recovery event takes the next seq"
+        );
+        rt().block_on(log.append(decision(99))).unwrap();
+        log.close().unwrap();
+        let s = verify_dir(t.path()).unwrap();
+        assert_eq!(s.records, rep.next_seq + 1);
+    }
+}
+
+#[test]
+fn group_commit_with_many_concurrent_appenders_is_gap_free() {
+    let t = tempfile::tempdir().unwrap();
+    let (key, _) = load_or_create_key(t.path()).unwrap();
+    let mut cfg = LogConfig::new(t.path());
+    cfg.segment_bytes = 16 << 10; // several rollovers
+    cfg.checkpoint_every_records = 500;
+    let (log, _) = EvidenceLog::open(cfg, key).unwrap();
+    let mut seqs: Vec<u64> = rt().block_on(async {
+        let mut hs = Vec::new();
+        for w in 0..8u64 {
+            let log = log.clone();
+            hs.push(tokio::spawn(async move {
+                let mut v = Vec::new();
+                for i in 0..100 {
+                    v.push(log.append(decision(w * 1000 + i)).await.unwrap().seq);
+                }
+                v
+            }));
+        }
+        let mut all = Vec::new();
+        for h in hs {
+            all.extend(h.await.unwrap());
+        }
+        all
+    });
+    seqs.sort_unstable();
+    assert_eq!(
+        seqs,
+        (1..=800).collect::<Vec<_>>(),
+        "seq 0 is the log-start event"
+    );
+    assert!(log.health().healthy);
+    assert_eq!(log.health().records, 801);
+    log.close().unwrap();
+    assert!(frames(t.path()).len() > 3);
+    assert_eq!(verify_dir(t.path()).unwrap().records, 801);
+}
+
+#[test]
+fn sync_append_is_on_disk_when_it_resolves_and_async_flushes() {
+    for durability in [
+        Durability::Sync,
+        Durability::Async {
+            max_delay: std::time::Duration::from_millis(5),
+        },
+    ] {
+        let t = tempfile::tempdir().unwrap();
+        let (key, _) = load_or_create_key(t.path()).unwrap();
+        let mut cfg = LogConfig::new(t.path());
+        cfg.durability = durability;
+        let (log, _) = EvidenceLog::open(cfg, key).unwrap();
+        let a = rt().block_on(log.append(decision(1))).unwrap();
+        // Read the segment through a fresh file handle: the entry is there with its hash.
+        let (path, fr) = frames(t.path()).pop().unwrap();
+        let data = std::fs::read(path).unwrap();
+        let (off, len) = fr[a.seq as usize];
+        let Frame::Ok(entry, _) = read_frame(&data[off..off + len]) else {
+            panic!("frame")
+        };
+        assert_eq!(entry::entry_hash(entry), a.entry_hash);
+        assert!(log.health().last_append_latency_us < 5_000_000);
+        assert_eq!(log.fingerprint(b"x"), None);
+        log.close().unwrap();
+        assert!(
+            rt().block_on(log.append(decision(2))).is_err(),
+            "closed log refuses appends"
+        );
+        assert!(!log.health().healthy);
+    }
+}
+
+#[test]
+fn write_failure_errors_marks_unhealthy_and_recovers() {
+    let t = tempfile::tempdir().unwrap();
+    let (key, _) = load_or_create_key(t.path()).unwrap();
+    let mut cfg = LogConfig::new(t.path());
+    cfg.segment_bytes = 1; // every group starts a new segment
+    let (log, rep) = EvidenceLog::open(cfg, key).unwrap();
+    // The next segment file is a link to /dev/full: creating it fails with ENOSPC.
+    let next = segment::segment_path(&log_dir(t.path()), rep.next_seq);
+    std::os::unix::fs::symlink("/dev/full", &next).unwrap();
+    let r = rt().block_on(log.append(decision(1)));
+    assert!(matches!(r, Err(EvidenceError::Write(_))), "{r:?}");
+    let h = log.health();
+    assert!(!h.healthy && h.last_error.is_some(), "{h:?}");
+    std::fs::remove_file(&next).unwrap();
+    let a = rt().block_on(log.append(decision(2))).unwrap();
+    assert_eq!(
+        a.seq, rep.next_seq,
+        "the failed append consumed no sequence number"
+    );
+    assert!(log.health().healthy);
+    log.close().unwrap();
+    assert_eq!(verify_dir(t.path()).unwrap().records, rep.next_seq + 1);
+}
+
+#[test]
+fn live_log_with_an_in_flight_tail_verifies_but_a_cut_below_a_checkpoint_does_not() {
+    let t = tempfile::tempdir().unwrap();
+    let cfg = make_log(t.path(), 5, 64 << 20);
+    let (key, _) = load_or_create_key(t.path()).unwrap();
+    let (log, _) = EvidenceLog::open(cfg, key).unwrap();
+    rt().block_on(log.append(decision(7))).unwrap();
+    // Simulate a frame half-written by the running writer (past the checkpoint).
+    let (p, _) = frames(t.path()).pop().unwrap();
+    let mut data = std::fs::read(&p).unwrap();
+    let clean = data.clone();
+    data.extend_from_slice(&[0, 0, 1, 0, 1, 2]);
+    std::fs::write(&p, &data).unwrap();
+    let s = verify_dir(t.path()).unwrap();
+    assert_eq!((s.torn_tail_bytes, s.uncheckpointed), (6, 1), "{s}");
+    std::fs::write(&p, &clean).unwrap();
+    log.close().unwrap();
+    // After close the checkpoint covers everything: the same half frame inside it is a fault.
+    let (p, fr) = frames(t.path()).pop().unwrap();
+    let data = std::fs::read(&p).unwrap();
+    let (off, len) = *fr.last().unwrap();
+    std::fs::write(&p, &data[..off + len - 2]).unwrap();
+    let f = verify_dir(t.path()).unwrap_err();
+    assert_eq!(f.field, "frame", "{f}");
+}
