@@ -32,6 +32,17 @@
 //!    - otherwise → [`AuthError::NotAccepted`].
 //! 4. Nothing usable → [`AuthError::Missing`].
 //!
+//! # JWT rules
+//!
+//! The configured key decides the algorithm: a token is tried only against keys whose algorithm
+//! equals its `alg` (selected by `kid` when the token names one), so `alg: none` and algorithm
+//! confusion never reach cryptography. `exp` is required; `exp`/`nbf` are checked against the
+//! `now_unix` argument with the configured leeway (jsonwebtoken's own clock checks are off),
+//! then `iss` and `aud` when configured. The last 4096 verified tokens are remembered (keyed by
+//! SHA-256 of the token, their `exp`/`nbf` re-checked on every use), so a reused token costs
+//! about a microsecond instead of a signature verification;
+//! [`Authenticator::without_jwt_cache`] turns that off.
+//!
 //! # Virtual key format
 //!
 //! `agk_` followed by 43 base64url characters (32 bytes from the operating system's CSPRNG,

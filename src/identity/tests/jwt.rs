@@ -463,3 +463,19 @@ fn refused_tokens_are_not_remembered() {
         assert_eq!(code(via_both(&auth, &forged)), "invalid_token");
     }
 }
+
+#[test]
+fn without_the_cache_every_check_still_applies() {
+    let auth = rsa_auth().without_jwt_cache();
+    let token = sign(&claims(), Algorithm::RS256, &rsa_private("a"), None);
+    assert_eq!(via_both(&auth, &token).unwrap().principal.id, "alice");
+    let header = super::support::bearer(&token);
+    let creds = crate::identity::Credentials {
+        authorization: Some(&header),
+        ..super::support::empty()
+    };
+    assert_eq!(
+        auth.authenticate(&creds, NOW + 7200).unwrap_err(),
+        AuthError::Expired
+    );
+}
