@@ -161,7 +161,7 @@ impl EvidenceLog {
             ));
         }
         std::fs::create_dir_all(&cfg.dir)?;
-        let index = Index::open(&cfg.dir)?;
+        let index = open_index(&cfg.dir)?;
         let from = index.upto()?;
         let mut rec: Recovered = recover(&cfg.dir, from)?;
         if from > rec.next_seq {
@@ -284,6 +284,23 @@ impl EvidenceLog {
         let r = self.inner.stop();
         self.inner.shared.healthy.store(false, Ordering::Release);
         r
+    }
+}
+
+/// Opens the index; a damaged index is deleted and rebuilt (it is never the only copy), but
+/// a lock held by another process is an error: two writers must never share a log.
+fn open_index(dir: &std::path::Path) -> Result<Index, EvidenceError> {
+    match Index::open(dir) {
+        Ok(i) => Ok(i),
+        Err(e) if e.to_string().contains("lock") => Err(EvidenceError::Config(format!(
+            "{e}: is another aimsgate process using {}?",
+            dir.display()
+        ))),
+        Err(e) => {
+            tracing::warn!(error = %e, "evidence index unreadable; rebuilding it from the segments");
+            std::fs::remove_dir_all(dir.join("index"))?;
+            Index::open(dir)
+        }
     }
 }
 

@@ -158,3 +158,34 @@ fn live_log_with_an_in_flight_tail_verifies_but_a_cut_below_a_checkpoint_does_no
     let f = verify_dir(t.path()).unwrap_err();
     assert_eq!(f.field, "frame", "{f}");
 }
+
+#[test]
+fn damaged_index_is_rebuilt_and_a_second_writer_is_refused() {
+    let t = tempfile::tempdir().unwrap();
+    let cfg = make_log(t.path(), 4, 64 << 20);
+    let (key, _) = load_or_create_key(t.path()).unwrap();
+    let (log, _) = EvidenceLog::open(cfg.clone(), key.clone()).unwrap();
+    let second = EvidenceLog::open(cfg.clone(), key.clone());
+    assert!(
+        matches!(second, Err(EvidenceError::Config(ref m)) if m.contains("another aimsgate process")),
+        "{second:?}"
+    );
+    log.close().unwrap();
+    drop(log);
+    // Garbage over sled's files: open must still succeed and the index must be complete.
+    for e in std::fs::read_dir(t.path().join("index")).unwrap().flatten() {
+        if e.path().is_file() {
+            std::fs::write(e.path(), b"garbage").unwrap();
+        }
+    }
+    let (log, _) = EvidenceLog::open(cfg, key).unwrap();
+    log.close().unwrap();
+    drop(log);
+    assert_eq!(
+        index::Index::open(t.path())
+            .unwrap()
+            .decision_seq("d-3")
+            .unwrap(),
+        Some(7)
+    );
+}
