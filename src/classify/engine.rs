@@ -105,8 +105,16 @@ impl Engine {
                         pid = m2.pattern().as_usize();
                     }
                 }
+                let before = out.len();
                 let reached = self.confirm(text, limit, pid, s, e, &mut out, &mut state);
                 pos = e.max(reached).max(s.saturating_add(1));
+                if out.len() == before {
+                    // Rejected: its last whitespace-separated piece may start a real value
+                    // (`… 0130 00a@b.co`). One extra search over that piece keeps this linear.
+                    if let Some(ws) = last_piece(text, s, e) {
+                        pos = ws;
+                    }
+                }
                 at = pos;
             }
         }
@@ -224,4 +232,13 @@ impl Engine {
             }
         }
     }
+}
+
+/// Start of the last whitespace-separated piece of a rejected candidate `s..e`, if it has more
+/// than one piece.
+fn last_piece(text: &str, s: usize, e: usize) -> Option<usize> {
+    let bytes = text.as_bytes().get(s..e)?;
+    let i = bytes.iter().rposition(u8::is_ascii_whitespace)?;
+    let start = s.saturating_add(i).saturating_add(1);
+    (start > s && start < e).then_some(start)
 }

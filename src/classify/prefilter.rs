@@ -163,10 +163,14 @@ impl Prefilter {
     }
 }
 
-/// A `:` with a hex digit or another `:` on both sides.
+/// A `:` with a hex digit or another `:` on both sides and a decimal digit close by
+/// (so `std::fs` or `Face::Bad` in source code do not open windows).
 fn ipv6_neighbourhood(hay: &[u8], i: usize) -> bool {
     let ok = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_hexdigit() || *b == b':');
-    i > 0 && ok(hay.get(i - 1)) && ok(hay.get(i + 1))
+    let near = hay
+        .get(i.saturating_sub(5)..hay.len().min(i.saturating_add(6)))
+        .is_some_and(|w| w.iter().any(u8::is_ascii_digit));
+    i > 0 && ok(hay.get(i - 1)) && ok(hay.get(i + 1)) && near
 }
 
 fn merge(text: &str, limit: usize, mut wins: Vec<(usize, usize)>) -> Vec<(usize, usize)> {

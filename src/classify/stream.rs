@@ -1,8 +1,10 @@
 //! Scanning a stream of text chunks (e.g. SSE deltas) across chunk boundaries.
 //!
-//! The scanner keeps a bounded carry-over: the last [`CARRY`] bytes are re-scanned with the next
-//! chunk, so a value split over two chunks is still found; a finding that touches the end of the
-//! buffered text is held back until it can no longer grow (at most [`MAX_HOLD`] bytes). In
+//! The scanner keeps a bounded carry-over: the last [`TAIL`] bytes, extended back to the start of
+//! a trailing whitespace-free run of at most [`CARRY`] bytes (a token that may still grow), are
+//! re-scanned with the next chunk, so a value split over two chunks is still found; a finding that
+//! touches the end of the buffered text is held back until it can no longer grow (at most
+//! [`MAX_HOLD`] bytes, which covers PEM blocks). In
 //! `Observe` mode text is released at once; in `Redact` and `Block` mode only text that can no
 //! longer be part of a match is released. The report never counts unscanned bytes as scanned.
 //!
@@ -14,8 +16,13 @@ use super::validate::floor_char_boundary;
 use super::{count_classes, Class, Classifier, Finding, Redactor};
 use crate::taxonomy::ClassPattern;
 
-/// Bytes re-scanned with the next chunk: the longest value found across a boundary.
+/// Longest single token (no whitespace) that is held back while it may still grow.
 pub const CARRY: usize = 4096;
+/// Bytes always held back at the end: multi-word values (phones, IBANs with spaces, addresses)
+/// up to this length are found across chunk boundaries.
+pub const TAIL: usize = 256;
+/// Already released bytes kept before the held-back tail as context for the next scan.
+pub const CONTEXT: usize = 64;
 /// Most bytes held back while a finding may still grow.
 pub const MAX_HOLD: usize = 64 * 1024;
 
@@ -64,6 +71,8 @@ pub struct StreamScanner {
     redactor: Redactor,
     buf: String,
     buf_off: usize,
+    /// Bytes at the start of `buf` already released (kept only as context).
+    done: usize,
     scanned: usize,
     unscanned: usize,
     all: Vec<Finding>,
@@ -80,6 +89,7 @@ impl StreamScanner {
             redactor: Redactor::new(),
             buf: String::new(),
             buf_off: 0,
+            done: 0,
             scanned: 0,
             unscanned: 0,
             all: Vec::new(),
@@ -108,7 +118,11 @@ impl StreamScanner {
 
     /// Totals so far.
     pub fn report(&self) -> StreamReport {
-        let held = if self.blocked { 0 } else { self.buf.len() };
+        let held = if self.blocked {
+            0
+        } else {
+            self.buf.len().saturating_sub(self.done)
+        };
         StreamReport {
             scanned_bytes: self.scanned,
             unscanned_bytes: self.unscanned.saturating_add(held),
@@ -119,10 +133,11 @@ impl StreamScanner {
 
     fn step(&mut self, last: bool) -> StreamStep {
         if self.blocked {
-            let n = self.buf.len();
+            let n = self.buf.len().saturating_sub(self.done);
             self.unscanned = self.unscanned.saturating_add(n);
+            self.buf_off = self.buf_off.saturating_add(self.buf.len());
             self.buf.clear();
-            self.buf_off = self.buf_off.saturating_add(n);
+            self.done = 0;
             return StreamStep {
                 blocked: true,
                 ..StreamStep::default()
@@ -130,20 +145,22 @@ impl StreamScanner {
         }
         let found = self.classifier.classify(&self.buf);
         let len = self.buf.len();
+        let done = self.done;
         let scanned_to = found.scanned_bytes;
-        // Where we may finalize: everything if last, else all but the carry-over.
+        // Where we may finalize: everything if last, else all but the held-back tail.
         let mut cut = if last {
             len
         } else {
-            floor_char_boundary(&self.buf, len.saturating_sub(CARRY))
+            floor_char_boundary(&self.buf, hold_from(&self.buf))
+                .min(scanned_to)
+                .max(done)
         };
-        cut = cut.min(scanned_to.max(if last { len } else { 0 }));
         for f in &found.items {
-            if last || f.start >= cut {
+            if last || f.start >= cut || f.start < done {
                 continue;
             }
             if f.end >= len.min(scanned_to) && len < MAX_HOLD {
-                cut = cut.min(f.start); // may still grow
+                cut = cut.min(f.start).max(done); // may still grow
             } else if f.end > cut {
                 cut = f.end;
             }
@@ -151,17 +168,32 @@ impl StreamScanner {
         if !last && len > MAX_HOLD.saturating_add(CARRY) {
             cut = cut.max(floor_char_boundary(&self.buf, len.saturating_sub(CARRY)));
         }
-        let final_items: Vec<Finding> = found.items.into_iter().filter(|f| f.end <= cut).collect();
-        let scanned_part = cut.min(scanned_to);
+        // Findings starting in already released text were reported (or their start released).
+        let final_items: Vec<Finding> = found
+            .items
+            .into_iter()
+            .filter(|f| f.start >= done && f.end <= cut)
+            .collect();
+        let scanned_part = cut.min(scanned_to).saturating_sub(done);
         self.scanned = self.scanned.saturating_add(scanned_part);
-        self.unscanned = self.unscanned.saturating_add(cut - scanned_part);
-        let released = self.buf.get(..cut).unwrap_or("").to_owned();
-        let blocking = self.mode == StreamMode::Block
-            && final_items.iter().any(|f| self.selected(f.class.as_str()));
+        self.unscanned = self
+            .unscanned
+            .saturating_add(cut.saturating_sub(done).saturating_sub(scanned_part));
+        let released = self.buf.get(done..cut).unwrap_or("").to_owned();
+        let local: Vec<Finding> = final_items
+            .iter()
+            .map(|f| Finding {
+                start: f.start - done,
+                end: f.end - done,
+                ..f.clone()
+            })
+            .collect();
+        let blocking =
+            self.mode == StreamMode::Block && local.iter().any(|f| self.selected(f.class.as_str()));
         let text = match self.mode {
             StreamMode::Observe => String::new(),
             StreamMode::Block if blocking => {
-                let first = final_items
+                let first = local
                     .iter()
                     .filter(|f| self.selected(f.class.as_str()))
                     .map(|f| f.start)
@@ -173,7 +205,7 @@ impl StreamScanner {
             StreamMode::Redact => {
                 let sel = self.select.clone();
                 let pick = move |c: &str| sel.iter().any(|p| p.matches(c));
-                self.redactor.redact(&released, &final_items, &pick)
+                self.redactor.redact(&released, &local, &pick)
             }
         };
         let shifted: Vec<Finding> = final_items
@@ -185,8 +217,11 @@ impl StreamScanner {
             })
             .collect();
         self.all.extend(shifted.iter().cloned());
-        self.buf.drain(..cut);
-        self.buf_off = self.buf_off.saturating_add(cut);
+        // Keep some released text as context for the next scan (`Dr.` before a name).
+        let drain = floor_char_boundary(&self.buf, cut.saturating_sub(CONTEXT));
+        self.buf.drain(..drain);
+        self.buf_off = self.buf_off.saturating_add(drain);
+        self.done = cut - drain;
         if blocking {
             self.blocked = true;
         }
@@ -196,4 +231,21 @@ impl StreamScanner {
             blocked: self.blocked,
         }
     }
+}
+
+/// Where the held-back tail starts: `TAIL` bytes before the end, or earlier if a whitespace-free
+/// run (a token still being received) starts earlier, but never more than `CARRY` back.
+fn hold_from(buf: &str) -> usize {
+    let len = buf.len();
+    let floor = len.saturating_sub(CARRY);
+    let mut start = len;
+    let bytes = buf.as_bytes();
+    while start > floor
+        && bytes
+            .get(start - 1)
+            .is_some_and(|b| !b.is_ascii_whitespace())
+    {
+        start -= 1;
+    }
+    start.min(len.saturating_sub(TAIL))
 }

@@ -464,3 +464,33 @@ fn prose_without_anchors_opens_no_window() {
     assert_eq!(w.len(), 1);
     assert!(w[0].0 == 0 && w[0].1 == 17);
 }
+
+#[test]
+fn stream_redact_releases_prose_promptly() {
+    let mut s = scanner(StreamMode::Redact);
+    let prose = "All systems nominal, nothing to report here. ".repeat(40);
+    let step = s.push(&prose);
+    assert!(step.text.len() >= prose.len() - super::stream::TAIL - 64);
+    assert_eq!(format!("{}{}", step.text, s.finish().text), prose);
+    // A long token at the end is held back entirely while it may still grow.
+    let mut s = scanner(StreamMode::Redact);
+    let head = format!("{}key ghp_8aspm4G7VmSUfOoD6V1vrORcmn0iS", "x ".repeat(300));
+    let a = s.push(&head);
+    assert!(!a.text.contains("ghp_"));
+    let b = s.push("H2JWh3d done");
+    let c = s.finish();
+    let all = format!("{}{}{}", a.text, b.text, c.text);
+    assert!(all.ends_with("key [SECRET.GITHUB_TOKEN_1] done"), "{all}");
+}
+
+#[test]
+fn stream_regression_iban_email_pem() {
+    let text = "DE89 3704 0044 0532 0130 00DE89 3704 0044 0532 0130 00a@b.co==0a_-aA=aaA0A_a0aaAAA0==0=a-0AA-=0_-----BEGIN PRIVATE KEY-----\nDE89 3704 0044 0532 0130 00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  ߀\u{cca}Aa￼a0 \u{a8e0}®AΣa🌀ἘaਲAa¡𑲩𖬀\u{f71}🌀🇦🌀𝓅";
+    let whole = clf().classify(text);
+    let mut s = StreamScanner::new(Arc::new(clf()), StreamMode::Observe, vec![]);
+    let a = s.push(text);
+    let b = s.finish();
+    let mut got = a.findings;
+    got.extend(b.findings);
+    assert_eq!(got, whole.items);
+}
