@@ -68,8 +68,20 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Some(p) => Box::new(std::io::BufWriter::new(std::fs::File::create(p)?)),
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
-    let s = aimsgate::evidence::export(&args.data_dir, &filter, format, &mut out)?;
-    out.flush()?;
+    let s =
+        match aimsgate::evidence::export(&args.data_dir, &filter, format, &mut out).and_then(|s| {
+            out.flush()?;
+            Ok(s)
+        }) {
+            Ok(s) => s,
+            // The reader went away (e.g. `| head`): not an error worth a backtrace.
+            Err(aimsgate::evidence::EvidenceError::Io(e))
+                if e.kind() == std::io::ErrorKind::BrokenPipe =>
+            {
+                return Ok(ExitCode::SUCCESS)
+            }
+            Err(e) => return Err(e.into()),
+        };
     eprintln!(
         "exported {} records (checkpoint size {}{})",
         s.records,

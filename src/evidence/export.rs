@@ -84,12 +84,18 @@ fn effect_name(e: i32) -> &'static str {
     }
 }
 
-fn is_rotation(r: &Record) -> bool {
+pub(crate) fn is_rotation(r: &Record) -> bool {
     matches!(&r.kind, Some(record::Kind::Event(e)) if matches!(e.event, Some(event_record::Event::KeyRotation(_))))
 }
 
-/// Decision ids the non-time filters select, so outcomes follow their decisions.
-fn matches(f: &ExportFilter, r: &Record, selected: &mut std::collections::HashSet<String>) -> bool {
+/// Whether a record belongs in an export with this filter; `selected` collects the decision
+/// ids the non-time filters select, so outcomes follow their decisions. The export verifier
+/// applies the same rule, so a filtered export cannot carry records its filter excludes.
+pub(crate) fn matches(
+    f: &ExportFilter,
+    r: &Record,
+    selected: &mut std::collections::HashSet<String>,
+) -> bool {
     if f.since.is_some_and(|s| r.time_unix_nanos < s)
         || f.until.is_some_and(|u| r.time_unix_nanos >= u)
     {

@@ -174,3 +174,20 @@ fn export_tampering_is_named() {
     let f = verify_export(good.as_bytes(), &other).unwrap_err();
     assert_eq!(f.field, "key_id", "{f}");
 }
+
+#[test]
+fn filtered_export_cannot_carry_records_outside_its_filter() {
+    let t = tempfile::tempdir().unwrap();
+    make_log(t.path(), 6, 64 << 20);
+    let pubtext = std::fs::read_to_string(t.path().join("signing.pub")).unwrap();
+    let f = ExportFilter {
+        principal: Some("user-1".into()),
+        ..Default::default()
+    };
+    let part = export_string(t.path(), &f);
+    verify_export(part.as_bytes(), &pubtext).unwrap();
+    // Claim a narrower filter than the records it carries.
+    let narrowed = part.replacen("\"principal\":\"user-1\"", "\"principal\":\"user-2\"", 1);
+    let e = verify_export(narrowed.as_bytes(), &pubtext).unwrap_err();
+    assert_eq!(e.field, "filter", "{e}");
+}

@@ -75,6 +75,7 @@ pub fn verify_export(
     let mut last: Option<(u64, Hash)> = None; // (seq, body hash) of the previous line
     let mut proofs: Vec<(u64, Hash, Vec<Hash>, String)> = Vec::new();
     let mut records = 0u64;
+    let mut selected = std::collections::HashSet::new();
     let mut checkpoint: Option<(Checkpoint, usize)> = None;
     for (n, line) in lines {
         let line = line.map_err(|e| line_err(n, "line", e.to_string()))?;
@@ -135,6 +136,15 @@ pub fn verify_export(
             return Err(rf(
                 "record",
                 "the JSON record differs from the signed body (edited in the export)".into(),
+            ));
+        }
+        if filtered
+            && !crate::evidence::export::matches(&header.filter, &rec, &mut selected)
+            && !crate::evidence::export::is_rotation(&rec)
+        {
+            return Err(rf(
+                "filter",
+                "record does not match the export's declared filter".into(),
             ));
         }
         if let Some((ls, _)) = last {
