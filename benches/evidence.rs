@@ -36,7 +36,8 @@ fn rt() -> tokio::runtime::Runtime {
 
 /// Appends `n` records from `tasks` concurrent appenders; returns records/s.
 fn appends_per_sec(dir: &std::path::Path, tasks: u64, n: u64) -> f64 {
-    let (log, _) = EvidenceLog::open(LogConfig::new(dir), KeyPair::generate()).unwrap();
+    let (key, _) = aimsgate::evidence::load_or_create_key(dir).unwrap();
+    let (log, _) = EvidenceLog::open(LogConfig::new(dir), key).unwrap();
     let rt = rt();
     let start = Instant::now();
     rt.block_on(async {
@@ -72,6 +73,24 @@ fn bench(c: &mut Criterion) {
     let el = start.elapsed();
     println!(
         "evidence/verify_dir: {} records in {el:?} = {:.0} records/s",
+        s.records,
+        s.records as f64 / el.as_secs_f64()
+    );
+
+    let mut exported = Vec::new();
+    aimsgate::evidence::export(
+        &d,
+        &Default::default(),
+        aimsgate::evidence::ExportFormat::Jsonl,
+        &mut exported,
+    )
+    .unwrap();
+    let pubtext = std::fs::read_to_string(d.join("signing.pub")).unwrap();
+    let start = Instant::now();
+    let s = aimsgate::evidence::verify_export(exported.as_slice(), &pubtext).unwrap();
+    let el = start.elapsed();
+    println!(
+        "evidence/verify_export: {} records in {el:?} = {:.0} records/s",
         s.records,
         s.records as f64 / el.as_secs_f64()
     );

@@ -61,7 +61,7 @@ pub fn verify_export(
     }
     let filtered = header.filtered;
     let origin = Some(header.origin.clone());
-    let mut checker = Checker::new(vec![key.clone()], origin.clone());
+    let mut checker = Checker::new(vec![key.clone()], origin.clone()).deferring();
     let (mut next, mut prev, mut range): (u64, Hash, CompactRange) =
         (0, [0u8; 32], CompactRange::default());
     if let Some(note) = header.anchor.as_deref() {
@@ -77,125 +77,137 @@ pub fn verify_export(
     let mut records = 0u64;
     let mut selected = std::collections::HashSet::new();
     let mut checkpoint: Option<(Checkpoint, usize)> = None;
-    for (n, line) in lines {
-        let line = line.map_err(|e| line_err(n, "line", e.to_string()))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        if checkpoint.is_some() {
-            return Err(line_err(
-                n,
-                "checkpoint",
-                "lines after the checkpoint line".into(),
-            ));
-        }
-        let loc = format!("export line {}", n + 1);
-        let v: serde_json::Value = serde_json::from_str(&line)
-            .map_err(|e| line_err(n, "line", format!("not JSON: {e}")))?;
-        match v["type"].as_str() {
-            Some("entry") => {}
-            Some("checkpoint") => {
-                let note = v["note"]
-                    .as_str()
-                    .ok_or_else(|| line_err(n, "checkpoint", "no note".into()))?;
-                let ver = open_note(note, &checker.note_keys())
-                    .map_err(|e| line_err(n, "checkpoint signature", e))?;
-                let cp = Checkpoint::parse(&ver.text).map_err(|e| line_err(n, "checkpoint", e))?;
-                checkpoint = Some((cp, n));
+    let scanned = (|| -> Result<(), VerifyFault> {
+        for (n, line) in lines {
+            let line = line.map_err(|e| line_err(n, "line", e.to_string()))?;
+            if line.trim().is_empty() {
                 continue;
             }
-            _ => return Err(line_err(n, "type", "unknown line type".into())),
-        }
-        let b = |field: &str| -> Result<Vec<u8>, VerifyFault> {
-            v[field]
-                .as_str()
-                .and_then(|s| B64.decode(s).ok())
-                .ok_or_else(|| line_err(n, field, "missing or not base64".into()))
-        };
-        let (body, sig) = (b("body")?, b("signature")?);
-        let sig: [u8; 64] = sig
-            .try_into()
-            .map_err(|_| line_err(n, "signature", "not 64 bytes".into()))?;
-        let kid = v["key_id"]
-            .as_str()
-            .ok_or_else(|| line_err(n, "key_id", "missing".into()))?;
-        let mut entry = Vec::with_capacity(body.len() + 90);
-        encode_entry(kid, &sig, &body, &mut entry);
-        let claimed = v["seq"].as_u64();
-        let (rec, _) = checker.entry(&entry, claimed.unwrap_or(next), &loc)?;
-        let seq = rec.seq;
-        let rf = |field: &str, p: String| fault(Some(seq), Some(&rec), &loc, field, p);
-        if claimed != Some(seq) {
-            return Err(rf(
-                "seq",
-                format!("line says {claimed:?} but the signed body says {seq}"),
-            ));
-        }
-        let as_json = serde_json::to_value(&rec).map_err(|e| rf("record", e.to_string()))?;
-        if as_json != v["record"] {
-            return Err(rf(
-                "record",
-                "the JSON record differs from the signed body (edited in the export)".into(),
-            ));
-        }
-        if filtered
-            && !crate::evidence::export::matches(&header.filter, &rec, &mut selected)
-            && !crate::evidence::export::is_rotation(&rec)
-        {
-            return Err(rf(
-                "filter",
-                "record does not match the export's declared filter".into(),
-            ));
-        }
-        if let Some((ls, _)) = last {
-            if seq <= ls {
-                return Err(rf(
-                    "seq",
-                    format!("follows seq {ls}: records are out of order or duplicated"),
+            if checkpoint.is_some() {
+                return Err(line_err(
+                    n,
+                    "checkpoint",
+                    "lines after the checkpoint line".into(),
                 ));
             }
-        }
-        if !filtered && seq != next {
-            return Err(rf(
-                "seq",
-                format!(
-                    "is {seq} but {next} was expected: records {next}..{} are missing",
-                    seq.saturating_sub(1)
-                ),
-            ));
-        }
-        let linked = match last {
-            Some((ls, lh)) if ls + 1 == seq => Some(lh),
-            None if seq == first_seq => Some(prev),
-            _ => None,
-        };
-        if let Some(want) = linked {
-            if rec.prev_body_hash != want {
-                return Err(rf("prev_body_hash", "does not match the previous record's body (record inserted, removed or reordered)".into()));
+            let loc = format!("export line {}", n + 1);
+            let v: serde_json::Value = serde_json::from_str(&line)
+                .map_err(|e| line_err(n, "line", format!("not JSON: {e}")))?;
+            match v["type"].as_str() {
+                Some("entry") => {}
+                Some("checkpoint") => {
+                    let note = v["note"]
+                        .as_str()
+                        .ok_or_else(|| line_err(n, "checkpoint", "no note".into()))?;
+                    let ver = open_note(note, &checker.note_keys())
+                        .map_err(|e| line_err(n, "checkpoint signature", e))?;
+                    let cp =
+                        Checkpoint::parse(&ver.text).map_err(|e| line_err(n, "checkpoint", e))?;
+                    checkpoint = Some((cp, n));
+                    continue;
+                }
+                _ => return Err(line_err(n, "type", "unknown line type".into())),
+            }
+            let b = |field: &str| -> Result<Vec<u8>, VerifyFault> {
+                v[field]
+                    .as_str()
+                    .and_then(|s| B64.decode(s).ok())
+                    .ok_or_else(|| line_err(n, field, "missing or not base64".into()))
+            };
+            let (body, sig) = (b("body")?, b("signature")?);
+            let sig: [u8; 64] = sig
+                .try_into()
+                .map_err(|_| line_err(n, "signature", "not 64 bytes".into()))?;
+            let kid = v["key_id"]
+                .as_str()
+                .ok_or_else(|| line_err(n, "key_id", "missing".into()))?;
+            let mut entry = Vec::with_capacity(body.len() + 90);
+            encode_entry(kid, &sig, &body, &mut entry);
+            let claimed = v["seq"].as_u64();
+            let (rec, _) = checker.entry(&entry, claimed.unwrap_or(next), &loc)?;
+            let seq = rec.seq;
+            let rf = |field: &str, p: String| fault(Some(seq), Some(&rec), &loc, field, p);
+            if claimed != Some(seq) {
+                return Err(rf(
+                    "seq",
+                    format!("line says {claimed:?} but the signed body says {seq}"),
+                ));
+            }
+            let as_json = serde_json::to_value(&rec).map_err(|e| rf("record", e.to_string()))?;
+            if as_json != v["record"] {
+                return Err(rf(
+                    "record",
+                    "the JSON record differs from the signed body (edited in the export)".into(),
+                ));
+            }
+            if filtered
+                && !crate::evidence::export::matches(&header.filter, &rec, &mut selected)
+                && !crate::evidence::export::is_rotation(&rec)
+            {
+                return Err(rf(
+                    "filter",
+                    "record does not match the export's declared filter".into(),
+                ));
+            }
+            if let Some((ls, _)) = last {
+                if seq <= ls {
+                    return Err(rf(
+                        "seq",
+                        format!("follows seq {ls}: records are out of order or duplicated"),
+                    ));
+                }
+            }
+            if !filtered && seq != next {
+                return Err(rf(
+                    "seq",
+                    format!(
+                        "is {seq} but {next} was expected: records {next}..{} are missing",
+                        seq.saturating_sub(1)
+                    ),
+                ));
+            }
+            let linked = match last {
+                Some((ls, lh)) if ls + 1 == seq => Some(lh),
+                None if seq == first_seq => Some(prev),
+                _ => None,
+            };
+            if let Some(want) = linked {
+                if rec.prev_body_hash != want {
+                    return Err(rf("prev_body_hash", "does not match the previous record's body (record inserted, removed or reordered)".into()));
+                }
+            }
+            let leaf = entry_hash(&entry);
+            if filtered {
+                let p: Option<Vec<Hash>> = v["proof"].as_array().map(|a| {
+                    a.iter()
+                        .filter_map(|x| {
+                            x.as_str()
+                                .and_then(|s| B64.decode(s).ok())
+                                .and_then(|d| <[u8; 32]>::try_from(d).ok())
+                        })
+                        .collect()
+                });
+                let p = p
+                    .filter(|p| p.len() == v["proof"].as_array().map_or(0, Vec::len))
+                    .ok_or_else(|| rf("proof", "missing or malformed".into()))?;
+                proofs.push((seq, leaf, p, loc.clone()));
+            } else {
+                range.push(leaf);
+            }
+            last = Some((seq, body_hash(&body)));
+            next = seq.saturating_add(1);
+            records += 1;
+            if checker.flush_due() {
+                checker.flush()?;
             }
         }
-        let leaf = entry_hash(&entry);
-        if filtered {
-            let p: Option<Vec<Hash>> = v["proof"].as_array().map(|a| {
-                a.iter()
-                    .filter_map(|x| {
-                        x.as_str()
-                            .and_then(|s| B64.decode(s).ok())
-                            .and_then(|d| <[u8; 32]>::try_from(d).ok())
-                    })
-                    .collect()
-            });
-            let p = p
-                .filter(|p| p.len() == v["proof"].as_array().map_or(0, Vec::len))
-                .ok_or_else(|| rf("proof", "missing or malformed".into()))?;
-            proofs.push((seq, leaf, p, loc.clone()));
-        } else {
-            range.push(leaf);
-        }
-        last = Some((seq, body_hash(&body)));
-        next = seq.saturating_add(1);
-        records += 1;
+        Ok(())
+    })();
+    if let Err(f) = scanned {
+        // A bad signature at or before the faulty line is the more precise first fault.
+        return Err(checker.flush().err().unwrap_or(f));
     }
+    checker.flush()?;
     let Some((cp, cn)) = checkpoint else {
         return Err(fault(
             Some(next),
