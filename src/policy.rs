@@ -38,6 +38,8 @@ use std::sync::Arc;
 /// A loaded, validated, immutable policy bundle. Cheap to share behind an `Arc`.
 #[derive(Debug)]
 pub struct Bundle {
+    /// Organisation dictionaries `(name, terms)`; each is the data class `custom.<name>`.
+    dictionaries: Vec<(String, Vec<String>)>,
     id: String,
     version: String,
     description: String,
@@ -53,6 +55,11 @@ pub struct Bundle {
 }
 
 impl Bundle {
+    /// Organisation dictionaries from `dictionaries.toml`: `(name, terms)`, class `custom.<name>`.
+    pub fn dictionaries(&self) -> &[(String, Vec<String>)] {
+        &self.dictionaries
+    }
+
     /// Bundle id from `bundle.toml`.
     pub fn id(&self) -> &str {
         &self.id

@@ -6,8 +6,11 @@
 
 pub mod admin;
 pub mod body;
+pub mod inspect;
 pub mod listener;
 pub mod pipeline;
+pub mod record;
+pub mod reload;
 pub mod respond;
 pub mod tls;
 pub mod trace;
@@ -17,13 +20,17 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+use arc_swap::ArcSwap;
 use http::HeaderName;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::config::{Config, ConfigError};
+use crate::classify::{Classifier, ClassifyError};
+use crate::config::{Config, ConfigError, DurabilityMode};
 use crate::error::Error;
+use crate::evidence::{Durability, EvidenceError, EvidenceLog, LogConfig};
 use crate::identity::{Authenticator, IdentityError};
+use crate::policy::{Bundle, LoadError};
 use upstream::Upstream;
 
 /// Why the proxy could not start.
@@ -43,6 +50,12 @@ pub enum StartError {
     },
     #[error("{0}")]
     Setup(#[from] Error),
+    #[error("policy: {0}")]
+    Policy(#[from] LoadError),
+    #[error("classifier: {0}")]
+    Classify(#[from] ClassifyError),
+    #[error("evidence log: {0}")]
+    Evidence(#[from] EvidenceError),
 }
 
 /// State shared by every connection and request.
@@ -55,11 +68,26 @@ pub struct Shared {
     /// Caller headers never forwarded upstream (identity headers set by an authenticator).
     pub strip_headers: Vec<HeaderName>,
     pub tls: Option<Arc<tls::CertStore>>,
+    /// The classifier for the active bundle's dictionaries; swapped with it.
+    pub classifier: ArcSwap<Classifier>,
+    /// The active policy bundle; swapped atomically on reload.
+    pub policy: ArcSwap<Bundle>,
+    pub evidence: EvidenceLog,
+    pub policy_reload_failures: std::sync::atomic::AtomicU64,
     shutting_down: AtomicBool,
 }
 
-impl Shared {
-    pub fn build(config: Config) -> Result<Self, StartError> {
+/// Everything a proxy needs that does not touch the data directory: validated by `serve --check`.
+pub struct Parts {
+    pub auth: Authenticator,
+    pub upstreams: Vec<Upstream>,
+    pub classifier: Arc<Classifier>,
+    pub policy: Bundle,
+    pub tls: Option<Arc<tls::CertStore>>,
+}
+
+impl Parts {
+    pub fn build(config: &Config) -> Result<Self, StartError> {
         let auth = Authenticator::new(config.identity.to_identity(&config.source)?)?;
         let upstreams = config
             .upstreams
@@ -67,6 +95,59 @@ impl Shared {
             .cloned()
             .map(Upstream::new)
             .collect::<Result<Vec<_>, _>>()?;
+        let policy = reload::load_policy(config)?;
+        let classifier = Arc::new(reload::classifier_for(config, &policy)?);
+        let tls = match &config.server.tls {
+            Some(t) => Some(tls::CertStore::load(t)?),
+            None => None,
+        };
+        Ok(Self {
+            auth,
+            upstreams,
+            classifier,
+            policy,
+            tls,
+        })
+    }
+}
+
+/// The evidence log settings from the configuration.
+pub fn log_config(config: &Config) -> LogConfig {
+    let e = &config.evidence;
+    let mut lc = LogConfig::new(&config.data_dir);
+    lc.durability = match e.durability {
+        DurabilityMode::Sync => Durability::Sync,
+        DurabilityMode::Async { max_delay } => Durability::Async { max_delay },
+    };
+    lc.segment_bytes = e.segment_bytes;
+    lc.checkpoint_every_records = e.checkpoint_every_records;
+    lc.checkpoint_interval = e.checkpoint_interval;
+    lc.retention_days = e.retention_days;
+    lc.hmac_key = e.hmac_key.as_ref().map(|k| k.expose().as_bytes().to_vec());
+    lc
+}
+
+impl Shared {
+    pub fn build(config: Config) -> Result<Self, StartError> {
+        let Parts {
+            auth,
+            upstreams,
+            classifier,
+            policy,
+            tls,
+        } = Parts::build(&config)?;
+        let (key, created) = crate::evidence::load_or_create_key(&config.data_dir)?;
+        if created {
+            tracing::info!(key_id = key.key_id(), dir = %config.data_dir.display(), "generated a new evidence signing key pair (signing.key, signing.pub)");
+        }
+        let (evidence, report) = EvidenceLog::open(log_config(&config), key)?;
+        if report.recovered {
+            tracing::warn!(
+                truncated_bytes = report.truncated_bytes,
+                next_seq = report.next_seq,
+                "evidence log recovered after an unclean stop"
+            );
+        }
         let trusted_header = config
             .identity
             .trusted_header
@@ -81,10 +162,6 @@ impl Shared {
                 }
             }
         }
-        let tls = match &config.server.tls {
-            Some(t) => Some(tls::CertStore::load(t)?),
-            None => None,
-        };
         Ok(Self {
             config,
             upstreams,
@@ -92,6 +169,10 @@ impl Shared {
             trusted_header,
             strip_headers,
             tls,
+            classifier: ArcSwap::new(classifier),
+            policy: ArcSwap::from_pointee(policy),
+            evidence,
+            policy_reload_failures: std::sync::atomic::AtomicU64::new(0),
             shutting_down: AtomicBool::new(false),
         })
     }
@@ -104,6 +185,13 @@ impl Shared {
     pub fn not_ready_reason(&self) -> Option<String> {
         if self.is_shutting_down() {
             return Some("shutting down".into());
+        }
+        let h = self.evidence.health();
+        if !h.healthy && !self.config.evidence.fail_open {
+            return Some(format!(
+                "evidence log not writable: {}",
+                h.last_error.unwrap_or_default()
+            ));
         }
         None
     }
@@ -126,6 +214,12 @@ impl Running {
         let _ = self.stop.send(true);
         let _ = self.proxy_task.await;
         let _ = self.admin_task.await;
+        let log = self.shared.evidence.clone();
+        match tokio::task::spawn_blocking(move || log.close()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "closing the evidence log"),
+            Err(e) => tracing::error!(error = %e, "closing the evidence log"),
+        }
     }
 }
 

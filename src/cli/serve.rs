@@ -65,10 +65,25 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     };
     if args.check {
-        if let Err(e) = aimsgate::proxy::Shared::build(config.clone()) {
-            eprintln!("aimsgate: configuration error: {e}");
+        let parts = match aimsgate::proxy::Parts::build(&config) {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("aimsgate: configuration error: {e}");
+                return Ok(ExitCode::from(2));
+            }
+        };
+        if let Err(e) = check_data_dir(&config.data_dir) {
+            eprintln!("aimsgate: data dir {}: {e}", config.data_dir.display());
             return Ok(ExitCode::from(2));
         }
+        println!(
+            "policy OK: bundle {} version {} ({} rules, {} AI systems), content hash {}",
+            parts.policy.id(),
+            parts.policy.version(),
+            parts.policy.rule_count(),
+            parts.policy.systems().len(),
+            parts.policy.content_hash()
+        );
         println!(
             "configuration OK ({}): listen {}, admin {}, {} upstream(s), identity modes [{}], data dir {}",
             config.source,
@@ -103,20 +118,36 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
         running.addr,
         running.addr
     );
-    wait_for_signal().await?;
+    wait_for_signal(&running.shared).await?;
     tracing::info!("shutting down: draining in-flight requests and streams");
     running.shutdown().await;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
 }
 
-async fn wait_for_signal() -> anyhow::Result<()> {
+/// Run until SIGTERM or SIGINT; SIGHUP reloads the policy and the TLS certificate.
+async fn wait_for_signal(shared: &aimsgate::proxy::Shared) -> anyhow::Result<()> {
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
+    let mut hup = signal(SignalKind::hangup())?;
+    loop {
+        tokio::select! {
+            _ = term.recv() => return Ok(()),
+            _ = int.recv() => return Ok(()),
+            _ = hup.recv() => aimsgate::proxy::reload::on_sighup(shared).await,
+        }
+    }
+}
+
+/// The data dir exists (or can be created) and is writable; an existing key pair must load.
+fn check_data_dir(dir: &std::path::Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).context("cannot create")?;
+    let probe = dir.join(".aimsgate-check");
+    std::fs::write(&probe, b"ok").context("not writable")?;
+    std::fs::remove_file(&probe).context("not writable")?;
+    if dir.join("signing.key").exists() {
+        aimsgate::evidence::load_or_create_key(dir).context("signing key")?;
     }
     Ok(())
 }

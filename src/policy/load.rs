@@ -13,7 +13,7 @@
 use super::cond::Cond;
 use super::error::line_of;
 use super::glob::Glob;
-use super::raw::{RawBundle, RawOutputs, RawRules, RawSystems};
+use super::raw::{RawBundle, RawDictionaries, RawOutputs, RawRules, RawSystems};
 use super::{Bundle, LoadError, Rule, RuleEffect, RuleRef, System};
 use crate::taxonomy::ClassPattern;
 use sha2::{Digest, Sha256};
@@ -25,7 +25,13 @@ use toml::Spanned;
 mod controls;
 
 /// The files a bundle directory may hold (besides `tests.toml` and non-TOML files, which are ignored).
-pub const BUNDLE_FILES: &[&str] = &["bundle.toml", "systems.toml", "rules.toml", "output.toml"];
+pub const BUNDLE_FILES: &[&str] = &[
+    "bundle.toml",
+    "systems.toml",
+    "rules.toml",
+    "output.toml",
+    "dictionaries.toml",
+];
 
 /// Facts about the deployment that validation checks references against.
 #[derive(Debug, Clone, Copy)]
@@ -165,7 +171,12 @@ fn build(files: &[(String, String)], upstreams: Option<&[&str]>) -> Result<Bundl
     if let Some(s) = src("output.toml") {
         outputs = v.outputs(s, s.parse::<RawOutputs>()?, raw.monitor)?;
     }
+    let mut dictionaries = Vec::new();
+    if let Some(s) = src("dictionaries.toml") {
+        dictionaries = dictionaries_of(s, s.parse::<RawDictionaries>()?)?;
+    }
     Ok(Bundle {
+        dictionaries,
         id,
         version: raw.version.into_inner(),
         description: raw.description,
@@ -178,6 +189,42 @@ fn build(files: &[(String, String)], upstreams: Option<&[&str]>) -> Result<Bundl
         outputs,
         selectors: v.selectors,
     })
+}
+
+/// Organisation dictionaries: each becomes the data class `custom.<name>`.
+fn dictionaries_of(
+    s: Src<'_>,
+    raw: RawDictionaries,
+) -> Result<Vec<(String, Vec<String>)>, LoadError> {
+    let mut out: Vec<(String, Vec<String>)> = Vec::new();
+    for d in raw.dictionary {
+        let name = d.name.get_ref();
+        if !crate::taxonomy::is_known_class(&format!("custom.{name}")) {
+            return Err(s.err(
+                d.name.span(),
+                "name",
+                "use lowercase letters, digits and `_` (the class becomes custom.<name>)",
+            ));
+        }
+        if out.iter().any(|(n, _)| n == name) {
+            return Err(s.err(d.name.span(), "name", "dictionary defined twice"));
+        }
+        let terms: Vec<String> = d
+            .terms
+            .into_iter()
+            .map(|t| t.trim().to_owned())
+            .filter(|t| !t.is_empty())
+            .collect();
+        if terms.is_empty() {
+            return Err(s.err(
+                d.name.span(),
+                "terms",
+                "a dictionary needs at least one non-empty term",
+            ));
+        }
+        out.push((name.clone(), terms));
+    }
+    Ok(out)
 }
 
 struct Validator<'u> {

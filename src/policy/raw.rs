@@ -224,3 +224,19 @@ fn default_upstream() -> String {
 fn default_operation() -> String {
     "chat".to_owned()
 }
+
+/// `dictionaries.toml`: organisation term lists, each matched as the class `custom.<name>`.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawDictionaries {
+    #[serde(default)]
+    pub dictionary: Vec<RawDictionary>,
+}
+
+/// One `[[dictionary]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawDictionary {
+    pub name: Spanned<String>,
+    pub terms: Vec<String>,
+}

@@ -60,6 +60,10 @@ pub trait Inspector: Send {
     fn on_chunk(&mut self, chunk: Bytes) -> Inspected;
     /// Called once at the natural end; may return final bytes (e.g. held-back text).
     fn on_end(&mut self) -> Option<Bytes>;
+    /// What was learned (usage, output findings, scan coverage), for the outcome record.
+    fn report(&mut self) -> super::inspect::InspectReport {
+        super::inspect::InspectReport::default()
+    }
 }
 
 /// An inspector's verdict on one chunk.

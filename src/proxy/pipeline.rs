@@ -22,14 +22,17 @@ use http::{HeaderMap, HeaderValue, Request, Response};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 
-use super::body::{self, BodyStats, NoInspection, Observed, ProxyBody, StreamEnd};
-use super::respond;
+use super::body::{self, BodyStats, Inspector, Observed, ProxyBody, StreamEnd};
+use super::inspect::{self, InspectReport, JsonObserver, OutputMode, SseInspector};
 use super::trace::TraceContext;
 use super::upstream::UpstreamCredential;
-use super::Shared;
+use super::{record, respond, Shared};
+use crate::classify::{Class, Finding, Redactor, StreamMode};
 use crate::error::Error;
+use crate::evidence::proto::{ClassAction, ValueFingerprint};
 use crate::identity::{Credentials, Principal, UpstreamAuth};
-use crate::providers::extract::{self, Api, Extracted};
+use crate::policy::{self, Bundle, Decision, Effect, Facts, OutputAction};
+use crate::providers::extract::{self, Api, Edit, Extracted};
 use crate::providers::{self, Family, Operation};
 
 /// Facts about one TCP/TLS connection, shared by its requests.
@@ -59,6 +62,17 @@ pub struct Ctx {
     pub max_tokens: Option<u64>,
     pub request_bytes: usize,
     pub ai_system_header: Option<String>,
+    pub api: Option<Api>,
+    pub upstream_name: Option<String>,
+    pub upstream_kind: Option<&'static str>,
+    /// The policy bundle this call was decided under (one snapshot for the whole call).
+    pub bundle: Option<Arc<Bundle>>,
+    pub decision: Option<Decision>,
+    pub output: Option<OutputMode>,
+    /// Per data class: count and what was done with it.
+    pub class_actions: Vec<(String, u32, ClassAction)>,
+    pub unscanned_bytes: u64,
+    pub fingerprints: Vec<ValueFingerprint>,
     /// Set once the decision record is durable (or recorded as not needed).
     pub decision_committed: bool,
     pub status: Option<u16>,
@@ -94,6 +108,15 @@ impl Ctx {
             max_tokens: None,
             request_bytes: 0,
             ai_system_header: None,
+            api: None,
+            upstream_name: None,
+            upstream_kind: None,
+            bundle: None,
+            decision: None,
+            output: None,
+            class_actions: Vec::new(),
+            unscanned_bytes: 0,
+            fingerprints: Vec::new(),
             decision_committed: false,
             status: None,
             error_code: None,
@@ -116,7 +139,7 @@ impl Pipeline {
                 let resp = respond::error_response(&ctx, &err);
                 ctx.status = Some(resp.status().as_u16());
                 ctx.error_code = Some(err.code());
-                self.record(&mut ctx, Some(&err), None);
+                self.record(&mut ctx, Some(&err)).await;
                 resp
             }
         };
@@ -137,11 +160,11 @@ impl Pipeline {
         let extracted = self.parse(ctx, op, &bytes)?;
         let upstream = self.select_upstream(ctx, op)?;
         let scan = self.classify(ctx, extracted.as_ref());
-        let verdict = self.decide(ctx, &scan);
-        let bytes = self.enforce(ctx, verdict, bytes)?;
+        self.decide(ctx, &scan)?;
+        let bytes = self.enforce(ctx, &scan, extracted.as_ref(), bytes)?;
         self.commit_decision(ctx).await?;
         let resp = self.forward(ctx, &parts, upstream, op, bytes).await?;
-        Ok(self.respond(ctx, resp))
+        self.respond(ctx, resp).await
     }
 
     /// Phase 1 — match the route; fixes the operation and the error shape.
@@ -245,6 +268,7 @@ impl Pipeline {
         let Some(api) = api_of(op) else {
             return Ok(None);
         };
+        ctx.api = Some(api);
         let ex = extract::extract(api, bytes).map_err(|e| Error::MalformedBody(e.to_string()))?;
         ctx.model = ex.model.clone();
         ctx.stream = ex.stream;
@@ -290,23 +314,148 @@ impl Pipeline {
             }
         }
         ctx.upstream = Some(idx);
+        ctx.upstream_name = Some(cfg.upstreams[idx].name.clone());
+        ctx.upstream_kind = Some(cfg.upstreams[idx].kind.as_str());
         Ok(idx)
     }
 
-    /// Phase 6 — classify the extracted text. (No-op until the classifier is wired.)
-    fn classify(&self, _ctx: &mut Ctx, _extracted: Option<&Extracted>) -> Scan {
-        Scan
+    /// Phase 6 — classify every piece of text that will reach the model.
+    fn classify(&self, ctx: &mut Ctx, extracted: Option<&Extracted>) -> Scan {
+        let Some(ex) = extracted else {
+            return Scan::default();
+        };
+        let classifier = self.shared.classifier.load_full();
+        let mut scan = Scan {
+            per_segment: Vec::with_capacity(ex.segments.len()),
+            counts: Vec::new(),
+        };
+        let fingerprinting = self.shared.evidence.fingerprint(b"").is_some();
+        for seg in &ex.segments {
+            let f = classifier.classify(&seg.text);
+            ctx.unscanned_bytes += f.unscanned_bytes as u64;
+            for item in &f.items {
+                match scan.counts.iter_mut().find(|(c, _)| *c == item.class) {
+                    Some((_, n)) => *n = n.saturating_add(1),
+                    None => scan.counts.push((item.class.clone(), 1)),
+                }
+                let value = seg
+                    .text
+                    .get(item.start..item.end)
+                    .filter(|_| fingerprinting);
+                if let Some(hmac) =
+                    value.and_then(|v| self.shared.evidence.fingerprint(v.as_bytes()))
+                {
+                    ctx.fingerprints.push(ValueFingerprint {
+                        class: item.class.as_str().to_owned(),
+                        hmac_sha256: hmac,
+                    });
+                }
+            }
+            scan.per_segment.push(f.items);
+        }
+        scan.counts.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
+        scan
     }
 
-    /// Phase 7 — evaluate the policy. (Allows until the policy core is wired.)
-    fn decide(&self, _ctx: &mut Ctx, _scan: &Scan) -> Verdict {
-        Verdict::Allow
+    /// Phase 7 — bind the AI system and evaluate the policy (pure) for this call's facts.
+    fn decide(&self, ctx: &mut Ctx, scan: &Scan) -> Result<(), Error> {
+        let bundle = self.shared.policy.load_full();
+        let p = ctx
+            .principal
+            .as_ref()
+            .ok_or_else(|| Error::Internal("decide before identify".into()))?;
+        let binding = policy::bind_system(
+            &bundle,
+            &p.id,
+            &p.groups,
+            p.ai_system.as_deref(),
+            ctx.ai_system_header.as_deref(),
+        );
+        let classes: Vec<(&str, u32)> = scan.counts.iter().map(|(c, n)| (c.as_str(), *n)).collect();
+        let facts = Facts {
+            principal: &p.id,
+            auth_method: p.kind.as_str(),
+            groups: &p.groups,
+            ai_system: binding.system(),
+            upstream: ctx.upstream_name.as_deref().unwrap_or_default(),
+            model: ctx.model.as_deref(),
+            operation: ctx.op.map(Operation::as_str).unwrap_or_default(),
+            classes: &classes,
+            stream: ctx.stream,
+            max_tokens: ctx.max_tokens,
+            unscanned_bytes: ctx.unscanned_bytes,
+        };
+        let decision = policy::evaluate(&bundle, &facts);
+        if self.shared.config.classify.scan_responses {
+            ctx.output = Some(output_mode(&policy::output_plan(&bundle, &facts)));
+        }
+        ctx.decision = Some(decision);
+        ctx.bundle = Some(bundle);
+        Ok(())
     }
 
-    /// Phase 8 — apply the verdict: forward untouched, rewrite, or refuse.
-    fn enforce(&self, _ctx: &mut Ctx, verdict: Verdict, bytes: Bytes) -> Result<Bytes, Error> {
-        match verdict {
-            Verdict::Allow => Ok(bytes),
+    /// Phase 8 — apply the decision: forward untouched, redact in the body actually sent, or refuse.
+    fn enforce(
+        &self,
+        ctx: &mut Ctx,
+        scan: &Scan,
+        extracted: Option<&Extracted>,
+        bytes: Bytes,
+    ) -> Result<Bytes, Error> {
+        let effect = ctx
+            .decision
+            .as_ref()
+            .map(|d| d.effect.clone())
+            .unwrap_or(Effect::Allow);
+        let actions = |pick: &dyn Fn(&str) -> ClassAction| -> Vec<(String, u32, ClassAction)> {
+            scan.counts
+                .iter()
+                .map(|(c, n)| (c.as_str().to_owned(), *n, pick(c.as_str())))
+                .collect()
+        };
+        match effect {
+            Effect::Allow | Effect::Review => {
+                ctx.class_actions = actions(&|_| ClassAction::Allowed);
+                Ok(bytes)
+            }
+            Effect::Block { message, fix } => {
+                ctx.class_actions = actions(&|_| ClassAction::Blocked);
+                let rule = ctx
+                    .decision
+                    .as_ref()
+                    .and_then(|d| d.rules.first())
+                    .map(|r| r.id.to_string())
+                    .unwrap_or_else(|| "default".into());
+                Err(Error::Refused { rule, message, fix })
+            }
+            Effect::Redact { classes } => {
+                let select = |c: &str| classes.iter().any(|p| p.matches(c));
+                ctx.class_actions = actions(&|c| record::class_action(select(c), false));
+                let Some(ex) = extracted else {
+                    return Ok(bytes);
+                };
+                let mut redactor = Redactor::new();
+                let mut edits = Vec::new();
+                for (seg, items) in ex.segments.iter().zip(&scan.per_segment) {
+                    let hits: Vec<Finding> = items
+                        .iter()
+                        .filter(|f| select(f.class.as_str()))
+                        .cloned()
+                        .collect();
+                    if !hits.is_empty() {
+                        edits.push(Edit {
+                            raw: seg.raw.clone(),
+                            text: redactor.redact(&seg.text, &hits, &select),
+                        });
+                    }
+                }
+                if edits.is_empty() {
+                    return Ok(bytes);
+                }
+                let out = extract::rewrite(&bytes, &edits)
+                    .map_err(|e| Error::Internal(format!("redaction failed: {e}")))?;
+                Ok(Bytes::from(out))
+            }
         }
     }
 
@@ -315,8 +464,26 @@ impl Pipeline {
         if self.shared.is_shutting_down() {
             return Err(Error::ShuttingDown);
         }
-        ctx.decision_committed = true;
-        Ok(())
+        match self
+            .shared
+            .evidence
+            .append(record::decision(ctx, 0, None))
+            .await
+        {
+            Ok(_) => {
+                ctx.decision_committed = true;
+                Ok(())
+            }
+            Err(e) if self.shared.config.evidence.fail_open => {
+                tracing::error!(error = %e, decision_id = %ctx.decision_id, "evidence log not writable; forwarding anyway (fail_open = true)");
+                ctx.decision_committed = true;
+                Ok(())
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "evidence log not writable; refusing the call (fail closed)");
+                Err(Error::EvidenceUnavailable)
+            }
+        }
     }
 
     /// Phase 10 — send the (original or rewritten) bytes to the configured upstream.
@@ -350,8 +517,13 @@ impl Pipeline {
         up.send(req).await
     }
 
-    /// Phase 11 — stream the upstream's answer back; the record phase runs when it ends.
-    fn respond(&self, ctx: &mut Ctx, resp: Response<Incoming>) -> Response<ProxyBody> {
+    /// Phase 11 — stream the upstream's answer back under inspection; the record phase runs
+    /// when it ends. A non-streamed answer under a redact or block output rule is read whole first.
+    async fn respond(
+        &self,
+        ctx: &mut Ctx,
+        resp: Response<Incoming>,
+    ) -> Result<Response<ProxyBody>, Error> {
         let (mut parts, incoming) = resp.into_parts();
         respond::strip_hop_by_hop(&mut parts.headers);
         ctx.status = Some(parts.status.as_u16());
@@ -359,34 +531,155 @@ impl Pipeline {
             .upstream
             .map(|i| self.shared.upstreams[i].config.idle_timeout)
             .unwrap_or_default();
+        let is_sse = parts
+            .headers
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/event-stream"));
+        let output = ctx.output.clone();
+        let classifier = output.as_ref().map(|_| self.shared.classifier.load_full());
+        let mode = output.clone().unwrap_or_else(OutputMode::observe);
+        let enforcing = output
+            .as_ref()
+            .is_some_and(|o| o.mode != StreamMode::Observe)
+            && parts.status.is_success();
+        let inspector: Box<dyn Inspector> = match (ctx.api, is_sse) {
+            (Some(api), true) => {
+                if enforcing {
+                    parts.headers.remove(http::header::CONTENT_LENGTH);
+                }
+                Box::new(SseInspector::new(api, classifier, mode))
+            }
+            (Some(api), false) if enforcing => {
+                return self.respond_buffered(ctx, parts, incoming, api, mode).await
+            }
+            (api, _) => Box::new(JsonObserver::new(api, classifier, mode)),
+        };
         let summary = OutcomeCtx::take(ctx);
         let shared = self.shared.clone();
         let observed = Observed::new(
             incoming,
-            Box::new(NoInspection),
+            inspector,
             idle,
             ctx.started,
-            Box::new(move |stats, _inspector| Pipeline { shared }.record_outcome(summary, stats)),
+            Box::new(move |stats, inspector| {
+                let report = inspector.report();
+                Pipeline { shared }.record_outcome(summary, stats, report)
+            }),
         );
-        Response::from_parts(parts, observed.boxed_unsync())
+        Ok(Response::from_parts(parts, observed.boxed_unsync()))
     }
 
-    /// Phase 12 (error path) — the last phase: log and record calls that ended in an error.
-    fn record(&self, ctx: &mut Ctx, err: Option<&Error>, stats: Option<BodyStats>) {
-        let summary = OutcomeCtx::take(ctx);
-        let stats = stats.unwrap_or(BodyStats {
+    /// Read a whole non-streamed answer, then redact it or withhold it per the output rule.
+    async fn respond_buffered(
+        &self,
+        ctx: &mut Ctx,
+        mut parts: http::response::Parts,
+        incoming: Incoming,
+        api: Api,
+        mode: OutputMode,
+    ) -> Result<Response<ProxyBody>, Error> {
+        let idle = ctx
+            .upstream
+            .map(|i| self.shared.upstreams[i].config.idle_timeout)
+            .unwrap_or_default();
+        let upstream = ctx.upstream_name.clone().unwrap_or_default();
+        let body =
+            match tokio::time::timeout(idle, Limited::new(incoming, 16 * 1024 * 1024).collect())
+                .await
+            {
+                Ok(Ok(c)) => c.to_bytes(),
+                Ok(Err(e)) => {
+                    return Err(Error::UpstreamUnreachable {
+                        upstream,
+                        reason: format!("answer could not be read: {e}"),
+                    })
+                }
+                Err(_) => {
+                    return Err(Error::UpstreamTimeout {
+                        upstream,
+                        secs: idle.as_secs(),
+                    })
+                }
+            };
+        let mut report = InspectReport::default();
+        let started = ctx.started;
+        let stats = |end| BodyStats {
+            end,
+            bytes: body.len() as u64,
+            first_byte: Some(started.elapsed()),
+        };
+        match inspect::enforce_buffered(
+            api,
+            &body,
+            &self.shared.classifier.load_full(),
+            &mode,
+            &mut report,
+        ) {
+            inspect::Buffered::Withhold => {
+                let err = Error::Refused {
+                    rule: mode.rule.clone(),
+                    message: "the model's answer contained data of a class this AI system may not return".into(),
+                    fix: "ask for an answer that does not include that data, or have the output rule reviewed".into(),
+                };
+                self.record_outcome(OutcomeCtx::take(ctx), stats(StreamEnd::Blocked), report);
+                // The call was forwarded and recorded; the refusal concerns the answer.
+                ctx.decision_committed = true;
+                Err(err)
+            }
+            verdict => {
+                let out = match verdict {
+                    inspect::Buffered::Rewritten(b) => Bytes::from(b),
+                    _ => body.clone(),
+                };
+                parts.headers.remove(http::header::CONTENT_LENGTH);
+                self.record_outcome(OutcomeCtx::take(ctx), stats(StreamEnd::Complete), report);
+                Ok(Response::from_parts(parts, body::full(out)))
+            }
+        }
+    }
+
+    /// Phase 12 (error path) — the last phase for calls refused or failed before or while
+    /// forwarding: the decision record (durable before the response is sent) and the log line.
+    async fn record(&self, ctx: &mut Ctx, err: Option<&Error>) {
+        if !ctx.decision_committed {
+            let status = ctx.status.unwrap_or(0);
+            if let Err(e) = self
+                .shared
+                .evidence
+                .append(record::decision(ctx, status, err))
+                .await
+            {
+                tracing::error!(error = %e, decision_id = %ctx.decision_id, "could not record the refusal in the evidence log");
+            }
+        }
+        let stats = BodyStats {
             end: StreamEnd::Complete,
             bytes: 0,
             first_byte: None,
-        });
-        if let Some(e) = err {
-            tracing::event!(target: "aimsgate::access", tracing::Level::DEBUG, code = e.code(), "refused or failed");
-        }
-        self.record_outcome(summary, stats);
+        };
+        self.log(&OutcomeCtx::take(ctx), &stats);
     }
 
-    /// Phase 12 — the last phase: the access log line and (once wired) the outcome record.
-    fn record_outcome(&self, o: OutcomeCtx, stats: BodyStats) {
+    /// Phase 12 — the last phase of a forwarded call: the outcome record and the log line.
+    fn record_outcome(&self, o: OutcomeCtx, stats: BodyStats, report: InspectReport) {
+        self.log(&o, &stats);
+        let payload = record::outcome(&o, &stats, &report);
+        let log = self.shared.evidence.clone();
+        let append = async move {
+            if let Err(e) = log.append(payload).await {
+                tracing::error!(error = %e, "could not record a call outcome in the evidence log");
+            }
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(h) => {
+                h.spawn(append);
+            }
+            Err(_) => tracing::error!("no runtime to record a call outcome"),
+        }
+    }
+
+    fn log(&self, o: &OutcomeCtx, stats: &BodyStats) {
         let upstream = o
             .upstream
             .map(|i| self.shared.upstreams[i].config.name.as_str())
@@ -397,9 +690,12 @@ impl Pipeline {
             request_id = %o.request_id,
             trace_id = %o.trace_id,
             principal = %o.principal.as_deref().unwrap_or("-"),
+            ai_system = %o.ai_system.as_deref().unwrap_or("-"),
             op = o.op.map(Operation::as_str).unwrap_or("-"),
             upstream,
             model = %o.model.as_deref().unwrap_or("-"),
+            effect = o.effect,
+            rules = %o.rules,
             status = o.status.unwrap_or(0),
             error = o.error_code.unwrap_or("-"),
             stream = o.stream,
@@ -425,11 +721,26 @@ pub struct OutcomeCtx {
     pub error_code: Option<&'static str>,
     pub stream: bool,
     pub started: Instant,
+    pub ai_system: Option<String>,
+    pub effect: &'static str,
+    pub rules: String,
 }
 
 impl OutcomeCtx {
     fn take(ctx: &Ctx) -> Self {
+        let d = ctx.decision.as_ref();
         Self {
+            ai_system: d.and_then(|d| d.system.id.as_deref().map(str::to_owned)),
+            effect: d.map(|d| d.effect.kind()).unwrap_or("-"),
+            rules: d
+                .map(|d| {
+                    d.rules
+                        .iter()
+                        .map(|r| r.id.to_string())
+                        .collect::<Vec<_>>()
+                        .join(",")
+                })
+                .unwrap_or_default(),
             decision_id: ctx.decision_id.clone(),
             request_id: ctx.request_id.clone(),
             trace_id: ctx.trace.trace_id_hex(),
@@ -445,14 +756,40 @@ impl OutcomeCtx {
     }
 }
 
-/// The classifier's view of a request (filled once the classifier is wired).
+/// The classifier's view of a request: findings per extracted segment, and counts per class.
 #[derive(Debug, Default)]
-pub struct Scan;
+pub struct Scan {
+    pub per_segment: Vec<Vec<Finding>>,
+    pub counts: Vec<(Class, u32)>,
+}
 
-/// What enforcement must do.
-#[derive(Debug)]
-pub enum Verdict {
-    Allow,
+/// Resolve the policy's output plan into one mode for this response: the strongest enforced
+/// action wins (block > redact > observe); monitor-mode entries only observe.
+fn output_mode(plan: &policy::OutputPlan) -> OutputMode {
+    let mut best = OutputMode::observe();
+    for e in plan.entries.iter().filter(|e| !e.monitor) {
+        let mode = match e.action {
+            OutputAction::Observe => continue,
+            OutputAction::Redact => StreamMode::Redact,
+            OutputAction::Block => StreamMode::Block,
+        };
+        let rank = |m: StreamMode| match m {
+            StreamMode::Observe => 0,
+            StreamMode::Redact => 1,
+            StreamMode::Block => 2,
+        };
+        if rank(mode) > rank(best.mode) {
+            best = OutputMode {
+                mode,
+                select: Vec::new(),
+                rule: e.rule.id.to_string(),
+            };
+        }
+        if mode == best.mode {
+            best.select.extend(e.classes.iter().cloned());
+        }
+    }
+    best
 }
 
 /// The extraction API of an operation; `None` for bodiless routes.

@@ -1,0 +1,162 @@
+//! Evidence records from the pipeline's context: the decision record (written before anything
+//! leaves the proxy, or in the record phase when a call was refused or failed first) and the
+//! outcome record (written when the response ends).
+//!
+//! Owns the mapping from [`Ctx`] to the evidence schema. It copies ids, names, counts and rule
+//! references only — never prompt text or credentials. Storage is [`crate::evidence`]'s.
+
+use crate::evidence::proto::{
+    self, record::Kind, ClassAction, ClassFinding, DecisionRecord, MatchedRule, MonitorEffect,
+    OutcomeRecord, OutputScan,
+};
+use crate::policy::Effect;
+
+use super::body::{BodyStats, StreamEnd};
+use super::inspect::InspectReport;
+use super::pipeline::{Ctx, OutcomeCtx};
+
+fn effect(e: &Effect) -> proto::Effect {
+    match e {
+        Effect::Allow => proto::Effect::Allow,
+        Effect::Redact { .. } => proto::Effect::Redact,
+        Effect::Block { .. } => proto::Effect::Block,
+        Effect::Review => proto::Effect::Review,
+    }
+}
+
+/// The decision record for `ctx`. `status` is the HTTP status when the call was answered by
+/// aimsgate itself (refused or failed before forwarding), 0 when it is being forwarded.
+pub fn decision(ctx: &Ctx, status: u16, error: Option<&crate::error::Error>) -> Kind {
+    let principal = ctx.principal.as_ref();
+    let bundle = ctx.bundle.as_deref();
+    let d = ctx.decision.as_ref();
+    let (effect, reason) = match (error, d) {
+        // A policy refusal is the decision itself.
+        (Some(crate::error::Error::Refused { .. }), Some(d)) => {
+            (effect(&d.effect), d.reason.clone())
+        }
+        (Some(e), _) => (proto::Effect::Error, format!("{}: {e}", e.code())),
+        (None, Some(d)) => (effect(&d.effect), d.reason.clone()),
+        (None, None) => (
+            proto::Effect::Allow,
+            "no policy decision needed for this operation".to_owned(),
+        ),
+    };
+    let upstream = ctx.upstream_name.clone().unwrap_or_default();
+    Kind::Decision(DecisionRecord {
+        decision_id: ctx.decision_id.clone(),
+        trace_id: ctx.trace.trace_id_hex(),
+        principal_id: principal.map(|p| p.id.clone()).unwrap_or_default(),
+        auth_method: principal
+            .map(|p| p.kind.as_str().to_owned())
+            .unwrap_or_default(),
+        credential_fingerprint: principal.map(|p| p.fingerprint.clone()).unwrap_or_default(),
+        client_address: ctx.peer.ip().to_string(),
+        ai_system_id: d
+            .and_then(|d| d.system.id.as_deref().map(str::to_owned))
+            .unwrap_or_default(),
+        ai_system_risk_tier: d
+            .map(|d| d.system.risk_tier.as_str().to_owned())
+            .unwrap_or_default(),
+        ai_system_registered: d.is_some_and(|d| d.system.registered),
+        provider: ctx.upstream_kind.unwrap_or_default().to_owned(),
+        upstream,
+        operation: ctx.op.map(|o| o.as_str().to_owned()).unwrap_or_default(),
+        requested_model: ctx.model.clone().unwrap_or_default(),
+        stream: ctx.stream,
+        findings: ctx
+            .class_actions
+            .iter()
+            .map(|(class, count, action)| ClassFinding {
+                class: class.clone(),
+                count: *count,
+                action: *action as i32,
+            })
+            .collect(),
+        unscanned_bytes: ctx.unscanned_bytes,
+        fingerprints: ctx.fingerprints.clone(),
+        policy_bundle_id: bundle.map(|b| b.id().to_owned()).unwrap_or_default(),
+        policy_version: bundle.map(|b| b.version().to_owned()).unwrap_or_default(),
+        policy_content_hash: bundle
+            .map(|b| b.content_hash().to_owned())
+            .unwrap_or_default(),
+        matched_rules: d
+            .map(|d| {
+                d.rules
+                    .iter()
+                    .map(|r| MatchedRule {
+                        rule_id: r.id.to_string(),
+                        annex_a_controls: r.controls.to_vec(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        monitor_effects: d
+            .map(|d| {
+                d.monitored
+                    .iter()
+                    .map(|(r, e)| MonitorEffect {
+                        rule_id: r.id.to_string(),
+                        would_have: self::effect(e) as i32,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        effect: effect as i32,
+        reason,
+        http_status: u32::from(status),
+    })
+}
+
+/// The outcome record of a forwarded call.
+pub fn outcome(o: &OutcomeCtx, stats: &BodyStats, report: &InspectReport) -> Kind {
+    let error_kind = match stats.end {
+        StreamEnd::Complete => "",
+        StreamEnd::ClientGone => "client_gone",
+        StreamEnd::UpstreamError => "upstream_error",
+        StreamEnd::UpstreamIdle => "upstream_idle_timeout",
+        StreamEnd::Blocked => "output_blocked",
+    };
+    Kind::Outcome(OutcomeRecord {
+        decision_id: o.decision_id.clone(),
+        upstream_status: u32::from(o.status.unwrap_or(0)),
+        latency_us: o.started.elapsed().as_micros() as u64,
+        time_to_first_byte_us: stats.first_byte.map(|d| d.as_micros() as u64).unwrap_or(0),
+        input_tokens: report.usage.input_tokens,
+        output_tokens: report.usage.output_tokens,
+        stream: o.stream,
+        output_scan: report.scan as i32,
+        output_scanned_bytes: report.scanned_bytes,
+        output_findings: report
+            .findings
+            .iter()
+            .map(|(class, count, action)| ClassFinding {
+                class: class.clone(),
+                count: *count,
+                action: *action as i32,
+            })
+            .collect(),
+        error_kind: error_kind.to_owned(),
+    })
+}
+
+/// Map an inspector's scan coverage to the schema.
+pub fn scan_of(scanned: u64, unscanned: u64, inspected: bool) -> OutputScan {
+    match (inspected, scanned, unscanned) {
+        (false, _, _) => OutputScan::None,
+        (true, _, 0) => OutputScan::Full,
+        (true, 0, _) => OutputScan::None,
+        _ => OutputScan::Partial,
+    }
+}
+
+/// Per-class action for the request side.
+pub fn class_action(redacted: bool, blocked: bool) -> ClassAction {
+    if blocked {
+        ClassAction::Blocked
+    } else if redacted {
+        ClassAction::Redacted
+    } else {
+        ClassAction::Allowed
+    }
+}

@@ -1,0 +1,173 @@
+//! Policy activation: load the configured bundle (or the embedded baseline), swap it in
+//! atomically on SIGHUP or when its files change, keep the old bundle when the new one is invalid,
+//! and record every activation (old hash → new hash) as an evidence event.
+//!
+//! Also re-reads the TLS certificate on SIGHUP. It never interrupts in-flight calls: each call
+//! holds the bundle snapshot it was decided under.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use super::Shared;
+use crate::classify::{Classifier, ClassifierOptions, Dictionary};
+use crate::config::Config;
+use crate::evidence::proto::{event_record, record::Kind, EventRecord, PolicyActivation};
+use crate::policy::{self, Bundle, LoadContext, LoadError};
+
+/// Load the bundle the configuration names.
+pub fn load_policy(config: &Config) -> Result<Bundle, LoadError> {
+    match &config.policy.path {
+        None => policy::baseline(),
+        Some(dir) => {
+            let names: Vec<&str> = config.upstreams.iter().map(|u| u.name.as_str()).collect();
+            policy::load_dir_with(dir, &LoadContext { upstreams: &names })
+        }
+    }
+}
+
+/// The classifier for a bundle's dictionaries.
+pub fn classifier_for(
+    config: &Config,
+    bundle: &Bundle,
+) -> Result<Classifier, crate::classify::ClassifyError> {
+    Classifier::new(&ClassifierOptions {
+        dictionaries: bundle
+            .dictionaries()
+            .iter()
+            .map(|(name, terms)| Dictionary {
+                name: name.clone(),
+                terms: terms.clone(),
+            })
+            .collect(),
+        max_scan_bytes: config.classify.max_scan_bytes,
+    })
+}
+
+/// Outcome of a reload attempt.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Reloaded {
+    /// A new bundle is active.
+    Activated { old_hash: String, new_hash: String },
+    /// The files are unchanged.
+    Unchanged,
+    /// The new files are invalid; the old bundle stays active.
+    Rejected(String),
+}
+
+/// Record the bundle that is active at start.
+pub async fn record_initial(shared: &Shared) {
+    let b = shared.policy.load_full();
+    activation_event(shared, "", &b).await;
+}
+
+async fn activation_event(shared: &Shared, old_hash: &str, b: &Bundle) {
+    let ev = Kind::Event(EventRecord {
+        event: Some(event_record::Event::PolicyActivation(PolicyActivation {
+            old_content_hash: old_hash.to_owned(),
+            new_content_hash: b.content_hash().to_owned(),
+            bundle_id: b.id().to_owned(),
+            version: b.version().to_owned(),
+        })),
+    });
+    if let Err(e) = shared.evidence.append(ev).await {
+        tracing::error!(error = %e, "could not record the policy activation in the evidence log");
+    }
+}
+
+/// Re-load the policy; swap it in when valid and different.
+pub async fn reload(shared: &Shared) -> Reloaded {
+    let new = match load_policy(&shared.config) {
+        Ok(b) => b,
+        Err(e) => {
+            let msg = e.to_string();
+            tracing::error!(error = %msg, "policy reload rejected; the previous bundle stays active");
+            shared
+                .policy_reload_failures
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            return Reloaded::Rejected(msg);
+        }
+    };
+    let old = shared.policy.load_full();
+    if old.content_hash() == new.content_hash() {
+        return Reloaded::Unchanged;
+    }
+    if old.dictionaries() != new.dictionaries() {
+        match classifier_for(&shared.config, &new) {
+            Ok(c) => shared.classifier.store(Arc::new(c)),
+            Err(e) => {
+                let msg = format!("dictionaries: {e}");
+                tracing::error!(error = %msg, "policy reload rejected; the previous bundle stays active");
+                return Reloaded::Rejected(msg);
+            }
+        }
+    }
+    let new = Arc::new(new);
+    shared.policy.store(new.clone());
+    activation_event(shared, old.content_hash(), &new).await;
+    tracing::info!(
+        bundle = new.id(),
+        version = new.version(),
+        old_hash = old.content_hash(),
+        new_hash = new.content_hash(),
+        "policy bundle activated"
+    );
+    Reloaded::Activated {
+        old_hash: old.content_hash().to_owned(),
+        new_hash: new.content_hash().to_owned(),
+    }
+}
+
+/// SIGHUP: reload the policy and the TLS certificate.
+pub async fn on_sighup(shared: &Shared) {
+    let _ = reload(shared).await;
+    if let Some(store) = &shared.tls {
+        match store.reload() {
+            Ok(()) => tracing::info!("TLS certificate reloaded"),
+            Err(e) => {
+                tracing::error!(error = %e, "TLS certificate reload failed; the previous certificate stays in use")
+            }
+        }
+    }
+}
+
+/// Poll the bundle directory and reload when a file changes (cheap: names, sizes, mtimes).
+pub async fn watch(shared: Arc<Shared>, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let Some(dir) = shared
+        .config
+        .policy
+        .path
+        .clone()
+        .filter(|_| shared.config.policy.watch)
+    else {
+        return;
+    };
+    let stamp = move || -> Vec<(String, u64, SystemTime)> {
+        let mut v: Vec<_> = std::fs::read_dir(&dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| {
+                let m = e.metadata().ok()?;
+                Some((
+                    e.file_name().to_string_lossy().into_owned(),
+                    m.len(),
+                    m.modified().ok()?,
+                ))
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let mut last = stamp();
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+            _ = stop.changed() => return,
+        }
+        let now = stamp();
+        if now != last {
+            last = now;
+            let _ = reload(&shared).await;
+        }
+    }
+}
