@@ -19,9 +19,6 @@ use super::catalog::{self, Detector, Kind};
 use super::prefilter::Prefilter;
 use super::{context, numeric, secrets, ClassifyError, Finding};
 
-/// Lazy-DFA cache per thread: large enough that the many-pattern DFA does not thrash.
-const HYBRID_CACHE: usize = 16 * 1024 * 1024;
-
 #[derive(Debug)]
 pub(crate) struct Engine {
     prefilter: Prefilter,
@@ -61,14 +58,8 @@ impl Engine {
     pub fn new() -> Result<Self, ClassifyError> {
         let dets = catalog::detectors();
         let patterns: Vec<&str> = dets.iter().map(|(_, p)| p.as_str()).collect();
-        let regex = Regex::builder()
-            .configure(
-                Regex::config()
-                    .hybrid_cache_capacity(HYBRID_CACHE)
-                    .auto_prefilter(false),
-            )
-            .build_many(&patterns)
-            .map_err(|e| ClassifyError::Catalog(e.to_string()))?;
+        let regex =
+            Regex::new_many(&patterns).map_err(|e| ClassifyError::Catalog(e.to_string()))?;
         let detectors = dets
             .into_iter()
             .map(|(Detector { id, kind }, _)| (id, kind))

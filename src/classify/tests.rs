@@ -494,3 +494,20 @@ fn stream_regression_iban_email_pem() {
     got.extend(b.findings);
     assert_eq!(got, whole.items);
 }
+
+#[test]
+fn classifier_is_shareable_across_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Classifier>();
+    assert_send_sync::<StreamScanner>();
+    let c = Arc::new(clf());
+    let handles: Vec<_> = (0..2)
+        .map(|i| {
+            let c = Arc::clone(&c);
+            std::thread::spawn(move || c.classify(&format!("user{i}@example.com")).items.len())
+        })
+        .collect();
+    for h in handles {
+        assert_eq!(h.join().unwrap(), 1);
+    }
+}
