@@ -144,7 +144,7 @@ pub(crate) fn detectors() -> Vec<(Detector, String)> {
             "person_name_context",
             Kind::NameContext,
             format!(
-                r"(?i:patient(?: name)?|patientin|full name|name|nombre(?: completo)?|paciente|nom|dear|attn\.?|contact person)[ \t]*[:,]?[ \t]+(?P<v>{w}(?:[ ]{w}){{1,2}})"
+                r#"(?i:patient(?: name)?|patientin|full[ _]?name|name|nombre(?: completo)?|paciente|nom|dear|attn\.?|contact person|customer(?:_name)?|beneficiary|cardholder|account holder)(?:"?[ \t]*[:=][ \t]*"?|[ \t]*,?[ \t]+)(?P<v>{w}(?:[ ]{w}){{1,2}})"#
             ),
         ),
         p(
@@ -275,6 +275,11 @@ pub(crate) const CASED_ANCHORS: &[(&str, usize, usize)] = &[
     ("nombre", 0, 96),
     ("nom :", 0, 96),
     ("nom:", 0, 96),
+    ("name\"", 10, 96),
+    ("customer", 0, 96),
+    ("beneficiary", 0, 96),
+    ("cardholder", 0, 96),
+    ("account holder", 0, 96),
 ];
 
 /// Margins of the window opened around a run of digits (before, after). The "before" margin

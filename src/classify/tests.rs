@@ -294,6 +294,16 @@ fn context_classes() {
     );
     assert_none("filename: Report Final; Dear Customer Service");
     assert_finds(
+        "{\"customer\":\"Olamide Brenner\",\"id\":7}",
+        "pii.person_name",
+        "Olamide Brenner",
+    );
+    assert_finds(
+        "(beneficiary Priya Fernández)",
+        "pii.person_name",
+        "Priya Fernández",
+    );
+    assert_finds(
         "ship to 1600 Maple Street, Springfield, IL 62704",
         "pii.address",
         "1600 Maple Street, Springfield, IL 62704",
