@@ -82,6 +82,21 @@ fn bench(c: &mut Criterion) {
         });
     }
     g.finish();
+    // Linear cost: the same mixed prompt at 64 KiB, 256 KiB and 1 MiB.
+    let full = prompt_1mb();
+    let mut g = c.benchmark_group("classify_scaling");
+    for kib in [64usize, 256, 1024] {
+        let mut end = (kib * 1024).min(full.len());
+        while !full.is_char_boundary(end) {
+            end -= 1;
+        }
+        let text = &full[..end];
+        g.throughput(Throughput::Bytes(text.len() as u64));
+        g.bench_function(format!("prompt_{kib}k"), |b| {
+            b.iter(|| clf.classify(black_box(text)).items.len())
+        });
+    }
+    g.finish();
 }
 
 criterion_group!(benches, bench);
