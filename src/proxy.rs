@@ -248,7 +248,9 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         ))),
         _ => None,
     };
+    reload::record_initial(&shared).await;
     let (stop, rx) = watch::channel(false);
+    tokio::spawn(reload::watch(shared.clone(), rx.clone()));
     let proxy_task = tokio::spawn(listener::serve(
         shared.clone(),
         listener,

@@ -11,6 +11,8 @@ mod errors;
 mod identity;
 #[path = "it/lifecycle.rs"]
 mod lifecycle;
+#[path = "it/policy.rs"]
+mod policy;
 #[path = "it/routes.rs"]
 mod routes;
 #[path = "it/sdk_e2e.rs"]

@@ -67,9 +67,29 @@ impl Gateway {
         Self::start_with(config, &[]).await
     }
 
+    /// Start with sub-directories and files (relative paths) created in the config directory.
+    pub async fn start_with_dirs(
+        config: &str,
+        dirs: &[&str],
+        files: &[(String, Vec<u8>)],
+    ) -> Gateway {
+        let refs: Vec<(&str, &[u8])> = files
+            .iter()
+            .map(|(n, b)| (n.as_str(), b.as_slice()))
+            .collect();
+        Self::launch(config, dirs, &refs).await
+    }
+
     /// Start with extra files written into the config directory first.
     pub async fn start_with(config: &str, files: &[(&str, &[u8])]) -> Gateway {
+        Self::launch(config, &[], files).await
+    }
+
+    async fn launch(config: &str, dirs: &[&str], files: &[(&str, &[u8])]) -> Gateway {
         let dir = tempfile::tempdir().unwrap();
+        for d in dirs {
+            std::fs::create_dir_all(dir.path().join(d)).unwrap();
+        }
         for (name, bytes) in files {
             std::fs::write(dir.path().join(name), bytes).unwrap();
         }
@@ -200,3 +220,60 @@ pub const ANTHROPIC_AUTH: (&str, &str) = ("x-api-key", "sk-ant-caller-test-key-5
 pub const CHAT: &str =
     r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hello there"}]}"#;
 pub const MESSAGES: &str = r#"{"model":"claude-sonnet-4-5","max_tokens":64,"messages":[{"role":"user","content":"Hello there"}]}"#;
+
+/// Run `aimsgate export --format jsonl` on a data dir and return the decoded records
+/// (the `record` object of every entry line).
+pub fn export_records(data_dir: &Path) -> Vec<serde_json::Value> {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_aimsgate"))
+        .args(["export", "--format", "jsonl", "--data-dir"])
+        .arg(data_dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "export failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v["type"] == "entry")
+        .map(|v| v["record"].clone())
+        .collect()
+}
+
+/// The decision record with this id.
+pub fn decision_of<'a>(records: &'a [serde_json::Value], id: &str) -> &'a serde_json::Value {
+    records
+        .iter()
+        .map(|r| &r["kind"]["Decision"])
+        .find(|d| d["decision_id"] == id)
+        .unwrap_or_else(|| panic!("no decision record for {id}"))
+}
+
+/// `aimsgate verify --data-dir`.
+pub fn verify(data_dir: &Path) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_aimsgate"))
+        .args(["verify", "--data-dir"])
+        .arg(data_dir)
+        .output()
+        .unwrap()
+}
+
+impl Gateway {
+    pub fn data_dir(&self) -> std::path::PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// SIGTERM and wait for a clean exit (flushes the final checkpoint).
+    pub async fn stop(mut self) -> tempfile::TempDir {
+        self.signal("TERM");
+        let status = tokio::time::timeout(Duration::from_secs(30), self.child.wait())
+            .await
+            .expect("gateway exits")
+            .unwrap();
+        assert!(status.success(), "{status:?}");
+        self.dir
+    }
+}
