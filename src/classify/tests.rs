@@ -467,7 +467,7 @@ fn stream_observe_releases_immediately() {
 fn prose_without_anchors_opens_no_window() {
     let e = super::engine::Engine::new().unwrap();
     let prose = "The quarterly review covered the migration of the billing service. Most of the \
-                 discussion was about latency budgets and the rollout plan; nobody expected the \
+                 discussion was about latency budgets and the rollout plan for customers; nobody expected the \
                  old queue to hold up as long as it did.";
     assert!(e.debug_windows(prose).is_empty());
     let w = e.debug_windows("mail me at a@b.co");
