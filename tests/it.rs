@@ -7,6 +7,8 @@ mod support;
 
 #[path = "it/errors.rs"]
 mod errors;
+#[path = "it/evidence.rs"]
+mod evidence;
 #[path = "it/identity.rs"]
 mod identity;
 #[path = "it/lifecycle.rs"]

@@ -395,7 +395,13 @@ pub enum Buffered {
 }
 
 /// Classify a complete non-streamed answer and apply a redact or block output mode to it.
-pub fn enforce_buffered(api: Api, body: &[u8], classifier: &Classifier, mode: &OutputMode, report: &mut InspectReport) -> Buffered {
+pub fn enforce_buffered(
+    api: Api,
+    body: &[u8],
+    classifier: &Classifier,
+    mode: &OutputMode,
+    report: &mut InspectReport,
+) -> Buffered {
     report.usage = extract::response_usage(api, body);
     let Ok(segments) = extract::response_text(api, body) else {
         report.scan = OutputScan::None;

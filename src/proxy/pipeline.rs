@@ -652,13 +652,23 @@ impl Pipeline {
             {
                 tracing::error!(error = %e, decision_id = %ctx.decision_id, "could not record the refusal in the evidence log");
             }
+            let stats = BodyStats {
+                end: StreamEnd::Complete,
+                bytes: 0,
+                first_byte: None,
+            };
+            self.log(&OutcomeCtx::take(ctx), &stats);
+        } else {
+            // Forwarded, then failed (upstream down or slow, answer withheld): the outcome says so.
+            let stats = BodyStats {
+                end: StreamEnd::UpstreamError,
+                bytes: 0,
+                first_byte: None,
+            };
+            let mut o = OutcomeCtx::take(ctx);
+            o.upstream_status = None;
+            self.record_outcome(o, stats, InspectReport::default());
         }
-        let stats = BodyStats {
-            end: StreamEnd::Complete,
-            bytes: 0,
-            first_byte: None,
-        };
-        self.log(&OutcomeCtx::take(ctx), &stats);
     }
 
     /// Phase 12 — the last phase of a forwarded call: the outcome record and the log line.
@@ -724,12 +734,15 @@ pub struct OutcomeCtx {
     pub ai_system: Option<String>,
     pub effect: &'static str,
     pub rules: String,
+    /// The upstream's status, when an answer arrived.
+    pub upstream_status: Option<u16>,
 }
 
 impl OutcomeCtx {
     fn take(ctx: &Ctx) -> Self {
         let d = ctx.decision.as_ref();
         Self {
+            upstream_status: ctx.status,
             ai_system: d.and_then(|d| d.system.id.as_deref().map(str::to_owned)),
             effect: d.map(|d| d.effect.kind()).unwrap_or("-"),
             rules: d

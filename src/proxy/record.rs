@@ -111,6 +111,7 @@ pub fn decision(ctx: &Ctx, status: u16, error: Option<&crate::error::Error>) -> 
 /// The outcome record of a forwarded call.
 pub fn outcome(o: &OutcomeCtx, stats: &BodyStats, report: &InspectReport) -> Kind {
     let error_kind = match stats.end {
+        _ if o.error_code.is_some() => o.error_code.unwrap_or_default(),
         StreamEnd::Complete => "",
         StreamEnd::ClientGone => "client_gone",
         StreamEnd::UpstreamError => "upstream_error",
@@ -119,7 +120,7 @@ pub fn outcome(o: &OutcomeCtx, stats: &BodyStats, report: &InspectReport) -> Kin
     };
     Kind::Outcome(OutcomeRecord {
         decision_id: o.decision_id.clone(),
-        upstream_status: u32::from(o.status.unwrap_or(0)),
+        upstream_status: u32::from(o.upstream_status.unwrap_or(0)),
         latency_us: o.started.elapsed().as_micros() as u64,
         time_to_first_byte_us: stats.first_byte.map(|d| d.as_micros() as u64).unwrap_or(0),
         input_tokens: report.usage.input_tokens,
