@@ -59,12 +59,18 @@ fn appends_per_sec(dir: &std::path::Path, tasks: u64, n: u64) -> f64 {
     n as f64 / el.as_secs_f64()
 }
 
+/// Full-size runs under `cargo bench`; a short smoke pass under `cargo test --benches`.
+fn full() -> bool {
+    std::env::args().any(|a| a == "--bench")
+}
+
 fn bench(c: &mut Criterion) {
     let tmp = tempfile::tempdir().unwrap();
+    let (records, latency_samples) = if full() { (100_000, 2000) } else { (500, 20) };
     // Throughput under concurrency (one-shot figures; criterion measures the per-op costs).
     for tasks in [64u64, 512] {
         let d = tmp.path().join(format!("tp{tasks}"));
-        let r = appends_per_sec(&d, tasks, 100_000);
+        let r = appends_per_sec(&d, tasks, records);
         println!("evidence/append_sync_group_commit tasks={tasks}: {r:.0} records/s");
     }
     let d = tmp.path().join("tp512");
@@ -101,7 +107,7 @@ fn bench(c: &mut Criterion) {
     let rt = rt();
     let mut lat: Vec<Duration> = rt.block_on(async {
         let mut v = Vec::new();
-        for i in 0..2000 {
+        for i in 0..latency_samples {
             let t = Instant::now();
             log.append(decision(i)).await.unwrap();
             v.push(t.elapsed());

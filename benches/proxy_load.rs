@@ -62,6 +62,7 @@ async fn run(s: &Settings, full: bool) {
     procs.push(
         Command::new(bin)
             .args(["mock-provider", "--listen", &format!("127.0.0.1:{mock_port}")])
+            .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .unwrap(),
@@ -151,8 +152,9 @@ async fn run(s: &Settings, full: bool) {
     for t in &tallies {
         assert!(t.requests > 0, "every target served requests");
     }
+    // SIGQUIT/SIGTERM, not SIGKILL: nginx's master must take its workers down with it.
     for mut p in procs {
-        let _ = p.kill();
+        let _ = Command::new("kill").arg("-TERM").arg(p.id().to_string()).status();
         let _ = p.wait();
     }
 }
@@ -341,7 +343,16 @@ http {{
     );
     let path = d.join("nginx.conf");
     std::fs::write(&path, conf).unwrap();
-    Command::new(bin).arg("-c").arg(&path).arg("-p").arg(&d).stderr(Stdio::null()).spawn().unwrap()
+    Command::new(bin)
+        .arg("-c")
+        .arg(&path)
+        .arg("-p")
+        .arg(&d)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
 }
 
 fn children_of(pid: u32) -> Vec<u32> {
