@@ -30,11 +30,31 @@ struct Settings {
 fn main() {
     let full = std::env::args().any(|a| a == "--bench");
     let s = if full {
-        Settings { rounds: 3, loaded_for: Duration::from_secs(4), concurrency: 32, unloaded_requests: 3000, stream_requests: 300 }
+        let rounds = std::env::var("AIMSGATE_BENCH_ROUNDS")
+            .ok()
+            .and_then(|r| r.parse().ok())
+            .unwrap_or(3);
+        Settings {
+            rounds,
+            loaded_for: Duration::from_secs(4),
+            concurrency: 32,
+            unloaded_requests: 3000,
+            stream_requests: 300,
+        }
     } else {
-        Settings { rounds: 1, loaded_for: Duration::from_millis(300), concurrency: 4, unloaded_requests: 50, stream_requests: 5 }
+        Settings {
+            rounds: 1,
+            loaded_for: Duration::from_millis(300),
+            concurrency: 4,
+            unloaded_requests: 50,
+            stream_requests: 5,
+        }
     };
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(run(&s, full));
 }
 
@@ -61,7 +81,11 @@ async fn run(s: &Settings, full: bool) {
     let mut procs: Vec<Child> = Vec::new();
     procs.push(
         Command::new(bin)
-            .args(["mock-provider", "--listen", &format!("127.0.0.1:{mock_port}")])
+            .args([
+                "mock-provider",
+                "--listen",
+                &format!("127.0.0.1:{mock_port}"),
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -70,7 +94,11 @@ async fn run(s: &Settings, full: bool) {
     let mock: SocketAddr = format!("127.0.0.1:{mock_port}").parse().unwrap();
     wait_port(mock).await;
 
-    let mut targets = vec![Target { name: "direct (mock)", addr: mock, pids: vec![] }];
+    let mut targets = vec![Target {
+        name: "direct (mock)",
+        addr: mock,
+        pids: vec![],
+    }];
     if let Some(nginx) = find_nginx() {
         let port = free_port();
         let child = start_nginx(&nginx, dir.path(), port, mock_port);
@@ -80,7 +108,11 @@ async fn run(s: &Settings, full: bool) {
         let mut pids = vec![child.id()];
         pids.extend(children_of(child.id()));
         procs.push(child);
-        targets.push(Target { name: "nginx", addr, pids });
+        targets.push(Target {
+            name: "nginx",
+            addr,
+            pids,
+        });
     } else {
         eprintln!("nginx not found: skipping the bare-proxy baseline");
     }
@@ -99,10 +131,18 @@ async fn run(s: &Settings, full: bool) {
     procs.push(gw);
     let gw_addr: SocketAddr = format!("127.0.0.1:{gw_port}").parse().unwrap();
     wait_port(gw_addr).await;
-    targets.push(Target { name: "aimsgate", addr: gw_addr, pids: vec![gw_pid] });
+    targets.push(Target {
+        name: "aimsgate",
+        addr: gw_addr,
+        pids: vec![gw_pid],
+    });
 
     let body = Bytes::from(chat_body());
-    assert!(body.len() >= 2000 && body.len() < 2300, "2 KB request, got {}", body.len());
+    assert!(
+        body.len() >= 2000 && body.len() < 2300,
+        "2 KB request, got {}",
+        body.len()
+    );
     // Warm up every target (connection pools, allocator, page cache).
     for t in &targets {
         let _ = loaded(t.addr, &body, s.concurrency, Duration::from_millis(300)).await;
@@ -134,7 +174,11 @@ async fn run(s: &Settings, full: bool) {
     println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (t, tally) in targets.iter().zip(tallies.iter_mut()) {
         let rps = tally.requests as f64 / tally.secs.max(1e-9);
-        let cpu = if t.pids.is_empty() { "-".to_string() } else { format!("{:.1}", tally.cpu_us as f64 / tally.requests.max(1) as f64) };
+        let cpu = if t.pids.is_empty() {
+            "-".to_string()
+        } else {
+            format!("{:.1}", tally.cpu_us as f64 / tally.requests.max(1) as f64)
+        };
         println!(
             "| {} | {:.0} | {:.3} | {:.3} | {:.3} | {:.3} | {} | {:.3} | {:.3} |",
             t.name,
@@ -148,13 +192,19 @@ async fn run(s: &Settings, full: bool) {
             pct(&mut tally.ttfb_us, 99.0),
         );
     }
-    println!("\naimsgate RSS: {} KiB after warm-up, {} KiB after the run", rss_start, rss_end);
+    println!(
+        "\naimsgate RSS: {} KiB after warm-up, {} KiB after the run",
+        rss_start, rss_end
+    );
     for t in &tallies {
         assert!(t.requests > 0, "every target served requests");
     }
     // SIGQUIT/SIGTERM, not SIGKILL: nginx's master must take its workers down with it.
     for mut p in procs {
-        let _ = Command::new("kill").arg("-TERM").arg(p.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(p.id().to_string())
+            .status();
         let _ = p.wait();
     }
 }
@@ -175,8 +225,13 @@ kind = "anthropic"
 base_url = "http://127.0.0.1:{mock_port}"
 [telemetry]
 log_level = "warn"
+{extra}
 "#,
-        data = dir.join("data").display()
+        data = dir.join("data").display(),
+        // Experiments: AIMSGATE_BENCH_EXTRA appends TOML (e.g. `[evidence]\ndurability = "async"`).
+        extra = std::env::var("AIMSGATE_BENCH_EXTRA")
+            .unwrap_or_default()
+            .replace("\\n", "\n")
     )
 }
 
@@ -190,11 +245,19 @@ fn chat_body() -> String {
         content.push_str(prose);
     }
     content.truncate(1900);
-    format!(r#"{{"model":"gpt-4o-mini","temperature":0.2,"messages":[{{"role":"system","content":"You are a concise assistant."}},{{"role":"user","content":"{content}"}}]}}"#)
+    format!(
+        r#"{{"model":"gpt-4o-mini","temperature":0.2,"messages":[{{"role":"system","content":"You are a concise assistant."}},{{"role":"user","content":"{content}"}}]}}"#
+    )
 }
 
 fn request(addr: SocketAddr, body: &Bytes, stream: bool) -> http::Request<Full<Bytes>> {
-    let b = if stream { Bytes::from_static(br#"{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"hi"}]}"#) } else { body.clone() };
+    let b = if stream {
+        Bytes::from_static(
+            br#"{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"hi"}]}"#,
+        )
+    } else {
+        body.clone()
+    };
     http::Request::post("/v1/chat/completions")
         .header("host", addr.to_string())
         .header("content-type", "application/json")
@@ -208,26 +271,45 @@ type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
 async fn connect(addr: SocketAddr) -> Sender {
     let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
     tcp.set_nodelay(true).unwrap();
-    let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tcp)).await.unwrap();
+    let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
+        .await
+        .unwrap();
     tokio::spawn(conn);
     sender
 }
 
-async fn one(sender: &mut Sender, addr: SocketAddr, body: &Bytes) -> bool {
-    if sender.ready().await.is_err() {
-        return false;
+async fn one(sender: &mut Sender, addr: SocketAddr, body: &Bytes) -> Result<(), String> {
+    sender
+        .ready()
+        .await
+        .map_err(|e| format!("connection not ready: {e}"))?;
+    let resp = sender
+        .send_request(request(addr, body, false))
+        .await
+        .map_err(|e| format!("send: {e}"))?;
+    let status = resp.status();
+    let bytes = resp
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| format!("body: {e}"))?
+        .to_bytes();
+    if status != 200 {
+        return Err(format!(
+            "status {status}: {}",
+            String::from_utf8_lossy(&bytes)
+        ));
     }
-    match sender.send_request(request(addr, body, false)).await {
-        Ok(resp) => {
-            let ok = resp.status() == 200;
-            resp.into_body().collect().await.is_ok() && ok
-        }
-        Err(_) => false,
-    }
+    Ok(())
 }
 
 /// `concurrency` keep-alive connections sending back to back for `dur`.
-async fn loaded(addr: SocketAddr, body: &Bytes, concurrency: usize, dur: Duration) -> (u64, f64, Vec<u32>) {
+async fn loaded(
+    addr: SocketAddr,
+    body: &Bytes,
+    concurrency: usize,
+    dur: Duration,
+) -> (u64, f64, Vec<u32>) {
     let start = Instant::now();
     let deadline = start + dur;
     let mut tasks = Vec::new();
@@ -238,8 +320,14 @@ async fn loaded(addr: SocketAddr, body: &Bytes, concurrency: usize, dur: Duratio
             let mut lat = Vec::new();
             while Instant::now() < deadline {
                 let t = Instant::now();
-                if !one(&mut sender, addr, &body).await {
-                    panic!("request to {addr} failed under load");
+                if let Err(e) = one(&mut sender, addr, &body).await {
+                    // A server may close a keep-alive connection: reconnect once, as clients do.
+                    sender = connect(addr).await;
+                    if let Err(e2) = one(&mut sender, addr, &body).await {
+                        panic!(
+                            "request to {addr} failed under load: {e}; after reconnecting: {e2}"
+                        );
+                    }
                 }
                 lat.push(t.elapsed().as_micros() as u32);
             }
@@ -259,7 +347,7 @@ async fn unloaded(addr: SocketAddr, body: &Bytes, n: usize) -> Vec<u32> {
     let mut lat = Vec::with_capacity(n);
     for _ in 0..n {
         let t = Instant::now();
-        assert!(one(&mut sender, addr, body).await);
+        one(&mut sender, addr, body).await.unwrap();
         lat.push(t.elapsed().as_micros() as u32);
     }
     lat
@@ -273,7 +361,10 @@ async fn ttfb(addr: SocketAddr, n: usize) -> Vec<u32> {
     for _ in 0..n {
         sender.ready().await.unwrap();
         let t = Instant::now();
-        let resp = sender.send_request(request(addr, &empty, true)).await.unwrap();
+        let resp = sender
+            .send_request(request(addr, &empty, true))
+            .await
+            .unwrap();
         assert_eq!(resp.status(), 200);
         let mut body = resp.into_body();
         let first = body.frame().await;
@@ -294,7 +385,11 @@ fn pct(v: &mut [u32], p: f64) -> f64 {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 async fn wait_port(addr: SocketAddr) {
@@ -308,7 +403,10 @@ async fn wait_port(addr: SocketAddr) {
 }
 
 fn find_nginx() -> Option<PathBuf> {
-    ["/usr/sbin/nginx", "/usr/bin/nginx", "/usr/local/sbin/nginx"].iter().map(PathBuf::from).find(|p| p.exists())
+    ["/usr/sbin/nginx", "/usr/bin/nginx", "/usr/local/sbin/nginx"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists())
 }
 
 fn start_nginx(bin: &Path, dir: &Path, port: u16, mock_port: u16) -> Child {
@@ -327,7 +425,8 @@ http {{
   fastcgi_temp_path {d}/fastcgi;
   uwsgi_temp_path {d}/uwsgi;
   scgi_temp_path {d}/scgi;
-  upstream mock {{ server 127.0.0.1:{mock_port}; keepalive 128; }}
+  keepalive_requests 1000000;
+  upstream mock {{ server 127.0.0.1:{mock_port}; keepalive 128; keepalive_requests 1000000; }}
   server {{
     listen 127.0.0.1:{port};
     location / {{
@@ -361,10 +460,15 @@ fn children_of(pid: u32) -> Vec<u32> {
         out.clear();
         if let Ok(rd) = std::fs::read_dir("/proc") {
             for e in rd.flatten() {
-                let Ok(p) = e.file_name().to_string_lossy().parse::<u32>() else { continue };
+                let Ok(p) = e.file_name().to_string_lossy().parse::<u32>() else {
+                    continue;
+                };
                 if let Ok(stat) = std::fs::read_to_string(format!("/proc/{p}/stat")) {
                     let after = stat.rsplit(')').next().unwrap_or("");
-                    let ppid = after.split_whitespace().nth(1).and_then(|x| x.parse::<u32>().ok());
+                    let ppid = after
+                        .split_whitespace()
+                        .nth(1)
+                        .and_then(|x| x.parse::<u32>().ok());
                     if ppid == Some(pid) {
                         out.push(p);
                     }
@@ -385,7 +489,12 @@ fn cpu_us(pids: &[u32]) -> u64 {
     pids.iter()
         .filter_map(|p| std::fs::read_to_string(format!("/proc/{p}/stat")).ok())
         .map(|stat| {
-            let f: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
+            let f: Vec<&str> = stat
+                .rsplit(')')
+                .next()
+                .unwrap_or("")
+                .split_whitespace()
+                .collect();
             let u: u64 = f.get(11).and_then(|x| x.parse().ok()).unwrap_or(0);
             let s: u64 = f.get(12).and_then(|x| x.parse().ok()).unwrap_or(0);
             (u + s) * tick
@@ -396,6 +505,10 @@ fn cpu_us(pids: &[u32]) -> u64 {
 fn rss_kb(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok())))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+        })
         .unwrap_or(0)
 }

@@ -35,23 +35,26 @@ struct Sample {
     body: &'static str,
 }
 
+/// The AI system registered in the embedded baseline policy.
+const SYSTEM: (&str, &str) = ("x-aimsgate-ai-system", "general-assistant");
+
 const SAMPLES: &[Sample] = &[
     Sample {
         name: "clean chat (OpenAI)",
         path: "/v1/chat/completions",
-        headers: &[("authorization", "Bearer sk-demo-caller-key-0001")],
+        headers: &[("authorization", "Bearer sk-demo-caller-key-0001"), SYSTEM],
         body: r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Summarise the benefits of unit tests in one line."}]}"#,
     },
     Sample {
         name: "chat with PII (email, card)",
         path: "/v1/chat/completions",
-        headers: &[("authorization", "Bearer sk-demo-caller-key-0001")],
+        headers: &[("authorization", "Bearer sk-demo-caller-key-0001"), SYSTEM],
         body: r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Customer jane.doe@example.com paid with card 4539 1488 0343 6467, draft a receipt."}]}"#,
     },
     Sample {
         name: "chat with a secret (AWS key)",
         path: "/v1/chat/completions",
-        headers: &[("authorization", "Bearer sk-demo-caller-key-0001")],
+        headers: &[("authorization", "Bearer sk-demo-caller-key-0001"), SYSTEM],
         body: r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Why does this fail? aws_access_key_id=AKIAQX4BZL7NW2MOSR6T aws_secret_access_key=Jx9vQ2mT7rL4kP8sW1nZ5cB3dF6gH0yE2uR4tI7o"}]}"#,
     },
     Sample {
@@ -67,7 +70,7 @@ const SAMPLES: &[Sample] = &[
     Sample {
         name: "streaming chat (OpenAI)",
         path: "/v1/chat/completions",
-        headers: &[("authorization", "Bearer sk-demo-caller-key-0001")],
+        headers: &[("authorization", "Bearer sk-demo-caller-key-0001"), SYSTEM],
         body: r#"{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"Say hello."}]}"#,
     },
     Sample {

@@ -304,10 +304,18 @@ fn open_index(dir: &std::path::Path) -> Result<Index, EvidenceError> {
     }
 }
 
+/// Index in coalesced batches: one sled batch per [`INDEX_BATCH_INTERVAL`] at most, however
+/// many group commits happened meanwhile. The index lags the log by at most that interval; it is
+/// derived data (`indexed_upto` tracks it, `index rebuild` recreates it).
 fn index_loop(index: Index, rx: mpsc::Receiver<Vec<super::index::IndexItem>>) {
     while let Ok(mut items) = rx.recv() {
-        while let Ok(more) = rx.try_recv() {
-            items.extend(more);
+        let until = Instant::now() + INDEX_BATCH_INTERVAL;
+        loop {
+            let left = until.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(more) => items.extend(more),
+                Err(_) => break,
+            }
         }
         if let Err(e) = index.add(&items) {
             tracing::warn!(error = %e, "evidence index update failed; run `aimsgate index rebuild`");
@@ -315,6 +323,9 @@ fn index_loop(index: Index, rx: mpsc::Receiver<Vec<super::index::IndexItem>>) {
     }
     let _ = index.flush();
 }
+
+/// Longest time index items wait to be batched into sled.
+const INDEX_BATCH_INTERVAL: Duration = Duration::from_millis(100);
 
 /// How long the writer may sleep before a timer (async fsync or checkpoint) is due.
 pub(crate) fn wait_for(

@@ -72,3 +72,16 @@ try:
     check("anthropic auth error", False, "expected 401")
 except anthropic.AuthenticationError as err:
     check("anthropic auth error", err.status_code == 401 and "aimsgate key" in str(err), str(err))
+
+# A policy refusal (a credential in the prompt) is a PermissionDeniedError naming the rule and the fix.
+SECRET = "why does this fail? aws_access_key_id=AKIAQX4BZL7NW2MOSR6T aws_secret_access_key=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"
+try:
+    oa.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": SECRET}])
+    check("openai policy refusal", False, "expected 403")
+except openai.PermissionDeniedError as err:
+    check("openai policy refusal", "block-secrets" in str(err) and "how to fix" in str(err), str(err))
+try:
+    an.messages.create(model="claude-sonnet-4-5", max_tokens=8, messages=[{"role": "user", "content": SECRET}])
+    check("anthropic policy refusal", False, "expected 403")
+except anthropic.PermissionDeniedError as err:
+    check("anthropic policy refusal", "block-secrets" in str(err), str(err))

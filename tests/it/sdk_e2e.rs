@@ -43,6 +43,8 @@ async fn official_python_sdks_work_through_the_proxy() {
         "anthropic count_tokens",
         "openai refusal error",
         "anthropic auth error",
+        "openai policy refusal",
+        "anthropic policy refusal",
     ] {
         assert!(
             stdout.contains(&format!("ok {case}")),
