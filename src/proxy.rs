@@ -73,7 +73,7 @@ pub struct Shared {
     /// The active policy bundle; swapped atomically on reload.
     pub policy: ArcSwap<Bundle>,
     pub evidence: EvidenceLog,
-    pub policy_reload_failures: std::sync::atomic::AtomicU64,
+    pub metrics: crate::telemetry::metrics::Metrics,
     shutting_down: AtomicBool,
 }
 
@@ -172,7 +172,7 @@ impl Shared {
             classifier: ArcSwap::new(classifier),
             policy: ArcSwap::from_pointee(policy),
             evidence,
-            policy_reload_failures: std::sync::atomic::AtomicU64::new(0),
+            metrics: crate::telemetry::metrics::Metrics::default(),
             shutting_down: AtomicBool::new(false),
         })
     }

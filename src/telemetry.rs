@@ -1,5 +1,7 @@
-//! Telemetry: structured logging with `tracing` (text or JSON). Log lines carry ids, names and
+//! Telemetry: structured logging with `tracing` (text or JSON) and Prometheus [`metrics`]. Log lines carry ids, names and
 //! numbers only — never prompt text or credentials. Holds no business logic.
+
+pub mod metrics;
 
 use tracing_subscriber::EnvFilter;
 

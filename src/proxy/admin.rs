@@ -1,5 +1,5 @@
-//! The admin listener: `/healthz` (the process is up) and `/readyz` (it can take traffic),
-//! on its own address, never the proxy's port. Metrics join it with telemetry.
+//! The admin listener: `/healthz` (the process is up), `/readyz` (it can take traffic) and
+//! `/metrics` (Prometheus), on its own address, never the proxy's port.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -47,10 +47,31 @@ fn route(shared: &Shared, req: &Request<Incoming>) -> Response<ProxyBody> {
                 format!("not ready: {why}\n"),
             ),
         },
-        (_, "/healthz" | "/readyz") => (StatusCode::METHOD_NOT_ALLOWED, "use GET\n".into()),
+        (&Method::GET, "/metrics") => {
+            let h = shared.evidence.health();
+            let m = &shared.metrics;
+            m.evidence_healthy.set(i64::from(h.healthy));
+            m.evidence_queue_depth
+                .set(i64::try_from(h.queue_depth).unwrap_or(i64::MAX));
+            m.evidence_append_latency_us
+                .set(i64::try_from(h.last_append_latency_us).unwrap_or(i64::MAX));
+            m.evidence_last_checkpoint_age_seconds
+                .set(i64::try_from(h.last_checkpoint_age_secs).unwrap_or(i64::MAX));
+            let mut r = Response::new(full(m.render()));
+            r.headers_mut().insert(
+                http::header::CONTENT_TYPE,
+                http::HeaderValue::from_static(
+                    "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                ),
+            );
+            return r;
+        }
+        (_, "/healthz" | "/readyz" | "/metrics") => {
+            (StatusCode::METHOD_NOT_ALLOWED, "use GET\n".into())
+        }
         _ => (
             StatusCode::NOT_FOUND,
-            "not found: try /healthz or /readyz\n".into(),
+            "not found: try /healthz, /readyz or /metrics\n".into(),
         ),
     };
     let mut r = Response::new(full(body));

@@ -475,11 +475,13 @@ impl Pipeline {
                 Ok(())
             }
             Err(e) if self.shared.config.evidence.fail_open => {
+                self.shared.metrics.fail_open_forwards.inc();
                 tracing::error!(error = %e, decision_id = %ctx.decision_id, "evidence log not writable; forwarding anyway (fail_open = true)");
                 ctx.decision_committed = true;
                 Ok(())
             }
             Err(e) => {
+                self.shared.metrics.fail_closed_refusals.inc();
                 tracing::error!(error = %e, "evidence log not writable; refusing the call (fail closed)");
                 Err(Error::EvidenceUnavailable)
             }
@@ -690,6 +692,13 @@ impl Pipeline {
     }
 
     fn log(&self, o: &OutcomeCtx, stats: &BodyStats) {
+        self.shared
+            .metrics
+            .decision(if o.error_code.is_some() && o.effect == "-" {
+                "error"
+            } else {
+                o.effect
+            });
         let upstream = o
             .upstream
             .map(|i| self.shared.upstreams[i].config.name.as_str())

@@ -81,9 +81,7 @@ pub async fn reload(shared: &Shared) -> Reloaded {
         Err(e) => {
             let msg = e.to_string();
             tracing::error!(error = %msg, "policy reload rejected; the previous bundle stays active");
-            shared
-                .policy_reload_failures
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            shared.metrics.reload("rejected");
             return Reloaded::Rejected(msg);
         }
     };
@@ -97,6 +95,7 @@ pub async fn reload(shared: &Shared) -> Reloaded {
             Err(e) => {
                 let msg = format!("dictionaries: {e}");
                 tracing::error!(error = %msg, "policy reload rejected; the previous bundle stays active");
+                shared.metrics.reload("rejected");
                 return Reloaded::Rejected(msg);
             }
         }
@@ -104,6 +103,7 @@ pub async fn reload(shared: &Shared) -> Reloaded {
     let new = Arc::new(new);
     shared.policy.store(new.clone());
     activation_event(shared, old.content_hash(), &new).await;
+    shared.metrics.reload("activated");
     tracing::info!(
         bundle = new.id(),
         version = new.version(),

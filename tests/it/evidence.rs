@@ -195,6 +195,19 @@ async fn the_proxy_fails_closed_when_the_log_cannot_be_written() {
     .await;
     assert_eq!(ready.status, 503, "{}", ready.text());
     assert!(gw.logs().contains("fail closed"), "{}", gw.logs());
+    let metrics = send(
+        http::Method::GET,
+        &format!("http://{}/metrics", gw.admin),
+        &[],
+        "",
+    )
+    .await
+    .text();
+    assert!(
+        metrics.contains("aimsgate_evidence_fail_closed_refusals_total 1"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("aimsgate_evidence_healthy 0"), "{metrics}");
     // The disk recovers: the proxy serves again.
     for l in links {
         std::fs::remove_file(l).unwrap();

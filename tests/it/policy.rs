@@ -288,3 +288,41 @@ async fn custom_bundle_dictionaries_output_rules_and_reload() {
         activations[0]["new_content_hash"]
     );
 }
+
+#[tokio::test]
+async fn output_block_rules_end_streams_with_an_error_event_and_withhold_answers() {
+    let mock = mock().await;
+    let cfg = config(&mock, "[policy]\npath = \"pol\"\nwatch = false\n");
+    let mut files = bundle("");
+    files[3].1 = files[3]
+        .1
+        .replace("action = \"redact\"", "action = \"block\"")
+        .replace("out-redact-email", "out-block-email");
+    let refs: Vec<(String, Vec<u8>)> = files
+        .iter()
+        .map(|(n, t)| (format!("pol/{n}"), t.clone().into_bytes()))
+        .collect();
+    let gw = Gateway::start_with_dirs(&cfg, &["pol"], &refs).await;
+    let echo = r#"{"model":"mock-echo-1","messages":[{"role":"user","content":"Reply to bob.smith@example.org about the invoice."}]}"#;
+    // Streamed: text before the value arrives, then an error event; never the value.
+    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+    let req = http::Request::post(gw.url("/v1/chat/completions"))
+        .header(OPENAI_AUTH.0, OPENAI_AUTH.1)
+        .body(Full::new(Bytes::from(
+            echo.replace("\"messages\"", "\"stream\":true,\"messages\""),
+        )))
+        .unwrap();
+    let resp = client.request(req).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let all =
+        String::from_utf8_lossy(&resp.into_body().collect().await.unwrap().to_bytes()).into_owned();
+    assert!(!all.contains("bob.smith"), "{all}");
+    assert!(
+        all.contains("out-block-email") && all.contains("\"error\""),
+        "the stream ends with an error event naming the rule: {all}"
+    );
+    // Not streamed: the answer is withheld with a 403 naming the output rule.
+    let r = post(&gw.url("/v1/chat/completions"), &[OPENAI_AUTH], echo).await;
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert!(r.text().contains("out-block-email") && !r.text().contains("bob.smith"));
+}
