@@ -85,12 +85,11 @@ fn pos(it: &IndexItem) -> [u8; 24] {
 impl Index {
     /// Opens (creating) `DIR/index`.
     pub(crate) fn open(dir: &Path) -> Result<Self, EvidenceError> {
-        // The index is derived data (rebuildable from the segments), so favour throughput and a
-        // lazy background flush over sled's defaults.
+        // The index is derived data (rebuildable from the segments): favour throughput and cap
+        // sled's page cache (default 1 GiB) so the proxy's memory stays flat.
         let db = sled::Config::new()
             .path(dir.join("index"))
             .mode(sled::Mode::HighThroughput)
-            .flush_every_ms(Some(2000))
             .cache_capacity(32 * 1024 * 1024)
             .open()
             .map_err(ie)?;
