@@ -85,15 +85,27 @@ fn pos(it: &IndexItem) -> [u8; 24] {
 impl Index {
     /// Opens (creating) `DIR/index`.
     pub(crate) fn open(dir: &Path) -> Result<Self, EvidenceError> {
-        // The index is derived data (rebuildable from the segments): favour throughput and cap
-        // sled's page cache (default 1 GiB) so the proxy's memory stays flat.
-        let db = sled::Config::new()
-            .path(dir.join("index"))
-            .mode(sled::Mode::HighThroughput)
-            .cache_capacity(32 * 1024 * 1024)
-            .open()
-            .map_err(ie)?;
-        Ok(Self { db })
+        // sled's background flusher can hold the database lock briefly after the previous handle
+        // was dropped (e.g. `index rebuild` right after the gateway stopped): retry for up to 2 s.
+        let mut attempts = 0;
+        loop {
+            // The index is derived data (rebuildable from the segments): cap sled's page cache
+            // (default 1 GiB) so the proxy's memory stays flat.
+            let opened = sled::Config::new()
+                .path(dir.join("index"))
+                .cache_capacity(32 * 1024 * 1024)
+                .open();
+            match opened {
+                Ok(db) => return Ok(Self { db }),
+                Err(sled::Error::Io(e))
+                    if e.kind() == std::io::ErrorKind::WouldBlock && attempts < 40 =>
+                {
+                    attempts += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                Err(e) => return Err(ie(e)),
+            }
+        }
     }
 
     /// Next seq the index has not seen yet.
