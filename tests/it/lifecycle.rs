@@ -77,14 +77,7 @@ async fn sigterm_drains_an_in_flight_stream_then_exits() {
     let mock = mock().await;
     let cfg = config(&mock, "").replace("shutdown_grace = \"10s\"", "shutdown_grace = \"60s\"");
     let mut gw = Gateway::start(&cfg).await;
-    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
-    let req = http::Request::post(gw.url("/v1/chat/completions"))
-        .header(OPENAI_AUTH.0, OPENAI_AUTH.1)
-        .body(Full::new(Bytes::from_static(
-            br#"{"model":"mock-long","stream":true,"messages":[]}"#,
-        )))
-        .unwrap();
-    let resp = client.request(req).await.unwrap();
+    let resp = open_stream(&gw.url("/v1/chat/completions"), "mock-long").await;
     let mut body = resp.into_body();
     body.frame().await.unwrap().unwrap();
     gw.signal("TERM");

@@ -236,14 +236,7 @@ async fn custom_bundle_dictionaries_output_rules_and_reload() {
     );
 
     // A valid reload takes effect without dropping an in-flight stream.
-    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
-    let req = http::Request::post(gw.url("/v1/chat/completions"))
-        .header(OPENAI_AUTH.0, OPENAI_AUTH.1)
-        .body(Full::new(Bytes::from_static(
-            br#"{"model":"mock-long","stream":true,"messages":[]}"#,
-        )))
-        .unwrap();
-    let resp = client.request(req).await.unwrap();
+    let resp = open_stream(&gw.url("/v1/chat/completions"), "mock-long").await;
     let mut body = resp.into_body();
     body.frame().await.unwrap().unwrap();
     files = bundle("");

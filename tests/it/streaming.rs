@@ -102,18 +102,10 @@ async fn responses_and_anthropic_streams_arrive_intact() {
 async fn a_client_disconnect_cancels_the_upstream_stream() {
     let mock = mock().await;
     let gw = Gateway::start(&config(&mock, "")).await;
-    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
-    let req = http::Request::post(gw.url("/v1/chat/completions"))
-        .header(OPENAI_AUTH.0, OPENAI_AUTH.1)
-        .body(Full::new(Bytes::from_static(
-            br#"{"model":"mock-long","stream":true,"messages":[]}"#,
-        )))
-        .unwrap();
-    let resp = client.request(req).await.unwrap();
+    let resp = open_stream(&gw.url("/v1/chat/completions"), "mock-long").await;
     let mut body = resp.into_body();
     body.frame().await.unwrap().unwrap();
     drop(body);
-    drop(client);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while mock.cancelled_streams() == 0 {
         assert!(
@@ -128,14 +120,7 @@ async fn a_client_disconnect_cancels_the_upstream_stream() {
 async fn a_stalled_upstream_stream_is_cut_after_its_idle_timeout() {
     let mock = mock().await;
     let gw = Gateway::start(&config(&mock, "")).await;
-    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
-    let req = http::Request::post(gw.url("/v1/chat/completions"))
-        .header(OPENAI_AUTH.0, OPENAI_AUTH.1)
-        .body(Full::new(Bytes::from_static(
-            br#"{"model":"mock-stall","stream":true,"messages":[]}"#,
-        )))
-        .unwrap();
-    let resp = client.request(req).await.unwrap();
+    let resp = open_stream(&gw.url("/v1/chat/completions"), "mock-stall").await;
     assert_eq!(resp.status(), 200);
     let started = tokio::time::Instant::now();
     let res = tokio::time::timeout(Duration::from_secs(10), resp.into_body().collect())

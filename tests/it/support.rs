@@ -277,3 +277,15 @@ impl Gateway {
         self.dir
     }
 }
+
+/// Start a streaming OpenAI chat call to `model` on the mock provider; returns the response
+/// with its body unread.
+pub async fn open_stream(url: &str, model: &str) -> http::Response<hyper::body::Incoming> {
+    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+    let body = format!(r#"{{"model":"{model}","stream":true,"messages":[]}}"#);
+    let req = Request::post(url)
+        .header(OPENAI_AUTH.0, OPENAI_AUTH.1)
+        .body(Full::new(Bytes::from(body)))
+        .unwrap();
+    client.request(req).await.unwrap()
+}
