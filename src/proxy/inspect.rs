@@ -410,6 +410,7 @@ pub fn enforce_buffered(
     let mut redactor = Redactor::new();
     let mut edits = Vec::new();
     let mut all = Vec::new();
+    let mut withhold = false;
     let (mut scanned, mut unscanned) = (0u64, 0u64);
     let select = |class: &str| mode.select.iter().any(|p| p.matches(class));
     for s in &segments {
@@ -427,33 +428,25 @@ pub fn enforce_buffered(
             continue;
         }
         if mode.mode == StreamMode::Block {
-            report.findings = findings_of(
-                crate::classify::Findings {
-                    items: all,
-                    ..Default::default()
-                }
-                .counts(),
-                mode,
-            );
-            report.scanned_bytes = scanned;
-            report.scan = record::scan_of(scanned, unscanned, true);
-            return Buffered::Withhold;
+            withhold = true;
+            break;
         }
         edits.push(Edit {
             raw: s.raw.clone(),
             text: redactor.redact(&s.text, &hits, &select),
         });
     }
-    report.findings = findings_of(
-        crate::classify::Findings {
-            items: all,
-            ..Default::default()
-        }
-        .counts(),
-        mode,
-    );
+    let counts = crate::classify::Findings {
+        items: all,
+        ..Default::default()
+    }
+    .counts();
+    report.findings = findings_of(counts, mode);
     report.scanned_bytes = scanned;
     report.scan = record::scan_of(scanned, unscanned, true);
+    if withhold {
+        return Buffered::Withhold;
+    }
     if edits.is_empty() {
         return Buffered::Unchanged;
     }
