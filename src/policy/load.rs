@@ -256,6 +256,29 @@ impl Validator<'_> {
         }
     }
 
+    /// The checks every rule and output rule share: a non-empty description and at least one
+    /// valid Annex A control. Returns the controls.
+    fn described(
+        &self,
+        s: Src<'_>,
+        id_span: std::ops::Range<usize>,
+        description: &str,
+        controls: &Spanned<Vec<Spanned<String>>>,
+        key: &dyn Fn(&str) -> String,
+    ) -> Result<Arc<[String]>, LoadError> {
+        if description.trim().is_empty() {
+            return Err(s.err(id_span, key("description"), "must not be empty"));
+        }
+        if controls.get_ref().is_empty() {
+            return Err(s.err(
+                controls.span(),
+                key("controls"),
+                "cite at least one Annex A control",
+            ));
+        }
+        self.controls(s, controls.get_ref(), &key("controls"))
+    }
+
     fn controls(
         &self,
         s: Src<'_>,

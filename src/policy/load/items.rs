@@ -97,17 +97,7 @@ impl Validator<'_> {
         for r in raw.rule {
             let id = self.new_id(s, &r.id, "rule.id")?;
             let key = |k: &str| format!("rule[{id}].{k}");
-            if r.description.trim().is_empty() {
-                return Err(s.err(r.id.span(), key("description"), "must not be empty"));
-            }
-            if r.controls.get_ref().is_empty() {
-                return Err(s.err(
-                    r.controls.span(),
-                    key("controls"),
-                    "cite at least one Annex A control",
-                ));
-            }
-            let controls = self.controls(s, r.controls.get_ref(), &key("controls"))?;
+            let controls = self.described(s, r.id.span(), &r.description, &r.controls, &key)?;
             let espan = r.effect.span();
             let effect = match (r.effect.get_ref().as_str(), &r.classes, &r.message, &r.fix) {
                 ("allow", None, None, None) => RuleEffect::Allow,
@@ -216,17 +206,7 @@ impl Validator<'_> {
         for r in raw.output {
             let id = self.new_id(s, &r.id, "output.id")?;
             let key = |k: &str| format!("output[{id}].{k}");
-            if r.description.trim().is_empty() {
-                return Err(s.err(r.id.span(), key("description"), "must not be empty"));
-            }
-            if r.controls.get_ref().is_empty() {
-                return Err(s.err(
-                    r.controls.span(),
-                    key("controls"),
-                    "cite at least one Annex A control",
-                ));
-            }
-            let controls = self.controls(s, r.controls.get_ref(), &key("controls"))?;
+            let controls = self.described(s, r.id.span(), &r.description, &r.controls, &key)?;
             if r.classes.get_ref().is_empty() {
                 return Err(s.err(r.classes.span(), key("classes"), "list at least one class"));
             }
