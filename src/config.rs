@@ -10,6 +10,7 @@
 pub mod env;
 mod identity;
 pub mod raw;
+mod telemetry;
 mod validate;
 
 use std::net::SocketAddr;
@@ -255,6 +256,16 @@ pub enum LogFormat {
 pub struct TelemetrySettings {
     pub log_format: LogFormat,
     pub log_level: String,
+    /// Where spans go, when OpenTelemetry tracing is on.
+    pub traces: Option<TracesSettings>,
+}
+
+/// OpenTelemetry trace export over OTLP/HTTP (protobuf).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TracesSettings {
+    /// The full traces URL, e.g. `http://collector:4318/v1/traces`.
+    pub endpoint: String,
+    pub service_name: String,
 }
 
 impl Config {

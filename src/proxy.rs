@@ -8,6 +8,7 @@ pub mod admin;
 pub mod body;
 pub mod inspect;
 pub mod listener;
+mod observe;
 pub mod pipeline;
 pub mod record;
 pub mod reload;
@@ -56,6 +57,8 @@ pub enum StartError {
     Classify(#[from] ClassifyError),
     #[error("evidence log: {0}")]
     Evidence(#[from] EvidenceError),
+    #[error(transparent)]
+    Traces(#[from] crate::telemetry::otel::TracesError),
 }
 
 /// State shared by every connection and request.
@@ -74,6 +77,8 @@ pub struct Shared {
     pub policy: ArcSwap<Bundle>,
     pub evidence: EvidenceLog,
     pub metrics: crate::telemetry::metrics::Metrics,
+    /// OpenTelemetry span export, when configured.
+    pub traces: Option<crate::telemetry::otel::Traces>,
     shutting_down: AtomicBool,
 }
 
@@ -162,7 +167,15 @@ impl Shared {
                 }
             }
         }
+        let traces = match &config.telemetry.traces {
+            Some(t) => {
+                tracing::info!(endpoint = %t.endpoint, service = %t.service_name, "exporting OpenTelemetry traces over OTLP/HTTP");
+                Some(crate::telemetry::otel::Traces::start(t)?)
+            }
+            None => None,
+        };
         Ok(Self {
+            traces,
             config,
             upstreams,
             auth,
@@ -214,8 +227,14 @@ impl Running {
         let _ = self.stop.send(true);
         let _ = self.proxy_task.await;
         let _ = self.admin_task.await;
-        let log = self.shared.evidence.clone();
-        match tokio::task::spawn_blocking(move || log.close()).await {
+        let shared = self.shared.clone();
+        let closed = tokio::task::spawn_blocking(move || {
+            if let Some(t) = &shared.traces {
+                t.shutdown();
+            }
+            shared.evidence.close()
+        });
+        match closed.await {
             Ok(Ok(())) => {}
             Ok(Err(e)) => tracing::error!(error = %e, "closing the evidence log"),
             Err(e) => tracing::error!(error = %e, "closing the evidence log"),

@@ -1,7 +1,11 @@
-//! Telemetry: structured logging with `tracing` (text or JSON) and Prometheus [`metrics`]. Log lines carry ids, names and
-//! numbers only — never prompt text or credentials. Holds no business logic.
+//! Telemetry: structured logging with `tracing` (text or JSON), Prometheus [`metrics`] and
+//! OpenTelemetry traces ([`otel`]), all fed from one [`call::Call`] per finished call. Log lines,
+//! labels and span attributes carry ids, names and numbers only — never prompt text or
+//! credentials. Holds no business logic.
 
+pub mod call;
 pub mod metrics;
+pub mod otel;
 
 use tracing_subscriber::EnvFilter;
 

@@ -21,5 +21,7 @@ mod routes;
 mod sdk_e2e;
 #[path = "it/streaming.rs"]
 mod streaming;
+#[path = "it/telemetry.rs"]
+mod telemetry;
 #[path = "it/tls.rs"]
 mod tls;

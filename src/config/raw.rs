@@ -209,4 +209,11 @@ pub struct RawTelemetry {
     pub log_format: Option<String>,
     /// An `EnvFilter` directive, e.g. `info` or `aimsgate=debug`.
     pub log_level: Option<String>,
+    /// OpenTelemetry traces: `auto` (default: on when an OTLP endpoint is configured here or in
+    /// `OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT`), `on` or `off`.
+    pub traces: Option<String>,
+    /// OTLP/HTTP base endpoint, like `OTEL_EXPORTER_OTLP_ENDPOINT` (`/v1/traces` is appended).
+    pub otlp_endpoint: Option<String>,
+    /// `service.name` of the spans (default `OTEL_SERVICE_NAME`, else `aimsgate`).
+    pub service_name: Option<String>,
 }

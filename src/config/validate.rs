@@ -163,6 +163,8 @@ pub(super) fn validate(
             .log_level
             .clone()
             .unwrap_or_else(|| "info".to_owned()),
+        traces: super::telemetry::traces(&raw.telemetry, cx.env)
+            .map_err(|(key, message)| cx.err(key, message))?,
     };
     Ok(Config {
         source: file.to_owned(),

@@ -53,6 +53,8 @@ fn route(shared: &Shared, req: &Request<Incoming>) -> Response<ProxyBody> {
             m.evidence_healthy.set(i64::from(h.healthy));
             m.evidence_queue_depth
                 .set(i64::try_from(h.queue_depth).unwrap_or(i64::MAX));
+            m.evidence_records
+                .set(i64::try_from(h.records).unwrap_or(i64::MAX));
             m.evidence_append_latency_us
                 .set(i64::try_from(h.last_append_latency_us).unwrap_or(i64::MAX));
             m.evidence_last_checkpoint_age_seconds

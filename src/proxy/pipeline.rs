@@ -14,7 +14,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use http::request::Parts;
@@ -34,6 +34,7 @@ use crate::identity::{Credentials, Principal, UpstreamAuth};
 use crate::policy::{self, Bundle, Decision, Effect, Facts, OutputAction};
 use crate::providers::extract::{self, Api, Edit, Extracted};
 use crate::providers::{self, Family, Operation};
+use crate::telemetry::otel::CallSpan;
 
 /// Facts about one TCP/TLS connection, shared by its requests.
 #[derive(Debug, Clone)]
@@ -77,6 +78,12 @@ pub struct Ctx {
     pub decision_committed: bool,
     pub status: Option<u16>,
     pub error_code: Option<&'static str>,
+    /// The OpenTelemetry span of this call, when traces are exported.
+    pub span: Option<CallSpan>,
+    /// Time from arrival until the request left for the upstream.
+    pub forwarded_after: Option<Duration>,
+    /// Time spent enforcing output rules on a whole (non-streamed) answer.
+    pub output_enforcement: Duration,
 }
 
 impl Ctx {
@@ -120,6 +127,9 @@ impl Ctx {
             decision_committed: false,
             status: None,
             error_code: None,
+            span: None,
+            forwarded_after: None,
+            output_enforcement: Duration::ZERO,
         }
     }
 }
@@ -133,6 +143,14 @@ impl Pipeline {
     /// Run one call through every phase; never fails (errors become provider-shaped responses).
     pub async fn handle(&self, conn: &ConnInfo, req: Request<Incoming>) -> Response<ProxyBody> {
         let mut ctx = Ctx::new(conn, req.headers());
+        if let Some(traces) = &self.shared.traces {
+            let t = &mut ctx.trace;
+            let parent = t.parent_span_id.map(|p| (t.trace_id, p, t.sampled));
+            let (span, trace_id, span_id) = traces.begin(parent, ctx.received_at);
+            t.trace_id = trace_id;
+            t.span_id = span_id;
+            ctx.span = Some(span);
+        }
         let mut resp = match self.run(&mut ctx, conn, req).await {
             Ok(resp) => resp,
             Err(err) => {
@@ -464,12 +482,17 @@ impl Pipeline {
         if self.shared.is_shutting_down() {
             return Err(Error::ShuttingDown);
         }
-        match self
+        let appending = Instant::now();
+        let appended = self
             .shared
             .evidence
             .append(record::decision(ctx, 0, None))
-            .await
-        {
+            .await;
+        self.shared
+            .metrics
+            .evidence_append
+            .observe(appending.elapsed().as_secs_f64());
+        match appended {
             Ok(_) => {
                 ctx.decision_committed = true;
                 Ok(())
@@ -497,6 +520,7 @@ impl Pipeline {
         op: Operation,
         bytes: Bytes,
     ) -> Result<Response<Incoming>, Error> {
+        ctx.forwarded_after = Some(ctx.started.elapsed());
         let up = &self.shared.upstreams[idx];
         let uri = up.url(op, ctx.model.as_deref(), parts.uri.query())?;
         let headers = up.headers(
@@ -606,18 +630,21 @@ impl Pipeline {
             };
         let mut report = InspectReport::default();
         let started = ctx.started;
+        let enforcing = Instant::now();
         let stats = |end| BodyStats {
             end,
             bytes: body.len() as u64,
             first_byte: Some(started.elapsed()),
         };
-        match inspect::enforce_buffered(
+        let verdict = inspect::enforce_buffered(
             api,
             &body,
             &self.shared.classifier.load_full(),
             &mode,
             &mut report,
-        ) {
+        );
+        ctx.output_enforcement = enforcing.elapsed();
+        match verdict {
             inspect::Buffered::Withhold => {
                 let err = Error::Refused {
                     rule: mode.rule.clone(),
@@ -659,7 +686,7 @@ impl Pipeline {
                 bytes: 0,
                 first_byte: None,
             };
-            self.log(&OutcomeCtx::take(ctx), &stats);
+            self.observe(OutcomeCtx::take(ctx), &stats, None);
         } else {
             // Forwarded, then failed (upstream down or slow, answer withheld): the outcome says so.
             let stats = BodyStats {
@@ -675,8 +702,8 @@ impl Pipeline {
 
     /// Phase 12 — the last phase of a forwarded call: the outcome record and the log line.
     fn record_outcome(&self, o: OutcomeCtx, stats: BodyStats, report: InspectReport) {
-        self.log(&o, &stats);
         let payload = record::outcome(&o, &stats, &report);
+        self.observe(o, &stats, Some(&report));
         let log = self.shared.evidence.clone();
         let append = async move {
             if let Err(e) = log.append(payload).await {
@@ -690,40 +717,6 @@ impl Pipeline {
             Err(_) => tracing::error!("no runtime to record a call outcome"),
         }
     }
-
-    fn log(&self, o: &OutcomeCtx, stats: &BodyStats) {
-        self.shared
-            .metrics
-            .decision(if o.error_code.is_some() && o.effect == "-" {
-                "error"
-            } else {
-                o.effect
-            });
-        let upstream = o
-            .upstream
-            .map(|i| self.shared.upstreams[i].config.name.as_str())
-            .unwrap_or("-");
-        tracing::info!(
-            target: "aimsgate::access",
-            decision_id = %o.decision_id,
-            request_id = %o.request_id,
-            trace_id = %o.trace_id,
-            principal = %o.principal.as_deref().unwrap_or("-"),
-            ai_system = %o.ai_system.as_deref().unwrap_or("-"),
-            op = o.op.map(Operation::as_str).unwrap_or("-"),
-            upstream,
-            model = %o.model.as_deref().unwrap_or("-"),
-            effect = o.effect,
-            rules = %o.rules,
-            status = o.status.unwrap_or(0),
-            error = o.error_code.unwrap_or("-"),
-            stream = o.stream,
-            end = ?stats.end,
-            bytes = stats.bytes,
-            latency_us = o.started.elapsed().as_micros() as u64,
-            "call"
-        );
-    }
 }
 
 /// What the record phase needs after the context is gone (streamed bodies outlive `handle`).
@@ -731,7 +724,17 @@ impl Pipeline {
 pub struct OutcomeCtx {
     pub decision_id: String,
     pub request_id: String,
-    pub trace_id: String,
+    pub trace: TraceContext,
+    pub received_at: SystemTime,
+    pub span: Option<CallSpan>,
+    pub forwarded_after: Option<Duration>,
+    pub output_enforcement: Duration,
+    /// Request-side data classes, counts and actions.
+    pub classes: Vec<(String, u32, ClassAction)>,
+    pub rule_ids: Vec<String>,
+    /// Monitor-mode rules and what they would have done.
+    pub monitored: Vec<(String, &'static str)>,
+    pub policy_version: Option<String>,
     pub principal: Option<String>,
     pub op: Option<Operation>,
     pub upstream: Option<usize>,
@@ -742,30 +745,37 @@ pub struct OutcomeCtx {
     pub started: Instant,
     pub ai_system: Option<String>,
     pub effect: &'static str,
-    pub rules: String,
     /// The upstream's status, when an answer arrived.
     pub upstream_status: Option<u16>,
 }
 
 impl OutcomeCtx {
-    fn take(ctx: &Ctx) -> Self {
+    fn take(ctx: &mut Ctx) -> Self {
         let d = ctx.decision.as_ref();
         Self {
             upstream_status: ctx.status,
             ai_system: d.and_then(|d| d.system.id.as_deref().map(str::to_owned)),
             effect: d.map(|d| d.effect.kind()).unwrap_or("-"),
-            rules: d
+            rule_ids: d
+                .map(|d| d.rules.iter().map(|r| r.id.to_string()).collect())
+                .unwrap_or_default(),
+            monitored: d
                 .map(|d| {
-                    d.rules
+                    d.monitored
                         .iter()
-                        .map(|r| r.id.to_string())
-                        .collect::<Vec<_>>()
-                        .join(",")
+                        .map(|(r, e)| (r.id.to_string(), e.kind()))
+                        .collect()
                 })
                 .unwrap_or_default(),
+            policy_version: ctx.bundle.as_deref().map(|b| b.version().to_owned()),
+            classes: ctx.class_actions.clone(),
+            received_at: ctx.received_at,
+            span: ctx.span.take(),
+            forwarded_after: ctx.forwarded_after,
+            output_enforcement: ctx.output_enforcement,
             decision_id: ctx.decision_id.clone(),
             request_id: ctx.request_id.clone(),
-            trace_id: ctx.trace.trace_id_hex(),
+            trace: ctx.trace.clone(),
             principal: ctx.principal.as_ref().map(|p| p.id.clone()),
             op: ctx.op,
             upstream: ctx.upstream,

@@ -1,17 +1,79 @@
 //! Prometheus metrics served on the admin listener's `/metrics`.
 //!
-//! Owns metric names and labels. Labels carry names and outcomes only — never content, principal
-//! ids or credentials. Holds no business logic: the pipeline and the reloader increment counters.
+//! Owns metric names, labels and buckets. Labels carry names and outcomes only — never content,
+//! principal ids or credentials. Label values that come from requests (model names, AI system
+//! ids) go through [`Bounded`], so a caller cannot blow up the series count. Holds no business
+//! logic: [`Metrics::observe`] records a finished [`Call`], the reloader and the evidence phase
+//! increment their own counters.
+
+use std::collections::HashSet;
+use std::sync::Mutex;
+use std::time::Duration;
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
-use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::family::{Family, MetricConstructor};
 use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
+use super::call::Call;
+
+/// Distinct values a request-derived label may take before further ones read `other`.
+const MAX_LABEL_VALUES: usize = 256;
+/// Longest label value kept; longer ones are cut.
+const MAX_LABEL_LEN: usize = 96;
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct EffectLabels {
+pub struct CallLabels {
+    pub ai_system: String,
+    pub upstream: String,
+    pub model: String,
+    pub operation: String,
     pub effect: String,
+    pub status: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct DecisionLabels {
+    pub ai_system: String,
+    pub effect: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RuleLabels {
+    pub rule: String,
+    /// The rule's effect, or what a monitor-mode rule would have done.
+    pub effect: String,
+    /// `enforced` or `monitor`.
+    pub mode: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct FindingLabels {
+    pub class: String,
+    pub direction: String,
+    pub action: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct TokenLabels {
+    pub ai_system: String,
+    pub model: String,
+    /// `input` or `output` (OTel GenAI `gen_ai.token.type`).
+    pub token_type: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RouteLabels {
+    pub operation: String,
+    pub upstream: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ModelLabels {
+    pub upstream: String,
+    pub model: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -19,84 +81,287 @@ pub struct ResultLabels {
     pub result: String,
 }
 
+/// Latency buckets from 100 µs to ~105 s, doubling.
+#[derive(Clone, Copy, Debug)]
+pub struct LatencyBuckets;
+
+impl MetricConstructor<Histogram> for LatencyBuckets {
+    fn new_metric(&self) -> Histogram {
+        latency_histogram()
+    }
+}
+
+fn latency_histogram() -> Histogram {
+    Histogram::new(prometheus_client::metrics::histogram::exponential_buckets(
+        0.0001, 2.0, 21,
+    ))
+}
+
+/// A cap on the distinct values of request-derived labels.
+#[derive(Debug, Default)]
+pub struct Bounded {
+    seen: Mutex<HashSet<String>>,
+}
+
+impl Bounded {
+    /// `value` itself while fewer than [`MAX_LABEL_VALUES`] distinct values were seen, else `other`.
+    pub fn admit(&self, value: Option<&str>) -> String {
+        let Some(v) = value.filter(|v| !v.is_empty()) else {
+            return "-".to_owned();
+        };
+        let v = cut(v);
+        let Ok(mut seen) = self.seen.lock() else {
+            return "other".to_owned();
+        };
+        if seen.contains(v) {
+            return v.to_owned();
+        }
+        if seen.len() >= MAX_LABEL_VALUES {
+            return "other".to_owned();
+        }
+        seen.insert(v.to_owned());
+        v.to_owned()
+    }
+}
+
+fn cut(v: &str) -> &str {
+    if v.len() <= MAX_LABEL_LEN {
+        return v;
+    }
+    let mut end = MAX_LABEL_LEN;
+    while !v.is_char_boundary(end) {
+        end -= 1;
+    }
+    &v[..end]
+}
+
+type Hist<L> = Family<L, Histogram, LatencyBuckets>;
+
 /// The gateway's metrics.
 pub struct Metrics {
     registry: Registry,
-    /// Decisions by effect (`allow`, `redact`, `block`, `review`, `error`).
-    pub decisions: Family<EffectLabels, Counter>,
+    models: Bounded,
+    systems: Bounded,
+    /// Calls by AI system, upstream, model, operation, effect and HTTP status.
+    pub requests: Family<CallLabels, Counter>,
+    /// Decisions by AI system and effect (`allow`, `redact`, `block`, `review`, `error`).
+    pub decisions: Family<DecisionLabels, Counter>,
+    /// Rules that decided (or, in monitor mode, would have decided) a call.
+    pub rule_matches: Family<RuleLabels, Counter>,
+    /// Data class findings by direction and action.
+    pub findings: Family<FindingLabels, Counter>,
+    /// Tokens reported by the upstream.
+    pub tokens: Family<TokenLabels, Counter>,
+    /// Whole-call latency, added latency and time to first token.
+    pub request_duration: Hist<RouteLabels>,
+    pub added_latency: Hist<RouteLabels>,
+    pub time_to_first_token: Hist<ModelLabels>,
     /// Policy reload attempts by result (`activated`, `rejected`).
     pub policy_reloads: Family<ResultLabels, Counter>,
     /// Calls refused because the evidence log could not be written (fail closed).
     pub fail_closed_refusals: Counter,
     /// Calls forwarded although the evidence log could not be written (fail open).
     pub fail_open_forwards: Counter,
+    /// How long a call waited for its decision record to become durable.
+    pub evidence_append: Histogram,
     /// 1 while the evidence log is writable.
     pub evidence_healthy: Gauge,
     pub evidence_queue_depth: Gauge,
+    pub evidence_records: Gauge,
     pub evidence_append_latency_us: Gauge,
     pub evidence_last_checkpoint_age_seconds: Gauge,
 }
 
 impl Default for Metrics {
     fn default() -> Self {
-        let mut registry = Registry::with_prefix("aimsgate");
         let m = Self {
+            registry: Registry::with_prefix("aimsgate"),
+            models: Bounded::default(),
+            systems: Bounded::default(),
+            requests: Family::default(),
             decisions: Family::default(),
+            rule_matches: Family::default(),
+            findings: Family::default(),
+            tokens: Family::default(),
+            request_duration: Family::new_with_constructor(LatencyBuckets),
+            added_latency: Family::new_with_constructor(LatencyBuckets),
+            time_to_first_token: Family::new_with_constructor(LatencyBuckets),
             policy_reloads: Family::default(),
             fail_closed_refusals: Counter::default(),
             fail_open_forwards: Counter::default(),
+            evidence_append: latency_histogram(),
             evidence_healthy: Gauge::default(),
             evidence_queue_depth: Gauge::default(),
+            evidence_records: Gauge::default(),
             evidence_append_latency_us: Gauge::default(),
             evidence_last_checkpoint_age_seconds: Gauge::default(),
-            registry: Registry::default(),
         };
-        registry.register("decisions", "Decisions by effect", m.decisions.clone());
-        registry.register(
-            "policy_reloads",
-            "Policy reload attempts by result",
-            m.policy_reloads.clone(),
-        );
-        registry.register(
-            "evidence_fail_closed_refusals",
-            "Calls refused because evidence could not be written",
-            m.fail_closed_refusals.clone(),
-        );
-        registry.register(
-            "evidence_fail_open_forwards",
-            "Calls forwarded although evidence could not be written",
-            m.fail_open_forwards.clone(),
-        );
-        registry.register(
-            "evidence_healthy",
-            "1 while the evidence log is writable",
-            m.evidence_healthy.clone(),
-        );
-        registry.register(
-            "evidence_queue_depth",
-            "Evidence appends waiting for the writer",
-            m.evidence_queue_depth.clone(),
-        );
-        registry.register(
-            "evidence_append_latency_us",
-            "Latency of the last evidence group commit (µs)",
-            m.evidence_append_latency_us.clone(),
-        );
-        registry.register(
-            "evidence_last_checkpoint_age_seconds",
-            "Seconds since the last signed checkpoint",
-            m.evidence_last_checkpoint_age_seconds.clone(),
-        );
-        Self { registry, ..m }
+        m.register()
     }
 }
 
 impl Metrics {
-    /// Count one decision.
-    pub fn decision(&self, effect: &str) {
+    fn register(mut self) -> Self {
+        let r = &mut self.registry;
+        r.register(
+            "requests",
+            "Calls by AI system, upstream, model, operation, effect and status",
+            self.requests.clone(),
+        );
+        r.register(
+            "decisions",
+            "Decisions by AI system and effect",
+            self.decisions.clone(),
+        );
+        r.register(
+            "rule_matches",
+            "Rules that decided a call (mode=monitor: would have)",
+            self.rule_matches.clone(),
+        );
+        r.register(
+            "findings",
+            "Data class findings by direction and action",
+            self.findings.clone(),
+        );
+        r.register(
+            "gen_ai_tokens",
+            "Tokens used, as reported by the upstream",
+            self.tokens.clone(),
+        );
+        r.register(
+            "request_duration_seconds",
+            "Whole-call latency as the caller sees it",
+            self.request_duration.clone(),
+        );
+        r.register(
+            "added_latency_seconds",
+            "Latency added by aimsgate: identity, body, classification, policy, evidence commit and output enforcement",
+            self.added_latency.clone(),
+        );
+        r.register(
+            "time_to_first_token_seconds",
+            "Time from request arrival to the first byte of a streamed answer",
+            self.time_to_first_token.clone(),
+        );
+        r.register(
+            "policy_reloads",
+            "Policy reload attempts by result",
+            self.policy_reloads.clone(),
+        );
+        r.register(
+            "evidence_fail_closed_refusals",
+            "Calls refused because evidence could not be written",
+            self.fail_closed_refusals.clone(),
+        );
+        r.register(
+            "evidence_fail_open_forwards",
+            "Calls forwarded although evidence could not be written",
+            self.fail_open_forwards.clone(),
+        );
+        r.register(
+            "evidence_append_seconds",
+            "Time a call waited for its decision record to be appended (durable in sync mode)",
+            self.evidence_append.clone(),
+        );
+        r.register(
+            "evidence_healthy",
+            "1 while the evidence log is writable",
+            self.evidence_healthy.clone(),
+        );
+        r.register(
+            "evidence_queue_depth",
+            "Evidence appends waiting for the writer",
+            self.evidence_queue_depth.clone(),
+        );
+        r.register(
+            "evidence_records",
+            "Entries in the evidence log",
+            self.evidence_records.clone(),
+        );
+        r.register(
+            "evidence_group_commit_latency_us",
+            "Enqueue-to-durable latency of the last evidence group commit (µs)",
+            self.evidence_append_latency_us.clone(),
+        );
+        r.register(
+            "evidence_last_checkpoint_age_seconds",
+            "Seconds since the last signed checkpoint",
+            self.evidence_last_checkpoint_age_seconds.clone(),
+        );
+        self
+    }
+
+    /// Record one finished call.
+    pub fn observe(&self, c: &Call) {
+        let ai_system = self.systems.admit(c.ai_system.as_deref());
+        let model = self.models.admit(c.model.as_deref());
+        let upstream = c.upstream.clone().unwrap_or_else(|| "-".to_owned());
+        let operation = c.operation.unwrap_or("-").to_owned();
+        self.requests
+            .get_or_create(&CallLabels {
+                ai_system: ai_system.clone(),
+                upstream: upstream.clone(),
+                model: model.clone(),
+                operation: operation.clone(),
+                effect: c.effect.to_owned(),
+                status: c.status.to_string(),
+            })
+            .inc();
         self.decisions
-            .get_or_create(&EffectLabels {
+            .get_or_create(&DecisionLabels {
+                ai_system: ai_system.clone(),
+                effect: c.effect.to_owned(),
+            })
+            .inc();
+        for rule in &c.rules {
+            self.rule(rule, c.effect, "enforced");
+        }
+        for (rule, would) in &c.monitored {
+            self.rule(rule, would, "monitor");
+        }
+        for f in &c.classes {
+            self.findings
+                .get_or_create(&FindingLabels {
+                    class: f.class.clone(),
+                    direction: f.direction.as_str().to_owned(),
+                    action: f.action.to_owned(),
+                })
+                .inc_by(u64::from(f.count));
+        }
+        for (kind, n) in [("input", c.input_tokens), ("output", c.output_tokens)] {
+            if let Some(n) = n.filter(|n| *n > 0) {
+                self.tokens
+                    .get_or_create(&TokenLabels {
+                        ai_system: ai_system.clone(),
+                        model: model.clone(),
+                        token_type: kind.to_owned(),
+                    })
+                    .inc_by(n);
+            }
+        }
+        let route = RouteLabels {
+            operation,
+            upstream: upstream.clone(),
+        };
+        self.request_duration
+            .get_or_create(&route)
+            .observe(secs(c.duration));
+        self.added_latency
+            .get_or_create(&route)
+            .observe(secs(c.added_latency));
+        if let Some(t) = c.time_to_first_token.filter(|_| c.stream) {
+            self.time_to_first_token
+                .get_or_create(&ModelLabels { upstream, model })
+                .observe(secs(t));
+        }
+    }
+
+    fn rule(&self, rule: &str, effect: &str, mode: &str) {
+        self.rule_matches
+            .get_or_create(&RuleLabels {
+                rule: rule.to_owned(),
                 effect: effect.to_owned(),
+                mode: mode.to_owned(),
             })
             .inc();
     }
@@ -119,3 +384,10 @@ impl Metrics {
         out
     }
 }
+
+fn secs(d: Duration) -> f64 {
+    d.as_secs_f64()
+}
+
+#[cfg(test)]
+mod tests;

@@ -77,15 +77,25 @@ impl Gateway {
             .iter()
             .map(|(n, b)| (n.as_str(), b.as_slice()))
             .collect();
-        Self::launch(config, dirs, &refs).await
+        Self::launch(config, dirs, &refs, &[]).await
+    }
+
+    /// Start with extra environment variables for the process.
+    pub async fn start_env(config: &str, envs: &[(&str, &str)]) -> Gateway {
+        Self::launch(config, &[], &[], envs).await
     }
 
     /// Start with extra files written into the config directory first.
     pub async fn start_with(config: &str, files: &[(&str, &[u8])]) -> Gateway {
-        Self::launch(config, &[], files).await
+        Self::launch(config, &[], files, &[]).await
     }
 
-    async fn launch(config: &str, dirs: &[&str], files: &[(&str, &[u8])]) -> Gateway {
+    async fn launch(
+        config: &str,
+        dirs: &[&str],
+        files: &[(&str, &[u8])],
+        envs: &[(&str, &str)],
+    ) -> Gateway {
         let dir = tempfile::tempdir().unwrap();
         for d in dirs {
             std::fs::create_dir_all(dir.path().join(d)).unwrap();
@@ -103,6 +113,7 @@ impl Gateway {
             .env("TEST_UPSTREAM_OPENAI_KEY", "sk-upstream-openai-0000")
             .env("TEST_UPSTREAM_ANTHROPIC_KEY", "sk-ant-upstream-0000")
             .env("RUST_LOG", "info")
+            .envs(envs.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log))
             .kill_on_drop(true)
