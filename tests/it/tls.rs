@@ -16,6 +16,7 @@ use crate::support::*;
 
 struct Pki {
     ca_pem: String,
+    ca_key: String,
     server_cert: String,
     server_key: String,
     client_cert: String,
@@ -46,6 +47,7 @@ fn pki() -> Pki {
     let client = cp.signed_by(&client_key, &ca_cert, &ca_key).unwrap();
     Pki {
         ca_pem: ca_cert.pem(),
+        ca_key: ca_key.serialize_pem(),
         server_cert: server.pem(),
         server_key: server_key.serialize_pem(),
         client_cert: client.pem(),
@@ -204,4 +206,95 @@ async fn cleartext_http2_prior_knowledge_is_served() {
     assert_eq!(resp.version(), http::Version::HTTP_2);
     assert_eq!(resp.status(), 200);
     assert!(resp.headers().contains_key("x-aimsgate-decision-id"));
+}
+
+/// The certificate the server presents to a fresh TLS connection.
+async fn served_cert(gw: &Gateway, p: &Pki) -> Vec<u8> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(CertificateDer::from_pem_slice(p.ca_pem.as_bytes()).unwrap())
+        .unwrap();
+    let cfg = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let tcp = tokio::net::TcpStream::connect(gw.addr).await.unwrap();
+    let tls = tokio_rustls::TlsConnector::from(Arc::new(cfg))
+        .connect("localhost".try_into().unwrap(), tcp)
+        .await
+        .unwrap();
+    tls.get_ref().1.peer_certificates().unwrap()[0].to_vec()
+}
+
+/// A second server certificate from the same CA (what a renewal looks like).
+fn renewed(p: &Pki) -> (String, String) {
+    // The issuer as rcgen needs it: same name and key as the trusted CA.
+    let ca_key = KeyPair::from_pem(&p.ca_key).unwrap();
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.distinguished_name
+        .push(DnType::CommonName, "aimsgate test CA");
+    let ca = ca.self_signed(&ca_key).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let mut sp = CertificateParams::new(vec!["localhost".to_string()]).unwrap();
+    sp.distinguished_name.push(DnType::CommonName, "renewed");
+    sp.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    let cert = sp.signed_by(&key, &ca, &ca_key).unwrap();
+    (cert.pem(), key.serialize_pem())
+}
+
+#[tokio::test]
+async fn sighup_reloads_the_certificate_without_restart_and_keeps_it_on_bad_files() {
+    let mock = mock().await;
+    let p = pki();
+    let gw = start_tls(&mock, &p, "optional").await;
+    let before = served_cert(&gw, &p).await;
+    assert_eq!(
+        before,
+        CertificateDer::from_pem_slice(p.server_cert.as_bytes())
+            .unwrap()
+            .to_vec()
+    );
+    let (cert, key) = renewed(&p);
+    std::fs::write(gw.dir.path().join("server.crt"), &cert).unwrap();
+    std::fs::write(gw.dir.path().join("server.key"), &key).unwrap();
+    gw.signal("HUP");
+    let want = CertificateDer::from_pem_slice(cert.as_bytes())
+        .unwrap()
+        .to_vec();
+    let mut now = Vec::new();
+    for _ in 0..100 {
+        now = served_cert(&gw, &p).await;
+        if now == want {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(now, want, "the renewed certificate is served after SIGHUP");
+    // The same process keeps serving calls over the new certificate.
+    let (status, _, body) = call(
+        &tls_client(&p, false),
+        format!("https://localhost:{}/v1/chat/completions", gw.addr.port()),
+        Some(OPENAI_AUTH),
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 200, "{body}");
+
+    // A broken renewal is refused; the last good certificate stays in use.
+    std::fs::write(gw.dir.path().join("server.crt"), "not a certificate").unwrap();
+    gw.signal("HUP");
+    let mut logged = false;
+    for _ in 0..100 {
+        if gw.logs().contains("TLS certificate reload failed") {
+            logged = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(logged, "{}", gw.logs());
+    assert_eq!(served_cert(&gw, &p).await, want);
 }
