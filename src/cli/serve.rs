@@ -72,10 +72,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::from(2));
             }
         };
-        if let Err(e) = check_data_dir(&config.data_dir) {
-            eprintln!("aimsgate: data dir {}: {e}", config.data_dir.display());
-            return Ok(ExitCode::from(2));
-        }
+        let key = match check_data_dir(&config.data_dir) {
+            Ok(k) => k,
+            Err(e) => {
+                eprintln!("aimsgate: data dir {}: {e:#}", config.data_dir.display());
+                return Ok(ExitCode::from(2));
+            }
+        };
         println!(
             "policy OK: bundle {} version {} ({} rules, {} AI systems), content hash {}",
             parts.policy.id(),
@@ -85,13 +88,19 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             parts.policy.content_hash()
         );
         println!(
-            "configuration OK ({}): listen {}, admin {}, {} upstream(s), identity modes [{}], data dir {}",
+            "configuration OK ({}): listen {}, admin {}, {} upstream(s), identity modes [{}], data dir {} ({key}), traces {}",
             config.source,
             config.server.listen,
             config.server.admin_listen,
             config.upstreams.len(),
             config.identity.modes.join(", "),
-            config.data_dir.display()
+            config.data_dir.display(),
+            config
+                .telemetry
+                .traces
+                .as_ref()
+                .map(|t| t.endpoint.as_str())
+                .unwrap_or("off")
         );
         return Ok(ExitCode::SUCCESS);
     }
@@ -140,14 +149,40 @@ async fn wait_for_signal(shared: &aimsgate::proxy::Shared) -> anyhow::Result<()>
     }
 }
 
-/// The data dir exists (or can be created) and is writable; an existing key pair must load.
-fn check_data_dir(dir: &std::path::Path) -> anyhow::Result<()> {
-    std::fs::create_dir_all(dir).context("cannot create")?;
-    let probe = dir.join(".aimsgate-check");
-    std::fs::write(&probe, b"ok").context("not writable")?;
+/// The data dir is writable (or can be created: its nearest existing parent is writable; `--check`
+/// itself creates nothing), and an existing signing key loads and is private to its owner.
+/// Returns what was found, for the summary line.
+fn check_data_dir(dir: &std::path::Path) -> anyhow::Result<String> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let existing = dir
+        .ancestors()
+        .find(|a| a.as_os_str().is_empty() || a.exists())
+        .map(|a| {
+            if a.as_os_str().is_empty() {
+                std::path::Path::new(".")
+            } else {
+                a
+            }
+        })
+        .unwrap_or(std::path::Path::new("."));
+    let probe = existing.join(format!(".aimsgate-check-{}", std::process::id()));
+    std::fs::write(&probe, b"ok")
+        .with_context(|| format!("not writable (tried {})", existing.display()))?;
     std::fs::remove_file(&probe).context("not writable")?;
-    if dir.join("signing.key").exists() {
-        aimsgate::evidence::load_or_create_key(dir).context("signing key")?;
+    let key = dir.join("signing.key");
+    if !key.exists() {
+        return Ok("no signing key yet: a key pair is generated on first start".into());
     }
-    Ok(())
+    let mode = std::fs::metadata(&key)
+        .context("signing.key")?
+        .permissions()
+        .mode();
+    if mode & 0o077 != 0 {
+        anyhow::bail!(
+            "signing.key is readable by group or others (mode {:o}); run chmod 600 on it",
+            mode & 0o777
+        );
+    }
+    let (kp, _) = aimsgate::evidence::load_or_create_key(dir).context("signing key")?;
+    Ok(format!("signing key {}", kp.key_id()))
 }

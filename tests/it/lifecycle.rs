@@ -111,3 +111,71 @@ async fn sigterm_drains_an_in_flight_stream_then_exits() {
         .unwrap();
     assert!(status.success(), "clean exit after drain: {status:?}");
 }
+
+#[tokio::test]
+async fn serve_check_validates_the_signing_key_and_data_dir() {
+    let mock = mock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let run = |cfg: &str| {
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, cfg).unwrap();
+        std::process::Command::new(env!("CARGO_BIN_EXE_aimsgate"))
+            .args(["serve", "--check", "--config"])
+            .arg(&path)
+            .env("TEST_UPSTREAM_OPENAI_KEY", "k")
+            .env("TEST_UPSTREAM_ANTHROPIC_KEY", "k")
+            .output()
+            .unwrap()
+    };
+    let cfg = config(&mock, "");
+    let ok = run(&cfg);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("generated on first start"));
+    assert!(!dir.path().join("data").exists(), "--check creates nothing");
+
+    let data = dir.path().join("data");
+    let keygen = std::process::Command::new(env!("CARGO_BIN_EXE_aimsgate"))
+        .args(["keygen", "--data-dir"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(
+        keygen.status.success(),
+        "{}",
+        String::from_utf8_lossy(&keygen.stderr)
+    );
+    let ok = run(&cfg);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("signing key "));
+
+    use std::os::unix::fs::PermissionsExt as _;
+    let key = data.join("signing.key");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let loose = run(&cfg);
+    assert_eq!(loose.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&loose.stderr).contains("chmod 600"));
+
+    std::fs::write(&key, "not a key").unwrap();
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let bad = run(&cfg);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("signing key"));
+
+    let missing_secret = std::process::Command::new(env!("CARGO_BIN_EXE_aimsgate"))
+        .args(["serve", "--check", "--config"])
+        .arg(dir.path().join("c.toml"))
+        .env_remove("TEST_UPSTREAM_OPENAI_KEY")
+        .env("TEST_UPSTREAM_ANTHROPIC_KEY", "k")
+        .output()
+        .unwrap();
+    assert_eq!(missing_secret.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing_secret.stderr).contains("TEST_UPSTREAM_OPENAI_KEY"));
+}
