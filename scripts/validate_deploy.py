@@ -36,7 +36,7 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(os.environ.get("VALIDATE_DEPLOY_ROOT") or Path(__file__).resolve().parent.parent)
 DEPLOY = ROOT / "deploy"
 K8S_VERSION = "1.33.0"  # the oldest Kubernetes the manifests target (native sidecars GA)
 SECURITY_THRESHOLD = "20"  # systemd-analyze security, in tenths: exposure 2.0 (the unit scores 1.4)
@@ -328,6 +328,9 @@ def check_wiring(sets: dict[str, list[tuple[dict, str]]]) -> None:
             if tgp < grace + pre:
                 fail("wiring", f"{wname}: terminationGracePeriodSeconds {tgp} < preStop {pre} + "
                                f"shutdown_grace {grace:g}")
+            if c in spec.get("initContainers", []) and c.get("restartPolicy") != "Always":
+                fail("wiring", f"{wname}: aimsgate as an init container must be a native sidecar "
+                               "(restartPolicy: Always), or the pod never gets past it")
             sc = c.get("securityContext") or {}
             psc = spec.get("securityContext") or {}
             if not sc.get("readOnlyRootFilesystem") or sc.get("allowPrivilegeEscalation", True):
@@ -378,8 +381,9 @@ def secret_data(s: dict) -> dict[str, str]:
 
 
 def replay(binary: Path, label: str, args: list[str], env: dict[str, str], root: Path,
-           config_path: str | None) -> None:
-    """Run `aimsgate <args> --check` with absolute paths re-rooted under `root`."""
+           config_path: str | None, bundle_id: str | None = None) -> None:
+    """Run `aimsgate <args> --check` with absolute paths re-rooted under `root`; when the
+    pod mounts a policy bundle, the bundle that loaded must be that one."""
     if config_path:
         cfg = root / config_path.lstrip("/")
         if not cfg.exists():
@@ -392,8 +396,11 @@ def replay(binary: Path, label: str, args: list[str], env: dict[str, str], root:
     if r.returncode != 0:
         fail("binary", f"{label}: `aimsgate {' '.join(args)} --check` exited {r.returncode}: "
                        f"{(r.stderr or r.stdout).strip()}")
+    elif bundle_id and f"bundle {bundle_id} " not in r.stdout:
+        fail("binary", f"{label}: the mounted policy bundle {bundle_id} was not the one loaded: "
+                       f"{r.stdout.strip().splitlines()[:1]}")
     elif VERBOSE:
-        print(f"binary: {label}: {r.stdout.strip().splitlines()[-1]}")
+        print(f"binary: {label}: " + " / ".join(ln[:90] for ln in r.stdout.strip().splitlines()))
 
 
 def replay_pod(binary: Path, label: str, docs, workload: dict, spec: dict, c: dict) -> None:
@@ -460,7 +467,10 @@ def replay_pod(binary: Path, label: str, docs, workload: dict, spec: dict, c: di
                 env[e["name"]] = "placeholder"
         args = list(c.get("command", [])[1:] if c.get("command") else []) + list(c.get("args", []))
         cfg = args[args.index("--config") + 1] if "--config" in args else None
-        replay(binary, label, args, env, root, cfg)
+        bundle_id = None
+        for b in root.rglob("bundle.toml"):
+            bundle_id = tomllib.loads(b.read_text()).get("id")
+        replay(binary, label, args, env, root, cfg, bundle_id)
 
 
 def check_binary(sets) -> None:
@@ -632,6 +642,80 @@ def check_otel() -> None:
             fail("otel", f"service uses extension {ext}, which is not defined")
 
 
+# ---------------------------------------------------------------- self-test
+
+# (file, text to find, replacement, check that must report it): each breaks one thing.
+MUTATIONS = [
+    ("deploy/k8s/gateway/deployment/deployment.yaml", "readinessProbe:", "readinesProbe:", "k8s"),
+    ("deploy/k8s/gateway/common/service.yaml", "port: 8080", "port: \"8080\"", "k8s"),
+    ("deploy/k8s/sidecar/deployment.yaml", "restartPolicy: Always\n          args: [\"serve\"",
+     "restartPolicy: Never\n          args: [\"serve\"", "wiring"),
+    ("deploy/k8s/gateway/common/config-configmap.yaml", "0.0.0.0:9090", "0.0.0.0:9091", "wiring"),
+    ("deploy/k8s/gateway/deployment/deployment.yaml", "terminationGracePeriodSeconds: 45",
+     "terminationGracePeriodSeconds: 20", "wiring"),
+    ("deploy/k8s/gateway/deployment/deployment.yaml", "type: Recreate", "type: RollingUpdate", "wiring"),
+    ("deploy/k8s/gateway/common/policy-configmap.yaml", "effect = \"allow\"", "effect = \"block\"",
+     "wiring"),
+    ("deploy/k8s/gateway/statefulset/statefulset.yaml", '"--config", ', '"--metrics-port", "9", "--config", ',
+     "binary"),
+    ("deploy/k8s/gateway/common/config-configmap.yaml", "fail_open = false", "fail_closed = true",
+     "binary"),
+    ("deploy/k8s/gateway/common/secret.yaml", "team-openai-key: ", "team-openai-token: ", "binary"),
+    ("deploy/helm/aimsgate/templates/service.yaml", ".Values.service.port", ".Values.service.prot", "k8s"),
+    ("deploy/helm/aimsgate/templates/workload.yaml", "/etc/aimsgate/config/aimsgate.toml",
+     "/etc/aimsgate/aimsgate.toml", "binary"),
+    ("deploy/helm/aimsgate/values.yaml", "retainOnDelete: true", "retainOnDelete: yes please", "helm"),
+    ("deploy/Dockerfile", "    cargo build --release --locked \\", "    cargo build --release \\", "docker"),
+    ("deploy/Dockerfile", "USER 65532:65532", "USER root", "docker"),
+    ("deploy/aimsgate.container.toml", "[telemetry]", "[telemetry]\nformat = \"json\"", "binary"),
+    ("deploy/systemd/aimsgate.service", "ProtectSystem=strict", "ProtectSystem=strictest", "systemd"),
+    ("deploy/systemd/aimsgate.service", "TimeoutStopSec=45s", "TimeoutStopSec=10s", "systemd"),
+    ("deploy/systemd/aimsgate.service", "--data-dir /var/lib/aimsgate\n", "--datadir /var/lib/aimsgate\n",
+     "binary"),
+    ("deploy/otel-collector.yaml", "exporters: [otlp/traces]", "exporters: [otlp/trace]", "otel"),
+    ("deploy/otel-collector.yaml", "  batch: {}", "  batch: {}   ", "yaml"),
+]
+
+
+def self_test() -> int:
+    """Apply each mutation to a copy of the repository and expect the named check to fail."""
+    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+
+    binary = find_binary()
+
+    def one(m: tuple[str, str, str, str]) -> str | None:
+        path, old, new, check = m
+        if check in ("binary",) and binary is None:
+            return None
+        with tempfile.TemporaryDirectory(prefix="aimsgate-selftest-") as t:
+            tmp = Path(t)
+            for part in ("deploy", "policies"):
+                shutil.copytree(ROOT / part, tmp / part)
+            for f in ("README.md", "Cargo.toml"):
+                shutil.copy(ROOT / f, tmp / f)
+            target = tmp / path
+            text = target.read_text()
+            if old not in text:
+                return f"{path}: mutation anchor {old!r} not found (update MUTATIONS)"
+            target.write_text(text.replace(old, new, 1))
+            env = {**os.environ, "VALIDATE_DEPLOY_ROOT": str(tmp)}
+            if binary is not None:
+                env["AIMSGATE_BIN"] = str(binary)
+            r = run([sys.executable, str(Path(__file__).resolve())], env=env, timeout=120)
+            if r.returncode == 0 or f"[{check}]" not in r.stderr:
+                return (f"{path}: {old!r} -> {new!r} was not caught by [{check}] "
+                        f"(exit {r.returncode}): {r.stderr.strip()[-300:]}")
+        return None
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        missed = [x for x in pool.map(one, MUTATIONS) if x]
+    for x in missed:
+        print(f"validate_deploy self-test: FAIL {x}", file=sys.stderr)
+    if VERBOSE or missed:
+        print(f"validate_deploy self-test: {len(MUTATIONS) - len(missed)} passed, {len(missed)} failed")
+    return 1 if missed else 0
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -639,7 +723,13 @@ def main() -> int:
     global VERBOSE
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("-v", "--verbose", action="store_true")
-    VERBOSE = ap.parse_args().verbose
+    ap.add_argument("--self-test", action="store_true",
+                    help="break the deployment files one way at a time (in a copy) and expect each "
+                         "break to be reported")
+    a = ap.parse_args()
+    VERBOSE = a.verbose
+    if a.self_test:
+        return self_test()
     check_yaml()
     sets = k8s_sets()
     sets.update(check_helm())
