@@ -135,7 +135,7 @@ def policy_files(bundle: str) -> dict[str, str]:
 def helm_cases() -> list[tuple[str, dict, bool]]:
     return [
         ("defaults (StatefulSet, 2 replicas)", {}, True),
-        ("Deployment with own policy, file secrets, own signing key", {
+        ("Deployment with own policy and file secrets", {
             "kind": "Deployment",
             "replicaCount": 1,
             "policy": {"files": policy_files("healthcare")},
@@ -143,8 +143,7 @@ def helm_cases() -> list[tuple[str, dict, bool]]:
                                  "evidence-hmac-key": "placeholder"},
                         "files": ["team-openai-key", "evidence-hmac-key"]},
             "config": {"extra": _helm_extra_with_files()},
-            "signingKey": {"existingSecret": "aimsgate-signing-key"},
-            "otel": {"endpoint": "http://otel-collector.observability:4317"},
+            "otel": {"endpoint": "http://otel-collector.observability:4318"},
         }, True),
         ("StatefulSet without persistence, existing Secret", {
             "replicaCount": 1, "persistence": {"enabled": False},
@@ -152,8 +151,6 @@ def helm_cases() -> list[tuple[str, dict, bool]]:
         }, True),
         ("guard: Deployment with 3 replicas on one volume", {"kind": "Deployment", "replicaCount": 3},
          False),
-        ("guard: shared signing key across StatefulSet replicas",
-         {"signingKey": {"existingSecret": "k"}}, False),
         ("guard: config.extra redefining [server]", {"config": {"extra": "[server]\nlisten = \"x\"\n"}},
          False),
         ("guard: unknown kind", {"kind": "DaemonSet"}, False),
@@ -337,6 +334,11 @@ def check_wiring(sets: dict[str, list[tuple[dict, str]]]) -> None:
                 fail("wiring", f"{wname}: needs readOnlyRootFilesystem and no privilege escalation")
             if not (psc.get("runAsNonRoot") or sc.get("runAsNonRoot")):
                 fail("wiring", f"{wname}: runAsNonRoot is not set")
+            persistent = any("persistentVolumeClaim" in v for v in spec.get("volumes", [])) \
+                or bool(w["spec"].get("volumeClaimTemplates"))
+            if persistent and "fsGroup" in psc and psc.get("fsGroupChangePolicy") != "OnRootMismatch":
+                fail("wiring", f"{wname}: fsGroup without fsGroupChangePolicy: OnRootMismatch "
+                               "re-grants group access to signing.key (0600) on every mount")
             if w["kind"] == "Deployment" and w["spec"].get("replicas", 1) > 1:
                 claims = [v for v in spec.get("volumes", []) if "persistentVolumeClaim" in v]
                 if claims and not c.get("restartPolicy"):
@@ -400,7 +402,7 @@ def replay(binary: Path, label: str, args: list[str], env: dict[str, str], root:
         fail("binary", f"{label}: the mounted policy bundle {bundle_id} was not the one loaded: "
                        f"{r.stdout.strip().splitlines()[:1]}")
     elif VERBOSE:
-        print(f"binary: {label}: " + " / ".join(ln[:90] for ln in r.stdout.strip().splitlines()))
+        print(f"binary: {label}:\n  " + "\n  ".join(r.stdout.strip().splitlines()))
 
 
 def replay_pod(binary: Path, label: str, docs, workload: dict, spec: dict, c: dict) -> None:
@@ -428,15 +430,7 @@ def replay_pod(binary: Path, label: str, docs, workload: dict, spec: dict, c: di
                 (root / mp.lstrip("/")).mkdir(parents=True, exist_ok=True)
                 continue
             if data is None:
-                if m.get("subPath") == "signing.key":
-                    # An existing Secret made with `aimsgate keygen`: make one the same way.
-                    kd = Path(tempfile.mkdtemp(dir=root))
-                    r = run([str(binary), "keygen", "--data-dir", str(kd)])
-                    if r.returncode != 0:
-                        fail("binary", f"{label}: keygen failed: {r.stderr.strip()}")
-                        continue
-                    data = {"signing.key": (kd / "signing.key").read_text()}
-                elif src.get("optional"):
+                if src.get("optional"):
                     continue
                 else:
                     fail("binary", f"{label}: volume {m['name']} refers to an object not in the set")
@@ -654,6 +648,8 @@ MUTATIONS = [
     ("deploy/k8s/gateway/deployment/deployment.yaml", "terminationGracePeriodSeconds: 45",
      "terminationGracePeriodSeconds: 20", "wiring"),
     ("deploy/k8s/gateway/deployment/deployment.yaml", "type: Recreate", "type: RollingUpdate", "wiring"),
+    ("deploy/k8s/gateway/statefulset/statefulset.yaml", "fsGroupChangePolicy: OnRootMismatch",
+     "fsGroupChangePolicy: Always", "wiring"),
     ("deploy/k8s/gateway/common/policy-configmap.yaml", "effect = \"allow\"", "effect = \"block\"",
      "wiring"),
     ("deploy/k8s/gateway/statefulset/statefulset.yaml", '"--config", ', '"--metrics-port", "9", "--config", ',
