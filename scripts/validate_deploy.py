@@ -16,6 +16,7 @@ Checks (all offline; nothing is fetched):
               and unresolvable secret references. Skipped (and said so) without a built binary.
   docker      hadolint; the builder runs the README's build command and copies its binary
   systemd     systemd-analyze verify and an offline security score under a threshold
+  shell       shellcheck on scripts/validate_deploy.sh and every `sh -c` script in the manifests
   otel        the Collector config's pipelines name only components it defines
 
 Prints nothing on success (unless -v); on failure prints each problem and exits 1.
@@ -613,6 +614,26 @@ def check_systemd() -> None:
             print("systemd: " + r.stdout.strip().splitlines()[-1])
 
 
+# ---------------------------------------------------------------- shell
+
+
+def check_shell(sets) -> None:
+    """shellcheck on this script's wrapper and on every `sh -c` script in the manifests."""
+    scripts: list[tuple[str, str]] = [(rel(ROOT / "scripts/validate_deploy.sh"),
+                                       (ROOT / "scripts/validate_deploy.sh").read_text())]
+    for set_name, docs in sets.items():
+        for _, _, spec in pod_specs(docs):
+            for c in spec.get("initContainers", []) + spec.get("containers", []):
+                cmd = c.get("command") or []
+                if len(cmd) >= 2 and cmd[0].endswith("sh") and cmd[1] == "-c" and c.get("args"):
+                    scripts.append((f"{set_name}: container {c['name']}", c["args"][0]))
+    for label, text in scripts:
+        r = run([tool("shellcheck"), "-s", "sh" if "container" in label else "bash",
+                 "-f", "gcc", "-"], input=text)
+        if r.returncode != 0:
+            fail("shell", f"{label}: {r.stdout.strip()}")
+
+
 # ---------------------------------------------------------------- otel
 
 
@@ -668,6 +689,7 @@ MUTATIONS = [
     ("deploy/systemd/aimsgate.service", "TimeoutStopSec=45s", "TimeoutStopSec=10s", "systemd"),
     ("deploy/systemd/aimsgate.service", "--data-dir /var/lib/aimsgate\n", "--datadir /var/lib/aimsgate\n",
      "binary"),
+    ("deploy/k8s/sidecar/deployment.yaml", 'wait $!; done', 'wait $!; don', "shell"),
     ("deploy/otel-collector.yaml", "exporters: [otlp/traces]", "exporters: [otlp/trace]", "otel"),
     ("deploy/otel-collector.yaml", "  batch: {}", "  batch: {}   ", "yaml"),
 ]
@@ -685,7 +707,7 @@ def self_test() -> int:
             return None
         with tempfile.TemporaryDirectory(prefix="aimsgate-selftest-") as t:
             tmp = Path(t)
-            for part in ("deploy", "policies"):
+            for part in ("deploy", "policies", "scripts"):
                 shutil.copytree(ROOT / part, tmp / part)
             for f in ("README.md", "Cargo.toml"):
                 shutil.copy(ROOT / f, tmp / f)
@@ -735,6 +757,7 @@ def main() -> int:
     check_docker()
     check_systemd()
     check_otel()
+    check_shell(sets)
     check_binary(sets)
     for n in notes:
         print(f"validate_deploy: note: {n}")
