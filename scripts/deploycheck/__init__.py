@@ -1,0 +1,1 @@
+"""Checks behind scripts/validate_deploy.py (see its docstring for the list)."""
