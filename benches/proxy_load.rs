@@ -137,6 +137,10 @@ async fn run(s: &Settings, full: bool) {
         pids: vec![gw_pid],
     });
 
+    // AIMSGATE_BENCH_ONLY=aimsgate measures one target alone (e.g. while profiling it).
+    if let Ok(only) = std::env::var("AIMSGATE_BENCH_ONLY") {
+        targets.retain(|t| t.name == only);
+    }
     let body = Bytes::from(chat_body());
     assert!(
         body.len() >= 2000 && body.len() < 2300,

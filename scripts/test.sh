@@ -17,3 +17,5 @@ echo "== cargo clippy"
 cargo clippy --locked --all-targets -- -D warnings
 echo "== cargo test (unit, integration, SDK end-to-end, benchmark smoke runs)"
 cargo test --locked --all-targets -- --include-ignored
+echo "== deploy/ validation (Dockerfile, Kubernetes manifests, Helm chart, systemd unit; offline)"
+scripts/validate_deploy.sh -v

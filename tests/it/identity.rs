@@ -26,7 +26,25 @@ fn now() -> u64 {
 #[tokio::test]
 async fn virtual_keys_and_jwt_bind_principals_and_inject_the_provider_key() {
     let mock = mock().await;
-    let (key, hash) = aimsgate::identity::generate_virtual_key();
+    // Issue the key the way an operator does: `aimsgate keygen --virtual-key`.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_aimsgate"))
+        .args(["keygen", "--virtual-key"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let out = String::from_utf8(out.stdout).unwrap();
+    let key = out
+        .split_whitespace()
+        .find(|w| w.starts_with("agk_"))
+        .unwrap()
+        .to_owned();
+    let hash = out
+        .lines()
+        .find_map(|l| l.strip_prefix("hash = \""))
+        .unwrap()
+        .trim_end_matches('"')
+        .to_owned();
+    assert_eq!(hash, aimsgate::identity::hash_virtual_key(&key));
     let extra = format!(
         r#"[keys]
 team = {{ file = "team.key" }}
