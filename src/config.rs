@@ -238,6 +238,8 @@ pub struct EvidenceSettings {
     pub checkpoint_interval: Duration,
     pub retention_days: u32,
     pub hmac_key: Option<Secret>,
+    /// The signing key from env or a file; `None`: `<data_dir>/signing.key` (created if missing).
+    pub signing_key: Option<Secret>,
 }
 
 #[derive(Debug, Clone)]

@@ -74,6 +74,10 @@ pub struct LogConfig {
     pub hmac_key: Option<Vec<u8>>,
     /// Maximum queued, not yet written appends (back-pressure beyond it).
     pub queue_capacity: usize,
+    /// Write the new secret to `signing.key` on a key rotation (false when the key is supplied
+    /// from outside — an environment variable or a mounted secret — and must stay off the disk;
+    /// the public half is written either way).
+    pub persist_secret: bool,
 }
 
 impl LogConfig {
@@ -90,6 +94,7 @@ impl LogConfig {
             origin: "aimsgate.local/evidence".into(),
             hmac_key: None,
             queue_capacity: 65_536,
+            persist_secret: true,
         }
     }
 }

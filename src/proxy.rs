@@ -129,7 +129,37 @@ pub fn log_config(config: &Config) -> LogConfig {
     lc.checkpoint_interval = e.checkpoint_interval;
     lc.retention_days = e.retention_days;
     lc.hmac_key = e.hmac_key.as_ref().map(|k| k.expose().as_bytes().to_vec());
+    lc.persist_secret = e.signing_key.is_none();
     lc
+}
+
+/// The evidence signing key: from `[evidence] signing_key` (env or file; only its public half is
+/// written to the data dir, so verifiers find it), else `<data_dir>/signing.key`, generated on
+/// first start.
+fn signing_key(config: &Config) -> Result<crate::evidence::KeyPair, StartError> {
+    let dir = &config.data_dir;
+    if let Some(secret) = &config.evidence.signing_key {
+        let key = crate::evidence::keys::parse_secret(secret.expose())?;
+        std::fs::create_dir_all(dir).map_err(EvidenceError::from)?;
+        // A data-dir key that signed the log so far signs the hand-over to the configured one.
+        if let Ok(text) = std::fs::read_to_string(dir.join(crate::evidence::keys::SECRET_FILE)) {
+            let old = crate::evidence::keys::parse_secret(&text)?;
+            if old.key_id() != key.key_id() {
+                crate::evidence::keys::archive_secret(dir, &old)?;
+            }
+        }
+        crate::evidence::keys::write_public_files(dir, &key)?;
+        tracing::info!(
+            key_id = key.key_id(),
+            "evidence signing key from configuration"
+        );
+        return Ok(key);
+    }
+    let (key, created) = crate::evidence::load_or_create_key(dir)?;
+    if created {
+        tracing::info!(key_id = key.key_id(), dir = %dir.display(), "generated a new evidence signing key pair (signing.key, signing.pub)");
+    }
+    Ok(key)
 }
 
 impl Shared {
@@ -141,10 +171,7 @@ impl Shared {
             policy,
             tls,
         } = Parts::build(&config)?;
-        let (key, created) = crate::evidence::load_or_create_key(&config.data_dir)?;
-        if created {
-            tracing::info!(key_id = key.key_id(), dir = %config.data_dir.display(), "generated a new evidence signing key pair (signing.key, signing.pub)");
-        }
+        let key = signing_key(&config)?;
         let (evidence, report) = EvidenceLog::open(log_config(&config), key)?;
         if report.recovered {
             tracing::warn!(

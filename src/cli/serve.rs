@@ -72,7 +72,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::from(2));
             }
         };
-        let key = match check_data_dir(&config.data_dir) {
+        let key = match check_data_dir(&config) {
             Ok(k) => k,
             Err(e) => {
                 eprintln!("aimsgate: data dir {}: {e:#}", config.data_dir.display());
@@ -152,8 +152,9 @@ async fn wait_for_signal(shared: &aimsgate::proxy::Shared) -> anyhow::Result<()>
 /// The data dir is writable (or can be created: its nearest existing parent is writable; `--check`
 /// itself creates nothing), and an existing signing key loads and is private to its owner.
 /// Returns what was found, for the summary line.
-fn check_data_dir(dir: &std::path::Path) -> anyhow::Result<String> {
+fn check_data_dir(config: &Config) -> anyhow::Result<String> {
     use std::os::unix::fs::PermissionsExt as _;
+    let dir = config.data_dir.as_path();
     let existing = dir
         .ancestors()
         .find(|a| a.as_os_str().is_empty() || a.exists())
@@ -169,6 +170,11 @@ fn check_data_dir(dir: &std::path::Path) -> anyhow::Result<String> {
     std::fs::write(&probe, b"ok")
         .with_context(|| format!("not writable (tried {})", existing.display()))?;
     std::fs::remove_file(&probe).context("not writable")?;
+    if let Some(secret) = &config.evidence.signing_key {
+        let kp = aimsgate::evidence::keys::parse_secret(secret.expose())
+            .context("evidence.signing_key")?;
+        return Ok(format!("signing key {} from configuration", kp.key_id()));
+    }
     let key = dir.join("signing.key");
     if !key.exists() {
         return Ok("no signing key yet: a key pair is generated on first start".into());

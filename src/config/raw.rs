@@ -192,6 +192,9 @@ pub struct RawEvidence {
     pub retention_days: Option<u32>,
     /// Key for HMAC fingerprints of detected values (optional).
     pub hmac_key: Option<RawSecret>,
+    /// The evidence signing key (`signing.key` text or its base64 seed) from an environment
+    /// variable or a file, instead of `<data_dir>/signing.key`.
+    pub signing_key: Option<RawSecret>,
 }
 
 #[derive(Debug, Default, Deserialize)]

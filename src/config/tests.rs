@@ -168,3 +168,24 @@ fn shipped_example_config_is_valid() {
     let c = Config::load(&path, &Overrides::default(), &e).unwrap();
     assert!(c.upstreams.len() >= 2);
 }
+
+#[test]
+fn signing_key_from_env_is_parsed_and_a_bad_one_names_the_key() {
+    let cfg = |var: &str| {
+        Config::from_toml(
+            "[evidence]\nsigning_key = { env = \"SK\" }\n",
+            "test.toml",
+            &Overrides::default(),
+            &env(&[("SK", var)]),
+            None,
+        )
+    };
+    let ok = cfg("q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=").unwrap();
+    assert!(ok.evidence.signing_key.is_some());
+    let err = cfg("not-a-key").unwrap_err().to_string();
+    assert!(err.contains("evidence.signing_key"), "{err}");
+    assert!(
+        !err.contains("not-a-key"),
+        "the secret is not echoed: {err}"
+    );
+}

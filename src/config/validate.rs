@@ -598,6 +598,17 @@ fn evidence(cx: &Ctx<'_>, e: &RawEvidence) -> Result<EvidenceSettings, ConfigErr
         Some(s) => cx.secret("evidence.hmac_key", s, false)?,
         None => None,
     };
+    let signing_key = match &e.signing_key {
+        Some(s) => {
+            let key = cx.secret("evidence.signing_key", s, false)?;
+            if let Some(k) = &key {
+                crate::evidence::keys::parse_secret(k.expose())
+                    .map_err(|e| cx.err("evidence.signing_key", e.to_string()))?;
+            }
+            key
+        }
+        None => None,
+    };
     Ok(EvidenceSettings {
         durability,
         fail_open: e.fail_open.unwrap_or(false),
@@ -610,5 +621,6 @@ fn evidence(cx: &Ctx<'_>, e: &RawEvidence) -> Result<EvidenceSettings, ConfigErr
         )?,
         retention_days: e.retention_days.unwrap_or(400),
         hmac_key,
+        signing_key,
     })
 }

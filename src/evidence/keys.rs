@@ -220,6 +220,14 @@ pub fn write_key_files(dir: &Path, kp: &KeyPair) -> Result<(), EvidenceError> {
     archive_public(dir, &kp.public())
 }
 
+/// Writes only the public half: `signing.pub` and `keys/<key id>.pub` (for a key whose secret
+/// lives outside the data dir).
+pub fn write_public_files(dir: &Path, kp: &KeyPair) -> Result<(), EvidenceError> {
+    fs::create_dir_all(dir)?;
+    write_atomic(&dir.join(PUBLIC_FILE), kp.public_text().as_bytes(), false)?;
+    archive_public(dir, &kp.public())
+}
+
 /// Copies a public key into `keys/<key id>.pub` so old entries stay verifiable after rotation.
 pub fn archive_public(dir: &Path, key: &PublicKey) -> Result<(), EvidenceError> {
     let kdir = dir.join("keys");
@@ -253,15 +261,22 @@ pub fn dir_public_keys(dir: &Path) -> Result<Vec<PublicKey>, EvidenceError> {
     Ok(keys)
 }
 
-fn parse_secret(text: &str) -> Result<KeyPair, EvidenceError> {
+/// A secret key from the `signing.key` text form, or from its bare base64 seed (what an
+/// environment variable or a mounted secret usually holds).
+pub fn parse_secret(text: &str) -> Result<KeyPair, EvidenceError> {
     let bad = |why: &str| EvidenceError::Key(format!("{SECRET_FILE}: {why}"));
-    let mut lines = text.lines().map(str::trim);
-    if lines.next() != Some(SECRET_HEADER) {
-        return Err(bad("missing header"));
-    }
-    let b64 = lines
-        .find_map(|l| l.strip_prefix("secret-key:"))
-        .ok_or_else(|| bad("missing secret-key"))?;
+    let text = text.trim();
+    let b64 = if text.contains('\n') || text.starts_with(SECRET_HEADER) {
+        let mut lines = text.lines().map(str::trim);
+        if lines.next() != Some(SECRET_HEADER) {
+            return Err(bad("missing header"));
+        }
+        lines
+            .find_map(|l| l.strip_prefix("secret-key:"))
+            .ok_or_else(|| bad("missing secret-key"))?
+    } else {
+        text
+    };
     let raw = base64::engine::general_purpose::STANDARD
         .decode(b64.trim())
         .map_err(|_| bad("secret-key is not base64"))?;

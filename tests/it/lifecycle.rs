@@ -179,3 +179,95 @@ async fn serve_check_validates_the_signing_key_and_data_dir() {
     assert_eq!(missing_secret.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&missing_secret.stderr).contains("TEST_UPSTREAM_OPENAI_KEY"));
 }
+
+#[tokio::test]
+async fn the_signing_key_can_come_from_the_environment_and_rotation_is_recorded() {
+    let mock = mock().await;
+    // First run: the key the data dir generates on first start.
+    let gw = Gateway::start(&config(&mock, "")).await;
+    let r = post(&gw.url("/v1/chat/completions"), &[OPENAI_AUTH], CHAT).await;
+    assert_eq!(r.status, 200);
+    let first = std::fs::read_to_string(gw.data_dir().join("signing.pub")).unwrap();
+    let dir = gw.stop().await;
+
+    // Second run on the same data dir: the key comes from an environment variable (bare base64
+    // seed, as a Kubernetes Secret would hold it) and is never written to disk.
+    let seed = "q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=";
+    let cfg = config(
+        &mock,
+        "[evidence]\nsigning_key = { env = \"AIMSGATE_TEST_SIGNING_KEY\" }\n",
+    );
+    std::fs::write(dir.path().join("aimsgate.toml"), &cfg).unwrap();
+    let secret_before = std::fs::read(dir.path().join("data/signing.key")).unwrap();
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_aimsgate"))
+        .args(["serve", "--config"])
+        .arg(dir.path().join("aimsgate.toml"))
+        .env("TEST_UPSTREAM_OPENAI_KEY", "k")
+        .env("TEST_UPSTREAM_ANTHROPIC_KEY", "k")
+        .env("AIMSGATE_TEST_SIGNING_KEY", seed)
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines =
+        tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(child.stdout.take().unwrap()));
+    let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let addr = line
+        .split("proxy=http://")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+    let r = post(
+        &format!("http://{addr}/v1/chat/completions"),
+        &[OPENAI_AUTH],
+        CHAT,
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    let id = r.decision_id().to_owned();
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().unwrap().to_string()])
+        .status();
+    assert!(child.wait().await.unwrap().success());
+
+    let data = dir.path().join("data");
+    let second = std::fs::read_to_string(data.join("signing.pub")).unwrap();
+    assert_ne!(first, second, "signing.pub names the configured key");
+    assert_eq!(
+        std::fs::read(data.join("signing.key")).unwrap(),
+        secret_before,
+        "the configured secret is never written to the data dir"
+    );
+    let out = verify(&data);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let records = export_records(&data);
+    let key_id = second
+        .lines()
+        .find_map(|l| l.strip_prefix("key-id:"))
+        .map(|k| k.trim().to_owned())
+        .unwrap_or_default();
+    assert!(!key_id.is_empty(), "{second}");
+    let text = serde_json::to_string(&records).unwrap();
+    assert!(
+        text.contains(&key_id),
+        "records signed with the configured key"
+    );
+    assert!(
+        text.to_lowercase().contains("rotat"),
+        "the key change is recorded"
+    );
+    decision_of(&records, &id);
+}

@@ -129,7 +129,11 @@ impl Core {
     /// by the old key, switch, and delete the archived old secret.
     fn rotate(&mut self, new: KeyPair) -> Result<Appended, EvidenceError> {
         keys::archive_secret(&self.cfg.dir, &self.key)?;
-        keys::write_key_files(&self.cfg.dir, &new)?;
+        if self.cfg.persist_secret {
+            keys::write_key_files(&self.cfg.dir, &new)?;
+        } else {
+            keys::write_public_files(&self.cfg.dir, &new)?;
+        }
         let ev = event(event_record::Event::KeyRotation(KeyRotation {
             old_key_id: self.key.key_id().into(),
             new_key_id: new.key_id().into(),
