@@ -444,3 +444,33 @@ async fn json_logs_carry_ids_and_decisions_but_no_content() {
     assert!(!logs.contains("zebra-marker-7781") && !logs.contains("4539 1488"));
     assert!(!logs.contains("sk-caller-test-key") && !logs.contains("sk-upstream-openai"));
 }
+
+#[tokio::test]
+async fn an_unreachable_collector_costs_no_call_and_is_reported_in_the_logs() {
+    let mock = mock().await;
+    let gw = Gateway::start_env(
+        &config(&mock, ""),
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:1"),
+            ("OTEL_BSP_SCHEDULE_DELAY", "50"),
+        ],
+    )
+    .await;
+    for _ in 0..3 {
+        let r = post(&gw.url("/v1/chat/completions"), &[OPENAI_AUTH], CHAT).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+    }
+    let mut logs = String::new();
+    for _ in 0..100 {
+        logs = gw.logs();
+        if logs.contains("opentelemetry-otlp") || logs.contains("opentelemetry_sdk") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        logs.contains("opentelemetry-otlp") || logs.contains("opentelemetry_sdk"),
+        "export failures are logged: {logs}"
+    );
+    gw.stop().await;
+}
