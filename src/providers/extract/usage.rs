@@ -9,9 +9,24 @@ use serde_json::Value;
 
 use super::{Api, Usage};
 
+/// The two top-level members usage lives in; every other member of the answer (the generated
+/// text, choices, tool calls) is skipped by the parser without building a tree.
+#[derive(serde::Deserialize)]
+struct UsageMembers {
+    #[serde(default)]
+    usage: Value,
+    #[serde(default)]
+    input_tokens: Value,
+}
+
 pub(crate) fn from_body(api: Api, body: &[u8]) -> Usage {
-    match serde_json::from_slice::<Value>(body) {
-        Ok(v) => from_value(api, &v),
+    match serde_json::from_slice::<UsageMembers>(body) {
+        Ok(m) => {
+            let mut top = serde_json::Map::with_capacity(2);
+            top.insert("usage".into(), m.usage);
+            top.insert("input_tokens".into(), m.input_tokens);
+            from_value(api, &Value::Object(top))
+        }
         Err(_) => Usage::default(),
     }
 }
