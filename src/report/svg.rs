@@ -271,7 +271,7 @@ pub fn hbars(id: &str, title: &str, rows: &[Row], unit: &str) -> String {
         .map(|r| r.parts.iter().map(|p| p.1).sum::<f64>())
         .fold(0.0f64, f64::max)
         .max(f64::MIN_POSITIVE);
-    let bar_w = W - label_w - 150.0;
+    let bar_w = W - label_w - 240.0;
     for (i, r) in rows.iter().enumerate() {
         let y = TOP + row_h * i as f64;
         let _ = write!(
