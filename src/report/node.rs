@@ -48,12 +48,17 @@ impl<F: FnMut(Record)> Lines<F> {
 
 impl<F: FnMut(Record)> Write for Lines<F> {
     fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        // Only the new bytes can hold a newline: a long line written in many small pieces
+        // is scanned once, not once per piece.
+        let mut scan = self.buf.len();
         self.buf.extend_from_slice(data);
         let mut start = 0;
-        while let Some(n) = self.buf[start..].iter().position(|b| *b == b'\n') {
-            let line = self.buf[start..start + n].to_vec();
+        while let Some(n) = self.buf[scan..].iter().position(|b| *b == b'\n') {
+            let end = scan + n;
+            let line = self.buf[start..end].to_vec();
             self.line(&line)?;
-            start += n + 1;
+            start = end + 1;
+            scan = start;
         }
         self.buf.drain(..start);
         Ok(data.len())

@@ -433,9 +433,13 @@ fn an_unverified_node_is_announced_everywhere() {
 }
 
 fn real_log(dir: &Path, decisions: u64) {
-    use crate::evidence::{load_or_create_key, EvidenceLog, LogConfig};
+    use crate::evidence::{load_or_create_key, Durability, EvidenceLog, LogConfig};
     let (key, _) = load_or_create_key(dir).unwrap();
-    let (log, _) = EvidenceLog::open(LogConfig::new(dir), key).unwrap();
+    let mut cfg = LogConfig::new(dir);
+    cfg.durability = Durability::Async {
+        max_delay: std::time::Duration::from_millis(50),
+    };
+    let (log, _) = EvidenceLog::open(cfg, key).unwrap();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

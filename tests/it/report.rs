@@ -106,7 +106,7 @@ async fn report_counts_the_traffic_and_renders_in_chromium() {
     let data = gw.data_dir();
     let dir = gw.stop().await;
 
-    let (out, f) = json_report(&[data.clone()]);
+    let (out, f) = json_report(std::slice::from_ref(&data));
     assert!(
         out.status.success(),
         "{}",
@@ -175,7 +175,10 @@ async fn report_counts_the_traffic_and_renders_in_chromium() {
 
     // The HTML page, rendered by Chromium.
     let html = dir.path().join("report.html");
-    let out = report(&[data.clone()], &["--out", html.to_str().unwrap()]);
+    let out = report(
+        std::slice::from_ref(&data),
+        &["--out", html.to_str().unwrap()],
+    );
     assert!(out.status.success());
     let source = std::fs::read_to_string(&html).unwrap();
     assert!(!source.contains("AKIAQX4BZL7NW2MOSR6T"));
