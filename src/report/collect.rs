@@ -3,6 +3,7 @@
 //! [`Collector::finish`] turns them into figures. Pure: no I/O, no clock; reading and verifying
 //! the logs is `node`'s. Uses only the record fields (see the notes in [`NOTES`] for figures
 //! the records do not carry).
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::evidence::proto::{
@@ -74,11 +75,19 @@ fn bump(m: &mut BTreeMap<String, u64>, k: &str) {
     *m.entry(k.to_owned()).or_default() += 1;
 }
 
-fn or_none(s: &str) -> &str {
+/// Longest label kept; ids and model names come from requests, so they are capped.
+const MAX_LABEL: usize = 120;
+
+/// The label for a record field: `(none)` when empty, cut to [`MAX_LABEL`] characters.
+fn or_none(s: &str) -> Cow<'_, str> {
     if s.is_empty() {
-        NONE
+        Cow::Borrowed(NONE)
+    } else if s.chars().count() > MAX_LABEL {
+        let mut t: String = s.chars().take(MAX_LABEL - 1).collect();
+        t.push('…');
+        Cow::Owned(t)
     } else {
-        s
+        Cow::Borrowed(s)
     }
 }
 
@@ -206,7 +215,7 @@ impl Collector {
         self.totals.violations += u64::from(violation);
         self.totals.mix.add(effect, flagged);
         let key = (
-            or_none(&d.policy_bundle_id).to_owned(),
+            or_none(&d.policy_bundle_id).into_owned(),
             d.policy_version.clone(),
             d.policy_content_hash.clone(),
         );
@@ -216,14 +225,11 @@ impl Collector {
         p.violations += u64::from(violation);
         p.mix.add(effect, flagged);
         let system = or_none(&d.ai_system_id);
+        let model = or_none(&d.requested_model);
+        let upstream = or_none(&d.upstream);
         self.timeline.add(
             t.div_euclid(1_000_000_000),
-            [
-                system,
-                or_none(&d.requested_model),
-                or_none(&d.upstream),
-                &label,
-            ],
+            [&system, &model, &upstream, &label],
         );
         for f in &d.findings {
             let c = self.classes.entry(f.class.clone()).or_default();
@@ -275,26 +281,25 @@ impl Collector {
             *self.monitor.entry(k).or_default() += 1;
         }
         if evaluated && !d.ai_system_registered {
-            bump(&mut self.unregistered, system);
+            bump(&mut self.unregistered, &system);
         }
         let routing = d.reason.starts_with("model_not_allowed");
         self.unapproved.routing_refusals += u64::from(routing);
         self.unapproved.policy_matches += u64::from(unapproved);
         if routing || unapproved {
-            bump(&mut self.unapproved_models, or_none(&d.requested_model));
+            bump(&mut self.unapproved_models, &model);
         }
         if d.http_status == 0 {
-            let up = or_none(&d.upstream);
-            let i = match self.upstreams.iter().position(|u| u == up) {
+            let i = match self.upstreams.iter().position(|u| *u == upstream) {
                 Some(i) => i,
                 None => {
-                    self.upstreams.push(up.to_owned());
+                    self.upstreams.push(upstream.into_owned());
                     self.upstreams.len() - 1
                 }
             };
             self.upstream_of.insert(d.decision_id.clone(), i);
         } else {
-            bump(&mut self.answered, &d.http_status.to_string());
+            bump(&mut self.answered, &format!("HTTP {}", d.http_status));
             match d.http_status {
                 400..=499 => self.errors.answered_4xx += 1,
                 500..=599 => self.errors.answered_5xx += 1,
@@ -353,7 +358,12 @@ impl Collector {
             ),
             Some(Event::PolicyActivation(p)) => (
                 "policy_activation",
-                format!("{} {} ({})", p.bundle_id, p.version, p.new_content_hash),
+                format!(
+                    "{} {} (content hash {}…)",
+                    p.bundle_id,
+                    p.version,
+                    p.new_content_hash.get(..16).unwrap_or(&p.new_content_hash)
+                ),
             ),
             Some(Event::KeyRotation(k)) => (
                 "key_rotation",

@@ -276,10 +276,20 @@ fn latency_errors_tokens_and_events() {
     );
     assert!((e.upstream_error_rate - 0.4).abs() < 1e-9);
     assert_eq!((e.answered_4xx, e.answered_5xx), (3, 0));
+    let statuses: Vec<(&str, u64)> = e
+        .answered_statuses
+        .iter()
+        .map(|c| (c.label.as_str(), c.count))
+        .collect();
+    assert_eq!(statuses, [("HTTP 403", 2), ("HTTP 401", 1)]);
     assert_eq!(e.error_kinds.len(), 2);
     assert_eq!((f.tokens.input, f.tokens.output), (50, 25));
     assert_eq!(f.events.fail_open_started, 1);
     assert_eq!(f.events.rows[0].kind, "policy_activation");
+    assert_eq!(
+        f.events.rows[0].detail,
+        "aimsgate-baseline 1.0.0 (content hash abc…)"
+    );
     assert_eq!(f.events.rows[1].detail, "fail-open: disk full");
 }
 
@@ -513,4 +523,20 @@ fn build_verifies_and_merges_nodes_and_flags_a_tampered_one() {
         "{}",
         f.nodes[1].summary
     );
+}
+
+#[test]
+fn labels_from_requests_are_capped() {
+    let long = "m".repeat(10_000);
+    let mut c = Collector::new(TimeRange::default());
+    c.add(&rec(
+        0,
+        0,
+        Kind::Decision(dec("d", "sys", &long, Effect::Allow)),
+    ));
+    let f = c.finish(Vec::new(), "now".into());
+    let label = &f.volume.by_model[0].label;
+    assert_eq!(label.chars().count(), 120);
+    assert!(label.ends_with('…'));
+    assert!(!f.verified, "no node, nothing verified");
 }

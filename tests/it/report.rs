@@ -147,7 +147,7 @@ async fn report_counts_the_traffic_and_renders_in_chromium() {
     let e = &f["errors"];
     assert_eq!(e["forwarded"], 5);
     assert_eq!(e["upstream_5xx"], 1);
-    assert_eq!(count(&e["answered_statuses"], "403"), 1);
+    assert_eq!(count(&e["answered_statuses"], "HTTP 403"), 1);
     assert_eq!(f["latency"]["total"]["samples"], 5);
     assert!(f["latency"]["total"]["p99_ms"].as_f64().unwrap() > 0.0);
     let ga = &f["volume"]["by_system"][0];
