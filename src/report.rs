@@ -14,14 +14,14 @@
 //! none); labels are AI systems, models, upstreams, rules, data classes and Annex A controls.
 use std::path::PathBuf;
 
-pub mod buckets;
-pub mod collect;
+mod buckets;
+mod collect;
 pub mod figures;
 pub mod html;
 mod node;
 mod svg;
 
-pub use collect::Collector;
+pub use collect::{Collector, NOTES};
 pub use figures::Figures;
 
 /// Errors of the report's arguments (a node that cannot be read is reported in the figures).
