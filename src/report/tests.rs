@@ -442,10 +442,11 @@ fn an_unverified_node_is_announced_everywhere() {
     assert!(page.contains("NOT backed by a verified evidence log"));
 }
 
-fn real_log(dir: &Path, decisions: u64) {
+fn real_log(dir: &Path, decisions: u64, segment_bytes: u64) {
     use crate::evidence::{load_or_create_key, Durability, EvidenceLog, LogConfig};
     let (key, _) = load_or_create_key(dir).unwrap();
     let mut cfg = LogConfig::new(dir);
+    cfg.segment_bytes = segment_bytes;
     cfg.durability = Durability::Async {
         max_delay: std::time::Duration::from_millis(50),
     };
@@ -479,8 +480,8 @@ fn real_log(dir: &Path, decisions: u64) {
 fn build_verifies_and_merges_nodes_and_flags_a_tampered_one() {
     let a = tempfile::tempdir().unwrap();
     let b = tempfile::tempdir().unwrap();
-    real_log(a.path(), 4);
-    real_log(b.path(), 6);
+    real_log(a.path(), 4, 64 << 20);
+    real_log(b.path(), 6, 64 << 20);
     let req = ReportRequest {
         data_dirs: vec![a.path().into(), b.path().into()],
         range: TimeRange::default(),
@@ -539,4 +540,34 @@ fn labels_from_requests_are_capped() {
     assert_eq!(label.chars().count(), 120);
     assert!(label.ends_with('…'));
     assert!(!f.verified, "no node, nothing verified");
+}
+
+#[test]
+fn a_pruned_prefix_is_reported_as_retention_coverage() {
+    use crate::evidence::{load_or_create_key, prune, LogConfig};
+    let a = tempfile::tempdir().unwrap();
+    real_log(a.path(), 60, 4096);
+    let (key, _) = load_or_create_key(a.path()).unwrap();
+    let origin = LogConfig::new(a.path()).origin;
+    let first = prune(a.path(), &key, &origin, i64::MAX)
+        .unwrap()
+        .expect("pruned");
+    assert!(first > 0);
+    let f = build(&ReportRequest {
+        data_dirs: vec![a.path().into()],
+        range: TimeRange::default(),
+        generated_at: T0,
+    })
+    .unwrap();
+    assert!(f.verified, "{:?}", f.nodes);
+    let n = &f.nodes[0];
+    assert_eq!(n.first_seq, first);
+    assert_eq!(n.records_read, n.records_verified);
+    assert_eq!(
+        n.records_read + first,
+        121,
+        "log start + 60 decisions + 60 outcomes"
+    );
+    let page = html::render(&f);
+    assert!(page.contains(&format!("records 0..{first} pruned (signed anchor)")));
 }
