@@ -1,7 +1,7 @@
 //! `aimsgate report`: the Clause 9 report over one or several nodes' evidence logs, as a
 //! self-contained HTML page or as JSON. Thin over `aimsgate::report`. Exit codes: 0 when every
 //! log verified, 1 when any did not (the report is still written, marked UNVERIFIED), 2 on
-//! usage errors.
+//! usage errors (bad time, empty range, a --data-dir that is not a directory).
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -49,6 +49,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .as_deref()
         .map(|s| report::parse_time(s, Bound::Until))
         .transpose()?;
+    if let Some(d) = args.data_dir.iter().find(|d| !d.is_dir()) {
+        anyhow::bail!("--data-dir {}: not a directory", d.display());
+    }
     let now = time::OffsetDateTime::now_utc().unix_timestamp_nanos();
     let figures = report::build(&ReportRequest {
         data_dirs: args.data_dir,

@@ -306,4 +306,9 @@ async fn two_nodes_make_one_report_and_a_tampered_node_makes_it_unverified() {
     assert!(dom.contains("<title>UNVERIFIED"));
     assert!(dom.contains(r#"class="banner bad""#));
     assert!(dom.contains("NOT backed by a verified evidence log"));
+
+    // A data dir that does not exist is a usage error, not an unverified log.
+    let out = report(&[dirs[0].join("missing")], &["--format", "json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a directory"));
 }
