@@ -26,7 +26,7 @@ pub fn effect_colour(label: &str) -> &'static str {
 const W: f64 = 920.0;
 const H: f64 = 260.0;
 const LEFT: f64 = 56.0;
-const RIGHT: f64 = 12.0;
+const RIGHT: f64 = 40.0;
 const TOP: f64 = 12.0;
 const BOTTOM: f64 = 34.0;
 const MAX_LABEL: usize = 48;
