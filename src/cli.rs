@@ -9,6 +9,7 @@ pub mod index;
 pub mod keygen;
 pub mod policy;
 pub mod prove;
+pub mod report;
 pub mod serve;
 pub mod verify;
 
@@ -41,6 +42,8 @@ pub enum Command {
     Verify(verify::Args),
     /// Export evidence records as JSONL or CSV.
     Export(export::Args),
+    /// Build the Clause 9 report (HTML or JSON) from one or several nodes' verified logs.
+    Report(report::Args),
     /// Emit an inclusion proof for one decision against a signed checkpoint.
     Prove(prove::Args),
     /// Generate an evidence signing key pair.
@@ -62,6 +65,7 @@ pub fn run() -> ExitCode {
         Command::Policy(a) => policy::run(a),
         Command::Verify(a) => verify::run(a),
         Command::Export(a) => export::run(a),
+        Command::Report(a) => report::run(a),
         Command::Prove(a) => prove::run(a),
         Command::Keygen(a) => keygen::run(a),
         Command::Index(a) => index::run(a),

@@ -13,5 +13,6 @@ pub mod mock_provider;
 pub mod policy;
 pub mod providers;
 pub mod proxy;
+pub mod report;
 pub mod taxonomy;
 pub mod telemetry;

@@ -15,6 +15,8 @@ mod identity;
 mod lifecycle;
 #[path = "it/policy.rs"]
 mod policy;
+#[path = "it/report.rs"]
+mod report;
 #[path = "it/routes.rs"]
 mod routes;
 #[path = "it/sdk_e2e.rs"]

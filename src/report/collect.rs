@@ -1,0 +1,354 @@
+//! Records → [`Figures`]: one pass over decision, outcome and event records (of one or several
+//! nodes, in any order), keeping counts, the per-bucket timeline and latency samples, then
+//! [`Collector::finish`] turns them into figures. Pure: no I/O, no clock; reading and verifying
+//! the logs is `node`'s. Uses only the record fields (see the notes in [`NOTES`] for figures
+//! the records do not carry).
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use crate::evidence::proto::{
+    event_record::Event, record::Kind, ClassAction, DecisionRecord, Effect, EventRecord,
+    OutcomeRecord, Record,
+};
+
+use super::buckets::Timeline;
+
+mod finish;
+
+use super::figures::*;
+use super::{rfc3339, TimeRange};
+
+/// How some figures are derived, and what the records cannot show; shown in every report.
+pub const NOTES: &[&str] = &[
+    "Violation rate = evaluated decisions that were blocked, redacted or flagged for review, over decisions where the policy was evaluated (calls refused before evaluation, e.g. a bad credential, count as errors, not violations).",
+    "Flagged calls = effect review, plus redactions whose reason says a review rule also fired; the record lists all deciding rules, so the flagged-rules table may include the redaction rule beside the review rule.",
+    "Unapproved-model attempts = routing refusals (model_not_allowed) plus decisions by rules whose id names unapproved models or suppliers (`unapproved-model`, `unapproved-supplier`); records do not carry the model-approval fact itself.",
+    "Latency and upstream statuses come from outcome records (forwarded calls only); latency is measured by aimsgate from request start to the end of the response.",
+    "Retention period is known only from retention-prune events; records newer than the latest signed checkpoint are left out of the figures.",
+];
+
+/// Rule-id fragments that mark unapproved-model rules (see [`NOTES`]).
+const UNAPPROVED_RULE_MARKS: [&str; 2] = ["unapproved-model", "unapproved-supplier"];
+
+/// Label for a missing value.
+const NONE: &str = "(none)";
+
+/// Accumulates records; see the module doc.
+#[derive(Debug, Default)]
+pub struct Collector {
+    range: TimeRange,
+    first: Option<i64>,
+    last: Option<i64>,
+    timeline: Timeline,
+    totals: Totals,
+    policies: BTreeMap<(String, String, String), PolicyAcc>,
+    classes: BTreeMap<String, ClassFigures>,
+    rules: BTreeMap<String, RuleFigures>,
+    refusals: BTreeMap<String, u64>,
+    flagged: BTreeMap<String, u64>,
+    monitor: BTreeMap<(String, String), u64>,
+    unregistered: BTreeMap<String, u64>,
+    unapproved: UnapprovedModels,
+    unapproved_rules: BTreeMap<String, u64>,
+    unapproved_models: BTreeMap<String, u64>,
+    upstreams: Vec<String>,
+    upstream_of: HashMap<String, usize>,
+    latencies: Vec<(Option<usize>, u64)>,
+    first_bytes: Vec<u64>,
+    errors: ErrorFigures,
+    failed: u64,
+    error_kinds: BTreeMap<String, u64>,
+    answered: BTreeMap<String, u64>,
+    tokens: Tokens,
+    controls: BTreeMap<String, (u64, BTreeSet<String>)>,
+    event_counts: BTreeMap<String, u64>,
+    event_rows: Vec<EventRow>,
+    fail_open_started: u64,
+}
+
+#[derive(Debug, Default)]
+struct PolicyAcc {
+    decisions: u64,
+    evaluated: u64,
+    violations: u64,
+    mix: EffectMix,
+}
+
+fn bump(m: &mut BTreeMap<String, u64>, k: &str) {
+    *m.entry(k.to_owned()).or_default() += 1;
+}
+
+/// Longest label kept; ids and model names come from requests, so they are capped.
+const MAX_LABEL: usize = 120;
+
+/// The label for a record field: `(none)` when empty, cut to [`MAX_LABEL`] characters.
+fn or_none(s: &str) -> Cow<'_, str> {
+    if s.is_empty() {
+        Cow::Borrowed(NONE)
+    } else if s.chars().count() > MAX_LABEL {
+        let mut t: String = s.chars().take(MAX_LABEL - 1).collect();
+        t.push('…');
+        Cow::Owned(t)
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
+/// `allow`, `redact`, ... for a proto effect number.
+pub fn effect_label(e: i32) -> String {
+    Effect::try_from(e)
+        .ok()
+        .and_then(|e| e.as_str_name().strip_prefix("EFFECT_"))
+        .unwrap_or("UNSPECIFIED")
+        .to_ascii_lowercase()
+}
+
+fn ratio(n: u64, d: u64) -> f64 {
+    if d == 0 {
+        0.0
+    } else {
+        n as f64 / d as f64
+    }
+}
+
+impl EffectMix {
+    fn add(&mut self, e: Option<Effect>, flagged: bool) {
+        match e {
+            Some(Effect::Allow) => self.allow += 1,
+            Some(Effect::Redact) => self.redact += 1,
+            Some(Effect::Block) => self.block += 1,
+            Some(Effect::Review) => self.review += 1,
+            _ => self.error += 1,
+        }
+        if flagged {
+            self.flagged += 1;
+        }
+    }
+}
+
+impl Collector {
+    /// A collector for records inside `range`.
+    pub fn new(range: TimeRange) -> Self {
+        Self {
+            range,
+            ..Self::default()
+        }
+    }
+
+    /// Adds one record; returns whether it was inside the time range.
+    pub fn add(&mut self, r: &Record) -> bool {
+        let t = r.time_unix_nanos;
+        if !self.range.contains(t) {
+            return false;
+        }
+        self.first = Some(self.first.map_or(t, |f| f.min(t)));
+        self.last = Some(self.last.map_or(t, |l| l.max(t)));
+        match &r.kind {
+            Some(Kind::Decision(d)) => self.decision(t, d),
+            Some(Kind::Outcome(o)) => self.outcome(o),
+            Some(Kind::Event(e)) => self.event(t, &r.log_id, e),
+            None => {}
+        }
+        true
+    }
+
+    fn decision(&mut self, t: i64, d: &DecisionRecord) {
+        let effect = Effect::try_from(d.effect).ok();
+        let label = effect_label(d.effect);
+        let evaluated = !d.matched_rules.is_empty();
+        let flagged = effect == Some(Effect::Review)
+            || (effect == Some(Effect::Redact) && d.reason.contains("flagged for review"));
+        let violation = evaluated
+            && matches!(
+                effect,
+                Some(Effect::Block | Effect::Redact | Effect::Review)
+            );
+        self.totals.decisions += 1;
+        self.totals.evaluated += u64::from(evaluated);
+        self.totals.violations += u64::from(violation);
+        self.totals.mix.add(effect, flagged);
+        let key = (
+            or_none(&d.policy_bundle_id).into_owned(),
+            d.policy_version.clone(),
+            d.policy_content_hash.clone(),
+        );
+        let p = self.policies.entry(key).or_default();
+        p.decisions += 1;
+        p.evaluated += u64::from(evaluated);
+        p.violations += u64::from(violation);
+        p.mix.add(effect, flagged);
+        let system = or_none(&d.ai_system_id);
+        let model = or_none(&d.requested_model);
+        let upstream = or_none(&d.upstream);
+        self.timeline.add(
+            t.div_euclid(1_000_000_000),
+            [&system, &model, &upstream, &label],
+        );
+        for f in &d.findings {
+            let c = self.classes.entry(f.class.clone()).or_default();
+            c.requests += 1;
+            c.found += u64::from(f.count);
+            match ClassAction::try_from(f.action) {
+                Ok(ClassAction::Redacted) => c.redacted += u64::from(f.count),
+                Ok(ClassAction::Blocked) => c.blocked += u64::from(f.count),
+                _ => c.allowed += u64::from(f.count),
+            }
+        }
+        let mut controls = BTreeSet::new();
+        let mut unapproved = false;
+        for m in &d.matched_rules {
+            let r = self
+                .rules
+                .entry(m.rule_id.clone())
+                .or_insert_with(|| RuleFigures {
+                    rule_id: m.rule_id.clone(),
+                    controls: m.annex_a_controls.clone(),
+                    ..RuleFigures::default()
+                });
+            r.decisions += 1;
+            r.mix.add(effect, flagged);
+            for c in &m.annex_a_controls {
+                controls.insert(c.as_str());
+                self.controls
+                    .entry(c.clone())
+                    .or_default()
+                    .1
+                    .insert(m.rule_id.clone());
+            }
+            if effect == Some(Effect::Block) {
+                bump(&mut self.refusals, &m.rule_id);
+            }
+            if flagged {
+                bump(&mut self.flagged, &m.rule_id);
+            }
+            if UNAPPROVED_RULE_MARKS.iter().any(|k| m.rule_id.contains(k)) {
+                bump(&mut self.unapproved_rules, &m.rule_id);
+                unapproved = true;
+            }
+        }
+        for c in controls {
+            self.controls.entry(c.to_owned()).or_default().0 += 1;
+        }
+        for m in &d.monitor_effects {
+            let k = (m.rule_id.clone(), effect_label(m.would_have));
+            *self.monitor.entry(k).or_default() += 1;
+        }
+        if evaluated && !d.ai_system_registered {
+            bump(&mut self.unregistered, &system);
+        }
+        let routing = d.reason.starts_with("model_not_allowed");
+        self.unapproved.routing_refusals += u64::from(routing);
+        self.unapproved.policy_matches += u64::from(unapproved);
+        if routing || unapproved {
+            bump(&mut self.unapproved_models, &model);
+        }
+        if d.http_status == 0 {
+            let i = match self.upstreams.iter().position(|u| *u == upstream) {
+                Some(i) => i,
+                None => {
+                    self.upstreams.push(upstream.into_owned());
+                    self.upstreams.len() - 1
+                }
+            };
+            self.upstream_of.insert(d.decision_id.clone(), i);
+        } else {
+            bump(&mut self.answered, &format!("HTTP {}", d.http_status));
+            match d.http_status {
+                400..=499 => self.errors.answered_4xx += 1,
+                500..=599 => self.errors.answered_5xx += 1,
+                _ => {}
+            }
+        }
+    }
+
+    fn outcome(&mut self, o: &OutcomeRecord) {
+        self.totals.outcomes += 1;
+        let e = &mut self.errors;
+        e.forwarded += 1;
+        let broke = o.upstream_status == 0 || o.error_kind.starts_with("upstream");
+        match o.upstream_status {
+            0 => e.upstream_failures += 1,
+            100..=399 if broke => e.upstream_failures += 1,
+            100..=399 => e.upstream_ok += 1,
+            400..=499 => e.upstream_4xx += 1,
+            _ => e.upstream_5xx += 1,
+        }
+        self.failed += u64::from(broke || o.upstream_status >= 500);
+        if !o.error_kind.is_empty() {
+            bump(&mut self.error_kinds, &o.error_kind);
+        }
+        let up = self.upstream_of.get(&o.decision_id).copied();
+        self.latencies.push((up, o.latency_us));
+        if o.time_to_first_byte_us > 0 {
+            self.first_bytes.push(o.time_to_first_byte_us);
+        }
+        if o.input_tokens.is_some() || o.output_tokens.is_some() {
+            self.tokens.calls_with_usage += 1;
+        }
+        self.tokens.input += o.input_tokens.unwrap_or(0);
+        self.tokens.output += o.output_tokens.unwrap_or(0);
+        for f in &o.output_findings {
+            let c = self.classes.entry(f.class.clone()).or_default();
+            c.output_found += u64::from(f.count);
+            match ClassAction::try_from(f.action) {
+                Ok(ClassAction::Redacted) => c.output_redacted += u64::from(f.count),
+                Ok(ClassAction::Blocked) => c.output_blocked += u64::from(f.count),
+                _ => {}
+            }
+        }
+    }
+
+    fn event(&mut self, t: i64, log_id: &str, e: &EventRecord) {
+        self.totals.events += 1;
+        let (kind, detail) = match &e.event {
+            Some(Event::LogStart(s)) => ("log_start", format!("aimsgate {}", s.software_version)),
+            Some(Event::Recovery(r)) => (
+                "recovery",
+                format!(
+                    "unclean stop: {} torn bytes truncated after seq {}",
+                    r.truncated_bytes, r.last_intact_seq
+                ),
+            ),
+            Some(Event::PolicyActivation(p)) => (
+                "policy_activation",
+                format!(
+                    "{} {} (content hash {}…)",
+                    p.bundle_id,
+                    p.version,
+                    p.new_content_hash.get(..16).unwrap_or(&p.new_content_hash)
+                ),
+            ),
+            Some(Event::KeyRotation(k)) => (
+                "key_rotation",
+                format!("{} -> {}", k.old_key_id, k.new_key_id),
+            ),
+            Some(Event::Checkpoint(c)) => ("checkpoint", format!("tree size {}", c.tree_size)),
+            Some(Event::RetentionPrune(p)) => (
+                "retention_prune",
+                format!(
+                    "records before seq {} pruned ({} days retention)",
+                    p.first_retained_seq, p.retention_days
+                ),
+            ),
+            Some(Event::FailMode(f)) => {
+                self.fail_open_started += u64::from(f.fail_open);
+                let mode = if f.fail_open {
+                    "fail-open"
+                } else {
+                    "fail-closed"
+                };
+                ("fail_mode", format!("{mode}: {}", f.reason))
+            }
+            None => ("unknown", String::new()),
+        };
+        bump(&mut self.event_counts, kind);
+        if kind != "checkpoint" && self.event_rows.len() < MAX_EVENT_ROWS {
+            self.event_rows.push(EventRow {
+                time: rfc3339(t),
+                log_id: log_id.to_owned(),
+                kind: kind.to_owned(),
+                detail,
+            });
+        }
+    }
+}

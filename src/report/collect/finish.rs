@@ -1,0 +1,180 @@
+//! [`Collector::finish`]: the accumulated counts and samples → [`Figures`]: percentiles, rates,
+//! sorted tables (largest first; Annex A controls in document order) and the display buckets.
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::super::figures::*;
+use super::super::rfc3339;
+use super::{ratio, Collector, NOTES};
+
+/// Sorted largest first, then by label.
+fn counts(m: BTreeMap<String, u64>) -> Vec<Count> {
+    let mut v: Vec<Count> = m
+        .into_iter()
+        .map(|(label, count)| Count { label, count })
+        .collect();
+    v.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.label.cmp(&b.label)));
+    v
+}
+
+/// Nearest-rank percentile of sorted microsecond samples, in milliseconds.
+fn percentile(sorted: &[u64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    let i = rank.clamp(1, sorted.len()) - 1;
+    sorted.get(i).map_or(0.0, |us| *us as f64 / 1000.0)
+}
+
+fn percentiles(label: &str, mut v: Vec<u64>) -> Percentiles {
+    v.sort_unstable();
+    Percentiles {
+        label: label.to_owned(),
+        samples: v.len() as u64,
+        p50_ms: percentile(&v, 50.0),
+        p95_ms: percentile(&v, 95.0),
+        p99_ms: percentile(&v, 99.0),
+    }
+}
+
+/// Controls in document order (`A.2.2` before `A.10.3`).
+fn annex_a(m: BTreeMap<String, (u64, BTreeSet<String>)>) -> Vec<ControlFigures> {
+    let key = |c: &str| -> Vec<(u64, String)> {
+        c.split('.')
+            .map(|p| (p.parse::<u64>().unwrap_or(u64::MAX), p.to_owned()))
+            .collect()
+    };
+    let mut v: Vec<ControlFigures> = m
+        .into_iter()
+        .map(|(control, (decisions, rules))| ControlFigures {
+            control,
+            decisions,
+            rules: rules.into_iter().collect(),
+        })
+        .collect();
+    v.sort_by_cached_key(|c| key(&c.control));
+    v
+}
+
+impl Collector {
+    /// The figures, with the nodes' integrity table and the report time.
+    pub fn finish(self, nodes: Vec<NodeStatus>, generated_at: String) -> Figures {
+        let start = self.range.since.or(self.first).unwrap_or(0);
+        let end = self
+            .range
+            .until
+            .or(self.last.map(|l| l.saturating_add(1)))
+            .unwrap_or(start);
+        let secs = |n: i64| n.div_euclid(1_000_000_000);
+        let b = self.timeline.finish(secs(start), secs(end - 1) + 1);
+        let [by_system, by_model, by_upstream, by_effect] = b.series;
+        let mut totals = self.totals;
+        totals.violation_rate = ratio(totals.violations, totals.evaluated);
+        let policies = self
+            .policies
+            .into_iter()
+            .map(|((bundle_id, version, content_hash), p)| PolicyFigures {
+                bundle_id,
+                version,
+                content_hash,
+                decisions: p.decisions,
+                violation_rate: ratio(p.violations, p.evaluated),
+                mix: p.mix,
+            })
+            .collect();
+        let mut rules: Vec<RuleFigures> = self.rules.into_values().collect();
+        rules.sort_by(|a, b| {
+            b.decisions
+                .cmp(&a.decisions)
+                .then_with(|| a.rule_id.cmp(&b.rule_id))
+        });
+        let mut by_up: Vec<Vec<u64>> = vec![Vec::new(); self.upstreams.len()];
+        let mut unknown = Vec::new();
+        let mut all = Vec::with_capacity(self.latencies.len());
+        for (u, us) in self.latencies {
+            all.push(us);
+            match u.and_then(|i| by_up.get_mut(i)) {
+                Some(v) => v.push(us),
+                None => unknown.push(us),
+            }
+        }
+        let mut by_upstream_lat: Vec<Percentiles> = self
+            .upstreams
+            .iter()
+            .zip(by_up)
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(u, v)| percentiles(u, v))
+            .collect();
+        if !unknown.is_empty() {
+            by_upstream_lat.push(percentiles("(decision outside the period)", unknown));
+        }
+        let mut errors = self.errors;
+        errors.upstream_error_rate = ratio(self.failed, errors.forwarded);
+        errors.error_kinds = counts(self.error_kinds);
+        errors.answered_statuses = counts(self.answered);
+        errors.error_rate = ratio(totals.mix.error, totals.decisions);
+        let mut unapproved = self.unapproved;
+        unapproved.rules = counts(self.unapproved_rules);
+        unapproved.models = counts(self.unapproved_models);
+        let verified = !nodes.is_empty() && nodes.iter().all(|n| n.verified);
+        Figures {
+            format: FORMAT.to_owned(),
+            generated_at,
+            period: Period {
+                since: self.range.since.map(rfc3339),
+                until: self.range.until.map(rfc3339),
+                first_record: self.first.map(rfc3339),
+                last_record: self.last.map(rfc3339),
+            },
+            verified,
+            nodes,
+            totals,
+            volume: Volume {
+                bucket_seconds: b.width,
+                buckets: b
+                    .starts
+                    .iter()
+                    .map(|s| rfc3339(s.saturating_mul(1_000_000_000)))
+                    .collect(),
+                by_system,
+                by_model,
+                by_upstream,
+                by_effect,
+            },
+            policies,
+            data_classes: self
+                .classes
+                .into_iter()
+                .map(|(class, c)| ClassFigures { class, ..c })
+                .collect(),
+            rules,
+            refusals: counts(self.refusals),
+            flagged: counts(self.flagged),
+            monitor: self
+                .monitor
+                .into_iter()
+                .map(|((rule_id, would_have), count)| MonitorFigures {
+                    rule_id,
+                    would_have,
+                    count,
+                })
+                .collect(),
+            unregistered_systems: counts(self.unregistered),
+            unapproved_models: unapproved,
+            latency: Latency {
+                total: percentiles("all", all),
+                first_byte: percentiles("all", self.first_bytes),
+                by_upstream: by_upstream_lat,
+            },
+            errors,
+            tokens: self.tokens,
+            annex_a: annex_a(self.controls),
+            events: EventFigures {
+                counts: counts(self.event_counts),
+                rows: self.event_rows,
+                fail_open_started: self.fail_open_started,
+            },
+            notes: NOTES.iter().map(|s| (*s).to_owned()).collect(),
+        }
+    }
+}

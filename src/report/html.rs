@@ -1,0 +1,314 @@
+//! [`Figures`] → one self-contained HTML page: inline CSS, inline SVG charts (see `svg`), a
+//! Content-Security-Policy that forbids scripts and every fetch, and every piece of text
+//! escaped with [`escape`]. An unverified log is announced in a banner at the top and in the
+//! title. Owns the page layout and wording; the numbers are `collect`'s.
+use std::fmt::Write as _;
+
+use super::figures::*;
+use super::svg::effect_colour;
+
+mod sections;
+use sections::*;
+
+/// Escapes text for HTML element content and attribute values.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+const STYLE: &str = "body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0;color:#1b1b1b;background:#f6f7f9}\
+main{max-width:980px;margin:0 auto;padding:24px}\
+h1{font-size:24px;margin:0 0 4px}h2{font-size:18px;margin:32px 0 8px;border-bottom:1px solid #d9dce1;padding-bottom:4px}\
+h3{font-size:15px;margin:18px 0 6px}.meta{color:#555;margin:0 0 16px}\
+.banner{padding:12px 16px;border-radius:6px;margin:16px 0;font-weight:600}\
+.ok{background:#e5f5e9;border:1px solid #3ca951;color:#1d5e2c}.bad{background:#fde8e8;border:2px solid #d62728;color:#8a1111;font-size:16px}\
+.tiles{display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));gap:10px;margin:12px 0}\
+.tile{background:#fff;border:1px solid #d9dce1;border-radius:6px;padding:10px}.tile b{display:block;font-size:22px}\
+.tile span{color:#555;font-size:12px}\
+table{border-collapse:collapse;width:100%;background:#fff;margin:6px 0 12px;font-size:13px}\
+th,td{border:1px solid #d9dce1;padding:4px 8px;text-align:left;vertical-align:top;overflow-wrap:break-word}td code,td.w{overflow-wrap:anywhere}.scroll{overflow-x:auto}th{background:#eef0f3}\
+td.n{text-align:right;font-variant-numeric:tabular-nums}.chart{display:block;background:#fff;border:1px solid #d9dce1;border-radius:6px;margin:8px 0;max-width:100%;height:auto}\
+.muted{color:#666}.fail{color:#b00;font-weight:600}.pass{color:#1d6b30;font-weight:600}code{font-size:12px;word-break:break-all}";
+
+pub(super) fn pct(r: f64) -> String {
+    format!("{:.1} %", r * 100.0)
+}
+
+pub(super) fn ms(v: f64) -> String {
+    format!("{v:.1} ms")
+}
+
+pub(super) fn opt(s: &Option<String>) -> String {
+    s.clone().unwrap_or_else(|| "—".to_owned())
+}
+
+/// A table; every cell is escaped. Cells starting with a digit are right-aligned.
+pub(super) fn table(out: &mut String, id: &str, head: &[&str], rows: &[Vec<String>]) {
+    let _ = write!(
+        out,
+        r#"<div class="scroll"><table id="{}"><thead><tr>"#,
+        escape(id)
+    );
+    for h in head {
+        let _ = write!(out, "<th>{}</th>", escape(h));
+    }
+    out.push_str("</tr></thead><tbody>");
+    if rows.is_empty() {
+        let _ = write!(
+            out,
+            r#"<tr><td colspan="{}" class="muted">none in this period</td></tr>"#,
+            head.len()
+        );
+    }
+    for r in rows {
+        out.push_str("<tr>");
+        for c in r {
+            let num = c.parse::<f64>().is_ok() || c.ends_with(" %") || c.ends_with(" ms");
+            let class = if num { r#" class="n""# } else { "" };
+            let _ = write!(out, "<td{class}>{}</td>", escape(c));
+        }
+        out.push_str("</tr>");
+    }
+    out.push_str("</tbody></table></div>");
+}
+
+pub(super) fn counts_rows(c: &[Count]) -> Vec<Vec<String>> {
+    c.iter()
+        .map(|c| vec![c.label.clone(), c.count.to_string()])
+        .collect()
+}
+
+pub(super) fn mix_cells(m: &EffectMix) -> [String; 6] {
+    [m.allow, m.redact, m.block, m.review, m.error, m.flagged].map(|v| v.to_string())
+}
+
+pub(super) fn mix_parts(m: &EffectMix) -> Vec<(String, f64, &'static str)> {
+    [
+        ("allow", m.allow),
+        ("redact", m.redact),
+        ("block", m.block),
+        ("review", m.review),
+        ("error", m.error),
+    ]
+    .into_iter()
+    .map(|(l, v)| (l.to_owned(), v as f64, effect_colour(l)))
+    .collect()
+}
+
+fn tile(out: &mut String, id: &str, value: &str, label: &str) {
+    let _ = write!(
+        out,
+        r#"<div class="tile" id="{}"><b>{}</b><span>{}</span></div>"#,
+        escape(id),
+        escape(value),
+        escape(label)
+    );
+}
+
+fn integrity(out: &mut String, f: &Figures) {
+    let failed: Vec<&NodeStatus> = f.nodes.iter().filter(|n| !n.verified).collect();
+    if failed.is_empty() {
+        let _ = write!(
+            out,
+            r#"<div class="banner ok" id="integrity">Integrity: all {} log(s) verified — signatures, hash chain and every signed checkpoint match; gaps: none.</div>"#,
+            f.nodes.len()
+        );
+    } else {
+        out.push_str(r#"<div class="banner bad" id="integrity">UNVERIFIED — "#);
+        for n in &failed {
+            let _ = write!(
+                out,
+                "the log in {} does not verify: {}. ",
+                escape(&n.data_dir),
+                escape(&n.summary)
+            );
+        }
+        out.push_str("The figures below are NOT backed by a verified evidence log.</div>");
+    }
+}
+
+fn nodes(out: &mut String, f: &Figures) {
+    out.push_str("<h2>Log integrity and retention</h2>");
+    let rows: Vec<Vec<String>> = f
+        .nodes
+        .iter()
+        .map(|n| {
+            vec![
+                n.data_dir.clone(),
+                n.log_id.clone(),
+                if n.verified {
+                    "verified"
+                } else {
+                    "NOT VERIFIED"
+                }
+                .to_owned(),
+                n.records_verified.to_string(),
+                n.checkpoints_verified.to_string(),
+                format!(
+                    "size {}, root {}…",
+                    n.checkpoint_size,
+                    n.checkpoint_root.chars().take(16).collect::<String>()
+                ),
+                n.gaps.clone(),
+                n.uncheckpointed.to_string(),
+            ]
+        })
+        .collect();
+    table(
+        out,
+        "nodes",
+        &[
+            "data dir",
+            "log id",
+            "status",
+            "records verified",
+            "checkpoints verified",
+            "latest checkpoint",
+            "gaps",
+            "not yet checkpointed (left out)",
+        ],
+        &rows,
+    );
+    let rows: Vec<Vec<String>> = f
+        .nodes
+        .iter()
+        .map(|n| {
+            vec![
+                n.data_dir.clone(),
+                opt(&n.oldest_record),
+                opt(&n.newest_record),
+                n.retention_days
+                    .map_or("unknown (no prune yet)".into(), |d| format!("{d} days")),
+                if n.first_seq > 0 {
+                    format!("records 0..{} pruned (signed anchor)", n.first_seq)
+                } else {
+                    "none".into()
+                },
+                n.records_read.to_string(),
+                n.records_in_period.to_string(),
+            ]
+        })
+        .collect();
+    table(
+        out,
+        "retention",
+        &[
+            "data dir",
+            "oldest record",
+            "newest record",
+            "retention",
+            "pruned prefix",
+            "records read",
+            "in period",
+        ],
+        &rows,
+    );
+    for n in &f.nodes {
+        let _ = write!(
+            out,
+            r#"<p class="{}"><code>{}</code>: {}{}</p>"#,
+            if n.verified { "pass" } else { "fail" },
+            escape(&n.data_dir),
+            escape(&n.summary),
+            n.read_error
+                .as_ref()
+                .map(|e| escape(&format!(" — records could not be read: {e}")))
+                .unwrap_or_default()
+        );
+    }
+}
+
+/// The whole page.
+pub fn render(f: &Figures) -> String {
+    let mut out = String::with_capacity(64 * 1024);
+    let title = if f.verified {
+        "aimsgate Clause 9 report".to_owned()
+    } else {
+        "UNVERIFIED — aimsgate Clause 9 report".to_owned()
+    };
+    let _ = write!(
+        out,
+        r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'"><meta name="viewport" content="width=device-width,initial-scale=1"><title>{}</title><style>{STYLE}</style></head><body><main>"#,
+        escape(&title)
+    );
+    let period = match (&f.period.since, &f.period.until) {
+        (None, None) => "whole log".to_owned(),
+        (s, u) => format!("{} to {}", opt(s), opt(u)),
+    };
+    let _ = write!(
+        out,
+        r#"<h1>{}</h1><p class="meta">ISO/IEC 42001 Clause 9 performance evaluation from the signed evidence log · generated {} · period: {} (records {} to {}) · {} node(s)</p>"#,
+        escape(&title),
+        escape(&f.generated_at),
+        escape(&period),
+        escape(&opt(&f.period.first_record)),
+        escape(&opt(&f.period.last_record)),
+        f.nodes.len()
+    );
+    integrity(&mut out, f);
+    let t = &f.totals;
+    out.push_str(r#"<div class="tiles">"#);
+    tile(
+        &mut out,
+        "tile-decisions",
+        &t.decisions.to_string(),
+        "decisions",
+    );
+    tile(&mut out, "tile-allow", &t.mix.allow.to_string(), "allowed");
+    tile(
+        &mut out,
+        "tile-redact",
+        &t.mix.redact.to_string(),
+        "redacted",
+    );
+    tile(
+        &mut out,
+        "tile-block",
+        &t.mix.block.to_string(),
+        "refused by policy",
+    );
+    tile(
+        &mut out,
+        "tile-flagged",
+        &t.mix.flagged.to_string(),
+        "flagged for review",
+    );
+    tile(&mut out, "tile-error", &t.mix.error.to_string(), "errors");
+    tile(
+        &mut out,
+        "tile-violation-rate",
+        &pct(t.violation_rate),
+        "violation rate",
+    );
+    tile(
+        &mut out,
+        "tile-p95",
+        &ms(f.latency.total.p95_ms),
+        "p95 latency",
+    );
+    out.push_str("</div>");
+    nodes(&mut out, f);
+    volume(&mut out, &f.volume);
+    policies(&mut out, f);
+    classes(&mut out, f);
+    refusals(&mut out, f);
+    latency(&mut out, f);
+    annex_a(&mut out, f);
+    events(&mut out, f);
+    out.push_str("<h2>How to read these figures</h2><ul>");
+    for n in &f.notes {
+        let _ = write!(out, "<li>{}</li>", escape(n));
+    }
+    out.push_str("</ul></main></body></html>\n");
+    out
+}
