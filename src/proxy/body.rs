@@ -98,6 +98,8 @@ pub struct Observed<B> {
     bytes: u64,
     first_byte: Option<Duration>,
     done: bool,
+    /// The inspector's last bytes, when the upstream body ended together with a data frame.
+    tail: Option<Bytes>,
 }
 
 impl<B> Observed<B> {
@@ -118,6 +120,7 @@ impl<B> Observed<B> {
             bytes: 0,
             first_byte: None,
             done: false,
+            tail: None,
         }
     }
 
@@ -161,7 +164,7 @@ where
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         let this = &mut *self;
         if this.done {
-            return Poll::Ready(None);
+            return Poll::Ready(this.tail.take().map(|t| Ok(Frame::data(t))));
         }
         match this.inner.as_mut().poll_frame(cx) {
             Poll::Pending => {
@@ -193,6 +196,13 @@ where
                         }
                         this.bytes += data.len() as u64;
                         match this.inspector.on_chunk(data) {
+                            // A body with a known length may not be polled again after its last
+                            // byte (hyper stops at Content-Length): end it here, not on drop.
+                            Inspected::Pass(out) if this.inner.is_end_stream() => {
+                                this.tail = this.inspector.on_end().filter(|t| !t.is_empty());
+                                this.finish(StreamEnd::Complete);
+                                Poll::Ready(Some(Ok(Frame::data(out))))
+                            }
                             Inspected::Pass(out) => Poll::Ready(Some(Ok(Frame::data(out)))),
                             Inspected::Stop(out) => {
                                 this.finish(StreamEnd::Blocked);
@@ -208,7 +218,7 @@ where
     }
 
     fn is_end_stream(&self) -> bool {
-        self.done
+        self.done && self.tail.is_none()
     }
 
     fn size_hint(&self) -> SizeHint {
@@ -263,6 +273,27 @@ mod tests {
         );
         drop(body);
         assert_eq!(*seen.lock().unwrap(), Some(StreamEnd::ClientGone));
+    }
+
+    #[tokio::test]
+    async fn a_known_length_body_read_to_its_last_byte_is_complete_even_if_dropped_then() {
+        // hyper's server stops polling once Content-Length bytes are written, then drops the body.
+        let seen = Arc::new(Mutex::new(None));
+        let s2 = seen.clone();
+        let mut body = Observed::new(
+            Full::new(Bytes::from_static(b"whole answer")),
+            Box::new(NoInspection),
+            Duration::from_secs(5),
+            Instant::now(),
+            Box::new(move |stats, _| *s2.lock().unwrap() = Some((stats.end, stats.bytes))),
+        );
+        let frame = body.frame().await.unwrap().unwrap();
+        assert_eq!(
+            frame.into_data().unwrap(),
+            Bytes::from_static(b"whole answer")
+        );
+        drop(body);
+        assert_eq!(*seen.lock().unwrap(), Some((StreamEnd::Complete, 12)));
     }
 
     #[tokio::test(start_paused = true)]

@@ -68,8 +68,13 @@ async fn every_call_leaves_verifiable_signed_evidence_without_content() {
     assert_eq!(o["input_tokens"], 12);
     assert_eq!(o["output_tokens"], 9);
     assert_eq!(o["output_scan"], 1, "answer fully scanned");
+    assert_eq!(
+        o["error_kind"], "",
+        "a completed answer is not a client disconnect"
+    );
     let o = outcome(stream.decision_id()).expect("outcome record for the stream");
     assert_eq!(o["stream"], true);
+    assert_eq!(o["error_kind"], "");
     assert_eq!(o["output_tokens"], 9);
     assert_eq!(o["output_scan"], 1);
     for (r, status) in [(&unauth, 401), (&missing, 404)] {
