@@ -1,6 +1,9 @@
 //! `aimsgate demo`: the offline first run. Starts the built-in mock provider and the proxy on
 //! loopback, sends sample calls through it (clean, with PII, with a secret, from an unregistered
-//! system, streaming), and prints what happened to each.
+//! system, streaming), and prints what happened to each; then shows what the signed evidence
+//! log recorded, what the provider received, and verifies the log offline ([`show`]).
+
+mod show;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -131,6 +134,7 @@ async fn demo(args: Args) -> anyhow::Result<ExitCode> {
         "{:<38} {:>6}  {:<38}  answer / error",
         "call", "status", "decision id"
     );
+    let mut calls = Vec::new();
     for s in SAMPLES {
         let mut req = http::Request::post(format!("http://{}{}", running.addr, s.path))
             .header("content-type", "application/json");
@@ -148,6 +152,7 @@ async fn demo(args: Args) -> anyhow::Result<ExitCode> {
             .unwrap_or("-")
             .to_owned();
         let body = resp.into_body().collect().await?.to_bytes();
+        calls.push((s.name, decision.clone()));
         println!(
             "{:<38} {:>6}  {:<38}  {}",
             s.name,
@@ -161,7 +166,18 @@ async fn demo(args: Args) -> anyhow::Result<ExitCode> {
         mock.received().len()
     );
     running.shutdown().await;
-    Ok(ExitCode::SUCCESS)
+    show::provider_view(&mock, "paid with card");
+    show::decisions(&data_dir, &calls)?;
+    let intact = show::verify(&data_dir);
+    println!(
+        "\nnext: aimsgate report --data-dir {d} --out report.html   (Clause 9 report)\n      aimsgate export --data-dir {d} --format csv    (records for a spreadsheet)",
+        d = data_dir.display()
+    );
+    Ok(if intact {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 /// One line describing a response body: the answer text, an error message, or stream size.

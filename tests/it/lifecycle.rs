@@ -271,3 +271,40 @@ async fn the_signing_key_can_come_from_the_environment_and_rotation_is_recorded(
     );
     decision_of(&records, &id);
 }
+
+#[tokio::test]
+async fn demo_runs_offline_and_shows_decisions_redaction_and_verification() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_aimsgate"))
+        .args(["demo", "--data-dir"])
+        .arg(dir.path().join("data"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let row = |call: &str| {
+        text.lines()
+            .filter(|l| l.starts_with(call))
+            .last()
+            .unwrap_or_else(|| panic!("no row for {call}: {text}"))
+            .to_owned()
+    };
+    assert!(
+        row("chat with PII").contains("redact")
+            && row("chat with PII").contains("financial.credit_card")
+    );
+    assert!(row("chat with a secret").contains("block-secrets"));
+    assert!(row("unregistered AI system").contains("review"));
+    assert!(row("no credential").contains("error"));
+    assert!(text.contains("[FINANCIAL.CREDIT_CARD_1]"), "{text}");
+    assert!(
+        !text.contains("4539 1488 0343 6467"),
+        "the provider never saw the card"
+    );
+    assert!(text.contains("offline verification: OK"), "{text}");
+    assert!(verify(&dir.path().join("data")).status.success());
+}
