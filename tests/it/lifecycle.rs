@@ -288,8 +288,7 @@ async fn demo_runs_offline_and_shows_decisions_redaction_and_verification() {
     );
     let row = |call: &str| {
         text.lines()
-            .filter(|l| l.starts_with(call))
-            .last()
+            .rfind(|l| l.starts_with(call))
             .unwrap_or_else(|| panic!("no row for {call}: {text}"))
             .to_owned()
     };
