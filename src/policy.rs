@@ -263,6 +263,9 @@ pub struct SystemInfo {
     pub risk_tier: RiskTier,
     /// Is it in the inventory?
     pub registered: bool,
+    /// Is the requested model / upstream approved for it (false when unregistered)?
+    pub model_approved: bool,
+    pub upstream_approved: bool,
 }
 
 /// The result of [`evaluate`].

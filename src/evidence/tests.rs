@@ -189,6 +189,10 @@ fn golden_record() -> proto::Record {
             effect: proto::Effect::Redact as i32,
             reason: "pii.email redacted by redact-pii".into(),
             http_status: 0,
+            // Fields added later stay absent here, so the golden bytes still pin the format.
+            model_approved: None,
+            upstream_approved: None,
+            review_flagged: false,
         })),
     }
 }

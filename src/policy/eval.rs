@@ -196,6 +196,8 @@ pub fn evaluate(bundle: &Bundle, facts: &Facts<'_>) -> Decision {
                 .or_else(|| facts.ai_system.map(Arc::from)),
             risk_tier: cx.tier,
             registered: cx.system.is_some(),
+            model_approved: cx.model_approved,
+            upstream_approved: cx.upstream_approved,
         },
     }
 }

@@ -105,6 +105,9 @@ pub fn decision(ctx: &Ctx, status: u16, error: Option<&crate::error::Error>) -> 
         effect: effect as i32,
         reason,
         http_status: u32::from(status),
+        model_approved: d.map(|d| d.system.model_approved),
+        upstream_approved: d.map(|d| d.system.upstream_approved),
+        review_flagged: d.is_some_and(|d| d.review),
     })
 }
 

@@ -21,8 +21,8 @@ use super::{rfc3339, TimeRange};
 /// How some figures are derived, and what the records cannot show; shown in every report.
 pub const NOTES: &[&str] = &[
     "Violation rate = evaluated decisions that were blocked, redacted or flagged for review, over decisions where the policy was evaluated (calls refused before evaluation, e.g. a bad credential, count as errors, not violations).",
-    "Flagged calls = effect review, plus redactions whose reason says a review rule also fired; the record lists all deciding rules, so the flagged-rules table may include the redaction rule beside the review rule.",
-    "Unapproved-model attempts = routing refusals (model_not_allowed) plus decisions by rules whose id names unapproved models or suppliers (`unapproved-model`, `unapproved-supplier`); records do not carry the model-approval fact itself.",
+    "Flagged calls = effect review, plus calls where a review rule fired beside a stronger effect (the record's review flag; for records written before that flag existed, a redaction whose reason says so); the record lists all deciding rules, so the flagged-rules table may include the redaction rule beside the review rule.",
+    "Unapproved-model attempts = routing refusals (model_not_allowed) plus evaluated calls whose model was not approved for their registered AI system (the record's model_approved fact; for records written before that fact existed, decisions by rules whose id names unapproved models or suppliers).",
     "Latency and upstream statuses come from outcome records (forwarded calls only); latency is measured by aimsgate from request start to the end of the response.",
     "Retention period is known only from retention-prune events; records newer than the latest signed checkpoint are left out of the figures.",
 ];
@@ -157,6 +157,7 @@ impl Collector {
         let label = effect_label(d.effect);
         let evaluated = !d.matched_rules.is_empty();
         let flagged = effect == Some(Effect::Review)
+            || d.review_flagged
             || (effect == Some(Effect::Redact) && d.reason.contains("flagged for review"));
         let violation = evaluated
             && matches!(
@@ -223,7 +224,7 @@ impl Collector {
             }
             if UNAPPROVED_RULE_MARKS.iter().any(|k| m.rule_id.contains(k)) {
                 bump(&mut self.unapproved_rules, &m.rule_id);
-                unapproved = true;
+                unapproved = d.model_approved.is_none();
             }
         }
         for c in controls {
@@ -235,6 +236,11 @@ impl Collector {
         }
         if evaluated && !d.ai_system_registered {
             bump(&mut self.unregistered, &system);
+        }
+        // The recorded fact where the record has it; an unregistered system has no approvals
+        // to check (it is counted as unregistered instead).
+        if d.model_approved == Some(false) && d.ai_system_registered {
+            unapproved = true;
         }
         let routing = d.reason.starts_with("model_not_allowed");
         self.unapproved.routing_refusals += u64::from(routing);

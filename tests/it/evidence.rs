@@ -56,6 +56,13 @@ async fn every_call_leaves_verifiable_signed_evidence_without_content() {
     assert_eq!(d["requested_model"], "gpt-4o-mini");
     assert_eq!(d["upstream"], "openai");
     assert_eq!(d["trace_id"].as_str().unwrap().len(), 32);
+    assert_eq!(d["model_approved"], true, "inventory facts are recorded");
+    assert_eq!(d["upstream_approved"], true);
+    assert_eq!(d["review_flagged"], false);
+    assert!(
+        decision_of(&records, unauth.decision_id())["model_approved"].is_null(),
+        "no policy evaluation, no approval fact"
+    );
     let outcome = |id: &str| {
         records
             .iter()
