@@ -153,6 +153,7 @@ async fn run(s: &Settings, full: bool) {
     }
     let rss_start = rss_kb(gw_pid);
     let mut tallies = vec![Tally::default(); targets.len()];
+    let mut rss_rounds = Vec::with_capacity(s.rounds);
     for _ in 0..s.rounds {
         for (i, t) in targets.iter().enumerate() {
             let cpu0 = cpu_us(&t.pids);
@@ -170,6 +171,7 @@ async fn run(s: &Settings, full: bool) {
             let mut f = ttfb(t.addr, s.stream_requests / s.rounds.max(1)).await;
             tallies[i].ttfb_us.append(&mut f);
         }
+        rss_rounds.push(rss_kb(gw_pid));
     }
     let rss_end = rss_kb(gw_pid);
 
@@ -197,8 +199,8 @@ async fn run(s: &Settings, full: bool) {
         );
     }
     println!(
-        "\naimsgate RSS: {} KiB after warm-up, {} KiB after the run",
-        rss_start, rss_end
+        "\naimsgate RSS: {} KiB after warm-up, {} KiB after the run (after each round: {:?} KiB)",
+        rss_start, rss_end, rss_rounds
     );
     for t in &tallies {
         assert!(t.requests > 0, "every target served requests");
