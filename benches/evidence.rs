@@ -59,6 +59,18 @@ fn appends_per_sec(dir: &std::path::Path, tasks: u64, n: u64) -> f64 {
     n as f64 / el.as_secs_f64()
 }
 
+/// A `/proc/self/status` memory line in MiB (0 where unavailable).
+fn rss_mib(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        })
+        .map_or(0, |kib| kib / 1024)
+}
+
 /// Full-size runs under `cargo bench`; a short smoke pass under `cargo test --benches`.
 fn full() -> bool {
     std::env::args().any(|a| a == "--bench")
@@ -71,7 +83,11 @@ fn bench(c: &mut Criterion) {
     for tasks in [64u64, 512] {
         let d = tmp.path().join(format!("tp{tasks}"));
         let r = appends_per_sec(&d, tasks, records);
-        println!("evidence/append_sync_group_commit tasks={tasks}: {r:.0} records/s");
+        println!(
+            "evidence/append_sync_group_commit tasks={tasks}: {r:.0} records/s (process RSS {} MiB, peak {} MiB)",
+            rss_mib("VmRSS:"),
+            rss_mib("VmHWM:")
+        );
     }
     let d = tmp.path().join("tp512");
     let start = Instant::now();

@@ -7,6 +7,9 @@ use std::path::Path;
 use super::proto::{record, Record};
 use super::EvidenceError;
 
+mod feed;
+pub(crate) use feed::{spawn_indexer, IndexFeed};
+
 /// Position of an entry plus the fields the index keys on.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct IndexItem {
@@ -53,17 +56,24 @@ fn ie(e: sled::Error) -> EvidenceError {
     EvidenceError::Index(e.to_string())
 }
 
-/// Every entry gets `d`/`o` (decision or outcome id -> seq, segment, offset) and, for
-/// decisions, `p` (principal) and `a` (AI system) keys; `s` (seq -> position) and `t` (time ->
-/// seq) are sparse, one per `SPARSE` entries, since seq and time grow together.
+/// Every entry gets `d`/`o` (decision or outcome id -> seq, segment, offset); `s` (seq ->
+/// position) and `t` (time -> seq) are sparse, one per `SPARSE` entries, since seq and time grow
+/// together. Principals (`p`) and AI systems (`a`) are posting lists: one key per name and
+/// `POSTING_SPAN`-aligned seq range, whose value is the positions (seq, segment, offset) of that
+/// name's decisions in the range, in seq order. That is one sled write per name per batch
+/// instead of two per decision, and the same keys and values however the entries were batched.
 const SPARSE: u64 = 256;
+/// Key layout version, stored under `format`.
+const INDEX_FORMAT: u8 = 2;
+/// Seq range covered by one posting-list key.
+const POSTING_SPAN: u64 = 4096;
 
-fn keyed(tag: u8, prefix: &str, seq: u64) -> Vec<u8> {
-    let mut k = Vec::with_capacity(prefix.len() + 10);
+fn posting_key(tag: u8, name: &str, seq: u64) -> Vec<u8> {
+    let mut k = Vec::with_capacity(name.len() + 10);
     k.push(tag);
-    k.extend_from_slice(prefix.as_bytes());
+    k.extend_from_slice(name.as_bytes());
     k.push(0);
-    k.extend_from_slice(&seq.to_be_bytes());
+    k.extend_from_slice(&(seq - seq % POSTING_SPAN).to_be_bytes());
     k
 }
 
@@ -96,7 +106,11 @@ impl Index {
                 .cache_capacity(32 * 1024 * 1024)
                 .open();
             match opened {
-                Ok(db) => return Ok(Self { db }),
+                Ok(db) => {
+                    let idx = Self { db };
+                    idx.check_format()?;
+                    return Ok(idx);
+                }
                 Err(sled::Error::Io(e))
                     if e.kind() == std::io::ErrorKind::WouldBlock && attempts < 40 =>
                 {
@@ -108,6 +122,16 @@ impl Index {
         }
     }
 
+    /// An index written in another key layout is dropped (and so rebuilt from the segments).
+    fn check_format(&self) -> Result<(), EvidenceError> {
+        let f = self.db.get(b"format").map_err(ie)?;
+        if f.as_deref() != Some(&[INDEX_FORMAT][..]) {
+            self.db.clear().map_err(ie)?;
+            self.db.insert(b"format", &[INDEX_FORMAT]).map_err(ie)?;
+        }
+        Ok(())
+    }
+
     /// Next seq the index has not seen yet.
     pub(crate) fn upto(&self) -> Result<u64, EvidenceError> {
         let v = self.db.get(b"indexed_upto").map_err(ie)?;
@@ -117,15 +141,19 @@ impl Index {
 
     /// Drops every entry.
     pub(crate) fn clear(&self) -> Result<(), EvidenceError> {
-        self.db.clear().map_err(ie)
+        self.db.clear().map_err(ie)?;
+        self.db.insert(b"format", &[INDEX_FORMAT]).map_err(ie)?;
+        Ok(())
     }
 
-    /// Adds items (in seq order) and advances `indexed_upto`, in one atomic batch.
+    /// Adds items (in seq order, none already indexed) and advances `indexed_upto`, in one
+    /// atomic batch.
     pub(crate) fn add(&self, items: &[IndexItem]) -> Result<(), EvidenceError> {
         let Some(last) = items.last() else {
             return Ok(());
         };
         let mut b = sled::Batch::default();
+        let mut postings: std::collections::BTreeMap<Vec<u8>, Vec<u8>> = Default::default();
         for it in items {
             let p = pos(it);
             if it.seq % SPARSE == 0 {
@@ -143,15 +171,38 @@ impl Index {
             if let Some(d) = &it.outcome_of {
                 b.insert(tagged(b'o', d), &p[..]);
             }
-            if let Some(x) = &it.principal {
-                b.insert(keyed(b'p', x, it.seq), &p[8..]);
+            for (tag, name) in [(b'p', &it.principal), (b'a', &it.ai_system)] {
+                if let Some(name) = name {
+                    postings
+                        .entry(posting_key(tag, name, it.seq))
+                        .or_default()
+                        .extend_from_slice(&p);
+                }
             }
-            if let Some(x) = &it.ai_system {
-                b.insert(keyed(b'a', x, it.seq), &p[8..]);
-            }
+        }
+        for (k, add) in postings {
+            let mut v = self.db.get(&k).map_err(ie)?.map(|v| v.to_vec()).unwrap_or_default();
+            v.extend_from_slice(&add);
+            b.insert(k, v);
         }
         b.insert(&b"indexed_upto"[..], &(last.seq + 1).to_be_bytes()[..]);
         self.db.apply_batch(b).map_err(ie)
+    }
+
+    /// Seqs of the decisions by this principal, ascending.
+    #[cfg(test)]
+    pub(crate) fn principal_seqs(&self, principal: &str) -> Result<Vec<u64>, EvidenceError> {
+        let mut prefix = vec![b'p'];
+        prefix.extend_from_slice(principal.as_bytes());
+        prefix.push(0);
+        let mut out = Vec::new();
+        for kv in self.db.scan_prefix(prefix) {
+            let (_, v) = kv.map_err(ie)?;
+            for p in v.chunks_exact(24) {
+                out.extend(<[u8; 8]>::try_from(&p[..8]).ok().map(u64::from_be_bytes));
+            }
+        }
+        Ok(out)
     }
 
     /// Seq of the decision record with this id.
@@ -191,16 +242,35 @@ pub fn rebuild_index(dir: &Path) -> Result<u64, EvidenceError> {
 }
 
 pub(crate) fn scan_items(dir: &Path) -> Result<Vec<IndexItem>, EvidenceError> {
+    scan_range(dir, 0, u64::MAX)
+}
+
+/// Index items of the entries with `from <= seq < to`, read from the segments.
+pub(crate) fn scan_range(dir: &Path, from: u64, to: u64) -> Result<Vec<IndexItem>, EvidenceError> {
     // Read-only: the writer repairs torn tails at open; the index simply stops before them.
+    const DONE: &str = "(range complete)";
     let mut items = Vec::new();
-    let first = super::recover::read_anchor(dir)?.map_or(0, |(a, _)| a.first);
-    let torn = super::segment::scan(&super::segment::log_dir(dir), first, |seg, off, bytes| {
+    let anchored = super::recover::read_anchor(dir)?.map_or(0, |(a, _)| a.first);
+    let logdir = super::segment::log_dir(dir);
+    let start = super::segment::list_segments(&logdir)?
+        .iter()
+        .map(|(first, _)| *first)
+        .filter(|first| *first <= from)
+        .max()
+        .unwrap_or(0)
+        .max(anchored);
+    let torn = super::segment::scan(&logdir, start, |seg, off, bytes| {
         let e = super::entry::parse_entry(bytes).map_err(|e| e.to_string())?;
         let r = super::entry::decode_record(e.body).map_err(|e| e.to_string())?;
-        items.push(IndexItem::from_record(seg, off, &r));
+        if r.seq >= to {
+            return Err(DONE.into());
+        }
+        if r.seq >= from {
+            items.push(IndexItem::from_record(seg, off, &r));
+        }
         Ok(())
     })?;
-    if let Some(t) = torn {
+    if let Some(t) = torn.filter(|t| t.reason != DONE) {
         tracing::warn!(segment = %t.path.display(), offset = t.offset, reason = %t.reason, "index rebuild stopped at a damaged entry");
     }
     Ok(items)

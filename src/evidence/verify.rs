@@ -158,6 +158,25 @@ pub(crate) struct SigJob {
 /// Deferred signatures are verified in groups of this many.
 const SIG_BATCH: usize = 8192;
 
+/// Index of the first job whose signature does not verify: runs of jobs signed by the same
+/// key are batch-checked (see `keys/batch.rs`), a failing run one by one.
+fn first_invalid(jobs: &[SigJob]) -> Option<usize> {
+    let mut at = 0;
+    while let Some(head) = jobs.get(at) {
+        let run = jobs[at..]
+            .iter()
+            .take(SIG_BATCH)
+            .take_while(|j| j.key.key_id == head.key.key_id)
+            .map(|j| (&j.body[..], &j.sig))
+            .collect::<Vec<_>>();
+        if let Some(i) = head.key.first_invalid(&run) {
+            return Some(at + i);
+        }
+        at += run.len();
+    }
+    None
+}
+
 impl Checker {
     pub(crate) fn new(roots: Vec<PublicKey>, origin: Option<String>) -> Self {
         Self {
@@ -194,11 +213,7 @@ impl Checker {
                 .chunks(chunk)
                 .enumerate()
                 .map(|(ci, c)| {
-                    s.spawn(move || {
-                        c.iter()
-                            .position(|j| !j.key.verify(&j.body, &j.sig))
-                            .map(|i| ci * chunk + i)
-                    })
+                    s.spawn(move || first_invalid(c).map(|i| ci * chunk + i))
                 })
                 .collect();
             // Chunks are in order, so the first failing chunk holds the lowest failing record.

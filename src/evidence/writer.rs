@@ -4,14 +4,14 @@
 //! the index thread. Owns the durability semantics; the file formats live in `entry`,
 //! `segment` and `note`, the repair of a torn tail in `recover`.
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{mpsc, Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use hmac::{Hmac, Mac};
 use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 
-use super::index::Index;
+use super::index::{spawn_indexer, Index};
 use super::keys::KeyPair;
 use super::recover::{recover, Recovered};
 use super::{hex, Durability, EvidenceError, LogConfig, Payload};
@@ -79,6 +79,8 @@ pub(crate) enum Job {
 pub(crate) struct Queue {
     pub items: Vec<Job>,
     pub closing: bool,
+    /// The writer is waiting on the condvar (only then does a push need to wake it).
+    pub sleeping: bool,
 }
 
 pub(crate) struct Shared {
@@ -178,10 +180,7 @@ impl EvidenceLog {
             records: AtomicU64::new(rec.next_seq),
             last_error: Mutex::new(None),
         });
-        let (itx, irx) = mpsc::channel();
-        let index_thread = std::thread::Builder::new()
-            .name("evidence-index".into())
-            .spawn(move || index_loop(index, irx))?;
+        let (itx, index_thread) = spawn_indexer(index, cfg.dir.clone())?;
         let capacity = cfg.queue_capacity.max(1);
         let hmac_key = cfg.hmac_key.clone();
         let mut core = Core::new(cfg, key, rec, shared.clone(), itx, index_thread)?;
@@ -246,8 +245,11 @@ impl EvidenceLog {
             return Err(EvidenceError::Closed);
         }
         q.items.push(job);
+        let wake = q.sleeping;
         drop(q);
-        self.inner.shared.cv.notify_one();
+        if wake {
+            self.inner.shared.cv.notify_one();
+        }
         Ok(())
     }
 
@@ -303,29 +305,6 @@ fn open_index(dir: &std::path::Path) -> Result<Index, EvidenceError> {
         }
     }
 }
-
-/// Index in coalesced batches: one sled batch per [`INDEX_BATCH_INTERVAL`] at most, however
-/// many group commits happened meanwhile. The index lags the log by at most that interval; it is
-/// derived data (`indexed_upto` tracks it, `index rebuild` recreates it).
-fn index_loop(index: Index, rx: mpsc::Receiver<Vec<super::index::IndexItem>>) {
-    while let Ok(mut items) = rx.recv() {
-        let until = Instant::now() + INDEX_BATCH_INTERVAL;
-        loop {
-            let left = until.saturating_duration_since(Instant::now());
-            match rx.recv_timeout(left) {
-                Ok(more) => items.extend(more),
-                Err(_) => break,
-            }
-        }
-        if let Err(e) = index.add(&items) {
-            tracing::warn!(error = %e, "evidence index update failed; run `aimsgate index rebuild`");
-        }
-    }
-    let _ = index.flush();
-}
-
-/// Longest time index items wait to be batched into sled.
-const INDEX_BATCH_INTERVAL: Duration = Duration::from_millis(100);
 
 /// How long the writer may sleep before a timer (async fsync or checkpoint) is due.
 pub(crate) fn wait_for(

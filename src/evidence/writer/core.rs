@@ -2,7 +2,7 @@
 //! failed write, checkpoints, key rotation, and the clean-shutdown marker.
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
-use std::sync::{mpsc, Arc};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Instant;
 
@@ -10,7 +10,7 @@ use prost::Message as _;
 
 use super::{wait_for, Appended, Job, OpenReport, Reply, Shared};
 use crate::evidence::entry::{body_hash, encode_entry, encode_frame, entry_hash};
-use crate::evidence::index::IndexItem;
+use crate::evidence::index::{IndexFeed, IndexItem};
 use crate::evidence::keys::{self, KeyPair};
 use crate::evidence::merkle::{CompactRange, Hash};
 use crate::evidence::note::Checkpoint;
@@ -41,7 +41,7 @@ pub(crate) struct Core {
     unsynced: Option<Instant>,
     poisoned: Option<String>,
     shared: Arc<Shared>,
-    index_tx: Option<mpsc::Sender<Vec<IndexItem>>>,
+    index_tx: Option<IndexFeed>,
     index_thread: Option<JoinHandle<()>>,
     rec: Option<Recovered>,
 }
@@ -56,10 +56,10 @@ impl Core {
         key: KeyPair,
         mut rec: Recovered,
         shared: Arc<Shared>,
-        index_tx: mpsc::Sender<Vec<IndexItem>>,
+        index_tx: IndexFeed,
         index_thread: JoinHandle<()>,
     ) -> Result<Self, EvidenceError> {
-        let _ = index_tx.send(std::mem::take(&mut rec.index_items));
+        index_tx.send_all(std::mem::take(&mut rec.index_items));
         Ok(Self {
             logdir: log_dir(&cfg.dir),
             cfg,
@@ -139,7 +139,7 @@ impl Core {
         let old = std::mem::replace(&mut self.key, new);
         self.authorised_key = Some(self.key.key_id().into());
         keys::remove_archived_secret(&self.cfg.dir, old.key_id())?;
-        done.first().map(|(a, _)| *a).ok_or(EvidenceError::Closed)
+        done.first().copied().ok_or(EvidenceError::Closed)
     }
 
     /// The writer loop: take everything queued, write it as one group, reply, repeat.
@@ -158,12 +158,14 @@ impl Core {
                     if d.is_zero() {
                         break;
                     }
+                    q.sleeping = true;
                     q = self
                         .shared
                         .cv
                         .wait_timeout(q, d)
                         .map_err(|_| EvidenceError::Closed)?
                         .0;
+                    q.sleeping = false;
                 }
                 (std::mem::take(&mut q.items), q.closing)
             };
@@ -223,7 +225,7 @@ impl Core {
         match res {
             Ok(done) => {
                 let oldest = waiters.iter().map(|w| w.1).min();
-                for ((reply, _), (a, _)) in waiters.into_iter().zip(done) {
+                for ((reply, _), a) in waiters.into_iter().zip(done) {
                     let _ = reply.send(Ok(a));
                 }
                 if let Some(t) = oldest {
@@ -285,7 +287,7 @@ impl Core {
         &mut self,
         kinds: Vec<Payload>,
         sync: bool,
-    ) -> Result<Vec<(Appended, IndexItem)>, EvidenceError> {
+    ) -> Result<Vec<Appended>, EvidenceError> {
         let need_roll = match &self.active {
             None => true,
             Some(a) => a.len >= self.cfg.segment_bytes && a.first < self.next_seq,
@@ -324,20 +326,17 @@ impl Core {
         let mut buf = Vec::with_capacity(bodies.iter().map(|b| b.len() + 100).sum());
         let mut entry = Vec::with_capacity(512);
         let mut out = Vec::with_capacity(bodies.len());
-        for ((body, sig), mut item) in bodies.iter().zip(&sigs).zip(items) {
+        for ((body, sig), item) in bodies.iter().zip(&sigs).zip(items.iter_mut()) {
             entry.clear();
             encode_entry(self.key.key_id(), sig, body, &mut entry);
             item.offset = start_len + buf.len() as u64;
             encode_frame(&entry, &mut buf);
             let h = entry_hash(&entry);
             self.range.push(h);
-            out.push((
-                Appended {
-                    seq: item.seq,
-                    entry_hash: h,
-                },
-                item,
-            ));
+            out.push(Appended {
+                seq: item.seq,
+                entry_hash: h,
+            });
         }
         let written = match self.active.as_mut() {
             Some(a) => a
@@ -366,7 +365,7 @@ impl Core {
             self.shared.healthy.store(true, Ordering::Release);
         }
         if let Some(tx) = &self.index_tx {
-            let _ = tx.send(out.iter().map(|(_, i)| i.clone()).collect());
+            tx.send(items);
         }
         Ok(out)
     }
