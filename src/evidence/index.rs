@@ -66,7 +66,7 @@ const SPARSE: u64 = 256;
 /// Key layout version, stored under `format`.
 const INDEX_FORMAT: u8 = 2;
 /// Seq range covered by one posting-list key.
-const POSTING_SPAN: u64 = 4096;
+const POSTING_SPAN: u64 = 256;
 
 fn posting_key(tag: u8, name: &str, seq: u64) -> Vec<u8> {
     let mut k = Vec::with_capacity(name.len() + 10);
@@ -181,7 +181,12 @@ impl Index {
             }
         }
         for (k, add) in postings {
-            let mut v = self.db.get(&k).map_err(ie)?.map(|v| v.to_vec()).unwrap_or_default();
+            let mut v = self
+                .db
+                .get(&k)
+                .map_err(ie)?
+                .map(|v| v.to_vec())
+                .unwrap_or_default();
             v.extend_from_slice(&add);
             b.insert(k, v);
         }
@@ -245,6 +250,37 @@ pub(crate) fn scan_items(dir: &Path) -> Result<Vec<IndexItem>, EvidenceError> {
     scan_range(dir, 0, u64::MAX)
 }
 
+/// Index items of the entries with `from <= seq < to`, read from the segments starting at the
+/// entry at `(segment, offset)`, which must be at or before `from`.
+pub(crate) fn read_range(
+    dir: &Path,
+    at: (u64, u64),
+    from: u64,
+    to: u64,
+) -> Result<Vec<IndexItem>, EvidenceError> {
+    let mut items = Vec::new();
+    super::segment::read_from(
+        &super::segment::log_dir(dir),
+        at.0,
+        at.1,
+        |seg, off, bytes| {
+            let r = super::entry::parse_entry(bytes)
+                .ok()
+                .and_then(|e| super::entry::decode_record(e.body).ok());
+            match r {
+                Some(r) if r.seq < to => {
+                    if r.seq >= from {
+                        items.push(IndexItem::from_record(seg, off, &r));
+                    }
+                    true
+                }
+                _ => false,
+            }
+        },
+    )?;
+    Ok(items)
+}
+
 /// Index items of the entries with `from <= seq < to`, read from the segments.
 pub(crate) fn scan_range(dir: &Path, from: u64, to: u64) -> Result<Vec<IndexItem>, EvidenceError> {
     // Read-only: the writer repairs torn tails at open; the index simply stops before them.
@@ -274,4 +310,36 @@ pub(crate) fn scan_range(dir: &Path, from: u64, to: u64) -> Result<Vec<IndexItem
         tracing::warn!(segment = %t.path.display(), offset = t.offset, reason = %t.reason, "index rebuild stopped at a damaged entry");
     }
     Ok(items)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn posting_lists_do_not_depend_on_batching() {
+        let item = |seq: u64| IndexItem {
+            seq,
+            seg: 0,
+            offset: 8 + seq * 100,
+            time: seq as i64,
+            decision_id: Some(format!("d-{seq}")),
+            outcome_of: None,
+            principal: Some(format!("p-{}", seq % 3)),
+            ai_system: Some("bot".into()),
+        };
+        let items: Vec<IndexItem> = (0..700).map(item).collect();
+        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let one = Index::open(a.path()).unwrap();
+        one.add(&items).unwrap();
+        let many = Index::open(b.path()).unwrap();
+        for c in items.chunks(7) {
+            many.add(c).unwrap();
+        }
+        assert_eq!(one.dump(), many.dump());
+        let want: Vec<u64> = (0..700).filter(|s| s % 3 == 2).collect();
+        assert_eq!(many.principal_seqs("p-2").unwrap(), want);
+        assert_eq!(many.upto().unwrap(), 700);
+        assert_eq!(many.decision_seq("d-699").unwrap(), Some(699));
+    }
 }

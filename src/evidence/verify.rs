@@ -212,9 +212,7 @@ impl Checker {
             let hs: Vec<_> = jobs
                 .chunks(chunk)
                 .enumerate()
-                .map(|(ci, c)| {
-                    s.spawn(move || first_invalid(c).map(|i| ci * chunk + i))
-                })
+                .map(|(ci, c)| s.spawn(move || first_invalid(c).map(|i| ci * chunk + i)))
                 .collect();
             // Chunks are in order, so the first failing chunk holds the lowest failing record.
             hs.into_iter()

@@ -9,7 +9,7 @@ use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::{scan_range, Index, IndexItem};
+use super::{read_range, scan_range, Index, IndexItem};
 
 /// Most entries queued for the index thread; beyond it batches are dropped (and re-read later).
 pub(crate) const MAX_PENDING: usize = 65_536;
@@ -66,6 +66,8 @@ pub(crate) fn spawn_indexer(
 
 fn run(index: Index, dir: PathBuf, rx: mpsc::Receiver<Vec<IndexItem>>, pending: Arc<AtomicUsize>) {
     let mut upto = index.upto().unwrap_or(0);
+    // Position (segment, offset) of entry `upto - 1`, once known: gaps are read from there.
+    let mut last_pos: Option<(u64, u64)> = None;
     while let Ok(mut items) = rx.recv() {
         let until = Instant::now() + BATCH_INTERVAL;
         loop {
@@ -82,8 +84,18 @@ fn run(index: Index, dir: PathBuf, rx: mpsc::Receiver<Vec<IndexItem>>, pending: 
         };
         if items.first().map(|i| i.seq) != Some(upto) || items.len() as u64 != last + 1 - upto {
             // Some batches were dropped while the index was behind: read the range back.
-            match scan_range(&dir, upto, last + 1) {
-                Ok(all) => items = all,
+            let read = match last_pos {
+                Some(at) => read_range(&dir, at, upto, last + 1),
+                None => scan_range(&dir, upto, last + 1),
+            };
+            match read {
+                Ok(all) if all.first().map(|i| i.seq) == Some(upto) => items = all,
+                Ok(_) => {
+                    tracing::warn!(
+                        "evidence index: entries read back do not start where expected; will retry"
+                    );
+                    continue;
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, "evidence index could not read entries back; run `aimsgate index rebuild`");
                     continue;
@@ -95,7 +107,10 @@ fn run(index: Index, dir: PathBuf, rx: mpsc::Receiver<Vec<IndexItem>>, pending: 
                 tracing::warn!(error = %e, "evidence index update failed; run `aimsgate index rebuild`");
                 break;
             }
-            upto = chunk.last().map_or(upto, |i| i.seq + 1);
+            if let Some(i) = chunk.last() {
+                upto = i.seq + 1;
+                last_pos = Some((i.seg, i.offset));
+            }
         }
     }
     let _ = index.flush();

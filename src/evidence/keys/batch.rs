@@ -75,7 +75,9 @@ mod tests {
     use super::*;
     use ed25519_dalek::{Signer, SigningKey};
 
-    fn signed(n: usize) -> (SigningKey, Vec<(Vec<u8>, [u8; 64])>) {
+    type Signed = Vec<(Vec<u8>, [u8; 64])>;
+
+    fn signed(n: usize) -> (SigningKey, Signed) {
         let sk = SigningKey::from_bytes(&[3u8; 32]);
         let v = (0..n)
             .map(|i| {
