@@ -56,32 +56,60 @@ fn ie(e: sled::Error) -> EvidenceError {
     EvidenceError::Index(e.to_string())
 }
 
-/// Every entry gets `d`/`o` (decision or outcome id -> seq, segment, offset); `s` (seq ->
-/// position) and `t` (time -> seq) are sparse, one per `SPARSE` entries, since seq and time grow
-/// together. Principals (`p`) and AI systems (`a`) are posting lists: one key per name and
-/// `POSTING_SPAN`-aligned seq range, whose value is the positions (seq, segment, offset) of that
-/// name's decisions in the range, in seq order. That is one sled write per name per batch
-/// instead of two per decision, and the same keys and values however the entries were batched.
+/// Every key is a posting list: one key per name and `POSTING_SPAN`-aligned seq range, whose
+/// value lists that name's entries in the range, in seq order, so a batch costs one sled write
+/// per name and range instead of several per entry, and keys and values do not depend on how
+/// entries were batched. Names: principals (`p`) and AI systems (`a`) -> positions (seq,
+/// segment, offset); decision ids (`d`) and outcomes' decision ids (`o`) are keyed by their
+/// first `ID_PREFIX` bytes (a UUIDv7's millisecond timestamp) and list `u16 BE suffix length |
+/// rest of the id | position`. `s` (seq -> position) and `t` (time -> seq) are sparse, one per
+/// `SPARSE` entries, since seq and time grow together.
 const SPARSE: u64 = 256;
 /// Key layout version, stored under `format`.
-const INDEX_FORMAT: u8 = 2;
+const INDEX_FORMAT: u8 = 3;
 /// Seq range covered by one posting-list key.
 const POSTING_SPAN: u64 = 256;
+/// Bytes of a decision id that name its posting list (`0193a000-0000` of a UUIDv7).
+const ID_PREFIX: usize = 13;
 
-fn posting_key(tag: u8, name: &str, seq: u64) -> Vec<u8> {
+fn posting_key(tag: u8, name: &[u8], seq: u64) -> Vec<u8> {
     let mut k = Vec::with_capacity(name.len() + 10);
     k.push(tag);
-    k.extend_from_slice(name.as_bytes());
+    k.extend_from_slice(name);
     k.push(0);
     k.extend_from_slice(&(seq - seq % POSTING_SPAN).to_be_bytes());
     k
 }
 
-fn tagged(tag: u8, id: &str) -> Vec<u8> {
-    let mut k = Vec::with_capacity(id.len() + 1);
-    k.push(tag);
-    k.extend_from_slice(id.as_bytes());
-    k
+/// Splits an id into its posting-list name and the suffix stored in the list.
+fn id_parts(id: &str) -> (&[u8], &[u8]) {
+    let b = id.as_bytes();
+    b.split_at(b.len().min(ID_PREFIX))
+}
+
+/// Appends one id entry (`u16 BE suffix length | suffix | position`) to a posting value.
+fn push_id(v: &mut Vec<u8>, suffix: &[u8], p: &[u8; 24]) {
+    if let Ok(n) = u16::try_from(suffix.len()) {
+        v.extend_from_slice(&n.to_be_bytes());
+        v.extend_from_slice(suffix);
+        v.extend_from_slice(p);
+    }
+}
+
+/// The position stored for `suffix` in an id posting value (lookups are test-only so far:
+/// export and prove read the segments).
+#[cfg(test)]
+fn find_id(mut v: &[u8], suffix: &[u8]) -> Option<[u8; 24]> {
+    while let Some((n, rest)) = v.split_at_checked(2) {
+        let n = usize::from(u16::from_be_bytes([n[0], n[1]]));
+        let (sfx, rest) = rest.split_at_checked(n)?;
+        let (p, rest) = rest.split_at_checked(24)?;
+        if sfx == suffix {
+            return p.try_into().ok();
+        }
+        v = rest;
+    }
+    None
 }
 
 fn pos(it: &IndexItem) -> [u8; 24] {
@@ -165,16 +193,17 @@ impl Index {
                 t.extend_from_slice(&it.seq.to_be_bytes());
                 b.insert(t, &p[..8]);
             }
-            if let Some(d) = &it.decision_id {
-                b.insert(tagged(b'd', d), &p[..]);
-            }
-            if let Some(d) = &it.outcome_of {
-                b.insert(tagged(b'o', d), &p[..]);
+            for (tag, id) in [(b'd', &it.decision_id), (b'o', &it.outcome_of)] {
+                if let Some(id) = id {
+                    let (name, suffix) = id_parts(id);
+                    let v = postings.entry(posting_key(tag, name, it.seq)).or_default();
+                    push_id(v, suffix, &p);
+                }
             }
             for (tag, name) in [(b'p', &it.principal), (b'a', &it.ai_system)] {
                 if let Some(name) = name {
                     postings
-                        .entry(posting_key(tag, name, it.seq))
+                        .entry(posting_key(tag, name.as_bytes(), it.seq))
                         .or_default()
                         .extend_from_slice(&p);
                 }
@@ -213,9 +242,17 @@ impl Index {
     /// Seq of the decision record with this id.
     #[cfg(test)]
     pub(crate) fn decision_seq(&self, id: &str) -> Result<Option<u64>, EvidenceError> {
-        let v = self.db.get(tagged(b'd', id)).map_err(ie)?;
-        Ok(v.and_then(|v| <[u8; 8]>::try_from(v.get(..8)?).ok())
-            .map(u64::from_be_bytes))
+        let (name, suffix) = id_parts(id);
+        let mut prefix = vec![b'd'];
+        prefix.extend_from_slice(name);
+        prefix.push(0);
+        for kv in self.db.scan_prefix(prefix) {
+            let (_, v) = kv.map_err(ie)?;
+            if let Some(p) = find_id(&v, suffix) {
+                return Ok(<[u8; 8]>::try_from(&p[..8]).ok().map(u64::from_be_bytes));
+            }
+        }
+        Ok(None)
     }
 
     /// Every `(key, value)` — for comparing a live index with a rebuilt one.
@@ -323,7 +360,12 @@ mod tests {
             seg: 0,
             offset: 8 + seq * 100,
             time: seq as i64,
-            decision_id: Some(format!("d-{seq}")),
+            // UUIDv7-like ids share their 13-byte prefix; short ids are all prefix.
+            decision_id: Some(if seq % 2 == 0 {
+                format!("0193a000-0000-7000-8000-{seq:012}")
+            } else {
+                format!("d-{seq}")
+            }),
             outcome_of: None,
             principal: Some(format!("p-{}", seq % 3)),
             ai_system: Some("bot".into()),
@@ -341,5 +383,13 @@ mod tests {
         assert_eq!(many.principal_seqs("p-2").unwrap(), want);
         assert_eq!(many.upto().unwrap(), 700);
         assert_eq!(many.decision_seq("d-699").unwrap(), Some(699));
+        assert_eq!(many.decision_seq("d-69").unwrap(), Some(69));
+        let id = |s: u64| format!("0193a000-0000-7000-8000-{s:012}");
+        assert_eq!(many.decision_seq(&id(0)).unwrap(), Some(0));
+        assert_eq!(many.decision_seq(&id(512)).unwrap(), Some(512));
+        assert_eq!(many.decision_seq(&id(698)).unwrap(), Some(698));
+        assert_eq!(many.decision_seq(&id(699)).unwrap(), None);
+        assert_eq!(many.decision_seq("d-700").unwrap(), None);
+        assert_eq!(many.decision_seq("0193a000-0000").unwrap(), None);
     }
 }
