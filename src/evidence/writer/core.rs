@@ -23,7 +23,9 @@ use crate::evidence::segment::{log_dir, Active};
 use crate::evidence::{now_nanos, Durability, EvidenceError, LogConfig, Payload};
 
 /// Batches at least this large are signed on two threads.
-const PARALLEL_SIGN_MIN: usize = 32;
+const PARALLEL_SIGN_MIN: usize = 8;
+/// Longest wait for outstanding appenders to re-submit (see `run`).
+const LINGER: std::time::Duration = std::time::Duration::from_micros(200);
 /// Checkpoint files kept in `checkpoints/` (about 16 hours at one per minute).
 const KEEP_CHECKPOINTS: usize = 1000;
 
@@ -166,6 +168,28 @@ impl Core {
                         .map_err(|_| EvidenceError::Closed)?
                         .0;
                     q.sleeping = false;
+                }
+                if self.cfg.durability == Durability::Sync && !q.closing {
+                    // Appenders that were just answered are about to submit again (they count as
+                    // outstanding until their task runs): wait a moment for them so they share
+                    // this group's fsync and signing threads, instead of a near-empty group each.
+                    let until = Instant::now() + LINGER;
+                    while !q.closing
+                        && q.items.len() < self.shared.outstanding.load(Ordering::Acquire)
+                    {
+                        let left = until.saturating_duration_since(Instant::now());
+                        if left.is_zero() {
+                            break;
+                        }
+                        q.sleeping = true;
+                        q = self
+                            .shared
+                            .cv
+                            .wait_timeout(q, left)
+                            .map_err(|_| EvidenceError::Closed)?
+                            .0;
+                        q.sleeping = false;
+                    }
                 }
                 (std::mem::take(&mut q.items), q.closing)
             };
