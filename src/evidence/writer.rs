@@ -113,6 +113,22 @@ impl Drop for Outstanding<'_> {
 }
 
 impl Shared {
+    /// Waits on the queue condvar for at most `d`, marked as sleeping so pushes wake it.
+    pub(crate) fn sleep<'a>(
+        &self,
+        mut q: std::sync::MutexGuard<'a, Queue>,
+        d: Duration,
+    ) -> Result<std::sync::MutexGuard<'a, Queue>, EvidenceError> {
+        q.sleeping = true;
+        let mut q = self
+            .cv
+            .wait_timeout(q, d)
+            .map_err(|_| EvidenceError::Closed)?
+            .0;
+        q.sleeping = false;
+        Ok(q)
+    }
+
     pub(crate) fn set_error(&self, e: Option<String>) {
         self.healthy.store(e.is_none(), Ordering::Release);
         if let Ok(mut g) = self.last_error.lock() {

@@ -160,14 +160,7 @@ impl Core {
                     if d.is_zero() {
                         break;
                     }
-                    q.sleeping = true;
-                    q = self
-                        .shared
-                        .cv
-                        .wait_timeout(q, d)
-                        .map_err(|_| EvidenceError::Closed)?
-                        .0;
-                    q.sleeping = false;
+                    q = self.shared.sleep(q, d)?;
                 }
                 if self.cfg.durability == Durability::Sync && !q.closing {
                     // Appenders that were just answered are about to submit again (they count as
@@ -181,14 +174,7 @@ impl Core {
                         if left.is_zero() {
                             break;
                         }
-                        q.sleeping = true;
-                        q = self
-                            .shared
-                            .cv
-                            .wait_timeout(q, left)
-                            .map_err(|_| EvidenceError::Closed)?
-                            .0;
-                        q.sleeping = false;
+                        q = self.shared.sleep(q, left)?;
                     }
                 }
                 (std::mem::take(&mut q.items), q.closing)
