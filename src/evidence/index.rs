@@ -7,6 +7,9 @@ use std::path::Path;
 use super::proto::{record, Record};
 use super::EvidenceError;
 
+mod feed;
+pub(crate) use feed::{spawn_indexer, IndexFeed};
+
 /// Position of an entry plus the fields the index keys on.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct IndexItem {
@@ -53,25 +56,60 @@ fn ie(e: sled::Error) -> EvidenceError {
     EvidenceError::Index(e.to_string())
 }
 
-/// Every entry gets `d`/`o` (decision or outcome id -> seq, segment, offset) and, for
-/// decisions, `p` (principal) and `a` (AI system) keys; `s` (seq -> position) and `t` (time ->
-/// seq) are sparse, one per `SPARSE` entries, since seq and time grow together.
+/// Every key is a posting list: one key per name and `POSTING_SPAN`-aligned seq range, whose
+/// value lists that name's entries in the range, in seq order, so a batch costs one sled write
+/// per name and range instead of several per entry, and keys and values do not depend on how
+/// entries were batched. Names: principals (`p`) and AI systems (`a`) -> positions (seq,
+/// segment, offset); decision ids (`d`) and outcomes' decision ids (`o`) are keyed by their
+/// first `ID_PREFIX` bytes (a UUIDv7's millisecond timestamp) and list `u16 BE suffix length |
+/// rest of the id | position`. `s` (seq -> position) and `t` (time -> seq) are sparse, one per
+/// `SPARSE` entries, since seq and time grow together.
 const SPARSE: u64 = 256;
+/// Key layout version, stored under `format`.
+const INDEX_FORMAT: u8 = 3;
+/// Seq range covered by one posting-list key.
+const POSTING_SPAN: u64 = 256;
+/// Bytes of a decision id that name its posting list (`0193a000-0000` of a UUIDv7).
+const ID_PREFIX: usize = 13;
 
-fn keyed(tag: u8, prefix: &str, seq: u64) -> Vec<u8> {
-    let mut k = Vec::with_capacity(prefix.len() + 10);
+fn posting_key(tag: u8, name: &[u8], seq: u64) -> Vec<u8> {
+    let mut k = Vec::with_capacity(name.len() + 10);
     k.push(tag);
-    k.extend_from_slice(prefix.as_bytes());
+    k.extend_from_slice(name);
     k.push(0);
-    k.extend_from_slice(&seq.to_be_bytes());
+    k.extend_from_slice(&(seq - seq % POSTING_SPAN).to_be_bytes());
     k
 }
 
-fn tagged(tag: u8, id: &str) -> Vec<u8> {
-    let mut k = Vec::with_capacity(id.len() + 1);
-    k.push(tag);
-    k.extend_from_slice(id.as_bytes());
-    k
+/// Splits an id into its posting-list name and the suffix stored in the list.
+fn id_parts(id: &str) -> (&[u8], &[u8]) {
+    let b = id.as_bytes();
+    b.split_at(b.len().min(ID_PREFIX))
+}
+
+/// Appends one id entry (`u16 BE suffix length | suffix | position`) to a posting value.
+fn push_id(v: &mut Vec<u8>, suffix: &[u8], p: &[u8; 24]) {
+    if let Ok(n) = u16::try_from(suffix.len()) {
+        v.extend_from_slice(&n.to_be_bytes());
+        v.extend_from_slice(suffix);
+        v.extend_from_slice(p);
+    }
+}
+
+/// The position stored for `suffix` in an id posting value (lookups are test-only so far:
+/// export and prove read the segments).
+#[cfg(test)]
+fn find_id(mut v: &[u8], suffix: &[u8]) -> Option<[u8; 24]> {
+    while let Some((n, rest)) = v.split_at_checked(2) {
+        let n = usize::from(u16::from_be_bytes([n[0], n[1]]));
+        let (sfx, rest) = rest.split_at_checked(n)?;
+        let (p, rest) = rest.split_at_checked(24)?;
+        if sfx == suffix {
+            return p.try_into().ok();
+        }
+        v = rest;
+    }
+    None
 }
 
 fn pos(it: &IndexItem) -> [u8; 24] {
@@ -96,7 +134,11 @@ impl Index {
                 .cache_capacity(32 * 1024 * 1024)
                 .open();
             match opened {
-                Ok(db) => return Ok(Self { db }),
+                Ok(db) => {
+                    let idx = Self { db };
+                    idx.check_format()?;
+                    return Ok(idx);
+                }
                 Err(sled::Error::Io(e))
                     if e.kind() == std::io::ErrorKind::WouldBlock && attempts < 40 =>
                 {
@@ -108,6 +150,16 @@ impl Index {
         }
     }
 
+    /// An index written in another key layout is dropped (and so rebuilt from the segments).
+    fn check_format(&self) -> Result<(), EvidenceError> {
+        let f = self.db.get(b"format").map_err(ie)?;
+        if f.as_deref() != Some(&[INDEX_FORMAT][..]) {
+            self.db.clear().map_err(ie)?;
+            self.db.insert(b"format", &[INDEX_FORMAT]).map_err(ie)?;
+        }
+        Ok(())
+    }
+
     /// Next seq the index has not seen yet.
     pub(crate) fn upto(&self) -> Result<u64, EvidenceError> {
         let v = self.db.get(b"indexed_upto").map_err(ie)?;
@@ -117,15 +169,19 @@ impl Index {
 
     /// Drops every entry.
     pub(crate) fn clear(&self) -> Result<(), EvidenceError> {
-        self.db.clear().map_err(ie)
+        self.db.clear().map_err(ie)?;
+        self.db.insert(b"format", &[INDEX_FORMAT]).map_err(ie)?;
+        Ok(())
     }
 
-    /// Adds items (in seq order) and advances `indexed_upto`, in one atomic batch.
+    /// Adds items (in seq order, none already indexed) and advances `indexed_upto`, in one
+    /// atomic batch.
     pub(crate) fn add(&self, items: &[IndexItem]) -> Result<(), EvidenceError> {
         let Some(last) = items.last() else {
             return Ok(());
         };
         let mut b = sled::Batch::default();
+        let mut postings: std::collections::BTreeMap<Vec<u8>, Vec<u8>> = Default::default();
         for it in items {
             let p = pos(it);
             if it.seq % SPARSE == 0 {
@@ -137,29 +193,66 @@ impl Index {
                 t.extend_from_slice(&it.seq.to_be_bytes());
                 b.insert(t, &p[..8]);
             }
-            if let Some(d) = &it.decision_id {
-                b.insert(tagged(b'd', d), &p[..]);
+            for (tag, id) in [(b'd', &it.decision_id), (b'o', &it.outcome_of)] {
+                if let Some(id) = id {
+                    let (name, suffix) = id_parts(id);
+                    let v = postings.entry(posting_key(tag, name, it.seq)).or_default();
+                    push_id(v, suffix, &p);
+                }
             }
-            if let Some(d) = &it.outcome_of {
-                b.insert(tagged(b'o', d), &p[..]);
+            for (tag, name) in [(b'p', &it.principal), (b'a', &it.ai_system)] {
+                if let Some(name) = name {
+                    postings
+                        .entry(posting_key(tag, name.as_bytes(), it.seq))
+                        .or_default()
+                        .extend_from_slice(&p);
+                }
             }
-            if let Some(x) = &it.principal {
-                b.insert(keyed(b'p', x, it.seq), &p[8..]);
-            }
-            if let Some(x) = &it.ai_system {
-                b.insert(keyed(b'a', x, it.seq), &p[8..]);
-            }
+        }
+        for (k, add) in postings {
+            let mut v = self
+                .db
+                .get(&k)
+                .map_err(ie)?
+                .map(|v| v.to_vec())
+                .unwrap_or_default();
+            v.extend_from_slice(&add);
+            b.insert(k, v);
         }
         b.insert(&b"indexed_upto"[..], &(last.seq + 1).to_be_bytes()[..]);
         self.db.apply_batch(b).map_err(ie)
     }
 
+    /// Seqs of the decisions by this principal, ascending.
+    #[cfg(test)]
+    pub(crate) fn principal_seqs(&self, principal: &str) -> Result<Vec<u64>, EvidenceError> {
+        let mut prefix = vec![b'p'];
+        prefix.extend_from_slice(principal.as_bytes());
+        prefix.push(0);
+        let mut out = Vec::new();
+        for kv in self.db.scan_prefix(prefix) {
+            let (_, v) = kv.map_err(ie)?;
+            for p in v.chunks_exact(24) {
+                out.extend(<[u8; 8]>::try_from(&p[..8]).ok().map(u64::from_be_bytes));
+            }
+        }
+        Ok(out)
+    }
+
     /// Seq of the decision record with this id.
     #[cfg(test)]
     pub(crate) fn decision_seq(&self, id: &str) -> Result<Option<u64>, EvidenceError> {
-        let v = self.db.get(tagged(b'd', id)).map_err(ie)?;
-        Ok(v.and_then(|v| <[u8; 8]>::try_from(v.get(..8)?).ok())
-            .map(u64::from_be_bytes))
+        let (name, suffix) = id_parts(id);
+        let mut prefix = vec![b'd'];
+        prefix.extend_from_slice(name);
+        prefix.push(0);
+        for kv in self.db.scan_prefix(prefix) {
+            let (_, v) = kv.map_err(ie)?;
+            if let Some(p) = find_id(&v, suffix) {
+                return Ok(<[u8; 8]>::try_from(&p[..8]).ok().map(u64::from_be_bytes));
+            }
+        }
+        Ok(None)
     }
 
     /// Every `(key, value)` — for comparing a live index with a rebuilt one.
@@ -191,17 +284,112 @@ pub fn rebuild_index(dir: &Path) -> Result<u64, EvidenceError> {
 }
 
 pub(crate) fn scan_items(dir: &Path) -> Result<Vec<IndexItem>, EvidenceError> {
-    // Read-only: the writer repairs torn tails at open; the index simply stops before them.
+    scan_range(dir, 0, u64::MAX)
+}
+
+/// Index items of the entries with `from <= seq < to`, read from the segments starting at the
+/// entry at `(segment, offset)`, which must be at or before `from`.
+pub(crate) fn read_range(
+    dir: &Path,
+    at: (u64, u64),
+    from: u64,
+    to: u64,
+) -> Result<Vec<IndexItem>, EvidenceError> {
     let mut items = Vec::new();
-    let first = super::recover::read_anchor(dir)?.map_or(0, |(a, _)| a.first);
-    let torn = super::segment::scan(&super::segment::log_dir(dir), first, |seg, off, bytes| {
+    super::segment::read_from(
+        &super::segment::log_dir(dir),
+        at.0,
+        at.1,
+        |seg, off, bytes| {
+            let r = super::entry::parse_entry(bytes)
+                .ok()
+                .and_then(|e| super::entry::decode_record(e.body).ok());
+            match r {
+                Some(r) if r.seq < to => {
+                    if r.seq >= from {
+                        items.push(IndexItem::from_record(seg, off, &r));
+                    }
+                    true
+                }
+                _ => false,
+            }
+        },
+    )?;
+    Ok(items)
+}
+
+/// Index items of the entries with `from <= seq < to`, read from the segments.
+pub(crate) fn scan_range(dir: &Path, from: u64, to: u64) -> Result<Vec<IndexItem>, EvidenceError> {
+    // Read-only: the writer repairs torn tails at open; the index simply stops before them.
+    const DONE: &str = "(range complete)";
+    let mut items = Vec::new();
+    let anchored = super::recover::read_anchor(dir)?.map_or(0, |(a, _)| a.first);
+    let logdir = super::segment::log_dir(dir);
+    let start = super::segment::list_segments(&logdir)?
+        .iter()
+        .map(|(first, _)| *first)
+        .filter(|first| *first <= from)
+        .max()
+        .unwrap_or(0)
+        .max(anchored);
+    let torn = super::segment::scan(&logdir, start, |seg, off, bytes| {
         let e = super::entry::parse_entry(bytes).map_err(|e| e.to_string())?;
         let r = super::entry::decode_record(e.body).map_err(|e| e.to_string())?;
-        items.push(IndexItem::from_record(seg, off, &r));
+        if r.seq >= to {
+            return Err(DONE.into());
+        }
+        if r.seq >= from {
+            items.push(IndexItem::from_record(seg, off, &r));
+        }
         Ok(())
     })?;
-    if let Some(t) = torn {
+    if let Some(t) = torn.filter(|t| t.reason != DONE) {
         tracing::warn!(segment = %t.path.display(), offset = t.offset, reason = %t.reason, "index rebuild stopped at a damaged entry");
     }
     Ok(items)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn posting_lists_do_not_depend_on_batching() {
+        let item = |seq: u64| IndexItem {
+            seq,
+            seg: 0,
+            offset: 8 + seq * 100,
+            time: seq as i64,
+            // UUIDv7-like ids share their 13-byte prefix; short ids are all prefix.
+            decision_id: Some(if seq % 2 == 0 {
+                format!("0193a000-0000-7000-8000-{seq:012}")
+            } else {
+                format!("d-{seq}")
+            }),
+            outcome_of: None,
+            principal: Some(format!("p-{}", seq % 3)),
+            ai_system: Some("bot".into()),
+        };
+        let items: Vec<IndexItem> = (0..700).map(item).collect();
+        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let one = Index::open(a.path()).unwrap();
+        one.add(&items).unwrap();
+        let many = Index::open(b.path()).unwrap();
+        for c in items.chunks(7) {
+            many.add(c).unwrap();
+        }
+        assert_eq!(one.dump(), many.dump());
+        let want: Vec<u64> = (0..700).filter(|s| s % 3 == 2).collect();
+        assert_eq!(many.principal_seqs("p-2").unwrap(), want);
+        assert_eq!(many.upto().unwrap(), 700);
+        assert_eq!(many.decision_seq("d-699").unwrap(), Some(699));
+        assert_eq!(many.decision_seq("d-69").unwrap(), Some(69));
+        let id = |s: u64| format!("0193a000-0000-7000-8000-{s:012}");
+        assert_eq!(many.decision_seq(&id(0)).unwrap(), Some(0));
+        assert_eq!(many.decision_seq(&id(512)).unwrap(), Some(512));
+        assert_eq!(many.decision_seq(&id(698)).unwrap(), Some(698));
+        assert_eq!(many.decision_seq(&id(699)).unwrap(), None);
+        assert_eq!(many.decision_seq("d-700").unwrap(), None);
+        assert_eq!(many.decision_seq("0193a000-0000").unwrap(), None);
+    }
 }

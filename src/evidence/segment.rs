@@ -5,7 +5,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use super::entry::{read_frame, Frame};
+use super::entry::{read_frame, Frame, FRAME_HEADER, MAX_ENTRY_BYTES};
 
 /// Magic bytes at the start of every segment.
 pub(crate) const MAGIC: &[u8; 8] = b"AIMSEG01";
@@ -104,6 +104,53 @@ where
         }
     }
     Ok(None)
+}
+
+/// Reads frames from offset `offset` of segment `seg` onwards (then the later segments from
+/// their start), calling `f(seg, offset, entry bytes)` until it returns false or the data ends
+/// (a short or bad frame also ends it: callers re-read later). Reads only what it visits.
+pub(crate) fn read_from<F>(logdir: &Path, seg: u64, offset: u64, mut f: F) -> io::Result<()>
+where
+    F: FnMut(u64, u64, &[u8]) -> bool,
+{
+    use std::io::{BufReader, Read, Seek};
+    let mut entry = Vec::new();
+    for (first, path) in list_segments(logdir)? {
+        if first < seg {
+            continue;
+        }
+        let mut off = if first == seg {
+            offset
+        } else {
+            MAGIC.len() as u64
+        };
+        let mut r = BufReader::with_capacity(256 << 10, File::open(&path)?);
+        r.seek(io::SeekFrom::Start(off))?;
+        loop {
+            let mut hdr = [0u8; FRAME_HEADER];
+            if r.read_exact(&mut hdr).is_err() {
+                break;
+            }
+            let len = u32::from_be_bytes([hdr[0], hdr[1], hdr[2], hdr[3]]) as usize;
+            if len == 0 || len > MAX_ENTRY_BYTES {
+                return Ok(());
+            }
+            entry.clear();
+            entry.extend_from_slice(&hdr);
+            entry.resize(FRAME_HEADER + len, 0);
+            if r.read_exact(&mut entry[FRAME_HEADER..]).is_err() {
+                return Ok(());
+            }
+            let Frame::Ok(bytes, n) = read_frame(&entry) else {
+                return Ok(());
+            };
+            if !f(first, off, bytes) {
+                return Ok(());
+            }
+            off += n as u64;
+        }
+    }
+    Ok(())
 }
 
 /// The segment being appended to.

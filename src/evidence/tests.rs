@@ -239,11 +239,26 @@ fn rebuilt_index_equals_live_index() {
     let live = index::Index::open(t.path()).unwrap();
     let before = live.dump();
     assert_eq!(live.decision_seq("d-7").unwrap(), Some(15));
+    let user1: Vec<u64> = (0..30).filter(|i| i % 3 == 1).map(|i| 1 + 2 * i).collect();
+    assert_eq!(live.principal_seqs("user-1").unwrap(), user1);
     drop(live);
     assert_eq!(rebuild_index(t.path()).unwrap(), 61);
     let after = index::Index::open(t.path()).unwrap().dump();
     assert!(!before.is_empty());
     assert_eq!(before, after);
+}
+
+#[test]
+fn index_gaps_are_read_back_from_a_known_position() {
+    // What the index thread does after the writer dropped batches (index behind).
+    let t = tempfile::tempdir().unwrap();
+    make_log(t.path(), 30, 2048);
+    let all = index::scan_items(t.path()).unwrap();
+    assert!(all.len() > 40 && all.iter().map(|i| i.seg).max() > Some(0));
+    let from = all[20].clone();
+    let got = index::read_range(t.path(), (from.seg, from.offset), 21, 50).unwrap();
+    assert_eq!(got, all[21..50].to_vec());
+    assert_eq!(index::scan_range(t.path(), 21, 50).unwrap(), got);
 }
 
 #[test]

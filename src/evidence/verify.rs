@@ -17,9 +17,11 @@ use super::segment::{log_dir, scan};
 
 mod export_check;
 mod prove;
+mod sigpool;
 pub use export_check::verify_export;
 pub(crate) use prove::load_view;
 pub use prove::prove;
+use sigpool::SigPool;
 
 /// What is wrong, where.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -143,6 +145,8 @@ pub(crate) struct Checker {
     origin: Option<String>,
     /// Signature checks deferred for parallel verification (directory mode).
     deferred: Option<Vec<SigJob>>,
+    /// Verifies deferred checks in the background.
+    pool: Option<SigPool>,
 }
 
 /// One signature check, with what a fault report needs.
@@ -155,8 +159,27 @@ pub(crate) struct SigJob {
     sig: [u8; 64],
 }
 
-/// Deferred signatures are verified in groups of this many.
+/// Most signatures checked in one batch.
 const SIG_BATCH: usize = 8192;
+
+/// Index of the first job whose signature does not verify: runs of jobs signed by the same
+/// key are batch-checked (see `keys/batch.rs`), a failing run one by one.
+fn first_invalid(jobs: &[SigJob]) -> Option<usize> {
+    let mut at = 0;
+    while let Some(head) = jobs.get(at) {
+        let run = jobs[at..]
+            .iter()
+            .take(SIG_BATCH)
+            .take_while(|j| j.key.key_id == head.key.key_id)
+            .map(|j| (&j.body[..], &j.sig))
+            .collect::<Vec<_>>();
+        if let Some(i) = head.key.first_invalid(&run) {
+            return Some(at + i);
+        }
+        at += run.len();
+    }
+    None
+}
 
 impl Checker {
     pub(crate) fn new(roots: Vec<PublicKey>, origin: Option<String>) -> Self {
@@ -166,6 +189,7 @@ impl Checker {
             seen: Vec::new(),
             origin,
             deferred: None,
+            pool: None,
         }
     }
 
@@ -175,38 +199,14 @@ impl Checker {
         self
     }
 
-    /// True when enough deferred checks are queued to be worth a parallel flush.
-    pub(crate) fn flush_due(&self) -> bool {
-        self.deferred.as_ref().is_some_and(|d| d.len() >= SIG_BATCH)
-    }
-
-    /// Verifies deferred signatures in parallel; reports the lowest failing record.
+    /// Verifies every deferred signature; reports the first failing record.
     pub(crate) fn flush(&mut self) -> Result<(), VerifyFault> {
         let Some(jobs) = self.deferred.as_mut().map(std::mem::take) else {
             return Ok(());
         };
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .clamp(1, 8);
-        let chunk = jobs.len().div_ceil(threads).max(1);
-        let bad: Option<usize> = std::thread::scope(|s| {
-            let hs: Vec<_> = jobs
-                .chunks(chunk)
-                .enumerate()
-                .map(|(ci, c)| {
-                    s.spawn(move || {
-                        c.iter()
-                            .position(|j| !j.key.verify(&j.body, &j.sig))
-                            .map(|i| ci * chunk + i)
-                    })
-                })
-                .collect();
-            // Chunks are in order, so the first failing chunk holds the lowest failing record.
-            hs.into_iter()
-                .filter_map(|h| h.join().unwrap_or(Some(0)))
-                .next()
-        });
-        match bad.and_then(|i| jobs.get(i)) {
+        let pool = self.pool.get_or_insert_with(SigPool::new);
+        pool.submit(jobs);
+        match pool.finish() {
             Some(j) => Err(VerifyFault {
                 seq: Some(j.seq),
                 decision_id: j.decision_id.clone(),
@@ -219,6 +219,20 @@ impl Checker {
             }),
             None => Ok(()),
         }
+    }
+
+    /// Hands deferred checks to the background pool once a chunk is full; fails (with the
+    /// first failing record) as soon as the pool has found a bad signature.
+    pub(crate) fn hand_off(&mut self) -> Result<(), VerifyFault> {
+        if let Some(d) = self.deferred.as_mut().filter(|d| d.len() >= sigpool::CHUNK) {
+            let jobs = std::mem::take(d);
+            let pool = self.pool.get_or_insert_with(SigPool::new);
+            pool.submit(jobs);
+            if pool.failed() {
+                return self.flush();
+            }
+        }
+        Ok(())
     }
 
     /// Keys a checkpoint may be signed by: every key that signed in this log so far.
@@ -422,9 +436,7 @@ pub fn verify_dir_with_key(dir: &Path, pinned: Option<&str>) -> Result<VerifySum
             range.push(entry_hash(bytes));
             next += 1;
             check_cp(&checker, &range, &mut ci, &mut matched)?;
-            if checker.flush_due() {
-                checker.flush()?;
-            }
+            checker.hand_off()?;
             Ok(())
         })();
         r.map_err(|f| {

@@ -3,15 +3,15 @@
 //! segment and fsyncs once per group (group commit), writes signed checkpoints, and feeds
 //! the index thread. Owns the durability semantics; the file formats live in `entry`,
 //! `segment` and `note`, the repair of a torn tail in `recover`.
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{mpsc, Arc, Condvar, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use hmac::{Hmac, Mac};
 use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 
-use super::index::Index;
+use super::index::{spawn_indexer, Index};
 use super::keys::KeyPair;
 use super::recover::{recover, Recovered};
 use super::{hex, Durability, EvidenceError, LogConfig, Payload};
@@ -79,6 +79,8 @@ pub(crate) enum Job {
 pub(crate) struct Queue {
     pub items: Vec<Job>,
     pub closing: bool,
+    /// The writer is waiting on the condvar (only then does a push need to wake it).
+    pub sleeping: bool,
 }
 
 pub(crate) struct Shared {
@@ -89,9 +91,44 @@ pub(crate) struct Shared {
     pub last_cp: Mutex<Instant>,
     pub records: AtomicU64,
     pub last_error: Mutex<Option<String>>,
+    /// Appends submitted whose caller has not resumed yet (queued, being written, or answered
+    /// but not yet polled): the writer waits briefly for these to form larger groups.
+    pub outstanding: AtomicUsize,
+}
+
+/// Counts one outstanding append while alive.
+struct Outstanding<'a>(&'a AtomicUsize);
+
+impl<'a> Outstanding<'a> {
+    fn new(n: &'a AtomicUsize) -> Self {
+        n.fetch_add(1, Ordering::AcqRel);
+        Self(n)
+    }
+}
+
+impl Drop for Outstanding<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 impl Shared {
+    /// Waits on the queue condvar for at most `d`, marked as sleeping so pushes wake it.
+    pub(crate) fn sleep<'a>(
+        &self,
+        mut q: std::sync::MutexGuard<'a, Queue>,
+        d: Duration,
+    ) -> Result<std::sync::MutexGuard<'a, Queue>, EvidenceError> {
+        q.sleeping = true;
+        let mut q = self
+            .cv
+            .wait_timeout(q, d)
+            .map_err(|_| EvidenceError::Closed)?
+            .0;
+        q.sleeping = false;
+        Ok(q)
+    }
+
     pub(crate) fn set_error(&self, e: Option<String>) {
         self.healthy.store(e.is_none(), Ordering::Release);
         if let Ok(mut g) = self.last_error.lock() {
@@ -177,11 +214,9 @@ impl EvidenceLog {
             last_cp: Mutex::new(Instant::now()),
             records: AtomicU64::new(rec.next_seq),
             last_error: Mutex::new(None),
+            outstanding: AtomicUsize::new(0),
         });
-        let (itx, irx) = mpsc::channel();
-        let index_thread = std::thread::Builder::new()
-            .name("evidence-index".into())
-            .spawn(move || index_loop(index, irx))?;
+        let (itx, index_thread) = spawn_indexer(index, cfg.dir.clone())?;
         let capacity = cfg.queue_capacity.max(1);
         let hmac_key = cfg.hmac_key.clone();
         let mut core = Core::new(cfg, key, rec, shared.clone(), itx, index_thread)?;
@@ -215,6 +250,7 @@ impl EvidenceLog {
             .await
             .map_err(|_| EvidenceError::Closed)?;
         let (tx, rx) = oneshot::channel();
+        let _counted = Outstanding::new(&self.inner.shared.outstanding);
         self.push(Job::Append {
             kind: payload,
             reply: tx,
@@ -246,8 +282,11 @@ impl EvidenceLog {
             return Err(EvidenceError::Closed);
         }
         q.items.push(job);
+        let wake = q.sleeping;
         drop(q);
-        self.inner.shared.cv.notify_one();
+        if wake {
+            self.inner.shared.cv.notify_one();
+        }
         Ok(())
     }
 
@@ -303,29 +342,6 @@ fn open_index(dir: &std::path::Path) -> Result<Index, EvidenceError> {
         }
     }
 }
-
-/// Index in coalesced batches: one sled batch per [`INDEX_BATCH_INTERVAL`] at most, however
-/// many group commits happened meanwhile. The index lags the log by at most that interval; it is
-/// derived data (`indexed_upto` tracks it, `index rebuild` recreates it).
-fn index_loop(index: Index, rx: mpsc::Receiver<Vec<super::index::IndexItem>>) {
-    while let Ok(mut items) = rx.recv() {
-        let until = Instant::now() + INDEX_BATCH_INTERVAL;
-        loop {
-            let left = until.saturating_duration_since(Instant::now());
-            match rx.recv_timeout(left) {
-                Ok(more) => items.extend(more),
-                Err(_) => break,
-            }
-        }
-        if let Err(e) = index.add(&items) {
-            tracing::warn!(error = %e, "evidence index update failed; run `aimsgate index rebuild`");
-        }
-    }
-    let _ = index.flush();
-}
-
-/// Longest time index items wait to be batched into sled.
-const INDEX_BATCH_INTERVAL: Duration = Duration::from_millis(100);
 
 /// How long the writer may sleep before a timer (async fsync or checkpoint) is due.
 pub(crate) fn wait_for(

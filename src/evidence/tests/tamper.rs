@@ -191,3 +191,24 @@ fn filtered_export_cannot_carry_records_outside_its_filter() {
     let e = verify_export(narrowed.as_bytes(), &pubtext).unwrap_err();
     assert_eq!(e.field, "filter", "{e}");
 }
+
+#[test]
+fn bad_signatures_in_a_large_log_name_the_first_one() {
+    // Enough records for several background batches: the earliest bad signature is reported,
+    // wherever the batches were checked.
+    let t = tempfile::tempdir().unwrap();
+    make_log(t.path(), 1100, 64 << 20);
+    let (p, fr) = frames(t.path()).pop().unwrap();
+    let mut data = std::fs::read(&p).unwrap();
+    assert_eq!(verify_dir(t.path()).unwrap().records, 2201);
+    for seq in [2100usize, 1500] {
+        let mut e = entry_at(&data, fr[seq]);
+        let n = e.len();
+        e[n - 3] ^= 1;
+        let (off, len) = fr[seq];
+        data.splice(off..off + len, reframe(&e));
+    }
+    std::fs::write(&p, &data).unwrap();
+    let f = fault_of(t.path());
+    assert_eq!((f.seq, f.field.as_str()), (Some(1500), "signature"), "{f}");
+}

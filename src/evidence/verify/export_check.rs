@@ -197,9 +197,7 @@ pub fn verify_export(
             last = Some((seq, body_hash(&body)));
             next = seq.saturating_add(1);
             records += 1;
-            if checker.flush_due() {
-                checker.flush()?;
-            }
+            checker.hand_off()?;
         }
         Ok(())
     })();

@@ -2,7 +2,7 @@
 //! failed write, checkpoints, key rotation, and the clean-shutdown marker.
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
-use std::sync::{mpsc, Arc};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Instant;
 
@@ -10,7 +10,7 @@ use prost::Message as _;
 
 use super::{wait_for, Appended, Job, OpenReport, Reply, Shared};
 use crate::evidence::entry::{body_hash, encode_entry, encode_frame, entry_hash};
-use crate::evidence::index::IndexItem;
+use crate::evidence::index::{IndexFeed, IndexItem};
 use crate::evidence::keys::{self, KeyPair};
 use crate::evidence::merkle::{CompactRange, Hash};
 use crate::evidence::note::Checkpoint;
@@ -23,7 +23,9 @@ use crate::evidence::segment::{log_dir, Active};
 use crate::evidence::{now_nanos, Durability, EvidenceError, LogConfig, Payload};
 
 /// Batches at least this large are signed on two threads.
-const PARALLEL_SIGN_MIN: usize = 32;
+const PARALLEL_SIGN_MIN: usize = 8;
+/// Longest wait for outstanding appenders to re-submit (see `run`).
+const LINGER: std::time::Duration = std::time::Duration::from_micros(200);
 /// Checkpoint files kept in `checkpoints/` (about 16 hours at one per minute).
 const KEEP_CHECKPOINTS: usize = 1000;
 
@@ -41,7 +43,7 @@ pub(crate) struct Core {
     unsynced: Option<Instant>,
     poisoned: Option<String>,
     shared: Arc<Shared>,
-    index_tx: Option<mpsc::Sender<Vec<IndexItem>>>,
+    index_tx: Option<IndexFeed>,
     index_thread: Option<JoinHandle<()>>,
     rec: Option<Recovered>,
 }
@@ -56,10 +58,10 @@ impl Core {
         key: KeyPair,
         mut rec: Recovered,
         shared: Arc<Shared>,
-        index_tx: mpsc::Sender<Vec<IndexItem>>,
+        index_tx: IndexFeed,
         index_thread: JoinHandle<()>,
     ) -> Result<Self, EvidenceError> {
-        let _ = index_tx.send(std::mem::take(&mut rec.index_items));
+        index_tx.send_all(std::mem::take(&mut rec.index_items));
         Ok(Self {
             logdir: log_dir(&cfg.dir),
             cfg,
@@ -143,7 +145,7 @@ impl Core {
         let old = std::mem::replace(&mut self.key, new);
         self.authorised_key = Some(self.key.key_id().into());
         keys::remove_archived_secret(&self.cfg.dir, old.key_id())?;
-        done.first().map(|(a, _)| *a).ok_or(EvidenceError::Closed)
+        done.first().copied().ok_or(EvidenceError::Closed)
     }
 
     /// The writer loop: take everything queued, write it as one group, reply, repeat.
@@ -162,12 +164,22 @@ impl Core {
                     if d.is_zero() {
                         break;
                     }
-                    q = self
-                        .shared
-                        .cv
-                        .wait_timeout(q, d)
-                        .map_err(|_| EvidenceError::Closed)?
-                        .0;
+                    q = self.shared.sleep(q, d)?;
+                }
+                if self.cfg.durability == Durability::Sync && !q.closing {
+                    // Appenders that were just answered are about to submit again (they count as
+                    // outstanding until their task runs): wait a moment for them so they share
+                    // this group's fsync and signing threads, instead of a near-empty group each.
+                    let until = Instant::now() + LINGER;
+                    while !q.closing
+                        && q.items.len() < self.shared.outstanding.load(Ordering::Acquire)
+                    {
+                        let left = until.saturating_duration_since(Instant::now());
+                        if left.is_zero() {
+                            break;
+                        }
+                        q = self.shared.sleep(q, left)?;
+                    }
                 }
                 (std::mem::take(&mut q.items), q.closing)
             };
@@ -227,7 +239,7 @@ impl Core {
         match res {
             Ok(done) => {
                 let oldest = waiters.iter().map(|w| w.1).min();
-                for ((reply, _), (a, _)) in waiters.into_iter().zip(done) {
+                for ((reply, _), a) in waiters.into_iter().zip(done) {
                     let _ = reply.send(Ok(a));
                 }
                 if let Some(t) = oldest {
@@ -289,7 +301,7 @@ impl Core {
         &mut self,
         kinds: Vec<Payload>,
         sync: bool,
-    ) -> Result<Vec<(Appended, IndexItem)>, EvidenceError> {
+    ) -> Result<Vec<Appended>, EvidenceError> {
         let need_roll = match &self.active {
             None => true,
             Some(a) => a.len >= self.cfg.segment_bytes && a.first < self.next_seq,
@@ -328,20 +340,17 @@ impl Core {
         let mut buf = Vec::with_capacity(bodies.iter().map(|b| b.len() + 100).sum());
         let mut entry = Vec::with_capacity(512);
         let mut out = Vec::with_capacity(bodies.len());
-        for ((body, sig), mut item) in bodies.iter().zip(&sigs).zip(items) {
+        for ((body, sig), item) in bodies.iter().zip(&sigs).zip(items.iter_mut()) {
             entry.clear();
             encode_entry(self.key.key_id(), sig, body, &mut entry);
             item.offset = start_len + buf.len() as u64;
             encode_frame(&entry, &mut buf);
             let h = entry_hash(&entry);
             self.range.push(h);
-            out.push((
-                Appended {
-                    seq: item.seq,
-                    entry_hash: h,
-                },
-                item,
-            ));
+            out.push(Appended {
+                seq: item.seq,
+                entry_hash: h,
+            });
         }
         let written = match self.active.as_mut() {
             Some(a) => a
@@ -370,7 +379,7 @@ impl Core {
             self.shared.healthy.store(true, Ordering::Release);
         }
         if let Some(tx) = &self.index_tx {
-            let _ = tx.send(out.iter().map(|(_, i)| i.clone()).collect());
+            tx.send(items);
         }
         Ok(out)
     }
