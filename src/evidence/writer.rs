@@ -3,7 +3,7 @@
 //! segment and fsyncs once per group (group commit), writes signed checkpoints, and feeds
 //! the index thread. Owns the durability semantics; the file formats live in `entry`,
 //! `segment` and `note`, the repair of a torn tail in `recover`.
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -17,6 +17,7 @@ use super::recover::{recover, Recovered};
 use super::{hex, Durability, EvidenceError, LogConfig, Payload};
 
 mod core;
+mod signer;
 use self::core::Core;
 
 /// Result of a successful append.
@@ -91,25 +92,6 @@ pub(crate) struct Shared {
     pub last_cp: Mutex<Instant>,
     pub records: AtomicU64,
     pub last_error: Mutex<Option<String>>,
-    /// Appends submitted whose caller has not resumed yet (queued, being written, or answered
-    /// but not yet polled): the writer waits briefly for these to form larger groups.
-    pub outstanding: AtomicUsize,
-}
-
-/// Counts one outstanding append while alive.
-struct Outstanding<'a>(&'a AtomicUsize);
-
-impl<'a> Outstanding<'a> {
-    fn new(n: &'a AtomicUsize) -> Self {
-        n.fetch_add(1, Ordering::AcqRel);
-        Self(n)
-    }
-}
-
-impl Drop for Outstanding<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
-    }
 }
 
 impl Shared {
@@ -214,7 +196,6 @@ impl EvidenceLog {
             last_cp: Mutex::new(Instant::now()),
             records: AtomicU64::new(rec.next_seq),
             last_error: Mutex::new(None),
-            outstanding: AtomicUsize::new(0),
         });
         let (itx, index_thread) = spawn_indexer(index, cfg.dir.clone())?;
         let capacity = cfg.queue_capacity.max(1);
@@ -250,7 +231,6 @@ impl EvidenceLog {
             .await
             .map_err(|_| EvidenceError::Closed)?;
         let (tx, rx) = oneshot::channel();
-        let _counted = Outstanding::new(&self.inner.shared.outstanding);
         self.push(Job::Append {
             kind: payload,
             reply: tx,

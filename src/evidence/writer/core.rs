@@ -22,10 +22,8 @@ use crate::evidence::recover::{Recovered, CLEAN_MARKER};
 use crate::evidence::segment::{log_dir, Active};
 use crate::evidence::{now_nanos, Durability, EvidenceError, LogConfig, Payload};
 
-/// Batches at least this large are signed on two threads.
-const PARALLEL_SIGN_MIN: usize = 8;
-/// Longest wait for outstanding appenders to re-submit (see `run`).
-const LINGER: std::time::Duration = std::time::Duration::from_micros(200);
+use super::signer::Signer;
+
 /// Checkpoint files kept in `checkpoints/` (about 16 hours at one per minute).
 const KEEP_CHECKPOINTS: usize = 1000;
 
@@ -46,6 +44,7 @@ pub(crate) struct Core {
     index_tx: Option<IndexFeed>,
     index_thread: Option<JoinHandle<()>>,
     rec: Option<Recovered>,
+    signer: Signer,
 }
 
 fn event(e: event_record::Event) -> Payload {
@@ -79,6 +78,7 @@ impl Core {
             index_tx: Some(index_tx),
             index_thread: Some(index_thread),
             rec: Some(rec),
+            signer: Signer::start(),
         })
     }
 
@@ -165,21 +165,6 @@ impl Core {
                         break;
                     }
                     q = self.shared.sleep(q, d)?;
-                }
-                if self.cfg.durability == Durability::Sync && !q.closing {
-                    // Appenders that were just answered are about to submit again (they count as
-                    // outstanding until their task runs): wait a moment for them so they share
-                    // this group's fsync and signing threads, instead of a near-empty group each.
-                    let until = Instant::now() + LINGER;
-                    while !q.closing
-                        && q.items.len() < self.shared.outstanding.load(Ordering::Acquire)
-                    {
-                        let left = until.saturating_duration_since(Instant::now());
-                        if left.is_zero() {
-                            break;
-                        }
-                        q = self.shared.sleep(q, left)?;
-                    }
                 }
                 (std::mem::take(&mut q.items), q.closing)
             };
@@ -336,7 +321,7 @@ impl Core {
             items.push(IndexItem::from_record(seg, 0, &rec));
             bodies.push(body);
         }
-        let sigs = sign_all(&self.key, &bodies);
+        let sigs = self.signer.sign_all(&self.key, &bodies);
         let mut buf = Vec::with_capacity(bodies.iter().map(|b| b.len() + 100).sum());
         let mut entry = Vec::with_capacity(512);
         let mut out = Vec::with_capacity(bodies.len());
@@ -464,22 +449,4 @@ fn trim_checkpoints(cdir: &std::path::Path) {
     for p in &files[..files.len() - KEEP_CHECKPOINTS] {
         let _ = std::fs::remove_file(p);
     }
-}
-
-/// Signs every body; large groups are split over two threads.
-fn sign_all(key: &KeyPair, bodies: &[Vec<u8>]) -> Vec<[u8; 64]> {
-    if bodies.len() < PARALLEL_SIGN_MIN {
-        return bodies.iter().map(|b| key.sign(b)).collect();
-    }
-    let mid = bodies.len() / 2;
-    let (a, b) = bodies.split_at(mid);
-    std::thread::scope(|s| {
-        let h = s.spawn(|| b.iter().map(|x| key.sign(x)).collect::<Vec<_>>());
-        let mut out: Vec<[u8; 64]> = a.iter().map(|x| key.sign(x)).collect();
-        match h.join() {
-            Ok(rest) => out.extend(rest),
-            Err(_) => out.extend(b.iter().map(|x| key.sign(x))),
-        }
-        out
-    })
 }
