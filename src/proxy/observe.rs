@@ -55,7 +55,7 @@ impl Pipeline {
             o.effect
         };
         let upstream = o.upstream.map(|i| &self.shared.upstreams[i].config);
-        self.access_log(&o, stats, duration);
+        self.access_log(&o, stats, duration, effect);
         let mut classes: Vec<ClassCount> = counts(&o.classes, Direction::Request).collect();
         if let Some(r) = report {
             classes.extend(counts(&r.findings, Direction::Response));
@@ -105,7 +105,7 @@ impl Pipeline {
         }
     }
 
-    fn access_log(&self, o: &OutcomeCtx, stats: &BodyStats, latency: Duration) {
+    fn access_log(&self, o: &OutcomeCtx, stats: &BodyStats, latency: Duration, effect: &str) {
         let upstream = o
             .upstream
             .map(|i| self.shared.upstreams[i].config.name.as_str())
@@ -120,7 +120,7 @@ impl Pipeline {
             op = o.op.map(Operation::as_str).unwrap_or("-"),
             upstream,
             model = %o.model.as_deref().unwrap_or("-"),
-            effect = o.effect,
+            effect,
             rules = %o.rule_ids.join(","),
             status = o.status.unwrap_or(0),
             error = o.error_code.unwrap_or("-"),
