@@ -12,8 +12,12 @@ use hyper_util::rt::TokioExecutor;
 use crate::support::*;
 
 fn check(config: &str) -> std::process::Output {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("c.toml");
+    check_in(tempfile::tempdir().unwrap().path(), config)
+}
+
+/// `serve --check` on `config` written as `dir/c.toml` (relative paths resolve in `dir`).
+fn check_in(dir: &std::path::Path, config: &str) -> std::process::Output {
+    let path = dir.join("c.toml");
     std::fs::write(&path, config).unwrap();
     std::process::Command::new(env!("CARGO_BIN_EXE_aimsgate"))
         .args(["serve", "--check", "--config"])
@@ -116,17 +120,7 @@ async fn sigterm_drains_an_in_flight_stream_then_exits() {
 async fn serve_check_validates_the_signing_key_and_data_dir() {
     let mock = mock().await;
     let dir = tempfile::tempdir().unwrap();
-    let run = |cfg: &str| {
-        let path = dir.path().join("c.toml");
-        std::fs::write(&path, cfg).unwrap();
-        std::process::Command::new(env!("CARGO_BIN_EXE_aimsgate"))
-            .args(["serve", "--check", "--config"])
-            .arg(&path)
-            .env("TEST_UPSTREAM_OPENAI_KEY", "k")
-            .env("TEST_UPSTREAM_ANTHROPIC_KEY", "k")
-            .output()
-            .unwrap()
-    };
+    let run = |cfg: &str| check_in(dir.path(), cfg);
     let cfg = config(&mock, "");
     let ok = run(&cfg);
     assert!(

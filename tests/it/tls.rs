@@ -62,23 +62,7 @@ fn tls_client(
     hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
     Full<Bytes>,
 > {
-    let mut roots = rustls::RootCertStore::empty();
-    roots
-        .add(CertificateDer::from_pem_slice(p.ca_pem.as_bytes()).unwrap())
-        .unwrap();
-    let builder = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_root_certificates(roots);
-    let cfg = if with_cert {
-        let chain = vec![CertificateDer::from_pem_slice(p.client_cert.as_bytes()).unwrap()];
-        let key = PrivateKeyDer::from_pem_slice(p.client_key.as_bytes()).unwrap();
-        builder.with_client_auth_cert(chain, key).unwrap()
-    } else {
-        builder.with_no_client_auth()
-    };
+    let cfg = client_config(p, with_cert);
     let https = hyper_rustls::HttpsConnectorBuilder::new()
         .with_tls_config(cfg)
         .https_only()
@@ -208,19 +192,30 @@ async fn cleartext_http2_prior_knowledge_is_served() {
     assert!(resp.headers().contains_key("x-aimsgate-decision-id"));
 }
 
-/// The certificate the server presents to a fresh TLS connection.
-async fn served_cert(gw: &Gateway, p: &Pki) -> Vec<u8> {
+/// A client trusting the test CA, optionally presenting the client certificate.
+fn client_config(p: &Pki, with_cert: bool) -> rustls::ClientConfig {
     let mut roots = rustls::RootCertStore::empty();
     roots
         .add(CertificateDer::from_pem_slice(p.ca_pem.as_bytes()).unwrap())
         .unwrap();
-    let cfg = rustls::ClientConfig::builder_with_provider(Arc::new(
+    let builder = rustls::ClientConfig::builder_with_provider(Arc::new(
         rustls::crypto::ring::default_provider(),
     ))
     .with_safe_default_protocol_versions()
     .unwrap()
-    .with_root_certificates(roots)
-    .with_no_client_auth();
+    .with_root_certificates(roots);
+    if with_cert {
+        let chain = vec![CertificateDer::from_pem_slice(p.client_cert.as_bytes()).unwrap()];
+        let key = PrivateKeyDer::from_pem_slice(p.client_key.as_bytes()).unwrap();
+        builder.with_client_auth_cert(chain, key).unwrap()
+    } else {
+        builder.with_no_client_auth()
+    }
+}
+
+/// The certificate the server presents to a fresh TLS connection.
+async fn served_cert(gw: &Gateway, p: &Pki) -> Vec<u8> {
+    let cfg = client_config(p, false);
     let tcp = tokio::net::TcpStream::connect(gw.addr).await.unwrap();
     let tls = tokio_rustls::TlsConnector::from(Arc::new(cfg))
         .connect("localhost".try_into().unwrap(), tcp)
