@@ -139,8 +139,11 @@ impl Index {
                     idx.check_format()?;
                     return Ok(idx);
                 }
+                // sled reports the held lock as `Other` with the OS error in the message.
                 Err(sled::Error::Io(e))
-                    if e.kind() == std::io::ErrorKind::WouldBlock && attempts < 40 =>
+                    if (e.kind() == std::io::ErrorKind::WouldBlock
+                        || e.to_string().contains("could not acquire lock"))
+                        && attempts < 40 =>
                 {
                     attempts += 1;
                     std::thread::sleep(std::time::Duration::from_millis(50));
