@@ -10,6 +10,18 @@ use super::svg::effect_colour;
 mod sections;
 use sections::*;
 
+/// The `id` of every chart the page draws, in page order (tests check each is rendered).
+pub const CHART_IDS: [&str; 8] = [
+    "chart-volume-system",
+    "chart-volume-model",
+    "chart-volume-upstream",
+    "chart-effects",
+    "chart-policy-mix",
+    "chart-classes",
+    "chart-latency",
+    "chart-annex-a",
+];
+
 /// Escapes text for HTML element content and attribute values.
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

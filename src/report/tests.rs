@@ -388,16 +388,7 @@ fn html_is_self_contained_escaped_and_has_every_chart() {
     }
     assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
     assert!(page.contains("/data/&lt;node&gt;"));
-    for id in [
-        "chart-volume-system",
-        "chart-volume-model",
-        "chart-volume-upstream",
-        "chart-effects",
-        "chart-policy-mix",
-        "chart-classes",
-        "chart-latency",
-        "chart-annex-a",
-    ] {
+    for id in crate::report::html::CHART_IDS {
         assert_eq!(
             page.matches(&format!(r#"<svg id="{id}""#)).count(),
             1,

@@ -185,16 +185,7 @@ async fn report_counts_the_traffic_and_renders_in_chromium() {
     let dom = chromium(&html, &["--dump-dom"]).await;
     let dom = String::from_utf8(dom.stdout).unwrap();
     assert_eq!(dom.matches("<svg ").count(), 8, "eight charts in the DOM");
-    for id in [
-        "chart-volume-system",
-        "chart-volume-model",
-        "chart-volume-upstream",
-        "chart-effects",
-        "chart-policy-mix",
-        "chart-classes",
-        "chart-latency",
-        "chart-annex-a",
-    ] {
+    for id in aimsgate::report::html::CHART_IDS {
         assert!(dom.contains(&format!(r#"id="{id}""#)), "{id} rendered");
     }
     let volume = dom
