@@ -66,8 +66,11 @@ type Reply = oneshot::Sender<Result<Appended, EvidenceError>>;
 pub(crate) enum Job {
     Append {
         kind: Payload,
-        reply: Reply,
+        /// `None` for [`EvidenceLog::submit`]: nobody waits for this record.
+        reply: Option<Reply>,
         at: Instant,
+        /// The caller waits for durability (sync mode fsyncs the group before replying).
+        durable: bool,
         _permit: OwnedSemaphorePermit,
     },
     Rotate {
@@ -231,37 +234,58 @@ impl EvidenceLog {
             .await
             .map_err(|_| EvidenceError::Closed)?;
         let (tx, rx) = oneshot::channel();
-        self.push(Job::Append {
-            kind: payload,
-            reply: tx,
-            at: Instant::now(),
+        let at = Instant::now();
+        self.push(payload, |kind| Job::Append {
+            kind,
+            reply: Some(tx),
+            at,
+            durable: true,
             _permit: permit,
-        })?;
+        })
+        .map_err(|_| EvidenceError::Closed)?;
         rx.await.map_err(|_| EvidenceError::Closed)?
+    }
+
+    /// Queues a record nobody waits for (a call's outcome, written after its answer was sent):
+    /// no task, no reply channel. It is written with the next group and fsync'd with the next
+    /// durable group or within [`LAZY_SYNC`] (sync mode) or `max_delay` (async mode), whichever
+    /// comes first. When the queue is full or the log closed, the payload comes back: `append`
+    /// it to wait for room or to learn why.
+    // The payload comes back unboxed: boxing it would cost an allocation on every call.
+    #[allow(clippy::result_large_err)]
+    pub fn submit(&self, payload: Payload) -> Result<(), Payload> {
+        let Ok(permit) = self.inner.slots.clone().try_acquire_owned() else {
+            return Err(payload);
+        };
+        let at = Instant::now();
+        self.push(payload, |kind| Job::Append {
+            kind,
+            reply: None,
+            at,
+            durable: false,
+            _permit: permit,
+        })
     }
 
     /// Rotates the signing key: the old key signs a key-rotation event naming the new one, and
     /// every later entry is signed by the new key. `signing.key`/`signing.pub` are replaced.
     pub async fn rotate_key(&self, new_key: KeyPair) -> Result<Appended, EvidenceError> {
         let (tx, rx) = oneshot::channel();
-        self.push(Job::Rotate {
-            key: new_key,
-            reply: tx,
-        })?;
+        self.push(new_key, |key| Job::Rotate { key, reply: tx })
+            .map_err(|_| EvidenceError::Closed)?;
         rx.await.map_err(|_| EvidenceError::Closed)?
     }
 
-    fn push(&self, job: Job) -> Result<(), EvidenceError> {
-        let mut q = self
-            .inner
-            .shared
-            .queue
-            .lock()
-            .map_err(|_| EvidenceError::Closed)?;
+    /// Queues `item` as `job(item)`, waking the writer if it sleeps; hands `item` back if the
+    /// log is closed.
+    fn push<T>(&self, item: T, job: impl FnOnce(T) -> Job) -> Result<(), T> {
+        let Ok(mut q) = self.inner.shared.queue.lock() else {
+            return Err(item);
+        };
         if q.closing {
-            return Err(EvidenceError::Closed);
+            return Err(item);
         }
-        q.items.push(job);
+        q.items.push(job(item));
         let wake = q.sleeping;
         drop(q);
         if wake {
@@ -323,7 +347,19 @@ fn open_index(dir: &std::path::Path) -> Result<Index, EvidenceError> {
     }
 }
 
-/// How long the writer may sleep before a timer (async fsync or checkpoint) is due.
+/// In sync mode, the longest a record queued with [`EvidenceLog::submit`] stays un-fsync'd
+/// when no durable append comes along to carry it.
+pub const LAZY_SYNC: Duration = Duration::from_millis(10);
+
+/// Longest time written entries may stay un-fsync'd in `durability`.
+pub(crate) fn sync_delay(durability: Durability) -> Duration {
+    match durability {
+        Durability::Sync => LAZY_SYNC,
+        Durability::Async { max_delay } => max_delay,
+    }
+}
+
+/// How long the writer may sleep before a timer (deferred fsync or checkpoint) is due.
 pub(crate) fn wait_for(
     durability: Durability,
     unsynced: Option<Instant>,
@@ -331,8 +367,8 @@ pub(crate) fn wait_for(
 ) -> Duration {
     let now = Instant::now();
     let mut d = Duration::from_secs(1);
-    if let (Durability::Async { max_delay }, Some(t)) = (durability, unsynced) {
-        d = d.min((t + max_delay).saturating_duration_since(now));
+    if let Some(t) = unsynced {
+        d = d.min((t + sync_delay(durability)).saturating_duration_since(now));
     }
     if let Some(t) = cp_due {
         d = d.min(t.saturating_duration_since(now));

@@ -704,6 +704,10 @@ impl Pipeline {
     fn record_outcome(&self, o: OutcomeCtx, stats: BodyStats, report: InspectReport) {
         let payload = record::outcome(&o, &stats, &report);
         self.observe(o, &stats, Some(&report));
+        // Nobody waits for an outcome: queue it without a task, unless the queue is full.
+        let Err(payload) = self.shared.evidence.submit(payload) else {
+            return;
+        };
         let log = self.shared.evidence.clone();
         let append = async move {
             if let Err(e) = log.append(payload).await {

@@ -2,10 +2,10 @@
 //! waits for the index: when more than [`MAX_PENDING`] entries are queued it drops the batch,
 //! and the index thread later fills the gap by reading those entries back from the segments.
 //! So memory stays bounded under any load and the index lags instead of slowing appends.
-//! Owns the batching policy; the key layout is the parent's.
+//! The feed wakes the index thread once per [`BATCH_INTERVAL`], not once per group: while it
+//! coalesces, sends only queue. Owns the batching policy; the key layout is the parent's.
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -18,35 +18,68 @@ const BATCH_INTERVAL: Duration = Duration::from_millis(100);
 /// Entries per sled batch.
 const CHUNK: usize = 8192;
 
-/// The writer's end of the feed.
+#[derive(Default)]
+struct State {
+    items: Vec<IndexItem>,
+    /// The writer is gone: drain and stop.
+    closed: bool,
+    /// The index thread waits for a first item (only then does a send notify it).
+    idle: bool,
+}
+
+#[derive(Default)]
+struct Shared {
+    state: Mutex<State>,
+    cv: Condvar,
+}
+
+/// The writer's end of the feed; dropping it stops the index thread once it has drained.
 pub(crate) struct IndexFeed {
-    tx: mpsc::Sender<Vec<IndexItem>>,
-    pending: Arc<AtomicUsize>,
+    shared: Arc<Shared>,
 }
 
 impl IndexFeed {
     /// Queues items (in seq order) unless the index thread is too far behind; returns false if
     /// they were dropped (the index thread re-reads them from the segments).
     pub(crate) fn send(&self, items: Vec<IndexItem>) -> bool {
-        let n = items.len();
-        if n == 0 {
-            return true;
-        }
-        if self.pending.fetch_add(n, Ordering::AcqRel) + n > MAX_PENDING {
-            self.pending.fetch_sub(n, Ordering::AcqRel);
-            return false;
-        }
-        if self.tx.send(items).is_err() {
-            self.pending.fetch_sub(n, Ordering::AcqRel);
-            return false;
-        }
-        true
+        self.queue(items, MAX_PENDING)
     }
 
     /// Queues items regardless of [`MAX_PENDING`] (the backlog found at open).
     pub(crate) fn send_all(&self, items: Vec<IndexItem>) {
-        self.pending.fetch_add(items.len(), Ordering::AcqRel);
-        let _ = self.tx.send(items);
+        self.queue(items, usize::MAX);
+    }
+
+    fn queue(&self, mut items: Vec<IndexItem>, cap: usize) -> bool {
+        if items.is_empty() {
+            return true;
+        }
+        let Ok(mut st) = self.shared.state.lock() else {
+            return false;
+        };
+        if st.closed || st.items.len().saturating_add(items.len()) > cap {
+            return false;
+        }
+        if st.items.is_empty() {
+            st.items = items;
+        } else {
+            st.items.append(&mut items);
+        }
+        let wake = st.idle;
+        drop(st);
+        if wake {
+            self.shared.cv.notify_one();
+        }
+        true
+    }
+}
+
+impl Drop for IndexFeed {
+    fn drop(&mut self) {
+        if let Ok(mut st) = self.shared.state.lock() {
+            st.closed = true;
+        }
+        self.shared.cv.notify_one();
     }
 }
 
@@ -55,29 +88,40 @@ pub(crate) fn spawn_indexer(
     index: Index,
     dir: PathBuf,
 ) -> std::io::Result<(IndexFeed, JoinHandle<()>)> {
-    let (tx, rx) = mpsc::channel();
-    let pending = Arc::new(AtomicUsize::new(0));
-    let p = pending.clone();
+    let shared = Arc::new(Shared::default());
+    let s = shared.clone();
     let h = std::thread::Builder::new()
         .name("evidence-index".into())
-        .spawn(move || run(index, dir, rx, p))?;
-    Ok((IndexFeed { tx, pending }, h))
+        .spawn(move || run(index, dir, &s))?;
+    Ok((IndexFeed { shared }, h))
 }
 
-fn run(index: Index, dir: PathBuf, rx: mpsc::Receiver<Vec<IndexItem>>, pending: Arc<AtomicUsize>) {
+/// Waits for a first item, lets more gather for [`BATCH_INTERVAL`] (or until the feed closes),
+/// and takes them all; `None` once the feed is closed and drained.
+fn next_batch(shared: &Shared) -> Option<Vec<IndexItem>> {
+    let mut st: MutexGuard<'_, State> = shared.state.lock().ok()?;
+    while st.items.is_empty() && !st.closed {
+        st.idle = true;
+        st = shared.cv.wait(st).ok()?;
+        st.idle = false;
+    }
+    let until = Instant::now() + BATCH_INTERVAL;
+    while !st.closed {
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        st = shared.cv.wait_timeout(st, left).ok()?.0;
+    }
+    let items = std::mem::take(&mut st.items);
+    (!items.is_empty()).then_some(items)
+}
+
+fn run(index: Index, dir: PathBuf, shared: &Shared) {
     let mut upto = index.upto().unwrap_or(0);
     // Position (segment, offset) of entry `upto - 1`, once known: gaps are read from there.
     let mut last_pos: Option<(u64, u64)> = None;
-    while let Ok(mut items) = rx.recv() {
-        let until = Instant::now() + BATCH_INTERVAL;
-        loop {
-            let left = until.saturating_duration_since(Instant::now());
-            match rx.recv_timeout(left) {
-                Ok(more) => items.extend(more),
-                Err(_) => break,
-            }
-        }
-        pending.fetch_sub(items.len(), Ordering::AcqRel);
+    while let Some(mut items) = next_batch(shared) {
         items.retain(|i| i.seq >= upto);
         let Some(last) = items.last().map(|i| i.seq) else {
             continue;
@@ -121,11 +165,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn feed_drops_beyond_the_cap_and_counts_back() {
-        let (tx, rx) = mpsc::channel();
+    fn feed_drops_beyond_the_cap_and_after_close() {
         let feed = IndexFeed {
-            tx,
-            pending: Arc::new(AtomicUsize::new(0)),
+            shared: Arc::new(Shared::default()),
         };
         let item = |seq| IndexItem {
             seq,
@@ -133,11 +175,18 @@ mod tests {
         };
         assert!(feed.send((0..MAX_PENDING as u64).map(item).collect()));
         assert!(!feed.send(vec![item(MAX_PENDING as u64)]));
-        assert_eq!(feed.pending.load(Ordering::Acquire), MAX_PENDING);
         assert!(feed.send(Vec::new()));
-        drop(rx);
-        feed.pending.store(0, Ordering::Release);
-        assert!(!feed.send(vec![item(0)]), "a closed feed reports the drop");
-        assert_eq!(feed.pending.load(Ordering::Acquire), 0);
+        let shared = feed.shared.clone();
+        let batch = next_batch(&shared).unwrap();
+        assert_eq!(batch.len(), MAX_PENDING);
+        assert_eq!(batch.last().map(|i| i.seq), Some(MAX_PENDING as u64 - 1));
+        assert!(feed.send(vec![item(7)]), "room again once taken");
+        drop(feed);
+        assert_eq!(
+            next_batch(&shared).map(|b| b.len()),
+            Some(1),
+            "a closed feed drains first"
+        );
+        assert!(next_batch(&shared).is_none());
     }
 }

@@ -109,6 +109,37 @@ fn sync_append_is_on_disk_when_it_resolves_and_async_flushes() {
 }
 
 #[test]
+fn submitted_records_are_written_without_a_waiter_and_keep_the_chain() {
+    let t = tempfile::tempdir().unwrap();
+    let (key, _) = load_or_create_key(t.path()).unwrap();
+    let (log, rep) = EvidenceLog::open(LogConfig::new(t.path()), key).unwrap();
+    for i in 0..5 {
+        assert!(log.submit(decision(100 + i)).is_ok());
+    }
+    // No append waits: the writer still writes them, and fsyncs within LAZY_SYNC.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while log.health().records < rep.next_seq + 5 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "submitted records were written"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    std::thread::sleep(writer::LAZY_SYNC * 3); // past the deferred fsync
+    let (_, fr) = frames(t.path()).pop().unwrap();
+    assert_eq!(fr.len() as u64, rep.next_seq + 5);
+    // A durable append after them keeps the order and the chain.
+    let a = rt().block_on(log.append(decision(200))).unwrap();
+    assert_eq!(a.seq, rep.next_seq + 5);
+    log.close().unwrap();
+    match log.submit(decision(300)) {
+        Err(Kind::Decision(d)) => assert_eq!(d.decision_id, "d-300"),
+        other => panic!("a closed log hands the payload back, got {other:?}"),
+    }
+    assert_eq!(verify_dir(t.path()).unwrap().records, rep.next_seq + 6);
+}
+
+#[test]
 fn write_failure_errors_marks_unhealthy_and_recovers() {
     let t = tempfile::tempdir().unwrap();
     let (key, _) = load_or_create_key(t.path()).unwrap();

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use prost::Message as _;
 
-use super::{wait_for, Appended, Job, OpenReport, Reply, Shared};
+use super::{sync_delay, wait_for, Appended, Job, OpenReport, Reply, Shared};
 use crate::evidence::entry::{body_hash, encode_entry, encode_frame, entry_hash};
 use crate::evidence::index::{IndexFeed, IndexItem};
 use crate::evidence::keys::{self, KeyPair};
@@ -45,6 +45,25 @@ pub(crate) struct Core {
     index_thread: Option<JoinHandle<()>>,
     rec: Option<Recovered>,
     signer: Signer,
+}
+
+/// One group commit's appends, in queue order.
+struct Group {
+    kinds: Vec<Payload>,
+    /// Per append: where to send its result, and when it was queued (`None`: submitted).
+    replies: Vec<Option<(Reply, Instant)>>,
+    /// Some appender waits for durability.
+    durable: bool,
+}
+
+impl Group {
+    fn with_capacity(n: usize) -> Self {
+        Self {
+            kinds: Vec::with_capacity(n),
+            replies: Vec::with_capacity(n),
+            durable: false,
+        }
+    }
 }
 
 fn event(e: event_record::Event) -> Payload {
@@ -186,21 +205,23 @@ impl Core {
     }
 
     fn process(&mut self, jobs: Vec<Job>) {
-        let mut kinds = Vec::with_capacity(jobs.len());
-        let mut waiters: Vec<(Reply, Instant)> = Vec::with_capacity(jobs.len());
+        let mut group = Group::with_capacity(jobs.len());
         for job in jobs {
             match job {
                 Job::Append {
                     kind,
                     reply,
                     at,
+                    durable,
                     _permit,
                 } => {
-                    kinds.push(kind);
-                    waiters.push((reply, at));
+                    group.kinds.push(kind);
+                    group.replies.push(reply.map(|r| (r, at)));
+                    group.durable |= durable;
                 }
                 Job::Rotate { key, reply } => {
-                    self.flush_appends(std::mem::take(&mut kinds), std::mem::take(&mut waiters));
+                    let full = std::mem::replace(&mut group, Group::with_capacity(0));
+                    self.flush_appends(full);
                     let r = match &self.poisoned {
                         Some(p) => Err(EvidenceError::Write(p.clone())),
                         None => self.rotate(key),
@@ -209,23 +230,33 @@ impl Core {
                 }
             }
         }
-        self.flush_appends(kinds, waiters);
+        self.flush_appends(group);
     }
 
-    fn flush_appends(&mut self, kinds: Vec<Payload>, waiters: Vec<(Reply, Instant)>) {
+    /// Writes one group. In sync mode it is fsync'd before anyone is answered if any of its
+    /// appenders waits for durability; a group of submitted records only is fsync'd later.
+    fn flush_appends(&mut self, group: Group) {
+        let Group {
+            kinds,
+            replies,
+            durable,
+        } = group;
         if kinds.is_empty() {
             return;
         }
-        let sync = self.cfg.durability == Durability::Sync;
+        let sync = durable && self.cfg.durability == Durability::Sync;
         let res = match &self.poisoned {
             Some(p) => Err(EvidenceError::Write(p.clone())),
             None => self.write_batch(kinds, sync),
         };
         match res {
             Ok(done) => {
-                let oldest = waiters.iter().map(|w| w.1).min();
-                for ((reply, _), a) in waiters.into_iter().zip(done) {
-                    let _ = reply.send(Ok(a));
+                let mut oldest: Option<Instant> = None;
+                for (reply, a) in replies.into_iter().zip(done) {
+                    if let Some((reply, at)) = reply {
+                        oldest = Some(oldest.map_or(at, |o| o.min(at)));
+                        let _ = reply.send(Ok(a));
+                    }
                 }
                 if let Some(t) = oldest {
                     let us = u64::try_from(t.elapsed().as_micros()).unwrap_or(u64::MAX);
@@ -241,7 +272,7 @@ impl Core {
                 let msg = e.to_string();
                 tracing::error!(error = %msg, "evidence append failed");
                 self.shared.set_error(Some(msg.clone()));
-                for (reply, _) in waiters {
+                for (reply, _) in replies.into_iter().flatten() {
                     let _ = reply.send(Err(EvidenceError::Write(msg.clone())));
                 }
             }
@@ -249,12 +280,12 @@ impl Core {
     }
 
     fn timers(&mut self) {
-        if let (Durability::Async { max_delay }, Some(t)) = (self.cfg.durability, self.unsynced) {
-            if t.elapsed() >= max_delay {
+        if let Some(t) = self.unsynced {
+            if t.elapsed() >= sync_delay(self.cfg.durability) {
                 if let Err(e) = self.sync() {
                     // After a failed fsync the written-but-unsynced entries cannot be trusted
                     // to reach the disk: stop accepting appends until the log is reopened.
-                    let msg = format!("async fsync failed: {e}");
+                    let msg = format!("deferred fsync failed: {e}");
                     self.poisoned = Some(msg.clone());
                     self.unsynced = None;
                     self.shared.set_error(Some(msg));
