@@ -116,30 +116,43 @@ async fn run(s: &Settings, full: bool) {
     } else {
         eprintln!("nginx not found: skipping the bare-proxy baseline");
     }
-    let gw_port = free_port();
-    let cfg = dir.path().join("aimsgate.toml");
-    std::fs::write(&cfg, aimsgate_config(dir.path(), gw_port, mock_port)).unwrap();
-    let gw = Command::new(bin)
-        .args(["serve", "--config"])
-        .arg(&cfg)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    // The main row: the embedded defaults' `sync` evidence (the decision record is fsync'd
+    // before the call is forwarded).
+    let (gw, main) = start_aimsgate(bin, dir.path(), "aimsgate", mock_port, "");
     let gw_pid = gw.id();
     procs.push(gw);
-    let gw_addr: SocketAddr = format!("127.0.0.1:{gw_port}").parse().unwrap();
-    wait_port(gw_addr).await;
-    targets.push(Target {
-        name: "aimsgate",
-        addr: gw_addr,
-        pids: vec![gw_pid],
-    });
-
-    // AIMSGATE_BENCH_ONLY=aimsgate measures one target alone (e.g. while profiling it).
+    targets.push(main);
+    // The same pipeline with `async` evidence (queued, fsync'd within the interval): every
+    // phase still runs and every record is still signed; only the fsync wait is gone.
+    let (child, t) = start_aimsgate(
+        bin,
+        &dir.path().join("async"),
+        "aimsgate async",
+        mock_port,
+        "[evidence]\ndurability = \"async\"",
+    );
+    procs.push(child);
+    targets.push(t);
+    // AIMSGATE_BENCH_COMPARE=/path/to/another/aimsgate adds that build as an interleaved row
+    // with the main row's config: an A/B test that sees the same machine noise.
+    if let Ok(other) = std::env::var("AIMSGATE_BENCH_COMPARE") {
+        let (child, t) = start_aimsgate(
+            Path::new(&other),
+            &dir.path().join("compare"),
+            "aimsgate (compare)",
+            mock_port,
+            "",
+        );
+        procs.push(child);
+        targets.push(t);
+    }
+    for t in &targets {
+        wait_port(t.addr).await;
+    }
+    // AIMSGATE_BENCH_ONLY=aimsgate measures one target alone (e.g. while profiling it);
+    // several names are separated by commas.
     if let Ok(only) = std::env::var("AIMSGATE_BENCH_ONLY") {
-        targets.retain(|t| t.name == only);
+        targets.retain(|t| only.split(',').any(|o| o == t.name));
     }
     let body = Bytes::from(chat_body());
     assert!(
@@ -154,6 +167,8 @@ async fn run(s: &Settings, full: bool) {
     let rss_start = rss_kb(gw_pid);
     let mut tallies = vec![Tally::default(); targets.len()];
     let mut rss_rounds = Vec::with_capacity(s.rounds);
+    let mut requests_per_round: Vec<u64> = Vec::with_capacity(s.rounds);
+    let mut served_before = 0;
     for _ in 0..s.rounds {
         for (i, t) in targets.iter().enumerate() {
             let cpu0 = cpu_us(&t.pids);
@@ -172,6 +187,8 @@ async fn run(s: &Settings, full: bool) {
             tallies[i].ttfb_us.append(&mut f);
         }
         rss_rounds.push(rss_kb(gw_pid));
+        requests_per_round.push(gw_requests(&tallies, &targets) - served_before);
+        served_before = gw_requests(&tallies, &targets);
     }
     let rss_end = rss_kb(gw_pid);
 
@@ -202,6 +219,19 @@ async fn run(s: &Settings, full: bool) {
         "\naimsgate RSS: {} KiB after warm-up, {} KiB after the run (after each round: {:?} KiB)",
         rss_start, rss_end, rss_rounds
     );
+    // Flat memory: growth over the second half of the rounds, per request served in it.
+    if rss_rounds.len() >= 4 {
+        let half = rss_rounds.len() / 2;
+        let grown = rss_end.saturating_sub(rss_rounds[half - 1]);
+        let served: u64 = requests_per_round[half..].iter().sum();
+        println!(
+            "aimsgate RSS growth over the last {} rounds: {} KiB over {} requests ({:.2} B/request)",
+            rss_rounds.len() - half,
+            grown,
+            served,
+            grown as f64 * 1024.0 / served.max(1) as f64
+        );
+    }
     for t in &tallies {
         assert!(t.requests > 0, "every target served requests");
     }
@@ -215,7 +245,42 @@ async fn run(s: &Settings, full: bool) {
     }
 }
 
-fn aimsgate_config(dir: &Path, port: u16, mock_port: u16) -> String {
+/// Requests the main aimsgate row has served so far (loaded phase).
+fn gw_requests(tallies: &[Tally], targets: &[Target]) -> u64 {
+    targets
+        .iter()
+        .zip(tallies)
+        .filter(|(t, _)| t.name == "aimsgate")
+        .map(|(_, t)| t.requests)
+        .sum()
+}
+
+/// Starts `bin serve` with its data dir under `dir` and `extra` TOML appended to the config.
+fn start_aimsgate(
+    bin: impl AsRef<std::ffi::OsStr>,
+    dir: &Path,
+    name: &'static str,
+    mock_port: u16,
+    extra: &str,
+) -> (Child, Target) {
+    std::fs::create_dir_all(dir).unwrap();
+    let port = free_port();
+    let cfg = dir.join("aimsgate.toml");
+    std::fs::write(&cfg, aimsgate_config(dir, port, mock_port, extra)).unwrap();
+    let child = Command::new(bin)
+        .args(["serve", "--config"])
+        .arg(&cfg)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let pids = vec![child.id()];
+    (child, Target { name, addr, pids })
+}
+
+fn aimsgate_config(dir: &Path, port: u16, mock_port: u16, extra: &str) -> String {
     format!(
         r#"data_dir = "{data}"
 [server]
@@ -234,11 +299,14 @@ log_level = "warn"
 {extra}
 "#,
         data = dir.join("data").display(),
-        // Experiments: AIMSGATE_BENCH_EXTRA appends TOML (e.g. `[evidence]\ndurability = "async"`).
-        extra = std::env::var("AIMSGATE_BENCH_EXTRA")
-            .unwrap_or_default()
-            .replace("\\n", "\n")
-    )
+    ) + &extra_from_env()
+}
+
+/// Experiments: AIMSGATE_BENCH_EXTRA appends TOML to the config (`\n` for newlines).
+fn extra_from_env() -> String {
+    std::env::var("AIMSGATE_BENCH_EXTRA")
+        .map(|e| format!("\n{}\n", e.replace("\\n", "\n")))
+        .unwrap_or_default()
 }
 
 fn chat_body() -> String {

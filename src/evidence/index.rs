@@ -131,7 +131,7 @@ impl Index {
             // (default 1 GiB) so the proxy's memory stays flat.
             let opened = sled::Config::new()
                 .path(dir.join("index"))
-                .cache_capacity(32 * 1024 * 1024)
+                .cache_capacity(8 * 1024 * 1024)
                 .open();
             match opened {
                 Ok(db) => {

@@ -126,6 +126,7 @@ impl Shared {
 
 struct Handle {
     shared: Arc<Shared>,
+    durability: Durability,
     slots: Arc<Semaphore>,
     capacity: usize,
     hmac_key: Option<Vec<u8>>,
@@ -203,6 +204,7 @@ impl EvidenceLog {
         let (itx, index_thread) = spawn_indexer(index, cfg.dir.clone())?;
         let capacity = cfg.queue_capacity.max(1);
         let hmac_key = cfg.hmac_key.clone();
+        let durability = cfg.durability;
         let mut core = Core::new(cfg, key, rec, shared.clone(), itx, index_thread)?;
         let report = core.start()?;
         let thread = std::thread::Builder::new()
@@ -210,6 +212,7 @@ impl EvidenceLog {
             .spawn(move || core.run())?;
         let inner = Handle {
             shared,
+            durability,
             slots: Arc::new(Semaphore::new(capacity)),
             capacity,
             hmac_key,
@@ -244,6 +247,34 @@ impl EvidenceLog {
         })
         .map_err(|_| EvidenceError::Closed)?;
         rx.await.map_err(|_| EvidenceError::Closed)?
+    }
+
+    /// Makes a record as safe as the configured durability promises before the caller goes on
+    /// (the proxy's decision record): in `Sync` mode it is [`append`](Self::append)ed (durable
+    /// on return); in `Async` mode it is only queued (bounded: waits for room), then written
+    /// and fsync'd within `max_delay`. While the log is unhealthy even `Async` waits for the
+    /// write, so a failing log still refuses (fail-closed) and a recovered one says so.
+    pub async fn commit(&self, payload: Payload) -> Result<(), EvidenceError> {
+        let healthy = self.inner.shared.healthy.load(Ordering::Acquire);
+        if self.inner.durability == Durability::Sync || !healthy {
+            return self.append(payload).await.map(|_| ());
+        }
+        let permit = self
+            .inner
+            .slots
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| EvidenceError::Closed)?;
+        let at = Instant::now();
+        self.push(payload, |kind| Job::Append {
+            kind,
+            reply: None,
+            at,
+            durable: false,
+            _permit: permit,
+        })
+        .map_err(|_| EvidenceError::Closed)
     }
 
     /// Queues a record nobody waits for (a call's outcome, written after its answer was sent):

@@ -477,7 +477,8 @@ impl Pipeline {
         }
     }
 
-    /// Phase 9 — make the decision record durable before anything leaves the proxy.
+    /// Phase 9 — commit the decision record before anything leaves the proxy: durable in `sync`
+    /// mode, queued (written and fsync'd within the interval) in `async` mode.
     async fn commit_decision(&self, ctx: &mut Ctx) -> Result<(), Error> {
         if self.shared.is_shutting_down() {
             return Err(Error::ShuttingDown);
@@ -486,7 +487,7 @@ impl Pipeline {
         let appended = self
             .shared
             .evidence
-            .append(record::decision(ctx, 0, None))
+            .commit(record::decision(ctx, 0, None))
             .await;
         self.shared
             .metrics

@@ -1,7 +1,7 @@
 //! W3C Trace Context: parse an incoming `traceparent`, continue its trace with a new span id for
 //! the upstream hop, or start a new trace. Knows nothing else about the request.
 
-use rand_core::{OsRng, RngCore};
+use rand::Rng as _;
 
 /// The trace this call belongs to and the span id aimsgate uses for its upstream hop.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,7 +51,7 @@ impl TraceContext {
 }
 
 fn fill_nonzero(buf: &mut [u8]) {
-    OsRng.fill_bytes(buf);
+    rand::rng().fill_bytes(buf);
     if buf.iter().all(|b| *b == 0) {
         buf[0] = 1;
     }

@@ -165,6 +165,39 @@ fn write_failure_errors_marks_unhealthy_and_recovers() {
 }
 
 #[test]
+fn commit_queues_in_async_mode_and_fails_closed_once_the_log_is_unhealthy() {
+    let t = tempfile::tempdir().unwrap();
+    let (key, _) = load_or_create_key(t.path()).unwrap();
+    let mut cfg = LogConfig::new(t.path());
+    cfg.segment_bytes = 1; // every group starts a new segment
+    cfg.durability = Durability::Async {
+        max_delay: std::time::Duration::from_millis(5),
+    };
+    let (log, rep) = EvidenceLog::open(cfg, key).unwrap();
+    let next = segment::segment_path(&log_dir(t.path()), rep.next_seq);
+    std::os::unix::fs::symlink("/dev/full", &next).unwrap();
+    // Queued while healthy: the caller goes on; the write then fails and the log says so.
+    rt().block_on(log.commit(decision(1))).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while log.health().healthy {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the failed write shows"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    // Unhealthy: commit waits for the write, so the caller is refused (fail-closed).
+    let r = rt().block_on(log.commit(decision(2)));
+    assert!(matches!(r, Err(EvidenceError::Write(_))), "{r:?}");
+    // Space again: the next commit is written, and the log is healthy again.
+    std::fs::remove_file(&next).unwrap();
+    rt().block_on(log.commit(decision(3))).unwrap();
+    assert!(log.health().healthy);
+    log.close().unwrap();
+    assert_eq!(verify_dir(t.path()).unwrap().records, rep.next_seq + 1);
+}
+
+#[test]
 fn live_log_with_an_in_flight_tail_verifies_but_a_cut_below_a_checkpoint_does_not() {
     let t = tempfile::tempdir().unwrap();
     let cfg = make_log(t.path(), 5, 64 << 20);
