@@ -229,23 +229,8 @@ impl EvidenceLog {
     /// Appends one record. Resolves once the entry is durable (`Sync`) or written (`Async`);
     /// waits asynchronously (never blocking the runtime thread) when the queue is full.
     pub async fn append(&self, payload: Payload) -> Result<Appended, EvidenceError> {
-        let permit = self
-            .inner
-            .slots
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|_| EvidenceError::Closed)?;
         let (tx, rx) = oneshot::channel();
-        let at = Instant::now();
-        self.push(payload, |kind| Job::Append {
-            kind,
-            reply: Some(tx),
-            at,
-            durable: true,
-            _permit: permit,
-        })
-        .map_err(|_| EvidenceError::Closed)?;
+        self.enqueue(payload, Some(tx)).await?;
         rx.await.map_err(|_| EvidenceError::Closed)?
     }
 
@@ -259,22 +244,7 @@ impl EvidenceLog {
         if self.inner.durability == Durability::Sync || !healthy {
             return self.append(payload).await.map(|_| ());
         }
-        let permit = self
-            .inner
-            .slots
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|_| EvidenceError::Closed)?;
-        let at = Instant::now();
-        self.push(payload, |kind| Job::Append {
-            kind,
-            reply: None,
-            at,
-            durable: false,
-            _permit: permit,
-        })
-        .map_err(|_| EvidenceError::Closed)
+        self.enqueue(payload, None).await
     }
 
     /// Queues a record nobody waits for (a call's outcome, written after its answer was sent):
@@ -285,15 +255,40 @@ impl EvidenceLog {
     // The payload comes back unboxed: boxing it would cost an allocation on every call.
     #[allow(clippy::result_large_err)]
     pub fn submit(&self, payload: Payload) -> Result<(), Payload> {
-        let Ok(permit) = self.inner.slots.clone().try_acquire_owned() else {
-            return Err(payload);
-        };
+        match self.inner.slots.clone().try_acquire_owned() {
+            Ok(permit) => self.push_append(payload, None, permit),
+            Err(_) => Err(payload),
+        }
+    }
+
+    /// Waits for room in the queue, then queues `payload`; `reply` set means the caller waits
+    /// for the result (and, in sync mode, for durability).
+    async fn enqueue(&self, payload: Payload, reply: Option<Reply>) -> Result<(), EvidenceError> {
+        let permit = self
+            .inner
+            .slots
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| EvidenceError::Closed)?;
+        self.push_append(payload, reply, permit)
+            .map_err(|_| EvidenceError::Closed)
+    }
+
+    #[allow(clippy::result_large_err)] // see `submit`
+    fn push_append(
+        &self,
+        payload: Payload,
+        reply: Option<Reply>,
+        permit: OwnedSemaphorePermit,
+    ) -> Result<(), Payload> {
         let at = Instant::now();
+        let durable = reply.is_some();
         self.push(payload, |kind| Job::Append {
             kind,
-            reply: None,
+            reply,
             at,
-            durable: false,
+            durable,
             _permit: permit,
         })
     }
