@@ -97,6 +97,32 @@ fn bench(c: &mut Criterion) {
         });
     }
     g.finish();
+    // Inputs built to provoke super-linear behaviour: bytes/s at 128 KiB must stay close to
+    // bytes/s at 32 KiB (a quadratic engine would fall 4x).
+    let units = [
+        "-----BEGIN PRIVATE KEY-----\nMIIE ",
+        "a@",
+        "1 2 ",
+        "eyJ.eyJ.",
+        "password=password=",
+        "+1 (",
+        "DE89 ",
+        "ab:cd:",
+        "Dr. Aa Bb Cc ",
+        "sk-sk-",
+        "0.0.",
+    ];
+    let mut g = c.benchmark_group("classify_adversarial");
+    for (i, unit) in units.iter().enumerate() {
+        for kib in [32usize, 128] {
+            let text = unit.repeat(kib * 1024 / unit.len());
+            g.throughput(Throughput::Bytes(text.len() as u64));
+            g.bench_function(format!("unit{i}_{kib}k"), |b| {
+                b.iter(|| clf.classify(black_box(&text)).items.len())
+            });
+        }
+    }
+    g.finish();
 }
 
 criterion_group!(benches, bench);

@@ -164,10 +164,24 @@ impl Classifier {
     /// Classify one text. Only the first `max_scan_bytes` (rounded down to a char boundary) are
     /// scanned; the rest is reported in [`Findings::unscanned_bytes`].
     pub fn classify(&self, text: &str) -> Findings {
+        self.classify_from(text, 0, None)
+    }
+
+    /// [`classify`](Self::classify) for the stream scanner: no finding starts before `from`
+    /// (the text before it is context only), and `spans` receives the candidates the scan
+    /// stepped over (see [`engine::Engine::scan`]) so the next scan can restart where this
+    /// one would have been.
+    pub(crate) fn classify_from(
+        &self,
+        text: &str,
+        from: usize,
+        spans: Option<&mut Vec<(usize, usize)>>,
+    ) -> Findings {
         let limit = validate::floor_char_boundary(text, self.max_scan_bytes.min(text.len()));
-        let mut items = self.engine.scan(text, limit);
+        let mut items = self.engine.scan(text, from, limit, spans);
         if let Some(d) = &self.dictionaries {
             d.scan(text, limit, &mut items);
+            items.retain(|f| f.start >= from);
         }
         Findings {
             items: resolve_overlaps(items),

@@ -78,10 +78,19 @@ impl Engine {
 
     /// Scan `text[..limit]` and return confirmed findings (sorted, possibly overlapping only in
     /// pathological cases; the caller resolves overlaps).
-    pub fn scan(&self, text: &str, limit: usize) -> Vec<Finding> {
+    /// Scans `text[from..limit]` (the text before `from` is context only). With `spans`, records
+    /// every candidate the scan stepped over as `(start, resumed at)`: a later scan restarted at
+    /// a point not strictly inside one of them continues exactly as this one did.
+    pub fn scan(
+        &self,
+        text: &str,
+        from: usize,
+        limit: usize,
+        mut spans: Option<&mut Vec<(usize, usize)>>,
+    ) -> Vec<Finding> {
         let mut out = Vec::new();
         let mut state = ScanState::default();
-        let mut at = 0usize;
+        let mut at = from;
         for (ws, we) in self.prefilter.windows(text, limit) {
             let mut pos = at.max(ws);
             while pos < we {
@@ -105,6 +114,9 @@ impl Engine {
                     if let Some(ws) = last_piece(text, s, e) {
                         pos = ws;
                     }
+                }
+                if let Some(sp) = spans.as_deref_mut() {
+                    sp.push((s, pos));
                 }
                 at = pos;
             }

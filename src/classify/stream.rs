@@ -76,6 +76,8 @@ pub struct StreamScanner {
     scanned: usize,
     unscanned: usize,
     all: Vec<Finding>,
+    /// Absolute end of the last reported finding: later scans start no earlier.
+    resume: usize,
     blocked: bool,
 }
 
@@ -93,6 +95,7 @@ impl StreamScanner {
             scanned: 0,
             unscanned: 0,
             all: Vec::new(),
+            resume: 0,
             blocked: false,
         }
     }
@@ -143,7 +146,16 @@ impl StreamScanner {
                 ..StreamStep::default()
             };
         }
-        let found = self.classifier.classify(&self.buf);
+        // Restart where the one-pass scan of the whole text would be: a candidate it stepped
+        // over may have consumed the context (a title, a `DOB:`) of the text right after it.
+        let from = floor_char_boundary(
+            &self.buf,
+            self.resume.saturating_sub(self.buf_off).min(self.buf.len()),
+        );
+        let mut spans = Vec::new();
+        let found = self
+            .classifier
+            .classify_from(&self.buf, from, Some(&mut spans));
         let len = self.buf.len();
         let done = self.done;
         let scanned_to = found.scanned_bytes;
@@ -217,8 +229,16 @@ impl StreamScanner {
             })
             .collect();
         self.all.extend(shifted.iter().cloned());
-        // Keep some released text as context for the next scan (`Dr.` before a name).
-        let drain = floor_char_boundary(&self.buf, cut.saturating_sub(CONTEXT));
+        // The next scan restarts at `cut`, or at the start of a candidate this scan stepped
+        // over across it (unless that is more than CARRY back: the held text stays bounded).
+        let restart = spans
+            .iter()
+            .find(|(s, after)| *s < cut && cut < *after)
+            .map_or(cut, |(s, _)| *s);
+        let restart = if cut - restart > CARRY { cut } else { restart };
+        self.resume = self.buf_off.saturating_add(restart);
+        // Keep some text before it as context for the next scan (`Dr.` before a name).
+        let drain = floor_char_boundary(&self.buf, restart.saturating_sub(CONTEXT));
         self.buf.drain(..drain);
         self.buf_off = self.buf_off.saturating_add(drain);
         self.done = cut - drain;
