@@ -18,6 +18,7 @@ use super::{hex, Durability, EvidenceError, LogConfig, Payload};
 
 mod core;
 mod signer;
+mod syncer;
 use self::core::Core;
 
 /// Result of a successful append.

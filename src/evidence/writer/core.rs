@@ -23,6 +23,11 @@ use crate::evidence::segment::{log_dir, Active};
 use crate::evidence::{now_nanos, Durability, EvidenceError, LogConfig, Payload};
 
 use super::signer::Signer;
+use super::syncer::{Pending, Syncer};
+
+/// Durable groups at least this large are fsync'd by the fsync thread even when nothing else
+/// is queued yet (their appenders' successors are about to arrive).
+const PIPELINE_MIN_GROUP: usize = 8;
 
 /// Checkpoint files kept in `checkpoints/` (about 16 hours at one per minute).
 const KEEP_CHECKPOINTS: usize = 1000;
@@ -45,6 +50,10 @@ pub(crate) struct Core {
     index_thread: Option<JoinHandle<()>>,
     rec: Option<Recovered>,
     signer: Signer,
+    /// Pipelined fsync of durable groups (`None`: fsync inline).
+    syncer: Option<Syncer>,
+    /// A handle on the active segment for the syncer, with the segment's first seq.
+    sync_file: Option<(u64, Arc<std::fs::File>)>,
 }
 
 /// One group commit's appends, in queue order.
@@ -80,6 +89,7 @@ impl Core {
         index_thread: JoinHandle<()>,
     ) -> Result<Self, EvidenceError> {
         index_tx.send_all(std::mem::take(&mut rec.index_items));
+        let cfg_durability = cfg.durability;
         Ok(Self {
             logdir: log_dir(&cfg.dir),
             cfg,
@@ -98,6 +108,11 @@ impl Core {
             index_thread: Some(index_thread),
             rec: Some(rec),
             signer: Signer::start(),
+            syncer: match cfg_durability {
+                Durability::Sync => Syncer::start(),
+                Durability::Async { .. } => None,
+            },
+            sync_file: None,
         })
     }
 
@@ -234,33 +249,47 @@ impl Core {
     }
 
     /// Writes one group. In sync mode it is fsync'd before anyone is answered if any of its
-    /// appenders waits for durability; a group of submitted records only is fsync'd later.
+    /// appenders waits for durability — by the fsync thread, while this thread goes on with
+    /// the next group; a group of submitted records only is fsync'd later.
     fn flush_appends(&mut self, group: Group) {
         let Group {
             kinds,
             replies,
             durable,
         } = group;
+        self.check_syncer();
         if kinds.is_empty() {
             return;
         }
         let sync = durable && self.cfg.durability == Durability::Sync;
+        // Pipeline under load only (a large group, or more appends waiting): a lone small
+        // group has nothing to overlap with its fsync, and the hand-over would only add a
+        // thread switch to its latency.
+        let pipelined = sync
+            && self.syncer.is_some()
+            && (kinds.len() >= PIPELINE_MIN_GROUP || self.more_queued());
         let res = match &self.poisoned {
             Some(p) => Err(EvidenceError::Write(p.clone())),
-            None => self.write_batch(kinds, sync),
+            None => self.write_batch(kinds, sync && !pipelined),
         };
         match res {
             Ok(done) => {
-                let mut oldest: Option<Instant> = None;
-                for (reply, a) in replies.into_iter().zip(done) {
-                    if let Some((reply, at)) = reply {
-                        oldest = Some(oldest.map_or(at, |o| o.min(at)));
+                let oldest = replies.iter().flatten().map(|(_, at)| *at).min();
+                let answers: Vec<(Reply, Appended)> = replies
+                    .into_iter()
+                    .zip(done)
+                    .filter_map(|(r, a)| r.map(|(reply, _)| (reply, a)))
+                    .collect();
+                if pipelined {
+                    self.hand_to_syncer(answers, oldest);
+                } else {
+                    for (reply, a) in answers {
                         let _ = reply.send(Ok(a));
                     }
-                }
-                if let Some(t) = oldest {
-                    let us = u64::try_from(t.elapsed().as_micros()).unwrap_or(u64::MAX);
-                    self.shared.latency_us.store(us, Ordering::Relaxed);
+                    if let Some(t) = oldest {
+                        let us = u64::try_from(t.elapsed().as_micros()).unwrap_or(u64::MAX);
+                        self.shared.latency_us.store(us, Ordering::Relaxed);
+                    }
                 }
                 if self.since_cp >= self.cfg.checkpoint_every_records.max(1) {
                     if let Err(e) = self.checkpoint() {
@@ -276,6 +305,85 @@ impl Core {
                     let _ = reply.send(Err(EvidenceError::Write(msg.clone())));
                 }
             }
+        }
+    }
+
+    fn more_queued(&self) -> bool {
+        self.shared
+            .queue
+            .lock()
+            .map(|q| !q.items.is_empty())
+            .unwrap_or(false)
+    }
+
+    /// Passes a written group to the fsync thread (or fsyncs it here if that fails).
+    fn hand_to_syncer(&mut self, answers: Vec<(Reply, Appended)>, oldest: Option<Instant>) {
+        // The syncer's fsync covers everything written to this segment so far.
+        self.unsynced = None;
+        let pending = match self.sync_file() {
+            Ok(file) => Pending {
+                file,
+                replies: answers,
+                oldest,
+            },
+            Err(e) => return self.sync_inline(answers, Err(e)),
+        };
+        if let Some(Err(p)) = self.syncer.as_ref().map(|s| s.submit(pending)) {
+            self.sync_inline(p.replies, Ok(()));
+        }
+    }
+
+    /// The fallback: fsync on this thread, then answer.
+    fn sync_inline(&mut self, answers: Vec<(Reply, Appended)>, before: std::io::Result<()>) {
+        let r = before.and_then(|()| match self.active.as_mut() {
+            Some(a) => a.sync(),
+            None => Ok(()),
+        });
+        match r {
+            Ok(()) => {
+                for (reply, a) in answers {
+                    let _ = reply.send(Ok(a));
+                }
+            }
+            Err(e) => {
+                let msg = format!("evidence fsync failed: {e}");
+                self.poisoned = Some(msg.clone());
+                self.shared.set_error(Some(msg.clone()));
+                for (reply, _) in answers {
+                    let _ = reply.send(Err(EvidenceError::Write(msg.clone())));
+                }
+            }
+        }
+    }
+
+    /// A shared handle on the active segment for the fsync thread (one per segment).
+    fn sync_file(&mut self) -> std::io::Result<Arc<std::fs::File>> {
+        let Some(a) = self.active.as_ref() else {
+            return Err(std::io::Error::other("no active segment"));
+        };
+        match &self.sync_file {
+            Some((first, f)) if *first == a.first => Ok(f.clone()),
+            _ => {
+                let f = Arc::new(a.sync_handle()?);
+                self.sync_file = Some((a.first, f.clone()));
+                Ok(f)
+            }
+        }
+    }
+
+    /// Takes the fsync thread's news: its latency figure, and a failure, which poisons the log
+    /// (after a failed fsync, written data cannot be trusted to reach the disk).
+    fn check_syncer(&mut self) {
+        let Some(s) = &self.syncer else {
+            return;
+        };
+        let o = s.take_outcome();
+        if let Some(us) = o.latency_us {
+            self.shared.latency_us.store(us, Ordering::Relaxed);
+        }
+        if let (Some(msg), None) = (o.failed, &self.poisoned) {
+            self.poisoned = Some(msg.clone());
+            self.shared.set_error(Some(msg));
         }
     }
 
@@ -402,7 +510,12 @@ impl Core {
 
     /// fsyncs pending data, then writes `checkpoints/<size>.note` and `checkpoint.note`.
     fn checkpoint(&mut self) -> Result<(), EvidenceError> {
-        self.sync()?;
+        // Always fsync here: groups handed to the fsync thread may not be durable yet, and a
+        // checkpoint must never cover entries that are not.
+        if let Some(a) = self.active.as_mut() {
+            a.sync()?;
+        }
+        self.unsynced = None;
         let cp = Checkpoint {
             origin: self.cfg.origin.clone(),
             size: self.range.size(),
@@ -448,6 +561,11 @@ impl Core {
     }
 
     fn shutdown(mut self) -> Result<(), EvidenceError> {
+        // Answer every group still waiting for its fsync first.
+        if let Some(s) = self.syncer.as_mut() {
+            s.drain();
+        }
+        self.check_syncer();
         let r = if self.poisoned.is_none() {
             self.checkpoint()
         } else {
