@@ -148,6 +148,36 @@ mod tests {
     use tokio::sync::oneshot;
 
     #[test]
+    fn a_failed_fsync_fails_its_waiters_and_is_reported() {
+        // Linux refuses fsync on a character device (EINVAL): a stand-in for a failing disk.
+        let dev = File::open("/dev/null").unwrap();
+        assert!(
+            dev.sync_data().is_err(),
+            "precondition: fsync of /dev/null fails"
+        );
+        let mut syncer = Syncer::start().unwrap();
+        let (tx, rx) = oneshot::channel();
+        let a = Appended {
+            seq: 1,
+            entry_hash: [1; 32],
+        };
+        assert!(syncer
+            .submit(Pending {
+                file: Arc::new(dev),
+                replies: vec![(tx, a)],
+                oldest: None,
+            })
+            .is_ok());
+        syncer.drain();
+        assert!(matches!(
+            rx.blocking_recv().unwrap(),
+            Err(EvidenceError::Write(_))
+        ));
+        let o = syncer.take_outcome();
+        assert!(o.failed.is_some_and(|m| m.contains("fsync failed")));
+    }
+
+    #[test]
     fn groups_are_answered_after_their_fsync_in_order() {
         let t = tempfile::tempdir().unwrap();
         let file = Arc::new(File::create(t.path().join("seg")).unwrap());
