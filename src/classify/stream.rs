@@ -76,8 +76,10 @@ pub struct StreamScanner {
     scanned: usize,
     unscanned: usize,
     all: Vec<Finding>,
-    /// Absolute end of the last reported finding: later scans start no earlier.
+    /// Absolute offset where the next scan starts (see `step`).
     resume: usize,
+    /// The candidates the last scan stepped over (kept only to reuse the allocation).
+    spans: Vec<(usize, usize)>,
     blocked: bool,
 }
 
@@ -96,6 +98,7 @@ impl StreamScanner {
             unscanned: 0,
             all: Vec::new(),
             resume: 0,
+            spans: Vec::new(),
             blocked: false,
         }
     }
@@ -152,7 +155,8 @@ impl StreamScanner {
             &self.buf,
             self.resume.saturating_sub(self.buf_off).min(self.buf.len()),
         );
-        let mut spans = Vec::new();
+        let mut spans = std::mem::take(&mut self.spans);
+        spans.clear();
         let found = self
             .classifier
             .classify_from(&self.buf, from, Some(&mut spans));
@@ -236,6 +240,7 @@ impl StreamScanner {
             .find(|(s, after)| *s < cut && cut < *after)
             .map_or(cut, |(s, _)| *s);
         let restart = if cut - restart > CARRY { cut } else { restart };
+        self.spans = spans; // reused by the next step: no allocation per chunk
         self.resume = self.buf_off.saturating_add(restart);
         // Keep some text before it as context for the next scan (`Dr.` before a name).
         let drain = floor_char_boundary(&self.buf, restart.saturating_sub(CONTEXT));
