@@ -4,12 +4,12 @@
 use std::fs;
 use std::path::Path;
 
-use super::entry::{body_hash, decode_record, entry_hash, parse_entry};
+use super::entry::{body_hash, decode_record, entry_hash, parse_entry, FRAME_HEADER};
 use super::index::IndexItem;
 use super::merkle::{CompactRange, Hash};
 use super::note::Anchor;
 use super::proto::{event_record, record};
-use super::segment::{list_segments, log_dir, scan, sync_dir, Active};
+use super::segment::{list_segments, log_dir, scan, sync_dir, Active, MAGIC};
 use super::EvidenceError;
 
 /// Marker written at clean shutdown and removed at open.
@@ -49,8 +49,13 @@ pub(crate) fn read_anchor(dir: &Path) -> Result<Option<(Anchor, String)>, Eviden
     }
 }
 
-/// Scans `dir/log`, repairs a torn tail, and returns the continuation state.
-pub(crate) fn recover(dir: &Path, index_from: u64) -> Result<Recovered, EvidenceError> {
+/// Scans `dir/log`, repairs a torn tail, and returns the continuation state; the newest
+/// segment is reopened to be zero-filled ahead up to `segment_bytes`.
+pub(crate) fn recover(
+    dir: &Path,
+    index_from: u64,
+    segment_bytes: u64,
+) -> Result<Recovered, EvidenceError> {
     let logdir = log_dir(dir);
     fs::create_dir_all(&logdir)?;
     let anchor = read_anchor(dir)?;
@@ -71,13 +76,15 @@ pub(crate) fn recover(dir: &Path, index_from: u64) -> Result<Recovered, Evidence
     };
     let mut authorised_key: Option<String> = None;
     let mut items = Vec::new();
+    // Where the data of the segment holding the last good entry ends (zeros may follow).
+    let mut data_end: Option<(u64, u64)> = None;
     let torn = scan(&logdir, min_first, |seg, off, bytes| {
         let e = parse_entry(bytes).map_err(|e| e.to_string())?;
         let rec = decode_record(e.body).map_err(|e| format!("body does not decode: {e}"))?;
         if rec.seq != next_seq {
             return Err(format!("seq {} where {next_seq} was expected", rec.seq));
         }
-        if off == super::segment::MAGIC.len() as u64 && seg != rec.seq {
+        if off == MAGIC.len() as u64 && seg != rec.seq {
             return Err(format!("segment {seg} starts with seq {}", rec.seq));
         }
         if rec.prev_body_hash != prev_body {
@@ -96,6 +103,7 @@ pub(crate) fn recover(dir: &Path, index_from: u64) -> Result<Recovered, Evidence
         prev_body = body_hash(e.body);
         range.push(entry_hash(bytes));
         next_seq += 1;
+        data_end = Some((seg, off + (FRAME_HEADER + bytes.len()) as u64));
         Ok(())
     })?;
     let mut truncated = 0;
@@ -108,7 +116,7 @@ pub(crate) fn recover(dir: &Path, index_from: u64) -> Result<Recovered, Evidence
                 t.reason
             )));
         }
-        truncated = t.file_len.saturating_sub(t.offset);
+        truncated = t.used_len.saturating_sub(t.offset);
         if t.offset == 0 {
             fs::remove_file(&t.path)?;
             sync_dir(&logdir)?;
@@ -120,8 +128,11 @@ pub(crate) fn recover(dir: &Path, index_from: u64) -> Result<Recovered, Evidence
     }
     let active = match list_segments(&logdir)?.pop() {
         Some((first, path)) => {
-            let len = fs::metadata(&path)?.len();
-            Some(Active::reopen(&path, first, len)?)
+            let len = match data_end {
+                Some((seg, end)) if seg == first => end,
+                _ => MAGIC.len() as u64, // a segment with no entries yet
+            };
+            Some(Active::reopen(&path, first, len, segment_bytes)?)
         }
         None => None,
     };

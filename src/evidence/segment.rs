@@ -1,6 +1,13 @@
 //! Segment files in `DIR/log/`: naming, the 8-byte header, appending, fsync (file and
 //! directory), and scanning frames in order with torn-tail detection. Owns no chain or
 //! signature rules: callers judge each entry and decide between truncation and a fault.
+//!
+//! The active segment is zero-filled ahead of its data (`PREALLOC_CHUNK` at a time, up to the
+//! segment size), so most `fdatasync`s overwrite blocks that are already allocated and need no
+//! journal commit for the file size (on ext4 here: ~0.12 ms and ~50 µs of CPU instead of
+//! ~0.2 ms and ~90 µs). A segment therefore may end in zeros: a frame header of zeros followed
+//! only by zeros is the end of its data; zeros followed by anything else are a fault. The tail
+//! is cut off at rotation and at clean shutdown.
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -9,6 +16,9 @@ use super::entry::{read_frame, Frame, FRAME_HEADER, MAX_ENTRY_BYTES};
 
 /// Magic bytes at the start of every segment.
 pub(crate) const MAGIC: &[u8; 8] = b"AIMSEG01";
+
+/// Zeros written ahead of the active segment's data at a time.
+pub(crate) const PREALLOC_CHUNK: u64 = 1 << 20;
 
 /// `DIR/log`.
 pub(crate) fn log_dir(dir: &Path) -> PathBuf {
@@ -48,6 +58,9 @@ pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
+/// `Torn::reason` of a frame cut short: the end of the data falls inside it.
+pub(crate) const CUT_SHORT: &str = "segment ends inside a frame";
+
 /// Where a scan stopped before the end of the data.
 #[derive(Debug, Clone)]
 pub(crate) struct Torn {
@@ -57,8 +70,8 @@ pub(crate) struct Torn {
     pub path: PathBuf,
     /// Offset of the first bad byte (start of the bad frame).
     pub offset: u64,
-    /// Segment length on disk.
-    pub file_len: u64,
+    /// Segment length on disk, not counting trailing zeros (preallocated space).
+    pub used_len: u64,
     /// What was wrong.
     pub reason: String,
     /// Whether this is the newest segment (only then can it be a torn tail).
@@ -82,7 +95,11 @@ where
             seg,
             path: path.clone(),
             offset: offset as u64,
-            file_len: data.len() as u64,
+            used_len: data
+                .iter()
+                .rposition(|&b| b != 0)
+                .map_or(0, |i| i as u64 + 1)
+                .max(offset as u64),
             reason,
             last: i + 1 == n,
         };
@@ -91,6 +108,15 @@ where
         }
         let mut off = MAGIC.len();
         while let Some(rest) = data.get(off..).filter(|r| !r.is_empty()) {
+            if rest.iter().take(FRAME_HEADER).all(|&b| b == 0) {
+                if rest.iter().all(|&b| b == 0) {
+                    break; // the preallocated tail: the end of this segment's data
+                }
+                return Ok(Some(torn(
+                    off,
+                    "zero length prefix followed by data".into(),
+                )));
+            }
             match read_frame(rest) {
                 Frame::Ok(entry, len) => {
                     if let Err(why) = f(seg, off as u64, entry) {
@@ -98,8 +124,18 @@ where
                     }
                     off += len;
                 }
-                Frame::Short => return Ok(Some(torn(off, "segment ends inside a frame".into()))),
-                Frame::Bad(why) => return Ok(Some(torn(off, why.into()))),
+                Frame::Short => return Ok(Some(torn(off, CUT_SHORT.into()))),
+                Frame::Bad(why) => {
+                    // A frame whose bytes stop and give way to zeros before its claimed end is
+                    // one cut short inside preallocated space (a write in progress, or torn).
+                    let claimed = u32::from_be_bytes([rest[0], rest[1], rest[2], rest[3]]);
+                    let end = off as u64 + (FRAME_HEADER as u64) + u64::from(claimed);
+                    let cut = (claimed as usize) <= MAX_ENTRY_BYTES
+                        && end <= data.len() as u64
+                        && torn(off, String::new()).used_len < end;
+                    let why = if cut { CUT_SHORT } else { why };
+                    return Ok(Some(torn(off, why.into())));
+                }
             }
         }
     }
@@ -115,7 +151,9 @@ where
 {
     use std::io::{BufReader, Read, Seek};
     let mut entry = Vec::new();
-    for (first, path) in list_segments(logdir)? {
+    let segs = list_segments(logdir)?;
+    let n = segs.len();
+    for (i, (first, path)) in segs.into_iter().enumerate() {
         if first < seg {
             continue;
         }
@@ -132,6 +170,9 @@ where
                 break;
             }
             let len = u32::from_be_bytes([hdr[0], hdr[1], hdr[2], hdr[3]]) as usize;
+            if len == 0 && i + 1 < n {
+                break; // a zero tail left in an older segment: its data ended
+            }
             if len == 0 || len > MAX_ENTRY_BYTES {
                 return Ok(());
             }
@@ -159,13 +200,18 @@ pub(crate) struct Active {
     file: File,
     /// First seq in this segment.
     pub first: u64,
-    /// Bytes in the file.
+    /// Bytes of data (header and frames); the file may hold zeros beyond.
     pub len: u64,
+    /// File length: everything from `len` to here is zeros.
+    zeroed: u64,
+    /// Zero-fill no further than this (the segment size).
+    limit: u64,
 }
 
 impl Active {
-    /// Creates a new segment (header written and fsync'd, directory fsync'd).
-    pub fn create(logdir: &Path, first: u64) -> io::Result<Self> {
+    /// Creates a new segment (header written and fsync'd, directory fsync'd) that will be
+    /// zero-filled ahead of its data up to `limit` bytes.
+    pub fn create(logdir: &Path, first: u64, limit: u64) -> io::Result<Self> {
         let path = segment_path(logdir, first);
         let mut file = OpenOptions::new()
             .write(true)
@@ -179,17 +225,29 @@ impl Active {
             file,
             first,
             len: MAGIC.len() as u64,
+            zeroed: MAGIC.len() as u64,
+            limit,
         })
     }
 
-    /// Opens an existing segment for appending, truncating it to `len` first.
-    pub fn reopen(path: &Path, first: u64, len: u64) -> io::Result<Self> {
+    /// Opens an existing segment for appending after its `len` bytes of data. Whatever
+    /// follows must be zeros (the caller has scanned it); a shorter file is an error.
+    pub fn reopen(path: &Path, first: u64, len: u64, limit: u64) -> io::Result<Self> {
         let file = OpenOptions::new().write(true).open(path)?;
-        if file.metadata()?.len() != len {
-            file.set_len(len)?;
-            file.sync_all()?;
+        let zeroed = file.metadata()?.len();
+        if zeroed < len {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!("{} is shorter than its data", path.display()),
+            ));
         }
-        let mut a = Self { file, first, len };
+        let mut a = Self {
+            file,
+            first,
+            len,
+            zeroed,
+            limit,
+        };
         a.seek_end()?;
         Ok(a)
     }
@@ -199,10 +257,39 @@ impl Active {
         self.file.seek(io::SeekFrom::Start(self.len)).map(|_| ())
     }
 
-    /// Appends bytes (not yet durable).
+    /// Appends bytes (not yet durable). When they would pass the zero-filled part, the next
+    /// `PREALLOC_CHUNK` of zeros (at most up to the limit) is written first, so it becomes
+    /// durable with the same fsync and later fsyncs only overwrite allocated blocks.
     pub fn write(&mut self, buf: &[u8]) -> io::Result<()> {
+        let end = self.len + buf.len() as u64;
+        if end > self.zeroed && end <= self.limit {
+            let to = (self.zeroed + PREALLOC_CHUNK).min(self.limit).max(end);
+            self.zero_fill(to)?;
+        }
         self.file.write_all(buf)?;
-        self.len += buf.len() as u64;
+        self.len = end;
+        self.zeroed = self.zeroed.max(end);
+        Ok(())
+    }
+
+    fn zero_fill(&mut self, to: u64) -> io::Result<()> {
+        use std::os::unix::fs::FileExt;
+        static ZEROS: [u8; 64 << 10] = [0; 64 << 10];
+        while self.zeroed < to {
+            let n = (to - self.zeroed).min(ZEROS.len() as u64) as usize;
+            self.file.write_all_at(&ZEROS[..n], self.zeroed)?;
+            self.zeroed += n as u64;
+        }
+        Ok(())
+    }
+
+    /// Cuts off the zeros after the data (before rotation and at clean shutdown), so a
+    /// finished segment ends with its last frame. Durable with the next `sync_all`.
+    pub fn trim(&mut self) -> io::Result<()> {
+        if self.zeroed > self.len {
+            self.file.set_len(self.len)?;
+            self.zeroed = self.len;
+        }
         Ok(())
     }
 
@@ -220,6 +307,7 @@ impl Active {
     pub fn truncate(&mut self, len: u64) -> io::Result<()> {
         self.file.set_len(len)?;
         self.len = len;
+        self.zeroed = len;
         self.seek_end()?;
         self.file.sync_all()
     }

@@ -9,6 +9,7 @@ use super::segment::{list_segments, log_dir, MAGIC};
 use super::*;
 
 mod durability;
+mod prealloc;
 mod tamper;
 
 pub(crate) fn rt() -> tokio::runtime::Runtime {

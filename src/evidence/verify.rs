@@ -13,7 +13,7 @@ use super::merkle::{CompactRange, Hash};
 use super::note::{open_note, Checkpoint};
 use super::proto::{event_record, record, Record};
 use super::recover::read_anchor;
-use super::segment::{log_dir, scan};
+use super::segment::{log_dir, scan, CUT_SHORT};
 
 mod export_check;
 mod prove;
@@ -456,7 +456,7 @@ pub fn verify_dir_with_key(dir: &Path, pinned: Option<&str>) -> Result<VerifySum
     if let Some(t) = torn {
         // A frame cut short at the very end of the newest segment, past every checkpoint, is
         // an append in progress (or a crash that recovery will truncate), not tampering.
-        let in_flight = t.last && t.reason == "segment ends inside a frame" && ci == cps.len();
+        let in_flight = t.last && t.reason == CUT_SHORT && ci == cps.len();
         if !in_flight {
             return Err(fault(
                 Some(next),
@@ -466,7 +466,7 @@ pub fn verify_dir_with_key(dir: &Path, pinned: Option<&str>) -> Result<VerifySum
                 format!("{} (the stored entry bytes were altered or cut)", t.reason),
             ));
         }
-        torn_tail = t.file_len - t.offset;
+        torn_tail = t.used_len - t.offset;
     }
     if let Some((size, file, _)) = cps.get(ci) {
         return Err(fault(

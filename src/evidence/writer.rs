@@ -187,7 +187,7 @@ impl EvidenceLog {
         std::fs::create_dir_all(&cfg.dir)?;
         let index = open_index(&cfg.dir)?;
         let from = index.upto()?;
-        let mut rec: Recovered = recover(&cfg.dir, from)?;
+        let mut rec: Recovered = recover(&cfg.dir, from, cfg.segment_bytes)?;
         if from > rec.next_seq {
             // The index saw entries that did not survive (async mode crash): start it over.
             index.clear()?;

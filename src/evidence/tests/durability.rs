@@ -204,11 +204,17 @@ fn live_log_with_an_in_flight_tail_verifies_but_a_cut_below_a_checkpoint_does_no
     let (key, _) = load_or_create_key(t.path()).unwrap();
     let (log, _) = EvidenceLog::open(cfg, key).unwrap();
     rt().block_on(log.append(decision(7))).unwrap();
-    // Simulate a frame half-written by the running writer (past the checkpoint).
-    let (p, _) = frames(t.path()).pop().unwrap();
+    // Simulate a frame half-written by the running writer (past the checkpoint), into the
+    // zeros preallocated after the data.
+    let (p, fr) = frames(t.path()).pop().unwrap();
+    let (off, len) = *fr.last().unwrap();
     let mut data = std::fs::read(&p).unwrap();
     let clean = data.clone();
-    data.extend_from_slice(&[0, 0, 1, 0, 1, 2]);
+    assert!(
+        data.len() > off + len + 6,
+        "the live segment is zero-filled ahead of its data"
+    );
+    data[off + len..off + len + 6].copy_from_slice(&[0, 0, 1, 0, 1, 2]);
     std::fs::write(&p, &data).unwrap();
     let s = verify_dir(t.path()).unwrap();
     assert_eq!((s.torn_tail_bytes, s.uncheckpointed), (6, 1), "{s}");

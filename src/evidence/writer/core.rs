@@ -432,10 +432,15 @@ impl Core {
         };
         if need_roll {
             if let Some(a) = self.active.as_mut() {
+                a.trim()?;
                 a.sync()?;
             }
             self.unsynced = None;
-            self.active = Some(Active::create(&self.logdir, self.next_seq)?);
+            self.active = Some(Active::create(
+                &self.logdir,
+                self.next_seq,
+                self.cfg.segment_bytes,
+            )?);
         }
         let (seq0, prev0, range0) = (self.next_seq, self.prev_body, self.range.clone());
         let (seg, start_len) = match &self.active {
@@ -576,6 +581,10 @@ impl Core {
             let _ = t.join();
         }
         r?;
+        if let Some(a) = self.active.as_mut() {
+            a.trim()?;
+            a.sync()?;
+        }
         keys::write_atomic(&self.logdir.join(CLEAN_MARKER), b"", false)?;
         Ok(())
     }
