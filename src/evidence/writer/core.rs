@@ -465,7 +465,7 @@ impl Core {
             items.push(IndexItem::from_record(seg, 0, &rec));
             bodies.push(body);
         }
-        let sigs = self.signer.sign_all(&self.key, &bodies);
+        let (bodies, sigs) = self.signer.sign_all(&self.key, bodies);
         let mut buf = Vec::with_capacity(bodies.iter().map(|b| b.len() + 100).sum());
         let mut entry = Vec::with_capacity(512);
         let mut out = Vec::with_capacity(bodies.len());
