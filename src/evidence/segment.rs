@@ -4,10 +4,10 @@
 //!
 //! The active segment is zero-filled ahead of its data (`PREALLOC_CHUNK` at a time, up to the
 //! segment size), so most `fdatasync`s overwrite blocks that are already allocated and write
-//! no block allocation or file-size metadata (on this ext4 disk: ~0.12–0.17 ms and ~50–70 µs of
-//! CPU instead of ~0.2 ms and ~90 µs). A segment therefore may end in zeros: a frame header of zeros followed
-//! only by zeros is the end of its data; zeros followed by anything else are a fault. The tail
-//! is cut off at rotation and at clean shutdown.
+//! no block allocation or file-size metadata (on this ext4 disk: ~0.12–0.17 ms and ~50–70 µs
+//! of CPU instead of ~0.2 ms and ~90 µs). A segment therefore may end in zeros: a frame header
+//! of zeros followed only by zeros is the end of its data; zeros followed by anything else are
+//! a fault. The tail is cut off at rotation and at clean shutdown.
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
