@@ -78,6 +78,13 @@ pub(crate) struct Torn {
     pub last: bool,
 }
 
+/// Length of `data` without its trailing zeros (preallocated space).
+fn used_len(data: &[u8]) -> u64 {
+    data.iter()
+        .rposition(|&b| b != 0)
+        .map_or(0, |i| i as u64 + 1)
+}
+
 /// Reads every frame of every segment in order, calling `f(seg, offset, entry bytes)`. A frame
 /// that is short, fails its CRC, or that `f` rejects stops the scan and is returned as `Torn`.
 /// Segments whose first seq is below `min_first` (left over from an interrupted prune) are
@@ -95,11 +102,7 @@ where
             seg,
             path: path.clone(),
             offset: offset as u64,
-            used_len: data
-                .iter()
-                .rposition(|&b| b != 0)
-                .map_or(0, |i| i as u64 + 1)
-                .max(offset as u64),
+            used_len: used_len(&data).max(offset as u64),
             reason,
             last: i + 1 == n,
         };
@@ -132,7 +135,7 @@ where
                     let end = off as u64 + (FRAME_HEADER as u64) + u64::from(claimed);
                     let cut = (claimed as usize) <= MAX_ENTRY_BYTES
                         && end <= data.len() as u64
-                        && torn(off, String::new()).used_len < end;
+                        && used_len(&data) < end;
                     let why = if cut { CUT_SHORT } else { why };
                     return Ok(Some(torn(off, why.into())));
                 }

@@ -32,13 +32,12 @@ fn take_and_sign(key: &KeyPair, bodies: &[Vec<u8>], next: &AtomicUsize) -> Part 
     let mut out = Vec::new();
     loop {
         let i = next.fetch_add(CHUNK, Ordering::Relaxed);
-        let Some(chunk) = bodies.get(i..(i + CHUNK).min(bodies.len())) else {
-            return out;
-        };
-        if chunk.is_empty() {
-            return out;
+        match bodies.get(i..(i + CHUNK).min(bodies.len())) {
+            Some(chunk) if !chunk.is_empty() => {
+                out.push((i, chunk.iter().map(|b| key.sign(b)).collect()));
+            }
+            _ => return out,
         }
-        out.push((i, chunk.iter().map(|b| key.sign(b)).collect()));
     }
 }
 
@@ -77,7 +76,7 @@ impl Signer {
         }
     }
 
-    /// Signatures of `bodies`, in order.
+    /// Signs `bodies`; gives them back with their signatures, in order.
     pub(crate) fn sign_all(
         &self,
         key: &KeyPair,
