@@ -12,6 +12,7 @@ use crate::evidence::proto::{
 };
 
 use super::buckets::Timeline;
+use super::samples::Samples;
 
 mod finish;
 
@@ -52,9 +53,14 @@ pub struct Collector {
     unapproved_rules: BTreeMap<String, u64>,
     unapproved_models: BTreeMap<String, u64>,
     upstreams: Vec<String>,
+    /// Forwarded decisions whose outcome has not been read yet → their upstream. Outcomes
+    /// follow their decision within the life of a call, so this holds the calls in flight
+    /// around the reading position, not the whole log.
     upstream_of: HashMap<String, usize>,
-    latencies: Vec<(Option<usize>, u64)>,
-    first_bytes: Vec<u64>,
+    latency: Samples,
+    latency_by_upstream: Vec<Samples>,
+    latency_unknown: Samples,
+    first_bytes: Samples,
     errors: ErrorFigures,
     failed: u64,
     error_kinds: BTreeMap<String, u64>,
@@ -253,6 +259,7 @@ impl Collector {
                 Some(i) => i,
                 None => {
                     self.upstreams.push(upstream.into_owned());
+                    self.latency_by_upstream.push(Samples::default());
                     self.upstreams.len() - 1
                 }
             };
@@ -265,6 +272,12 @@ impl Collector {
                 _ => {}
             }
         }
+    }
+
+    /// Forwarded decisions read whose outcome has not been (what the collector holds per call).
+    #[cfg(test)]
+    pub(crate) fn calls_in_flight(&self) -> usize {
+        self.upstream_of.len()
     }
 
     fn outcome(&mut self, o: &OutcomeRecord) {
@@ -283,10 +296,14 @@ impl Collector {
         if !o.error_kind.is_empty() {
             bump(&mut self.error_kinds, &o.error_kind);
         }
-        let up = self.upstream_of.get(&o.decision_id).copied();
-        self.latencies.push((up, o.latency_us));
+        self.latency.record(o.latency_us);
+        let up = self.upstream_of.remove(&o.decision_id);
+        match up.and_then(|i| self.latency_by_upstream.get_mut(i)) {
+            Some(s) => s.record(o.latency_us),
+            None => self.latency_unknown.record(o.latency_us),
+        }
         if o.time_to_first_byte_us > 0 {
-            self.first_bytes.push(o.time_to_first_byte_us);
+            self.first_bytes.record(o.time_to_first_byte_us);
         }
         if o.input_tokens.is_some() || o.output_tokens.is_some() {
             self.tokens.calls_with_usage += 1;

@@ -266,7 +266,8 @@ pub struct UnapprovedModels {
 /// Latency percentiles in milliseconds.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Percentiles {
-    /// Label (upstream, or `all`).
+    /// Label (upstream, or `all`). Percentiles are nearest-rank from a histogram with three
+    /// significant digits: never below the exact value and at most 0.1% above it.
     pub label: String,
     /// Samples.
     pub samples: u64,

@@ -1,4 +1,4 @@
-//! [`Collector::finish`]: the accumulated counts and samples → [`Figures`]: percentiles, rates,
+//! [`Collector::finish`]: the accumulated counts and samples → [`Figures`]: rates,
 //! sorted tables (largest first; Annex A controls in document order) and the display buckets.
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -14,27 +14,6 @@ fn counts(m: BTreeMap<String, u64>) -> Vec<Count> {
         .collect();
     v.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.label.cmp(&b.label)));
     v
-}
-
-/// Nearest-rank percentile of sorted microsecond samples, in milliseconds.
-fn percentile(sorted: &[u64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    let i = rank.clamp(1, sorted.len()) - 1;
-    sorted.get(i).map_or(0.0, |us| *us as f64 / 1000.0)
-}
-
-fn percentiles(label: &str, mut v: Vec<u64>) -> Percentiles {
-    v.sort_unstable();
-    Percentiles {
-        label: label.to_owned(),
-        samples: v.len() as u64,
-        p50_ms: percentile(&v, 50.0),
-        p95_ms: percentile(&v, 95.0),
-        p99_ms: percentile(&v, 99.0),
-    }
 }
 
 /// Controls in document order (`A.2.2` before `A.10.3`).
@@ -88,25 +67,18 @@ impl Collector {
                 .cmp(&a.decisions)
                 .then_with(|| a.rule_id.cmp(&b.rule_id))
         });
-        let mut by_up: Vec<Vec<u64>> = vec![Vec::new(); self.upstreams.len()];
-        let mut unknown = Vec::new();
-        let mut all = Vec::with_capacity(self.latencies.len());
-        for (u, us) in self.latencies {
-            all.push(us);
-            match u.and_then(|i| by_up.get_mut(i)) {
-                Some(v) => v.push(us),
-                None => unknown.push(us),
-            }
-        }
         let mut by_upstream_lat: Vec<Percentiles> = self
             .upstreams
             .iter()
-            .zip(by_up)
-            .filter(|(_, v)| !v.is_empty())
-            .map(|(u, v)| percentiles(u, v))
+            .zip(&self.latency_by_upstream)
+            .filter(|(_, s)| !s.is_empty())
+            .map(|(u, s)| s.percentiles(u))
             .collect();
-        if !unknown.is_empty() {
-            by_upstream_lat.push(percentiles("(decision outside the period)", unknown));
+        if !self.latency_unknown.is_empty() {
+            by_upstream_lat.push(
+                self.latency_unknown
+                    .percentiles("(decision outside the period)"),
+            );
         }
         let mut errors = self.errors;
         errors.upstream_error_rate = ratio(self.failed, errors.forwarded);
@@ -162,8 +134,8 @@ impl Collector {
             unregistered_systems: counts(self.unregistered),
             unapproved_models: unapproved,
             latency: Latency {
-                total: percentiles("all", all),
-                first_byte: percentiles("all", self.first_bytes),
+                total: self.latency.percentiles("all"),
+                first_byte: self.first_bytes.percentiles("all"),
                 by_upstream: by_upstream_lat,
             },
             errors,
