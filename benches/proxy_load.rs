@@ -133,18 +133,27 @@ async fn run(s: &Settings, full: bool) {
     );
     procs.push(child);
     targets.push(t);
-    // AIMSGATE_BENCH_COMPARE=/path/to/another/aimsgate adds that build as an interleaved row
-    // with the main row's config: an A/B test that sees the same machine noise.
+    // AIMSGATE_BENCH_COMPARE=/path/to/another/aimsgate adds that build as two interleaved rows
+    // with the two aimsgate rows' configs: an A/B test that sees the same machine noise.
     if let Ok(other) = std::env::var("AIMSGATE_BENCH_COMPARE") {
-        let (child, t) = start_aimsgate(
-            Path::new(&other),
-            &dir.path().join("compare"),
-            "aimsgate (compare)",
-            mock_port,
-            "",
-        );
-        procs.push(child);
-        targets.push(t);
+        for (sub, name, extra) in [
+            ("compare", "aimsgate (compare)", ""),
+            (
+                "compare-async",
+                "aimsgate async (compare)",
+                "[evidence]\ndurability = \"async\"",
+            ),
+        ] {
+            let (child, t) = start_aimsgate(
+                Path::new(&other),
+                &dir.path().join(sub),
+                name,
+                mock_port,
+                extra,
+            );
+            procs.push(child);
+            targets.push(t);
+        }
     }
     for t in &targets {
         wait_port(t.addr).await;

@@ -80,12 +80,53 @@ pub(crate) enum Job {
     },
 }
 
+impl Job {
+    /// Somebody awaits this job's result: the writer must take it now, not at the next gather.
+    pub(crate) fn awaited(&self) -> bool {
+        matches!(
+            self,
+            Job::Append { reply: Some(_), .. } | Job::Rotate { .. }
+        )
+    }
+}
+
+/// Records nobody waits for (async-mode decisions, outcomes) are gathered for up to this long
+/// before the writer wakes for them, so that it signs and writes many per wake-up instead of
+/// one per call: each wake-up costs a futex call on the request path and a context switch.
+pub const GATHER: Duration = Duration::from_millis(2);
+
+/// Unawaited records that wake the writer before [`GATHER`] has passed.
+pub const GATHER_BATCH: usize = 512;
+
 #[derive(Default)]
 pub(crate) struct Queue {
     pub items: Vec<Job>,
     pub closing: bool,
     /// The writer is waiting on the condvar (only then does a push need to wake it).
     pub sleeping: bool,
+    /// A queued job is awaited (see [`Job::awaited`]).
+    pub urgent: bool,
+    /// When the oldest queued job was pushed.
+    pub since: Option<Instant>,
+}
+
+impl Queue {
+    /// How long the writer may still leave the queue untaken (zero: take it now; `None`:
+    /// nothing queued).
+    pub(crate) fn take_in(&self, gather: Duration) -> Option<Duration> {
+        let since = self.since?;
+        if self.closing || self.urgent || self.items.len() >= GATHER_BATCH {
+            return Some(Duration::ZERO);
+        }
+        Some(gather.saturating_sub(since.elapsed()))
+    }
+
+    /// Everything queued, leaving the queue empty.
+    pub(crate) fn take(&mut self) -> Vec<Job> {
+        self.urgent = false;
+        self.since = None;
+        std::mem::take(&mut self.items)
+    }
 }
 
 pub(crate) struct Shared {
@@ -303,8 +344,8 @@ impl EvidenceLog {
         rx.await.map_err(|_| EvidenceError::Closed)?
     }
 
-    /// Queues `item` as `job(item)`, waking the writer if it sleeps; hands `item` back if the
-    /// log is closed.
+    /// Queues `item` as `job(item)`, waking the writer if it sleeps and the job is awaited
+    /// (or enough have gathered; see [`GATHER`]); hands `item` back if the log is closed.
     fn push<T>(&self, item: T, job: impl FnOnce(T) -> Job) -> Result<(), T> {
         let Ok(mut q) = self.inner.shared.queue.lock() else {
             return Err(item);
@@ -312,8 +353,13 @@ impl EvidenceLog {
         if q.closing {
             return Err(item);
         }
-        q.items.push(job(item));
-        let wake = q.sleeping;
+        let job = job(item);
+        if q.items.is_empty() {
+            q.since = Some(Instant::now());
+        }
+        q.urgent |= job.awaited();
+        q.items.push(job);
+        let wake = q.sleeping && (q.urgent || q.items.len() >= GATHER_BATCH);
         drop(q);
         if wake {
             self.inner.shared.cv.notify_one();
@@ -384,6 +430,12 @@ pub(crate) fn sync_delay(durability: Durability) -> Duration {
         Durability::Sync => LAZY_SYNC,
         Durability::Async { max_delay } => max_delay,
     }
+}
+
+/// How long unawaited records may wait in the queue in `durability`: [`GATHER`], or less
+/// when the configured fsync delay is shorter.
+pub(crate) fn gather(durability: Durability) -> Duration {
+    GATHER.min(sync_delay(durability))
 }
 
 /// How long the writer may sleep before a timer (deferred fsync or checkpoint) is due.

@@ -259,3 +259,48 @@ fn damaged_index_is_rebuilt_and_a_second_writer_is_refused() {
         Some(7)
     );
 }
+
+#[test]
+fn unawaited_records_gather_and_awaited_ones_are_taken_at_once() {
+    use std::time::{Duration, Instant};
+    use writer::{Job, Queue, GATHER, GATHER_BATCH};
+    let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(GATHER_BATCH + 1));
+    let job = |reply| Job::Append {
+        kind: decision(1),
+        reply,
+        at: Instant::now(),
+        durable: false,
+        _permit: slots.clone().try_acquire_owned().unwrap(),
+    };
+    let mut q = Queue::default();
+    assert_eq!(q.take_in(GATHER), None, "nothing queued");
+    // What `push` records for one unawaited job: it may wait, but no longer than GATHER.
+    q.items.push(job(None));
+    q.since = Some(Instant::now());
+    let wait = q.take_in(GATHER).unwrap();
+    assert!(wait > Duration::ZERO && wait <= GATHER, "{wait:?}");
+    q.since = Some(Instant::now() - GATHER);
+    assert_eq!(
+        q.take_in(GATHER),
+        Some(Duration::ZERO),
+        "gathered long enough"
+    );
+    q.since = Some(Instant::now());
+    // Enough of them, an awaited one, or closing: take now.
+    while q.items.len() < GATHER_BATCH {
+        q.items.push(job(None));
+    }
+    assert_eq!(q.take_in(GATHER), Some(Duration::ZERO), "a full batch");
+    assert_eq!(q.take().len(), GATHER_BATCH);
+    assert_eq!((q.take_in(GATHER), q.urgent), (None, false), "take empties");
+    let (tx, _rx) = tokio::sync::oneshot::channel();
+    let awaited = job(Some(tx));
+    assert!(awaited.awaited() && !job(None).awaited());
+    q.items.push(awaited);
+    q.since = Some(Instant::now());
+    q.urgent = true;
+    assert_eq!(q.take_in(GATHER), Some(Duration::ZERO), "an awaited job");
+    q.urgent = false;
+    q.closing = true;
+    assert_eq!(q.take_in(GATHER), Some(Duration::ZERO), "closing");
+}

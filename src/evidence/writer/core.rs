@@ -4,11 +4,11 @@ use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use prost::Message as _;
 
-use super::{sync_delay, wait_for, Appended, Job, OpenReport, Reply, Shared};
+use super::{gather, sync_delay, wait_for, Appended, Job, OpenReport, Reply, Shared};
 use crate::evidence::entry::{body_hash, encode_entry, encode_frame, entry_hash};
 use crate::evidence::index::{IndexFeed, IndexItem};
 use crate::evidence::keys::{self, KeyPair};
@@ -191,16 +191,23 @@ impl Core {
                     .queue
                     .lock()
                     .map_err(|_| EvidenceError::Closed)?;
-                while q.items.is_empty() && !q.closing {
-                    let cp_due =
-                        (self.since_cp > 0).then(|| self.last_cp + self.cfg.checkpoint_interval);
-                    let d = wait_for(self.cfg.durability, self.unsynced, cp_due);
-                    if d.is_zero() {
+                let gather = gather(self.cfg.durability);
+                loop {
+                    let take_in = q.take_in(gather);
+                    if take_in == Some(Duration::ZERO) || q.closing {
                         break;
                     }
-                    q = self.shared.sleep(q, d)?;
+                    let cp_due =
+                        (self.since_cp > 0).then(|| self.last_cp + self.cfg.checkpoint_interval);
+                    let timer = wait_for(self.cfg.durability, self.unsynced, cp_due);
+                    if timer.is_zero() {
+                        break;
+                    }
+                    q = self
+                        .shared
+                        .sleep(q, take_in.map_or(timer, |t| t.min(timer)))?;
                 }
-                (std::mem::take(&mut q.items), q.closing)
+                (q.take(), q.closing)
             };
             self.process(jobs);
             self.timers();
@@ -209,7 +216,7 @@ impl Core {
                     .shared
                     .queue
                     .lock()
-                    .map(|mut q| std::mem::take(&mut q.items))
+                    .map(|mut q| q.take())
                     .unwrap_or_default();
                 if more.is_empty() {
                     return self.shutdown();
