@@ -8,7 +8,7 @@
 //! A log that does not verify is still read when possible, but the report says so on every
 //! page and in [`Figures::verified`]; deciding the exit code is the CLI's.
 //!
-//! Owns: the figure definitions (`figures`), their computation (`collect`, `buckets`, `samples`), reading
+//! Owns: the figure definitions (`figures`), their computation (`collect`, `buckets`, `samples`, `in_flight`), reading
 //! the nodes (`node`) and the page (`html`, `svg`). Deliberately does not write evidence,
 //! read configuration or policy files, or ever see prompt text or credentials (records hold
 //! none); labels are AI systems, models, upstreams, rules, data classes and Annex A controls.
@@ -18,6 +18,7 @@ mod buckets;
 mod collect;
 pub mod figures;
 pub mod html;
+mod in_flight;
 mod node;
 mod samples;
 mod svg;

@@ -4,7 +4,7 @@
 //! the logs is `node`'s. Uses only the record fields (see the notes in [`NOTES`] for figures
 //! the records do not carry).
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::evidence::proto::{
     event_record::Event, record::Kind, ClassAction, DecisionRecord, Effect, EventRecord,
@@ -12,6 +12,7 @@ use crate::evidence::proto::{
 };
 
 use super::buckets::Timeline;
+use super::in_flight::InFlight;
 use super::samples::Samples;
 
 mod finish;
@@ -53,10 +54,7 @@ pub struct Collector {
     unapproved_rules: BTreeMap<String, u64>,
     unapproved_models: BTreeMap<String, u64>,
     upstreams: Vec<String>,
-    /// Forwarded decisions whose outcome has not been read yet → their upstream. Outcomes
-    /// follow their decision within the life of a call, so this holds the calls in flight
-    /// around the reading position, not the whole log.
-    upstream_of: HashMap<String, usize>,
+    upstream_of: InFlight,
     latency: Samples,
     latency_by_upstream: Vec<Samples>,
     latency_unknown: Samples,
@@ -263,7 +261,7 @@ impl Collector {
                     self.upstreams.len() - 1
                 }
             };
-            self.upstream_of.insert(d.decision_id.clone(), i);
+            self.upstream_of.insert(&d.decision_id, i);
         } else {
             bump(&mut self.answered, &format!("HTTP {}", d.http_status));
             match d.http_status {
@@ -297,7 +295,7 @@ impl Collector {
             bump(&mut self.error_kinds, &o.error_kind);
         }
         self.latency.record(o.latency_us);
-        let up = self.upstream_of.remove(&o.decision_id);
+        let up = self.upstream_of.take(&o.decision_id);
         match up.and_then(|i| self.latency_by_upstream.get_mut(i)) {
             Some(s) => s.record(o.latency_us),
             None => self.latency_unknown.record(o.latency_us),
