@@ -53,10 +53,10 @@ pub struct Collector {
     unapproved: UnapprovedModels,
     unapproved_rules: BTreeMap<String, u64>,
     unapproved_models: BTreeMap<String, u64>,
-    upstreams: Vec<String>,
+    /// Upstreams of forwarded decisions, in order of first sight, with their outcomes' latency.
+    upstreams: Vec<(String, Samples)>,
     upstream_of: InFlight,
     latency: Samples,
-    latency_by_upstream: Vec<Samples>,
     latency_unknown: Samples,
     first_bytes: Samples,
     errors: ErrorFigures,
@@ -253,11 +253,11 @@ impl Collector {
             bump(&mut self.unapproved_models, &model);
         }
         if d.http_status == 0 {
-            let i = match self.upstreams.iter().position(|u| *u == upstream) {
+            let i = match self.upstreams.iter().position(|(u, _)| *u == upstream) {
                 Some(i) => i,
                 None => {
-                    self.upstreams.push(upstream.into_owned());
-                    self.latency_by_upstream.push(Samples::default());
+                    self.upstreams
+                        .push((upstream.into_owned(), Samples::default()));
                     self.upstreams.len() - 1
                 }
             };
@@ -296,8 +296,8 @@ impl Collector {
         }
         self.latency.record(o.latency_us);
         let up = self.upstream_of.take(&o.decision_id);
-        match up.and_then(|i| self.latency_by_upstream.get_mut(i)) {
-            Some(s) => s.record(o.latency_us),
+        match up.and_then(|i| self.upstreams.get_mut(i)) {
+            Some((_, s)) => s.record(o.latency_us),
             None => self.latency_unknown.record(o.latency_us),
         }
         if o.time_to_first_byte_us > 0 {

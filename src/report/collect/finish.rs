@@ -70,14 +70,13 @@ impl Collector {
         let mut by_upstream_lat: Vec<Percentiles> = self
             .upstreams
             .iter()
-            .zip(&self.latency_by_upstream)
             .filter(|(_, s)| !s.is_empty())
             .map(|(u, s)| s.percentiles(u))
             .collect();
         if !self.latency_unknown.is_empty() {
             by_upstream_lat.push(
                 self.latency_unknown
-                    .percentiles("(decision outside the period)"),
+                    .percentiles("(decision not read: outside the period, or over the cap)"),
             );
         }
         let mut errors = self.errors;
