@@ -76,13 +76,30 @@ pub struct Config {
     pub server: ServerConfig,
     pub data_dir: PathBuf,
     pub upstreams: Vec<UpstreamConfig>,
-    pub keys: std::collections::BTreeMap<String, Secret>,
+    /// Provider-key sets a credential can name (`UpstreamAuth::Inject { key_ref }`), each key
+    /// bound to its upstream. A virtual key naming one `[keys]` entry refers to the set of that
+    /// one key; a list of names becomes one set named by the names joined with `+`.
+    pub keys: std::collections::BTreeMap<String, KeySet>,
     pub routing: Routing,
     pub identity: IdentitySettings,
     pub policy: PolicySettings,
     pub evidence: EvidenceSettings,
     pub classify: ClassifySettings,
     pub telemetry: TelemetrySettings,
+}
+
+/// Provider keys injected for one credential: at most one per upstream.
+#[derive(Debug, Clone, Default)]
+pub struct KeySet {
+    /// `(upstream index, key)`, upstream indices distinct.
+    pub keys: Vec<(usize, Secret)>,
+}
+
+impl KeySet {
+    /// The key bound to upstream `idx`, if this set has one.
+    pub fn for_upstream(&self, idx: usize) -> Option<&Secret> {
+        self.keys.iter().find(|(u, _)| *u == idx).map(|(_, k)| k)
+    }
 }
 
 #[derive(Debug, Clone)]

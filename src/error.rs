@@ -48,6 +48,11 @@ pub enum Error {
     Unauthenticated(String),
     #[error("request body is not valid for this API: {0}")]
     MalformedBody(String),
+    #[error("header `{header}` is not acceptable: {reason}")]
+    BadHeader {
+        header: &'static str,
+        reason: String,
+    },
     #[error("request body exceeds the gateway limit of {limit} bytes; send a smaller request")]
     BodyTooLarge { limit: usize },
     #[error("request body was not received within {secs} s")]
@@ -81,7 +86,7 @@ impl Error {
             Self::UnknownRoute { .. } => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
-            Self::MalformedBody(_) => StatusCode::BAD_REQUEST,
+            Self::MalformedBody(_) | Self::BadHeader { .. } => StatusCode::BAD_REQUEST,
             Self::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             Self::ModelNotAllowed { .. } | Self::Refused { .. } => StatusCode::FORBIDDEN,
@@ -115,7 +120,9 @@ impl Error {
     pub fn kind(&self) -> ErrorKind {
         match self {
             Self::UnknownRoute { .. } | Self::NoUpstream { .. } => ErrorKind::NotFound,
-            Self::MethodNotAllowed { .. } | Self::MalformedBody(_) => ErrorKind::InvalidRequest,
+            Self::MethodNotAllowed { .. } | Self::MalformedBody(_) | Self::BadHeader { .. } => {
+                ErrorKind::InvalidRequest
+            }
             Self::Unauthenticated(_) => ErrorKind::Authentication,
             Self::BodyTooLarge { .. } => ErrorKind::TooLarge,
             Self::BodyTimeout { .. } | Self::UpstreamTimeout { .. } => ErrorKind::Timeout,
@@ -132,6 +139,7 @@ impl Error {
             Self::MethodNotAllowed { .. } => "method_not_allowed",
             Self::Unauthenticated(_) => "unauthenticated",
             Self::MalformedBody(_) => "malformed_body",
+            Self::BadHeader { .. } => "bad_header",
             Self::BodyTooLarge { .. } => "body_too_large",
             Self::BodyTimeout { .. } => "body_timeout",
             Self::ModelNotAllowed { .. } => "model_not_allowed",
@@ -154,6 +162,13 @@ mod tests {
     fn statuses_follow_the_design_contract() {
         let cases: Vec<(Error, u16)> = vec![
             (Error::MalformedBody("x".into()), 400),
+            (
+                Error::BadHeader {
+                    header: "x-aimsgate-ai-system",
+                    reason: "r".into(),
+                },
+                400,
+            ),
             (Error::Unauthenticated("no key".into()), 401),
             (
                 Error::Refused {

@@ -29,7 +29,10 @@ pub use error::LoadError;
 pub use eval::{evaluate, output_plan, OutputAction, OutputEntry, OutputPlan};
 pub use explain::{explain, Explanation, RuleTrace};
 pub use inventory::{bind_system, Binding, BindingSource, RiskTier, System};
-pub use load::{load_dir, load_dir_with, load_files, load_files_with, LoadContext, BUNDLE_FILES};
+pub use load::{
+    load_dir, load_dir_with, load_files, load_files_with, LoadContext, BUNDLE_FILES,
+    UNAPPROVED_MODEL, UNAPPROVED_UPSTREAM,
+};
 
 use crate::taxonomy::ClassPattern;
 use std::collections::HashMap;

@@ -92,7 +92,7 @@ base_url = "https://api.anthropic.com"
 api_key = { env = "ANTHROPIC_API_KEY" }
 
 [keys]
-team-openai = { file = "/etc/aimsgate/secrets/team-openai-key" }
+team-openai = { file = "/etc/aimsgate/secrets/team-openai-key", upstream = "openai" }
 
 [routing]
 openai = "openai"

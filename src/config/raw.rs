@@ -14,7 +14,7 @@ pub struct RawConfig {
     #[serde(default)]
     pub upstreams: Vec<RawUpstream>,
     #[serde(default)]
-    pub keys: std::collections::BTreeMap<String, RawSecret>,
+    pub keys: std::collections::BTreeMap<String, RawProviderKey>,
     #[serde(default)]
     pub routing: RawRouting,
     #[serde(default)]
@@ -59,6 +59,33 @@ pub struct RawTls {
 pub struct RawSecret {
     pub env: Option<String>,
     pub file: Option<String>,
+}
+
+/// A provider key under `[keys]`: a secret reference bound to the one upstream it belongs to.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawProviderKey {
+    pub env: Option<String>,
+    pub file: Option<String>,
+    /// Name of the `[[upstreams]]` entry this key is injected into; never any other.
+    pub upstream: Option<String>,
+}
+
+/// One name or a list of names.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    pub fn names(&self) -> &[String] {
+        match self {
+            Self::One(s) => std::slice::from_ref(s),
+            Self::Many(v) => v,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -117,8 +144,9 @@ pub struct RawVirtualKey {
     #[serde(default)]
     pub groups: Vec<String>,
     pub ai_system: Option<String>,
-    /// Name of an entry under `[keys]` injected upstream for this caller.
-    pub upstream_key: Option<String>,
+    /// Entries under `[keys]` injected upstream for this caller: one name or a list, at most one
+    /// per upstream (each key is bound to its own upstream).
+    pub upstream_key: Option<OneOrMany>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -189,3 +189,49 @@ fn signing_key_from_env_is_parsed_and_a_bad_one_names_the_key() {
         "the secret is not echoed: {err}"
     );
 }
+
+#[test]
+fn provider_keys_are_bound_to_their_upstream_and_mappings_must_be_unambiguous() {
+    let vk = |upstream_key: &str| {
+        format!(
+            "[keys]\na = {{ env = \"VLLM_KEY\", upstream = \"openai\" }}\nb = {{ env = \"VLLM_KEY\", upstream = \"openai\" }}\nc = {{ env = \"VLLM_KEY\", upstream = \"anthropic\" }}\n[identity]\nmodes = [\"virtual_key\"]\n[[identity.virtual_keys]]\nhash = \"sha256:{}\"\nprincipal = \"p\"\nupstream_key = {upstream_key}\n",
+            "0".repeat(64)
+        )
+    };
+    // One key: a set of one, bound to `openai` (index 0).
+    let one = load(&vk("\"a\"")).unwrap();
+    let set = &one.keys["a"];
+    assert!(set.for_upstream(0).is_some());
+    assert!(
+        set.for_upstream(1).is_none(),
+        "never injected into another upstream"
+    );
+    // A list: one key per upstream.
+    let two = load(&vk("[\"a\", \"c\"]")).unwrap();
+    assert_eq!(
+        two.identity.virtual_keys[0].upstream_key.as_deref(),
+        Some("a+c")
+    );
+    assert!(two.keys["a+c"].for_upstream(0).is_some());
+    assert!(two.keys["a+c"].for_upstream(1).is_some());
+    // Two keys for one upstream: ambiguous, refused.
+    let err = load(&vk("[\"a\", \"b\"]")).unwrap_err().to_string();
+    assert!(
+        err.contains("identity.virtual_keys[0].upstream_key"),
+        "{err}"
+    );
+    assert!(
+        err.contains("ambiguous") && err.contains("`openai`"),
+        "{err}"
+    );
+    // A key must name its upstream, and an existing one.
+    let err = load("[keys]\nx = { env = \"VLLM_KEY\" }\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("keys.x.upstream"), "{err}");
+    let err = load("[keys]\nx = { env = \"VLLM_KEY\", upstream = \"nope\" }\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("no upstream named `nope`"), "{err}");
+    assert!(!err.contains("k-123"), "the secret is not echoed: {err}");
+}

@@ -127,14 +127,9 @@ pub(super) fn validate(
     }
     apply_base_url_overrides(&mut raw, ov);
     let upstreams = upstreams(&cx, &raw.upstreams)?;
-    let mut keys = BTreeMap::new();
-    for (name, s) in &raw.keys {
-        if let Some(v) = cx.secret(&format!("keys.{name}"), s, false)? {
-            keys.insert(name.clone(), v);
-        }
-    }
+    let provider_keys = provider_keys(&cx, &raw.keys, &upstreams)?;
     let routing = routing(&cx, &raw.routing, &upstreams)?;
-    let identity = identity(&cx, &raw.identity, &keys)?;
+    let (identity, keys) = identity(&cx, &raw.identity, &provider_keys, &upstreams)?;
     let policy = PolicySettings {
         path: ov
             .policy
@@ -447,11 +442,85 @@ fn names(ups: &[UpstreamConfig]) -> String {
         .join(", ")
 }
 
+/// `[keys]`: each provider key resolved and bound to the upstream it names.
+fn provider_keys(
+    cx: &Ctx<'_>,
+    raw: &BTreeMap<String, RawProviderKey>,
+    upstreams: &[UpstreamConfig],
+) -> Result<BTreeMap<String, (usize, Secret)>, ConfigError> {
+    let mut out = BTreeMap::new();
+    for (name, k) in raw {
+        let key = format!("keys.{name}");
+        let Some(up) = &k.upstream else {
+            return Err(cx.err(
+                format!("{key}.upstream"),
+                format!(
+                    "name the upstream this key belongs to (one of: {}); a provider key is only ever injected into its own upstream",
+                    names(upstreams)
+                ),
+            ));
+        };
+        let idx = upstreams
+            .iter()
+            .position(|u| &u.name == up)
+            .ok_or_else(|| {
+                cx.err(
+                    format!("{key}.upstream"),
+                    format!(
+                        "no upstream named `{up}` (configured: {})",
+                        names(upstreams)
+                    ),
+                )
+            })?;
+        let secret = RawSecret {
+            env: k.env.clone(),
+            file: k.file.clone(),
+        };
+        if let Some(v) = cx.secret(&key, &secret, false)? {
+            out.insert(name.clone(), (idx, v));
+        }
+    }
+    Ok(out)
+}
+
+/// The key set a credential's `upstream_key` names: every key exists, at most one per upstream.
+fn key_set(
+    cx: &Ctx<'_>,
+    at: &str,
+    names: &[String],
+    keys: &BTreeMap<String, (usize, Secret)>,
+    upstreams: &[UpstreamConfig],
+) -> Result<(String, KeySet), ConfigError> {
+    if names.is_empty() {
+        return Err(cx.err(at, "name at least one entry under [keys]"));
+    }
+    let mut set = KeySet::default();
+    for (i, n) in names.iter().enumerate() {
+        let (idx, secret) = keys
+            .get(n)
+            .ok_or_else(|| cx.err(at, format!("no entry `{n}` under [keys]")))?;
+        if let Some(prev) = names.get(..i).and_then(|p| {
+            p.iter()
+                .find(|o| keys.get(*o).is_some_and(|(u, _)| u == idx))
+        }) {
+            let up = upstreams.get(*idx).map(|u| u.name.as_str()).unwrap_or("?");
+            return Err(cx.err(
+                at,
+                format!("ambiguous: `{prev}` and `{n}` are both keys for upstream `{up}`; name one key per upstream"),
+            ));
+        }
+        set.keys.push((*idx, secret.clone()));
+    }
+    Ok((names.join("+"), set))
+}
+
 fn identity(
     cx: &Ctx<'_>,
     r: &RawIdentity,
-    keys: &BTreeMap<String, Secret>,
-) -> Result<IdentitySettings, ConfigError> {
+    keys: &BTreeMap<String, (usize, Secret)>,
+    upstreams: &[UpstreamConfig],
+) -> Result<(IdentitySettings, BTreeMap<String, KeySet>), ConfigError> {
+    let mut sets = BTreeMap::new();
     let modes = r
         .modes
         .clone()
@@ -467,20 +536,21 @@ fn identity(
     let on = |m: &str| modes.iter().any(|x| x == m);
     let mut virtual_keys = Vec::new();
     for (i, v) in r.virtual_keys.iter().enumerate() {
-        if let Some(k) = &v.upstream_key {
-            if !keys.contains_key(k) {
-                return Err(cx.err(
-                    format!("identity.virtual_keys[{i}].upstream_key"),
-                    format!("no entry `{k}` under [keys]"),
-                ));
+        let upstream_key = match &v.upstream_key {
+            Some(k) => {
+                let at = format!("identity.virtual_keys[{i}].upstream_key");
+                let (name, set) = key_set(cx, &at, k.names(), keys, upstreams)?;
+                sets.insert(name.clone(), set);
+                Some(name)
             }
-        }
+            None => None,
+        };
         virtual_keys.push(VirtualKeySettings {
             hash: v.hash.clone(),
             principal: v.principal.clone(),
             groups: v.groups.clone(),
             ai_system: v.ai_system.clone(),
-            upstream_key: v.upstream_key.clone(),
+            upstream_key,
         });
     }
     if on("virtual_key") && virtual_keys.is_empty() {
@@ -558,23 +628,26 @@ fn identity(
             })
         }
     };
-    Ok(IdentitySettings {
-        mtls: on("mtls"),
-        mtls_groups: r
-            .mtls
-            .as_ref()
-            .map(|m| {
-                m.groups
-                    .iter()
-                    .map(|g| (g.prefix.clone(), g.groups.clone()))
-                    .collect()
-            })
-            .unwrap_or_default(),
-        modes,
-        virtual_keys,
-        jwt,
-        trusted_header,
-    })
+    Ok((
+        IdentitySettings {
+            mtls: on("mtls"),
+            mtls_groups: r
+                .mtls
+                .as_ref()
+                .map(|m| {
+                    m.groups
+                        .iter()
+                        .map(|g| (g.prefix.clone(), g.groups.clone()))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            modes,
+            virtual_keys,
+            jwt,
+            trusted_header,
+        },
+        sets,
+    ))
 }
 
 fn evidence(cx: &Ctx<'_>, e: &RawEvidence) -> Result<EvidenceSettings, ConfigError> {

@@ -194,6 +194,7 @@ fn golden_record() -> proto::Record {
             model_approved: None,
             upstream_approved: None,
             review_flagged: false,
+            ai_system_refused_selection: String::new(),
         })),
     }
 }

@@ -127,11 +127,12 @@ impl System {
             .map_or(true, |d| d.iter().any(|p| p.matches(class)))
     }
 
-    /// May this principal (or one of its groups) use the system? Open when neither list is given.
-    pub fn may_be_used_by(&self, principal: &str, groups: &[String]) -> bool {
-        if self.principals.is_none() && self.groups.is_none() {
-            return true;
-        }
+    /// Does the inventory entry list this caller, by principal or by one of its groups?
+    ///
+    /// Closed by default: a system that names neither `principals` nor `groups` lists nobody,
+    /// so nobody can select it with the `x-aimsgate-ai-system` header (credential mappings still
+    /// bind to it). A bundle opens a system to every authenticated caller with `principals = ["*"]`.
+    pub fn lists_caller(&self, principal: &str, groups: &[String]) -> bool {
         let by_principal = self
             .principals
             .as_ref()
@@ -165,8 +166,9 @@ pub struct Binding {
     pub registered: bool,
     /// Where the binding came from.
     pub source: BindingSource,
-    /// A header value that was ignored because the principal may not use that system
-    /// (or named an unregistered system while the credential maps to one).
+    /// A header value that was not honoured because the system's inventory entry does not list
+    /// the caller (or it named an unregistered system while the credential maps to one). The
+    /// decision record keeps it, so a refused selection leaves a trace.
     pub refused_header: Option<String>,
 }
 
@@ -179,7 +181,8 @@ impl Binding {
 
 /// Bind a call to an AI system.
 ///
-/// Order: a header naming a registered system the principal (or one of its groups) may use wins;
+/// Order: a header naming a registered system whose inventory entry lists the principal (or one
+/// of its groups, see [`System::lists_caller`]) wins;
 /// otherwise the credential's mapping; otherwise a header naming an unregistered system is taken
 /// as the name asked for (unregistered, so policy can flag it) — but only when the credential maps
 /// to nothing, so a caller can never escape its own system by naming an unknown one.
@@ -194,7 +197,7 @@ pub fn bind_system(
     let mut refused = None;
     if let Some(h) = header {
         match bundle.system(h) {
-            Some(sys) if sys.may_be_used_by(principal, groups) => {
+            Some(sys) if sys.lists_caller(principal, groups) => {
                 return Binding {
                     system: Some(h.to_owned()),
                     registered: true,

@@ -167,6 +167,7 @@ fn build(files: &[(String, String)], upstreams: Option<&[&str]>) -> Result<Bundl
     if let Some(s) = src("rules.toml") {
         rules = v.rules(s, s.parse::<RawRules>()?, raw.monitor)?;
     }
+    rules.extend(v.approval_rules(bsrc, raw.inventory.as_ref(), raw.monitor)?);
     let mut outputs = Vec::new();
     if let Some(s) = src("output.toml") {
         outputs = v.outputs(s, s.parse::<RawOutputs>()?, raw.monitor)?;
@@ -444,4 +445,7 @@ impl Validator<'_> {
     }
 }
 
+mod approvals;
 mod items;
+
+pub use approvals::{UNAPPROVED_MODEL, UNAPPROVED_UPSTREAM};

@@ -19,6 +19,18 @@ pub(crate) struct RawBundle {
     #[serde(default)]
     pub monitor: bool,
     pub default: Option<RawDefault>,
+    /// `[inventory]`: how calls outside a system's approvals are treated.
+    pub inventory: Option<RawInventoryPolicy>,
+}
+
+/// `[inventory]` in `bundle.toml`: `block` (the default) or `review`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawInventoryPolicy {
+    /// A registered system calling a model its entry does not approve.
+    pub unapproved_model: Option<Spanned<String>>,
+    /// A registered system calling an upstream its entry does not approve.
+    pub unapproved_upstream: Option<Spanned<String>>,
 }
 
 /// `[default]` in `bundle.toml`.

@@ -59,6 +59,14 @@ name = "Open"
 owner = "team-b"
 purpose = "testing"
 risk_tier = "minimal"
+
+[[system]]
+id = "everyone"
+name = "Everyone"
+owner = "team-c"
+purpose = "testing"
+risk_tier = "minimal"
+principals = ["*"]
 "#;
 
 pub(super) fn files(rules: &str, bundle: &str) -> Vec<(String, String)> {

@@ -36,6 +36,9 @@ use crate::providers::extract::{self, Api, Edit, Extracted};
 use crate::providers::{self, Family, Operation};
 use crate::telemetry::otel::CallSpan;
 
+/// The rule named when a call would need a provider key its credential is not bound to.
+pub const CREDENTIAL_BINDING_RULE: &str = "gateway.upstream-credential-binding";
+
 /// Facts about one TCP/TLS connection, shared by its requests.
 #[derive(Debug, Clone)]
 pub struct ConnInfo {
@@ -57,12 +60,16 @@ pub struct Ctx {
     pub op: Option<Operation>,
     pub principal: Option<Principal>,
     pub credential: UpstreamCredential,
+    /// The `[keys]` set the credential maps to (each key bound to its own upstream).
+    pub key_set: Option<String>,
     pub upstream: Option<usize>,
     pub model: Option<String>,
     pub stream: bool,
     pub max_tokens: Option<u64>,
     pub request_bytes: usize,
     pub ai_system_header: Option<String>,
+    /// A header selection of an AI system that was not honoured (kept for the decision record).
+    pub ai_system_refused: Option<String>,
     pub api: Option<Api>,
     pub upstream_name: Option<String>,
     pub upstream_kind: Option<&'static str>,
@@ -109,12 +116,14 @@ impl Ctx {
             op: None,
             principal: None,
             credential: UpstreamCredential::None,
+            key_set: None,
             upstream: None,
             model: None,
             stream: false,
             max_tokens: None,
             request_bytes: 0,
             ai_system_header: None,
+            ai_system_refused: None,
             api: None,
             upstream_name: None,
             upstream_kind: None,
@@ -197,7 +206,21 @@ impl Pipeline {
     fn identify(&self, ctx: &mut Ctx, conn: &ConnInfo, parts: &Parts) -> Result<(), Error> {
         let h = &parts.headers;
         let text = |name: &str| h.get(name).and_then(|v| v.to_str().ok());
-        let (trusted_identity, trusted_groups) = match &self.shared.trusted_header {
+        // A repeated credential or identity header is ambiguous (one copy binds the identity,
+        // another may be read upstream): refused in every mode.
+        let trusted = self.shared.trusted_header.as_ref();
+        let identity_headers = ["authorization", "x-api-key"]
+            .into_iter()
+            .chain(trusted.map(|(id, _)| id.as_str()))
+            .chain(trusted.and_then(|(_, g)| g.as_deref()));
+        for name in identity_headers {
+            if h.get_all(name).iter().nth(1).is_some() {
+                return Err(Error::Unauthenticated(format!(
+                    "the request carries more than one `{name}` header; send exactly one credential"
+                )));
+            }
+        }
+        let (trusted_identity, trusted_groups) = match trusted {
             Some((id, groups)) => (text(id), groups.as_deref().and_then(text)),
             None => (None, None),
         };
@@ -221,19 +244,58 @@ impl Pipeline {
             .map_err(|e| Error::Unauthenticated(e.to_string()))?;
         ctx.credential = match identified.upstream {
             UpstreamAuth::PassThrough => UpstreamCredential::PassThrough,
-            UpstreamAuth::Inject { key_ref } => match self.shared.config.keys.get(&key_ref) {
-                Some(k) => UpstreamCredential::Key(k.clone()),
-                None => {
+            UpstreamAuth::Inject { key_ref } => {
+                if !self.shared.config.keys.contains_key(&key_ref) {
                     return Err(Error::Internal(format!(
-                        "provider key `{key_ref}` is not configured"
-                    )))
+                        "provider key set `{key_ref}` is not configured"
+                    )));
                 }
-            },
+                // Which key of the set is injected depends on the upstream: select_upstream.
+                ctx.key_set = Some(key_ref);
+                UpstreamCredential::None
+            }
             UpstreamAuth::Default => UpstreamCredential::None,
         };
-        ctx.ai_system_header = text("x-aimsgate-ai-system").map(str::to_owned);
+        ctx.ai_system_header = self.ai_system_header(h)?;
         ctx.principal = Some(identified.principal);
         Ok(())
+    }
+
+    /// The `x-aimsgate-ai-system` header, validated before anything can store it: one value, an
+    /// inventory id (1-128 of `A-Z a-z 0-9 - _ .`), and nothing the classifier flags (a
+    /// credential pasted there must not reach the evidence as a system name).
+    fn ai_system_header(&self, h: &HeaderMap) -> Result<Option<String>, Error> {
+        const NAME: &str = "x-aimsgate-ai-system";
+        let mut values = h.get_all(NAME).iter();
+        let Some(v) = values.next() else {
+            return Ok(None);
+        };
+        let bad = |reason: &str| Error::BadHeader {
+            header: NAME,
+            reason: reason.to_owned(),
+        };
+        if values.next().is_some() {
+            return Err(bad("send it at most once"));
+        }
+        let v = v.to_str().map_err(|_| bad("it must be ASCII"))?.trim();
+        if v.is_empty() {
+            return Ok(None);
+        }
+        let is_id = v.len() <= 128
+            && v.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+        if !is_id {
+            return Err(bad(
+                "it must be an AI system id from the inventory (1-128 of A-Z a-z 0-9 - _ .)",
+            ));
+        }
+        if let Some(f) = self.shared.classifier.load().classify(v).items.first() {
+            return Err(bad(&format!(
+                "its value contains data of class {}, not an AI system id",
+                f.class.as_str()
+            )));
+        }
+        Ok(Some(v.to_owned()))
     }
 
     /// Phase 3 — read the whole request body, bounded in size and time.
@@ -326,15 +388,41 @@ impl Pipeline {
         let idx = chosen.ok_or(Error::NoUpstream {
             api: op.family().as_str(),
         })?;
-        if matches!(ctx.credential, UpstreamCredential::None) {
-            if let Some(k) = &cfg.upstreams[idx].api_key {
-                ctx.credential = UpstreamCredential::Key(k.clone());
-            }
-        }
+        ctx.credential = self.upstream_credential(ctx, idx)?;
         ctx.upstream = Some(idx);
         ctx.upstream_name = Some(cfg.upstreams[idx].name.clone());
         ctx.upstream_kind = Some(cfg.upstreams[idx].kind.as_str());
         Ok(idx)
+    }
+
+    /// The credential sent to upstream `idx`: a provider key only ever goes to the upstream it is
+    /// bound to. A caller whose credential maps keys, none of them for this upstream, gets the
+    /// upstream's own configured key, or is refused when there is none.
+    fn upstream_credential(&self, ctx: &Ctx, idx: usize) -> Result<UpstreamCredential, Error> {
+        let cfg = &self.shared.config;
+        let own = cfg.upstreams[idx].api_key.clone();
+        match (&ctx.credential, &ctx.key_set) {
+            (UpstreamCredential::None, Some(set)) => {
+                match cfg.keys.get(set).and_then(|s| s.for_upstream(idx)) {
+                    Some(k) => Ok(UpstreamCredential::Key(k.clone())),
+                    None => match own {
+                        Some(k) => Ok(UpstreamCredential::Key(k)),
+                        None => Err(Error::Refused {
+                            rule: CREDENTIAL_BINDING_RULE.to_owned(),
+                            message: format!(
+                                "this call goes to upstream `{}`, and the caller's credential maps no provider key for it (provider keys are only ever injected into the upstream they are bound to)",
+                                cfg.upstreams[idx].name
+                            ),
+                            fix: "use a model or route served by an upstream your key is bound to, or ask the gateway operator to bind a key for this upstream to your credential".to_owned(),
+                        }),
+                    },
+                }
+            }
+            (UpstreamCredential::None, None) => {
+                Ok(own.map_or(UpstreamCredential::None, UpstreamCredential::Key))
+            }
+            (other, _) => Ok(other.clone()),
+        }
     }
 
     /// Phase 6 — classify every piece of text that will reach the model.
@@ -389,6 +477,7 @@ impl Pipeline {
             p.ai_system.as_deref(),
             ctx.ai_system_header.as_deref(),
         );
+        ctx.ai_system_refused = binding.refused_header.clone();
         let classes: Vec<(&str, u32)> = scan.counts.iter().map(|(c, n)| (c.as_str(), *n)).collect();
         let facts = Facts {
             principal: &p.id,

@@ -35,6 +35,10 @@ pub fn decision(ctx: &Ctx, status: u16, error: Option<&crate::error::Error>) -> 
         (Some(crate::error::Error::Refused { .. }), Some(d)) => {
             (effect(&d.effect), d.reason.clone())
         }
+        // A gateway rule refused before the policy ran (e.g. credential binding): still a block.
+        (Some(e @ crate::error::Error::Refused { .. }), None) => {
+            (proto::Effect::Block, format!("{}: {e}", e.code()))
+        }
         (Some(e), _) => (proto::Effect::Error, format!("{}: {e}", e.code())),
         (None, Some(d)) => (effect(&d.effect), d.reason.clone()),
         (None, None) => (
@@ -108,6 +112,7 @@ pub fn decision(ctx: &Ctx, status: u16, error: Option<&crate::error::Error>) -> 
         model_approved: d.map(|d| d.system.model_approved),
         upstream_approved: d.map(|d| d.system.upstream_approved),
         review_flagged: d.is_some_and(|d| d.review),
+        ai_system_refused_selection: ctx.ai_system_refused.clone().unwrap_or_default(),
     })
 }
 

@@ -30,7 +30,11 @@ pub const NOTES: &[&str] = &[
 ];
 
 /// Rule-id fragments that mark unapproved-model rules (see [`NOTES`]).
-const UNAPPROVED_RULE_MARKS: [&str; 2] = ["unapproved-model", "unapproved-supplier"];
+const UNAPPROVED_RULE_MARKS: [&str; 3] = [
+    "unapproved-model",
+    "unapproved-upstream",
+    "unapproved-supplier",
+];
 
 /// Label for a missing value.
 const NONE: &str = "(none)";

@@ -47,7 +47,7 @@ async fn virtual_keys_and_jwt_bind_principals_and_inject_the_provider_key() {
     assert_eq!(hash, aimsgate::identity::hash_virtual_key(&key));
     let extra = format!(
         r#"[keys]
-team = {{ file = "team.key" }}
+team = {{ file = "team.key", upstream = "openai" }}
 [identity]
 modes = ["virtual_key", "jwt"]
 [[identity.virtual_keys]]
@@ -82,10 +82,12 @@ groups_claim = "groups"
         up.headers["authorization"], "Bearer sk-team-injected-9999",
         "the real provider key is injected"
     );
+    // The team key is bound to the `openai` upstream: a call to Anthropic never carries it; it
+    // gets that upstream's own configured key instead.
     let r = post(&gw.url("/v1/messages"), &[("x-api-key", &key)], MESSAGES).await;
     assert_eq!(r.status, 200, "{}", r.text());
     let up = mock.received().pop().unwrap();
-    assert_eq!(up.headers["x-api-key"], "sk-team-injected-9999");
+    assert_eq!(up.headers["x-api-key"], "sk-ant-upstream-0000");
     assert!(up.headers.get("authorization").is_none());
 
     let reached_before_refusals = mock.received().len();

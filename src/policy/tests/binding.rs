@@ -1,6 +1,6 @@
 //! Inventory binding and the inventory-derived attributes (registered, approved model/upstream/classes).
 
-use super::{ids, load, F};
+use super::{ids, load, BUNDLE, F};
 use crate::policy::*;
 
 const INVENTORY_RULES: &str = r#"
@@ -60,9 +60,20 @@ fn header_is_honoured_only_for_allowed_principals_or_groups() {
     assert!(refused_falls_back.registered);
     assert_eq!(refused_falls_back.source, BindingSource::Credential);
 
-    // A system without principal/group lists is open to everyone.
-    let open = bind_system(&b, "anyone", &[], Some("sys-a"), Some("open"));
-    assert_eq!(open.system(), Some("open"));
+    // Closed by default: a system whose entry lists nobody cannot be selected by header; the
+    // call stays under its credential's system and the attempt is kept for the evidence.
+    let closed = bind_system(&b, "anyone", &[], Some("sys-a"), Some("open"));
+    assert_eq!(closed.system(), Some("sys-a"));
+    assert_eq!(closed.source, BindingSource::Credential);
+    assert_eq!(closed.refused_header.as_deref(), Some("open"));
+    let closed_unmapped = bind_system(&b, "anyone", &[], None, Some("open"));
+    assert_eq!(closed_unmapped.system(), None);
+    assert_eq!(closed_unmapped.refused_header.as_deref(), Some("open"));
+
+    // `principals = ["*"]` opens a system to every authenticated caller, explicitly.
+    let everyone = bind_system(&b, "anyone", &[], Some("sys-a"), Some("everyone"));
+    assert_eq!(everyone.system(), Some("everyone"));
+    assert_eq!(everyone.source, BindingSource::Header);
 }
 
 #[test]
@@ -114,14 +125,14 @@ fn unapproved_model_and_upstream_are_caught() {
     }
     .eval(&b);
     assert_eq!(model.effect.kind(), "block");
-    assert_eq!(ids(&model), ["bad-supplier"]);
+    assert_eq!(ids(&model), ["bad-supplier", UNAPPROVED_MODEL]);
 
     let upstream = F {
         upstream: "anthropic",
         ..F::default()
     }
     .eval(&b);
-    assert_eq!(ids(&upstream), ["bad-supplier"]);
+    assert_eq!(ids(&upstream), ["bad-supplier", UNAPPROVED_UPSTREAM]);
 
     // No model named (e.g. listing models): nothing to approve.
     let no_model = F {
@@ -158,7 +169,16 @@ fn explain_lists_every_rule_with_a_reason() {
         ..F::default()
     };
     let e = explain(&b, &f.facts());
-    assert_eq!(e.rules.len(), 4);
+    assert_eq!(
+        e.rules.len(),
+        6,
+        "four bundle rules and the two built-in approval rules"
+    );
+    assert!(e.rules.iter().any(|r| r.id == UNAPPROVED_MODEL && r.fired));
+    assert!(e
+        .rules
+        .iter()
+        .any(|r| r.id == UNAPPROVED_UPSTREAM && !r.fired));
     let bad = e.rules.iter().find(|r| r.id == "bad-supplier").unwrap();
     assert!(bad.fired);
     assert!(
@@ -274,4 +294,68 @@ fn more_than_64_systems_and_operations_match_by_id() {
     assert_eq!(ids(&evaluate(&b, &f)), ["high"]);
     f.operation = "responses";
     assert_eq!(ids(&evaluate(&b, &f)), ["default"]);
+}
+
+#[test]
+fn unapproved_model_or_upstream_is_refused_by_default_without_any_rule() {
+    let b = load("");
+    let model = F {
+        model: Some("gpt-4.1"),
+        ..F::default()
+    }
+    .eval(&b);
+    assert_eq!(model.effect.kind(), "block");
+    assert_eq!(ids(&model), [UNAPPROVED_MODEL]);
+    assert_eq!(&*model.rules[0].controls, ["A.6.2.5", "A.10.3"]);
+    let upstream = F {
+        upstream: "anthropic",
+        ..F::default()
+    }
+    .eval(&b);
+    assert_eq!(ids(&upstream), [UNAPPROVED_UPSTREAM]);
+    // Unregistered calls and approved ones are not touched by the built-ins.
+    assert_eq!(F::default().eval(&b).effect, Effect::Allow);
+    let unregistered = F {
+        system: Some("shadow"),
+        model: Some("anything"),
+        ..F::default()
+    }
+    .eval(&b);
+    assert_eq!(unregistered.effect, Effect::Allow);
+}
+
+#[test]
+fn the_bundle_can_relax_approvals_to_review() {
+    let bundle = format!("{BUNDLE}[inventory]\nunapproved_model = \"review\"\n");
+    let b = load_files(&super::files("", &bundle)).unwrap();
+    let model = F {
+        model: Some("gpt-4.1"),
+        ..F::default()
+    }
+    .eval(&b);
+    assert_eq!(model.effect, Effect::Review);
+    assert_eq!(ids(&model), [UNAPPROVED_MODEL]);
+    // The other one keeps its default.
+    let upstream = F {
+        upstream: "anthropic",
+        ..F::default()
+    }
+    .eval(&b);
+    assert_eq!(upstream.effect.kind(), "block");
+
+    let bad = format!("{BUNDLE}[inventory]\nunapproved_upstream = \"allow\"\n");
+    let err = load_files(&super::files("", &bad)).unwrap_err().to_string();
+    assert!(err.contains("inventory.unapproved_upstream"), "{err}");
+    assert!(err.contains("block, review"), "{err}");
+}
+
+#[test]
+fn built_in_approval_rule_ids_are_reserved() {
+    let rules = format!(
+        "[[rule]]\nid = \"{UNAPPROVED_MODEL}\"\ndescription = \"d\"\ncontrols = [\"A.4.2\"]\neffect = \"allow\"\n"
+    );
+    let err = load_files(&super::files(&rules, BUNDLE))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("reserved"), "{err}");
 }
