@@ -388,10 +388,10 @@ impl Pipeline {
         let idx = chosen.ok_or(Error::NoUpstream {
             api: op.family().as_str(),
         })?;
-        ctx.credential = self.upstream_credential(ctx, idx)?;
         ctx.upstream = Some(idx);
         ctx.upstream_name = Some(cfg.upstreams[idx].name.clone());
         ctx.upstream_kind = Some(cfg.upstreams[idx].kind.as_str());
+        ctx.credential = self.upstream_credential(ctx, idx)?;
         Ok(idx)
     }
 

@@ -20,7 +20,7 @@ const SECRET: &str = r#"{"model":"gpt-4o-mini","messages":[{"role":"user","conte
 const UNAPPROVED: &str = r#"{"model":"mock-error","messages":[{"role":"user","content":"hi"}]}"#;
 
 /// Sends two allowed calls, one redacted, one refused, one from an unregistered system and
-/// one to an unapproved model (the mock answers it with 500).
+/// one to a model the system is not approved for (refused by `inventory-unapproved-model`).
 async fn traffic(gw: &Gateway) {
     let url = gw.url("/v1/chat/completions");
     for _ in 0..2 {
@@ -32,7 +32,7 @@ async fn traffic(gw: &Gateway) {
     assert_eq!(post(&url, &[OPENAI_AUTH, shadow], CHAT).await.status, 200);
     assert_eq!(
         post(&url, &[OPENAI_AUTH, SYSTEM], UNAPPROVED).await.status,
-        500
+        403
     );
 }
 
@@ -129,10 +129,11 @@ async fn report_counts_the_traffic_and_renders_in_chromium() {
             &mix["review"],
             &mix["error"]
         ],
-        [2, 1, 1, 2, 0]
+        [2, 1, 2, 1, 0]
     );
     assert_eq!(t["violations"], 4);
     assert_eq!(count(&f["refusals"], "block-secrets"), 1);
+    assert_eq!(count(&f["refusals"], "inventory-unapproved-model"), 1);
     assert_eq!(count(&f["unregistered_systems"], "shadow-notetaker"), 1);
     assert_eq!(count(&f["flagged"], "review-unregistered-system"), 1);
     assert_eq!(f["unapproved_models"]["policy_matches"], 1);
@@ -145,10 +146,10 @@ async fn report_counts_the_traffic_and_renders_in_chromium() {
         .expect("card class");
     assert_eq!((&card["found"], &card["redacted"]), (&1.into(), &1.into()));
     let e = &f["errors"];
-    assert_eq!(e["forwarded"], 5);
-    assert_eq!(e["upstream_5xx"], 1);
-    assert_eq!(count(&e["answered_statuses"], "HTTP 403"), 1);
-    assert_eq!(f["latency"]["total"]["samples"], 5);
+    assert_eq!(e["forwarded"], 4);
+    assert_eq!(e["upstream_5xx"], 0);
+    assert_eq!(count(&e["answered_statuses"], "HTTP 403"), 2);
+    assert_eq!(f["latency"]["total"]["samples"], 4);
     assert!(f["latency"]["total"]["p99_ms"].as_f64().unwrap() > 0.0);
     let ga = &f["volume"]["by_system"][0];
     assert_eq!(
@@ -199,7 +200,7 @@ async fn report_counts_the_traffic_and_renders_in_chromium() {
         "one bar segment per non-zero (bucket, system)"
     );
     assert!(dom.contains(r#"<div class="tile" id="tile-decisions"><b>6</b>"#));
-    assert!(dom.contains(r#"<div class="tile" id="tile-block"><b>1</b>"#));
+    assert!(dom.contains(r#"<div class="tile" id="tile-block"><b>2</b>"#));
     assert!(dom.contains("shadow-notetaker"));
     assert!(dom.contains("block-secrets"));
     assert!(dom.contains("Integrity: all 1 log(s) verified"));
@@ -269,7 +270,7 @@ async fn two_nodes_make_one_report_and_a_tampered_node_makes_it_unverified() {
     assert_eq!(f["totals"]["mix"]["allow"], 5);
     assert_eq!(count(&f["refusals"], "block-secrets"), 2);
     assert_eq!(count(&f["unregistered_systems"], "shadow-notetaker"), 2);
-    assert_eq!(f["latency"]["total"]["samples"], 11);
+    assert_eq!(f["latency"]["total"]["samples"], 9);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("13 decisions from 2 node(s)"), "{stderr}");
 
