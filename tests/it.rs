@@ -5,16 +5,6 @@
 #[path = "it/support.rs"]
 mod support;
 
-#[path = "it/bypass_fields.rs"]
-mod bypass_fields;
-#[path = "it/bypass_limits.rs"]
-mod bypass_limits;
-#[path = "it/bypass_obfuscation.rs"]
-mod bypass_obfuscation;
-#[path = "it/bypass_output.rs"]
-mod bypass_output;
-#[path = "it/bypass_routing.rs"]
-mod bypass_routing;
 #[path = "it/errors.rs"]
 mod errors;
 #[path = "it/evidence.rs"]
@@ -37,3 +27,13 @@ mod streaming;
 mod telemetry;
 #[path = "it/tls.rs"]
 mod tls;
+#[path = "it/bypass_fields.rs"]
+mod bypass_fields;
+#[path = "it/bypass_output.rs"]
+mod bypass_output;
+#[path = "it/bypass_limits.rs"]
+mod bypass_limits;
+#[path = "it/bypass_obfuscation.rs"]
+mod bypass_obfuscation;
+#[path = "it/bypass_routing.rs"]
+mod bypass_routing;
