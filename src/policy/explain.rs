@@ -1,9 +1,12 @@
 //! `explain`: every rule of a bundle against one call's facts — matched or not, and why — plus
-//! the resulting decision, rendered as a table by `Display`. For operators and the CLI only; the
-//! hot path uses [`super::evaluate`], which computes the same outcome without the traces.
+//! the resulting decision and the output action each data class will get in the answer, rendered
+//! as a table by `Display`. For operators and the CLI only; the hot path uses
+//! [`super::evaluate`] and [`super::output_plan`], which compute the same outcome without the
+//! traces (the proxy resolves the plan per class exactly as [`OutputPlan::action_for`] does).
 
 use super::eval::{context, evaluate, output_plan};
-use super::{Bundle, Decision, Facts, OutputPlan, RuleEffect};
+use super::{Bundle, Decision, Facts, OutputAction, OutputPlan, RuleEffect};
+use crate::taxonomy::{ClassPattern, BUILTIN_CLASSES};
 
 /// One rule's verdict for the call.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,11 +38,60 @@ pub struct Explanation {
     pub decision: Decision,
     /// The response-side plan.
     pub output: OutputPlan,
+    /// What the answer's inspection will do, per class the plan covers.
+    pub output_classes: Vec<ClassOutput>,
+}
+
+/// The output action one data class gets: all applicable output rules together, block over
+/// redact over observe; monitor-mode rules only observe.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClassOutput {
+    /// A class name, or `custom.*` for dictionaries no rule names.
+    pub class: String,
+    /// The enforced action.
+    pub action: OutputAction,
+    /// The rule that decided it.
+    pub rule: String,
+    /// What a monitor-mode rule would have done instead, if it would have done more.
+    pub would_have: Option<(OutputAction, String)>,
+}
+
+/// Every class the plan covers, with its action (built-in classes in taxonomy order, then the
+/// custom classes rules name, then `custom.*`).
+pub fn class_outputs(plan: &OutputPlan) -> Vec<ClassOutput> {
+    let mut names: Vec<String> = BUILTIN_CLASSES.iter().map(|c| (*c).to_owned()).collect();
+    for e in &plan.entries {
+        for p in &e.classes {
+            if let ClassPattern::Exact(c) = p {
+                if !names.contains(c) {
+                    names.push(c.clone());
+                }
+            }
+        }
+    }
+    names.push("custom.*".to_owned());
+    names
+        .into_iter()
+        .filter_map(|class| {
+            let (action, rule) = plan.action_for(&class)?;
+            let would_have = plan
+                .monitored_for(&class)
+                .filter(|(a, _)| *a > action)
+                .map(|(a, r)| (a, r.id.to_string()));
+            Some(ClassOutput {
+                rule: rule.id.to_string(),
+                class,
+                action,
+                would_have,
+            })
+        })
+        .collect()
 }
 
 /// Explain the decision for `facts`.
 pub fn explain(bundle: &Bundle, facts: &Facts<'_>) -> Explanation {
     let cx = context(bundle, facts);
+    let output = output_plan(bundle, facts);
     let rules = bundle
         .rules
         .iter()
@@ -73,7 +125,8 @@ pub fn explain(bundle: &Bundle, facts: &Facts<'_>) -> Explanation {
         ),
         rules,
         decision: evaluate(bundle, facts),
-        output: output_plan(bundle, facts),
+        output_classes: class_outputs(&output),
+        output,
     }
 }
 
@@ -131,15 +184,44 @@ impl std::fmt::Display for Explanation {
         if d.would_have != d.effect {
             writeln!(f, "monitor   would have {}", d.would_have)?;
         }
-        for o in &self.output.entries {
-            let cs: Vec<String> = o.classes.iter().map(ToString::to_string).collect();
-            let mode = if o.monitor { " (monitor)" } else { "" };
+        if self.output_classes.is_empty() {
             writeln!(
                 f,
-                "output    {} {}{mode} by {}",
-                o.action.as_str(),
-                cs.join(", "),
-                o.rule.id
+                "output    no output rule applies: answers pass unchanged (findings are counted when [classify] scan_responses is on)"
+            )?;
+            return Ok(());
+        }
+        writeln!(
+            f,
+            "output    per class, all applicable output rules together (block > redact > observe; with [classify] scan_responses on):"
+        )?;
+        let w = self
+            .output_classes
+            .iter()
+            .map(|c| c.class.len())
+            .max()
+            .unwrap_or(5);
+        for c in &self.output_classes {
+            write!(
+                f,
+                "  {:<w$}  {:<7}  by {}",
+                c.class,
+                c.action.as_str(),
+                c.rule
+            )?;
+            if let Some((a, r)) = &c.would_have {
+                write!(f, "  (monitor: would {} by {r})", a.as_str())?;
+            }
+            writeln!(f)?;
+        }
+        if self
+            .output_classes
+            .iter()
+            .any(|c| c.action > OutputAction::Observe)
+        {
+            writeln!(
+                f,
+                "output    an answer that cannot be inspected (not this API's JSON, an unparseable event, another content type) is refused, or its stream cut"
             )?;
         }
         Ok(())
