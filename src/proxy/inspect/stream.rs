@@ -122,6 +122,7 @@ impl SseInspector {
         if delta.unparsed {
             self.unscanned += ev.data.len() as u64;
             if enforcing {
+                self.flush(out)?;
                 return Err(Cut::Uninspectable(
                     "an event of the stream could not be parsed",
                 ));
@@ -148,15 +149,21 @@ impl SseInspector {
             None => {
                 // A non-text event ends the current run of deltas: flush held-back text first.
                 if enforcing {
-                    if let Some(t) = self.template.take() {
-                        let step = scanner.finish();
-                        self.release(step, &t, out)?;
-                    }
+                    self.flush(out)?;
                 }
                 out.extend_from_slice(&ev.raw);
                 Ok(())
             }
         }
+    }
+
+    /// Scan to its end and release the text held back from the current run of deltas.
+    fn flush(&mut self, out: &mut Vec<u8>) -> Result<(), Cut> {
+        let (Some(scanner), Some(t)) = (self.scanner.as_mut(), self.template.take()) else {
+            return Ok(());
+        };
+        let step = scanner.finish();
+        self.release(step, &t, out)
     }
 
     /// Events that repeat the full text (Responses `*.done`, `response.completed`).
@@ -243,9 +250,9 @@ impl Inspector for SseInspector {
         }
         self.events = events;
         if cut.is_none() && oversized {
-            cut = Some(Cut::Uninspectable(
+            cut = Some(self.flush(&mut out).err().unwrap_or(Cut::Uninspectable(
                 "an event of the stream exceeded the inspection limit",
-            ));
+            )));
         }
         match cut {
             Some(cut) => Inspected::Stop(self.stop(&cut, out)),
@@ -274,13 +281,11 @@ impl Inspector for SseInspector {
                 return Some(self.stop(&cut, out));
             }
         }
-        if let (Some(s), Some(t)) = (self.scanner.as_mut(), self.template.take()) {
-            let step = s.finish();
-            if let Err(cut) = self.release(step, &t, &mut out) {
-                return Some(self.stop(&cut, out));
-            }
-        } else if let Some(s) = self.scanner.as_mut() {
-            let _ = s.finish();
+        if let Err(cut) = self.flush(&mut out) {
+            return Some(self.stop(&cut, out));
+        }
+        if let Some(s) = self.scanner.as_mut() {
+            let _ = s.finish(); // nothing held: closes the scanner's report
         }
         (!out.is_empty()).then(|| Bytes::from(out))
     }

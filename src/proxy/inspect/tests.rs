@@ -335,6 +335,10 @@ fn an_unparseable_event_cuts_an_enforced_stream_and_passes_an_observed_one() {
     let mut insp = SseInspector::new(Api::OpenAiChat, Some(clf()), mode());
     let (out, cut) = stream(&mut insp, &chunks);
     assert!(cut);
+    assert!(
+        out.contains("Hello"),
+        "held-back text is scanned and released first: {out}"
+    );
     assert!(!out.contains("not json"), "{out}");
     assert!(!out.contains(" world"), "{out}");
     assert!(out.contains("output_uninspectable"), "{out}");
