@@ -227,3 +227,101 @@ impl std::fmt::Display for Explanation {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+    use crate::policy::tests::F;
+
+    fn healthcare() -> Bundle {
+        crate::policy::load_dir(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/healthcare"),
+        )
+        .unwrap()
+    }
+
+    fn class<'a>(e: &'a Explanation, name: &str) -> &'a ClassOutput {
+        e.output_classes
+            .iter()
+            .find(|c| c.class == name)
+            .unwrap_or_else(|| panic!("no {name} in {:?}", e.output_classes))
+    }
+
+    #[test]
+    fn explain_shows_every_output_rule_applying_together_per_class() {
+        let b = healthcare();
+        let f = F {
+            groups: vec!["support-agents".into()],
+            system: Some("patient-support-assistant"),
+            model: Some("gpt-4o-mini"),
+            ..F::default()
+        };
+        let e = explain(&b, &f.facts());
+        // The block rule for secrets applies, and the redact rule still does for its classes.
+        let card = class(&e, "financial.credit_card");
+        assert_eq!(
+            (card.action, card.rule.as_str()),
+            (OutputAction::Redact, "output-redact-ids")
+        );
+        let key = class(&e, "secret.aws_access_key");
+        assert_eq!(
+            (key.action, key.rule.as_str()),
+            (OutputAction::Block, "output-block-secrets")
+        );
+        let name = class(&e, "pii.person_name");
+        assert_eq!(name.action, OutputAction::Observe);
+        assert_eq!(
+            name.would_have,
+            Some((OutputAction::Redact, "pilot-output-redact-names".into()))
+        );
+        assert!(e.output_classes.iter().all(|c| c.class != "confidential.marking"));
+        let text = e.to_string();
+        assert!(
+            text.contains("financial.credit_card         redact   by output-redact-ids"),
+            "{text}"
+        );
+        assert!(text.contains("cannot be inspected"), "{text}");
+        // Support leads keep medical record numbers: only observed.
+        let lead = F {
+            groups: vec!["support-leads".into()],
+            ..f
+        };
+        let e = explain(&b, &lead.facts());
+        assert_eq!(
+            class(&e, "health.medical_record_number").action,
+            OutputAction::Observe
+        );
+    }
+
+    #[test]
+    fn custom_classes_and_wildcards_are_listed() {
+        let rule = |id: &str| super::super::RuleRef {
+            id: id.into(),
+            controls: std::sync::Arc::from(Vec::new()),
+        };
+        let plan = OutputPlan {
+            entries: vec![
+                super::super::OutputEntry {
+                    classes: vec![ClassPattern::parse("custom.codenames").unwrap()],
+                    action: OutputAction::Block,
+                    rule: rule("o-code"),
+                    monitor: false,
+                },
+                super::super::OutputEntry {
+                    classes: vec![ClassPattern::Any],
+                    action: OutputAction::Observe,
+                    rule: rule("o-all"),
+                    monitor: false,
+                },
+            ],
+        };
+        let out = class_outputs(&plan);
+        let find = |n: &str| out.iter().find(|c| c.class == n).unwrap();
+        assert_eq!(find("custom.codenames").action, OutputAction::Block);
+        assert_eq!(find("custom.*").action, OutputAction::Observe);
+        assert_eq!(find("pii.email").rule, "o-all");
+        assert!(class_outputs(&OutputPlan::default()).is_empty());
+    }
+}
