@@ -7,7 +7,8 @@
 //! [`MAX_HOLD`] bytes, which covers PEM blocks). With no class to block or redact, text is
 //! released at once; otherwise only text that can no longer be part of a match is released, with
 //! a block list and a redact list applied together (block wins for its classes: the stream stops
-//! before its first finding; redacted classes in the text released before it get placeholders). The report never counts unscanned bytes as scanned.
+//! before its first finding; redacted classes in the text released before it get placeholders).
+//! The report never counts unscanned bytes as scanned.
 //!
 //! Owns no SSE framing (see `providers`) and no decision (the selected classes come from policy).
 

@@ -276,7 +276,10 @@ mod tests {
             name.would_have,
             Some((OutputAction::Redact, "pilot-output-redact-names".into()))
         );
-        assert!(e.output_classes.iter().all(|c| c.class != "confidential.marking"));
+        assert!(e
+            .output_classes
+            .iter()
+            .all(|c| c.class != "confidential.marking"));
         let text = e.to_string();
         assert!(
             text.contains("financial.credit_card         redact   by output-redact-ids"),
