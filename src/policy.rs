@@ -27,7 +27,7 @@ mod tests;
 
 pub use error::LoadError;
 pub use eval::{evaluate, output_plan, OutputAction, OutputEntry, OutputPlan};
-pub use explain::{explain, Explanation, RuleTrace};
+pub use explain::{class_outputs, explain, ClassOutput, Explanation, RuleTrace};
 pub use inventory::{bind_system, Binding, BindingSource, RiskTier, System};
 pub use load::{
     load_dir, load_dir_with, load_files, load_files_with, LoadContext, BUNDLE_FILES,

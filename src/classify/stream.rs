@@ -4,9 +4,11 @@
 //! a trailing whitespace-free run of at most [`CARRY`] bytes (a token that may still grow), are
 //! re-scanned with the next chunk, so a value split over two chunks is still found; a finding that
 //! touches the end of the buffered text is held back until it can no longer grow (at most
-//! [`MAX_HOLD`] bytes, which covers PEM blocks). In
-//! `Observe` mode text is released at once; in `Redact` and `Block` mode only text that can no
-//! longer be part of a match is released. The report never counts unscanned bytes as scanned.
+//! [`MAX_HOLD`] bytes, which covers PEM blocks). With no class to block or redact, text is
+//! released at once; otherwise only text that can no longer be part of a match is released, with
+//! a block list and a redact list applied together (block wins for its classes: the stream stops
+//! before its first finding; redacted classes in the text released before it get placeholders).
+//! The report never counts unscanned bytes as scanned.
 //!
 //! Owns no SSE framing (see `providers`) and no decision (the selected classes come from policy).
 
@@ -26,7 +28,8 @@ pub const CONTEXT: usize = 64;
 /// Most bytes held back while a finding may still grow.
 pub const MAX_HOLD: usize = 64 * 1024;
 
-/// What the scanner does with selected findings.
+/// What the scanner does with selected findings (the one-action form of
+/// [`StreamScanner::with_actions`], which applies a block list and a redact list together).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StreamMode {
     /// Release text unchanged, record findings.
@@ -44,7 +47,7 @@ pub struct StreamStep {
     pub text: String,
     /// Findings finalized in this step; offsets are relative to the whole input stream.
     pub findings: Vec<Finding>,
-    /// True once a selected class was seen in `Block` mode; nothing more is released.
+    /// True once a finding of a block class was seen; nothing more is released.
     pub blocked: bool,
 }
 
@@ -66,8 +69,10 @@ pub struct StreamReport {
 #[derive(Debug)]
 pub struct StreamScanner {
     classifier: Arc<Classifier>,
-    mode: StreamMode,
-    select: Vec<ClassPattern>,
+    /// Classes that stop the stream at their first finding.
+    block: Vec<ClassPattern>,
+    /// Classes replaced by placeholders (unless `block` also selects them: block wins).
+    redact: Vec<ClassPattern>,
     redactor: Redactor,
     buf: String,
     buf_off: usize,
@@ -86,10 +91,26 @@ pub struct StreamScanner {
 impl StreamScanner {
     /// `select`: the classes that trigger redaction or blocking.
     pub fn new(classifier: Arc<Classifier>, mode: StreamMode, select: Vec<ClassPattern>) -> Self {
+        match mode {
+            StreamMode::Observe => Self::with_actions(classifier, Vec::new(), Vec::new()),
+            StreamMode::Redact => Self::with_actions(classifier, Vec::new(), select),
+            StreamMode::Block => Self::with_actions(classifier, select, Vec::new()),
+        }
+    }
+
+    /// A scanner that applies two class lists together: text is released up to the first
+    /// finding of a `block` class (then nothing more), and findings of `redact` classes in the
+    /// released text are replaced by placeholders. Both empty: observe only (text released at
+    /// once, findings counted).
+    pub fn with_actions(
+        classifier: Arc<Classifier>,
+        block: Vec<ClassPattern>,
+        redact: Vec<ClassPattern>,
+    ) -> Self {
         Self {
             classifier,
-            mode,
-            select,
+            block,
+            redact,
             redactor: Redactor::new(),
             buf: String::new(),
             buf_off: 0,
@@ -103,15 +124,19 @@ impl StreamScanner {
         }
     }
 
-    fn selected(&self, class: &str) -> bool {
-        self.select.iter().any(|p| p.matches(class))
+    fn blocks(&self, class: &str) -> bool {
+        self.block.iter().any(|p| p.matches(class))
+    }
+
+    fn observing(&self) -> bool {
+        self.block.is_empty() && self.redact.is_empty()
     }
 
     /// Feed the next chunk.
     pub fn push(&mut self, chunk: &str) -> StreamStep {
         self.buf.push_str(chunk);
         let mut step = self.step(false);
-        if self.mode == StreamMode::Observe {
+        if self.observing() {
             step.text = chunk.to_owned();
         }
         step
@@ -204,24 +229,36 @@ impl StreamScanner {
                 ..f.clone()
             })
             .collect();
-        let blocking =
-            self.mode == StreamMode::Block && local.iter().any(|f| self.selected(f.class.as_str()));
-        let text = match self.mode {
-            StreamMode::Observe => String::new(),
-            StreamMode::Block if blocking => {
-                let first = local
+        let blocking = local.iter().any(|f| self.blocks(f.class.as_str()));
+        let text = if self.observing() {
+            String::new()
+        } else {
+            // Release up to the first blocked finding; a redacted finding that straddles that
+            // point is held back whole, never released in part.
+            let mut end = released.len();
+            if blocking {
+                end = local
                     .iter()
-                    .filter(|f| self.selected(f.class.as_str()))
+                    .filter(|f| self.blocks(f.class.as_str()))
                     .map(|f| f.start)
                     .min()
                     .unwrap_or(0);
-                released.get(..first).unwrap_or("").to_owned()
+                while let Some(s) = local
+                    .iter()
+                    .filter(|f| f.start < end && f.end > end)
+                    .map(|f| f.start)
+                    .min()
+                {
+                    end = s;
+                }
             }
-            StreamMode::Block => released,
-            StreamMode::Redact => {
-                let sel = self.select.clone();
-                let pick = move |c: &str| sel.iter().any(|p| p.matches(c));
-                self.redactor.redact(&released, &local, &pick)
+            let head = released.get(..end).unwrap_or("");
+            if self.redact.is_empty() {
+                head.to_owned()
+            } else {
+                let redact = &self.redact;
+                let pick = |c: &str| redact.iter().any(|p| p.matches(c));
+                self.redactor.redact(head, &local, &pick)
             }
         };
         let shifted: Vec<Finding> = final_items

@@ -34,7 +34,8 @@ pub enum Cmd {
         #[arg(long, value_name = "FILE")]
         cases: Option<PathBuf>,
     },
-    /// Show every rule for the given facts, whether it fires and why, and the decision.
+    /// Show every rule for the given facts, whether it fires and why, the decision, and the
+    /// output action each data class gets in the answer.
     Explain(Box<ExplainArgs>),
 }
 

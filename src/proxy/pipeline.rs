@@ -27,11 +27,11 @@ use super::inspect::{self, InspectReport, JsonObserver, OutputMode, SseInspector
 use super::trace::TraceContext;
 use super::upstream::UpstreamCredential;
 use super::{record, respond, Shared};
-use crate::classify::{Class, Finding, Redactor, StreamMode};
+use crate::classify::{Class, Finding, Redactor};
 use crate::error::Error;
 use crate::evidence::proto::{ClassAction, ValueFingerprint};
 use crate::identity::{Credentials, Principal, UpstreamAuth};
-use crate::policy::{self, Bundle, Decision, Effect, Facts, OutputAction};
+use crate::policy::{self, Bundle, Decision, Effect, Facts};
 use crate::providers::extract::{self, Api, Edit, Extracted};
 use crate::providers::{self, Family, Operation};
 use crate::telemetry::otel::CallSpan;
@@ -634,7 +634,8 @@ impl Pipeline {
     }
 
     /// Phase 11 — stream the upstream's answer back under inspection; the record phase runs
-    /// when it ends. A non-streamed answer under a redact or block output rule is read whole first.
+    /// when it ends. Under a block or redact output rule, a non-streamed answer (any status) is
+    /// read whole first, and an event stream releases only inspected events.
     async fn respond(
         &self,
         ctx: &mut Ctx,
@@ -647,27 +648,22 @@ impl Pipeline {
             .upstream
             .map(|i| self.shared.upstreams[i].config.idle_timeout)
             .unwrap_or_default();
-        let is_sse = parts
-            .headers
-            .get(http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("text/event-stream"));
+        let content = inspect::ContentKind::of(parts.headers.get(http::header::CONTENT_TYPE));
         let output = ctx.output.clone();
         let classifier = output.as_ref().map(|_| self.shared.classifier.load_full());
-        let mode = output.clone().unwrap_or_else(OutputMode::observe);
-        let enforcing = output
-            .as_ref()
-            .is_some_and(|o| o.mode != StreamMode::Observe)
-            && parts.status.is_success();
-        let inspector: Box<dyn Inspector> = match (ctx.api, is_sse) {
-            (Some(api), true) => {
+        let mode = output.unwrap_or_else(OutputMode::observe);
+        let enforcing = classifier.is_some() && mode.enforcing();
+        let inspector: Box<dyn Inspector> = match (ctx.api, content) {
+            (Some(api), inspect::ContentKind::EventStream) => {
                 if enforcing {
                     parts.headers.remove(http::header::CONTENT_LENGTH);
                 }
                 Box::new(SseInspector::new(api, classifier, mode))
             }
-            (Some(api), false) if enforcing => {
-                return self.respond_buffered(ctx, parts, incoming, api, mode).await
+            (Some(api), content) if enforcing => {
+                return self
+                    .respond_buffered(ctx, parts, incoming, api, content, mode)
+                    .await
             }
             (api, _) => Box::new(JsonObserver::new(api, classifier, mode)),
         };
@@ -686,13 +682,16 @@ impl Pipeline {
         Ok(Response::from_parts(parts, observed.boxed_unsync()))
     }
 
-    /// Read a whole non-streamed answer, then redact it or withhold it per the output rule.
+    /// Read a whole non-streamed answer, then redact it or withhold it per the output rules.
+    /// A withheld answer becomes the refusal here (its outcome is recorded once, with what the
+    /// inspection found), not an error for the record phase.
     async fn respond_buffered(
         &self,
         ctx: &mut Ctx,
         mut parts: http::response::Parts,
         incoming: Incoming,
         api: Api,
+        content: inspect::ContentKind,
         mode: OutputMode,
     ) -> Result<Response<ProxyBody>, Error> {
         let idle = ctx
@@ -726,36 +725,45 @@ impl Pipeline {
             bytes: body.len() as u64,
             first_byte: Some(started.elapsed()),
         };
-        let verdict = inspect::enforce_buffered(
+        let answer = inspect::Answer {
             api,
-            &body,
+            success: parts.status.is_success(),
+            content,
+            body: &body,
+        };
+        let verdict = inspect::enforce_buffered(
+            &answer,
             &self.shared.classifier.load_full(),
             &mode,
             &mut report,
         );
         ctx.output_enforcement = enforcing.elapsed();
-        match verdict {
-            inspect::Buffered::Withhold => {
-                let err = Error::Refused {
-                    rule: mode.rule.clone(),
-                    message: "the model's answer contained data of a class this AI system may not return".into(),
-                    fix: "ask for an answer that does not include that data, or have the output rule reviewed".into(),
+        let out = match verdict {
+            inspect::Buffered::Withhold(why) => {
+                let err = match why {
+                    inspect::Withheld::Blocked { rule, class } => Error::Refused {
+                        rule,
+                        message: format!("the model's answer contained data of a class ({class}) this AI system may not return"),
+                        fix: "ask for an answer that does not include that data, or have the output rule reviewed".into(),
+                    },
+                    inspect::Withheld::Uninspectable { rule, why } => Error::Refused {
+                        rule,
+                        message: format!("the upstream's answer could not be inspected ({why}), and this output rule requires every answer to be inspected"),
+                        fix: "check that the upstream answers in this API's JSON or event-stream format, or have the output rule reviewed".into(),
+                    },
                 };
-                self.record_outcome(OutcomeCtx::take(ctx), stats(StreamEnd::Blocked), report);
-                // The call was forwarded and recorded; the refusal concerns the answer.
-                ctx.decision_committed = true;
-                Err(err)
+                let resp = respond::error_response(ctx, &err);
+                let mut o = OutcomeCtx::take(ctx);
+                o.status = Some(resp.status().as_u16());
+                self.record_outcome(o, stats(StreamEnd::Blocked), report);
+                return Ok(resp);
             }
-            verdict => {
-                let out = match verdict {
-                    inspect::Buffered::Rewritten(b) => Bytes::from(b),
-                    _ => body.clone(),
-                };
-                parts.headers.remove(http::header::CONTENT_LENGTH);
-                self.record_outcome(OutcomeCtx::take(ctx), stats(StreamEnd::Complete), report);
-                Ok(Response::from_parts(parts, body::full(out)))
-            }
-        }
+            inspect::Buffered::Rewritten(b) => Bytes::from(b),
+            inspect::Buffered::Unchanged => body.clone(),
+        };
+        parts.headers.remove(http::header::CONTENT_LENGTH);
+        self.record_outcome(OutcomeCtx::take(ctx), stats(StreamEnd::Complete), report);
+        Ok(Response::from_parts(parts, body::full(out)))
     }
 
     /// Phase 12 (error path) — the last phase for calls refused or failed before or while
@@ -889,33 +897,10 @@ pub struct Scan {
     pub counts: Vec<(Class, u32)>,
 }
 
-/// Resolve the policy's output plan into one mode for this response: the strongest enforced
-/// action wins (block > redact > observe); monitor-mode entries only observe.
+/// Resolve the policy's output plan into this response's per-class actions: every enforced
+/// output rule applies (block wins over redact for its classes); monitor-mode entries only observe.
 fn output_mode(plan: &policy::OutputPlan) -> OutputMode {
-    let mut best = OutputMode::observe();
-    for e in plan.entries.iter().filter(|e| !e.monitor) {
-        let mode = match e.action {
-            OutputAction::Observe => continue,
-            OutputAction::Redact => StreamMode::Redact,
-            OutputAction::Block => StreamMode::Block,
-        };
-        let rank = |m: StreamMode| match m {
-            StreamMode::Observe => 0,
-            StreamMode::Redact => 1,
-            StreamMode::Block => 2,
-        };
-        if rank(mode) > rank(best.mode) {
-            best = OutputMode {
-                mode,
-                select: Vec::new(),
-                rule: e.rule.id.to_string(),
-            };
-        }
-        if mode == best.mode {
-            best.select.extend(e.classes.iter().cloned());
-        }
-    }
-    best
+    OutputMode::from_plan(plan)
 }
 
 /// The extraction API of an operation; `None` for bodiless routes.
