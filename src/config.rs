@@ -158,6 +158,8 @@ pub struct UpstreamConfig {
     pub connect_timeout: Duration,
     pub first_byte_timeout: Duration,
     pub idle_timeout: Duration,
+    /// Request headers forwarded beyond the provider's allow-list (lower-case names).
+    pub forward_headers: Vec<http::HeaderName>,
 }
 
 /// Which upstream serves a request: by model pattern first, then the family default.

@@ -53,6 +53,8 @@ pub enum Error {
         header: &'static str,
         reason: String,
     },
+    #[error("request field `{field}` is not acceptable: {reason}")]
+    BadField { field: &'static str, reason: String },
     #[error("request body exceeds the gateway limit of {limit} bytes; send a smaller request")]
     BodyTooLarge { limit: usize },
     #[error("request body was not received within {secs} s")]
@@ -86,7 +88,9 @@ impl Error {
             Self::UnknownRoute { .. } => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
-            Self::MalformedBody(_) | Self::BadHeader { .. } => StatusCode::BAD_REQUEST,
+            Self::MalformedBody(_) | Self::BadHeader { .. } | Self::BadField { .. } => {
+                StatusCode::BAD_REQUEST
+            }
             Self::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             Self::ModelNotAllowed { .. } | Self::Refused { .. } => StatusCode::FORBIDDEN,
@@ -120,9 +124,10 @@ impl Error {
     pub fn kind(&self) -> ErrorKind {
         match self {
             Self::UnknownRoute { .. } | Self::NoUpstream { .. } => ErrorKind::NotFound,
-            Self::MethodNotAllowed { .. } | Self::MalformedBody(_) | Self::BadHeader { .. } => {
-                ErrorKind::InvalidRequest
-            }
+            Self::MethodNotAllowed { .. }
+            | Self::MalformedBody(_)
+            | Self::BadHeader { .. }
+            | Self::BadField { .. } => ErrorKind::InvalidRequest,
             Self::Unauthenticated(_) => ErrorKind::Authentication,
             Self::BodyTooLarge { .. } => ErrorKind::TooLarge,
             Self::BodyTimeout { .. } | Self::UpstreamTimeout { .. } => ErrorKind::Timeout,
@@ -140,6 +145,7 @@ impl Error {
             Self::Unauthenticated(_) => "unauthenticated",
             Self::MalformedBody(_) => "malformed_body",
             Self::BadHeader { .. } => "bad_header",
+            Self::BadField { .. } => "bad_field",
             Self::BodyTooLarge { .. } => "body_too_large",
             Self::BodyTimeout { .. } => "body_timeout",
             Self::ModelNotAllowed { .. } => "model_not_allowed",
@@ -165,6 +171,13 @@ mod tests {
             (
                 Error::BadHeader {
                     header: "x-aimsgate-ai-system",
+                    reason: "r".into(),
+                },
+                400,
+            ),
+            (
+                Error::BadField {
+                    field: "model",
                     reason: "r".into(),
                 },
                 400,

@@ -15,6 +15,8 @@ mod bypass_obfuscation;
 mod bypass_output;
 #[path = "it/bypass_routing.rs"]
 mod bypass_routing;
+#[path = "it/bypass_strings.rs"]
+mod bypass_strings;
 #[path = "it/errors.rs"]
 mod errors;
 #[path = "it/evidence.rs"]

@@ -100,6 +100,10 @@ pub struct RawUpstream {
     pub connect_timeout: Option<String>,
     pub first_byte_timeout: Option<String>,
     pub idle_timeout: Option<String>,
+    /// Extra request headers forwarded to this upstream, also next to an injected key (e.g.
+    /// `anthropic-beta`); credential, hop-by-hop and aimsgate headers cannot be listed.
+    #[serde(default)]
+    pub forward_headers: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

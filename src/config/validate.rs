@@ -263,6 +263,7 @@ fn default_upstreams() -> Vec<RawUpstream> {
         connect_timeout: None,
         first_byte_timeout: None,
         idle_timeout: None,
+        forward_headers: Vec::new(),
     };
     vec![
         mk("openai", "openai", DEFAULT_OPENAI, "OPENAI_API_KEY"),
@@ -354,7 +355,25 @@ fn upstreams(cx: &Ctx<'_>, raw: &[RawUpstream]) -> Result<Vec<UpstreamConfig>, C
             Some(s) => cx.secret(&key("api_key"), s, optional)?,
             None => None,
         };
+        let mut forward_headers = Vec::with_capacity(u.forward_headers.len());
+        for h in &u.forward_headers {
+            let name =
+                http::HeaderName::from_bytes(h.to_ascii_lowercase().as_bytes()).map_err(|_| {
+                    cx.err(
+                        key("forward_headers"),
+                        format!("`{h}` is not a header name"),
+                    )
+                })?;
+            if !listable_header(name.as_str()) {
+                return Err(cx.err(
+                    key("forward_headers"),
+                    format!("`{h}` cannot be listed: credential, hop-by-hop and aimsgate headers follow fixed rules"),
+                ));
+            }
+            forward_headers.push(name);
+        }
         out.push(UpstreamConfig {
+            forward_headers,
             name: u.name.clone(),
             kind,
             base_url,
@@ -696,4 +715,30 @@ fn evidence(cx: &Ctx<'_>, e: &RawEvidence) -> Result<EvidenceSettings, ConfigErr
         hmac_key,
         signing_key,
     })
+}
+
+/// Header names an operator may add with `forward_headers`: never a credential, hop-by-hop,
+/// framing or aimsgate's own header (those have fixed rules).
+fn listable_header(name: &str) -> bool {
+    const FIXED: &[&str] = &[
+        "authorization",
+        "x-api-key",
+        "api-key",
+        "proxy-authorization",
+        "connection",
+        "keep-alive",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "host",
+        "content-length",
+        "accept-encoding",
+        "traceparent",
+        "tracestate",
+        "x-request-id",
+        "cookie",
+    ];
+    !FIXED.contains(&name) && !name.starts_with("x-aimsgate-")
 }

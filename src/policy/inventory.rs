@@ -120,6 +120,16 @@ impl System {
             .map_or(true, |m| m.iter().any(|g| g.matches(model)))
     }
 
+    /// The approved-model pattern `model` matches, as written in the inventory (`None` when the
+    /// entry lists no models or none matches).
+    pub fn model_pattern(&self, model: &str) -> Option<&str> {
+        self.models
+            .as_ref()?
+            .iter()
+            .find(|g| g.matches(model))
+            .map(Glob::as_str)
+    }
+
     /// May this data class be sent to the system?
     pub fn may_receive(&self, class: &str) -> bool {
         self.data_classes

@@ -4,7 +4,8 @@
 //!
 //! Owns the mapping from the pipeline's [`OutcomeCtx`] to the telemetry core's plain `Call`.
 //! Copies ids, names, counts and rule ids only — never prompt text, credentials or principal ids
-//! (the access log names the principal, as access logs do; metrics and spans do not).
+//! (the access log names the principal, as access logs do; metrics and spans do not). Metric
+//! labels for the model and AI system come from configured names only (see [`caller`]).
 
 use std::time::Duration;
 
@@ -13,6 +14,7 @@ use crate::providers::Operation;
 use crate::telemetry::call::{Call, ClassCount, Direction, TraceIds};
 
 use super::body::BodyStats;
+use super::caller;
 use super::inspect::InspectReport;
 use super::pipeline::{OutcomeCtx, Pipeline};
 
@@ -81,6 +83,8 @@ impl Pipeline {
                     _ => None,
                 })
             }),
+            model_label: self.model_label(&o),
+            ai_system_label: ai_system_label(&o),
             model: o.model.take(),
             ai_system: o.ai_system.take(),
             effect,
@@ -102,6 +106,27 @@ impl Pipeline {
         self.shared.metrics.observe(&call);
         if let (Some(traces), Some(span)) = (&self.shared.traces, o.span.take()) {
             traces.finish(span, &call);
+        }
+    }
+
+    /// The metric label of the call's model: the pattern of the bound system's inventory entry
+    /// it matched, else the routing pattern it matched, else `other`.
+    fn model_label(&self, o: &OutcomeCtx) -> String {
+        let Some(model) = o.model.as_deref() else {
+            return "-".to_owned();
+        };
+        let listed = registered_system(o).and_then(|s| s.model_pattern(model));
+        match listed {
+            Some(p) => p.to_owned(),
+            None => caller::model_label(
+                Some(model),
+                self.shared
+                    .config
+                    .routing
+                    .models
+                    .iter()
+                    .map(|(p, _)| p.as_str()),
+            ),
         }
     }
 
@@ -130,5 +155,19 @@ impl Pipeline {
             latency_us = latency.as_micros() as u64,
             "call"
         );
+    }
+}
+
+/// The bound AI system's inventory entry, when the system is registered.
+fn registered_system(o: &OutcomeCtx) -> Option<&crate::policy::System> {
+    o.bundle.as_deref()?.system(o.ai_system.as_deref()?)
+}
+
+/// The metric label of the call's AI system: its inventory id when registered, else `other`.
+fn ai_system_label(o: &OutcomeCtx) -> String {
+    match (o.ai_system.as_deref(), registered_system(o)) {
+        (None, _) => "-".to_owned(),
+        (Some(_), Some(s)) => s.id.to_string(),
+        (Some(_), None) => caller::OTHER.to_owned(),
     }
 }

@@ -26,7 +26,7 @@ use super::body::{self, BodyStats, Inspector, Observed, ProxyBody, StreamEnd};
 use super::inspect::{self, InspectReport, JsonObserver, OutputMode, SseInspector};
 use super::trace::TraceContext;
 use super::upstream::UpstreamCredential;
-use super::{record, respond, Shared};
+use super::{caller, record, respond, Shared};
 use crate::classify::{Class, Finding, Redactor};
 use crate::error::Error;
 use crate::evidence::proto::{ClassAction, ValueFingerprint};
@@ -98,7 +98,7 @@ impl Ctx {
         let request_id = headers
             .get("x-request-id")
             .and_then(|v| v.to_str().ok())
-            .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
+            .filter(|v| caller::request_id_syntax(v))
             .map(str::to_owned)
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         let anthropic_hint =
@@ -152,6 +152,7 @@ impl Pipeline {
     /// Run one call through every phase; never fails (errors become provider-shaped responses).
     pub async fn handle(&self, conn: &ConnInfo, req: Request<Incoming>) -> Response<ProxyBody> {
         let mut ctx = Ctx::new(conn, req.headers());
+        self.vet_request_id(&mut ctx, req.headers());
         if let Some(traces) = &self.shared.traces {
             let t = &mut ctx.trace;
             let parent = t.parent_span_id.map(|p| (t.trace_id, p, t.sampled));
@@ -185,6 +186,7 @@ impl Pipeline {
         self.identify(ctx, conn, &parts)?;
         let bytes = self.read_body(ctx, &parts, body).await?;
         let extracted = self.parse(ctx, op, &bytes)?;
+        self.vet_model(ctx)?;
         let upstream = self.select_upstream(ctx, op)?;
         let scan = self.classify(ctx, extracted.as_ref());
         self.decide(ctx, &scan)?;
@@ -354,6 +356,47 @@ impl Pipeline {
         ctx.stream = ex.stream;
         ctx.max_tokens = ex.max_tokens;
         Ok(Some(ex))
+    }
+
+    /// A caller's `x-request-id` is kept only when it is an id: bounded printable ASCII (checked
+    /// in [`Ctx::new`]) in which the classifier finds nothing. Otherwise the call gets a
+    /// generated id, so a secret pasted there reaches no log, trace or evidence record.
+    fn vet_request_id(&self, ctx: &mut Ctx, headers: &HeaderMap) {
+        if !headers.contains_key("x-request-id") {
+            return;
+        }
+        let flagged = !self
+            .shared
+            .classifier
+            .load()
+            .classify(&ctx.request_id)
+            .items
+            .is_empty();
+        if flagged {
+            ctx.request_id = uuid::Uuid::new_v4().to_string();
+        }
+    }
+
+    /// Phase 4b — the `model` must be a model name ([`caller::model_syntax`]) in which the
+    /// classifier finds nothing, before logs, metrics or evidence can hold it; else 400, and the
+    /// value is dropped from the call's record.
+    fn vet_model(&self, ctx: &mut Ctx) -> Result<(), Error> {
+        let Some(model) = ctx.model.take() else {
+            return Ok(());
+        };
+        let bad = |reason: String| Error::BadField {
+            field: "model",
+            reason,
+        };
+        caller::model_syntax(&model).map_err(|r| bad(r.to_owned()))?;
+        if let Some(f) = self.shared.classifier.load().classify(&model).items.first() {
+            return Err(bad(format!(
+                "it contains data of class {}, not a model name",
+                f.class.as_str()
+            )));
+        }
+        ctx.model = Some(model);
+        Ok(())
     }
 
     /// Phase 5 — pick the upstream from configuration only: model map, then family default.
@@ -846,6 +889,8 @@ pub struct OutcomeCtx {
     pub stream: bool,
     pub started: Instant,
     pub ai_system: Option<String>,
+    /// The bundle the call was decided under (for metric labels from configured names).
+    pub bundle: Option<Arc<Bundle>>,
     pub effect: &'static str,
     /// The upstream's status, when an answer arrived.
     pub upstream_status: Option<u16>,
@@ -870,6 +915,7 @@ impl OutcomeCtx {
                 })
                 .unwrap_or_default(),
             policy_version: ctx.bundle.as_deref().map(|b| b.version().to_owned()),
+            bundle: ctx.bundle.clone(),
             classes: ctx.class_actions.clone(),
             received_at: ctx.received_at,
             span: ctx.span.take(),

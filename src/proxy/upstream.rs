@@ -17,6 +17,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
+use super::caller;
 use crate::config::{Secret, UpstreamConfig, UpstreamKind};
 use crate::error::Error;
 use crate::providers::Operation;
@@ -45,24 +46,6 @@ pub enum UpstreamCredential {
     /// Send nothing (e.g. a local model server without auth).
     None,
 }
-
-/// Hop-by-hop headers (RFC 9110 §7.6.1) and headers aimsgate owns; never forwarded.
-const STRIP: &[&str] = &[
-    "connection",
-    "keep-alive",
-    "proxy-connection",
-    "proxy-authenticate",
-    "proxy-authorization",
-    "te",
-    "trailer",
-    "transfer-encoding",
-    "upgrade",
-    "host",
-    "content-length",
-    "accept-encoding",
-    "traceparent",
-    "tracestate",
-];
 
 impl Upstream {
     pub fn new(config: UpstreamConfig) -> Result<Self, Error> {
@@ -95,8 +78,9 @@ impl Upstream {
         Ok(Self { config, client })
     }
 
-    /// The upstream URL for `op`, built from the configured base URL only. The client's query
-    /// string is kept (SDKs use it for beta flags); its path is never used beyond the route.
+    /// The upstream URL for `op`, built from the configured base URL only. Of the client's query
+    /// string only the parameters the provider's API defines for the route are kept
+    /// ([`caller::upstream_query`]); its path is never used beyond the route.
     pub fn url(
         &self,
         op: Operation,
@@ -128,9 +112,10 @@ impl Upstream {
                 (path, Some(format!("api-version={version}")))
             }
         };
+        let query = caller::upstream_query(op, self.config.kind, query);
         let q = match (query, extra_query) {
             (Some(q), Some(e)) => Some(format!("{q}&{e}")),
-            (Some(q), None) => Some(q.to_owned()),
+            (q, None) => q,
             (None, e) => e,
         };
         let pq = match q {
@@ -145,7 +130,9 @@ impl Upstream {
         Uri::from_parts(parts).map_err(|e| Error::Internal(format!("upstream URL: {e}")))
     }
 
-    /// Copy the caller's end-to-end headers and set the upstream credential and trace context.
+    /// Copy the caller's headers this provider accepts ([`caller::forwards_header`]: an
+    /// allow-list, so hop-by-hop, framing, proxy and unknown headers never leave), then set the
+    /// upstream credential, the trace context and the request id.
     pub fn headers(
         &self,
         incoming: &HeaderMap,
@@ -155,13 +142,15 @@ impl Upstream {
         request_id: &str,
     ) -> HeaderMap {
         let mut out = HeaderMap::with_capacity(incoming.len() + 4);
+        let callers_own = matches!(credential, UpstreamCredential::PassThrough);
         for (name, value) in incoming {
-            let n = name.as_str();
-            if STRIP.contains(&n) || n.starts_with("x-aimsgate-") || extra_strip.contains(name) {
-                continue;
-            }
-            if (n == "authorization" || n == "x-api-key" || n == "api-key")
-                && !matches!(credential, UpstreamCredential::PassThrough)
+            if extra_strip.contains(name)
+                || !caller::forwards_header(
+                    self.config.kind,
+                    name.as_str(),
+                    callers_own,
+                    &self.config.forward_headers,
+                )
             {
                 continue;
             }
@@ -269,6 +258,7 @@ mod tests {
             connect_timeout: Duration::from_secs(1),
             first_byte_timeout: Duration::from_secs(1),
             idle_timeout: Duration::from_secs(1),
+            forward_headers: Vec::new(),
         })
         .unwrap()
     }
@@ -302,6 +292,22 @@ mod tests {
         assert!(z
             .url(Operation::ChatCompletions, Some("../../evil"), None)
             .is_err());
+        // The caller's query never reaches a route whose API defines none, nor overrides
+        // Azure's configured api-version.
+        assert_eq!(
+            o.url(
+                Operation::ChatCompletions,
+                None,
+                Some("api_key=x&beta=true")
+            )
+            .unwrap()
+            .to_string(),
+            "https://api.openai.com/v1/chat/completions"
+        );
+        assert_eq!(
+            z.url(Operation::ChatCompletions, Some("gpt4o-prod"), Some("api-version=1999-01-01")).unwrap().to_string(),
+            "https://res.openai.azure.com/openai/deployments/gpt4o-prod/chat/completions?api-version=2024-10-21"
+        );
     }
 
     #[test]
@@ -317,9 +323,11 @@ mod tests {
         assert_eq!(out["authorization"], "Bearer sk-upstream");
         assert!(out.get("x-aimsgate-ai-system").is_none());
         assert!(out.get("connection").is_none());
-        assert_eq!(out["openai-organization"], "org-1");
+        // The organisation header picks whose account pays: not next to an injected key.
+        assert!(out.get("openai-organization").is_none());
         let pass = o.headers(&h, &UpstreamCredential::PassThrough, &[], "00-x", "rid");
         assert_eq!(pass["authorization"], "Bearer agk_caller");
+        assert_eq!(pass["openai-organization"], "org-1");
         let none = o.headers(&h, &UpstreamCredential::None, &[], "00-x", "rid");
         assert!(none.get("authorization").is_none());
         let a = up(UpstreamKind::Anthropic, "https://api.anthropic.com");

@@ -62,6 +62,11 @@ pub struct Call {
     pub model: Option<String>,
     /// The AI system the call was bound to (registered or not).
     pub ai_system: Option<String>,
+    /// Metric label values, from configured names only (`other` for anything else, `-` when
+    /// absent): the configured pattern the model matched, the inventory id of a registered
+    /// system. The proxy derives them; metrics never label with a caller's string.
+    pub model_label: String,
+    pub ai_system_label: String,
     /// `allow`, `redact`, `block`, `review`, or `error` when no decision was reached.
     pub effect: &'static str,
     /// Enforced rules that decided, and monitor-mode rules with what they would have done.
@@ -130,6 +135,8 @@ impl Call {
             server_port: Some(443),
             model: Some("gpt-4o-mini".into()),
             ai_system: Some("support-bot".into()),
+            model_label: "gpt-4o*".into(),
+            ai_system_label: "support-bot".into(),
             effect: "redact",
             rules: vec!["pii-redact".into()],
             monitored: vec![("secrets-block".into(), "block")],

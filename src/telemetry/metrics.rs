@@ -1,13 +1,12 @@
 //! Prometheus metrics served on the admin listener's `/metrics`.
 //!
 //! Owns metric names, labels and buckets. Labels carry names and outcomes only — never content,
-//! principal ids or credentials. Label values that come from requests (model names, AI system
-//! ids) go through [`Bounded`], so a caller cannot blow up the series count. Holds no business
+//! principal ids or credentials. Model and AI-system labels are the [`Call`]'s label fields,
+//! which the proxy fills from configured names only (`other` otherwise), so the series count is
+//! bounded by the configuration, not by what callers send. Holds no business
 //! logic: [`Metrics::observe`] records a finished [`Call`], the reloader and the evidence phase
 //! increment their own counters.
 
-use std::collections::HashSet;
-use std::sync::Mutex;
 use std::time::Duration;
 
 use prometheus_client::encoding::EncodeLabelSet;
@@ -19,8 +18,6 @@ use prometheus_client::registry::Registry;
 
 use super::call::Call;
 
-/// Distinct values a request-derived label may take before further ones read `other`.
-const MAX_LABEL_VALUES: usize = 256;
 /// Longest label value kept; longer ones are cut.
 const MAX_LABEL_LEN: usize = 96;
 
@@ -97,33 +94,7 @@ fn latency_histogram() -> Histogram {
     ))
 }
 
-/// A cap on the distinct values of request-derived labels.
-#[derive(Debug, Default)]
-pub struct Bounded {
-    seen: Mutex<HashSet<String>>,
-}
-
-impl Bounded {
-    /// `value` itself while fewer than [`MAX_LABEL_VALUES`] distinct values were seen, else `other`.
-    pub fn admit(&self, value: Option<&str>) -> String {
-        let Some(v) = value.filter(|v| !v.is_empty()) else {
-            return "-".to_owned();
-        };
-        let v = cut(v);
-        let Ok(mut seen) = self.seen.lock() else {
-            return "other".to_owned();
-        };
-        if seen.contains(v) {
-            return v.to_owned();
-        }
-        if seen.len() >= MAX_LABEL_VALUES {
-            return "other".to_owned();
-        }
-        seen.insert(v.to_owned());
-        v.to_owned()
-    }
-}
-
+/// Label values are configured names, but a pattern can be long: cut at [`MAX_LABEL_LEN`].
 fn cut(v: &str) -> &str {
     if v.len() <= MAX_LABEL_LEN {
         return v;
@@ -140,8 +111,6 @@ type Hist<L> = Family<L, Histogram, LatencyBuckets>;
 /// The gateway's metrics.
 pub struct Metrics {
     registry: Registry,
-    models: Bounded,
-    systems: Bounded,
     /// Calls by AI system, upstream, model, operation, effect and HTTP status.
     pub requests: Family<CallLabels, Counter>,
     /// Decisions by AI system and effect (`allow`, `redact`, `block`, `review`, `error`).
@@ -176,8 +145,6 @@ impl Default for Metrics {
     fn default() -> Self {
         let m = Self {
             registry: Registry::with_prefix("aimsgate"),
-            models: Bounded::default(),
-            systems: Bounded::default(),
             requests: Family::default(),
             decisions: Family::default(),
             rule_matches: Family::default(),
@@ -293,8 +260,8 @@ impl Metrics {
 
     /// Record one finished call.
     pub fn observe(&self, c: &Call) {
-        let ai_system = self.systems.admit(c.ai_system.as_deref());
-        let model = self.models.admit(c.model.as_deref());
+        let ai_system = cut(&c.ai_system_label).to_owned();
+        let model = cut(&c.model_label).to_owned();
         let upstream = c.upstream.clone().unwrap_or_else(|| "-".to_owned());
         let operation = c.operation.unwrap_or("-").to_owned();
         self.requests

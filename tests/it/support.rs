@@ -300,3 +300,16 @@ pub async fn open_stream(url: &str, model: &str) -> http::Response<hyper::body::
         .unwrap();
     client.request(req).await.unwrap()
 }
+
+/// The admin listener's `/metrics` text.
+pub async fn metrics(gw: &Gateway) -> String {
+    let r = send(
+        Method::GET,
+        &format!("http://{}/metrics", gw.admin),
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    r.text()
+}
