@@ -247,7 +247,7 @@ async fn drive<I>(
 }
 
 /// Unread HTTP/1.1 input one connection may buffer (headers must fit in it too).
-pub const H1_MAX_BUF: usize = 128 * 1024;
+pub const H1_MAX_BUF: usize = 64 * 1024;
 /// HTTP/2 flow-control window per stream: request-body bytes a client may send before the
 /// pipeline has read (and budgeted) them.
 pub const H2_STREAM_WINDOW: u32 = 256 * 1024;

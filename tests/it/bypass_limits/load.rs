@@ -24,7 +24,7 @@ const MIB: u64 = 1024 * 1024;
 /// The default process-wide body budget.
 const PROCESS_BUDGET: u64 = 256 * MIB;
 /// What the proxy may hold beyond the budgeted bodies under this load: hyper's per-connection
-/// buffers (128 KiB × 101 connections, 1 MiB of h2 window), growth slack of bodies being read,
+/// buffers (64 KiB × 101 connections, 1 MiB of h2 window), growth slack of bodies being read,
 /// evidence records of the refusals, allocator fragmentation.
 const OVERHEAD: u64 = 96 * MIB;
 /// What may stay resident after the load, above the baseline.
