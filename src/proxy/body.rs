@@ -11,10 +11,11 @@
 //!
 //! What stays buffered: the JSON extractor needs the whole request, so a request body is held in
 //! memory once, whole, from its first byte until it has been forwarded (at most `max_body_bytes`
-//! per request, and at most the per-connection and process budgets together). Frames are copied
-//! once, from hyper's frame into that buffer — sized up front from a declared Content-Length,
-//! grown by doubling for a chunked body — and the buffer becomes the forwarded `Bytes` without
-//! another copy. What parsing allocates beside it is not budgeted.
+//! per request, and at most the per-connection and process budgets together). A body that came in
+//! one frame is kept as that frame (no copy); otherwise frames are copied once, from hyper's frame
+//! into one buffer — sized up front from a declared Content-Length, grown by doubling for a
+//! chunked body — and the buffer becomes the forwarded `Bytes` without another copy. What parsing
+//! allocates beside it (the JSON tree, extracted text, a redacted rewrite) is not budgeted.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -24,7 +25,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 
-use super::budget::{BodyBudgets, Reserved, Scope};
+use super::budget::{BodyBudgets, Held, Reserved, Scope};
 use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Full};
 use tokio::time::Sleep;
@@ -69,7 +70,11 @@ where
 {
     let mut body = std::pin::pin!(body);
     let mut reservation = budgets.map(BodyBudgets::reservation);
+    // A body that arrives in one frame (most small JSON requests) is kept as that frame, with no
+    // copy; from the second frame on, frames are copied into one buffer.
+    let mut first: Option<Bytes> = None;
     let mut buf: Vec<u8> = Vec::new();
+    let mut len = 0usize;
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|e| ReadError::Transport(e.into()))?;
         let Ok(data) = frame.into_data() else {
@@ -78,21 +83,35 @@ where
         if data.is_empty() {
             continue;
         }
-        if buf.len().saturating_add(data.len()) > limit {
+        len = len.saturating_add(data.len());
+        if len > limit {
             return Err(ReadError::TooLarge);
         }
         if let Some(r) = reservation.as_mut() {
             r.grow(data.len() as u64).map_err(ReadError::Budget)?;
         }
-        if buf.capacity() == 0 {
+        if len == data.len() {
+            first = Some(data);
+            continue;
+        }
+        if let Some(head) = first.take() {
             let size = declared.and_then(|n| usize::try_from(n).ok()).unwrap_or(0);
-            buf.reserve_exact(size.max(data.len()).min(limit));
+            buf.reserve_exact(size.max(len).min(limit));
+            buf.extend_from_slice(&head);
         }
         buf.extend_from_slice(&data);
     }
-    Ok(match reservation {
-        Some(reservation) if !buf.is_empty() => Bytes::from_owner(Reserved { buf, reservation }),
-        _ => Bytes::from(buf),
+    Ok(match (first, reservation) {
+        (Some(head), Some(reservation)) => Bytes::from_owner(Reserved {
+            buf: Held::Frame(head),
+            reservation,
+        }),
+        (Some(head), None) => head,
+        (None, Some(reservation)) if !buf.is_empty() => Bytes::from_owner(Reserved {
+            buf: Held::Copied(buf),
+            reservation,
+        }),
+        (None, _) => Bytes::from(buf),
     })
 }
 
@@ -431,6 +450,17 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(&bytes[..], b"abcd");
+        drop(bytes);
+        // A body in one frame is that frame, still charged until dropped.
+        let one = read_request(frames(&[b"", b"whole"]), 10, Some(5), Some(&b))
+            .await
+            .unwrap();
+        assert_eq!(&one[..], b"whole");
+        assert_eq!(b.process.in_use(), 5);
+        drop(one);
+        assert_eq!(b.connection.in_use(), 0);
+        let empty = read_request(frames(&[]), 10, None, Some(&b)).await.unwrap();
+        assert!(empty.is_empty());
     }
 
     #[tokio::test]

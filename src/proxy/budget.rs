@@ -134,16 +134,25 @@ impl Drop for Reservation {
     }
 }
 
+/// A body's bytes as held: the one frame it came in, or the buffer its frames were copied into.
+pub enum Held {
+    Frame(bytes::Bytes),
+    Copied(Vec<u8>),
+}
+
 /// A body buffer that owns its reservation: turned into [`bytes::Bytes`] with
 /// `Bytes::from_owner`, the budget is released when the last clone of those bytes is dropped.
 pub struct Reserved {
-    pub buf: Vec<u8>,
+    pub buf: Held,
     pub reservation: Reservation,
 }
 
 impl AsRef<[u8]> for Reserved {
     fn as_ref(&self) -> &[u8] {
-        &self.buf
+        match &self.buf {
+            Held::Frame(b) => b,
+            Held::Copied(v) => v,
+        }
     }
 }
 
@@ -210,7 +219,7 @@ mod tests {
         let mut r = b.reservation();
         r.grow(5).unwrap();
         let bytes = Bytes::from_owner(Reserved {
-            buf: b"hello".to_vec(),
+            buf: Held::Copied(b"hello".to_vec()),
             reservation: r,
         });
         let copy = bytes.clone();
