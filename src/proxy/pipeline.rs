@@ -341,7 +341,9 @@ impl Pipeline {
             .map_err(timed_out)?
         {
             Ok(b) => b,
-            Err(body::ReadError::TooLarge) => return Err(Error::BodyTooLarge { limit }),
+            Err(body::ReadError::TooLarge | body::ReadError::NotAllowed) => {
+                return Err(Error::BodyTooLarge { limit })
+            }
             Err(body::ReadError::Budget(scope)) => {
                 return Err(Error::BodyBudgetExhausted {
                     per_connection: scope == super::budget::Scope::Connection,
