@@ -108,6 +108,12 @@ pub struct ServerConfig {
     pub admin_listen: SocketAddr,
     pub max_body_bytes: usize,
     pub max_connections: usize,
+    /// Process-wide in-flight request-body budget (bytes), see `proxy::budget`.
+    pub max_inflight_body_bytes: usize,
+    /// Per-connection in-flight request-body budget (bytes).
+    pub max_connection_body_bytes: usize,
+    /// `SETTINGS_MAX_CONCURRENT_STREAMS` announced to HTTP/2 clients.
+    pub h2_max_concurrent_streams: u32,
     pub header_read_timeout: Duration,
     pub idle_timeout: Duration,
     pub body_read_timeout: Duration,

@@ -57,6 +57,10 @@ pub enum Error {
     BadField { field: &'static str, reason: String },
     #[error("request body exceeds the gateway limit of {limit} bytes; send a smaller request")]
     BodyTooLarge { limit: usize },
+    #[error("{route} requests take no body; send this request without one")]
+    BodyNotAllowed { route: &'static str },
+    #[error("aimsgate holds too many request bodies {} right now; retry shortly", if *.per_connection { "on this connection" } else { "in total" })]
+    BodyBudgetExhausted { per_connection: bool },
     #[error("request body was not received within {secs} s")]
     BodyTimeout { secs: u64 },
     #[error("model `{model}` is not allowed by this gateway ({reason})")]
@@ -88,9 +92,16 @@ impl Error {
             Self::UnknownRoute { .. } => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
-            Self::MalformedBody(_) | Self::BadHeader { .. } | Self::BadField { .. } => {
-                StatusCode::BAD_REQUEST
-            }
+            Self::MalformedBody(_)
+            | Self::BadHeader { .. }
+            | Self::BadField { .. }
+            | Self::BodyNotAllowed { .. } => StatusCode::BAD_REQUEST,
+            Self::BodyBudgetExhausted {
+                per_connection: true,
+            } => StatusCode::TOO_MANY_REQUESTS,
+            Self::BodyBudgetExhausted {
+                per_connection: false,
+            } => StatusCode::SERVICE_UNAVAILABLE,
             Self::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             Self::ModelNotAllowed { .. } | Self::Refused { .. } => StatusCode::FORBIDDEN,
@@ -106,7 +117,12 @@ impl Error {
     pub fn fault(&self) -> Fault {
         match self {
             Self::UpstreamUnreachable { .. } | Self::UpstreamTimeout { .. } => Fault::Upstream,
-            Self::EvidenceUnavailable | Self::ShuttingDown | Self::Internal(_) => Fault::Gateway,
+            Self::EvidenceUnavailable
+            | Self::ShuttingDown
+            | Self::Internal(_)
+            | Self::BodyBudgetExhausted {
+                per_connection: false,
+            } => Fault::Gateway,
             _ => Fault::Client,
         }
     }
@@ -127,13 +143,16 @@ impl Error {
             Self::MethodNotAllowed { .. }
             | Self::MalformedBody(_)
             | Self::BadHeader { .. }
-            | Self::BadField { .. } => ErrorKind::InvalidRequest,
+            | Self::BadField { .. }
+            | Self::BodyNotAllowed { .. } => ErrorKind::InvalidRequest,
             Self::Unauthenticated(_) => ErrorKind::Authentication,
             Self::BodyTooLarge { .. } => ErrorKind::TooLarge,
             Self::BodyTimeout { .. } | Self::UpstreamTimeout { .. } => ErrorKind::Timeout,
             Self::ModelNotAllowed { .. } | Self::Refused { .. } => ErrorKind::Permission,
             Self::UpstreamUnreachable { .. } | Self::Internal(_) => ErrorKind::Api,
-            Self::EvidenceUnavailable | Self::ShuttingDown => ErrorKind::Overloaded,
+            Self::EvidenceUnavailable | Self::ShuttingDown | Self::BodyBudgetExhausted { .. } => {
+                ErrorKind::Overloaded
+            }
         }
     }
 
@@ -148,6 +167,8 @@ impl Error {
             Self::BadField { .. } => "bad_field",
             Self::BodyTooLarge { .. } => "body_too_large",
             Self::BodyTimeout { .. } => "body_timeout",
+            Self::BodyNotAllowed { .. } => "body_not_allowed",
+            Self::BodyBudgetExhausted { .. } => "body_budget_exhausted",
             Self::ModelNotAllowed { .. } => "model_not_allowed",
             Self::NoUpstream { .. } => "no_upstream",
             Self::Refused { .. } => "policy_refused",
@@ -215,6 +236,19 @@ mod tests {
                 502,
             ),
             (Error::EvidenceUnavailable, 503),
+            (Error::BodyNotAllowed { route: "models" }, 400),
+            (
+                Error::BodyBudgetExhausted {
+                    per_connection: true,
+                },
+                429,
+            ),
+            (
+                Error::BodyBudgetExhausted {
+                    per_connection: false,
+                },
+                503,
+            ),
             (
                 Error::UpstreamTimeout {
                     upstream: "u".into(),

@@ -36,6 +36,12 @@ pub struct RawServer {
     pub admin_listen: Option<String>,
     pub max_body_bytes: Option<usize>,
     pub max_connections: Option<usize>,
+    /// Request-body bytes all connections together may hold in memory at once.
+    pub max_inflight_body_bytes: Option<usize>,
+    /// Request-body bytes one connection (all its HTTP/2 streams) may hold at once.
+    pub max_connection_body_bytes: Option<usize>,
+    /// Concurrent streams one HTTP/2 connection may open.
+    pub h2_max_concurrent_streams: Option<u32>,
     pub header_read_timeout: Option<String>,
     pub idle_timeout: Option<String>,
     pub body_read_timeout: Option<String>,

@@ -235,3 +235,36 @@ fn provider_keys_are_bound_to_their_upstream_and_mappings_must_be_unambiguous() 
     assert!(err.contains("no upstream named `nope`"), "{err}");
     assert!(!err.contains("k-123"), "the secret is not echoed: {err}");
 }
+
+#[test]
+fn body_budgets_and_h2_streams_have_safe_defaults_and_are_checked() {
+    let c = load("").unwrap();
+    assert_eq!(c.server.max_inflight_body_bytes, 256 * 1024 * 1024);
+    assert_eq!(c.server.max_connection_body_bytes, 16 * 1024 * 1024);
+    assert_eq!(c.server.h2_max_concurrent_streams, 64);
+    // The process default grows with a large body limit; the connection default follows it.
+    let c = load("[server]\nmax_body_bytes = 134217728\n").unwrap();
+    assert_eq!(c.server.max_inflight_body_bytes, 512 * 1024 * 1024);
+    assert_eq!(c.server.max_connection_body_bytes, 256 * 1024 * 1024);
+    let c = load("[server]\nmax_inflight_body_bytes = 1000000\nmax_connection_body_bytes = 900000\nmax_body_bytes = 800000\nh2_max_concurrent_streams = 8\n").unwrap();
+    assert_eq!(c.server.max_inflight_body_bytes, 1_000_000);
+    assert_eq!(c.server.max_connection_body_bytes, 900_000);
+    assert_eq!(c.server.h2_max_concurrent_streams, 8);
+    for (text, key) in [
+        (
+            "[server]\nmax_body_bytes = 1000\nmax_inflight_body_bytes = 999\n",
+            "server.max_inflight_body_bytes",
+        ),
+        (
+            "[server]\nmax_body_bytes = 1000\nmax_connection_body_bytes = 10\n",
+            "server.max_connection_body_bytes",
+        ),
+        (
+            "[server]\nh2_max_concurrent_streams = 0\n",
+            "server.h2_max_concurrent_streams",
+        ),
+    ] {
+        let err = load(text).unwrap_err().to_string();
+        assert!(err.contains(key), "{err}");
+    }
+}

@@ -176,6 +176,9 @@ pub(super) fn validate(
     })
 }
 
+/// The process-wide body budget unless configured (raised to 4 × `max_body_bytes` if larger).
+const DEFAULT_INFLIGHT_BODY_BYTES: usize = 256 * 1024 * 1024;
+
 fn server(cx: &Ctx<'_>, s: &RawServer, ov: &Overrides) -> Result<ServerConfig, ConfigError> {
     let listen = ov
         .listen
@@ -199,6 +202,29 @@ fn server(cx: &Ctx<'_>, s: &RawServer, ov: &Overrides) -> Result<ServerConfig, C
     let max_connections = s.max_connections.unwrap_or(10_000);
     if max_connections == 0 {
         return Err(cx.err("server.max_connections", "must be greater than 0"));
+    }
+    // Body budgets (see proxy::budget): each must fit at least one body of the largest size.
+    let max_inflight_body_bytes = s
+        .max_inflight_body_bytes
+        .unwrap_or_else(|| DEFAULT_INFLIGHT_BODY_BYTES.max(max_body_bytes.saturating_mul(4)));
+    if max_inflight_body_bytes < max_body_bytes {
+        return Err(cx.err(
+            "server.max_inflight_body_bytes",
+            "must be at least server.max_body_bytes",
+        ));
+    }
+    let max_connection_body_bytes = s
+        .max_connection_body_bytes
+        .unwrap_or_else(|| max_body_bytes.saturating_mul(2));
+    if max_connection_body_bytes < max_body_bytes {
+        return Err(cx.err(
+            "server.max_connection_body_bytes",
+            "must be at least server.max_body_bytes",
+        ));
+    }
+    let h2_max_concurrent_streams = s.h2_max_concurrent_streams.unwrap_or(64);
+    if h2_max_concurrent_streams == 0 {
+        return Err(cx.err("server.h2_max_concurrent_streams", "must be greater than 0"));
     }
     let tls = match &s.tls {
         None => None,
@@ -226,6 +252,9 @@ fn server(cx: &Ctx<'_>, s: &RawServer, ov: &Overrides) -> Result<ServerConfig, C
         admin_listen,
         max_body_bytes,
         max_connections,
+        max_inflight_body_bytes,
+        max_connection_body_bytes,
+        h2_max_concurrent_streams,
         header_read_timeout: cx.duration(
             "server.header_read_timeout",
             s.header_read_timeout.as_deref(),

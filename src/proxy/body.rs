@@ -1,10 +1,21 @@
-//! Response bodies: the boxed body type every response uses, and [`Observed`], the wrapper that
+//! Request and response bodies. A request body is read by [`read_request`] into one buffer,
+//! charged to the in-flight body budgets as it arrives; a bodiless route checks with
+//! [`refuse_any`] that nothing came. For responses: the boxed body type every response uses, and
+//! [`Observed`], the wrapper that
 //! streams an upstream body to the client frame by frame (never buffering it) while it lets an
 //! inspector see or rewrite each chunk, enforces the upstream idle timeout, and calls a finisher
 //! exactly once — at the end of the stream, on an error, or when the client goes away (drop).
 //!
 //! Dropping an [`Observed`] drops the upstream body, which closes that upstream connection: a
 //! client disconnect cancels the upstream call.
+//!
+//! What stays buffered: the JSON extractor needs the whole request, so a request body is held in
+//! memory once, whole, from its first byte until it has been forwarded (at most `max_body_bytes`
+//! per request, and at most the per-connection and process budgets together). A body that came in
+//! one frame is kept as that frame (no copy); otherwise frames are copied once, from hyper's frame
+//! into one buffer — sized up front from a declared Content-Length, grown by doubling for a
+//! chunked body — and the buffer becomes the forwarded `Bytes` without another copy. What parsing
+//! allocates beside it (the JSON tree, extracted text, a redacted rewrite) is not budgeted.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -13,6 +24,8 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
+
+use super::budget::{BodyBudgets, Held, Reserved, Scope};
 use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Full};
 use tokio::time::Sleep;
@@ -28,6 +41,100 @@ pub fn full(bytes: impl Into<Bytes>) -> ProxyBody {
     Full::new(bytes.into())
         .map_err(|never| match never {})
         .boxed_unsync()
+}
+
+/// Why a request body could not be read.
+#[derive(Debug)]
+pub enum ReadError {
+    /// More than the limit arrived.
+    TooLarge,
+    /// A body budget is exhausted.
+    Budget(Scope),
+    /// A body came on a route that takes none.
+    NotAllowed,
+    /// The transport failed (e.g. the client went away mid-body).
+    Transport(BoxError),
+}
+
+/// Read a whole request body of at most `limit` bytes, charging every frame to `budgets` before
+/// it is copied. A `declared` Content-Length (already checked against `limit`) sizes the buffer
+/// up front, so it is never reallocated; pages are touched, and bytes charged, only as they come.
+/// The returned bytes keep the budget reserved until their last clone is dropped.
+pub async fn read_request<B>(
+    body: B,
+    limit: usize,
+    declared: Option<u64>,
+    budgets: Option<&BodyBudgets>,
+) -> Result<Bytes, ReadError>
+where
+    B: Body<Data = Bytes>,
+    B::Error: Into<BoxError>,
+{
+    let mut body = std::pin::pin!(body);
+    let mut reservation = budgets.map(BodyBudgets::reservation);
+    // A body that arrives in one frame (most small JSON requests) is kept as that frame, with no
+    // copy; from the second frame on, frames are copied into one buffer.
+    let mut first: Option<Bytes> = None;
+    let mut buf: Vec<u8> = Vec::new();
+    let mut len = 0usize;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| ReadError::Transport(e.into()))?;
+        let Ok(data) = frame.into_data() else {
+            continue; // trailers carry nothing the pipeline reads
+        };
+        if data.is_empty() {
+            continue;
+        }
+        len = len.saturating_add(data.len());
+        if len > limit {
+            return Err(ReadError::TooLarge);
+        }
+        if let Some(r) = reservation.as_mut() {
+            r.grow(data.len() as u64).map_err(ReadError::Budget)?;
+        }
+        if len == data.len() {
+            first = Some(data);
+            continue;
+        }
+        if let Some(head) = first.take() {
+            let size = declared.and_then(|n| usize::try_from(n).ok()).unwrap_or(0);
+            buf.reserve_exact(size.max(len).min(limit));
+            buf.extend_from_slice(&head);
+        }
+        buf.extend_from_slice(&data);
+    }
+    Ok(match (first, reservation) {
+        (Some(head), Some(reservation)) => Bytes::from_owner(Reserved {
+            buf: Held::Frame(head),
+            reservation,
+        }),
+        (Some(head), None) => head,
+        (None, Some(reservation)) if !buf.is_empty() => Bytes::from_owner(Reserved {
+            buf: Held::Copied(buf),
+            reservation,
+        }),
+        (None, _) => Bytes::from(buf),
+    })
+}
+
+/// For a route that takes no body: succeed only if the body is empty. A declared non-zero length
+/// is refused without reading; otherwise the first data byte refuses (nothing is kept).
+pub async fn refuse_any<B>(body: B, declared_nonzero: bool) -> Result<(), ReadError>
+where
+    B: Body<Data = Bytes>,
+    B::Error: Into<BoxError>,
+{
+    if declared_nonzero {
+        return Err(ReadError::NotAllowed);
+    }
+    let mut body = std::pin::pin!(body);
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| ReadError::Transport(e.into()))?;
+        if frame.data_ref().is_some_and(|d| !d.is_empty()) {
+            return Err(ReadError::NotAllowed);
+        }
+    }
+    Ok(())
 }
 
 /// How a streamed body ended.
@@ -312,6 +419,77 @@ mod tests {
         let r = body.frame().await.unwrap();
         assert!(r.is_err());
         assert_eq!(*seen.lock().unwrap(), Some(StreamEnd::UpstreamIdle));
+    }
+
+    fn frames(chunks: &[&'static [u8]]) -> impl Body<Data = Bytes, Error = BoxError> {
+        let items: Vec<Result<Frame<Bytes>, BoxError>> = chunks
+            .iter()
+            .map(|c| Ok(Frame::data(Bytes::from_static(c))))
+            .collect();
+        http_body_util::StreamBody::new(futures_util::stream::iter(items))
+    }
+
+    fn budgets(process: u64, connection: u64) -> BodyBudgets {
+        BodyBudgets {
+            process: crate::proxy::budget::Budget::new(process),
+            connection: crate::proxy::budget::Budget::new(connection),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_request_body_is_read_whole_and_keeps_its_budget_while_held() {
+        let b = budgets(100, 100);
+        let bytes = read_request(frames(&[b"ab", b"", b"cde"]), 10, None, Some(&b))
+            .await
+            .unwrap();
+        assert_eq!(&bytes[..], b"abcde");
+        assert_eq!(b.process.in_use(), 5);
+        assert_eq!(b.connection.in_use(), 5);
+        drop(bytes);
+        assert_eq!(b.process.in_use(), 0);
+        // A declared length sizes the buffer once; the bytes are the same.
+        let bytes = read_request(frames(&[b"ab", b"cd"]), 10, Some(4), Some(&b))
+            .await
+            .unwrap();
+        assert_eq!(&bytes[..], b"abcd");
+        drop(bytes);
+        // A body in one frame is that frame, still charged until dropped.
+        let one = read_request(frames(&[b"", b"whole"]), 10, Some(5), Some(&b))
+            .await
+            .unwrap();
+        assert_eq!(&one[..], b"whole");
+        assert_eq!(b.process.in_use(), 5);
+        drop(one);
+        assert_eq!(b.connection.in_use(), 0);
+        let empty = read_request(frames(&[]), 10, None, Some(&b)).await.unwrap();
+        assert!(empty.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_request_body_over_a_budget_or_the_limit_is_refused_and_releases_what_it_held() {
+        let b = budgets(4, 100);
+        let r = read_request(frames(&[b"abc", b"de"]), 10, None, Some(&b)).await;
+        assert!(matches!(r, Err(ReadError::Budget(Scope::Process))), "{r:?}");
+        assert_eq!(b.process.in_use(), 0);
+        assert_eq!(b.connection.in_use(), 0);
+        let b = budgets(100, 4);
+        let r = read_request(frames(&[b"abcde"]), 10, None, Some(&b)).await;
+        assert!(
+            matches!(r, Err(ReadError::Budget(Scope::Connection))),
+            "{r:?}"
+        );
+        let r = read_request(frames(&[b"abc", b"de"]), 4, None, None).await;
+        assert!(matches!(r, Err(ReadError::TooLarge)), "{r:?}");
+    }
+
+    #[tokio::test]
+    async fn a_bodiless_route_accepts_only_an_empty_body() {
+        assert!(refuse_any(frames(&[]), false).await.is_ok());
+        assert!(refuse_any(frames(&[b""]), false).await.is_ok());
+        let r = refuse_any(frames(&[b"", b"x"]), false).await;
+        assert!(matches!(r, Err(ReadError::NotAllowed)), "{r:?}");
+        let r = refuse_any(frames(&[]), true).await;
+        assert!(matches!(r, Err(ReadError::NotAllowed)), "{r:?}");
     }
 
     fn tokio_stream_from(

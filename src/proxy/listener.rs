@@ -4,6 +4,14 @@
 //!
 //! The connection-limit semaphore doubles as the drain tracker: shutdown is complete when every
 //! permit is back. Request handling itself is [`super::pipeline`]'s.
+//!
+//! Memory under hostile load is bounded here and in `Pipeline::read_body`: the listener owns the
+//! process-wide request-body [`Budget`] and one per connection, and hands both to every request
+//! (a request extension, [`BodyBudgets`]). hyper's own buffers are set explicitly below: an
+//! HTTP/1.1 connection buffers at most [`H1_MAX_BUF`] of unread input; an HTTP/2 connection
+//! announces `h2_max_concurrent_streams` and flow-control windows of [`H2_STREAM_WINDOW`] per
+//! stream and [`H2_CONN_WINDOW`] per connection, so bytes the pipeline has not yet taken (and
+//! charged to the budgets) stay under 1 MiB per connection however slowly a body is read.
 
 use std::convert::Infallible;
 use std::io;
@@ -22,6 +30,7 @@ use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use tokio_rustls::TlsAcceptor;
 
 use super::body::{BoxError, ProxyBody};
+use super::budget::{BodyBudgets, Budget};
 use super::pipeline::{ConnInfo, Pipeline};
 use super::Shared;
 
@@ -34,6 +43,7 @@ pub async fn serve(
 ) {
     let max = shared.config.server.max_connections;
     let limit = Arc::new(Semaphore::new(max));
+    let bodies = Budget::new(shared.config.server.max_inflight_body_bytes as u64);
     loop {
         let permit = tokio::select! {
             p = limit.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
@@ -58,6 +68,7 @@ pub async fn serve(
             stream,
             peer,
             tls.clone(),
+            bodies.clone(),
             permit,
             shutdown.clone(),
         ));
@@ -81,9 +92,14 @@ async fn connection(
     stream: TcpStream,
     peer: std::net::SocketAddr,
     tls: Option<TlsAcceptor>,
+    process_bodies: Arc<Budget>,
     _permit: OwnedSemaphorePermit,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    let budgets = BodyBudgets {
+        connection: Budget::new(shared.config.server.max_connection_body_bytes as u64),
+        process: process_bodies,
+    };
     let activity = Arc::new(Activity::default());
     let io = Tracked {
         inner: stream,
@@ -97,7 +113,15 @@ async fn connection(
                 client_cert: None,
                 tls: false,
             };
-            drive(shared, TokioIo::new(io), info, activity, &mut shutdown).await;
+            drive(
+                shared,
+                TokioIo::new(io),
+                info,
+                budgets,
+                activity,
+                &mut shutdown,
+            )
+            .await;
         }
         Some(acceptor) => {
             let tls_stream = match tokio::time::timeout(header_timeout, acceptor.accept(io)).await {
@@ -126,6 +150,7 @@ async fn connection(
                 shared,
                 TokioIo::new(tls_stream),
                 info,
+                budgets,
                 activity,
                 &mut shutdown,
             )
@@ -138,6 +163,7 @@ async fn drive<I>(
     shared: Arc<Shared>,
     io: TokioIo<I>,
     info: ConnInfo,
+    budgets: BodyBudgets,
     activity: Arc<Activity>,
     shutdown: &mut watch::Receiver<bool>,
 ) where
@@ -150,11 +176,22 @@ async fn drive<I>(
         .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(server.header_read_timeout)
-        .keep_alive(true);
+        .keep_alive(true)
+        .half_close(false)
+        .max_buf_size(H1_MAX_BUF)
+        .max_headers(100);
     builder
         .http2()
         .timer(TokioTimer::new())
-        .max_concurrent_streams(256)
+        .max_concurrent_streams(server.h2_max_concurrent_streams)
+        .initial_stream_window_size(H2_STREAM_WINDOW)
+        .initial_connection_window_size(H2_CONN_WINDOW)
+        .adaptive_window(false)
+        .max_frame_size(16 * 1024)
+        .max_send_buf_size(H2_MAX_SEND_BUF)
+        .max_header_list_size(64 * 1024)
+        .max_pending_accept_reset_streams(Some(20))
+        .max_local_error_reset_streams(Some(1024))
         .keep_alive_interval(Some(Duration::from_secs(30)))
         .keep_alive_timeout(Duration::from_secs(20));
     let info = Arc::new(info);
@@ -162,7 +199,8 @@ async fn drive<I>(
         shared: shared.clone(),
     });
     let act = activity.clone();
-    let svc = service_fn(move |req| {
+    let svc = service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+        req.extensions_mut().insert(budgets.clone());
         let pipeline = pipeline.clone();
         let info = info.clone();
         let guard = InFlight::new(act.clone());
@@ -207,6 +245,16 @@ async fn drive<I>(
         }
     }
 }
+
+/// Unread HTTP/1.1 input one connection may buffer (headers must fit in it too).
+pub const H1_MAX_BUF: usize = 64 * 1024;
+/// HTTP/2 flow-control window per stream: request-body bytes a client may send before the
+/// pipeline has read (and budgeted) them.
+pub const H2_STREAM_WINDOW: u32 = 256 * 1024;
+/// HTTP/2 flow-control window for all streams of one connection together.
+pub const H2_CONN_WINDOW: u32 = 1024 * 1024;
+/// Response bytes queued per HTTP/2 stream before the client has taken them.
+pub const H2_MAX_SEND_BUF: usize = 256 * 1024;
 
 fn clock_ms() -> u64 {
     static START: OnceLock<Instant> = OnceLock::new();

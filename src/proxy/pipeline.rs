@@ -300,37 +300,58 @@ impl Pipeline {
         Ok(Some(v.to_owned()))
     }
 
-    /// Phase 3 — read the whole request body, bounded in size and time.
+    /// Phase 3 — read the whole request body, bounded in size, time and memory: bytes are charged
+    /// to the connection's and the process's in-flight body budgets as they arrive (see
+    /// [`super::budget`]); a route that takes no body refuses one (400) and forwards nothing.
     async fn read_body(
         &self,
         ctx: &mut Ctx,
         parts: &Parts,
         body: Incoming,
     ) -> Result<Bytes, Error> {
-        let limit = self.shared.config.server.max_body_bytes;
-        let declared = parts
-            .headers
-            .get(http::header::CONTENT_LENGTH)
+        let server = &self.shared.config.server;
+        let limit = server.max_body_bytes;
+        let timeout = server.body_read_timeout;
+        let timed_out = |_| Error::BodyTimeout {
+            secs: timeout.as_secs(),
+        };
+        let length = parts.headers.get(http::header::CONTENT_LENGTH);
+        if let Some(op) = ctx.op.filter(|op| !op.has_body()) {
+            // Anything but an absent or zero Content-Length is a body (or a lie about one).
+            let declared_nonzero = length.is_some_and(|v| v.as_bytes() != b"0");
+            return match tokio::time::timeout(timeout, body::refuse_any(body, declared_nonzero))
+                .await
+                .map_err(timed_out)?
+            {
+                Ok(()) => Ok(Bytes::new()),
+                Err(body::ReadError::Transport(e)) => Err(Error::MalformedBody(format!(
+                    "could not read the body: {e}"
+                ))),
+                Err(_) => Err(Error::BodyNotAllowed { route: op.as_str() }),
+            };
+        }
+        let declared = length
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
         if declared.is_some_and(|n| n > limit as u64) {
             return Err(Error::BodyTooLarge { limit });
         }
-        let timeout = self.shared.config.server.body_read_timeout;
-        let collected = tokio::time::timeout(timeout, Limited::new(body, limit).collect())
+        let budgets = parts.extensions.get::<super::budget::BodyBudgets>();
+        let read = body::read_request(body, limit, declared, budgets);
+        let bytes = match tokio::time::timeout(timeout, read)
             .await
-            .map_err(|_| Error::BodyTimeout {
-                secs: timeout.as_secs(),
-            })?;
-        let bytes = match collected {
-            Ok(c) => c.to_bytes(),
-            Err(e)
-                if e.downcast_ref::<http_body_util::LengthLimitError>()
-                    .is_some() =>
-            {
+            .map_err(timed_out)?
+        {
+            Ok(b) => b,
+            Err(body::ReadError::TooLarge | body::ReadError::NotAllowed) => {
                 return Err(Error::BodyTooLarge { limit })
             }
-            Err(e) => {
+            Err(body::ReadError::Budget(scope)) => {
+                return Err(Error::BodyBudgetExhausted {
+                    per_connection: scope == super::budget::Scope::Connection,
+                })
+            }
+            Err(body::ReadError::Transport(e)) => {
                 return Err(Error::MalformedBody(format!(
                     "could not read the body: {e}"
                 )))
@@ -668,6 +689,11 @@ impl Pipeline {
             *h = headers;
             if op.has_body() {
                 h.insert(http::header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+            } else {
+                // A bodiless call goes without body framing of the caller's (read_body refused
+                // any body), whatever the header forwarding lets through.
+                h.remove(http::header::CONTENT_LENGTH);
+                h.remove(http::header::TRANSFER_ENCODING);
             }
         }
         let req = builder

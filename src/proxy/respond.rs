@@ -24,14 +24,17 @@ pub fn error_response(ctx: &Ctx, err: &Error) -> Response<ProxyBody> {
     if let Error::MethodNotAllowed { allowed, .. } = err {
         h.insert(http::header::ALLOW, HeaderValue::from_static(allowed));
     }
-    if matches!(err, Error::EvidenceUnavailable | Error::ShuttingDown) {
+    if matches!(
+        err,
+        Error::EvidenceUnavailable | Error::ShuttingDown | Error::BodyBudgetExhausted { .. }
+    ) {
         h.insert(http::header::RETRY_AFTER, HeaderValue::from_static("1"));
     }
     // Tell SDKs whether a retry can help: only for failures that are not the request's fault.
     let retry = matches!(
         err.fault(),
         crate::error::Fault::Upstream | crate::error::Fault::Gateway
-    );
+    ) || matches!(err, Error::BodyBudgetExhausted { .. });
     h.insert(
         HeaderName::from_static("x-should-retry"),
         HeaderValue::from_static(if retry { "true" } else { "false" }),
