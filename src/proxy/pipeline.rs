@@ -191,6 +191,10 @@ impl Pipeline {
         let scan = self.classify(ctx, extracted.as_ref());
         self.decide(ctx, &scan)?;
         let bytes = self.enforce(ctx, &scan, extracted.as_ref(), bytes)?;
+        // The extracted text and findings are not needed past enforcement: free them before
+        // waiting on the evidence commit and the upstream, so a waiting call holds only its body.
+        drop(scan);
+        drop(extracted);
         self.commit_decision(ctx).await?;
         let resp = self.forward(ctx, &parts, upstream, op, bytes).await?;
         self.respond(ctx, resp).await
