@@ -48,6 +48,10 @@ pub enum Error {
     Unauthenticated(String),
     #[error("request body is not valid for this API: {0}")]
     MalformedBody(String),
+    /// A request shape the API adapter does not recognise (`[classify] unknown_shapes`); the
+    /// message names a position only, never body content.
+    #[error("{0}; set `[classify] unknown_shapes = \"scan\"` on the gateway to scan such shapes instead")]
+    UnknownShape(String),
     #[error("header `{header}` is not acceptable: {reason}")]
     BadHeader {
         header: &'static str,
@@ -86,7 +90,9 @@ impl Error {
             Self::UnknownRoute { .. } => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
-            Self::MalformedBody(_) | Self::BadHeader { .. } => StatusCode::BAD_REQUEST,
+            Self::MalformedBody(_) | Self::UnknownShape(_) | Self::BadHeader { .. } => {
+                StatusCode::BAD_REQUEST
+            }
             Self::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             Self::ModelNotAllowed { .. } | Self::Refused { .. } => StatusCode::FORBIDDEN,
@@ -120,9 +126,10 @@ impl Error {
     pub fn kind(&self) -> ErrorKind {
         match self {
             Self::UnknownRoute { .. } | Self::NoUpstream { .. } => ErrorKind::NotFound,
-            Self::MethodNotAllowed { .. } | Self::MalformedBody(_) | Self::BadHeader { .. } => {
-                ErrorKind::InvalidRequest
-            }
+            Self::MethodNotAllowed { .. }
+            | Self::MalformedBody(_)
+            | Self::UnknownShape(_)
+            | Self::BadHeader { .. } => ErrorKind::InvalidRequest,
             Self::Unauthenticated(_) => ErrorKind::Authentication,
             Self::BodyTooLarge { .. } => ErrorKind::TooLarge,
             Self::BodyTimeout { .. } | Self::UpstreamTimeout { .. } => ErrorKind::Timeout,
@@ -139,6 +146,7 @@ impl Error {
             Self::MethodNotAllowed { .. } => "method_not_allowed",
             Self::Unauthenticated(_) => "unauthenticated",
             Self::MalformedBody(_) => "malformed_body",
+            Self::UnknownShape(_) => "unknown_shape",
             Self::BadHeader { .. } => "bad_header",
             Self::BodyTooLarge { .. } => "body_too_large",
             Self::BodyTimeout { .. } => "body_timeout",
@@ -162,6 +170,7 @@ mod tests {
     fn statuses_follow_the_design_contract() {
         let cases: Vec<(Error, u16)> = vec![
             (Error::MalformedBody("x".into()), 400),
+            (Error::UnknownShape("x".into()), 400),
             (
                 Error::BadHeader {
                     header: "x-aimsgate-ai-system",
