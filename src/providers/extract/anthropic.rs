@@ -13,43 +13,6 @@ use super::{ExtractError, SegmentKind};
 
 type Res = Result<(), ExtractError>;
 
-/// Top-level members of a Messages request.
-pub(crate) const MESSAGES_FIELDS: &[&str] = &[
-    "model",
-    "messages",
-    "max_tokens",
-    "container",
-    "context_management",
-    "mcp_servers",
-    "metadata",
-    "output_config",
-    "output_format",
-    "service_tier",
-    "stop_sequences",
-    "stream",
-    "system",
-    "temperature",
-    "thinking",
-    "tool_choice",
-    "tools",
-    "top_k",
-    "top_p",
-];
-
-/// Top-level members of a count_tokens request.
-pub(crate) const COUNT_TOKENS_FIELDS: &[&str] = &[
-    "model",
-    "messages",
-    "context_management",
-    "mcp_servers",
-    "output_config",
-    "output_format",
-    "system",
-    "thinking",
-    "tool_choice",
-    "tools",
-];
-
 /// Result blocks of server tools and MCP: every member is taken as it is.
 const OTHER_BLOCKS: &[&str] = &[
     "web_search_tool_result",
