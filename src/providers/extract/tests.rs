@@ -4,6 +4,7 @@
 
 use super::*;
 
+mod planted;
 mod requests;
 mod responses;
 mod rewrites;
