@@ -235,3 +235,18 @@ fn provider_keys_are_bound_to_their_upstream_and_mappings_must_be_unambiguous() 
     assert!(err.contains("no upstream named `nope`"), "{err}");
     assert!(!err.contains("k-123"), "the secret is not echoed: {err}");
 }
+
+#[test]
+fn unknown_shapes_defaults_to_refuse_and_takes_scan() {
+    use crate::providers::extract::UnknownShapes;
+    let c = Config::embedded_default(&Overrides::default(), &MapEnv::default()).unwrap();
+    assert_eq!(c.classify.unknown_shapes, UnknownShapes::Refuse);
+    let c = load("[classify]\nunknown_shapes = \"scan\"\n").unwrap();
+    assert_eq!(c.classify.unknown_shapes, UnknownShapes::Scan);
+    let c = load("[classify]\nunknown_shapes = \"refuse\"\n").unwrap();
+    assert_eq!(c.classify.unknown_shapes, UnknownShapes::Refuse);
+    let err = load("[classify]\nunknown_shapes = \"ignore\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("classify.unknown_shapes"), "{err}");
+}
