@@ -4,6 +4,7 @@
 
 use super::*;
 
+mod fields;
 mod planted;
 mod requests;
 mod responses;
