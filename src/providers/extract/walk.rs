@@ -6,7 +6,6 @@
 //! literal no API rule took, so nothing in a request body can reach the model unclassified. It
 //! does not know which API field means what; `openai.rs` and `anthropic.rs` do.
 
-use std::collections::HashSet;
 use std::ops::Range;
 
 use super::binary::{data_url, prove, Proof};
@@ -49,7 +48,7 @@ pub(crate) struct Walker<'a> {
     pub segments: Vec<Segment>,
     pub skipped: usize,
     /// Start offsets of the literals already taken (as a segment, or skipped as binary).
-    taken: HashSet<usize>,
+    taken: Taken,
     mode: Mode,
 }
 
@@ -72,7 +71,7 @@ impl<'a> Walker<'a> {
             body,
             segments: Vec::new(),
             skipped: 0,
-            taken: HashSet::new(),
+            taken: Taken::new(body.len()),
             mode,
         }
     }
@@ -100,7 +99,7 @@ impl<'a> Walker<'a> {
     }
 
     fn string(&mut self, node: &Node, ptr: &str, kind: SegmentKind) -> Res {
-        if !self.taken.contains(&node.span.start) {
+        if !self.taken.contains(node.span.start) {
             let text = self.decode(node)?;
             self.add(node.span.clone(), ptr, text, kind, Literal::Str);
         }
@@ -157,7 +156,7 @@ impl<'a> Walker<'a> {
         if !node.is_str() {
             return self.all_strings(node, ptr, kind);
         }
-        if self.taken.contains(&node.span.start) {
+        if self.taken.contains(node.span.start) {
             return Ok(());
         }
         let s = self.decode(node)?;
@@ -242,18 +241,29 @@ impl<'a> Walker<'a> {
             Value::Null | Value::Bool(_) => Ok(()),
             Value::Array(items) => {
                 for (i, item) in items.iter().enumerate() {
-                    self.everything(item, &push_index(ptr, i), kind)?;
+                    if !self.done(item) {
+                        self.everything(item, &push_index(ptr, i), kind)?;
+                    }
                 }
                 Ok(())
             }
             Value::Object(members) => {
-                let declared = declared_type(self.body, node);
+                let mut declared: Option<Option<String>> = None;
                 for (i, (key, child)) in members.iter().enumerate() {
+                    let key_taken = node
+                        .key_spans
+                        .get(i)
+                        .map_or(true, |s| self.taken.contains(s.start));
+                    if key_taken && self.done(child) {
+                        continue;
+                    }
                     let child_ptr = push(ptr, key);
-                    if let Some(span) = node.key_spans.get(i) {
+                    if let (false, Some(span)) = (key_taken, node.key_spans.get(i)) {
                         self.add(span.clone(), &child_ptr, key.clone(), kind, Literal::Key);
                     }
                     if BINARY_KEYS.contains(&key.as_str()) {
+                        let declared =
+                            declared.get_or_insert_with(|| declared_type(self.body, node));
                         self.binary(child, &child_ptr, declared.as_deref(), kind)?;
                     } else {
                         self.everything(child, &child_ptr, kind)?;
@@ -261,6 +271,15 @@ impl<'a> Walker<'a> {
                 }
                 Ok(())
             }
+        }
+    }
+
+    /// True when `node` is a scalar with nothing (more) to take: taken already, or null/bool.
+    fn done(&self, node: &Node) -> bool {
+        match node.value {
+            Value::Str | Value::Number => self.taken.contains(node.span.start),
+            Value::Null | Value::Bool(_) => true,
+            Value::Array(_) | Value::Object(_) => false,
         }
     }
 
@@ -318,6 +337,34 @@ impl<'a> Walker<'a> {
                 Ok(())
             }
             None => self.text(child, &child_ptr, kind),
+        }
+    }
+}
+
+/// A set of body offsets (literal starts), one bit per body byte.
+struct Taken(Vec<u64>);
+
+impl Taken {
+    fn new(len: usize) -> Self {
+        Taken(vec![0; len / 64 + 1])
+    }
+
+    fn contains(&self, at: usize) -> bool {
+        self.0
+            .get(at / 64)
+            .is_some_and(|w| w & (1 << (at % 64)) != 0)
+    }
+
+    /// Adds `at`; true when it was not in the set.
+    fn insert(&mut self, at: usize) -> bool {
+        match self.0.get_mut(at / 64) {
+            Some(w) => {
+                let bit = 1 << (at % 64);
+                let new = *w & bit == 0;
+                *w |= bit;
+                new
+            }
+            None => false,
         }
     }
 }
