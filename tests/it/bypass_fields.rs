@@ -319,11 +319,16 @@ async fn unknown_shapes_are_refused_by_default() {
             ),
         ),
     ];
+    let mut ids = Vec::new();
     for (path, body) in &cases {
         let r = post(&gw.url(path), &[auth(path), SYS], body).await;
         assert_eq!(r.status, 400, "{path}: {}", r.text());
+        ids.push(r.decision_id().to_owned());
         let err = r.json()["error"].clone();
         assert_eq!(err["type"], "invalid_request_error", "{err}");
+        if !path.starts_with("/v1/messages") {
+            assert_eq!(err["code"], "unknown_shape", "{err}");
+        }
         let msg = err["message"].as_str().unwrap();
         assert!(msg.contains("not recognised"), "{msg}");
         assert!(!msg.contains(AWS) && !msg.contains(GH), "{msg}");
@@ -333,6 +338,16 @@ async fn unknown_shapes_are_refused_by_default() {
         );
     }
     assert_eq!(mock.received().len(), 0);
+    let data = gw.stop().await;
+    let records = export_records(&data.path().join("data"));
+    for id in ids {
+        let d = decision_of(&records, &id);
+        assert_eq!(d["effect"], 5, "error");
+        assert_eq!(d["http_status"], 400);
+        let reason = d["reason"].as_str().unwrap();
+        assert!(reason.starts_with("unknown_shape: "), "{reason}");
+        assert!(!reason.contains(AWS) && !reason.contains(GH), "{reason}");
+    }
 }
 
 #[tokio::test]
