@@ -127,6 +127,31 @@ proptest! {
         }
     }
 
+    /// Random edits of every literal kind (values, keys, numbers, decoded base64) keep the body
+    /// valid JSON, and the rewritten body reads back with each new text in place.
+    #[test]
+    fn rewrite_of_any_literal_kind_stays_valid_json(
+        which in 0usize..3,
+        picks in proptest::collection::vec((any::<prop::sample::Index>(), "[a-zA-Z0-9 \\[\\]\"\\\\_.-]{0,12}"), 0..8),
+    ) {
+        let (api, body) = [(Api::OpenAiChat, CHAT_REQ), (Api::OpenAiResponses, RESP_REQ), (Api::AnthropicMessages, ANTH_REQ)][which];
+        let ex = extract(api, body).unwrap();
+        let mut chosen: std::collections::BTreeMap<usize, String> = Default::default();
+        for (idx, text) in picks {
+            // Distinct texts, so renamed keys of one object never collide.
+            let i = idx.index(ex.segments.len());
+            chosen.insert(i, format!("{text}#{i}"));
+        }
+        let edits: Vec<Edit> = chosen.iter().map(|(&i, t)| Edit { raw: ex.segments[i].raw.clone(), text: t.clone() }).collect();
+        let out = rewrite(body, &edits).unwrap();
+        prop_assert!(serde_json::from_slice::<serde_json::Value>(&out).is_ok());
+        let scan = ExtractOptions { unknown_shapes: UnknownShapes::Scan };
+        let again = extract_with(api, &out, scan).unwrap();
+        for t in chosen.values() {
+            prop_assert!(again.segments.iter().any(|s| &s.text == t), "{} read back", t);
+        }
+    }
+
     /// Extraction never panics and segment ranges always hold their text, on mutated bodies.
     #[test]
     fn extract_is_total_on_mutations(pos in any::<prop::sample::Index>(), byte in any::<u8>()) {
