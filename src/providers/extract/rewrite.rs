@@ -53,12 +53,13 @@ fn replacement(body: &[u8], range: Range<usize>, text: &str) -> Result<String, E
             let content: String =
                 serde_json::from_slice(whole).map_err(|_| ExtractError::Internal)?;
             let prefix = binary::data_url(&content)
-                .map(|(_, payload)| &content[..content.len() - payload.len()])
+                .and_then(|(_, payload)| content.get(..content.len() - payload.len()))
                 .unwrap_or_default();
             let encoded =
                 base64::Engine::encode(&base64::engine::general_purpose::STANDARD, text.as_bytes());
             let new = quoted(&format!("{prefix}{encoded}"))?;
-            return Ok(new[1..new.len() - 1].to_owned());
+            let inner = new.strip_prefix('"').and_then(|n| n.strip_suffix('"'));
+            return inner.map(str::to_owned).ok_or(ExtractError::Internal);
         }
         let num_byte = |b: &u8| matches!(b, b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9');
         let before = range.start.checked_sub(1).and_then(|s| body.get(s));
