@@ -25,21 +25,50 @@ pub(crate) enum Proof {
 /// Judges `b64` declared as `media_type` (a MIME type, or a short audio format name such as
 /// `wav` or `mp3` as OpenAI's `input_audio.format` gives it; `None` when nothing is declared).
 pub(crate) fn prove(media_type: Option<&str>, b64: &str) -> Proof {
-    let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(b64) else {
-        return Proof::Unproven;
-    };
+    let engine = &base64::engine::general_purpose::STANDARD;
     let mime = media_type.map(normalise).unwrap_or_default();
     if is_text_type(&mime) {
-        return match String::from_utf8(bytes) {
-            Ok(text) => Proof::Text(text),
-            Err(_) => Proof::Unproven,
+        return match engine.decode(b64).map(String::from_utf8) {
+            Ok(Ok(text)) => Proof::Text(text),
+            _ => Proof::Unproven,
         };
     }
-    if signature_matches(&mime, &bytes) {
-        Proof::Binary
-    } else {
-        Proof::Unproven
+    // Binary: check the whole string is strict base64 without decoding it (images can be
+    // megabytes), then decode only the head for the signature.
+    let Some(len) = strict_decoded_len(b64) else {
+        return Proof::Unproven;
+    };
+    let head = b64.get(..b64.len().min(HEAD_CHARS)).unwrap_or_default();
+    match engine.decode(head) {
+        Ok(bytes) if signature_matches(&mime, &bytes, len) => Proof::Binary,
+        _ => Proof::Unproven,
     }
+}
+
+/// Base64 characters decoded for a signature check (a multiple of 4: 48 bytes).
+const HEAD_CHARS: usize = 64;
+
+/// The decoded length of `s` when it is strict standard base64: a multiple of 4 characters of
+/// the standard alphabet, `=` padding (at most two) only at the end, canonical final bits.
+fn strict_decoded_len(s: &str) -> Option<usize> {
+    let b = s.as_bytes();
+    if b.is_empty() || b.len() % 4 != 0 {
+        return None;
+    }
+    let pad = b.iter().rev().take(2).take_while(|&&c| c == b'=').count();
+    let body = b.get(..b.len() - pad)?;
+    if !body
+        .iter()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/'))
+    {
+        return None;
+    }
+    // The last quantum carries the padding and the final bits: let the strict engine judge it.
+    let last = s.get(s.len() - 4..)?;
+    base64::engine::general_purpose::STANDARD
+        .decode(last)
+        .ok()?;
+    Some(b.len() / 4 * 3 - pad)
 }
 
 /// A `data:` URL split into its media type and payload, when it is a base64 one.
@@ -93,34 +122,36 @@ fn is_text_type(mime: &str) -> bool {
         )
 }
 
-/// True when `bytes` start with the file signature of `mime` and are long enough to be one.
-fn signature_matches(mime: &str, bytes: &[u8]) -> bool {
+/// True when `head` (the first decoded bytes) starts with the file signature of `mime` and the
+/// whole payload (`len` decoded bytes) is long enough to be one.
+fn signature_matches(mime: &str, head: &[u8], len: usize) -> bool {
+    let bytes = head;
     let at = |offset: usize, sig: &[u8]| bytes.get(offset..offset + sig.len()) == Some(sig);
-    let ftyp = || at(4, b"ftyp") && bytes.len() >= 12;
+    let ftyp = || at(4, b"ftyp") && len >= 12;
     match mime {
         // Signature, then the IHDR chunk every PNG starts with.
-        "image/png" => at(0, b"\x89PNG\r\n\x1a\n") && at(12, b"IHDR") && bytes.len() >= 33,
-        "image/jpeg" | "image/jpg" => at(0, b"\xFF\xD8\xFF") && bytes.len() >= 4,
-        "image/gif" => (at(0, b"GIF87a") || at(0, b"GIF89a")) && bytes.len() >= 13,
-        "image/webp" => at(0, b"RIFF") && at(8, b"WEBP") && bytes.len() >= 16,
-        "image/bmp" => at(0, b"BM") && bytes.len() >= 26,
-        "image/tiff" => (at(0, b"II*\0") || at(0, b"MM\0*")) && bytes.len() >= 8,
+        "image/png" => at(0, b"\x89PNG\r\n\x1a\n") && at(12, b"IHDR") && len >= 33,
+        "image/jpeg" | "image/jpg" => at(0, b"\xFF\xD8\xFF") && len >= 4,
+        "image/gif" => (at(0, b"GIF87a") || at(0, b"GIF89a")) && len >= 13,
+        "image/webp" => at(0, b"RIFF") && at(8, b"WEBP") && len >= 16,
+        "image/bmp" => at(0, b"BM") && len >= 26,
+        "image/tiff" => (at(0, b"II*\0") || at(0, b"MM\0*")) && len >= 8,
         "image/heic" | "image/heif" | "image/avif" => ftyp(),
-        "application/pdf" => at(0, b"%PDF-") && bytes.len() >= 8,
+        "application/pdf" => at(0, b"%PDF-") && len >= 8,
         "audio/wav" | "audio/x-wav" | "audio/wave" | "audio/vnd.wave" => {
-            at(0, b"RIFF") && at(8, b"WAVE") && bytes.len() >= 44
+            at(0, b"RIFF") && at(8, b"WAVE") && len >= 44
         }
         "audio/mpeg" | "audio/mp3" => {
             at(0, b"ID3")
-                || (bytes.len() >= 4
+                || (len >= 4
                     && bytes.first() == Some(&0xFF)
                     && bytes.get(1).is_some_and(|b| b & 0xE0 == 0xE0))
         }
-        "audio/flac" | "audio/x-flac" => at(0, b"fLaC") && bytes.len() >= 8,
-        "audio/ogg" | "audio/opus" | "video/ogg" => at(0, b"OggS") && bytes.len() >= 27,
-        "audio/webm" | "video/webm" => at(0, b"\x1A\x45\xDF\xA3") && bytes.len() >= 8,
+        "audio/flac" | "audio/x-flac" => at(0, b"fLaC") && len >= 8,
+        "audio/ogg" | "audio/opus" | "video/ogg" => at(0, b"OggS") && len >= 27,
+        "audio/webm" | "video/webm" => at(0, b"\x1A\x45\xDF\xA3") && len >= 8,
         "audio/aac" => {
-            bytes.len() >= 7
+            len >= 7
                 && bytes.first() == Some(&0xFF)
                 && bytes.get(1).is_some_and(|b| b & 0xF6 == 0xF0)
         }
@@ -201,6 +232,29 @@ mod tests {
             Proof::Unproven
         );
         assert_eq!(prove(None, &b64(text.as_bytes())), Proof::Unproven);
+    }
+
+    #[test]
+    fn large_payloads_are_judged_by_their_head_and_length() {
+        let mut png = base64::engine::general_purpose::STANDARD
+            .decode(PNG_1X1)
+            .unwrap();
+        png.extend(std::iter::repeat(7u8).take(100_000));
+        assert_eq!(prove(Some("image/png"), &b64(&png)), Proof::Binary);
+        // One bad character far past the head is still caught.
+        let mut bad = b64(&png);
+        bad.replace_range(50_000..50_001, "*");
+        assert_eq!(prove(Some("image/png"), &bad), Proof::Unproven);
+        let mut bad = b64(&png);
+        bad.replace_range(50_000..50_001, "=");
+        assert_eq!(prove(Some("image/png"), &bad), Proof::Unproven);
+        // Non-canonical final bits (`AB==` is canonical for one byte, `AF==` is not).
+        let tail = format!("{}AF==", &b64(&png[..png.len() - png.len() % 3]));
+        assert_eq!(prove(Some("image/png"), &tail), Proof::Unproven);
+        assert_eq!(strict_decoded_len("QUI="), Some(2));
+        assert_eq!(strict_decoded_len("QQ=="), Some(1));
+        assert_eq!(strict_decoded_len("Q==="), None);
+        assert_eq!(strict_decoded_len(""), None);
     }
 
     #[test]
