@@ -7,7 +7,9 @@
 //! as long as the smallest header of the format. A base64 value of a text type (`text/*`, JSON,
 //! XML, YAML, CSV) is decoded and handed back as text (the provider reads it as text). Everything
 //! else (`AKIA…` under `data`, a "PNG" that does not start like one, a type we have no signature
-//! for, nothing declared) is not proven and stays text to scan as written. It does not know where the value sits in the body (`walk.rs` does).
+//! for, nothing declared) is not proven and stays text to scan as written. A binary candidate is
+//! validated character by character and only its head is decoded, so a large image costs no copy.
+//! It does not know where the value sits in the body (`walk.rs` does).
 
 use base64::Engine;
 
