@@ -261,6 +261,39 @@ async fn a_card_number_written_as_a_json_number_is_redacted() {
 }
 
 #[tokio::test]
+async fn a_card_inside_text_base64_is_redacted_and_re_encoded() {
+    use base64::Engine;
+    let b64 = |t: &str| base64::engine::general_purpose::STANDARD.encode(t);
+    let mock = mock().await;
+    let gw = Gateway::start(&config(&mock, "")).await;
+    let body = anthropic(
+        &format!(
+            r#"[{{"role":"user","content":[{{"type":"document","source":{{"type":"base64","media_type":"text/plain","data":"{}"}}}},{{"type":"text","text":"summarise"}}]}}]"#,
+            b64("Invoice paid with 4539 1488 0343 6467.")
+        ),
+        "",
+    );
+    let r = post(&gw.url("/v1/messages"), &[ANTHROPIC_AUTH, SYS], &body).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let sent = String::from_utf8(mock.received().pop().unwrap().body.to_vec()).unwrap();
+    assert_eq!(
+        sent,
+        body.replace(
+            &b64("Invoice paid with 4539 1488 0343 6467."),
+            &b64("Invoice paid with [FINANCIAL.CREDIT_CARD_1].")
+        ),
+        "the provider decodes the redacted text; nothing else changes"
+    );
+    let id = r.decision_id().to_owned();
+    let data = gw.stop().await;
+    let records = export_records(&data.path().join("data"));
+    let d = decision_of(&records, &id);
+    assert_eq!(d["effect"], 2, "redact");
+    assert!(classes_of(d).contains(&"financial.credit_card".to_owned()));
+    assert_eq!(d["unscanned_bytes"], 0, "decoded text is scanned");
+}
+
+#[tokio::test]
 async fn a_real_image_is_skipped_and_counted_unscanned() {
     let mock = mock().await;
     let gw = Gateway::start(&config(&mock, "")).await;
