@@ -71,7 +71,10 @@ impl<'a> Walker<'a> {
             body,
             segments: Vec::new(),
             skipped: 0,
-            taken: Taken::new(body.len()),
+            taken: match mode {
+                Mode::Request(_) => Taken::new(body.len()),
+                Mode::Response => Taken::none(),
+            },
             mode,
         }
     }
@@ -341,23 +344,32 @@ impl<'a> Walker<'a> {
     }
 }
 
-/// A set of body offsets (literal starts), one bit per body byte.
-struct Taken(Vec<u64>);
+/// A set of body offsets (literal starts), one bit per body byte. Responses, which visit each
+/// literal once, keep none (`None`: nothing is ever taken twice).
+struct Taken(Option<Vec<u64>>);
 
 impl Taken {
     fn new(len: usize) -> Self {
-        Taken(vec![0; len / 64 + 1])
+        Taken(Some(vec![0; len / 64 + 1]))
+    }
+
+    fn none() -> Self {
+        Taken(None)
     }
 
     fn contains(&self, at: usize) -> bool {
-        self.0
-            .get(at / 64)
-            .is_some_and(|w| w & (1 << (at % 64)) != 0)
+        match &self.0 {
+            Some(bits) => bits.get(at / 64).is_some_and(|w| w & (1 << (at % 64)) != 0),
+            None => false,
+        }
     }
 
-    /// Adds `at`; true when it was not in the set.
+    /// Adds `at`; true when it was not in the set (or no set is kept).
     fn insert(&mut self, at: usize) -> bool {
-        match self.0.get_mut(at / 64) {
+        let Some(bits) = &mut self.0 else {
+            return true;
+        };
+        match bits.get_mut(at / 64) {
             Some(w) => {
                 let bit = 1 << (at % 64);
                 let new = *w & bit == 0;
