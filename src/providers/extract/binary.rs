@@ -73,7 +73,8 @@ fn strict_decoded_len(s: &str) -> Option<usize> {
     Some(b.len() / 4 * 3 - pad)
 }
 
-/// A `data:` URL split into its media type and payload, when it is a base64 one.
+/// A `data:` URL split into its media type (with any parameters, without `;base64`) and
+/// payload, when it is a base64 one.
 pub(crate) fn data_url(s: &str) -> Option<(&str, &str)> {
     let rest = s
         .get(..5)
@@ -85,7 +86,17 @@ pub(crate) fn data_url(s: &str) -> Option<(&str, &str)> {
     if !tag.eq_ignore_ascii_case(";base64") {
         return None;
     }
-    Some((mime.split(';').next().unwrap_or_default(), payload))
+    Some((mime, payload))
+}
+
+/// [`prove`] for a base64 `data:` URL's media type and payload. Parameters (`;name=…`) are text
+/// that is not inside the binary, so a binary type with parameters is not proven (the URL is
+/// scanned as written); text types keep theirs (`;charset=utf-8`).
+pub(crate) fn prove_data_url(meta: &str, payload: &str) -> Proof {
+    match prove(Some(meta), payload) {
+        Proof::Binary if meta.contains(';') => Proof::Unproven,
+        proof => proof,
+    }
 }
 
 /// Lower-cased media type without parameters; short audio format names mapped to MIME types.
@@ -279,10 +290,20 @@ mod tests {
         );
         assert_eq!(
             data_url("DATA:text/plain;charset=utf-8;BASE64,AAAA"),
-            Some(("text/plain", "AAAA"))
+            Some(("text/plain;charset=utf-8", "AAAA"))
         );
         assert_eq!(data_url("data:text/plain,hello"), None);
         assert_eq!(data_url("https://example.com/a.png"), None);
         assert_eq!(data_url("data:"), None);
+        assert_eq!(prove_data_url("image/png", PNG_1X1), Proof::Binary);
+        assert_eq!(
+            prove_data_url("image/png;name=AKIAQX4BZL7NW2MOSR6T", PNG_1X1),
+            Proof::Unproven,
+            "parameters are text outside the binary"
+        );
+        assert_eq!(
+            prove_data_url("text/plain;charset=utf-8", &b64(b"hi")),
+            Proof::Text("hi".into())
+        );
     }
 }

@@ -8,7 +8,7 @@
 
 use std::ops::Range;
 
-use super::binary::{data_url, prove, Proof};
+use super::binary::{data_url, prove, prove_data_url, Proof};
 use super::json::{decode_str, Node, Value};
 use super::{ExtractError, Literal, Segment, SegmentKind, UnknownShapes};
 
@@ -164,7 +164,7 @@ impl<'a> Walker<'a> {
         }
         let s = self.decode(node)?;
         let proof = match data_url(&s) {
-            Some((mime, payload)) => prove(Some(mime), payload),
+            Some((meta, payload)) => prove_data_url(meta, payload),
             None if declared.is_some() => prove(declared, &s),
             None => Proof::Unproven,
         };
