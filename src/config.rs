@@ -271,6 +271,8 @@ pub struct EvidenceSettings {
 pub struct ClassifySettings {
     pub max_scan_bytes: usize,
     pub scan_responses: bool,
+    /// What request extraction does with a shape it does not recognise.
+    pub unknown_shapes: crate::providers::extract::UnknownShapes,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -48,6 +48,10 @@ pub enum Error {
     Unauthenticated(String),
     #[error("request body is not valid for this API: {0}")]
     MalformedBody(String),
+    /// A request shape the API adapter does not recognise (`[classify] unknown_shapes`); the
+    /// message names a position only, never body content.
+    #[error("{0}; set `[classify] unknown_shapes = \"scan\"` on the gateway to scan such shapes instead")]
+    UnknownShape(String),
     #[error("header `{header}` is not acceptable: {reason}")]
     BadHeader {
         header: &'static str,
@@ -93,6 +97,7 @@ impl Error {
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             Self::MalformedBody(_)
+            | Self::UnknownShape(_)
             | Self::BadHeader { .. }
             | Self::BadField { .. }
             | Self::BodyNotAllowed { .. } => StatusCode::BAD_REQUEST,
@@ -142,6 +147,7 @@ impl Error {
             Self::UnknownRoute { .. } | Self::NoUpstream { .. } => ErrorKind::NotFound,
             Self::MethodNotAllowed { .. }
             | Self::MalformedBody(_)
+            | Self::UnknownShape(_)
             | Self::BadHeader { .. }
             | Self::BadField { .. }
             | Self::BodyNotAllowed { .. } => ErrorKind::InvalidRequest,
@@ -163,6 +169,7 @@ impl Error {
             Self::MethodNotAllowed { .. } => "method_not_allowed",
             Self::Unauthenticated(_) => "unauthenticated",
             Self::MalformedBody(_) => "malformed_body",
+            Self::UnknownShape(_) => "unknown_shape",
             Self::BadHeader { .. } => "bad_header",
             Self::BadField { .. } => "bad_field",
             Self::BodyTooLarge { .. } => "body_too_large",
@@ -189,6 +196,7 @@ mod tests {
     fn statuses_follow_the_design_contract() {
         let cases: Vec<(Error, u16)> = vec![
             (Error::MalformedBody("x".into()), 400),
+            (Error::UnknownShape("x".into()), 400),
             (
                 Error::BadHeader {
                     header: "x-aimsgate-ai-system",

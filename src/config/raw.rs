@@ -241,6 +241,8 @@ pub struct RawClassify {
     pub max_scan_bytes: Option<usize>,
     /// Scan responses as well as requests (the policy's output rules decide what to do).
     pub scan_responses: Option<bool>,
+    /// Request shapes an API adapter does not recognise: `refuse` (default, 400) or `scan`.
+    pub unknown_shapes: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

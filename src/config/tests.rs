@@ -268,3 +268,18 @@ fn body_budgets_and_h2_streams_have_safe_defaults_and_are_checked() {
         assert!(err.contains(key), "{err}");
     }
 }
+
+#[test]
+fn unknown_shapes_defaults_to_refuse_and_takes_scan() {
+    use crate::providers::extract::UnknownShapes;
+    let c = Config::embedded_default(&Overrides::default(), &MapEnv::default()).unwrap();
+    assert_eq!(c.classify.unknown_shapes, UnknownShapes::Refuse);
+    let c = load("[classify]\nunknown_shapes = \"scan\"\n").unwrap();
+    assert_eq!(c.classify.unknown_shapes, UnknownShapes::Scan);
+    let c = load("[classify]\nunknown_shapes = \"refuse\"\n").unwrap();
+    assert_eq!(c.classify.unknown_shapes, UnknownShapes::Refuse);
+    let err = load("[classify]\nunknown_shapes = \"ignore\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("classify.unknown_shapes"), "{err}");
+}

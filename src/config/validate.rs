@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use super::raw::*;
 use super::*;
+use crate::providers::extract::UnknownShapes;
 
 const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 const DEFAULT_ADMIN: &str = "127.0.0.1:9090";
@@ -141,6 +142,16 @@ pub(super) fn validate(
     let classify = ClassifySettings {
         max_scan_bytes: raw.classify.max_scan_bytes.unwrap_or(server.max_body_bytes),
         scan_responses: raw.classify.scan_responses.unwrap_or(true),
+        unknown_shapes: match raw.classify.unknown_shapes.as_deref() {
+            None | Some("refuse") => UnknownShapes::Refuse,
+            Some("scan") => UnknownShapes::Scan,
+            Some(other) => {
+                return Err(cx.err(
+                    "classify.unknown_shapes",
+                    format!("`{other}`: use `refuse` or `scan`"),
+                ))
+            }
+        },
     };
     let telemetry = TelemetrySettings {
         log_format: match raw.telemetry.log_format.as_deref() {

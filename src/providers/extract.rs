@@ -12,14 +12,25 @@
 //! Strictness (security): bodies that are not valid JSON, not a JSON object, nest deeper than
 //! [`MAX_DEPTH`] or repeat a key in any object are rejected with an [`ExtractError`], because a
 //! lenient or differently-resolving parser upstream could otherwise read text the classifier
-//! never saw (see `extract/json.rs`). Shapes we do not recognise on the extraction path are not
-//! skipped: all their string leaves are extracted as [`SegmentKind::Other`]. Binary payloads
-//! (base64 images, documents, audio, data URLs) are not returned as text; their raw size is
-//! reported in [`Extracted::skipped_binary_bytes`].
+//! never saw (see `extract/json.rs`).
+//!
+//! Completeness (security): every literal of a request body — each string value, each object
+//! key and each number, in known fields and anywhere else — becomes a [`Segment`], so the
+//! classifier sees all the model can read (names, schemas, tool inputs, numbers). The only
+//! exception are payloads proven binary (strictly valid base64 of a declared binary media type
+//! that starts with that type's file signature, see `extract/binary.rs`); their raw size is
+//! reported in [`Extracted::skipped_binary_bytes`]. Text-typed base64 (`data:text/plain;base64,…`,
+//! a text document) is decoded and its text is the segment ([`Literal::Base64`]). A request shape
+//! an API's rules do not recognise (an unknown top-level field, message member, content part or
+//! block type) is refused with [`ExtractError::UnknownShape`] unless [`UnknownShapes::Scan`] is
+//! set, in which case it is taken literal by literal like everything else.
 
 mod anthropic;
+mod binary;
+mod fields;
 pub(crate) mod json;
 mod openai;
+mod rewrite;
 pub(crate) mod usage;
 mod walk;
 
@@ -29,6 +40,7 @@ mod tests;
 use std::ops::Range;
 
 pub use json::MAX_DEPTH;
+pub use rewrite::rewrite;
 
 /// The provider APIs whose bodies aimsgate understands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -78,16 +90,50 @@ pub enum SegmentKind {
     Other,
 }
 
+/// What kind of JSON literal a segment was read from; [`rewrite`] splices each kind so that the
+/// body stays valid JSON.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Literal {
+    /// A string value; `raw` is the literal, quotes included.
+    Str,
+    /// An object key; `raw` is the key's literal, quotes included. Its pointer is the member's.
+    Key,
+    /// A number; `raw` is the number as written (a replacement is written as a JSON string).
+    Number,
+    /// Base64 of text (a text-typed data URL or document): the segment's text is the *decoded*
+    /// text, and `raw` is the literal's content between its quotes; a replacement is
+    /// re-encoded (a data URL keeps its `data:…;base64,` prefix).
+    Base64,
+}
+
 /// One extracted piece of text and where it lives in the body.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Segment {
-    /// The unescaped text, exactly as the provider's JSON parser will read it.
+    /// The unescaped text, exactly as the provider's JSON parser will read it (for
+    /// [`Literal::Base64`]: as the provider decodes it).
     pub text: String,
-    /// RFC 6901 JSON pointer, e.g. `/messages/2/content/0/text`.
+    /// RFC 6901 JSON pointer, e.g. `/messages/2/content/0/text` (for a key: its member's).
     pub pointer: String,
-    /// Raw byte range of the JSON string literal in the body, quotes included.
+    /// Raw byte range of the literal in the body (see [`Literal`] for what it covers).
     pub raw: Range<usize>,
     pub kind: SegmentKind,
+    pub literal: Literal,
+}
+
+/// What to do with a request shape the API rules do not recognise.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum UnknownShapes {
+    /// Refuse the body ([`ExtractError::UnknownShape`], a 400).
+    #[default]
+    Refuse,
+    /// Take every string, key and number of it as text.
+    Scan,
+}
+
+/// Options for [`extract_with`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ExtractOptions {
+    pub unknown_shapes: UnknownShapes,
 }
 
 /// Everything a request tells us: its text and the facts the policy reads.
@@ -98,7 +144,8 @@ pub struct Extracted {
     pub stream: bool,
     /// `max_tokens`, `max_completion_tokens` or `max_output_tokens`, whichever the API uses.
     pub max_tokens: Option<u64>,
-    /// Raw bytes of binary payloads (base64 images, files, audio) that were not extracted.
+    /// Raw bytes of payloads proven binary (base64 images, files, audio) that were not
+    /// extracted.
     pub skipped_binary_bytes: usize,
 }
 
@@ -121,6 +168,9 @@ pub enum ExtractError {
     TooDeep { max: usize },
     #[error("invalid edit: {0}")]
     InvalidEdit(&'static str),
+    /// `at` is built from known field names and indices only, never from body content.
+    #[error("request shape not recognised at {at}; aimsgate refuses fields and content types it cannot classify")]
+    UnknownShape { at: String },
     #[error("internal error while reading the JSON body")]
     Internal,
 }
@@ -134,6 +184,7 @@ impl ExtractError {
             ExtractError::DuplicateKey { .. } => "duplicate_key",
             ExtractError::TooDeep { .. } => "too_deep",
             ExtractError::InvalidEdit(_) => "invalid_edit",
+            ExtractError::UnknownShape { .. } => "unknown_shape",
             ExtractError::Internal => "internal",
         }
     }
@@ -153,13 +204,24 @@ pub struct Usage {
     pub output_tokens: Option<u64>,
 }
 
-/// Extracts every piece of text `body` sends to the model, plus the request facts.
+/// Extracts every piece of text `body` sends to the model, plus the request facts, with the
+/// default options (unknown shapes refused).
 pub fn extract(api: Api, body: &[u8]) -> Result<Extracted, ExtractError> {
+    extract_with(api, body, ExtractOptions::default())
+}
+
+/// [`extract`] with explicit options.
+pub fn extract_with(
+    api: Api,
+    body: &[u8],
+    opts: ExtractOptions,
+) -> Result<Extracted, ExtractError> {
     let root = json::parse(body)?;
     if !matches!(root.value, json::Value::Object(_)) {
         return Err(ExtractError::NotObject);
     }
-    let mut walker = walk::Walker::new(body);
+    let mut walker = walk::Walker::request(body, opts.unknown_shapes);
+    known_top_level(&mut walker, api, &root)?;
     match api {
         Api::OpenAiChat => openai::chat_request(&mut walker, &root)?,
         Api::OpenAiResponses => openai::responses_request(&mut walker, &root)?,
@@ -169,6 +231,7 @@ pub fn extract(api: Api, body: &[u8]) -> Result<Extracted, ExtractError> {
             anthropic::messages_request(&mut walker, &root)?;
         }
     }
+    walker.sweep(&root)?;
     let max_keys: &[&str] = match api {
         Api::OpenAiChat => &["max_completion_tokens", "max_tokens"],
         Api::OpenAiResponses => &["max_output_tokens"],
@@ -192,52 +255,25 @@ pub fn extract(api: Api, body: &[u8]) -> Result<Extracted, ExtractError> {
     })
 }
 
-/// Applies `edits` to `body`: each edit's literal is replaced by the JSON-escaped new text; every
-/// byte outside the edited literals is copied unchanged. Edits must each cover one whole string
-/// literal (as given by [`Segment::raw`]) and must not overlap; their order does not matter.
-pub fn rewrite(body: &[u8], edits: &[Edit]) -> Result<Vec<u8>, ExtractError> {
-    let mut order: Vec<&Edit> = edits.iter().collect();
-    order.sort_by_key(|e| (e.raw.start, e.raw.end));
-    let mut out = Vec::with_capacity(body.len());
-    let mut at = 0usize;
-    for edit in order {
-        let Range { start, end } = edit.raw.clone();
-        if start < at {
-            return Err(ExtractError::InvalidEdit("edits overlap"));
-        }
-        let lit = body
-            .get(start..end)
-            .ok_or(ExtractError::InvalidEdit("range outside the body"))?;
-        if !is_one_literal(lit) {
-            return Err(ExtractError::InvalidEdit("range is not one string literal"));
-        }
-        let gap = body
-            .get(at..start)
-            .ok_or(ExtractError::InvalidEdit("range outside the body"))?;
-        out.extend_from_slice(gap);
-        let escaped = serde_json::to_string(&edit.text).map_err(|_| ExtractError::Internal)?;
-        out.extend_from_slice(escaped.as_bytes());
-        at = end;
-    }
-    out.extend_from_slice(body.get(at..).unwrap_or_default());
-    Ok(out)
-}
-
-/// True when `lit` is exactly one JSON string literal: quoted, no unescaped quote inside.
-fn is_one_literal(lit: &[u8]) -> bool {
-    let [b'"', inner @ .., b'"'] = lit else {
-        return false;
+/// The top-level members `api` knows; any other member is an unknown shape.
+fn known_top_level(w: &mut walk::Walker, api: Api, root: &json::Node) -> Result<(), ExtractError> {
+    let known: &[&str] = match api {
+        Api::OpenAiChat => fields::CHAT,
+        Api::OpenAiResponses => fields::RESPONSES,
+        Api::OpenAiEmbeddings => fields::EMBEDDINGS,
+        Api::OpenAiCompletions => fields::COMPLETIONS,
+        Api::AnthropicMessages => fields::MESSAGES,
+        Api::AnthropicCountTokens => fields::COUNT_TOKENS,
     };
-    let mut escaped = false;
-    for &b in inner {
-        match (escaped, b) {
-            (true, _) => escaped = false,
-            (false, b'\\') => escaped = true,
-            (false, b'"') => return false,
-            _ => {}
+    if let json::Value::Object(members) = &root.value {
+        for (i, (key, child)) in members.iter().enumerate() {
+            if !known.contains(&key.as_str()) {
+                let at = format!("member {i} of the top-level object");
+                w.unknown(child, &walk::push("", key), &at, SegmentKind::Other)?;
+            }
         }
     }
-    !escaped
+    Ok(())
 }
 
 /// The model's output text in a non-streamed response body (empty for embeddings and

@@ -376,7 +376,13 @@ impl Pipeline {
             return Ok(None);
         };
         ctx.api = Some(api);
-        let ex = extract::extract(api, bytes).map_err(|e| Error::MalformedBody(e.to_string()))?;
+        let opts = extract::ExtractOptions {
+            unknown_shapes: self.shared.config.classify.unknown_shapes,
+        };
+        let ex = extract::extract_with(api, bytes, opts).map_err(|e| match e {
+            extract::ExtractError::UnknownShape { .. } => Error::UnknownShape(e.to_string()),
+            e => Error::MalformedBody(e.to_string()),
+        })?;
         ctx.model = ex.model.clone();
         ctx.stream = ex.stream;
         ctx.max_tokens = ex.max_tokens;
@@ -504,6 +510,7 @@ impl Pipeline {
             counts: Vec::new(),
         };
         let fingerprinting = self.shared.evidence.fingerprint(b"").is_some();
+        ctx.unscanned_bytes += ex.skipped_binary_bytes as u64;
         for seg in &ex.segments {
             let f = classifier.classify(&seg.text);
             ctx.unscanned_bytes += f.unscanned_bytes as u64;

@@ -3,13 +3,28 @@
 //!
 //! Owns the field knowledge only: top-level `system` (string or blocks), message content blocks
 //! (`text`, `image`, `document`, `tool_use`, `tool_result`, `thinking`, `search_result`, ...) and
-//! tool descriptions and input schemas. Unknown block types are walked by the fallback in `walk.rs`.
+//! tool names, descriptions and input schemas; the top-level members, message members, block and
+//! source types the API defines. Any other shape is an unknown shape (`walk.rs` refuses or
+//! scans it), and every literal no rule here takes is taken by the final sweep.
 
 use super::json::{Node, Value};
 use super::walk::{push, str_field, Walker};
 use super::{ExtractError, SegmentKind};
 
 type Res = Result<(), ExtractError>;
+
+/// Result blocks of server tools and MCP: every member is taken as it is.
+const OTHER_BLOCKS: &[&str] = &[
+    "web_search_tool_result",
+    "web_fetch_tool_result",
+    "code_execution_tool_result",
+    "bash_code_execution_tool_result",
+    "text_editor_code_execution_tool_result",
+    "tool_search_tool_result",
+    "mcp_tool_use",
+    "mcp_tool_result",
+    "container_upload",
+];
 
 /// `POST /v1/messages` and `/v1/messages/count_tokens`.
 pub(crate) fn messages_request(w: &mut Walker, root: &Node) -> Res {
@@ -25,16 +40,17 @@ pub(crate) fn messages_request(w: &mut Walker, root: &Node) -> Res {
             Some("assistant") => SegmentKind::Assistant,
             _ => SegmentKind::Other,
         };
-        for (key, child) in members {
+        for (i, (key, child)) in members.iter().enumerate() {
             match key.as_str() {
                 "role" => {}
                 "content" => content(w, child, &push(ptr, key), kind)?,
-                _ => w.all_strings(child, &push(ptr, key), kind)?,
+                _ => w.unknown(child, &push(ptr, key), &format!("{ptr} member {i}"), kind)?,
             }
         }
         Ok(())
     })?;
     w.each(root, "", "tools", SegmentKind::Other, |w, tool, ptr| {
+        w.field(tool, ptr, "name", SegmentKind::Other)?;
         w.field(tool, ptr, "description", SegmentKind::Other)?;
         match tool.get("input_schema") {
             Some(schema) => w.schema(schema, &push(ptr, "input_schema")),
@@ -71,17 +87,20 @@ fn block(w: &mut Walker, b: &Node, ptr: &str, kind: SegmentKind) -> Res {
             w.field(b, ptr, "title", SegmentKind::Other)?;
             w.field(b, ptr, "context", SegmentKind::Other)
         }
-        Some("tool_use" | "server_tool_use") => match b.get("input") {
-            Some(input) => w.leaves(input, &push(ptr, "input"), SegmentKind::ToolCall),
-            None => Ok(()),
-        },
+        Some("tool_use" | "server_tool_use") => {
+            w.name(b, ptr, SegmentKind::ToolCall)?;
+            match b.get("input") {
+                Some(input) => w.leaves(input, &push(ptr, "input"), SegmentKind::ToolCall),
+                None => Ok(()),
+            }
+        }
         Some("tool_result") => match b.get("content") {
             Some(c) => content(w, c, &push(ptr, "content"), SegmentKind::ToolResult),
             None => Ok(()),
         },
         Some("thinking") => w.field(b, ptr, "thinking", SegmentKind::Assistant),
         Some("redacted_thinking") => match b.get("data") {
-            Some(data) => w.binary(data, &push(ptr, "data")),
+            Some(data) => w.binary(data, &push(ptr, "data"), None, SegmentKind::Other),
             None => Ok(()),
         },
         Some("search_result") => {
@@ -92,7 +111,8 @@ fn block(w: &mut Walker, b: &Node, ptr: &str, kind: SegmentKind) -> Res {
                 None => Ok(()),
             }
         }
-        _ => w.all_strings(b, ptr, kind),
+        Some(t) if OTHER_BLOCKS.contains(&t) => w.all_strings(b, ptr, kind),
+        _ => w.unknown(b, ptr, ptr, kind),
     }
 }
 
@@ -103,10 +123,13 @@ fn source(w: &mut Walker, b: &Node, ptr: &str, kind: SegmentKind) -> Res {
     };
     let src_ptr = push(ptr, "source");
     match str_field(w.body, src, "type").as_deref() {
-        Some("base64") => match src.get("data") {
-            Some(data) => w.binary(data, &push(&src_ptr, "data")),
-            None => Ok(()),
-        },
+        Some("base64") => {
+            let declared = str_field(w.body, src, "media_type");
+            match src.get("data") {
+                Some(data) => w.binary(data, &push(&src_ptr, "data"), declared.as_deref(), kind),
+                None => Ok(()),
+            }
+        }
         Some("url") => match src.get("url") {
             Some(url) => w.url(url, &push(&src_ptr, "url")),
             None => Ok(()),
@@ -118,6 +141,6 @@ fn source(w: &mut Walker, b: &Node, ptr: &str, kind: SegmentKind) -> Res {
             None => Ok(()),
         },
         Some("file") => Ok(()),
-        _ => w.all_strings(src, &src_ptr, kind),
+        _ => w.unknown(src, &src_ptr, &src_ptr, kind),
     }
 }

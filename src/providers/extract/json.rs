@@ -30,6 +30,9 @@ pub const MAX_DEPTH: usize = 128;
 pub(crate) struct Node {
     pub span: Range<usize>,
     pub value: Value,
+    /// For objects: the raw range of each member's key literal (quotes included), in member
+    /// order; empty for every other value.
+    pub key_spans: Vec<Range<usize>>,
 }
 
 /// The shape of a value; strings are kept as raw ranges and decoded on demand.
@@ -198,8 +201,9 @@ impl Scanner<'_> {
 
     fn value(&mut self, depth: usize) -> Result<Node, ExtractError> {
         let start = self.pos;
+        let mut key_spans = Vec::new();
         let value = match self.peek() {
-            Some(b'{') => self.object(depth + 1)?,
+            Some(b'{') => self.object(depth + 1, &mut key_spans)?,
             Some(b'[') => self.array(depth + 1)?,
             Some(b'"') => {
                 self.string()?;
@@ -231,6 +235,7 @@ impl Scanner<'_> {
         Ok(Node {
             span: start..self.pos,
             value,
+            key_spans,
         })
     }
 
@@ -306,7 +311,11 @@ impl Scanner<'_> {
         }
     }
 
-    fn object(&mut self, depth: usize) -> Result<Value, ExtractError> {
+    fn object(
+        &mut self,
+        depth: usize,
+        key_spans: &mut Vec<Range<usize>>,
+    ) -> Result<Value, ExtractError> {
         self.check_depth(depth)?;
         let open = self.pos;
         self.expect(b'{')?;
@@ -322,6 +331,7 @@ impl Scanner<'_> {
             let key_raw = self.string()?;
             let key = decode_str(self.body, &key_raw)?;
             key_starts.push(key_raw.start);
+            key_spans.push(key_raw.clone());
             self.skip_ws();
             self.expect(b':')?;
             self.skip_ws();

@@ -1,10 +1,10 @@
 //! Where text lives in OpenAI request and response bodies: chat completions, the Responses API,
 //! embeddings and legacy completions.
 //!
-//! Owns the field knowledge only (which member holds text, which holds a tool call, which holds
-//! a base64 payload); the generic moves and the fallback for unknown shapes are in `walk.rs`.
-//! Unknown message members and content part types are not ignored: their string leaves are
-//! extracted by the fallback.
+//! Owns the field knowledge only (which top-level members, message members, content part and
+//! item types each API defines; which member holds text, a name, a tool call, a base64 payload);
+//! the generic moves, the unknown-shape handling and the final sweep that takes every literal
+//! are in `walk.rs`. A shape not listed here is an unknown shape (refused or scanned).
 
 use super::json::{Node, Value};
 use super::walk::{push, str_field, Walker};
@@ -12,8 +12,31 @@ use super::{ExtractError, SegmentKind};
 
 type Res = Result<(), ExtractError>;
 
-/// Message members that carry no text for the model.
-const MESSAGE_BOOKKEEPING: &[&str] = &["role", "name", "tool_call_id", "id", "status", "type"];
+/// Chat message members that carry no text of their own (ids and enums; the sweep still takes
+/// them in requests).
+const MESSAGE_BOOKKEEPING: &[&str] = &["role", "tool_call_id", "id", "status", "type"];
+
+/// Responses input/output item types whose members are all taken as they are (tool calls and
+/// results of built-in tools, MCP items, compaction).
+const RESPONSES_OTHER_ITEMS: &[&str] = &[
+    "file_search_call",
+    "web_search_call",
+    "computer_call",
+    "computer_call_output",
+    "image_generation_call",
+    "code_interpreter_call",
+    "local_shell_call",
+    "local_shell_call_output",
+    "shell_call",
+    "shell_call_output",
+    "apply_patch_call",
+    "apply_patch_call_output",
+    "mcp_list_tools",
+    "mcp_approval_request",
+    "mcp_approval_response",
+    "mcp_call",
+    "compaction",
+];
 
 /// `POST /v1/chat/completions`.
 pub(crate) fn chat_request(w: &mut Walker, root: &Node) -> Res {
@@ -115,10 +138,13 @@ fn chat_message(w: &mut Walker, msg: &Node, ptr: &str) -> Res {
     };
     let role = str_field(w.body, msg, "role");
     let kind = role_kind(role.as_deref(), SegmentKind::Other);
-    for (key, child) in members {
+    for (i, (key, child)) in members.iter().enumerate() {
         let child_ptr = push(ptr, key);
         match key.as_str() {
             k if MESSAGE_BOOKKEEPING.contains(&k) => {}
+            "name" if w.is_request() => w.text(child, &child_ptr, SegmentKind::Other)?,
+            "name" => {}
+            "audio" | "annotations" => w.all_strings(child, &child_ptr, kind)?,
             "content" => chat_content(w, child, &child_ptr, kind)?,
             "refusal" => w.text(child, &child_ptr, SegmentKind::Assistant)?,
             "tool_calls" => match child.as_array() {
@@ -130,7 +156,7 @@ fn chat_message(w: &mut Walker, msg: &Node, ptr: &str) -> Res {
                 None => w.text(child, &child_ptr, SegmentKind::ToolCall)?,
             },
             "function_call" => tool_call_body(w, child, &child_ptr)?,
-            _ => w.all_strings(child, &child_ptr, kind)?,
+            _ => w.unknown(child, &child_ptr, &format!("{ptr} member {i}"), kind)?,
         }
     }
     Ok(())
@@ -156,48 +182,61 @@ fn chat_content(w: &mut Walker, content: &Node, ptr: &str, kind: SegmentKind) ->
                 }
                 None => {}
             },
-            Some("input_audio") => {
-                if let Some(data) = part.get("input_audio").and_then(|a| a.get("data")) {
-                    w.binary(data, &format!("{part_ptr}/input_audio/data"))?;
-                }
-            }
+            Some("input_audio") => audio(w, part, &part_ptr)?,
             Some("file") => {
                 if let Some(file) = part.get("file") {
                     let file_ptr = push(&part_ptr, "file");
                     if let Some(data) = file.get("file_data") {
-                        w.binary(data, &push(&file_ptr, "file_data"))?;
+                        w.binary(data, &push(&file_ptr, "file_data"), None, kind)?;
                     }
                     w.field(file, &file_ptr, "filename", SegmentKind::Other)?;
                 }
             }
-            _ => w.all_strings(part, &part_ptr, kind)?,
+            _ => w.unknown(part, &part_ptr, &part_ptr, kind)?,
         }
     }
     Ok(())
 }
 
-/// One `tool_calls[]` entry: function (`arguments`, a JSON-encoded string taken as text) or
-/// custom tool (`input`).
-fn tool_call(w: &mut Walker, call: &Node, ptr: &str) -> Res {
-    if let Some(function) = call.get("function") {
-        tool_call_body(w, function, &push(ptr, "function"))
-    } else if let Some(custom) = call.get("custom") {
-        w.field(custom, &push(ptr, "custom"), "input", SegmentKind::ToolCall)
-    } else {
-        w.all_strings(call, ptr, SegmentKind::ToolCall)
-    }
-}
-
-fn tool_call_body(w: &mut Walker, function: &Node, ptr: &str) -> Res {
-    match function.get("arguments") {
-        Some(args) => w.text(args, &push(ptr, "arguments"), SegmentKind::ToolCall),
+/// An `input_audio` part's base64 `data`, declared by its sibling `format` (`wav`, `mp3`).
+fn audio(w: &mut Walker, part: &Node, part_ptr: &str) -> Res {
+    let Some(audio) = part.get("input_audio") else {
+        return Ok(());
+    };
+    let declared = str_field(w.body, audio, "format");
+    match audio.get("data") {
+        Some(data) => w.binary(
+            data,
+            &format!("{part_ptr}/input_audio/data"),
+            declared.as_deref(),
+            SegmentKind::Other,
+        ),
         None => Ok(()),
     }
 }
 
+/// One `tool_calls[]` entry: function (`name`, and `arguments`, a JSON-encoded string taken as
+/// text) or custom tool (`name`, `input`).
+fn tool_call(w: &mut Walker, call: &Node, ptr: &str) -> Res {
+    if let Some(function) = call.get("function") {
+        tool_call_body(w, function, &push(ptr, "function"))
+    } else if let Some(custom) = call.get("custom") {
+        let custom_ptr = push(ptr, "custom");
+        w.name(custom, &custom_ptr, SegmentKind::ToolCall)?;
+        w.field(custom, &custom_ptr, "input", SegmentKind::ToolCall)
+    } else {
+        w.unknown(call, ptr, ptr, SegmentKind::ToolCall)
+    }
+}
+
+fn tool_call_body(w: &mut Walker, function: &Node, ptr: &str) -> Res {
+    w.name(function, ptr, SegmentKind::ToolCall)?;
+    w.field(function, ptr, "arguments", SegmentKind::ToolCall)
+}
+
 /// Tool definitions (chat: `tools[].function`/`custom`; Responses: flat) and structured-output
-/// schemas (chat `response_format.json_schema`, Responses `text.format`): their descriptions
-/// and schema texts are rendered into the model's prompt.
+/// schemas (chat `response_format.json_schema`, Responses `text.format`): their names,
+/// descriptions and whole schemas are rendered into the model's prompt.
 fn tool_descriptions(w: &mut Walker, root: &Node) -> Res {
     w.each(root, "", "tools", SegmentKind::Other, |w, tool, ptr| {
         let (def, def_ptr) = match ["function", "custom"]
@@ -207,6 +246,7 @@ fn tool_descriptions(w: &mut Walker, root: &Node) -> Res {
             Some(found) => found,
             None => (tool, ptr.to_owned()),
         };
+        w.field(def, &def_ptr, "name", SegmentKind::Other)?;
         w.field(def, &def_ptr, "description", SegmentKind::Other)?;
         match def.get("parameters") {
             Some(schema) => w.schema(schema, &push(&def_ptr, "parameters")),
@@ -218,6 +258,7 @@ fn tool_descriptions(w: &mut Walker, root: &Node) -> Res {
         .and_then(|f| f.get("json_schema"))
     {
         let ptr = "/response_format/json_schema";
+        w.field(js, ptr, "name", SegmentKind::Other)?;
         w.field(js, ptr, "description", SegmentKind::Other)?;
         if let Some(schema) = js.get("schema") {
             w.schema(schema, &push(ptr, "schema"))?;
@@ -225,6 +266,7 @@ fn tool_descriptions(w: &mut Walker, root: &Node) -> Res {
     }
     if let Some(format) = root.get("text").and_then(|t| t.get("format")) {
         let ptr = "/text/format";
+        w.field(format, ptr, "name", SegmentKind::Other)?;
         w.field(format, ptr, "description", SegmentKind::Other)?;
         if let Some(schema) = format.get("schema") {
             w.schema(schema, &push(ptr, "schema"))?;
@@ -244,8 +286,14 @@ fn responses_item(w: &mut Walker, item: &Node, ptr: &str, default: SegmentKind) 
                 None => Ok(()),
             }
         }
-        Some("function_call") => w.field(item, ptr, "arguments", SegmentKind::ToolCall),
-        Some("custom_tool_call") => w.field(item, ptr, "input", SegmentKind::ToolCall),
+        Some("function_call") => {
+            w.name(item, ptr, SegmentKind::ToolCall)?;
+            w.field(item, ptr, "arguments", SegmentKind::ToolCall)
+        }
+        Some("custom_tool_call") => {
+            w.name(item, ptr, SegmentKind::ToolCall)?;
+            w.field(item, ptr, "input", SegmentKind::ToolCall)
+        }
         Some("function_call_output" | "custom_tool_call_output") => match item.get("output") {
             Some(output) => {
                 responses_content(w, output, &push(ptr, "output"), SegmentKind::ToolResult)
@@ -254,7 +302,12 @@ fn responses_item(w: &mut Walker, item: &Node, ptr: &str, default: SegmentKind) 
         },
         Some("reasoning") => {
             if let Some(enc) = item.get("encrypted_content") {
-                w.binary(enc, &push(ptr, "encrypted_content"))?;
+                w.binary(
+                    enc,
+                    &push(ptr, "encrypted_content"),
+                    None,
+                    SegmentKind::Other,
+                )?;
             }
             for key in ["summary", "content"] {
                 w.each(item, ptr, key, SegmentKind::Assistant, |w, part, p| {
@@ -264,7 +317,8 @@ fn responses_item(w: &mut Walker, item: &Node, ptr: &str, default: SegmentKind) 
             Ok(())
         }
         Some("item_reference") => Ok(()),
-        _ => w.all_strings(item, ptr, default),
+        Some(t) if RESPONSES_OTHER_ITEMS.contains(&t) => w.all_strings(item, ptr, default),
+        _ => w.unknown(item, ptr, ptr, default),
     }
 }
 
@@ -292,18 +346,15 @@ fn responses_part(w: &mut Walker, part: &Node, part_ptr: &str, kind: SegmentKind
         },
         Some("input_file") => {
             if let Some(data) = part.get("file_data") {
-                w.binary(data, &push(part_ptr, "file_data"))?;
+                w.binary(data, &push(part_ptr, "file_data"), None, kind)?;
             }
             if let Some(url) = part.get("file_url") {
                 w.url(url, &push(part_ptr, "file_url"))?;
             }
             w.field(part, part_ptr, "filename", SegmentKind::Other)
         }
-        Some("input_audio") => match part.get("input_audio").and_then(|a| a.get("data")) {
-            Some(data) => w.binary(data, &format!("{part_ptr}/input_audio/data")),
-            None => Ok(()),
-        },
-        _ => w.all_strings(part, part_ptr, kind),
+        Some("input_audio") => audio(w, part, part_ptr),
+        _ => w.unknown(part, part_ptr, part_ptr, kind),
     }
 }
 

@@ -1,14 +1,19 @@
 //! The shared walker the per-API extractors use to collect text from a span tree.
 //!
-//! Owns the generic moves: take a string as a segment, count a binary payload, treat a URL
-//! (data URLs are binary), and the fallback for shapes we do not recognise — every string leaf is
-//! extracted, so an unknown shape can never carry text past the classifier. It does not know
-//! which API field means what; `openai.rs` and `anthropic.rs` do.
+//! Owns the generic moves: take a string, number or object key as a segment, judge a possible
+//! binary payload (via `binary.rs`: only proven binary is skipped and counted), refuse or scan a
+//! shape the API code does not recognise, and — for requests — the final sweep that takes every
+//! literal no API rule took, so nothing in a request body can reach the model unclassified. It
+//! does not know which API field means what; `openai.rs` and `anthropic.rs` do.
 
+use std::ops::Range;
+
+use super::binary::{data_url, prove, prove_data_url, Proof};
 use super::json::{decode_str, Node, Value};
-use super::{ExtractError, Segment, SegmentKind};
+use super::{ExtractError, Literal, Segment, SegmentKind, UnknownShapes};
 
-/// Keys whose string values are bookkeeping (ids, enums, signatures), not text for the model.
+/// Keys whose string values are bookkeeping (ids, enums, signatures) in *responses*; requests
+/// take them too (in the sweep), since a caller can write anything there.
 const BOOKKEEPING_KEYS: &[&str] = &[
     "type",
     "id",
@@ -25,22 +30,57 @@ const BOOKKEEPING_KEYS: &[&str] = &[
     "cache_control",
 ];
 
-/// Keys whose values are binary payloads (base64) wherever they appear in unknown shapes.
+/// Keys whose string values may be base64 payloads wherever they appear.
 const BINARY_KEYS: &[&str] = &["data", "file_data", "encrypted_content"];
+
+/// Sibling keys that declare a payload's media type.
+const TYPE_KEYS: &[&str] = &["media_type", "mime_type", "mimeType", "format"];
+
+/// Whether the walker reads a request (everything is taken) or a response (text fields only).
+#[derive(Clone, Copy)]
+enum Mode {
+    Request(UnknownShapes),
+    Response,
+}
 
 pub(crate) struct Walker<'a> {
     pub body: &'a [u8],
     pub segments: Vec<Segment>,
     pub skipped: usize,
+    /// Start offsets of the literals already taken (as a segment, or skipped as binary).
+    taken: Taken,
+    mode: Mode,
 }
 
+type Res = Result<(), ExtractError>;
+
 impl<'a> Walker<'a> {
+    /// A walker for response bodies and stream events: text fields only.
     pub fn new(body: &'a [u8]) -> Self {
+        Self::with_mode(body, Mode::Response)
+    }
+
+    /// A walker for request bodies: keys and numbers are taken too, and unknown shapes are
+    /// refused or scanned per `unknown`.
+    pub fn request(body: &'a [u8], unknown: UnknownShapes) -> Self {
+        Self::with_mode(body, Mode::Request(unknown))
+    }
+
+    fn with_mode(body: &'a [u8], mode: Mode) -> Self {
         Walker {
             body,
             segments: Vec::new(),
             skipped: 0,
+            taken: match mode {
+                Mode::Request(_) => Taken::new(body.len()),
+                Mode::Response => Taken::none(),
+            },
+            mode,
         }
+    }
+
+    pub fn is_request(&self) -> bool {
+        matches!(self.mode, Mode::Request(_))
     }
 
     /// Decodes a string node's text.
@@ -48,70 +88,129 @@ impl<'a> Walker<'a> {
         decode_str(self.body, &node.span)
     }
 
-    /// A field that should hold text: strings become segments, scalars are ignored, anything
-    /// else is walked by the fallback.
-    pub fn text(&mut self, node: &Node, ptr: &str, kind: SegmentKind) -> Result<(), ExtractError> {
+    /// Adds a segment unless a segment or skip already took the literal at `raw.start`.
+    fn add(&mut self, raw: Range<usize>, ptr: &str, text: String, kind: SegmentKind, lit: Literal) {
+        if self.taken.insert(raw.start) {
+            self.segments.push(Segment {
+                text,
+                pointer: ptr.to_owned(),
+                raw,
+                kind,
+                literal: lit,
+            });
+        }
+    }
+
+    fn string(&mut self, node: &Node, ptr: &str, kind: SegmentKind) -> Res {
+        if !self.taken.contains(node.span.start) {
+            let text = self.decode(node)?;
+            self.add(node.span.clone(), ptr, text, kind, Literal::Str);
+        }
+        Ok(())
+    }
+
+    fn number(&mut self, node: &Node, ptr: &str, kind: SegmentKind) -> Res {
+        let text = std::str::from_utf8(self.body.get(node.span.clone()).unwrap_or_default())
+            .map_err(|_| ExtractError::Internal)?
+            .to_owned();
+        self.add(node.span.clone(), ptr, text, kind, Literal::Number);
+        Ok(())
+    }
+
+    /// A field that should hold text: strings (and, in requests, numbers) become segments,
+    /// other scalars are ignored, anything else is walked by the fallback.
+    pub fn text(&mut self, node: &Node, ptr: &str, kind: SegmentKind) -> Res {
         match &node.value {
-            Value::Str => {
-                let text = self.decode(node)?;
-                self.segments.push(Segment {
-                    text,
-                    pointer: ptr.to_owned(),
-                    raw: node.span.clone(),
-                    kind,
-                });
-                Ok(())
-            }
+            Value::Str => self.string(node, ptr, kind),
+            Value::Number if self.is_request() => self.number(node, ptr, kind),
             Value::Null | Value::Bool(_) | Value::Number => Ok(()),
             Value::Array(_) | Value::Object(_) => self.all_strings(node, ptr, kind),
         }
     }
 
     /// Optional member `key` of `node` as text.
-    pub fn field(
-        &mut self,
-        node: &Node,
-        ptr: &str,
-        key: &str,
-        kind: SegmentKind,
-    ) -> Result<(), ExtractError> {
+    pub fn field(&mut self, node: &Node, ptr: &str, key: &str, kind: SegmentKind) -> Res {
         match node.get(key) {
             Some(child) => self.text(child, &push(ptr, key), kind),
             None => Ok(()),
         }
     }
 
-    /// A field that should hold a base64 payload: counted, never extracted. A value that is
-    /// not base64 at all is extracted as text instead, so no text can hide behind the field name.
-    pub fn binary(&mut self, node: &Node, ptr: &str) -> Result<(), ExtractError> {
-        if node.is_str() && is_base64(&self.decode(node)?) {
-            self.skipped = self.skipped.saturating_add(node.span.len());
+    /// Optional `name` member (of a message, tool call or tool use): text in requests, where the
+    /// model reads it; responses leave names to the client (output rules act on content).
+    pub fn name(&mut self, node: &Node, ptr: &str, kind: SegmentKind) -> Res {
+        if self.is_request() {
+            self.field(node, ptr, "name", kind)
+        } else {
             Ok(())
-        } else {
-            self.all_strings(node, ptr, SegmentKind::Other)
         }
     }
 
-    /// A URL the provider fetches: base64 `data:` URLs are binary, others are text
-    /// ([`SegmentKind::Other`]).
-    pub fn url(&mut self, node: &Node, ptr: &str) -> Result<(), ExtractError> {
-        if node.is_str() {
-            self.url_or_text(node, ptr, SegmentKind::Other)
-        } else {
-            self.text(node, ptr, SegmentKind::Other)
-        }
-    }
-
-    /// Fallback for unrecognised shapes: every string leaf below `node` is extracted, except
-    /// bookkeeping keys; binary keys and data URLs are counted as binary.
-    pub fn all_strings(
+    /// A field that may hold a base64 payload declared as `declared` (a data URL declares its
+    /// own type): skipped and counted only when proven binary, decoded when text-typed, taken
+    /// as written otherwise, so no text can hide behind the field name.
+    pub fn binary(
         &mut self,
         node: &Node,
         ptr: &str,
+        declared: Option<&str>,
         kind: SegmentKind,
-    ) -> Result<(), ExtractError> {
+    ) -> Res {
+        if !node.is_str() {
+            return self.all_strings(node, ptr, kind);
+        }
+        if self.taken.contains(node.span.start) {
+            return Ok(());
+        }
+        let s = self.decode(node)?;
+        let proof = match data_url(&s) {
+            Some((meta, payload)) => prove_data_url(meta, payload),
+            None if declared.is_some() => prove(declared, &s),
+            None => Proof::Unproven,
+        };
+        match proof {
+            Proof::Binary => {
+                self.taken.insert(node.span.start);
+                self.skipped = self.skipped.saturating_add(node.span.len());
+            }
+            Proof::Text(text) => {
+                // The text is not the literal's: the raw range is the literal's content (between
+                // the quotes), which `rewrite` re-encodes.
+                self.taken.insert(node.span.start);
+                let inner = node.span.start + 1..node.span.end.saturating_sub(1);
+                self.add(inner, ptr, text, kind, Literal::Base64);
+            }
+            Proof::Unproven => self.add(node.span.clone(), ptr, s, kind, Literal::Str),
+        }
+        Ok(())
+    }
+
+    /// A URL the provider fetches: base64 `data:` URLs are judged by [`Walker::binary`], others
+    /// are text ([`SegmentKind::Other`]).
+    pub fn url(&mut self, node: &Node, ptr: &str) -> Res {
+        self.binary(node, ptr, None, SegmentKind::Other)
+    }
+
+    /// A shape the API code does not recognise at `ptr`. In requests under
+    /// [`UnknownShapes::Refuse`] it is refused, named by `at` (built from known field names and
+    /// indices only, never from the body); otherwise every literal below it is taken.
+    pub fn unknown(&mut self, node: &Node, ptr: &str, at: &str, kind: SegmentKind) -> Res {
+        match self.mode {
+            Mode::Request(UnknownShapes::Refuse) => {
+                Err(ExtractError::UnknownShape { at: at.to_owned() })
+            }
+            _ => self.all_strings(node, ptr, kind),
+        }
+    }
+
+    /// Fallback for shapes with no field rule. Requests: every literal below `node` (see
+    /// [`Walker::everything`]). Responses: every string leaf except bookkeeping keys.
+    pub fn all_strings(&mut self, node: &Node, ptr: &str, kind: SegmentKind) -> Res {
+        if self.is_request() {
+            return self.everything(node, ptr, kind);
+        }
         match &node.value {
-            Value::Str => self.url_or_text(node, ptr, kind),
+            Value::Str => self.binary(node, ptr, None, kind),
             Value::Null | Value::Bool(_) | Value::Number => Ok(()),
             Value::Array(items) => {
                 for (i, item) in items.iter().enumerate() {
@@ -120,12 +219,13 @@ impl<'a> Walker<'a> {
                 Ok(())
             }
             Value::Object(members) => {
+                let declared = declared_type(self.body, node);
                 for (key, child) in members {
                     if BOOKKEEPING_KEYS.contains(&key.as_str()) {
                         continue;
                     }
-                    if BINARY_KEYS.contains(&key.as_str()) && child.is_str() {
-                        self.binary(child, &push(ptr, key))?;
+                    if BINARY_KEYS.contains(&key.as_str()) {
+                        self.binary(child, &push(ptr, key), declared.as_deref(), kind)?;
                         continue;
                     }
                     self.all_strings(child, &push(ptr, key), kind)?;
@@ -135,14 +235,63 @@ impl<'a> Walker<'a> {
         }
     }
 
-    /// Every string leaf below `node`, with no exception: for model-written JSON such as tool
-    /// inputs, where any key may hold text.
-    pub fn leaves(
-        &mut self,
-        node: &Node,
-        ptr: &str,
-        kind: SegmentKind,
-    ) -> Result<(), ExtractError> {
+    /// Every string value, number and object key below `node`, with no exception but proven
+    /// binary payloads; literals already taken keep their first segment.
+    pub fn everything(&mut self, node: &Node, ptr: &str, kind: SegmentKind) -> Res {
+        match &node.value {
+            Value::Str => self.binary(node, ptr, None, kind),
+            Value::Number => self.number(node, ptr, kind),
+            Value::Null | Value::Bool(_) => Ok(()),
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    if !self.done(item) {
+                        self.everything(item, &push_index(ptr, i), kind)?;
+                    }
+                }
+                Ok(())
+            }
+            Value::Object(members) => {
+                let mut declared: Option<Option<String>> = None;
+                for (i, (key, child)) in members.iter().enumerate() {
+                    let key_taken = node
+                        .key_spans
+                        .get(i)
+                        .map_or(true, |s| self.taken.contains(s.start));
+                    if key_taken && self.done(child) {
+                        continue;
+                    }
+                    let child_ptr = push(ptr, key);
+                    if let (false, Some(span)) = (key_taken, node.key_spans.get(i)) {
+                        self.add(span.clone(), &child_ptr, key.clone(), kind, Literal::Key);
+                    }
+                    if BINARY_KEYS.contains(&key.as_str()) {
+                        let declared =
+                            declared.get_or_insert_with(|| declared_type(self.body, node));
+                        self.binary(child, &child_ptr, declared.as_deref(), kind)?;
+                    } else {
+                        self.everything(child, &child_ptr, kind)?;
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// True when `node` is a scalar with nothing (more) to take: taken already, or null/bool.
+    fn done(&self, node: &Node) -> bool {
+        match node.value {
+            Value::Str | Value::Number => self.taken.contains(node.span.start),
+            Value::Null | Value::Bool(_) => true,
+            Value::Array(_) | Value::Object(_) => false,
+        }
+    }
+
+    /// Model-written JSON such as tool inputs, where any key may hold text: every string leaf
+    /// (in requests: every literal, keys included).
+    pub fn leaves(&mut self, node: &Node, ptr: &str, kind: SegmentKind) -> Res {
+        if self.is_request() {
+            return self.everything(node, ptr, kind);
+        }
         match &node.value {
             Value::Array(items) => {
                 for (i, item) in items.iter().enumerate() {
@@ -160,72 +309,24 @@ impl<'a> Walker<'a> {
         }
     }
 
-    /// The prose inside a JSON Schema (tool parameters, structured-output schemas): `description`,
-    /// `title`, `const`, `default`, and the strings of `enum` and `examples`, at any depth.
-    /// Structural strings (`type`, `$ref`, `pattern`, `format`, `required`) are not text.
-    pub fn schema(&mut self, node: &Node, ptr: &str) -> Result<(), ExtractError> {
-        match &node.value {
-            Value::Array(items) => {
-                for (i, item) in items.iter().enumerate() {
-                    self.schema(item, &push_index(ptr, i))?;
-                }
-            }
-            Value::Object(members) => {
-                for (key, child) in members {
-                    let child_ptr = push(ptr, key);
-                    match key.as_str() {
-                        "description" | "title" | "const" | "default" if child.is_str() => {
-                            self.text(child, &child_ptr, SegmentKind::Other)?;
-                        }
-                        "enum" | "examples" if child.as_array().is_some() => {
-                            for (i, item) in child.as_array().unwrap_or_default().iter().enumerate()
-                            {
-                                if item.is_str() {
-                                    self.text(
-                                        item,
-                                        &push_index(&child_ptr, i),
-                                        SegmentKind::Other,
-                                    )?;
-                                }
-                            }
-                        }
-                        "required" if child.as_array().is_some() => {}
-                        _ => self.schema(child, &child_ptr)?,
-                    }
-                }
-            }
-            _ => {}
-        }
-        Ok(())
+    /// A JSON Schema (tool parameters, structured-output schemas): the model reads all of it,
+    /// property names (object keys), `pattern`, `enum` and `format` included, so every literal is
+    /// taken ([`SegmentKind::Other`]).
+    pub fn schema(&mut self, node: &Node, ptr: &str) -> Res {
+        self.everything(node, ptr, SegmentKind::Other)
     }
 
-    /// A string node: skipped when it is a base64 data URL, extracted otherwise.
-    fn url_or_text(
-        &mut self,
-        node: &Node,
-        ptr: &str,
-        kind: SegmentKind,
-    ) -> Result<(), ExtractError> {
-        if is_data_url(&self.decode(node)?) {
-            self.skipped = self.skipped.saturating_add(node.span.len());
-            Ok(())
-        } else {
-            self.text(node, ptr, kind)
-        }
+    /// Requests: the final pass that takes every literal of the body no field rule took, as
+    /// [`SegmentKind::Other`].
+    pub fn sweep(&mut self, root: &Node) -> Res {
+        self.everything(root, "", SegmentKind::Other)
     }
 
     /// Every element of an array member, with its pointer, or nothing when absent/not an array.
-    /// A present non-array value falls back to [`Walker::all_strings`].
-    pub fn each<F>(
-        &mut self,
-        node: &Node,
-        ptr: &str,
-        key: &str,
-        kind: SegmentKind,
-        mut f: F,
-    ) -> Result<(), ExtractError>
+    /// A present non-array value is taken as text.
+    pub fn each<F>(&mut self, node: &Node, ptr: &str, key: &str, kind: SegmentKind, mut f: F) -> Res
     where
-        F: FnMut(&mut Self, &Node, &str) -> Result<(), ExtractError>,
+        F: FnMut(&mut Self, &Node, &str) -> Res,
     {
         let Some(child) = node.get(key) else {
             return Ok(());
@@ -243,6 +344,49 @@ impl<'a> Walker<'a> {
     }
 }
 
+/// A set of body offsets (literal starts), one bit per body byte. Responses, which visit each
+/// literal once, keep none (`None`: nothing is ever taken twice).
+struct Taken(Option<Vec<u64>>);
+
+impl Taken {
+    fn new(len: usize) -> Self {
+        Taken(Some(vec![0; len / 64 + 1]))
+    }
+
+    fn none() -> Self {
+        Taken(None)
+    }
+
+    fn contains(&self, at: usize) -> bool {
+        match &self.0 {
+            Some(bits) => bits.get(at / 64).is_some_and(|w| w & (1 << (at % 64)) != 0),
+            None => false,
+        }
+    }
+
+    /// Adds `at`; true when it was not in the set (or no set is kept).
+    fn insert(&mut self, at: usize) -> bool {
+        let Some(bits) = &mut self.0 else {
+            return true;
+        };
+        match bits.get_mut(at / 64) {
+            Some(w) => {
+                let bit = 1 << (at % 64);
+                let new = *w & bit == 0;
+                *w |= bit;
+                new
+            }
+            None => false,
+        }
+    }
+}
+
+/// The media type an object declares for its payload member (`media_type`, `mime_type`,
+/// `format`), when it declares one as a string.
+pub(crate) fn declared_type(body: &[u8], node: &Node) -> Option<String> {
+    TYPE_KEYS.iter().find_map(|k| str_field(body, node, k))
+}
+
 /// The string value of member `key`, decoded, if it is a string.
 pub(crate) fn str_field(body: &[u8], node: &Node, key: &str) -> Option<String> {
     let child = node.get(key)?;
@@ -251,28 +395,6 @@ pub(crate) fn str_field(body: &[u8], node: &Node, key: &str) -> Option<String> {
     } else {
         None
     }
-}
-
-/// `data:<type>;base64,<base64>`: a payload the provider decodes as binary, never as text.
-fn is_data_url(s: &str) -> bool {
-    let Some(rest) = s
-        .get(..5)
-        .filter(|p| p.eq_ignore_ascii_case("data:"))
-        .and(s.get(5..))
-    else {
-        return false;
-    };
-    match rest.split_once(',') {
-        Some((meta, payload)) => meta.ends_with(";base64") && is_base64(payload),
-        None => false,
-    }
-}
-
-/// Standard or URL-safe base64, padding and line breaks allowed; empty counts as base64.
-fn is_base64(s: &str) -> bool {
-    s.bytes().all(|b| {
-        b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_' | b'=' | b'\n' | b'\r')
-    })
 }
 
 /// `ptr` extended by one object key, escaped per RFC 6901 (`~` → `~0`, `/` → `~1`).

@@ -1,7 +1,7 @@
 //! Every request shape of every API, on the fixtures.
 
 use super::super::*;
-use super::{assert_consistent, fixture, rows, ANTH_REQ, CHAT_REQ, RESP_REQ};
+use super::{assert_consistent, assert_in_order, fixture, rows, ANTH_REQ, CHAT_REQ, RESP_REQ};
 
 #[test]
 fn openai_chat_request_every_shape() {
@@ -9,53 +9,53 @@ fn openai_chat_request_every_shape() {
     let ex = extract(Api::OpenAiChat, CHAT_REQ).unwrap();
     assert_consistent(CHAT_REQ, &ex.segments);
     let pem = "My email is jane.doe@example.com and my key is:\n-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----";
-    assert_eq!(
+    assert_in_order(
         rows(&ex.segments),
         vec![
             (
                 "/messages/0/content",
                 System,
-                "You are a helpful assistant for Acme Corp."
+                "You are a helpful assistant for Acme Corp.",
             ),
             (
                 "/messages/1/content/0/text",
                 System,
-                "Answer in English.\nBe brief."
+                "Answer in English.\nBe brief.",
             ),
             ("/messages/2/content", User, pem),
             (
                 "/messages/3/content/0/text",
                 User,
-                "What is in this image? Café 😀"
+                "What is in this image? Café 😀",
             ),
             (
                 "/messages/3/content/2/image_url/url",
                 Other,
-                "https://example.com/cat.png"
+                "https://example.com/cat.png",
             ),
             ("/messages/3/content/4/file/filename", Other, "report.pdf"),
             (
                 "/messages/4/tool_calls/0/function/arguments",
                 ToolCall,
-                r#"{"location":"Boston, MA","unit":"celsius"}"#
+                r#"{"location":"Boston, MA","unit":"celsius"}"#,
             ),
             (
                 "/messages/5/content",
                 ToolResult,
-                r#"{"temperature": 22, "condition": "sunny"}"#
+                r#"{"temperature": 22, "condition": "sunny"}"#,
             ),
             ("/messages/6/content", Assistant, "It is sunny in Boston."),
             (
                 "/messages/7/content",
                 User,
-                "Thanks! Now \"quote\" this \\ backslash and tab\there."
+                "Thanks! Now \"quote\" this \\ backslash and tab\there.",
             ),
             (
                 "/tools/0/function/description",
                 Other,
-                "Get the current weather for a city"
+                "Get the current weather for a city",
             ),
-        ]
+        ],
     );
     assert_eq!(ex.model.as_deref(), Some("gpt-4o-2024-08-06"));
     assert!(ex.stream);
@@ -82,13 +82,13 @@ fn openai_responses_request_every_shape() {
     use SegmentKind::*;
     let ex = extract(Api::OpenAiResponses, RESP_REQ).unwrap();
     assert_consistent(RESP_REQ, &ex.segments);
-    assert_eq!(
+    assert_in_order(
         rows(&ex.segments),
         vec![
             (
                 "/instructions",
                 System,
-                "You are a coding assistant that talks like a pirate."
+                "You are a coding assistant that talks like a pirate.",
             ),
             ("/input/0/content", User, "Plain string message content."),
             ("/input/1/content/0/text", User, "what is in this image?"),
@@ -99,10 +99,10 @@ fn openai_responses_request_every_shape() {
             (
                 "/input/5/summary/0/text",
                 Assistant,
-                "Thinking about Paris."
+                "Thinking about Paris.",
             ),
             ("/tools/0/description", Other, "Weather lookup"),
-        ]
+        ],
     );
     assert_eq!(ex.max_tokens, Some(1024));
     assert!(!ex.stream);
@@ -114,9 +114,9 @@ fn openai_responses_string_input() {
     let body =
         br#"{"model":"gpt-4.1","input":"Tell me a story","max_output_tokens":5,"stream":true}"#;
     let ex = extract(Api::OpenAiResponses, body).unwrap();
-    assert_eq!(
+    assert_in_order(
         rows(&ex.segments),
-        vec![("/input", SegmentKind::Input, "Tell me a story")]
+        vec![("/input", SegmentKind::Input, "Tell me a story")],
     );
     assert!(ex.stream);
     assert_eq!(ex.max_tokens, Some(5));
@@ -129,30 +129,38 @@ fn embeddings_strings_and_token_arrays() {
         fixture!("openai_embeddings_request.json"),
     )
     .unwrap();
-    assert_eq!(
+    assert_in_order(
         rows(&ex.segments),
         vec![
             (
                 "/input/0",
                 SegmentKind::Input,
-                "The food was delicious and the waiter..."
+                "The food was delicious and the waiter...",
             ),
             (
                 "/input/1",
                 SegmentKind::Input,
-                "Second text with SSN 078-05-1120"
+                "Second text with SSN 078-05-1120",
             ),
-        ]
+        ],
     );
     let tokens = extract(
         Api::OpenAiEmbeddings,
         fixture!("openai_embeddings_tokens_request.json"),
     );
-    assert!(tokens.unwrap().segments.is_empty());
+    // Token ids are numbers: taken as number literals, nothing else under `/input`.
+    let tokens = tokens.unwrap();
+    let under_input: Vec<_> = tokens
+        .segments
+        .iter()
+        .filter(|s| s.pointer.starts_with("/input/"))
+        .collect();
+    assert!(!under_input.is_empty());
+    assert!(under_input.iter().all(|s| s.literal == Literal::Number));
     let single = extract(Api::OpenAiEmbeddings, br#"{"input":"one","model":"m"}"#).unwrap();
-    assert_eq!(
+    assert_in_order(
         rows(&single.segments),
-        vec![("/input", SegmentKind::Input, "one")]
+        vec![("/input", SegmentKind::Input, "one")],
     );
 }
 
@@ -163,17 +171,26 @@ fn completions_prompt_shapes() {
         fixture!("openai_completions_request.json"),
     )
     .unwrap();
-    assert_eq!(
+    assert_in_order(
         rows(&ex.segments),
         vec![
             ("/prompt/0", SegmentKind::Input, "Say this is a test"),
             ("/prompt/1", SegmentKind::Input, "And this too"),
             ("/suffix", SegmentKind::Input, "End."),
-        ]
+        ],
     );
     assert_eq!(ex.max_tokens, Some(7));
     let tokens = extract(Api::OpenAiCompletions, br#"{"prompt":[1,2,3],"model":"m"}"#).unwrap();
-    assert!(tokens.segments.is_empty());
+    let numbers: Vec<(&str, &str)> = tokens
+        .segments
+        .iter()
+        .filter(|s| s.literal == Literal::Number)
+        .map(|s| (s.pointer.as_str(), s.text.as_str()))
+        .collect();
+    assert_eq!(
+        numbers,
+        vec![("/prompt/0", "1"), ("/prompt/1", "2"), ("/prompt/2", "3")]
+    );
 }
 
 #[test]
@@ -181,7 +198,7 @@ fn anthropic_messages_every_shape() {
     use SegmentKind::*;
     let ex = extract(Api::AnthropicMessages, ANTH_REQ).unwrap();
     assert_consistent(ANTH_REQ, &ex.segments);
-    assert_eq!(
+    assert_in_order(
         rows(&ex.segments),
         vec![
             ("/system/0/text", System, "You are an AI assistant tasked with analyzing literary works."),
@@ -222,12 +239,12 @@ fn anthropic_count_tokens_string_system() {
         fixture!("anthropic_count_tokens_request.json"),
     );
     let ex = ex.unwrap();
-    assert_eq!(
+    assert_in_order(
         rows(&ex.segments),
         vec![
             ("/system", SegmentKind::System, "You are a scientist"),
             ("/messages/0/content", SegmentKind::User, "Hello, Claude"),
-        ]
+        ],
     );
     assert_eq!(ex.max_tokens, None);
 }
@@ -243,7 +260,7 @@ fn openai_chat_tool_parts_legacy_function_call_and_custom_tools() {
     ],"max_tokens":9}"#;
     let ex = extract(Api::OpenAiChat, body).unwrap();
     assert_consistent(body, &ex.segments);
-    assert_eq!(
+    assert_in_order(
         rows(&ex.segments),
         vec![
             ("/messages/0/content/0/text", ToolResult, "tool part"),
@@ -252,10 +269,10 @@ fn openai_chat_tool_parts_legacy_function_call_and_custom_tools() {
             (
                 "/messages/2/tool_calls/0/custom/input",
                 ToolCall,
-                "SELECT 1"
+                "SELECT 1",
             ),
             ("/messages/3/content", ToolResult, "legacy result"),
-        ]
+        ],
     );
     assert_eq!(
         ex.max_tokens,
@@ -272,12 +289,12 @@ fn openai_responses_tool_outputs_as_parts_and_custom_calls() {
         {"type":"function_call_output","call_id":"c","output":[{"type":"input_text","text":"part out"},{"type":"input_image","image_url":"https://x.test/a.png"}]},
         {"type":"custom_tool_call","call_id":"d","name":"grammar","input":"raw input"},
         {"type":"custom_tool_call_output","call_id":"d","output":"custom out"},
-        {"type":"computer_call_output","call_id":"e","output":{"type":"computer_screenshot","image_url":"data:image/png;base64,iVBORw0KGgo="}},
+        {"type":"computer_call_output","call_id":"e","output":{"type":"computer_screenshot","image_url":"data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="}},
         {"role":"developer","content":"dev note"}
     ]}"#;
     let ex = extract(Api::OpenAiResponses, body).unwrap();
     assert_consistent(body, &ex.segments);
-    assert_eq!(
+    assert_in_order(
         rows(&ex.segments),
         vec![
             ("/input/0/output/0/text", ToolResult, "part out"),
@@ -285,11 +302,12 @@ fn openai_responses_tool_outputs_as_parts_and_custom_calls() {
             ("/input/1/input", ToolCall, "raw input"),
             ("/input/2/output", ToolResult, "custom out"),
             ("/input/4/content", System, "dev note"),
-        ]
+        ],
     );
     assert_eq!(
         ex.skipped_binary_bytes,
-        r#""data:image/png;base64,iVBORw0KGgo=""#.len()
+        r#""data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==""#
+            .len()
     );
 }
 
@@ -301,22 +319,32 @@ fn anthropic_unknown_blocks_and_document_content_source() {
         {"type":"future_block","body":{"words":"new text"},"id":"x"},
         {"type":"search_result","source":"https://s.test","title":"T","content":[{"type":"text","text":"found"}]}
     ]}]}"#;
-    let ex = extract(Api::AnthropicMessages, body).unwrap();
-    assert_consistent(body, &ex.segments);
     assert_eq!(
+        extract(Api::AnthropicMessages, body),
+        Err(ExtractError::UnknownShape {
+            at: "/messages/0/content/1".into()
+        }),
+        "an unknown block type is refused by default"
+    );
+    let scan = ExtractOptions {
+        unknown_shapes: UnknownShapes::Scan,
+    };
+    let ex = extract_with(Api::AnthropicMessages, body, scan).unwrap();
+    assert_consistent(body, &ex.segments);
+    assert_in_order(
         rows(&ex.segments),
         vec![
             (
                 "/messages/0/content/0/source/content/0/text",
                 User,
-                "chunk one"
+                "chunk one",
             ),
             ("/messages/0/content/0/context", Other, "ctx"),
             ("/messages/0/content/1/body/words", User, "new text"),
             ("/messages/0/content/2/title", Other, "T"),
             ("/messages/0/content/2/source", Other, "https://s.test"),
             ("/messages/0/content/2/content/0/text", User, "found"),
-        ]
+        ],
     );
 }
 
@@ -332,44 +360,53 @@ fn tool_schemas_and_structured_output_schemas() {
     let ex = extract(Api::OpenAiChat, body).unwrap();
     assert_consistent(body, &ex.segments);
     let texts: Vec<&str> = ex.segments.iter().map(|s| s.text.as_str()).collect();
-    assert_eq!(
-        texts,
-        vec![
-            "Find a customer",
-            "Customer name, e.g. Project Falcon",
-            "gold",
-            "silver",
-            "nested under a property named enum",
-            "Reply shape",
-            "Reply",
-        ]
-    );
+    // Prose, names (tool `f`, format `r`), property names (keys) and structural strings alike.
+    for want in [
+        "f",
+        "Find a customer",
+        "name",
+        "Customer name, e.g. Project Falcon",
+        "tier",
+        "gold",
+        "silver",
+        "x",
+        "nested under a property named enum",
+        "r",
+        "Reply shape",
+        "Reply",
+        "string",
+    ] {
+        assert!(texts.contains(&want), "{want} in {texts:?}");
+    }
+    let key = ex.segments.iter().find(|s| s.text == "tier").unwrap();
+    assert_eq!(key.literal, Literal::Key);
+    assert_eq!(key.pointer, "/tools/0/function/parameters/properties/tier");
     assert!(ex.segments.iter().all(|s| s.kind == SegmentKind::Other));
 
     let anth = br#"{"model":"m","max_tokens":1,"messages":[],"tools":[{"name":"t","description":"d","input_schema":{"type":"object","properties":{"q":{"type":"string","description":"query text"}}}}]}"#;
     let ex = extract(Api::AnthropicMessages, anth).unwrap();
-    assert_eq!(
+    assert_in_order(
         rows(&ex.segments),
         vec![
             ("/tools/0/description", SegmentKind::Other, "d"),
             (
                 "/tools/0/input_schema/properties/q/description",
                 SegmentKind::Other,
-                "query text"
+                "query text",
             ),
-        ]
+        ],
     );
     let resp = br#"{"model":"m","input":"hi","text":{"format":{"type":"json_schema","name":"n","schema":{"properties":{"a":{"enum":["x"]}}}}}}"#;
     let ex = extract(Api::OpenAiResponses, resp).unwrap();
-    assert_eq!(
+    assert_in_order(
         rows(&ex.segments),
         vec![
             ("/input", SegmentKind::Input, "hi"),
             (
                 "/text/format/schema/properties/a/enum/0",
                 SegmentKind::Other,
-                "x"
+                "x",
             ),
-        ]
+        ],
     );
 }

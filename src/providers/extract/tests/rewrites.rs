@@ -85,7 +85,9 @@ proptest! {
         picks in proptest::collection::vec((any::<prop::sample::Index>(), any::<String>()), 0..6),
     ) {
         let (api, body) = [(Api::OpenAiChat, CHAT_REQ), (Api::OpenAiResponses, RESP_REQ), (Api::AnthropicMessages, ANTH_REQ)][which];
-        let ex = extract(api, body).unwrap();
+        let mut ex = extract(api, body).unwrap();
+        // String values only here; keys, numbers and decoded base64 have their own tests.
+        ex.segments.retain(|s| s.literal == Literal::Str);
         let mut chosen: std::collections::BTreeMap<usize, String> = Default::default();
         for (idx, text) in picks {
             chosen.insert(idx.index(ex.segments.len()), text);
@@ -112,10 +114,41 @@ proptest! {
             src = e.raw.end;
         }
         prop_assert_eq!(&out[dst..], &body[src..]);
-        // And the rewritten body extracts cleanly with the new texts in place.
-        let again = extract(api, &out).unwrap();
+        // And the rewritten body extracts cleanly with the new texts in place (scanning: an
+        // edited `type` may make a part unknown).
+        let scan = ExtractOptions { unknown_shapes: UnknownShapes::Scan };
+        let again = extract_with(api, &out, scan).unwrap();
         for (&i, t) in &chosen {
-            prop_assert_eq!(&again.segments[i].text, t);
+            let at = &ex.segments[i].pointer;
+            prop_assert!(
+                again.segments.iter().any(|s| &s.pointer == at && &s.text == t),
+                "{} holds the new text", at
+            );
+        }
+    }
+
+    /// Random edits of every literal kind (values, keys, numbers, decoded base64) keep the body
+    /// valid JSON, and the rewritten body reads back with each new text in place.
+    #[test]
+    fn rewrite_of_any_literal_kind_stays_valid_json(
+        which in 0usize..3,
+        picks in proptest::collection::vec((any::<prop::sample::Index>(), "[a-zA-Z0-9 \\[\\]\"\\\\_.-]{0,12}"), 0..8),
+    ) {
+        let (api, body) = [(Api::OpenAiChat, CHAT_REQ), (Api::OpenAiResponses, RESP_REQ), (Api::AnthropicMessages, ANTH_REQ)][which];
+        let ex = extract(api, body).unwrap();
+        let mut chosen: std::collections::BTreeMap<usize, String> = Default::default();
+        for (idx, text) in picks {
+            // Distinct texts, so renamed keys of one object never collide.
+            let i = idx.index(ex.segments.len());
+            chosen.insert(i, format!("{text}#{i}"));
+        }
+        let edits: Vec<Edit> = chosen.iter().map(|(&i, t)| Edit { raw: ex.segments[i].raw.clone(), text: t.clone() }).collect();
+        let out = rewrite(body, &edits).unwrap();
+        prop_assert!(serde_json::from_slice::<serde_json::Value>(&out).is_ok());
+        let scan = ExtractOptions { unknown_shapes: UnknownShapes::Scan };
+        let again = extract_with(api, &out, scan).unwrap();
+        for t in chosen.values() {
+            prop_assert!(again.segments.iter().any(|s| &s.text == t), "{} read back", t);
         }
     }
 
@@ -128,8 +161,15 @@ proptest! {
         for api in Api::ALL {
             if let Ok(ex) = extract(api, &body) {
                 for s in &ex.segments {
-                    let decoded: String = serde_json::from_slice(&body[s.raw.clone()]).unwrap();
-                    prop_assert_eq!(&decoded, &s.text);
+                    let lit = &body[s.raw.clone()];
+                    match s.literal {
+                        Literal::Str | Literal::Key => {
+                            let decoded: String = serde_json::from_slice(lit).unwrap();
+                            prop_assert_eq!(&decoded, &s.text);
+                        }
+                        Literal::Number => prop_assert_eq!(lit, s.text.as_bytes()),
+                        Literal::Base64 => prop_assert_eq!(body[s.raw.end], b'"'),
+                    }
                 }
             }
         }
@@ -158,4 +198,96 @@ fn rewriting_tool_call_arguments_is_a_plain_string_replacement() {
     assert_eq!(s, new_args);
     let inner: serde_json::Value = serde_json::from_str(s).unwrap();
     assert_eq!(inner["location"], "[PII.ADDRESS_1]");
+}
+
+#[test]
+fn keys_numbers_and_decoded_base64_are_rewritten_as_valid_json() {
+    let b64 = |t: &str| base64::Engine::encode(&base64::engine::general_purpose::STANDARD, t);
+    let body = format!(
+        r#"{{"model":"m","max_tokens":5,"metadata":{{"AKIAQX4BZL7NW2MOSR6T":4539148803436467}},"messages":[{{"role":"user","content":[{{"type":"document","source":{{"type":"base64","media_type":"text/plain","data":"{}"}}}},{{"type":"image","source":{{"type":"url","url":"data:text/plain;base64,{}"}}}}]}}]}}"#,
+        b64("key AKIAQX4BZL7NW2MOSR6T here"),
+        b64("card 4539148803436467")
+    );
+    let body = body.as_bytes();
+    let ex = extract(Api::AnthropicMessages, body).unwrap();
+    super::assert_consistent(body, &ex.segments);
+    let pick = |lit: Literal, text: &str| {
+        ex.segments
+            .iter()
+            .find(|s| s.literal == lit && s.text.contains(text))
+            .unwrap_or_else(|| panic!("{lit:?} {text}"))
+            .clone()
+    };
+    let key = pick(Literal::Key, "AKIA");
+    let number = pick(Literal::Number, "4539");
+    let doc = pick(Literal::Base64, "key AKIA");
+    let url = pick(Literal::Base64, "card");
+    assert_eq!(doc.pointer, "/messages/0/content/0/source/data");
+    let edits = [
+        Edit {
+            raw: key.raw.clone(),
+            text: "[SECRET]".into(),
+        },
+        Edit {
+            raw: number.raw.clone(),
+            text: "[CARD]".into(),
+        },
+        Edit {
+            raw: doc.raw.clone(),
+            text: "key [SECRET] here".into(),
+        },
+        Edit {
+            raw: url.raw.clone(),
+            text: "card [CARD]".into(),
+        },
+    ];
+    let out = rewrite(body, &edits).unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(
+        v["metadata"]["[SECRET]"], "[CARD]",
+        "key renamed, number now a string"
+    );
+    let src = &v["messages"][0]["content"][0]["source"];
+    assert_eq!(src["data"], b64("key [SECRET] here"), "re-encoded");
+    assert_eq!(src["media_type"], "text/plain");
+    assert_eq!(
+        v["messages"][0]["content"][1]["source"]["url"],
+        format!("data:text/plain;base64,{}", b64("card [CARD]")),
+        "the data URL keeps its prefix"
+    );
+    // And the result reads back with the new texts.
+    let again = extract(Api::AnthropicMessages, &out).unwrap();
+    let texts: Vec<&str> = again.segments.iter().map(|s| s.text.as_str()).collect();
+    for want in ["[SECRET]", "[CARD]", "key [SECRET] here", "card [CARD]"] {
+        assert!(texts.contains(&want), "{want} in {texts:?}");
+    }
+    assert!(!String::from_utf8_lossy(&out).contains("AKIA"));
+}
+
+#[test]
+fn a_range_that_is_no_literal_is_refused() {
+    let body = br#"{"a":12,"b":"xy"}"#;
+    for raw in [5..6, 4..6, 0..1, 13..14] {
+        let err = rewrite(
+            body,
+            &[Edit {
+                raw: raw.clone(),
+                text: "z".into(),
+            }],
+        );
+        assert!(err.is_err(), "{raw:?}");
+    }
+    // The number, and the content between the quotes of `"xy"` (not base64 text, but the
+    // range shape is accepted and re-encoded).
+    assert_eq!(
+        rewrite(
+            body,
+            &[Edit {
+                raw: 5..7,
+                text: "z".into()
+            }]
+        )
+        .unwrap(),
+        br#"{"a":"z","b":"xy"}"#
+    );
 }

@@ -1,7 +1,7 @@
 //! Strictness: escapes, duplicate keys, depth, malformed JSON, fallbacks, pointers.
 
 use super::super::*;
-use super::{assert_consistent, rows};
+use super::{assert_consistent, assert_in_order, rows};
 
 #[test]
 fn unicode_escapes_and_surrogate_pairs() {
@@ -110,47 +110,149 @@ fn malformed_json_reports_position_without_content() {
     }
 }
 
+const SCAN: ExtractOptions = ExtractOptions {
+    unknown_shapes: UnknownShapes::Scan,
+};
+
 #[test]
-fn unknown_shapes_fall_back_to_every_string() {
+fn unknown_shapes_are_refused_by_default_and_scanned_on_request() {
     let body = br#"{"messages":[{"role":"user","content":[{"type":"new_part","payload":{"note":"hidden text"},"id":"x1"}],"reasoning_content":"more text"}]}"#;
-    let ex = extract(Api::OpenAiChat, body).unwrap();
+    let err = extract(Api::OpenAiChat, body).unwrap_err();
+    assert_eq!(err.kind(), "unknown_shape");
     assert_eq!(
+        err,
+        ExtractError::UnknownShape {
+            at: "/messages/0/content/0".into()
+        }
+    );
+    let ex = extract_with(Api::OpenAiChat, body, SCAN).unwrap();
+    assert_in_order(
         rows(&ex.segments),
         vec![
             (
                 "/messages/0/content/0/payload/note",
                 SegmentKind::User,
-                "hidden text"
+                "hidden text",
             ),
             (
                 "/messages/0/reasoning_content",
                 SegmentKind::User,
-                "more text"
+                "more text",
             ),
-        ]
+        ],
     );
+    super::assert_complete(body, &ex.segments, &[]);
 }
 
 #[test]
-fn non_base64_in_a_binary_field_is_extracted_as_text() {
-    let body = br#"{"messages":[{"role":"user","content":[{"type":"image","source":{"type":"base64","media_type":"image/png","data":"my password is hunter2"}}]}]}"#;
+fn unknown_members_are_named_by_position_never_by_content() {
+    let cases: [(Api, &[u8], &str); 6] = [
+        (
+            Api::OpenAiChat,
+            br#"{"model":"m","messages":[],"AKIAQX4BZL7NW2MOSR6T":"x"}"#,
+            "member 2 of the top-level object",
+        ),
+        (
+            Api::OpenAiChat,
+            br#"{"model":"m","messages":[{"role":"user","content":"hi","ghp_x":1}]}"#,
+            "/messages/0 member 2",
+        ),
+        (
+            Api::OpenAiResponses,
+            br#"{"model":"m","input":[{"type":"new_item","text":"t"}]}"#,
+            "/input/0",
+        ),
+        (
+            Api::OpenAiResponses,
+            br#"{"model":"m","input":[{"role":"user","content":[{"type":"input_video","url":"u"}]}]}"#,
+            "/input/0/content/0",
+        ),
+        (
+            Api::AnthropicMessages,
+            br#"{"model":"m","max_tokens":1,"messages":[{"role":"user","content":"hi","extra":"x"}]}"#,
+            "/messages/0 member 2",
+        ),
+        (
+            Api::AnthropicCountTokens,
+            br#"{"model":"m","max_tokens":1,"messages":[]}"#,
+            "member 1 of the top-level object",
+        ),
+    ];
+    for (api, body, at) in cases {
+        let err = extract(api, body).unwrap_err();
+        assert_eq!(err, ExtractError::UnknownShape { at: at.into() }, "{api:?}");
+        let msg = err.to_string();
+        assert!(!msg.contains("AKIA") && !msg.contains("ghp_"), "{msg}");
+        assert!(extract_with(api, body, SCAN).is_ok());
+    }
+}
+
+#[test]
+fn known_fields_of_each_api_are_not_unknown() {
+    let cases: [(Api, &[u8]); 6] = [
+        (
+            Api::OpenAiChat,
+            br#"{"model":"m","messages":[{"role":"user","content":"hi","name":"n"}],"temperature":0.2,"top_p":1,"metadata":{"k":"v"},"user":"u","seed":1,"tools":[],"tool_choice":"auto","parallel_tool_calls":true,"stream":true,"stream_options":{"include_usage":true},"reasoning_effort":"low","store":false,"service_tier":"auto","logprobs":true,"top_logprobs":2,"stop":["x"],"n":1,"modalities":["text"],"audio":{"voice":"alloy","format":"wav"},"prediction":{"type":"content","content":"p"},"response_format":{"type":"text"},"max_completion_tokens":5,"frequency_penalty":0,"presence_penalty":0,"logit_bias":{"1":2}}"#,
+        ),
+        (
+            Api::OpenAiResponses,
+            br#"{"model":"m","input":"hi","instructions":"i","temperature":1,"top_p":1,"metadata":{},"user":"u","tools":[],"tool_choice":"auto","parallel_tool_calls":true,"reasoning":{"effort":"low"},"store":true,"service_tier":"auto","stream":false,"text":{"format":{"type":"text"}},"truncation":"auto","include":[],"previous_response_id":"r","max_output_tokens":5}"#,
+        ),
+        (
+            Api::OpenAiEmbeddings,
+            br#"{"model":"m","input":"hi","dimensions":8,"encoding_format":"float","user":"u"}"#,
+        ),
+        (
+            Api::OpenAiCompletions,
+            br#"{"model":"m","prompt":"hi","max_tokens":5,"temperature":1,"top_p":1,"n":1,"stream":false,"logprobs":1,"echo":false,"stop":"x","best_of":1,"logit_bias":{},"user":"u","seed":1,"suffix":"s"}"#,
+        ),
+        (
+            Api::AnthropicMessages,
+            br#"{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"hi"}],"system":"s","temperature":1,"top_k":5,"top_p":1,"stop_sequences":["x"],"stream":false,"metadata":{"user_id":"u"},"tools":[],"tool_choice":{"type":"auto"},"thinking":{"type":"enabled","budget_tokens":1024},"service_tier":"auto","mcp_servers":[]}"#,
+        ),
+        (
+            Api::AnthropicCountTokens,
+            br#"{"model":"m","messages":[{"role":"user","content":"hi"}],"system":"s","tools":[],"tool_choice":{"type":"auto"},"thinking":{"type":"disabled"}}"#,
+        ),
+    ];
+    for (api, body) in cases {
+        let ex = extract(api, body).unwrap_or_else(|e| panic!("{api:?}: {e}"));
+        super::assert_complete(body, &ex.segments, &[]);
+    }
+}
+
+#[test]
+fn a_credential_under_a_binary_type_that_is_not_that_binary_is_scanned() {
+    let body = br#"{"messages":[{"role":"user","content":[{"type":"image","source":{"type":"base64","media_type":"image/png","data":"my password is hunter2"}},{"type":"image","source":{"type":"base64","media_type":"image/png","data":"AKIAQX4BZL7NW2MOSR6T"}}]}]}"#;
     let ex = extract(Api::AnthropicMessages, body).unwrap();
-    assert_eq!(ex.segments.len(), 1);
-    assert_eq!(ex.segments[0].text, "my password is hunter2");
+    let data: Vec<&str> = ex
+        .segments
+        .iter()
+        .filter(|s| s.pointer.ends_with("/source/data") && s.literal == Literal::Str)
+        .map(|s| s.text.as_str())
+        .collect();
+    assert_eq!(data, vec!["my password is hunter2", "AKIAQX4BZL7NW2MOSR6T"]);
     assert_eq!(ex.skipped_binary_bytes, 0);
     // A "data:" prefix does not hide plain text either.
     let url = br#"{"messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"data:text/plain,secret words"}}]}]}"#;
-    assert_eq!(
-        extract(Api::OpenAiChat, url).unwrap().segments[0].text,
-        "data:text/plain,secret words"
-    );
+    assert!(extract(Api::OpenAiChat, url)
+        .unwrap()
+        .segments
+        .iter()
+        .any(|s| s.text == "data:text/plain,secret words"));
 }
 
 #[test]
 fn pointers_escape_tilde_and_slash() {
     let body = br#"{"messages":[{"role":"user","content":"x","a/b~c":"y"}]}"#;
-    let ex = extract(Api::OpenAiChat, body).unwrap();
-    assert_eq!(ex.segments[1].pointer, "/messages/0/a~1b~0c");
+    let ex = extract_with(Api::OpenAiChat, body, SCAN).unwrap();
+    let y = ex.segments.iter().find(|s| s.text == "y").unwrap();
+    assert_eq!(y.pointer, "/messages/0/a~1b~0c");
+    let key = ex.segments.iter().find(|s| s.text == "a/b~c").unwrap();
+    assert_eq!(
+        (key.pointer.as_str(), key.literal),
+        ("/messages/0/a~1b~0c", Literal::Key)
+    );
     assert_consistent(body, &ex.segments);
 }
 
