@@ -144,8 +144,8 @@ pub struct Extracted {
     pub stream: bool,
     /// `max_tokens`, `max_completion_tokens` or `max_output_tokens`, whichever the API uses.
     pub max_tokens: Option<u64>,
-    /// Raw bytes of payloads proven binary (base64 images, files, audio) that were not
-    /// extracted.
+    /// Raw bytes the classifier cannot read and did not get: payloads proven binary (base64
+    /// images, files, audio) and token-id input. Counted as unscanned in the decision facts.
     pub skipped_binary_bytes: usize,
 }
 
@@ -166,6 +166,8 @@ pub enum ExtractError {
     DuplicateKey { line: usize, column: usize },
     #[error("JSON nested deeper than {max} levels")]
     TooDeep { max: usize },
+    #[error("request carries more than {max} strings, keys and numbers to inspect; split it into smaller requests")]
+    TooManyValues { max: usize },
     #[error("invalid edit: {0}")]
     InvalidEdit(&'static str),
     /// `at` is built from known field names and indices only, never from body content.
@@ -183,6 +185,7 @@ impl ExtractError {
             ExtractError::NotObject => "not_an_object",
             ExtractError::DuplicateKey { .. } => "duplicate_key",
             ExtractError::TooDeep { .. } => "too_deep",
+            ExtractError::TooManyValues { .. } => "too_many_values",
             ExtractError::InvalidEdit(_) => "invalid_edit",
             ExtractError::UnknownShape { .. } => "unknown_shape",
             ExtractError::Internal => "internal",
@@ -232,6 +235,11 @@ pub fn extract_with(
         }
     }
     walker.sweep(&root)?;
+    if walker.overflowed() {
+        return Err(ExtractError::TooManyValues {
+            max: walk::MAX_SEGMENTS,
+        });
+    }
     let max_keys: &[&str] = match api {
         Api::OpenAiChat => &["max_completion_tokens", "max_tokens"],
         Api::OpenAiResponses => &["max_output_tokens"],

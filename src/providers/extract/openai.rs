@@ -68,6 +68,7 @@ pub(crate) fn chat_response(w: &mut Walker, root: &Node) -> Res {
 
 /// `POST /v1/completions` request: `prompt` (string, strings, or token arrays) and `suffix`.
 pub(crate) fn completions_request(w: &mut Walker, root: &Node) -> Res {
+    w.token_ids(root, "prompt");
     w.field(root, "", "prompt", SegmentKind::Input)?;
     w.field(root, "", "suffix", SegmentKind::Input)
 }
@@ -83,9 +84,10 @@ pub(crate) fn completions_response(w: &mut Walker, root: &Node) -> Res {
     )
 }
 
-/// `POST /v1/embeddings`: `input` as a string or strings; token-id arrays hold no text (the
-/// fallback finds no strings in them).
+/// `POST /v1/embeddings`: `input` as a string or strings; token-id arrays hold no text the
+/// classifier can read, so their bytes count as unscanned.
 pub(crate) fn embeddings_request(w: &mut Walker, root: &Node) -> Res {
+    w.token_ids(root, "input");
     w.field(root, "", "input", SegmentKind::Input)
 }
 

@@ -96,7 +96,12 @@ pub(crate) fn assert_complete(body: &[u8], segments: &[Segment], binary: &[&str]
     fn walk(v: &serde_json::Value, ptr: &str, out: &mut Vec<(String, Literal)>) {
         match v {
             serde_json::Value::String(_) => out.push((ptr.to_owned(), Literal::Str)),
-            serde_json::Value::Number(_) => out.push((ptr.to_owned(), Literal::Number)),
+            serde_json::Value::Number(n)
+                if n.to_string().bytes().filter(u8::is_ascii_digit).count()
+                    >= walk::MIN_NUMBER_DIGITS =>
+            {
+                out.push((ptr.to_owned(), Literal::Number))
+            }
             serde_json::Value::Array(items) => {
                 for (i, item) in items.iter().enumerate() {
                     walk(item, &format!("{ptr}/{i}"), out);

@@ -36,6 +36,15 @@ const BINARY_KEYS: &[&str] = &["data", "file_data", "encrypted_content"];
 /// Sibling keys that declare a payload's media type.
 const TYPE_KEYS: &[&str] = &["media_type", "mime_type", "mimeType", "format"];
 
+/// Numbers with fewer digits cannot hold any class the classifier knows (the shortest, a phone
+/// number, has 7), so they are not taken: token ids, enums and counts stay out of the scan.
+pub(crate) const MIN_NUMBER_DIGITS: usize = 7;
+
+/// Most segments one request may yield. Each costs ~150 bytes beside its text, so a body of
+/// millions of tiny values would otherwise amplify its size a hundredfold in memory; real
+/// requests stay far below (2,048 embedding inputs, thousands of messages).
+pub const MAX_SEGMENTS: usize = 100_000;
+
 /// Whether the walker reads a request (everything is taken) or a response (text fields only).
 #[derive(Clone, Copy)]
 enum Mode {
@@ -50,6 +59,7 @@ pub(crate) struct Walker<'a> {
     /// Start offsets of the literals already taken (as a segment, or skipped as binary).
     taken: Taken,
     mode: Mode,
+    overflow: bool,
 }
 
 type Res = Result<(), ExtractError>;
@@ -76,6 +86,7 @@ impl<'a> Walker<'a> {
                 Mode::Response => Taken::none(),
             },
             mode,
+            overflow: false,
         }
     }
 
@@ -88,8 +99,13 @@ impl<'a> Walker<'a> {
         decode_str(self.body, &node.span)
     }
 
-    /// Adds a segment unless a segment or skip already took the literal at `raw.start`.
+    /// Adds a segment unless a segment or skip already took the literal at `raw.start`; past
+    /// [`MAX_SEGMENTS`] nothing more is added and the extraction fails ([`Walker::overflowed`]).
     fn add(&mut self, raw: Range<usize>, ptr: &str, text: String, kind: SegmentKind, lit: Literal) {
+        if self.segments.len() >= MAX_SEGMENTS {
+            self.overflow = true;
+            return;
+        }
         if self.taken.insert(raw.start) {
             self.segments.push(Segment {
                 text,
@@ -110,11 +126,37 @@ impl<'a> Walker<'a> {
     }
 
     fn number(&mut self, node: &Node, ptr: &str, kind: SegmentKind) -> Res {
-        let text = std::str::from_utf8(self.body.get(node.span.clone()).unwrap_or_default())
+        let raw = self.body.get(node.span.clone()).unwrap_or_default();
+        if raw.iter().filter(|b| b.is_ascii_digit()).count() < MIN_NUMBER_DIGITS {
+            return Ok(());
+        }
+        let text = std::str::from_utf8(raw)
             .map_err(|_| ExtractError::Internal)?
             .to_owned();
         self.add(node.span.clone(), ptr, text, kind, Literal::Number);
         Ok(())
+    }
+
+    /// Token-id input (`prompt` / `input` as an array of integers, or of such arrays): the
+    /// classifier cannot read token ids, so the field's bytes count as unscanned.
+    pub fn token_ids(&mut self, root: &Node, key: &str) {
+        fn ids(n: &Node) -> bool {
+            matches!(&n.value, Value::Array(items) if !items.is_empty()
+                && items.iter().all(|i| matches!(i.value, Value::Number)))
+        }
+        let Some(n) = root.get(key) else {
+            return;
+        };
+        let tokens = ids(n)
+            || matches!(&n.value, Value::Array(rows) if !rows.is_empty() && rows.iter().all(ids));
+        if tokens {
+            self.skipped = self.skipped.saturating_add(n.span.len());
+        }
+    }
+
+    /// Did the request yield more than [`MAX_SEGMENTS`] segments?
+    pub fn overflowed(&self) -> bool {
+        self.overflow
     }
 
     /// A field that should hold text: strings (and, in requests, numbers) become segments,

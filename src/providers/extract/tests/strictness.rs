@@ -306,3 +306,21 @@ fn surrogate_pairing_matches_serde_json() {
         assert_eq!(ours, serde, "{lit}");
     }
 }
+
+#[test]
+fn a_body_of_too_many_values_is_refused_and_small_numbers_are_not_segments() {
+    // Millions of tiny values would multiply the body's size in memory: refused past the cap.
+    let many = vec!["\"a\""; walk::MAX_SEGMENTS + 1].join(",");
+    let body =
+        format!(r#"{{"model":"m","messages":[{{"role":"user","content":"hi"}}],"stop":[{many}]}}"#);
+    let err = extract(Api::OpenAiChat, body.as_bytes()).unwrap_err();
+    assert_eq!(err.kind(), "too_many_values");
+    assert!(!err.to_string().contains("\"a\""));
+    // The same count of small numbers costs nothing: they can hold no class.
+    let zeros = vec!["0"; walk::MAX_SEGMENTS + 1].join(",");
+    let body = format!(
+        r#"{{"model":"m","messages":[{{"role":"user","content":"hi"}}],"logit_bias":{{"1":5}},"tools":[{{"type":"function","function":{{"name":"f","parameters":{{"type":"integer","enum":[{zeros}]}}}}}}]}}"#
+    );
+    let ex = extract(Api::OpenAiChat, body.as_bytes()).unwrap();
+    assert!(ex.segments.len() < 50, "{}", ex.segments.len());
+}
