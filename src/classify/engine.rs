@@ -17,7 +17,7 @@ use regex_automata::{Anchored, Input};
 
 use super::catalog::{self, Detector, Kind};
 use super::prefilter::Prefilter;
-use super::{context, numeric, secrets, ClassifyError, Finding};
+use super::{context, keybody, numeric, secrets, ClassifyError, Finding};
 
 #[derive(Debug)]
 pub(crate) struct Engine {
@@ -148,6 +148,7 @@ impl Engine {
         };
         match kind {
             Kind::PrivateKey => return secrets::private_key(&c, out, state),
+            Kind::BareKey => return keybody::bare_private_key(&c, out),
             Kind::Jwt => secrets::jwt(&c, out),
             Kind::Github => secrets::github(&c, out),
             Kind::GithubPat => secrets::github_pat(&c, out),
