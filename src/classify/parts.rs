@@ -4,9 +4,9 @@
 //!
 //! Each seam is scanned twice: with the parts glued (a token cut in the middle) and, where
 //! neither side has whitespace at the seam, with a space between (digit groups cut at a group
-//! boundary). Only the text within [`SEAM`] bytes of a boundary is rescanned (windows merged
-//! where parts are short), so the extra cost is bounded by twice the request text and stays
-//! linear. A finding that touches two or more parts is mapped back to one piece per part.
+//! boundary). Only the text within [`SEAM`] bytes of a boundary (256 for the spaced scan) is
+//! rescanned (windows merged where parts are short), so the extra cost is bounded by twice the
+//! request text and stays linear. A finding that touches two or more parts is mapped back to one piece per part.
 //!
 //! Owns only the split/merge logic; detection is the engine's, redaction the caller's.
 
@@ -16,8 +16,11 @@ use std::ops::Range;
 use super::validate::{ceil_char_boundary, floor_char_boundary};
 use super::{Class, Classifier, Finding, Findings};
 
-/// Bytes on each side of a boundary rescanned as one text.
+/// Bytes on each side of a boundary rescanned as one text (parts glued).
 pub const SEAM: usize = 4096;
+/// The same for the scan with a space at the boundary: it only matters for short multi-group
+/// values (digit groups, `AWS secret key: …` phrases).
+const SPACED_SEAM: usize = 256;
 
 /// One detected value, possibly split over several parts.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -123,9 +126,10 @@ impl Classifier {
                     }
                     cat.push(' ');
                 }
+                let seam = if spaced { SPACED_SEAM } else { SEAM };
                 windows.push((
-                    boundary.saturating_sub(SEAM),
-                    cat.len().saturating_add(SEAM),
+                    boundary.saturating_sub(seam),
+                    cat.len().saturating_add(seam),
                 ));
             }
             let s = cat.len();
