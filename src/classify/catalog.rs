@@ -168,7 +168,7 @@ pub(crate) fn detectors() -> Vec<(Detector, String)> {
         p(
             "iban",
             Kind::Iban,
-            r"(?-u:\b)[A-Z]{2}[0-9]{2}(?:[ ]?[A-Z0-9]{1,4}){2,9}",
+            r"(?-u:\b)[A-Z]{2}[0-9]{2}(?:[ .-]?[A-Z0-9]{1,4}){2,9}",
         ),
         p(
             "ipv6",

@@ -122,13 +122,16 @@ const IBAN_LENGTHS: &[(&str, usize)] = &[
     ("XK", 20),
 ];
 
-pub(crate) fn iban(c: &Cand<'_>, out: &mut Vec<Finding>) {
+/// Confirm an IBAN candidate; returns where the scan resumes. A rejected candidate is consumed
+/// whole: the digit groups of an invalid IBAN are not cards or phones.
+pub(crate) fn iban(c: &Cand<'_>, out: &mut Vec<Finding>) -> usize {
+    let rejected = c.end;
     let cand = slice(c.text, c.start, c.end);
     let Some(&(_, len)) = IBAN_LENGTHS.iter().find(|(cc, _)| cand.starts_with(cc)) else {
-        return;
+        return rejected;
     };
     if byte_before(c.text, c.start).is_some_and(|b| b.is_ascii_alphanumeric()) {
-        return;
+        return rejected;
     }
     // Take exactly `len` alphanumerics; the cut must fall on a group boundary.
     let mut compact = Vec::with_capacity(len);
@@ -137,7 +140,7 @@ pub(crate) fn iban(c: &Cand<'_>, out: &mut Vec<Finding>) {
         if compact.len() == len {
             break;
         }
-        if b != b' ' {
+        if !matches!(b, b' ' | b'.' | b'-') {
             compact.push(b);
         }
         end = c.start + i + 1;
@@ -145,7 +148,9 @@ pub(crate) fn iban(c: &Cand<'_>, out: &mut Vec<Finding>) {
     let cut_ok = !byte_at(c.text, end).is_some_and(|b| b.is_ascii_alphanumeric());
     if compact.len() == len && cut_ok && iban_mod97(&compact) {
         push(out, "financial.iban", c.id, c.start, end);
+        return c.end;
     }
+    rejected
 }
 
 pub(crate) fn ipv6(c: &Cand<'_>, out: &mut Vec<Finding>) {

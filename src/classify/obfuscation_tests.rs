@@ -110,6 +110,11 @@ fn card_separator_styles() {
     // Dotted groups of other shapes are not cards.
     assert_not_class("version 4539.1488.0343.64 build", CARD);
     assert_finds("ssn 234.56.7890", "pii.us_ssn", "234.56.7890");
+    // IBANs grouped with dashes or dots; mod-97 still applies.
+    for v in ["DE89-3704-0044-0532-0130-00", "DE89.3704.0044.0532.0130.00"] {
+        assert_finds(&format!("iban {v} ok"), "financial.iban", v);
+    }
+    assert_not_class("iban DE89-3704-0044-0532-0130-01 ok", "financial.iban");
 }
 
 #[test]
