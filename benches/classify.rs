@@ -1,4 +1,5 @@
-//! Classifier throughput (MB/s) on prose, source code, JSON logs and a 1 MB prompt, each also run
+//! Classifier throughput (MB/s) on prose (ASCII, non-ASCII, obfuscated with NBSP / zero-width /
+//! full-width chars), source code, JSON logs and a 1 MB prompt, each also run
 //! through a naive baseline: every detector pattern compiled as its own `regex::Regex` and run
 //! separately over the whole text (`find_iter`, no validation) — what a regex-per-class scanner does.
 
@@ -65,8 +66,17 @@ fn bench(c: &mut Criterion) {
         .filter_map(|(_, p)| regex::Regex::new(p).ok())
         .collect();
     assert_eq!(regexes.len(), detector_patterns().len(), "baseline regexes");
+    // Non-ASCII prose with nothing to fold (the fold's slow-path check), and prose with NBSP,
+    // zero-width chars and full-width digits sprinkled in (the fold and offset mapping).
+    let unicode = PROSE.replace("the ", "the naïve “café” 東京 ");
+    let obfuscated = PROSE
+        .replace(", ", ",\u{a0}")
+        .replace("the ", "the\u{200b} ")
+        .replace("two", "２");
     let inputs = [
         ("prose_64k", repeat_to(PROSE, 64 * 1024)),
+        ("unicode_prose_64k", repeat_to(&unicode, 64 * 1024)),
+        ("obfuscated_prose_64k", repeat_to(&obfuscated, 64 * 1024)),
         ("code_64k", repeat_to(CODE, 64 * 1024)),
         ("json_logs_64k", repeat_to(LOG, 64 * 1024)),
         ("prompt_1mb", prompt_1mb()),
@@ -82,8 +92,36 @@ fn bench(c: &mut Criterion) {
         });
     }
     g.finish();
-    // Linear cost: the same mixed prompt at 64 KiB, 256 KiB and 1 MiB.
+    // One request of 32 messages of ~2 KiB: each part alone (the old per-segment scan) against
+    // `classify_parts` (each part plus the seams between parts, for values split across them).
     let full = prompt_1mb();
+    let msgs: Vec<&str> = (0..32)
+        .map(|i| {
+            let (mut s, mut e) = (i * 2048, i * 2048 + 2048);
+            while !full.is_char_boundary(s) {
+                s += 1;
+            }
+            while !full.is_char_boundary(e) {
+                e += 1;
+            }
+            &full[s..e]
+        })
+        .collect();
+    let total: usize = msgs.iter().map(|m| m.len()).sum();
+    let mut g = c.benchmark_group("classify_request");
+    g.throughput(Throughput::Bytes(total as u64));
+    g.bench_function("each_part_32x2k", |b| {
+        b.iter(|| {
+            msgs.iter()
+                .map(|m| clf.classify(black_box(m)).items.len())
+                .sum::<usize>()
+        })
+    });
+    g.bench_function("classify_parts_32x2k", |b| {
+        b.iter(|| clf.classify_parts(black_box(&msgs)).values.len())
+    });
+    g.finish();
+    // Linear cost: the same mixed prompt at 64 KiB, 256 KiB and 1 MiB.
     let mut g = c.benchmark_group("classify_scaling");
     for kib in [64usize, 256, 1024] {
         let mut end = (kib * 1024).min(full.len());

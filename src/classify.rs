@@ -1,9 +1,12 @@
 //! The classifier: finds sensitive values in text and names their data class.
 //!
-//! Owns the detector catalog (`catalog`), the one-pass engine (aho-corasick pre-filter over anchor
+//! Owns the normalisation applied before matching (`normalize`: width and compatibility folding,
+//! zero-width and format characters removed, spans mapped back to the original bytes), the
+//! detector catalog (`catalog`), the one-pass engine (aho-corasick pre-filter over anchor
 //! literals and digit runs, then one multi-pattern `regex_automata::meta::Regex` over the candidate
 //! windows, then per-detector validation), the validators (Luhn, mod-97, SSA rules, CRC32 of GitHub
-//! tokens, ...), organisation dictionaries, the per-request [`Redactor`] and the [`StreamScanner`]
+//! tokens, DER headers of bare key bodies, ...), organisation dictionaries, the scan of values
+//! split across the parts of one request (`parts`), the per-request [`Redactor`] and the [`StreamScanner`]
 //! for chunked responses. It is pure and synchronous: text in, [`Findings`] out. It deliberately
 //! knows nothing of HTTP, JSON request shapes (see `providers`) or policy decisions (see `policy`).
 
@@ -11,7 +14,10 @@ mod catalog;
 mod context;
 mod dictionary;
 mod engine;
+mod keybody;
+mod normalize;
 mod numeric;
+mod parts;
 mod prefilter;
 mod redact;
 mod secrets;
@@ -21,12 +27,16 @@ mod validate;
 #[cfg(test)]
 mod corpus_tests;
 #[cfg(test)]
+mod obfuscation_tests;
+#[cfg(test)]
 mod proptests;
 #[cfg(test)]
 mod tests;
 
 use std::sync::Arc;
 
+pub use normalize::normalize;
+pub use parts::{PartsFindings, SplitValue, SEAM};
 pub use redact::Redactor;
 pub use stream::{StreamMode, StreamReport, StreamScanner, StreamStep};
 
@@ -178,16 +188,53 @@ impl Classifier {
         spans: Option<&mut Vec<(usize, usize)>>,
     ) -> Findings {
         let limit = validate::floor_char_boundary(text, self.max_scan_bytes.min(text.len()));
-        let mut items = self.engine.scan(text, from, limit, spans);
-        if let Some(d) = &self.dictionaries {
-            d.scan(text, limit, &mut items);
-            items.retain(|f| f.start >= from);
-        }
+        let head = text.get(..limit).unwrap_or("");
+        let items = match normalize::fold(head) {
+            // Fast path: nothing to fold (pure ASCII, or no foldable char).
+            None => self.scan_text(text, from, limit, spans),
+            Some(folded) => {
+                let nfrom = folded.norm_of(from);
+                let mut nspans = spans.as_ref().map(|_| Vec::new());
+                let items = self.scan_text(&folded.text, nfrom, folded.text.len(), nspans.as_mut());
+                if let (Some(out), Some(ns)) = (spans, nspans) {
+                    out.extend(
+                        ns.into_iter()
+                            .map(|(s, p)| (folded.orig_start(s), folded.orig_start(p))),
+                    );
+                }
+                items
+                    .into_iter()
+                    .map(|f| Finding {
+                        start: folded.orig_start(f.start),
+                        end: folded.orig_end(f.end),
+                        ..f
+                    })
+                    .collect()
+            }
+        };
         Findings {
             items: resolve_overlaps(items),
             scanned_bytes: limit,
             unscanned_bytes: text.len().saturating_sub(limit),
         }
+    }
+}
+
+impl Classifier {
+    /// Engine and dictionaries over `text[from..limit]` (offsets in `text`).
+    fn scan_text(
+        &self,
+        text: &str,
+        from: usize,
+        limit: usize,
+        spans: Option<&mut Vec<(usize, usize)>>,
+    ) -> Vec<Finding> {
+        let mut items = self.engine.scan(text, from, limit, spans);
+        if let Some(d) = &self.dictionaries {
+            d.scan(text, limit, &mut items);
+            items.retain(|f| f.start >= from);
+        }
+        items
     }
 }
 

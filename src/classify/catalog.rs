@@ -9,6 +9,7 @@
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Kind {
     PrivateKey,
+    BareKey,
     Jwt,
     Github,
     GithubPat,
@@ -61,6 +62,11 @@ pub(crate) fn detectors() -> Vec<(Detector, String)> {
             r"-----BEGIN [A-Z0-9 ]{0,24}PRIVATE KEY(?: BLOCK)?-----",
         ),
         p(
+            "bare_private_key",
+            Kind::BareKey,
+            r"(?:M[C-I][A-Za-z0-9+/]{14}|b3BlbnNzaC1rZXktdjE)",
+        ),
+        p(
             "jwt",
             Kind::Jwt,
             r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*",
@@ -100,7 +106,7 @@ pub(crate) fn detectors() -> Vec<(Detector, String)> {
         p(
             "aws_secret_key",
             Kind::AwsSecretKey,
-            r#"(?i:aws_?secret_?(?:access_?)?key|secret_?access_?key)["']?[ \t]*(?::=|=>|=|:)[ \t]*["']?(?P<v>[A-Za-z0-9/+]{40})"#,
+            r#"(?i:aws[ _-]?secret[ _-]?(?:access[ _-]?)?key|secret[ _-]?access[ _-]?key)(?:["'`]?[ \t]*(?::=|=>|=|:|(?i:is|was|equals|for|of|the|my|our|value|prod|production|staging|dev))?[ \t]*){1,4}["'`]?(?P<v>[A-Za-z0-9/+]{40})"#,
         ),
         p("google_api_key", Kind::GoogleApiKey, r"AIza[0-9A-Za-z_-]+"),
         p(
@@ -116,7 +122,7 @@ pub(crate) fn detectors() -> Vec<(Detector, String)> {
         p(
             "email",
             Kind::Email,
-            r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,24}",
+            r"[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]+\.[A-Za-z]{2,24}",
         ),
         p(
             "passport",
@@ -156,13 +162,13 @@ pub(crate) fn detectors() -> Vec<(Detector, String)> {
             "address",
             Kind::Address,
             format!(
-                r"[0-9]{{1,5}}[ ]+(?:[NSEW]\.?[ ]+)?(?:[A-Z][a-z]+[ ]+){{1,3}}(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace|Parkway|Pkwy)\.?(?:,?[ ]+(?:Apt|Suite|Ste|Unit|#)\.?[ ]*[0-9A-Z-]+)?(?:,[ ]*[A-Z][a-z]+(?:[ ][A-Z][a-z]+)?,[ ]*[A-Z]{{2}}[ ]+[0-9]{{5}}(?:-[0-9]{{4}})?)?|[{UP}][{LO}]+(?:straße|strasse|allee|gasse|platz)[ ]+[0-9]{{1,4}}[a-z]?(?:,[ ]*[0-9]{{5}}[ ]+[{UP}][{LO}]+)?|[0-9]{{1,4}}(?:[ ]?(?:bis|ter))?,?[ ]+(?:rue|avenue|boulevard|place|allée|chemin|impasse|quai)[ ]+(?:de la |de l'|du |des |de |d')?[{UP}][{LO}]+(?:[ -][{UP}][{LO}]+)*(?:,[ ]*[0-9]{{5}}[ ]+[{UP}][{LO}]+)?|(?:Calle|Avenida|Avda\.|Plaza|Paseo)[ ]+(?:de la |de |del )?[{UP}][{LO}]+(?:[ ][{UP}][{LO}]+)*,?[ ]+(?:nº[ ]*)?[0-9]{{1,4}}(?:,[ ]*[0-9]{{5}}[ ]+[{UP}][{LO}]+)?"
+                r"[0-9]{{1,5}}[ ]+(?:[NSEW]\.?[ ]+)?(?:[A-Z][a-z]+[ ]+){{1,3}}(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace|Parkway|Pkwy)\.?(?:,?[ ]+(?:Apt|Suite|Ste|Unit|#)\.?[ ]*[0-9A-Z-]+)?(?:,[ ]*[A-Z][a-z]+(?:[ ][A-Z][a-z]+)?,[ ]*[A-Z]{{2}}[ ]+[0-9]{{5}}(?:-[0-9]{{4}})?)?|[{UP}][{LO}]{{1,40}}(?:straße|strasse|allee|gasse|platz)[ ]+[0-9]{{1,4}}[a-z]?(?:,[ ]*[0-9]{{5}}[ ]+[{UP}][{LO}]+)?|[0-9]{{1,4}}(?:[ ]?(?:bis|ter))?,?[ ]+(?:rue|avenue|boulevard|place|allée|chemin|impasse|quai)[ ]+(?:de la |de l'|du |des |de |d')?[{UP}][{LO}]+(?:[ -][{UP}][{LO}]+)*(?:,[ ]*[0-9]{{5}}[ ]+[{UP}][{LO}]+)?|(?:Calle|Avenida|Avda\.|Plaza|Paseo)[ ]+(?:de la |de |del )?[{UP}][{LO}]+(?:[ ][{UP}][{LO}]+)*,?[ ]+(?:nº[ ]*)?[0-9]{{1,4}}(?:,[ ]*[0-9]{{5}}[ ]+[{UP}][{LO}]+)?"
             ),
         ),
         p(
             "iban",
             Kind::Iban,
-            r"(?-u:\b)[A-Z]{2}[0-9]{2}(?:[ ]?[A-Z0-9]{1,4}){2,9}",
+            r"(?-u:\b)[A-Z]{2}[0-9]{2}(?:[ .-]?[A-Z0-9]{1,4}){2,9}",
         ),
         p(
             "ipv6",
@@ -172,7 +178,7 @@ pub(crate) fn detectors() -> Vec<(Detector, String)> {
         p(
             "numeric",
             Kind::Numeric,
-            r"(?:[+(]|(?-u:\b))[0-9](?:[0-9]|[ .()/-]{1,2}[0-9]){6,}",
+            r"[+(]?[0-9](?:[0-9]|[ .()/-]{1,3}[0-9]){6,}",
         ),
         p(
             "ipv4",
@@ -209,6 +215,18 @@ pub(crate) const LITERAL_ANCHORS: &[(&str, usize, usize)] = &[
     ("ABIA", 0, 64),
     ("ACCA", 0, 64),
     ("AIza", 0, 128),
+    // Bare private key bodies (see `keybody`): DER SEQUENCE headers in base64.
+    ("MII", 0, 32),
+    ("MIJ", 0, 32),
+    ("MIE", 0, 32),
+    ("MIF", 0, 32),
+    ("MIG", 0, 32),
+    ("MIH", 0, 32),
+    ("MC4", 0, 32),
+    ("MEc", 0, 32),
+    ("MHc", 0, 32),
+    ("MHQ", 0, 32),
+    ("b3BlbnNzaC1rZXktdjE", 0, 32),
     ("Mr.", 0, 96),
     ("Mr ", 0, 96),
     ("Mrs", 0, 96),

@@ -17,7 +17,7 @@ use regex_automata::{Anchored, Input};
 
 use super::catalog::{self, Detector, Kind};
 use super::prefilter::Prefilter;
-use super::{context, numeric, secrets, ClassifyError, Finding};
+use super::{context, keybody, numeric, secrets, ClassifyError, Finding};
 
 #[derive(Debug)]
 pub(crate) struct Engine {
@@ -107,12 +107,13 @@ impl Engine {
                 }
                 let before = out.len();
                 let reached = self.confirm(text, limit, pid, s, e, &mut out, &mut state);
-                pos = e.max(reached).max(s.saturating_add(1));
+                // Validators return where to resume: the candidate's end, or past a key block.
+                pos = reached.max(s.saturating_add(1));
                 if out.len() == before {
                     // Rejected: its last whitespace-separated piece may start a real value
                     // (`… 0130 00a@b.co`). One extra search over that piece keeps this linear.
                     if let Some(ws) = last_piece(text, s, e) {
-                        pos = ws;
+                        pos = pos.min(ws);
                     }
                 }
                 if let Some(sp) = spans.as_deref_mut() {
@@ -148,6 +149,7 @@ impl Engine {
         };
         match kind {
             Kind::PrivateKey => return secrets::private_key(&c, out, state),
+            Kind::BareKey => return keybody::bare_private_key(&c, out),
             Kind::Jwt => secrets::jwt(&c, out),
             Kind::Github => secrets::github(&c, out),
             Kind::GithubPat => secrets::github_pat(&c, out),
@@ -162,7 +164,7 @@ impl Engine {
             Kind::Email => context::email(&c, out),
             Kind::Marking => context::marking(&c, out),
             Kind::Address => context::address(&c, out),
-            Kind::Iban => numeric::iban(&c, out),
+            Kind::Iban => return numeric::iban(&c, out),
             Kind::Ipv6 => numeric::ipv6(&c, out),
             Kind::Numeric => numeric::numeric(&c, out),
             Kind::AwsSecretKey

@@ -2,7 +2,9 @@
 //! (Luhn with the 80840 prefix, context required), phone numbers (E.164 and US/UK/DE/FR/ES/IN
 //! national groupings), IPv4/IPv6 addresses and IBANs (per-country length, mod-97).
 //!
-//! A numeric candidate is a run of digit groups joined by single separators; the analyzer tries
+//! A numeric candidate is a run of digit groups joined by up to three separator chars (cards
+//! accept any mix of space, `-`, `.`, `/`; a card glued to letters is accepted with its issuer
+//! prefix checked, see `glued_ok`); the analyzer tries
 //! contiguous sub-runs of at most [`MAX_GROUPS`] groups, longest first, so the cost stays linear
 //! and an order number next to a phone number does not hide it.
 
@@ -120,13 +122,16 @@ const IBAN_LENGTHS: &[(&str, usize)] = &[
     ("XK", 20),
 ];
 
-pub(crate) fn iban(c: &Cand<'_>, out: &mut Vec<Finding>) {
+/// Confirm an IBAN candidate; returns where the scan resumes. A rejected candidate is consumed
+/// whole: the digit groups of an invalid IBAN are not cards or phones.
+pub(crate) fn iban(c: &Cand<'_>, out: &mut Vec<Finding>) -> usize {
+    let rejected = c.end;
     let cand = slice(c.text, c.start, c.end);
     let Some(&(_, len)) = IBAN_LENGTHS.iter().find(|(cc, _)| cand.starts_with(cc)) else {
-        return;
+        return rejected;
     };
     if byte_before(c.text, c.start).is_some_and(|b| b.is_ascii_alphanumeric()) {
-        return;
+        return rejected;
     }
     // Take exactly `len` alphanumerics; the cut must fall on a group boundary.
     let mut compact = Vec::with_capacity(len);
@@ -135,7 +140,7 @@ pub(crate) fn iban(c: &Cand<'_>, out: &mut Vec<Finding>) {
         if compact.len() == len {
             break;
         }
-        if b != b' ' {
+        if !matches!(b, b' ' | b'.' | b'-') {
             compact.push(b);
         }
         end = c.start + i + 1;
@@ -143,7 +148,9 @@ pub(crate) fn iban(c: &Cand<'_>, out: &mut Vec<Finding>) {
     let cut_ok = !byte_at(c.text, end).is_some_and(|b| b.is_ascii_alphanumeric());
     if compact.len() == len && cut_ok && iban_mod97(&compact) {
         push(out, "financial.iban", c.id, c.start, end);
+        return c.end;
     }
+    rejected
 }
 
 pub(crate) fn ipv6(c: &Cand<'_>, out: &mut Vec<Finding>) {
@@ -245,10 +252,11 @@ fn analyze(
         start = c.start; // leading '+' or '('
     }
     let end = last.e;
-    // Outer boundaries: not glued to letters, nor to more digits via '-' or '.'.
+    // Outer boundaries: not glued to more digits via '-' or '.'; glued to letters only a card
+    // (or a bare SSN after its context word) with stricter checks (`glued_ok`).
     let prev = byte_before(text, start);
     let prev2 = byte_before(text, start.saturating_sub(1));
-    if prev.is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_')
+    if prev.is_some_and(|b| b.is_ascii_digit())
         || (matches!(prev, Some(b'-' | b'.' | b'/' | b','))
             && prev2.is_some_and(|b| b.is_ascii_alphanumeric()))
     {
@@ -256,12 +264,14 @@ fn analyze(
     }
     let next = byte_at(text, end);
     let next2 = byte_at(text, end + 1);
-    if next.is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_')
+    if next.is_some_and(|b| b.is_ascii_digit())
         || (matches!(next, Some(b'-' | b'.' | b'/' | b','))
             && next2.is_some_and(|b| b.is_ascii_digit()))
     {
         return None;
     }
+    let letter = |b: Option<u8>| b.is_some_and(|b| b.is_ascii_alphabetic() || b == b'_');
+    let glued = letter(prev) || letter(next);
     let seps: Vec<&str> = g
         .iter()
         .skip(1)
@@ -277,6 +287,9 @@ fn analyze(
         seps.windows(2).all(|w| w[0] == w[1]) && seps.iter().all(|s| set.contains(s))
     };
 
+    if glued {
+        return glued_ok(c, start, end, &digits, &lens, &seps, plus, &same_sep);
+    }
     if !plus && lens.len() == 4 && seps.iter().all(|s| *s == ".") && ipv4_ok(span) {
         let ctx = lower_context(text, start, 12);
         if !ctx.contains("version") && !ctx.ends_with('v') && !ctx.contains("ver ") {
@@ -284,7 +297,7 @@ fn analyze(
         }
         return None;
     }
-    if !plus && card_ok(&digits, &lens, &seps, &same_sep) {
+    if !plus && card_ok(&digits, &lens, &seps) {
         return Some(("financial.credit_card", start, end));
     }
     if !plus && ssn_ok(text, start, &digits, &lens, &same_sep) {
@@ -302,22 +315,85 @@ fn analyze(
     None
 }
 
-fn card_ok(
+/// A value glued to letters (`card4539148803436467x`): only a card with a known issuer prefix
+/// inside a short token, or a bare SSN right after its context word.
+#[allow(clippy::too_many_arguments)]
+fn glued_ok(
+    c: &Cand<'_>,
+    start: usize,
+    end: usize,
     digits: &[u8],
     lens: &[usize],
     seps: &[&str],
+    plus: bool,
     same_sep: &dyn Fn(&[&str]) -> bool,
-) -> bool {
+) -> Option<(&'static str, usize, usize)> {
+    if plus {
+        return None;
+    }
+    // Digits inside a long token (a hash, base64) are not a card.
+    let bytes = c.text.as_bytes();
+    let word = |i: usize| bytes.get(i).is_some_and(u8::is_ascii_alphanumeric);
+    let mut s = start;
+    while s > 0 && word(s - 1) && end - s < 64 {
+        s -= 1;
+    }
+    let mut e = end;
+    while word(e) && e - s < 64 {
+        e += 1;
+    }
+    if e - s <= 48 && card_ok(digits, lens, seps) && issuer_ok(digits) {
+        return Some(("financial.credit_card", start, end));
+    }
+    if lens == [9] && ssn_ok(c.text, start, digits, lens, same_sep) {
+        return Some(("pii.us_ssn", start, end));
+    }
+    None
+}
+
+/// The issuer prefix and length of the major card networks (Visa, Mastercard, Amex, Discover,
+/// JCB, Diners, UnionPay).
+fn issuer_ok(d: &[u8]) -> bool {
+    let n = d.len();
+    let p = |k: usize| {
+        d.get(..k)
+            .and_then(|x| std::str::from_utf8(x).ok())
+            .and_then(|x| x.parse::<u32>().ok())
+            .unwrap_or(0)
+    };
+    match d.first() {
+        Some(b'4') => matches!(n, 13 | 16 | 19),
+        Some(b'5') => (51..=55).contains(&p(2)) && n == 16,
+        Some(b'2') => (2221..=2720).contains(&p(4)) && n == 16,
+        Some(b'3') => {
+            (matches!(p(2), 34 | 37) && n == 15)
+                || ((3528..=3589).contains(&p(4)) && n >= 16)
+                || ((matches!(p(2), 36 | 38 | 39) || (300..=305).contains(&p(3))) && n >= 14)
+        }
+        Some(b'6') => {
+            (p(4) == 6011 || matches!(p(2), 62 | 65) || (644..=649).contains(&p(3))) && n >= 16
+        }
+        _ => false,
+    }
+}
+
+/// Separators a card number may be grouped with: up to three of space, `-`, `.`, `/`
+/// (mixed and doubled separators included).
+fn card_sep(s: &str) -> bool {
+    (1..=3).contains(&s.len()) && s.bytes().all(|b| matches!(b, b' ' | b'-' | b'.' | b'/'))
+}
+
+fn card_ok(digits: &[u8], lens: &[usize], seps: &[&str]) -> bool {
     let n = digits.len();
     if !(13..=19).contains(&n) || !matches!(digits.first(), Some(b'2'..=b'6')) {
         return false;
     }
+    // Dots and slashes also group versions and dates: only the full card shapes with them.
+    let dotted = seps.iter().any(|s| s.contains(['.', '/']));
     let shape = matches!(lens, [_]) && seps.is_empty()
-        || (same_sep(&[" ", "-"])
-            && matches!(
-                lens,
-                [4, 4, 4, 4] | [4, 4, 4, 4, 3] | [4, 6, 5] | [4, 6, 4] | [4, 4, 4, 1..=4]
-            ));
+        || (seps.iter().all(|s| card_sep(s))
+            && (matches!(lens, [4, 4, 4, 4] | [4, 4, 4, 4, 3] | [4, 6, 5] | [4, 6, 4])
+                || (!dotted && matches!(lens, [4, 4, 4, 1..=4]))));
     let all_same = digits.iter().all(|&d| Some(&d) == digits.first());
     let s = std::str::from_utf8(digits).unwrap_or("");
     shape && !all_same && luhn(digits) && !TEST_CARDS.contains(&s)
@@ -330,7 +406,7 @@ fn ssn_ok(
     lens: &[usize],
     same_sep: &dyn Fn(&[&str]) -> bool,
 ) -> bool {
-    let shaped = lens == [3, 2, 4] && same_sep(&["-", " "]);
+    let shaped = lens == [3, 2, 4] && same_sep(&["-", " ", "."]);
     let bare = lens == [9] && {
         let ctx = lower_context(text, start, 32);
         ctx.contains("ssn") || ctx.contains("social security")

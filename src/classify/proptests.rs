@@ -1,5 +1,7 @@
 //! Property tests: offsets are in bounds and on UTF-8 char boundaries for arbitrary text, findings
-//! are sorted and disjoint, and redaction never changes text outside the findings.
+//! are sorted and disjoint, redaction never changes text outside the findings, the stream equals
+//! the whole text, and a planted value obfuscated with zero-width chars, Unicode spaces and
+//! full-width forms is still found with its span covering exactly the original bytes.
 
 use proptest::prelude::*;
 
@@ -24,6 +26,14 @@ fn mixed_text() -> impl Strategy<Value = String> {
         Just("-----BEGIN PRIVATE KEY-----\n".to_owned()),
         Just("DOB: 03/14/1985 Dr. Ünal Çelik 東京".to_owned()),
         "[\\u{80}-\\u{10FFFF}]{0,8}",
+        // Obfuscation: format chars, Unicode spaces, full-width forms, a bare key body.
+        Just("\u{200b}".to_owned()),
+        Just("\u{a0}".to_owned()),
+        Just("4539\u{200b}1488\u{a0}0343\u{feff}6467".to_owned()),
+        Just("４５３９ １４８８ ０３４３ ６４６７".to_owned()),
+        Just("card4539148803436467x".to_owned()),
+        Just("MC4CAQAwBQYDK2VwBCIEICT6BD+UezagNZJU+yzA7ZLQOkvEb2vfEG+vKz89hLfT".to_owned()),
+        Just("AWS secret key: Jx9vQ2mT7rL4kP8sW1nZ5cB3dF6gH0yE2uR4tI7o".to_owned()),
     ];
     proptest::collection::vec(frag, 0..12).prop_map(|v| v.concat())
 }
@@ -105,5 +115,60 @@ fn stream_restarts_where_the_whole_scan_was() {
         let mut got = s.push(text).findings;
         got.extend(s.finish().findings);
         assert_eq!(got, whole.items, "{text:?}");
+    }
+}
+
+/// A planted value and its class.
+fn planted() -> impl Strategy<Value = (&'static str, &'static str)> {
+    prop_oneof![
+        Just(("4539 1488 0343 6467", "financial.credit_card")),
+        Just((
+            "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",
+            "secret.github_token"
+        )),
+        Just(("AKIAQX4BZL7NW2MOSR6T", "secret.aws_access_key")),
+        Just(("jane.roe@corp-mail.net", "pii.email")),
+        Just(("DE89 3704 0044 0532 0130 00", "financial.iban")),
+    ]
+}
+
+/// Obfuscate `v`: each char may become full-width, each space a Unicode space, and format
+/// chars may be inserted between chars (never before the first or after the last).
+fn obfuscate(v: &str, choices: &[u8]) -> String {
+    const FORMAT: [char; 6] = [
+        '\u{200b}', '\u{200c}', '\u{200d}', '\u{2060}', '\u{feff}', '\u{ad}',
+    ];
+    const SPACES: [char; 4] = ['\u{a0}', '\u{202f}', '\u{2009}', '\u{3000}'];
+    let mut out = String::new();
+    let n = v.chars().count();
+    for (i, c) in v.chars().enumerate() {
+        let k = choices.get(i).copied().unwrap_or(0);
+        match c {
+            ' ' if k % 2 == 1 => out.push(SPACES[usize::from(k / 2) % SPACES.len()]),
+            '!'..='~' if k % 3 == 1 => {
+                out.push(char::from_u32(u32::from(c) + 0xFEE0).unwrap());
+            }
+            _ => out.push(c),
+        }
+        if i + 1 < n && k % 5 == 2 {
+            out.push(FORMAT[usize::from(k / 5) % FORMAT.len()]);
+        }
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn obfuscated_planted_value_is_found((value, class) in planted(), choices in proptest::collection::vec(any::<u8>(), 48)) {
+        let v = obfuscate(value, &choices);
+        let text = format!("note: {v} thanks");
+        let f = clf().classify(&text);
+        let start = "note: ".len();
+        prop_assert!(
+            f.items.iter().any(|x| x.class.as_str() == class && x.start == start && x.end == start + v.len()),
+            "{class} not found over {v:?}: {:?}", f.items
+        );
     }
 }

@@ -27,7 +27,7 @@ use super::inspect::{self, InspectReport, JsonObserver, OutputMode, SseInspector
 use super::trace::TraceContext;
 use super::upstream::UpstreamCredential;
 use super::{caller, record, respond, Shared};
-use crate::classify::{Class, Finding, Redactor};
+use crate::classify::{self, Class, Finding, Redactor};
 use crate::error::Error;
 use crate::evidence::proto::{ClassAction, ValueFingerprint};
 use crate::identity::{Credentials, Principal, UpstreamAuth};
@@ -499,39 +499,50 @@ impl Pipeline {
         }
     }
 
-    /// Phase 6 — classify every piece of text that will reach the model.
+    /// Phase 6 — classify every piece of text that will reach the model. The segments are
+    /// classified as the parts of one request: a value split across two messages or content
+    /// parts is found, counted once, and its piece in every part is redacted.
     fn classify(&self, ctx: &mut Ctx, extracted: Option<&Extracted>) -> Scan {
         let Some(ex) = extracted else {
             return Scan::default();
         };
         let classifier = self.shared.classifier.load_full();
+        let parts: Vec<&str> = ex.segments.iter().map(|s| s.text.as_str()).collect();
+        let found = classifier.classify_parts(&parts);
         let mut scan = Scan {
             per_segment: Vec::with_capacity(ex.segments.len()),
             counts: Vec::new(),
         };
         let fingerprinting = self.shared.evidence.fingerprint(b"").is_some();
         ctx.unscanned_bytes += ex.skipped_binary_bytes as u64;
-        for seg in &ex.segments {
-            let f = classifier.classify(&seg.text);
-            ctx.unscanned_bytes += f.unscanned_bytes as u64;
-            for item in &f.items {
-                match scan.counts.iter_mut().find(|(c, _)| *c == item.class) {
-                    Some((_, n)) => *n = n.saturating_add(1),
-                    None => scan.counts.push((item.class.clone(), 1)),
-                }
-                let value = seg
-                    .text
-                    .get(item.start..item.end)
-                    .filter(|_| fingerprinting);
-                if let Some(hmac) =
-                    value.and_then(|v| self.shared.evidence.fingerprint(v.as_bytes()))
-                {
-                    ctx.fingerprints.push(ValueFingerprint {
-                        class: item.class.as_str().to_owned(),
-                        hmac_sha256: hmac,
-                    });
-                }
+        for v in &found.values {
+            match scan.counts.iter_mut().find(|(c, _)| *c == v.class) {
+                Some((_, n)) => *n = n.saturating_add(1),
+                None => scan.counts.push((v.class.clone(), 1)),
             }
+            if !fingerprinting {
+                continue;
+            }
+            // The value as the model reads it: its pieces joined, normalised (so the same
+            // value obfuscated differently fingerprints the same).
+            let value: String = v
+                .pieces
+                .iter()
+                .filter_map(|(p, r)| parts.get(*p).and_then(|t| t.get(r.clone())))
+                .collect();
+            if let Some(hmac) = self
+                .shared
+                .evidence
+                .fingerprint(classify::normalize(&value).as_bytes())
+            {
+                ctx.fingerprints.push(ValueFingerprint {
+                    class: v.class.as_str().to_owned(),
+                    hmac_sha256: hmac,
+                });
+            }
+        }
+        for f in found.parts {
+            ctx.unscanned_bytes += f.unscanned_bytes as u64;
             scan.per_segment.push(f.items);
         }
         scan.counts.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
