@@ -28,6 +28,8 @@ pub enum ErrorKind {
     TooLarge,
     Api,
     Overloaded,
+    /// Too much from this client at once (HTTP 429).
+    RateLimit,
     Timeout,
 }
 
@@ -156,9 +158,14 @@ impl Error {
             Self::BodyTimeout { .. } | Self::UpstreamTimeout { .. } => ErrorKind::Timeout,
             Self::ModelNotAllowed { .. } | Self::Refused { .. } => ErrorKind::Permission,
             Self::UpstreamUnreachable { .. } | Self::Internal(_) => ErrorKind::Api,
-            Self::EvidenceUnavailable | Self::ShuttingDown | Self::BodyBudgetExhausted { .. } => {
-                ErrorKind::Overloaded
-            }
+            Self::BodyBudgetExhausted {
+                per_connection: true,
+            } => ErrorKind::RateLimit,
+            Self::EvidenceUnavailable
+            | Self::ShuttingDown
+            | Self::BodyBudgetExhausted {
+                per_connection: false,
+            } => ErrorKind::Overloaded,
         }
     }
 

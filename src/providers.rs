@@ -141,6 +141,7 @@ fn openai_type(kind: ErrorKind) -> &'static str {
         ErrorKind::Timeout => "timeout_error",
         ErrorKind::Api => "api_error",
         ErrorKind::Overloaded => "server_error",
+        ErrorKind::RateLimit => "rate_limit_error",
     }
 }
 
@@ -154,6 +155,7 @@ fn anthropic_type(kind: ErrorKind) -> &'static str {
         ErrorKind::Timeout => "timeout_error",
         ErrorKind::Api => "api_error",
         ErrorKind::Overloaded => "overloaded_error",
+        ErrorKind::RateLimit => "rate_limit_error",
     }
 }
 

@@ -178,6 +178,7 @@ async fn a_body_over_a_small_budget_is_refused_with_retry_after() {
     let body = resp.into_body().collect().await.unwrap().to_bytes();
     let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(v["error"]["code"], "body_budget_exhausted");
+    assert_eq!(v["error"]["type"], "rate_limit_error");
     assert_eq!(
         v["error"]["message"],
         "aimsgate holds too many request bodies on this connection right now; retry shortly"
