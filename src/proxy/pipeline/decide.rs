@@ -1,0 +1,153 @@
+//! Phases 7 to 9: bind the AI system and evaluate the policy (pure), enforce the decision on
+//! the body actually sent (redact or refuse), and make the decision record durable before
+//! anything is forwarded.
+//!
+//! The rules themselves live in [`crate::policy`]; evidence storage in [`crate::evidence`].
+
+use super::*;
+
+impl Pipeline {
+    /// Phase 7 — bind the AI system and evaluate the policy (pure) for this call's facts.
+    pub(super) fn decide(&self, ctx: &mut Ctx, scan: &Scan) -> Result<(), Error> {
+        let bundle = self.shared.policy.load_full();
+        let p = ctx
+            .principal
+            .as_ref()
+            .ok_or_else(|| Error::Internal("decide before identify".into()))?;
+        let binding = policy::bind_system(
+            &bundle,
+            &p.id,
+            &p.groups,
+            p.ai_system.as_deref(),
+            ctx.ai_system_header.as_deref(),
+        );
+        ctx.ai_system_refused = binding.refused_header.clone();
+        let classes: Vec<(&str, u32)> = scan.counts.iter().map(|(c, n)| (c.as_str(), *n)).collect();
+        let facts = Facts {
+            principal: &p.id,
+            auth_method: p.kind.as_str(),
+            groups: &p.groups,
+            ai_system: binding.system(),
+            upstream: ctx.upstream_name.as_deref().unwrap_or_default(),
+            model: ctx.model.as_deref(),
+            operation: ctx.op.map(Operation::as_str).unwrap_or_default(),
+            classes: &classes,
+            stream: ctx.stream,
+            max_tokens: ctx.max_tokens,
+            unscanned_bytes: ctx.unscanned_bytes,
+        };
+        let decision = policy::evaluate(&bundle, &facts);
+        if self.shared.config.classify.scan_responses {
+            ctx.output = Some(output_mode(&policy::output_plan(&bundle, &facts)));
+        }
+        ctx.decision = Some(decision);
+        ctx.bundle = Some(bundle);
+        Ok(())
+    }
+
+    /// Phase 8 — apply the decision: forward untouched, redact in the body actually sent, or refuse.
+    pub(super) fn enforce(
+        &self,
+        ctx: &mut Ctx,
+        scan: &Scan,
+        extracted: Option<&Extracted>,
+        bytes: Bytes,
+    ) -> Result<Bytes, Error> {
+        let effect = ctx
+            .decision
+            .as_ref()
+            .map(|d| d.effect.clone())
+            .unwrap_or(Effect::Allow);
+        let actions = |pick: &dyn Fn(&str) -> ClassAction| -> Vec<(String, u32, ClassAction)> {
+            scan.counts
+                .iter()
+                .map(|(c, n)| (c.as_str().to_owned(), *n, pick(c.as_str())))
+                .collect()
+        };
+        match effect {
+            Effect::Allow | Effect::Review => {
+                ctx.class_actions = actions(&|_| ClassAction::Allowed);
+                Ok(bytes)
+            }
+            Effect::Block { message, fix } => {
+                ctx.class_actions = actions(&|_| ClassAction::Blocked);
+                let rule = ctx
+                    .decision
+                    .as_ref()
+                    .and_then(|d| d.rules.first())
+                    .map(|r| r.id.to_string())
+                    .unwrap_or_else(|| "default".into());
+                Err(Error::Refused { rule, message, fix })
+            }
+            Effect::Redact { classes } => {
+                let select = |c: &str| classes.iter().any(|p| p.matches(c));
+                ctx.class_actions = actions(&|c| record::class_action(select(c), false));
+                let Some(ex) = extracted else {
+                    return Ok(bytes);
+                };
+                let mut redactor = Redactor::new();
+                let mut edits = Vec::new();
+                for (seg, items) in ex.segments.iter().zip(&scan.per_segment) {
+                    let hits: Vec<Finding> = items
+                        .iter()
+                        .filter(|f| select(f.class.as_str()))
+                        .cloned()
+                        .collect();
+                    if !hits.is_empty() {
+                        edits.push(Edit {
+                            raw: seg.raw.clone(),
+                            text: redactor.redact(&seg.text, &hits, &select),
+                        });
+                    }
+                }
+                if edits.is_empty() {
+                    return Ok(bytes);
+                }
+                let out = extract::rewrite(&bytes, &edits)
+                    .map_err(|e| Error::Internal(format!("redaction failed: {e}")))?;
+                Ok(Bytes::from(out))
+            }
+        }
+    }
+
+    /// Phase 9 — commit the decision record before anything leaves the proxy: durable in `sync`
+    /// mode, queued (written and fsync'd within the interval) in `async` mode.
+    pub(super) async fn commit_decision(&self, ctx: &mut Ctx) -> Result<(), Error> {
+        if self.shared.is_shutting_down() {
+            return Err(Error::ShuttingDown);
+        }
+        let appending = Instant::now();
+        let appended = self
+            .shared
+            .evidence
+            .commit(record::decision(ctx, 0, None))
+            .await;
+        self.shared
+            .metrics
+            .evidence_append
+            .observe(appending.elapsed().as_secs_f64());
+        match appended {
+            Ok(_) => {
+                ctx.decision_committed = true;
+                Ok(())
+            }
+            Err(e) if self.shared.config.evidence.fail_open => {
+                self.shared.metrics.fail_open_forwards.inc();
+                tracing::error!(error = %e, decision_id = %ctx.decision_id, "evidence log not writable; forwarding anyway (fail_open = true)");
+                ctx.decision_committed = true;
+                Ok(())
+            }
+            Err(e) => {
+                self.shared.metrics.fail_closed_refusals.inc();
+                tracing::error!(error = %e, "evidence log not writable; refusing the call (fail closed)");
+                Err(Error::EvidenceUnavailable)
+            }
+        }
+    }
+}
+
+/// Resolve the policy's output plan into this response's per-class actions: every enforced
+/// output rule applies (block wins over redact for its classes); monitor-mode entries only observe.
+fn output_mode(plan: &policy::OutputPlan) -> OutputMode {
+    OutputMode::from_plan(plan)
+}

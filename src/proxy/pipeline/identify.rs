@@ -1,0 +1,129 @@
+//! Phase 2, identify: bind the caller to a principal, and vet the caller's own headers
+//! (duplicate credentials, the `x-aimsgate-ai-system` selection, `x-request-id`) before anything
+//! can store them.
+//!
+//! Does not authenticate itself (that is [`crate::identity`]) or decide anything about the call.
+
+use super::*;
+
+impl Pipeline {
+    /// Phase 2 — bind the caller to a principal; nothing goes upstream without one.
+    pub(super) fn identify(
+        &self,
+        ctx: &mut Ctx,
+        conn: &ConnInfo,
+        parts: &Parts,
+    ) -> Result<(), Error> {
+        let h = &parts.headers;
+        let text = |name: &str| h.get(name).and_then(|v| v.to_str().ok());
+        // A repeated credential or identity header is ambiguous (one copy binds the identity,
+        // another may be read upstream): refused in every mode.
+        let trusted = self.shared.trusted_header.as_ref();
+        let identity_headers = ["authorization", "x-api-key"]
+            .into_iter()
+            .chain(trusted.map(|(id, _)| id.as_str()))
+            .chain(trusted.and_then(|(_, g)| g.as_deref()));
+        for name in identity_headers {
+            if h.get_all(name).iter().nth(1).is_some() {
+                return Err(Error::Unauthenticated(format!(
+                    "the request carries more than one `{name}` header; send exactly one credential"
+                )));
+            }
+        }
+        let (trusted_identity, trusted_groups) = match trusted {
+            Some((id, groups)) => (text(id), groups.as_deref().and_then(text)),
+            None => (None, None),
+        };
+        let creds = Credentials {
+            authorization: text("authorization"),
+            api_key: text("x-api-key"),
+            peer_ip: conn.peer.ip(),
+            client_cert_der: conn.client_cert.as_deref().map(Vec::as_slice),
+            trusted_identity,
+            trusted_groups,
+        };
+        let now = ctx
+            .received_at
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let identified = self
+            .shared
+            .auth
+            .authenticate(&creds, now)
+            .map_err(|e| Error::Unauthenticated(e.to_string()))?;
+        ctx.credential = match identified.upstream {
+            UpstreamAuth::PassThrough => UpstreamCredential::PassThrough,
+            UpstreamAuth::Inject { key_ref } => {
+                if !self.shared.config.keys.contains_key(&key_ref) {
+                    return Err(Error::Internal(format!(
+                        "provider key set `{key_ref}` is not configured"
+                    )));
+                }
+                // Which key of the set is injected depends on the upstream: select_upstream.
+                ctx.key_set = Some(key_ref);
+                UpstreamCredential::None
+            }
+            UpstreamAuth::Default => UpstreamCredential::None,
+        };
+        ctx.ai_system_header = self.ai_system_header(h)?;
+        ctx.principal = Some(identified.principal);
+        Ok(())
+    }
+
+    /// The `x-aimsgate-ai-system` header, validated before anything can store it: one value, an
+    /// inventory id (1-128 of `A-Z a-z 0-9 - _ .`), and nothing the classifier flags (a
+    /// credential pasted there must not reach the evidence as a system name).
+    pub(super) fn ai_system_header(&self, h: &HeaderMap) -> Result<Option<String>, Error> {
+        const NAME: &str = "x-aimsgate-ai-system";
+        let mut values = h.get_all(NAME).iter();
+        let Some(v) = values.next() else {
+            return Ok(None);
+        };
+        let bad = |reason: &str| Error::BadHeader {
+            header: NAME,
+            reason: reason.to_owned(),
+        };
+        if values.next().is_some() {
+            return Err(bad("send it at most once"));
+        }
+        let v = v.to_str().map_err(|_| bad("it must be ASCII"))?.trim();
+        if v.is_empty() {
+            return Ok(None);
+        }
+        let is_id = v.len() <= 128
+            && v.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+        if !is_id {
+            return Err(bad(
+                "it must be an AI system id from the inventory (1-128 of A-Z a-z 0-9 - _ .)",
+            ));
+        }
+        if let Some(f) = self.shared.classifier.load().classify(v).items.first() {
+            return Err(bad(&format!(
+                "its value contains data of class {}, not an AI system id",
+                f.class.as_str()
+            )));
+        }
+        Ok(Some(v.to_owned()))
+    }
+
+    /// A caller's `x-request-id` is kept only when it is an id: bounded printable ASCII (checked
+    /// in [`Ctx::new`]) in which the classifier finds nothing. Otherwise the call gets a
+    /// generated id, so a secret pasted there reaches no log, trace or evidence record.
+    pub(super) fn vet_request_id(&self, ctx: &mut Ctx, headers: &HeaderMap) {
+        if !headers.contains_key("x-request-id") {
+            return;
+        }
+        let flagged = !self
+            .shared
+            .classifier
+            .load()
+            .classify(&ctx.request_id)
+            .items
+            .is_empty();
+        if flagged {
+            ctx.request_id = uuid::Uuid::new_v4().to_string();
+        }
+    }
+}

@@ -1,0 +1,81 @@
+//! Phase 5, select the upstream from configuration only (model routes, then the family
+//! default) and the credential that may go to it (a key bound to that upstream, or none).
+//!
+//! Never takes a host or a key from the request.
+
+use super::*;
+
+impl Pipeline {
+    /// Phase 5 — pick the upstream from configuration only: model map, then family default.
+    pub(super) fn select_upstream(&self, ctx: &mut Ctx, op: Operation) -> Result<usize, Error> {
+        let cfg = &self.shared.config;
+        let family_default = match op.family() {
+            Family::OpenAi => cfg.routing.openai,
+            Family::Anthropic => cfg.routing.anthropic,
+        };
+        let wants_anthropic = op.family() == Family::Anthropic;
+        let chosen = match cfg.routing.upstream_for(ctx.model.as_deref()) {
+            Some(r) if cfg.upstreams[r.upstream].kind.is_anthropic() == wants_anthropic => {
+                Some(r.upstream)
+            }
+            Some(r) => {
+                return Err(Error::ModelNotAllowed {
+                    model: ctx.model.clone().unwrap_or_default(),
+                    reason: format!(
+                        "it is served by upstream `{}`, which does not speak this API",
+                        cfg.upstreams[r.upstream].name
+                    ),
+                })
+            }
+            None if !cfg.routing.allow_unlisted_models && op != Operation::Models => {
+                return Err(Error::ModelNotAllowed {
+                    model: ctx.model.clone().unwrap_or_else(|| "(none)".into()),
+                    reason: "it is not on the gateway's model allow-list".into(),
+                })
+            }
+            None => family_default,
+        };
+        let idx = chosen.ok_or(Error::NoUpstream {
+            api: op.family().as_str(),
+        })?;
+        ctx.upstream = Some(idx);
+        ctx.upstream_name = Some(cfg.upstreams[idx].name.clone());
+        ctx.upstream_kind = Some(cfg.upstreams[idx].kind.as_str());
+        ctx.credential = self.upstream_credential(ctx, idx)?;
+        Ok(idx)
+    }
+
+    /// The credential sent to upstream `idx`: a provider key only ever goes to the upstream it is
+    /// bound to. A caller whose credential maps keys, none of them for this upstream, gets the
+    /// upstream's own configured key, or is refused when there is none.
+    pub(super) fn upstream_credential(
+        &self,
+        ctx: &Ctx,
+        idx: usize,
+    ) -> Result<UpstreamCredential, Error> {
+        let cfg = &self.shared.config;
+        let own = cfg.upstreams[idx].api_key.clone();
+        match (&ctx.credential, &ctx.key_set) {
+            (UpstreamCredential::None, Some(set)) => {
+                match cfg.keys.get(set).and_then(|s| s.for_upstream(idx)) {
+                    Some(k) => Ok(UpstreamCredential::Key(k.clone())),
+                    None => match own {
+                        Some(k) => Ok(UpstreamCredential::Key(k)),
+                        None => Err(Error::Refused {
+                            rule: CREDENTIAL_BINDING_RULE.to_owned(),
+                            message: format!(
+                                "this call goes to upstream `{}`, and the caller's credential maps no provider key for it (provider keys are only ever injected into the upstream they are bound to)",
+                                cfg.upstreams[idx].name
+                            ),
+                            fix: "use a model or route served by an upstream your key is bound to, or ask the gateway operator to bind a key for this upstream to your credential".to_owned(),
+                        }),
+                    },
+                }
+            }
+            (UpstreamCredential::None, None) => {
+                Ok(own.map_or(UpstreamCredential::None, UpstreamCredential::Key))
+            }
+            (other, _) => Ok(other.clone()),
+        }
+    }
+}
