@@ -309,7 +309,21 @@ async fn the_query_string_reaches_only_apis_that_define_one() {
     .await;
     assert_eq!(r.status, 200, "{}", r.text());
     let up = mock.received().pop().unwrap();
-    // `/v1/models` is served by the OpenAI-shaped upstream, whose list API takes no parameters.
+    // An Anthropic SDK's model listing goes to the Anthropic upstream (its version header is
+    // forwarded only there), with the paging parameters that API defines.
+    assert_eq!(up.headers["anthropic-version"], "2023-06-01");
+    assert_eq!(up.path_and_query, "/v1/models?limit=5&after_id=claude-3");
+    // OpenAI's model list takes none.
+    let r = send(
+        Method::GET,
+        &gw.url("/v1/models?limit=5"),
+        &[OPENAI_AUTH],
+        "",
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let up = mock.received().pop().unwrap();
+    assert!(up.headers.get("anthropic-version").is_none());
     assert_eq!(up.path_and_query, "/v1/models");
     let logs = gw.logs();
     let data = gw.stop().await;

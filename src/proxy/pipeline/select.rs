@@ -9,11 +9,13 @@ impl Pipeline {
     /// Phase 5 — pick the upstream from configuration only: model map, then family default.
     pub(super) fn select_upstream(&self, ctx: &mut Ctx, op: Operation) -> Result<usize, Error> {
         let cfg = &self.shared.config;
-        let family_default = match op.family() {
+        // The route's family; for the shared `GET /v1/models`, the one the caller's SDK speaks.
+        let family = ctx.family;
+        let family_default = match family {
             Family::OpenAi => cfg.routing.openai,
             Family::Anthropic => cfg.routing.anthropic,
         };
-        let wants_anthropic = op.family() == Family::Anthropic;
+        let wants_anthropic = family == Family::Anthropic;
         let chosen = match cfg.routing.upstream_for(ctx.model.as_deref()) {
             Some(r) if cfg.upstreams[r.upstream].kind.is_anthropic() == wants_anthropic => {
                 Some(r.upstream)
@@ -36,7 +38,7 @@ impl Pipeline {
             None => family_default,
         };
         let idx = chosen.ok_or(Error::NoUpstream {
-            api: op.family().as_str(),
+            api: family.as_str(),
         })?;
         ctx.upstream = Some(idx);
         ctx.upstream_name = Some(cfg.upstreams[idx].name.clone());
