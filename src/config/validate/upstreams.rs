@@ -1,0 +1,323 @@
+//! Upstreams, routing and provider keys: the defaults for a config without upstreams, base-URL
+//! overrides, each upstream's URL, timeouts and `forward_headers`, the model routes, and the
+//! `[keys]` sets with their upstream bindings (one key per upstream, never ambiguous).
+//!
+//! Identity, evidence and server settings are validated in the parent module.
+
+use super::*;
+
+pub(super) fn default_upstreams() -> Vec<RawUpstream> {
+    let mk = |name: &str, kind: &str, url: &str, var: &str| RawUpstream {
+        name: name.to_owned(),
+        kind: kind.to_owned(),
+        base_url: url.to_owned(),
+        api_key: Some(RawSecret {
+            env: Some(var.to_owned()),
+            file: None,
+        }),
+        api_version: None,
+        connect_timeout: None,
+        first_byte_timeout: None,
+        idle_timeout: None,
+        forward_headers: Vec::new(),
+    };
+    vec![
+        mk("openai", "openai", DEFAULT_OPENAI, "OPENAI_API_KEY"),
+        mk(
+            "anthropic",
+            "anthropic",
+            DEFAULT_ANTHROPIC,
+            "ANTHROPIC_API_KEY",
+        ),
+    ]
+}
+
+/// `--openai-base-url` / `--anthropic-base-url` replace the URL of the upstream named
+/// `openai` / `anthropic` (created if the file has none).
+pub(super) fn apply_base_url_overrides(raw: &mut RawConfig, ov: &Overrides) {
+    for (name, url) in [
+        ("openai", &ov.openai_base_url),
+        ("anthropic", &ov.anthropic_base_url),
+    ] {
+        let Some(url) = url else { continue };
+        match raw.upstreams.iter_mut().find(|u| u.name == name) {
+            Some(u) => u.base_url = url.clone(),
+            None => raw.upstreams.extend(
+                default_upstreams()
+                    .into_iter()
+                    .filter(|u| u.name == name)
+                    .map(|mut u| {
+                        u.base_url = url.clone();
+                        u
+                    }),
+            ),
+        }
+    }
+}
+
+pub(super) fn upstreams(
+    cx: &Ctx<'_>,
+    raw: &[RawUpstream],
+) -> Result<Vec<UpstreamConfig>, ConfigError> {
+    let mut out: Vec<UpstreamConfig> = Vec::with_capacity(raw.len());
+    for (i, u) in raw.iter().enumerate() {
+        let key = |k: &str| format!("upstreams[{i}].{k}");
+        if out.iter().any(|o| o.name == u.name) {
+            return Err(cx.err(key("name"), format!("duplicate upstream name `{}`", u.name)));
+        }
+        let kind = match u.kind.as_str() {
+            "openai" => UpstreamKind::OpenAi,
+            "anthropic" => UpstreamKind::Anthropic,
+            "azure_openai" => UpstreamKind::AzureOpenAi,
+            "openai_compatible" => UpstreamKind::OpenAiCompatible,
+            o => {
+                return Err(cx.err(
+                    key("kind"),
+                    format!("`{o}`: use openai, anthropic, azure_openai or openai_compatible"),
+                ))
+            }
+        };
+        let base_url: http::Uri = u.base_url.trim_end_matches('/').parse().map_err(|e| {
+            cx.err(
+                key("base_url"),
+                format!("`{}` is not a URL: {e}", u.base_url),
+            )
+        })?;
+        match base_url.scheme_str() {
+            Some("http") | Some("https") if base_url.authority().is_some() => {}
+            _ => {
+                return Err(cx.err(
+                    key("base_url"),
+                    format!(
+                        "`{}` must be an absolute http:// or https:// URL",
+                        u.base_url
+                    ),
+                ))
+            }
+        }
+        if base_url.query().is_some() {
+            return Err(cx.err(key("base_url"), "must not contain a query string"));
+        }
+        if kind == UpstreamKind::AzureOpenAi && u.api_version.is_none() {
+            return Err(cx.err(
+                key("api_version"),
+                "azure_openai upstreams need an api_version, e.g. 2024-10-21",
+            ));
+        }
+        // The embedded defaults read OPENAI_API_KEY / ANTHROPIC_API_KEY when set; a configured
+        // reference must resolve.
+        let optional = u.api_key.as_ref().is_some_and(|k| {
+            k.env.as_deref() == Some("OPENAI_API_KEY")
+                || k.env.as_deref() == Some("ANTHROPIC_API_KEY")
+        });
+        let api_key = match &u.api_key {
+            Some(s) => cx.secret(&key("api_key"), s, optional)?,
+            None => None,
+        };
+        let mut forward_headers = Vec::with_capacity(u.forward_headers.len());
+        for h in &u.forward_headers {
+            let name =
+                http::HeaderName::from_bytes(h.to_ascii_lowercase().as_bytes()).map_err(|_| {
+                    cx.err(
+                        key("forward_headers"),
+                        format!("`{h}` is not a header name"),
+                    )
+                })?;
+            if !listable_header(name.as_str()) {
+                return Err(cx.err(
+                    key("forward_headers"),
+                    format!("`{h}` cannot be listed: credential, hop-by-hop and aimsgate headers follow fixed rules"),
+                ));
+            }
+            forward_headers.push(name);
+        }
+        out.push(UpstreamConfig {
+            forward_headers,
+            name: u.name.clone(),
+            kind,
+            base_url,
+            api_key,
+            api_version: u.api_version.clone(),
+            connect_timeout: cx.duration(
+                &key("connect_timeout"),
+                u.connect_timeout.as_deref(),
+                Duration::from_secs(5),
+            )?,
+            first_byte_timeout: cx.duration(
+                &key("first_byte_timeout"),
+                u.first_byte_timeout.as_deref(),
+                Duration::from_secs(120),
+            )?,
+            idle_timeout: cx.duration(
+                &key("idle_timeout"),
+                u.idle_timeout.as_deref(),
+                Duration::from_secs(120),
+            )?,
+        });
+    }
+    Ok(out)
+}
+
+pub(super) fn routing(
+    cx: &Ctx<'_>,
+    r: &RawRouting,
+    ups: &[UpstreamConfig],
+) -> Result<Routing, ConfigError> {
+    let find = |key: &str, name: &str| {
+        ups.iter().position(|u| u.name == name).ok_or_else(|| {
+            cx.err(
+                key,
+                format!("no upstream named `{name}` (configured: {})", names(ups)),
+            )
+        })
+    };
+    let default_for = |key: &str,
+                       explicit: &Option<String>,
+                       anthropic: bool|
+     -> Result<Option<usize>, ConfigError> {
+        let idx = match explicit {
+            Some(n) => Some(find(key, n)?),
+            None => ups.iter().position(|u| u.kind.is_anthropic() == anthropic),
+        };
+        if let Some(i) = idx {
+            if ups[i].kind.is_anthropic() != anthropic {
+                return Err(cx.err(
+                    key,
+                    format!(
+                        "upstream `{}` is of kind {}, which does not serve these routes",
+                        ups[i].name,
+                        ups[i].kind.as_str()
+                    ),
+                ));
+            }
+        }
+        Ok(idx)
+    };
+    let openai = default_for("routing.openai", &r.openai, false)?;
+    let anthropic = default_for("routing.anthropic", &r.anthropic, true)?;
+    let mut models = Vec::new();
+    for (i, m) in r.models.iter().enumerate() {
+        let key = format!("routing.models[{i}]");
+        if m.pattern.is_empty() || m.pattern[..m.pattern.len() - 1].contains('*') {
+            return Err(cx.err(
+                format!("{key}.pattern"),
+                "use an exact model name or a prefix ending in `*`",
+            ));
+        }
+        models.push((
+            m.pattern.clone(),
+            find(&format!("{key}.upstream"), &m.upstream)?,
+        ));
+    }
+    Ok(Routing {
+        openai,
+        anthropic,
+        models,
+        allow_unlisted_models: r.allow_unlisted_models.unwrap_or(true),
+    })
+}
+
+fn names(ups: &[UpstreamConfig]) -> String {
+    ups.iter()
+        .map(|u| u.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `[keys]`: each provider key resolved and bound to the upstream it names.
+pub(super) fn provider_keys(
+    cx: &Ctx<'_>,
+    raw: &BTreeMap<String, RawProviderKey>,
+    upstreams: &[UpstreamConfig],
+) -> Result<BTreeMap<String, (usize, Secret)>, ConfigError> {
+    let mut out = BTreeMap::new();
+    for (name, k) in raw {
+        let key = format!("keys.{name}");
+        let Some(up) = &k.upstream else {
+            return Err(cx.err(
+                format!("{key}.upstream"),
+                format!(
+                    "name the upstream this key belongs to (one of: {}); a provider key is only ever injected into its own upstream",
+                    names(upstreams)
+                ),
+            ));
+        };
+        let idx = upstreams
+            .iter()
+            .position(|u| &u.name == up)
+            .ok_or_else(|| {
+                cx.err(
+                    format!("{key}.upstream"),
+                    format!(
+                        "no upstream named `{up}` (configured: {})",
+                        names(upstreams)
+                    ),
+                )
+            })?;
+        let secret = RawSecret {
+            env: k.env.clone(),
+            file: k.file.clone(),
+        };
+        if let Some(v) = cx.secret(&key, &secret, false)? {
+            out.insert(name.clone(), (idx, v));
+        }
+    }
+    Ok(out)
+}
+
+/// The key set a credential's `upstream_key` names: every key exists, at most one per upstream.
+pub(super) fn key_set(
+    cx: &Ctx<'_>,
+    at: &str,
+    names: &[String],
+    keys: &BTreeMap<String, (usize, Secret)>,
+    upstreams: &[UpstreamConfig],
+) -> Result<(String, KeySet), ConfigError> {
+    if names.is_empty() {
+        return Err(cx.err(at, "name at least one entry under [keys]"));
+    }
+    let mut set = KeySet::default();
+    for (i, n) in names.iter().enumerate() {
+        let (idx, secret) = keys
+            .get(n)
+            .ok_or_else(|| cx.err(at, format!("no entry `{n}` under [keys]")))?;
+        if let Some(prev) = names.get(..i).and_then(|p| {
+            p.iter()
+                .find(|o| keys.get(*o).is_some_and(|(u, _)| u == idx))
+        }) {
+            let up = upstreams.get(*idx).map(|u| u.name.as_str()).unwrap_or("?");
+            return Err(cx.err(
+                at,
+                format!("ambiguous: `{prev}` and `{n}` are both keys for upstream `{up}`; name one key per upstream"),
+            ));
+        }
+        set.keys.push((*idx, secret.clone()));
+    }
+    Ok((names.join("+"), set))
+}
+
+/// Header names an operator may add with `forward_headers`: never a credential, hop-by-hop,
+/// framing or aimsgate's own header (those have fixed rules).
+fn listable_header(name: &str) -> bool {
+    const FIXED: &[&str] = &[
+        "authorization",
+        "x-api-key",
+        "api-key",
+        "proxy-authorization",
+        "connection",
+        "keep-alive",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "host",
+        "content-length",
+        "accept-encoding",
+        "traceparent",
+        "tracestate",
+        "x-request-id",
+        "cookie",
+    ];
+    !FIXED.contains(&name) && !name.starts_with("x-aimsgate-")
+}
