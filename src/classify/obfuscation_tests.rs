@@ -2,38 +2,7 @@
 //! styles and glued digits, values split across parts, bare key bodies, prose-introduced AWS
 //! secrets, and long adversarial inputs that must stay linear.
 
-use super::*;
-
-fn clf() -> &'static Classifier {
-    static C: std::sync::OnceLock<Classifier> = std::sync::OnceLock::new();
-    C.get_or_init(|| Classifier::new(&ClassifierOptions::default()).unwrap())
-}
-
-/// (class, original text of the span) for every finding.
-fn found(text: &str) -> Vec<(String, String)> {
-    clf()
-        .classify(text)
-        .items
-        .iter()
-        .map(|f| (f.class.as_str().to_owned(), text[f.start..f.end].to_owned()))
-        .collect()
-}
-
-fn assert_finds(text: &str, class: &str, value: &str) {
-    let f = found(text);
-    assert!(
-        f.iter().any(|(c, v)| c == class && v == value),
-        "expected {class} `{value}` in {text:?}, got {f:?}"
-    );
-}
-
-fn assert_not_class(text: &str, class: &str) {
-    let f = found(text);
-    assert!(
-        !f.iter().any(|(c, _)| c == class),
-        "unexpected {class} in {text:?}: {f:?}"
-    );
-}
+use super::tests::{assert_finds, assert_not_class, clf};
 
 const CARD: &str = "financial.credit_card";
 /// A throwaway P-256 key (PKCS#8), generated for these tests only.

@@ -6,12 +6,19 @@ use super::validate::{entropy, github_checksum_ok, iban_mod97, ipv4_ok, luhn};
 use super::*;
 use crate::taxonomy::ClassPattern;
 
-fn clf() -> Classifier {
+/// A default classifier of one's own (to share through an `Arc`).
+fn owned() -> Classifier {
     Classifier::new(&ClassifierOptions::default()).unwrap()
 }
 
+/// The default classifier, built once for all classifier unit tests.
+pub(super) fn clf() -> &'static Classifier {
+    static C: std::sync::OnceLock<Classifier> = std::sync::OnceLock::new();
+    C.get_or_init(|| Classifier::new(&ClassifierOptions::default()).unwrap())
+}
+
 /// (class, matched text) for every finding.
-fn found(text: &str) -> Vec<(String, String)> {
+pub(super) fn found(text: &str) -> Vec<(String, String)> {
     clf()
         .classify(text)
         .items
@@ -20,7 +27,7 @@ fn found(text: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-fn assert_finds(text: &str, class: &str, value: &str) {
+pub(super) fn assert_finds(text: &str, class: &str, value: &str) {
     let f = found(text);
     assert!(
         f.iter().any(|(c, v)| c == class && v == value),
@@ -28,12 +35,12 @@ fn assert_finds(text: &str, class: &str, value: &str) {
     );
 }
 
-fn assert_none(text: &str) {
+pub(super) fn assert_none(text: &str) {
     let f = found(text);
     assert!(f.is_empty(), "expected nothing in {text:?}, got {f:?}");
 }
 
-fn assert_not_class(text: &str, class: &str) {
+pub(super) fn assert_not_class(text: &str, class: &str) {
     let f = found(text);
     assert!(
         !f.iter().any(|(c, _)| c == class),
@@ -407,7 +414,7 @@ fn redactor_reuses_placeholders() {
 
 fn scanner(mode: StreamMode) -> StreamScanner {
     StreamScanner::new(
-        Arc::new(clf()),
+        Arc::new(owned()),
         mode,
         vec![ClassPattern::parse("secret.*").unwrap()],
     )
@@ -497,7 +504,7 @@ fn stream_redact_releases_prose_promptly() {
 fn stream_regression_iban_email_pem() {
     let text = "DE89 3704 0044 0532 0130 00DE89 3704 0044 0532 0130 00a@b.co==0a_-aA=aaA0A_a0aaAAA0==0=a-0AA-=0_-----BEGIN PRIVATE KEY-----\nDE89 3704 0044 0532 0130 00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  ߀\u{cca}Aa￼a0 \u{a8e0}®AΣa🌀ἘaਲAa¡𑲩𖬀\u{f71}🌀🇦🌀𝓅";
     let whole = clf().classify(text);
-    let mut s = StreamScanner::new(Arc::new(clf()), StreamMode::Observe, vec![]);
+    let mut s = StreamScanner::new(Arc::new(owned()), StreamMode::Observe, vec![]);
     let a = s.push(text);
     let b = s.finish();
     let mut got = a.findings;
@@ -510,7 +517,7 @@ fn classifier_is_shareable_across_threads() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<Classifier>();
     assert_send_sync::<StreamScanner>();
-    let c = Arc::new(clf());
+    let c = Arc::new(owned());
     let handles: Vec<_> = (0..2)
         .map(|i| {
             let c = Arc::clone(&c);
