@@ -66,6 +66,18 @@ impl Operation {
     }
 }
 
+/// Hop-by-hop headers (RFC 9110 §7.6.1, plus the legacy `keep-alive` / `proxy-connection`):
+/// they describe one connection and are never relayed in either direction.
+pub const HOP_BY_HOP: &[&str] = &[
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+];
+
 /// The route table: `(method, path)` → operation. Paths are matched exactly (no query string).
 const ROUTES: &[(&str, &str, Operation)] = &[
     ("POST", "/v1/chat/completions", Operation::ChatCompletions),

@@ -54,15 +54,7 @@ pub fn stamp(ctx: &Ctx, headers: &mut HeaderMap) {
 
 /// Remove hop-by-hop headers from an upstream response before relaying it.
 pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
-    for name in [
-        "connection",
-        "keep-alive",
-        "proxy-connection",
-        "te",
-        "trailer",
-        "transfer-encoding",
-        "upgrade",
-    ] {
-        headers.remove(name);
+    for name in providers::HOP_BY_HOP {
+        headers.remove(*name);
     }
 }

@@ -304,13 +304,6 @@ fn listable_header(name: &str) -> bool {
         "x-api-key",
         "api-key",
         "proxy-authorization",
-        "connection",
-        "keep-alive",
-        "proxy-connection",
-        "te",
-        "trailer",
-        "transfer-encoding",
-        "upgrade",
         "host",
         "content-length",
         "accept-encoding",
@@ -319,5 +312,7 @@ fn listable_header(name: &str) -> bool {
         "x-request-id",
         "cookie",
     ];
-    !FIXED.contains(&name) && !name.starts_with("x-aimsgate-")
+    !FIXED.contains(&name)
+        && !crate::providers::HOP_BY_HOP.contains(&name)
+        && !name.starts_with("x-aimsgate-")
 }
