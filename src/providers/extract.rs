@@ -39,7 +39,6 @@ mod tests;
 
 use std::ops::Range;
 
-pub use fields::is_api_name;
 pub use json::MAX_DEPTH;
 pub use rewrite::rewrite;
 

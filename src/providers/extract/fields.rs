@@ -3,7 +3,6 @@
 //! references. A member not listed is an unknown shape (refused, or scanned under
 //! `[classify] unknown_shapes = "scan"`). Knows names only; where text lives in them is
 //! `openai.rs` and `anthropic.rs`, and every literal of every member is taken anyway.
-//! [`is_api_name`] tells the classify phase which keys are the APIs' own names.
 
 /// Top-level members of a chat completions request.
 pub(crate) const CHAT: &[&str] = &[
@@ -137,85 +136,3 @@ pub(crate) const COUNT_TOKENS: &[&str] = &[
     "tool_choice",
     "tools",
 ];
-
-/// Member names the APIs define below the top level (messages, content parts, tools, JSON
-/// schemas, Responses items, Anthropic blocks).
-const NESTED: &[&str] = &[
-    "$defs",
-    "$ref",
-    "additionalProperties",
-    "allOf",
-    "annotations",
-    "anyOf",
-    "arguments",
-    "audio",
-    "cache_control",
-    "call_id",
-    "citations",
-    "content",
-    "data",
-    "default",
-    "description",
-    "detail",
-    "effort",
-    "enum",
-    "file",
-    "file_data",
-    "file_id",
-    "filename",
-    "format",
-    "function",
-    "id",
-    "image_url",
-    "include_usage",
-    "input",
-    "input_audio",
-    "is_error",
-    "items",
-    "json_schema",
-    "maxLength",
-    "maximum",
-    "media_type",
-    "minLength",
-    "minimum",
-    "name",
-    "oneOf",
-    "output",
-    "parameters",
-    "pattern",
-    "properties",
-    "refusal",
-    "required",
-    "role",
-    "schema",
-    "signature",
-    "source",
-    "status",
-    "strict",
-    "summary",
-    "text",
-    "thinking",
-    "title",
-    "tool_call_id",
-    "tool_calls",
-    "tool_use_id",
-    "type",
-    "url",
-];
-
-/// Is `key` a member name one of the APIs defines? Such a key is a fixed literal of the API, not
-/// caller data, so its text needs no classification (the member's value still does; a caller's
-/// own key that happens to equal an API name carries nothing either).
-pub fn is_api_name(key: &str) -> bool {
-    [
-        CHAT,
-        RESPONSES,
-        EMBEDDINGS,
-        COMPLETIONS,
-        MESSAGES,
-        COUNT_TOKENS,
-        NESTED,
-    ]
-    .iter()
-    .any(|names| names.contains(&key))
-}

@@ -56,11 +56,6 @@ impl Pipeline {
             if prose.binary_search(&i).is_ok() {
                 continue;
             }
-            // A key the API itself defines (`role`, `content`, `type`, ...) is no caller data.
-            let seg = &ex.segments[i];
-            if seg.literal == Literal::Key && extract::is_api_name(text) {
-                continue;
-            }
             let f = classifier.classify(text);
             ctx.unscanned_bytes += f.unscanned_bytes as u64;
             for item in &f.items {
