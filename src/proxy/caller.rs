@@ -12,7 +12,7 @@
 
 use http::HeaderName;
 
-use crate::config::UpstreamKind;
+use crate::config::{Routing, UpstreamKind};
 use crate::providers::Operation;
 
 /// Longest `model` value accepted (real names are well under 100 bytes).
@@ -125,23 +125,18 @@ pub fn forwards_header(
     }
 }
 
-/// The metric label for a model: a configured pattern the model matched (the exact name when
-/// that pattern has no wildcard), or [`OTHER`]. `patterns` are tried in order (the AI system's
-/// approved models first, then the routing table), so labels come only from configuration and
-/// the series count is bounded by it, whatever callers send.
-pub fn model_label<'a>(model: Option<&str>, patterns: impl IntoIterator<Item = &'a str>) -> String {
+/// The metric label for a model: the pattern of the bound system's approved `models` entry it
+/// matched (`listed`), else the routing pattern it matched (the exact name when that pattern has
+/// no wildcard), else [`OTHER`]. Labels come only from configuration, so the series count is
+/// bounded by it, whatever callers send.
+pub fn model_label(model: Option<&str>, listed: Option<&str>, routing: &Routing) -> String {
     let Some(model) = model else {
         return "-".to_owned();
     };
-    patterns
-        .into_iter()
-        .find(|p| match p.strip_suffix('*') {
-            Some(prefix) if !prefix.contains('*') => model.starts_with(prefix),
-            Some(_) => false,
-            None => *p == model,
-        })
-        .unwrap_or(OTHER)
-        .to_owned()
+    listed
+        .map(str::to_owned)
+        .or_else(|| routing.upstream_for(Some(model)).map(|r| r.pattern))
+        .unwrap_or_else(|| OTHER.to_owned())
 }
 
 #[cfg(test)]
@@ -247,14 +242,22 @@ mod tests {
 
     #[test]
     fn model_labels_come_only_from_configured_patterns() {
-        let pats = ["gpt-4o*", "claude-opus-4-20250514", "llama*"];
-        assert_eq!(model_label(Some("gpt-4o-mini"), pats), "gpt-4o*");
+        let routing = Routing {
+            models: ["gpt-4o*", "claude-opus-4-20250514", "llama*"]
+                .map(|p| (p.to_owned(), 0))
+                .to_vec(),
+            ..Routing::default()
+        };
+        let label = |m| model_label(Some(m), None, &routing);
+        assert_eq!(label("gpt-4o-mini"), "gpt-4o*");
+        assert_eq!(label("claude-opus-4-20250514"), "claude-opus-4-20250514");
+        assert_eq!(label("claude-opus-4-x"), OTHER);
+        assert_eq!(label("gpt-AKIA2E4G6J7K3M5N7P2Q"), OTHER);
+        assert_eq!(model_label(None, None, &routing), "-");
+        // The bound system's inventory pattern comes first.
         assert_eq!(
-            model_label(Some("claude-opus-4-20250514"), pats),
-            "claude-opus-4-20250514"
+            model_label(Some("llama-3"), Some("llama-3*"), &routing),
+            "llama-3*"
         );
-        assert_eq!(model_label(Some("claude-opus-4-x"), pats), OTHER);
-        assert_eq!(model_label(Some("gpt-AKIA2E4G6J7K3M5N7P2Q"), pats), OTHER);
-        assert_eq!(model_label(None, pats), "-");
     }
 }

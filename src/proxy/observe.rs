@@ -62,6 +62,15 @@ impl Pipeline {
         if let Some(r) = report {
             classes.extend(counts(&r.findings, Direction::Response));
         }
+        let system = registered_system(&o);
+        let model_label = caller::model_label(
+            o.model.as_deref(),
+            system
+                .zip(o.model.as_deref())
+                .and_then(|(s, m)| s.model_pattern(m)),
+            &self.shared.config.routing,
+        );
+        let ai_system_label = ai_system_label(o.ai_system.as_deref(), system);
         let call = Call {
             decision_id: std::mem::take(&mut o.decision_id),
             trace: TraceIds {
@@ -83,8 +92,8 @@ impl Pipeline {
                     _ => None,
                 })
             }),
-            model_label: self.model_label(&o),
-            ai_system_label: ai_system_label(&o),
+            model_label,
+            ai_system_label,
             model: o.model.take(),
             ai_system: o.ai_system.take(),
             effect,
@@ -106,27 +115,6 @@ impl Pipeline {
         self.shared.metrics.observe(&call);
         if let (Some(traces), Some(span)) = (&self.shared.traces, o.span.take()) {
             traces.finish(span, &call);
-        }
-    }
-
-    /// The metric label of the call's model: the pattern of the bound system's inventory entry
-    /// it matched, else the routing pattern it matched, else `other`.
-    fn model_label(&self, o: &OutcomeCtx) -> String {
-        let Some(model) = o.model.as_deref() else {
-            return "-".to_owned();
-        };
-        let listed = registered_system(o).and_then(|s| s.model_pattern(model));
-        match listed {
-            Some(p) => p.to_owned(),
-            None => caller::model_label(
-                Some(model),
-                self.shared
-                    .config
-                    .routing
-                    .models
-                    .iter()
-                    .map(|(p, _)| p.as_str()),
-            ),
         }
     }
 
@@ -164,8 +152,8 @@ fn registered_system(o: &OutcomeCtx) -> Option<&crate::policy::System> {
 }
 
 /// The metric label of the call's AI system: its inventory id when registered, else `other`.
-fn ai_system_label(o: &OutcomeCtx) -> String {
-    match (o.ai_system.as_deref(), registered_system(o)) {
+fn ai_system_label(id: Option<&str>, system: Option<&crate::policy::System>) -> String {
+    match (id, system) {
         (None, _) => "-".to_owned(),
         (Some(_), Some(s)) => s.id.to_string(),
         (Some(_), None) => caller::OTHER.to_owned(),
