@@ -38,10 +38,13 @@ pub enum Operation {
 }
 
 impl Operation {
-    /// The family whose conventions this operation follows.
-    pub fn family(self) -> Family {
+    /// The family whose conventions this operation follows. `GET /v1/models` is both
+    /// providers' route: it follows `hint`, the family the caller's SDK headers name
+    /// ([`family_hint`]).
+    pub fn family(self, hint: Family) -> Family {
         match self {
             Self::Messages | Self::CountTokens => Family::Anthropic,
+            Self::Models => hint,
             _ => Family::OpenAi,
         }
     }
@@ -194,9 +197,20 @@ mod tests {
         );
         assert_eq!(route("GET", "/v1/models").unwrap(), Operation::Models);
         assert_eq!(
-            route("POST", "/v1/messages/count_tokens").unwrap().family(),
+            route("POST", "/v1/messages/count_tokens")
+                .unwrap()
+                .family(Family::OpenAi),
             Family::Anthropic
         );
+        assert_eq!(
+            Operation::ChatCompletions.family(Family::Anthropic),
+            Family::OpenAi
+        );
+        assert_eq!(
+            Operation::Models.family(Family::Anthropic),
+            Family::Anthropic
+        );
+        assert_eq!(Operation::Models.family(Family::OpenAi), Family::OpenAi);
         assert_eq!(route("GET", "/v1/messages").unwrap_err().status(), 405);
         assert_eq!(route("POST", "/v2/anything").unwrap_err().status(), 404);
     }

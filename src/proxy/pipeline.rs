@@ -220,11 +220,8 @@ impl Pipeline {
     /// Phase 1 — match the route; fixes the operation and the error shape.
     fn route(&self, ctx: &mut Ctx, parts: &Parts) -> Result<Operation, Error> {
         let op = providers::route(parts.method.as_str(), parts.uri.path())?;
-        // `GET /v1/models` is both providers' route: the caller's SDK headers (already read into
-        // `ctx.family` by `Ctx::new`) say whose; every other route fixes the family itself.
-        if op != Operation::Models {
-            ctx.family = op.family();
-        }
+        // `ctx.family` holds the SDK-header hint from `Ctx::new` (it shapes a 404 too).
+        ctx.family = op.family(ctx.family);
         ctx.op = Some(op);
         Ok(op)
     }
