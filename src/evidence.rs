@@ -24,6 +24,7 @@ pub mod merkle;
 pub mod note;
 pub mod proto;
 mod prune;
+pub mod read;
 mod recover;
 mod segment;
 mod verify;

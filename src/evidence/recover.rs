@@ -93,9 +93,9 @@ pub(crate) fn recover(
         authorised_key = Some(match &rec.kind {
             Some(record::Kind::Event(ev)) => match &ev.event {
                 Some(event_record::Event::KeyRotation(r)) => r.new_key_id.clone(),
-                _ => e.key_id.to_owned(),
+                _ => e.key_id().to_owned(),
             },
-            _ => e.key_id.to_owned(),
+            _ => e.key_id().to_owned(),
         });
         if rec.seq >= index_from {
             items.push(IndexItem::from_record(seg, off, &rec));

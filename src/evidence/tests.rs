@@ -230,7 +230,7 @@ fn golden_record_bytes_are_stable() {
     assert_eq!(std::fs::read(epath).unwrap(), framed);
     assert!(key.public().verify(
         parse_entry(&e).unwrap().body,
-        parse_entry(&e).unwrap().signature
+        parse_entry(&e).unwrap().signature().unwrap()
     ));
 }
 
