@@ -149,6 +149,7 @@ impl Core {
             let ev = event(event_record::Event::Recovery(Recovery {
                 truncated_bytes: rec.truncated,
                 last_intact_seq: self.next_seq.saturating_sub(1),
+                ..Default::default()
             }));
             self.write_batch(vec![ev], true)?;
         }
