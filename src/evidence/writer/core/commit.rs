@@ -157,6 +157,7 @@ impl Core {
         self.retry_at = None;
         self.set_refusing(false);
         if durable {
+            self.last_commit = Instant::now();
             self.unsynced = None;
             self.unsynced_records = 0;
             if let Some(note) = written.note {
