@@ -26,6 +26,7 @@ pub mod proto;
 mod prune;
 mod recover;
 mod segment;
+pub mod tlog_proof;
 mod verify;
 mod writer;
 

@@ -36,7 +36,7 @@ mod checkpoint;
 pub mod cosig;
 pub mod vkey;
 
-pub use checkpoint::{Anchor, Checkpoint};
+pub use checkpoint::{parse_decimal, Anchor, Checkpoint};
 use vkey::{KeyKind, Verifier};
 
 /// The em dash and space that start a signature line.

@@ -68,7 +68,7 @@ impl Checkpoint {
 }
 
 /// A canonical ASCII decimal `u64`: digits only, no leading zero unless the number is `0`.
-pub(crate) fn parse_decimal(s: &str) -> Option<u64> {
+pub fn parse_decimal(s: &str) -> Option<u64> {
     let canonical =
         !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && (s == "0" || !s.starts_with('0'));
     canonical.then(|| s.parse().ok()).flatten()
