@@ -27,6 +27,7 @@ mod prune;
 mod recover;
 mod segment;
 pub mod tlog_proof;
+pub mod trust;
 mod verify;
 mod writer;
 
