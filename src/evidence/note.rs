@@ -195,10 +195,11 @@ impl Note {
     /// Appends a signature line (e.g. a cosignature from [`cosig::cosign`]); the trailing
     /// newline is optional. Refuses malformed lines and more than [`MAX_SIGNATURES`].
     pub fn add_sig_line(&mut self, line: &str) -> Result<(), NoteError> {
-        if line.bytes().filter(|&b| b == b'\n').count() > usize::from(line.ends_with('\n')) {
-            return Err(NoteError::BadSignature(self.sigs.len() + 1));
+        let body = line.strip_suffix('\n').unwrap_or(line);
+        if let Some(b) = body.bytes().find(|&b| b < 0x20) {
+            return Err(NoteError::ControlChar(b));
         }
-        self.push_sig(line)
+        self.push_sig(body)
     }
 
     fn push_sig(&mut self, line: &str) -> Result<(), NoteError> {

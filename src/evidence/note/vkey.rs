@@ -95,9 +95,13 @@ pub fn key_hash(name: &str, kind: KeyKind, public: &[u8; 32]) -> [u8; 4] {
     [d[0], d[1], d[2], d[3]]
 }
 
-/// A valid signed-note key name: non-empty, no Unicode space, no `+`.
+/// A valid signed-note key name: non-empty, no Unicode space, no `+`, and no ASCII control
+/// character (a note cannot carry one).
 pub fn valid_key_name(name: &str) -> bool {
-    !name.is_empty() && !name.chars().any(|c| c.is_whitespace() || c == '+')
+    !name.is_empty()
+        && !name
+            .chars()
+            .any(|c| c.is_whitespace() || c == '+' || c < ' ')
 }
 
 impl Verifier {
