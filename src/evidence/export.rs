@@ -159,8 +159,8 @@ pub fn export(
                 let rec = super::entry::decode_record(e.body)
                     .map_err(|e| EvidenceError::Corrupt(e.to_string()))?;
                 let mut line = json!({
-                    "type": "entry", "seq": seq, "key_id": e.key_id, "body": B64.encode(e.body),
-                    "signature": B64.encode(e.signature), "record": rec,
+                    "type": "entry", "seq": seq, "key_id": e.key_id(), "body": B64.encode(e.body),
+                    "signature": B64.encode(e.signature().map(|s| &s[..]).unwrap_or_default()), "record": rec,
                 });
                 if filtered {
                     let p = tree
@@ -247,7 +247,7 @@ fn write_csv(picked: &[(u64, Vec<u8>)], out: &mut dyn Write) -> Result<(), Evide
                 f.extend(empty(16));
             }
         }
-        f.push(e.key_id.to_owned());
+        f.push(e.key_id().to_owned());
         let line: Vec<String> = f.iter().map(|s| csv_field(s)).collect();
         writeln!(out, "{}", line.join(","))?;
     }

@@ -12,7 +12,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use super::entry::{read_frame, Frame, FRAME_HEADER, MAX_ENTRY_BYTES};
+use super::entry::{is_checkpoint, read_frame, Frame, FRAME_HEADER, MAX_ENTRY_BYTES};
 
 /// Magic bytes at the start of every segment.
 pub(crate) const MAGIC: &[u8; 8] = b"AIMSEG01";
@@ -85,11 +85,25 @@ fn used_len(data: &[u8]) -> u64 {
         .map_or(0, |i| i as u64 + 1)
 }
 
-/// Reads every frame of every segment in order, calling `f(seg, offset, entry bytes)`. A frame
-/// that is short, fails its CRC, or that `f` rejects stops the scan and is returned as `Torn`.
-/// Segments whose first seq is below `min_first` (left over from an interrupted prune) are
-/// skipped.
+/// Like [`scan_frames`], but calls `f` for entry frames only (checkpoint frames are skipped).
 pub(crate) fn scan<F>(logdir: &Path, min_first: u64, mut f: F) -> io::Result<Option<Torn>>
+where
+    F: FnMut(u64, u64, &[u8]) -> Result<(), String>,
+{
+    scan_frames(logdir, min_first, |seg, off, bytes| {
+        if is_checkpoint(bytes) {
+            Ok(())
+        } else {
+            f(seg, off, bytes)
+        }
+    })
+}
+
+/// Reads every frame of every segment in order (entries and checkpoints), calling
+/// `f(seg, offset, frame bytes)`. A frame that is short, fails its CRC, or that `f` rejects
+/// stops the scan and is returned as `Torn`. Segments whose first seq is below `min_first`
+/// (left over from an interrupted prune) are skipped.
+pub(crate) fn scan_frames<F>(logdir: &Path, min_first: u64, mut f: F) -> io::Result<Option<Torn>>
 where
     F: FnMut(u64, u64, &[u8]) -> Result<(), String>,
 {
@@ -145,7 +159,7 @@ where
     Ok(None)
 }
 
-/// Reads frames from offset `offset` of segment `seg` onwards (then the later segments from
+/// Reads entry frames (checkpoint frames are skipped) from offset `offset` of segment `seg` onwards (then the later segments from
 /// their start), calling `f(seg, offset, entry bytes)` until it returns false or the data ends
 /// (a short or bad frame also ends it: callers re-read later). Reads only what it visits.
 pub(crate) fn read_from<F>(logdir: &Path, seg: u64, offset: u64, mut f: F) -> io::Result<()>
@@ -188,7 +202,7 @@ where
             let Frame::Ok(bytes, n) = read_frame(&entry) else {
                 return Ok(());
             };
-            if !f(first, off, bytes) {
+            if !is_checkpoint(bytes) && !f(first, off, bytes) {
                 return Ok(());
             }
             off += n as u64;
@@ -294,11 +308,6 @@ impl Active {
             self.zeroed = self.len;
         }
         Ok(())
-    }
-
-    /// A second handle on the file, for fsyncing it from another thread.
-    pub fn sync_handle(&self) -> io::Result<File> {
-        self.file.try_clone()
     }
 
     /// Makes everything written so far durable.

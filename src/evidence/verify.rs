@@ -259,7 +259,7 @@ impl Checker {
             Err(_) => (Some(expect), None),
         };
         let key = match &self.authorised {
-            Some(k) if k.key_id == e.key_id => k.clone(),
+            Some(k) if k.key_id == e.key_id() => k.clone(),
             Some(k) => {
                 return Err(fault(
                     seq,
@@ -268,12 +268,12 @@ impl Checker {
                     "key_id",
                     format!(
                         "signed by key {} but key {} is the authorised signer here (substituted key or forged record)",
-                        e.key_id, k.key_id
+                        e.key_id(), k.key_id
                     ),
                 ))
             }
-            None => self.roots.iter().find(|k| k.key_id == e.key_id).cloned().ok_or_else(|| {
-                fault(seq, shown, loc, "key_id", format!("signed by key {} which is not a trusted public key", e.key_id))
+            None => self.roots.iter().find(|k| k.key_id == e.key_id()).cloned().ok_or_else(|| {
+                fault(seq, shown, loc, "key_id", format!("signed by key {} which is not a trusted public key", e.key_id()))
             })?,
         };
         if let Some(d) = self.deferred.as_mut() {
@@ -283,9 +283,9 @@ impl Checker {
                 loc: loc.to_owned(),
                 key: key.clone(),
                 body: e.body.to_vec(),
-                sig: *e.signature,
+                sig: *e.signature().unwrap_or(&[0u8; 64]),
             });
-        } else if !key.verify(e.body, e.signature) {
+        } else if !key.verify(e.body, e.signature().unwrap_or(&[0u8; 64])) {
             return Err(fault(
                 seq,
                 shown,
@@ -308,12 +308,13 @@ impl Checker {
         })?;
         let seq = Some(rec.seq);
         let f = |field: &str, p: String| fault(seq, Some(&rec), loc, field, p);
-        if rec.key_id != e.key_id {
+        if rec.key_id != e.key_id() {
             return Err(f(
                 "key_id",
                 format!(
                     "body names key {} but the entry is signed as {}",
-                    rec.key_id, e.key_id
+                    rec.key_id,
+                    e.key_id()
                 ),
             ));
         }
