@@ -31,6 +31,8 @@ mod prune;
 pub mod read;
 mod recover;
 mod segment;
+pub mod tlog_proof;
+pub mod trust;
 mod verify;
 mod writer;
 
