@@ -177,7 +177,15 @@ impl Shared {
             tls,
         } = Parts::build(&config)?;
         let key = signing_key(&config)?;
+        let public = key.public();
         let (evidence, report) = EvidenceLog::open(log_config(&config), key)?;
+        // The verifier key auditors pin (`verify --public-key`); public by design.
+        tracing::info!(
+            origin = evidence.origin(),
+            vkey = %crate::evidence::keys::vkey(evidence.origin(), &public),
+            next_log_index = report.next_seq,
+            "evidence log open"
+        );
         if report.recovered {
             tracing::warn!(
                 truncated_bytes = report.truncated_bytes,
