@@ -73,7 +73,7 @@ pub enum VkeyError {
 }
 
 /// A trusted public key in C2SP vkey form.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Verifier {
     /// The key name (a log's origin, or a witness name).
     pub name: String,
