@@ -26,6 +26,7 @@ mod dir;
 mod export_check;
 mod kept;
 mod keychain;
+mod policy_shim;
 mod prove;
 mod root;
 mod rules;
@@ -34,10 +35,10 @@ mod sigpool;
 pub(crate) use checker::Checker;
 pub use dir::{verify_dir, verify_dir_with, verify_dir_with_key, VerifyOptions};
 pub use export_check::verify_export;
-pub use kept::{compare_nodes, NodeConflict};
+pub use kept::{verify_nodes, NodeConflict, COSIGNED_FILE};
 pub(crate) use prove::load_view;
 pub use prove::{prove, verify_proof, ProofSummary};
-pub use root::{TrustRoot, TrustSource};
+pub use root::{TrustRoot, TrustSource, TrustedKey};
 
 /// Shortest retention the EU AI Act allows for these logs (Art. 19/26: at least six months).
 pub const MIN_RETENTION_DAYS: u32 = 183;
@@ -138,11 +139,7 @@ impl fmt::Display for VerifySummary {
             write!(f, "; {} checkpoints checked", self.checkpoints_verified)?;
         }
         if self.kept_checkpoints > 0 {
-            write!(
-                f,
-                "; extends {} kept checkpoint(s)",
-                self.kept_checkpoints
-            )?;
+            write!(f, "; extends {} kept checkpoint(s)", self.kept_checkpoints)?;
         }
         if let Some((size, n)) = self.cosigned {
             write!(

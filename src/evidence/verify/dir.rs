@@ -7,7 +7,7 @@ use std::path::Path;
 
 use super::checker::Checker;
 use super::kept::{Cosigned, Kept};
-use super::keychain::signers;
+use super::keychain::{note_text, signers};
 use super::root::{dir_keys, TrustRoot};
 use super::rules::Rules;
 use super::{fault, VerifyFault, VerifySummary};
@@ -100,9 +100,20 @@ pub(crate) fn verify_full(dir: &Path, opts: &VerifyOptions) -> Result<Verified, 
         beside.clone()
     } else {
         let fits = |o: &Option<String>| o.is_none() || *o == origin;
-        let keys: Vec<_> = opts.trust.keys.iter().filter(|k| fits(&k.origin)).map(|k| k.key.clone()).collect();
+        let keys: Vec<_> = opts
+            .trust
+            .keys
+            .iter()
+            .filter(|k| fits(&k.origin))
+            .map(|k| k.key.clone())
+            .collect();
         if keys.is_empty() {
-            let named: Vec<_> = opts.trust.keys.iter().filter_map(|k| k.origin.clone()).collect();
+            let named: Vec<_> = opts
+                .trust
+                .keys
+                .iter()
+                .filter_map(|k| k.origin.clone())
+                .collect();
             return Err(io(
                 "public key",
                 &format!(
@@ -114,14 +125,21 @@ pub(crate) fn verify_full(dir: &Path, opts: &VerifyOptions) -> Result<Verified, 
         }
         keys
     };
-    let mut s = Scan::new(dir, opts, Checker::with_candidates(trusted, beside, None).deferring())?;
+    let mut s = Scan::new(
+        dir,
+        opts,
+        Checker::with_candidates(trusted, beside, None).deferring(),
+    )?;
     if let Some((a, note)) = &anchor {
         // The anchor is authenticated by the tree (its RetentionPrune record and a covering
         // checkpoint), but a signature on it must not be broken either.
         signers(note, &s.checker.note_keys()).map_err(|e| io("log/anchor.note", &e))?;
-        s.range = a
-            .range()
-            .ok_or_else(|| io("log/anchor.note", &"the anchor's subtrees do not form a range"))?;
+        s.range = a.range().ok_or_else(|| {
+            io(
+                "log/anchor.note",
+                &"the anchor's subtrees do not form a range",
+            )
+        })?;
         s.prev = a.prev;
         s.next = a.first;
         s.rules = Rules::new(opts.now_nanos, Some((a.first, s.range.root())));
@@ -206,9 +224,16 @@ impl Scan {
         let f = |field: &str, p: String| fault(Some(rec.seq), Some(&rec), &loc, field, p);
         if rec.seq != next {
             let p = if rec.seq > next {
-                format!("is {} but {next} was expected: records {next}..{} are missing (deleted)", rec.seq, rec.seq - 1)
+                format!(
+                    "is {} but {next} was expected: records {next}..{} are missing (deleted)",
+                    rec.seq,
+                    rec.seq - 1
+                )
             } else {
-                format!("is {} but {next} was expected (records reordered, replayed or inserted)", rec.seq)
+                format!(
+                    "is {} but {next} was expected (records reordered, replayed or inserted)",
+                    rec.seq
+                )
             };
             return Err(f("seq", p));
         }
@@ -234,8 +259,8 @@ impl Scan {
         let size = self.range.size();
         let seq = size.checked_sub(1);
         let f = |field: &str, p: String| fault(seq, None, loc, field, p);
-        let text = super::keychain::split_note(note).map_err(|e| f("checkpoint", e))?.0;
-        let cp = Checkpoint::parse(text).map_err(|e| f("checkpoint", e))?;
+        let text = note_text(note).map_err(|e| f("checkpoint", e))?;
+        let cp = Checkpoint::parse(&text).map_err(|e| f("checkpoint", e))?;
         self.origin_is(&cp.origin, loc)?;
         if cp.size != size {
             return Err(f("checkpoint size", format!("the checkpoint frame says {} records but it follows record {size} (records inserted or removed before it, or a checkpoint replayed from elsewhere)", cp.size)));
@@ -243,10 +268,12 @@ impl Scan {
         if cp.root != self.range.root() {
             return Err(f("checkpoint root", format!("signed root for the first {size} records is {} but the log hashes to {} (a record before seq {size} was altered, inserted or removed)", hex(&cp.root), hex(&self.range.root()))));
         }
-        self.checker
-            .chain
-            .frame(note, loc)
-            .map_err(|p| f("checkpoint signature", format!("checkpoint of size {size} {p}")))?;
+        self.checker.chain.frame(note, loc).map_err(|p| {
+            f(
+                "checkpoint signature",
+                format!("checkpoint of size {size} {p}"),
+            )
+        })?;
         self.matched = Some((size, cp.root));
         self.checkpoints += 1;
         self.roots.push((size, cp.root));
@@ -255,7 +282,13 @@ impl Scan {
 
     fn origin_is(&mut self, o: &str, loc: &str) -> Result<(), VerifyFault> {
         match self.checker.origin() {
-            Some(log) if log != o => Err(fault(None, None, loc, "checkpoint origin", format!("is {o:?} but this log is {log:?} (a checkpoint of another log)"))),
+            Some(log) if log != o => Err(fault(
+                None,
+                None,
+                loc,
+                "checkpoint origin",
+                format!("is {o:?} but this log is {log:?} (a checkpoint of another log)"),
+            )),
             _ => {
                 self.checker.set_origin(o);
                 Ok(())
@@ -273,8 +306,8 @@ impl Scan {
             self.li += 1;
             let loc = format!("checkpoints/{file}");
             let f = |field: &str, p: String| fault(s.checked_sub(1), None, &loc, field, p);
-            let text = super::keychain::split_note(&note).map_err(|e| f("checkpoint", e))?.0;
-            let cp = Checkpoint::parse(text).map_err(|e| f("checkpoint", e))?;
+            let text = note_text(&note).map_err(|e| f("checkpoint", e))?;
+            let cp = Checkpoint::parse(&text).map_err(|e| f("checkpoint", e))?;
             if s < size {
                 // Only below the first retained seq (the anchor covers it).
                 continue;
@@ -283,8 +316,13 @@ impl Scan {
             if cp.root != self.range.root() {
                 return Err(f("checkpoint root", format!("signed root for the first {s} records is {} but the log hashes to {} (a record before seq {s} was altered, inserted or removed)", hex(&cp.root), hex(&self.range.root()))));
             }
-            self.checker.chain.file(&note, &loc).map_err(|p| f("checkpoint signature", format!("checkpoint of size {s} {p}")))?;
-            if self.matched.is_none_or(|(m, _)| m <= s) {
+            self.checker.chain.file(&note, &loc).map_err(|p| {
+                f(
+                    "checkpoint signature",
+                    format!("checkpoint of size {s} {p}"),
+                )
+            })?;
+            if !self.matched.is_some_and(|(m, _)| m > s) {
                 self.matched = Some((s, cp.root));
             }
             self.checkpoints += 1;
@@ -293,7 +331,12 @@ impl Scan {
         self.kept.reached(size, &self.range.root())
     }
 
-    fn finish(mut self, torn: Option<crate::evidence::segment::Torn>, first: u64, anchored: bool) -> Result<Verified, VerifyFault> {
+    fn finish(
+        mut self,
+        torn: Option<crate::evidence::segment::Torn>,
+        first: u64,
+        anchored: bool,
+    ) -> Result<Verified, VerifyFault> {
         let next = self.next;
         let mut torn_tail = 0;
         if let Some(t) = torn {
@@ -301,7 +344,13 @@ impl Scan {
             // an append in progress (or a crash that recovery will truncate), not tampering.
             let in_flight = t.last && t.reason == CUT_SHORT && self.li == self.legacy.len();
             if !in_flight {
-                return Err(fault(Some(next), None, &format!("log/{:020}.seg offset {}", t.seg, t.offset), "frame", format!("{} (the stored bytes were altered or cut)", t.reason)));
+                return Err(fault(
+                    Some(next),
+                    None,
+                    &format!("log/{:020}.seg offset {}", t.seg, t.offset),
+                    "frame",
+                    format!("{} (the stored bytes were altered or cut)", t.reason),
+                ));
             }
             torn_tail = t.used_len - t.offset;
         }
@@ -312,10 +361,24 @@ impl Scan {
         let keys = self.checker.note_keys();
         let kept = self.kept.finish(next, first, &origin, &keys)?;
         let Some((cp_size, root)) = self.matched else {
-            return Err(fault(None, None, "log", "checkpoint", "no signed checkpoint found (an empty log, or every checkpoint was removed)"));
+            return Err(fault(
+                None,
+                None,
+                "log",
+                "checkpoint",
+                "no signed checkpoint found (an empty log, or every checkpoint was removed)",
+            ));
         };
-        let loc = self.checker.chain.first_signed.clone().unwrap_or_else(|| "log".into());
-        self.checker.chain.trusted(&origin).map_err(|p| fault(None, None, &loc, "key", p))?;
+        let loc = self
+            .checker
+            .chain
+            .first_signed
+            .clone()
+            .unwrap_or_else(|| "log".into());
+        self.checker
+            .chain
+            .trusted(&origin)
+            .map_err(|p| fault(None, None, &loc, "key", p))?;
         if anchored {
             match self.rules.anchor_backed_at {
                 None => return Err(fault(Some(first), None, "log/anchor.note", "anchor", format!("the log was pruned below seq {first} but no RetentionPrune record with first_retained_seq {first} and this anchor's root is in the retained log (a silent prune)"))),
@@ -324,7 +387,7 @@ impl Scan {
             }
         }
         let cosigned = match &self.cosigned {
-            Some(c) => Some(c.quorum(&keys)?),
+            Some(c) => c.quorum()?,
             None => None,
         };
         self.checker.refresh_seen();
@@ -350,7 +413,10 @@ impl Scan {
             v1_records: self.checker.v1,
             v2_records: self.checker.v2,
         };
-        Ok(Verified { summary, roots: self.roots })
+        Ok(Verified {
+            summary,
+            roots: self.roots,
+        })
     }
 }
 
@@ -360,7 +426,10 @@ fn read_checkpoints(dir: &Path) -> std::io::Result<Vec<(u64, String, String)>> {
     if let Ok(rd) = std::fs::read_dir(dir.join("checkpoints")) {
         for e in rd {
             let p = e?.path();
-            let size = p.file_stem().and_then(|s| s.to_str()).and_then(|s| s.parse::<u64>().ok());
+            let size = p
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .and_then(|s| s.parse::<u64>().ok());
             if let (Some(size), Some(name)) = (size, p.file_name().and_then(|n| n.to_str())) {
                 if p.extension().is_some_and(|x| x == "note") {
                     out.push((size, name.to_owned(), std::fs::read_to_string(&p)?));
@@ -369,9 +438,9 @@ fn read_checkpoints(dir: &Path) -> std::io::Result<Vec<(u64, String, String)>> {
         }
     }
     if let Ok(latest) = std::fs::read_to_string(dir.join("checkpoint.note")) {
-        let size = super::keychain::split_note(&latest)
+        let size = note_text(&latest)
             .ok()
-            .and_then(|(t, _)| Checkpoint::parse(t).ok())
+            .and_then(|t| Checkpoint::parse(&t).ok())
             .map(|c| c.size);
         match size {
             Some(size) => {

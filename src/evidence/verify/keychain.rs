@@ -9,65 +9,33 @@
 //! is trusted and every link before it is two-way. Signatures are checked with the candidate
 //! keys (trust root, keys beside the log, keys named by rotations), always strictly. Owns no
 //! tree or chain-of-records rules (`dir`, `checker`).
-use crate::evidence::keys::{note_key_hash, PublicKey};
+use crate::evidence::keys::PublicKey;
+use crate::evidence::note::vkey::Verifier;
+use crate::evidence::note::{parse_note, SigStatus};
 use crate::evidence::proto::KeyRotation;
 
 use super::root::{names_key, note_id};
 
-/// The em dash that starts a note signature line.
-const SIG_PREFIX: &str = "\u{2014} ";
-
-/// A signed note split at its last blank line: `(text, signature lines)`.
-pub(crate) fn split_note(note: &str) -> Result<(&str, Vec<(&str, Vec<u8>)>), String> {
-    use base64::Engine as _;
-    let split = note
-        .rfind("\n\n")
-        .ok_or("signed note has no blank line before its signatures")?;
-    let (text, sigs) = (&note[..split + 1], &note[split + 2..]);
-    let mut out = Vec::new();
-    for line in sigs.split_terminator('\n') {
-        let rest = line
-            .strip_prefix(SIG_PREFIX)
-            .ok_or("signature line does not start with an em dash")?;
-        let (name, b64) = rest.rsplit_once(' ').ok_or("signature line has no name")?;
-        let blob = base64::engine::general_purpose::STANDARD
-            .decode(b64)
-            .map_err(|_| "signature is not base64")?;
-        if blob.len() < 5 {
-            return Err("signature blob is shorter than a key hash and a signature".into());
-        }
-        out.push((name, blob));
-    }
-    if out.is_empty() || !note.ends_with('\n') {
-        return Err("signed note carries no signature (or does not end with a newline)".into());
-    }
-    Ok((text, out))
+/// The text of a signed note (split at its last blank line, per C2SP signed-note).
+pub(crate) fn note_text(note: &str) -> Result<String, String> {
+    parse_note(note).map(|n| n.text).map_err(|e| e.to_string())
 }
 
-/// The candidate keys whose valid signature the note carries (strict ed25519). A signature
-/// line that names a candidate (name and key hash) but does not verify is an error.
+/// The candidate keys whose valid signature (key name = the note's origin, strict ed25519)
+/// the note carries. A signature by a candidate that does not verify is an error.
 pub(crate) fn signers(note: &str, cands: &[PublicKey]) -> Result<Vec<PublicKey>, String> {
-    let (text, sigs) = split_note(note)?;
-    let origin = text.lines().next().unwrap_or_default();
+    let n = parse_note(note).map_err(|e| e.to_string())?;
+    let origin = n.origin().to_owned();
     let mut out: Vec<PublicKey> = Vec::new();
-    for (name, blob) in sigs {
-        if name != origin || blob.len() != 68 {
-            continue; // a cosignature or another kind of signature
-        }
-        for k in cands {
-            if note_key_hash(name, k.key.as_bytes()) != blob[..4] {
-                continue;
+    for k in cands {
+        match n.check_sig(&Verifier::note_key(&origin, k)) {
+            SigStatus::Absent => {}
+            SigStatus::Valid { .. } => {
+                if !out.contains(k) {
+                    out.push(k.clone());
+                }
             }
-            let sig: &[u8; 64] = blob[4..].try_into().map_err(|_| "bad signature length")?;
-            if !k.verify(text.as_bytes(), sig) {
-                return Err(format!(
-                    "signature by key {} does not verify (the note was altered)",
-                    note_id(origin, k)
-                ));
-            }
-            if !out.contains(k) {
-                out.push(k.clone());
-            }
+            SigStatus::Invalid(e) => return Err(format!("{e} (the note was altered)")),
         }
     }
     Ok(out)
@@ -137,7 +105,12 @@ impl KeyChain {
 
     /// The key a v1 entry's key id names: it must be the current key (or, for the first
     /// signed thing, any candidate).
-    pub(crate) fn v1_signer(&mut self, id: &str, origin: &str, loc: &str) -> Result<PublicKey, String> {
+    pub(crate) fn v1_signer(
+        &mut self,
+        id: &str,
+        origin: &str,
+        loc: &str,
+    ) -> Result<PublicKey, String> {
         if let Some(cur) = self.current() {
             if names_key(id, origin, cur) {
                 return Ok(cur.clone());
@@ -160,7 +133,13 @@ impl KeyChain {
     /// A KeyRotation record (at `seq`): checks it names the current key and a valid new key.
     /// `v1`: the entry was signed by the old key, so the new key takes over at once; v2: the
     /// new key waits for a checkpoint signed by both.
-    pub(crate) fn rotation(&mut self, r: &KeyRotation, seq: u64, origin: &str, v1: bool) -> Result<(), String> {
+    pub(crate) fn rotation(
+        &mut self,
+        r: &KeyRotation,
+        seq: u64,
+        origin: &str,
+        v1: bool,
+    ) -> Result<(), String> {
         let new = PublicKey::from_bytes(&r.new_public_key)
             .filter(|k| names_key(&r.new_key_id, origin, k))
             .ok_or("new public key is invalid or does not match new_key_id")?;
@@ -186,7 +165,12 @@ impl KeyChain {
         } else {
             if self.current().is_none() {
                 // The start of the chain was pruned away: the old key is known by id only.
-                if let Some(old) = self.cands.iter().find(|k| names_key(&r.old_key_id, origin, k)).cloned() {
+                if let Some(old) = self
+                    .cands
+                    .iter()
+                    .find(|k| names_key(&r.old_key_id, origin, k))
+                    .cloned()
+                {
                     self.chain.push((old, false));
                 }
             }
@@ -204,7 +188,10 @@ impl KeyChain {
             if v.is_empty() {
                 "no known key".to_owned()
             } else {
-                v.iter().map(|k| note_id(origin, k)).collect::<Vec<_>>().join(" and ")
+                v.iter()
+                    .map(|k| note_id(origin, k))
+                    .collect::<Vec<_>>()
+                    .join(" and ")
             }
         };
         if self.current().is_none() {
@@ -245,7 +232,10 @@ impl KeyChain {
         let by = signers(note, &self.cands)?;
         let keys = self.keys();
         if keys.is_empty() {
-            let k = by.first().cloned().ok_or("not signed by any known log key")?;
+            let k = by
+                .first()
+                .cloned()
+                .ok_or("not signed by any known log key")?;
             self.start(k, loc);
             return Ok(());
         }
@@ -257,7 +247,11 @@ impl KeyChain {
 
     /// Whether the chain is anchored in the trust root: `Err` names the problem.
     pub(crate) fn trusted(&self, origin: &str) -> Result<(), String> {
-        let Some(j) = self.chain.iter().position(|(k, _)| self.trusted.contains(k)) else {
+        let Some(j) = self
+            .chain
+            .iter()
+            .position(|(k, _)| self.trusted.contains(k))
+        else {
             return Err(format!(
                 "no key of this log ({}) is a trusted key: the log was signed by keys the auditor does not trust (replaced keys, or a re-signed history)",
                 self.ids(origin).join(", ")

@@ -7,10 +7,9 @@
 //! themselves unless there is no trust root. Owns no chain rules (`keychain`).
 use std::path::Path;
 
-use base64::engine::general_purpose::STANDARD as B64;
-use base64::Engine as _;
-
+use super::policy_shim::TrustPolicy;
 use crate::evidence::keys::{note_key_hash, PublicKey};
+use crate::evidence::note::vkey::{KeyKind, Verifier};
 use crate::evidence::{hex, EvidenceError};
 
 /// Where trust came from.
@@ -33,28 +32,13 @@ pub struct TrustedKey {
     pub key: PublicKey,
 }
 
-/// A witness the auditor trusts (from a `--trust` file).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TrustedWitness {
-    /// Name in the policy file.
-    pub name: String,
-    /// The cosigner's key name (the vkey name).
-    pub key_name: String,
-    /// Ed25519 cosigner key.
-    pub key: [u8; 32],
-}
-
 /// The auditor's trust root.
 #[derive(Clone, Debug)]
 pub struct TrustRoot {
     /// Trusted log keys (empty: the data dir's keys).
     pub keys: Vec<TrustedKey>,
-    /// Trusted witnesses and how many must cosign (only with `--trust`).
-    pub witnesses: Vec<TrustedWitness>,
-    /// Witness cosignatures required (0 for `quorum none`).
-    pub quorum: usize,
-    /// The policy text, kept for a full quorum evaluation.
-    pub policy_text: Option<String>,
+    /// The tlog-policy (witnesses and quorum), with `--trust`.
+    pub policy: Option<TrustPolicy>,
     /// Where it came from.
     pub source: TrustSource,
 }
@@ -64,9 +48,7 @@ impl TrustRoot {
     pub fn data_dir() -> Self {
         Self {
             keys: Vec::new(),
-            witnesses: Vec::new(),
-            quorum: 0,
-            policy_text: None,
+            policy: None,
             source: TrustSource::DataDir,
         }
     }
@@ -75,20 +57,34 @@ impl TrustRoot {
     pub fn from_public_key(text: &str, file: &str) -> Result<Self, EvidenceError> {
         Ok(Self {
             keys: parse_keys(text)?,
+            policy: None,
             source: TrustSource::PublicKey(file.to_owned()),
-            ..Self::data_dir()
         })
     }
 
-    /// From a `--trust` file (tlog-policy: `log <vkey>`, `witness <name> <vkey>`, `group`,
-    /// `quorum`).
+    /// From a `--trust` file (C2SP tlog-policy: `log <vkey>`, `witness <name> <vkey>`,
+    /// `group`, `quorum`; see `evidence::trust`).
     pub fn from_policy(text: &str, file: &str) -> Result<Self, EvidenceError> {
-        let p = super::kept::parse_policy(text)?;
+        let policy =
+            TrustPolicy::parse(text).map_err(|e| EvidenceError::Key(format!("{file}: {e}")))?;
+        let keys = policy
+            .log_keys()
+            .iter()
+            .filter_map(|v| {
+                Some(TrustedKey {
+                    origin: Some(v.name.clone()),
+                    key: v.public_key()?,
+                })
+            })
+            .collect::<Vec<_>>();
+        if keys.is_empty() {
+            return Err(EvidenceError::Key(format!(
+                "{file}: the trust policy lists no `log` key"
+            )));
+        }
         Ok(Self {
-            keys: p.0,
-            witnesses: p.1,
-            quorum: p.2,
-            policy_text: Some(text.to_owned()),
+            keys,
+            policy: Some(policy),
             source: TrustSource::Policy(file.to_owned()),
         })
     }
@@ -99,39 +95,13 @@ impl TrustRoot {
     }
 }
 
-/// Parses a C2SP vkey for an Ed25519 key of type `kind` (0x01 log keys, 0x04 cosigners):
-/// `(name, key)`. The key hash must match.
-pub(crate) fn parse_vkey(vkey: &str, kind: u8) -> Result<(String, [u8; 32]), String> {
-    let mut parts = vkey.trim().rsplitn(3, '+');
-    let (Some(b64), Some(hash), Some(name)) = (parts.next(), parts.next(), parts.next()) else {
-        return Err("vkey is not <name>+<hash>+<base64 key>".into());
-    };
-    if name.is_empty() || name.chars().any(|c| c.is_whitespace() || c == '+') {
-        return Err("vkey name is empty or has a space or `+`".into());
-    }
-    let raw = B64.decode(b64).map_err(|_| "vkey key is not base64")?;
-    let (Some(&t), Some(key)) = (raw.first(), raw.get(1..).and_then(|k| <[u8; 32]>::try_from(k).ok()))
-    else {
-        return Err("vkey key is not a type byte and 32 bytes".into());
-    };
-    if t != kind {
-        return Err(format!("vkey key type is {t:#04x}, {kind:#04x} expected"));
-    }
-    let mut h = sha2::Sha256::new();
-    sha2::Digest::update(&mut h, name.as_bytes());
-    sha2::Digest::update(&mut h, [b'\n', kind]);
-    sha2::Digest::update(&mut h, key);
-    let d = sha2::Digest::finalize(h);
-    if hex(&d[..4]) != hash {
-        return Err("vkey key hash does not match its name and key".into());
-    }
-    Ok((name.to_owned(), key))
-}
-
 /// Public keys in a text: either the old v1 text form (one key), or vkeys one a line
 /// (blank lines and `#` comments ignored).
 pub(crate) fn parse_keys(text: &str) -> Result<Vec<TrustedKey>, EvidenceError> {
-    if text.trim_start().starts_with("aimsgate-evidence-public-key") {
+    if text
+        .trim_start()
+        .starts_with("aimsgate-evidence-public-key")
+    {
         return Ok(vec![TrustedKey {
             origin: None,
             key: PublicKey::parse(text)?,
@@ -142,12 +112,16 @@ pub(crate) fn parse_keys(text: &str) -> Result<Vec<TrustedKey>, EvidenceError> {
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let (name, key) =
-            parse_vkey(line, 1).map_err(|e| EvidenceError::Key(format!("public key: {e}")))?;
-        let key = PublicKey::from_bytes(&key)
-            .ok_or_else(|| EvidenceError::Key("public key: not a valid ed25519 key".into()))?;
+        let v =
+            Verifier::parse(line).map_err(|e| EvidenceError::Key(format!("public key: {e}")))?;
+        let key = v
+            .public_key()
+            .filter(|_| v.kind == KeyKind::Ed25519)
+            .ok_or_else(|| {
+                EvidenceError::Key("public key: not an Ed25519 log key (type 0x01) vkey".into())
+            })?;
         out.push(TrustedKey {
-            origin: Some(name),
+            origin: Some(v.name),
             key,
         });
     }
@@ -202,13 +176,7 @@ mod tests {
     use crate::evidence::keys::KeyPair;
 
     fn vkey(name: &str, kp: &KeyPair) -> String {
-        let mut raw = vec![1u8];
-        raw.extend_from_slice(&kp.public_bytes());
-        format!(
-            "{name}+{}+{}",
-            hex(&note_key_hash(name, &kp.public_bytes())),
-            B64.encode(raw)
-        )
+        Verifier::note_key(name, &kp.public()).to_vkey()
     }
 
     #[test]
@@ -225,10 +193,17 @@ mod tests {
         let h = format!("{flipped}{}", &parts[1][1..]);
         parts[1] = &h;
         assert!(parse_keys(&parts.join("+")).is_err());
-        assert!(parse_vkey(&v, 4).is_err());
-        assert!(parse_vkey("+ab+AQ==", 1).is_err());
+        let witness = Verifier::cosigner("w.example", &kp.public()).to_vkey();
+        assert!(
+            parse_keys(&witness).is_err(),
+            "a witness key is not a log key"
+        );
         assert!(parse_keys("\n# nothing\n").is_err());
-        assert!(names_key(&note_id("example.org/log", &kp.public()), "example.org/log", &kp.public()));
+        assert!(names_key(
+            &note_id("example.org/log", &kp.public()),
+            "example.org/log",
+            &kp.public()
+        ));
         assert!(names_key(kp.key_id(), "x", &kp.public()));
         assert!(!names_key("", "x", &kp.public()));
     }

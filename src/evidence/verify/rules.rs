@@ -116,7 +116,10 @@ impl Rules {
 fn show(nanos: i64) -> String {
     let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(nanos))
         .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
         .unwrap_or_default();
     format!("{t} ({nanos} ns)")
 }
@@ -141,7 +144,10 @@ mod tests {
         r.record(&at(0, 10, None), "x").unwrap();
         r.record(&at(1, 10, None), "x").unwrap();
         let e = r.record(&at(2, 9, None), "seg 3").unwrap_err();
-        assert!(e.problem.contains("seq 2") && e.problem.contains("seq 1"), "{e}");
+        assert!(
+            e.problem.contains("seq 2") && e.problem.contains("seq 1"),
+            "{e}"
+        );
         assert_eq!((e.seq, e.location.as_str()), (Some(2), "seg 3"));
         let mut r = Rules::new(100, None);
         r.record(&at(0, 101, None), "x").unwrap();
@@ -151,8 +157,19 @@ mod tests {
 
     #[test]
     fn retention_below_minimum_needs_a_recorded_override() {
-        let pol = |d, o| Some(Event::RetentionPolicy(RetentionPolicy { retention_days: d, below_minimum_override: o }));
-        let prune = |d, first, root: Vec<u8>| Some(Event::RetentionPrune(RetentionPrune { first_retained_seq: first, anchor_root_hash: root, retention_days: d }));
+        let pol = |d, o| {
+            Some(Event::RetentionPolicy(RetentionPolicy {
+                retention_days: d,
+                below_minimum_override: o,
+            }))
+        };
+        let prune = |d, first, root: Vec<u8>| {
+            Some(Event::RetentionPrune(RetentionPrune {
+                first_retained_seq: first,
+                anchor_root_hash: root,
+                retention_days: d,
+            }))
+        };
         let mut r = Rules::new(100, None);
         let e = r.record(&at(0, 1, pol(1, false)), "x").unwrap_err();
         assert_eq!(e.field, "retention_days");
@@ -163,7 +180,9 @@ mod tests {
         let mut r = Rules::new(100, Some((5, [7; 32])));
         r.record(&at(0, 1, pol(30, true)), "x").unwrap();
         assert_eq!(r.override_days, Some(30));
-        let e = r.record(&at(1, 1, prune(30, 5, vec![8; 32])), "x").unwrap_err();
+        let e = r
+            .record(&at(1, 1, prune(30, 5, vec![8; 32])), "x")
+            .unwrap_err();
         assert_eq!(e.field, "anchor_root_hash");
         r.record(&at(1, 1, prune(30, 4, vec![8; 32])), "x").unwrap();
         assert_eq!(r.anchor_backed_at, None);
