@@ -6,12 +6,17 @@ use std::path::{Path, PathBuf};
 use prost::Message as _;
 
 use super::*;
-use crate::evidence::entry::{body_hash, encode_checkpoint_frame, encode_entry_v2, encode_frame, entry_hash};
+use crate::evidence::entry::{
+    body_hash, encode_checkpoint_frame, encode_entry_v2, encode_frame, entry_hash,
+};
 use crate::evidence::keys::KeyPair;
 use crate::evidence::merkle::{CompactRange, Hash};
 use crate::evidence::note::vkey::Verifier;
 use crate::evidence::note::{sign_note, sign_note_multi, Anchor, Checkpoint};
-use crate::evidence::proto::{event_record::Event, record::Kind, DecisionRecord, EventRecord, FormatUpgrade, KeyRotation, RetentionPolicy, RetentionPrune};
+use crate::evidence::proto::{
+    event_record::Event, record::Kind, DecisionRecord, EventRecord, FormatUpgrade, KeyRotation,
+    RetentionPolicy, RetentionPrune,
+};
 use crate::evidence::segment::MAGIC;
 
 mod nodes;
@@ -107,7 +112,12 @@ impl Build {
     }
 
     pub(crate) fn cp_text(&self) -> String {
-        Checkpoint { origin: self.origin.clone(), size: self.range.size(), root: self.range.root() }.text()
+        Checkpoint {
+            origin: self.origin.clone(),
+            size: self.range.size(),
+            root: self.range.root(),
+        }
+        .text()
     }
 
     /// A checkpoint frame signed by the log key.
@@ -190,10 +200,24 @@ fn an_untouched_v2_log_verifies_pinned_and_says_so_unpinned() {
     let b = small();
     let (_t, d) = b.dir();
     let s = verify_dir(&d).unwrap();
-    assert!(s.trusted_data_dir_keys && s.to_string().contains("WARNING"), "{s}");
-    assert_eq!((s.records, s.checkpoint_size, s.checkpoints_verified, s.v2_records), (5, 5, 2, 5));
+    assert!(
+        s.trusted_data_dir_keys && s.to_string().contains("WARNING"),
+        "{s}"
+    );
+    assert_eq!(
+        (
+            s.records,
+            s.checkpoint_size,
+            s.checkpoints_verified,
+            s.v2_records
+        ),
+        (5, 5, 2, 5)
+    );
     let s = verify_dir_with(&d, &pinned(&vkey(ORIGIN, &b.key))).unwrap();
-    assert!(!s.trusted_data_dir_keys && !s.to_string().contains("WARNING"), "{s}");
+    assert!(
+        !s.trusted_data_dir_keys && !s.to_string().contains("WARNING"),
+        "{s}"
+    );
     assert_eq!(s.keys, vec![root::note_id(ORIGIN, &b.key.public())]);
 }
 
@@ -204,7 +228,10 @@ fn a_pinned_key_refuses_a_log_signed_by_another_key() {
     let other = KeyPair::from_secret([9; 32]);
     let f = verify_dir_with(&d, &pinned(&vkey(ORIGIN, &other))).unwrap_err();
     assert_eq!(f.field, "key", "{f}");
-    assert!(f.problem.contains("is a trusted key") && f.location.contains("00000000000000000000.seg"), "{f}");
+    assert!(
+        f.problem.contains("is a trusted key") && f.location.contains("00000000000000000000.seg"),
+        "{f}"
+    );
     let f = verify_dir_with(&d, &pinned(&vkey("other.example/log", &b.key))).unwrap_err();
     assert!(f.problem.contains("origin"), "{f}");
 }
@@ -225,7 +252,10 @@ fn rotation_needs_a_checkpoint_signed_by_both_keys() {
     let (_t, d) = b.dir();
     let f = verify_dir_with(&d, &pinned(&vkey(ORIGIN, &k1))).unwrap_err();
     assert_eq!(f.field, "checkpoint signature", "{f}");
-    assert!(f.problem.contains("rotation at seq 2") && f.problem.contains("both"), "{f}");
+    assert!(
+        f.problem.contains("rotation at seq 2") && f.problem.contains("both"),
+        "{f}"
+    );
 }
 
 #[test]
@@ -236,7 +266,11 @@ fn a_substituted_signer_after_the_first_checkpoint_is_named() {
     b.group(1);
     let (_t, d) = b.dir();
     let f = verify_dir(&d).unwrap_err();
-    assert_eq!((f.field.as_str(), f.seq), ("checkpoint signature", Some(5)), "{f}");
+    assert_eq!(
+        (f.field.as_str(), f.seq),
+        ("checkpoint signature", Some(5)),
+        "{f}"
+    );
     assert!(f.problem.contains("authorised log key"), "{f}");
 }
 
@@ -247,13 +281,21 @@ fn edited_record_fails_at_the_chain_or_the_checkpoint() {
     let mut edited = Build::new(ORIGIN, b.key.clone());
     edited.push(decision(0));
     let mut r = edited.record(decision(1));
-    r.kind = Some(Kind::Decision(DecisionRecord { decision_id: "d-1".into(), reason: "edited".into(), ..Default::default() }));
+    r.kind = Some(Kind::Decision(DecisionRecord {
+        decision_id: "d-1".into(),
+        reason: "edited".into(),
+        ..Default::default()
+    }));
     edited.push_record(&r);
     edited.prev = body_hash(&small_body(&b, 1));
     edited.push(decision(2));
     let (_t, d) = edited.dir();
     let f = verify_dir(&d).unwrap_err();
-    assert_eq!((f.field.as_str(), f.seq), ("prev_body_hash", Some(2)), "{f}");
+    assert_eq!(
+        (f.field.as_str(), f.seq),
+        ("prev_body_hash", Some(2)),
+        "{f}"
+    );
     assert!(f.problem.contains("record seq 1 was altered"), "{f}");
 }
 
@@ -287,7 +329,11 @@ fn time_running_backwards_is_a_fault_and_future_records_are_flagged() {
     b.group(1);
     let (_t, d) = b.dir();
     let f = verify_dir(&d).unwrap_err();
-    assert_eq!((f.field.as_str(), f.seq), ("time_unix_nanos", Some(1)), "{f}");
+    assert_eq!(
+        (f.field.as_str(), f.seq),
+        ("time_unix_nanos", Some(1)),
+        "{f}"
+    );
     assert!(f.problem.contains("seq 0"), "{f}");
     let mut b = Build::new(ORIGIN, KeyPair::from_secret([1; 32]));
     b.time = i64::MAX - 1_000_000;
@@ -302,12 +348,18 @@ fn time_running_backwards_is_a_fault_and_future_records_are_flagged() {
 fn retention_below_the_minimum_is_refused_unless_overridden() {
     for (days, over, ok) in [(1, false, false), (1, true, true), (400, false, true)] {
         let mut b = Build::new(ORIGIN, KeyPair::from_secret([1; 32]));
-        b.push(event(Event::RetentionPolicy(RetentionPolicy { retention_days: days, below_minimum_override: over })));
+        b.push(event(Event::RetentionPolicy(RetentionPolicy {
+            retention_days: days,
+            below_minimum_override: over,
+        })));
         b.group(1);
         let (_t, d) = b.dir();
         match verify_dir(&d) {
             Ok(s) => assert!(ok && (s.retention_override == Some(days)) == over, "{s}"),
-            Err(f) => assert!(!ok && f.field == "retention_days" && f.seq == Some(0), "{f}"),
+            Err(f) => assert!(
+                !ok && f.field == "retention_days" && f.seq == Some(0),
+                "{f}"
+            ),
         }
     }
 }
@@ -320,13 +372,26 @@ fn pruned(record: bool) -> (tempfile::TempDir, PathBuf, Build) {
     let (anchor_range, anchor_prev) = (b.range.clone(), b.prev);
     b.roll().group(2);
     if record {
-        b.push(event(Event::RetentionPrune(RetentionPrune { first_retained_seq: 6, anchor_root_hash: anchor_range.root().to_vec(), retention_days: 400 })));
+        b.push(event(Event::RetentionPrune(RetentionPrune {
+            first_retained_seq: 6,
+            anchor_root_hash: anchor_range.root().to_vec(),
+            retention_days: 400,
+        })));
     }
     b.group(1);
     let (t, d) = b.dir();
     std::fs::remove_file(d.join("log/00000000000000000000.seg")).unwrap();
-    let a = Anchor { origin: ORIGIN.into(), first: 6, prev: anchor_prev, nodes: anchor_range.nodes() };
-    std::fs::write(d.join("log/anchor.note"), sign_note(&a.text(), ORIGIN, &b.key)).unwrap();
+    let a = Anchor {
+        origin: ORIGIN.into(),
+        first: 6,
+        prev: anchor_prev,
+        nodes: anchor_range.nodes(),
+    };
+    std::fs::write(
+        d.join("log/anchor.note"),
+        sign_note(&a.text(), ORIGIN, &b.key),
+    )
+    .unwrap();
     (t, d, b)
 }
 
@@ -337,7 +402,11 @@ fn a_prune_anchor_must_be_backed_by_its_record_and_a_checkpoint() {
     assert_eq!((s.first_seq, s.records), (6, 4), "{s}");
     let (_t, d, _) = pruned(false);
     let f = verify_dir(&d).unwrap_err();
-    assert_eq!((f.field.as_str(), f.location.as_str()), ("anchor", "log/anchor.note"), "{f}");
+    assert_eq!(
+        (f.field.as_str(), f.location.as_str()),
+        ("anchor", "log/anchor.note"),
+        "{f}"
+    );
     assert!(f.problem.contains("silent prune"), "{f}");
 }
 
@@ -350,13 +419,20 @@ fn kept_checkpoints_catch_rollback_tail_cut_and_fork() {
     let (_t, d) = b.dir();
     let key = vkey(ORIGIN, &b.key);
     let mut o = pinned(&key);
-    o.kept = vec![("cp-5.note".into(), kept_small.clone()), ("cp-7.note".into(), kept_big.clone())];
+    o.kept = vec![
+        ("cp-5.note".into(), kept_small.clone()),
+        ("cp-7.note".into(), kept_big.clone()),
+    ];
     assert_eq!(verify_dir_with(&d, &o).unwrap().kept_checkpoints, 2);
     // Rolled back to the first 5 records (re-signed consistently with the key on disk).
     let (_t2, d2) = small().dir();
     let f = verify_dir_with(&d2, &o).unwrap_err();
     assert_eq!(f.location, "cp-7.note", "{f}");
-    assert!(f.problem.contains("cut off the tail, or the log was rolled back"), "{f}");
+    assert!(
+        f.problem
+            .contains("cut off the tail, or the log was rolled back"),
+        "{f}"
+    );
     // A fork: another history of 7 records under the same key.
     let mut fork = Build::new(ORIGIN, b.key.clone());
     fork.time += 1;
@@ -370,18 +446,31 @@ fn kept_checkpoints_catch_rollback_tail_cut_and_fork() {
     let forged = sign_note(&b.cp_text(), ORIGIN, &KeyPair::from_secret([8; 32]));
     o.kept = vec![("forged.note".into(), forged)];
     let f = verify_dir_with(&d, &o).unwrap_err();
-    assert!(f.location == "forged.note" && f.problem.contains("not signed"), "{f}");
+    assert!(
+        f.location == "forged.note" && f.problem.contains("not signed"),
+        "{f}"
+    );
 }
 
 #[test]
 fn v1_golden_dir_verifies_pinned_and_tampered_fails() {
     let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/v1");
     let s = verify_dir(&golden).unwrap();
-    assert_eq!((s.records, s.v1_records, s.checkpoint_size, s.keys.len()), (20, 20, 20, 2), "{s}");
-    let mut keys: Vec<_> = std::fs::read_dir(golden.join("keys")).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(
+        (s.records, s.v1_records, s.checkpoint_size, s.keys.len()),
+        (20, 20, 20, 2),
+        "{s}"
+    );
+    let mut keys: Vec<_> = std::fs::read_dir(golden.join("keys"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     keys.sort();
     // The first key of the log (the rotation's old key) pins it; the v1 text form is accepted.
-    let first = keys.iter().map(|p| std::fs::read_to_string(p).unwrap()).find(|t| verify_dir_with(&golden, &pinned(t)).is_ok());
+    let first = keys
+        .iter()
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .find(|t| verify_dir_with(&golden, &pinned(t)).is_ok());
     assert!(first.is_some(), "the log's first key verifies it");
     // The current (rotated-to) key does not vouch back for the v1 history.
     let current = std::fs::read_to_string(golden.join("signing.pub")).unwrap();
@@ -418,18 +507,29 @@ fn a_v2_entry_after_v1_entries_must_be_a_format_upgrade() {
         let t = tempfile::tempdir().unwrap();
         copy_dir(&golden, t.path());
         // Continue the golden log in v2: a checkpoint frame at size 20, then v2 records.
-        let mut b = Build::new("aimsgate.local/evidence", crate::evidence::keys::parse_secret(&std::fs::read_to_string(t.path().join("signing.key")).unwrap()).unwrap());
+        let mut b = Build::new(
+            "aimsgate.local/evidence",
+            crate::evidence::keys::parse_secret(
+                &std::fs::read_to_string(t.path().join("signing.key")).unwrap(),
+            )
+            .unwrap(),
+        );
         b.segs = vec![(20, MAGIC.to_vec())];
         b.leaves = crate::evidence::read::leaf_hashes(t.path(), 0).unwrap();
         for l in &b.leaves {
             b.range.push(*l);
         }
-        let last = crate::evidence::entry::parse_entry(&last_entry(t.path())).unwrap().body.to_vec();
+        let last = crate::evidence::entry::parse_entry(&last_entry(t.path()))
+            .unwrap()
+            .body
+            .to_vec();
         b.prev = body_hash(&last);
         b.time = i64::MAX / 2;
         b.checkpoint();
         if upgrade {
-            b.push(event(Event::FormatUpgrade(FormatUpgrade { entry_version: 2 })));
+            b.push(event(Event::FormatUpgrade(FormatUpgrade {
+                entry_version: 2,
+            })));
         }
         b.group(2);
         b.write(t.path());
@@ -456,21 +556,45 @@ fn proofs_round_trip_and_tampering_fails() {
     let b = small();
     let (_t, d) = b.dir();
     let proof = prove(&d, "d-3").unwrap();
-    assert!(proof.starts_with("c2sp.org/tlog-proof@v1\nextra "), "{proof}");
+    assert!(
+        proof.starts_with("c2sp.org/tlog-proof@v1\nextra "),
+        "{proof}"
+    );
     let key = TrustRoot::from_public_key(&vkey(ORIGIN, &b.key), "k").unwrap();
     let s = verify_proof(&proof, "p.tlog-proof", &key).unwrap();
-    assert_eq!((s.index, s.tree_size, s.decision_id.as_deref()), (3, 5, Some("d-3")), "{s}");
-    let other = TrustRoot::from_public_key(&vkey(ORIGIN, &KeyPair::from_secret([3; 32])), "k").unwrap();
+    assert_eq!(
+        (s.index, s.tree_size, s.decision_id.as_deref()),
+        (3, 5, Some("d-3")),
+        "{s}"
+    );
+    let other =
+        TrustRoot::from_public_key(&vkey(ORIGIN, &KeyPair::from_secret([3; 32])), "k").unwrap();
     assert!(verify_proof(&proof, "p", &other).is_err());
-    assert!(verify_proof(&proof, "p", &TrustRoot::data_dir()).unwrap_err().problem.contains("--public-key"));
+    assert!(verify_proof(&proof, "p", &TrustRoot::data_dir())
+        .unwrap_err()
+        .problem
+        .contains("--public-key"));
     // Moving the proof to another index, or editing the entry, fails.
     let moved = proof.replace("\nindex 3\n", "\nindex 2\n");
     assert!(verify_proof(&moved, "p", &key).is_err());
     let lines: Vec<&str> = proof.lines().collect();
-    let mut raw = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, lines[1].trim_start_matches("extra ")).unwrap();
+    let mut raw = base64::Engine::decode(
+        &base64::engine::general_purpose::STANDARD,
+        lines[1].trim_start_matches("extra "),
+    )
+    .unwrap();
     let n = raw.len();
     raw[n - 1] ^= 1;
-    let edited = proof.replace(lines[1], &format!("extra {}", base64::Engine::encode(&base64::engine::general_purpose::STANDARD, raw)));
+    let edited = proof.replace(
+        lines[1],
+        &format!(
+            "extra {}",
+            base64::Engine::encode(&base64::engine::general_purpose::STANDARD, raw)
+        ),
+    );
     assert!(verify_proof(&edited, "p", &key).is_err());
-    assert!(matches!(prove(&d, "nope"), Err(crate::evidence::EvidenceError::NotFound(_))));
+    assert!(matches!(
+        prove(&d, "nope"),
+        Err(crate::evidence::EvidenceError::NotFound(_))
+    ));
 }

@@ -19,16 +19,26 @@ fn two_forks_of_one_log_are_named_and_distinct_logs_pass() {
     let c = &conflicts[0];
     assert!(c.fork && c.size == 5, "{c}");
     let msg = c.to_string();
-    assert!(msg.contains(&da.display().to_string()) && msg.contains(&db.display().to_string()), "{msg}");
+    assert!(
+        msg.contains(&da.display().to_string()) && msg.contains(&db.display().to_string()),
+        "{msg}"
+    );
     // A copy of the same log is a duplicate origin, not a fork, also when one is longer.
     let mut longer = Build::new(ORIGIN, key.clone());
     longer.group(3).group(2).group(4);
     let (_tc, dc) = longer.dir();
     let (_, conflicts) = verify_nodes(&[da.clone(), dc], &o);
-    assert!(conflicts.len() == 1 && !conflicts[0].fork && conflicts[0].size == 5, "{conflicts:?}");
+    assert!(
+        conflicts.len() == 1 && !conflicts[0].fork && conflicts[0].size == 5,
+        "{conflicts:?}"
+    );
     // A fork that diverges after the last common checkpoint size is still found.
     let mut late = Build::new(ORIGIN, key.clone());
-    late.group(3).push(decision(3)).push(decision(77)).push(decision(5)).checkpoint();
+    late.group(3)
+        .push(decision(3))
+        .push(decision(77))
+        .push(decision(5))
+        .checkpoint();
     let (_td, dd) = late.dir();
     let (_, conflicts) = verify_nodes(&[da.clone(), dd], &o);
     assert!(conflicts.len() == 1 && conflicts[0].fork, "{conflicts:?}");
