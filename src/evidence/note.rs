@@ -281,6 +281,15 @@ pub fn open_with(note: &str, logs: &[Verifier]) -> Result<(Note, usize), String>
     }
 }
 
+/// [`open_with`] for a checkpoint: also parses the text as a C2SP checkpoint. Returns the
+/// tree head, the parsed note (with every signature line, e.g. cosignatures) and the index in
+/// `logs` of the key whose signature verified.
+pub fn open_checkpoint(note: &str, logs: &[Verifier]) -> Result<(Checkpoint, Note, usize), String> {
+    let (n, i) = open_with(note, logs)?;
+    let cp = Checkpoint::parse(&n.text)?;
+    Ok((cp, n, i))
+}
+
 /// A note whose signature checked out.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Verified {
@@ -325,5 +334,7 @@ pub fn open_note(note: &str, keys: &[PublicKey]) -> Result<Verified, String> {
     })
 }
 
+#[cfg(test)]
+mod props;
 #[cfg(test)]
 mod tests;
