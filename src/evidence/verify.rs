@@ -26,7 +26,6 @@ mod dir;
 mod export_check;
 mod kept;
 mod keychain;
-mod policy_shim;
 mod prove;
 mod root;
 mod rules;

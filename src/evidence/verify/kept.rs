@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use super::dir::{verify_full, VerifyOptions};
 use super::keychain::{note_text, signers};
-use super::policy_shim::TrustPolicy;
+use crate::evidence::trust::TrustPolicy;
 use super::root::TrustRoot;
 use super::{fault, VerifyFault, VerifySummary};
 use crate::evidence::hex;

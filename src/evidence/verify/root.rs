@@ -7,7 +7,7 @@
 //! themselves unless there is no trust root. Owns no chain rules (`keychain`).
 use std::path::Path;
 
-use super::policy_shim::TrustPolicy;
+use crate::evidence::trust::TrustPolicy;
 use crate::evidence::keys::{note_key_hash, PublicKey};
 use crate::evidence::note::vkey::{KeyKind, Verifier};
 use crate::evidence::{hex, EvidenceError};
