@@ -23,6 +23,8 @@ mod c2sp_interop;
 mod errors;
 #[path = "it/evidence.rs"]
 mod evidence;
+#[path = "it/evidence_v2.rs"]
+mod evidence_v2;
 #[path = "it/identity.rs"]
 mod identity;
 #[path = "it/lifecycle.rs"]
