@@ -113,6 +113,9 @@ pub struct VerifySummary {
     pub first_future_seq: Option<u64>,
     /// Retention below [`MIN_RETENTION_DAYS`] allowed by a recorded override (days).
     pub retention_override: Option<u32>,
+    /// Seq of an offline prune (retention_days 0) that removed records younger than the
+    /// minimum retention.
+    pub premature_prune: Option<u64>,
     /// Records in format v1 (signed one by one) and v2 (hash-only).
     pub v1_records: u64,
     /// Records in format v2.
@@ -167,6 +170,12 @@ impl fmt::Display for VerifySummary {
             write!(
                 f,
                 "; FLAGGED: retention of {d} days, below the {MIN_RETENTION_DAYS}-day minimum, by a recorded override"
+            )?;
+        }
+        if let Some(s) = self.premature_prune {
+            write!(
+                f,
+                "; FLAGGED: the offline prune recorded at seq {s} removed records younger than the minimum retention"
             )?;
         }
         if self.trusted_data_dir_keys {

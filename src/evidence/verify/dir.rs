@@ -410,6 +410,7 @@ impl Scan {
             future_records: self.rules.future,
             first_future_seq: self.rules.first_future,
             retention_override: self.rules.override_days,
+            premature_prune: self.rules.premature_prune,
             v1_records: self.checker.v1,
             v2_records: self.checker.v2,
         };

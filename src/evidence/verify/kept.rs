@@ -9,13 +9,13 @@ use std::path::{Path, PathBuf};
 
 use super::dir::{verify_full, VerifyOptions};
 use super::keychain::{note_text, signers};
-use crate::evidence::trust::TrustPolicy;
 use super::root::TrustRoot;
 use super::{fault, VerifyFault, VerifySummary};
 use crate::evidence::hex;
 use crate::evidence::keys::PublicKey;
 use crate::evidence::merkle::{CompactRange, Hash};
 use crate::evidence::note::Checkpoint;
+use crate::evidence::trust::TrustPolicy;
 
 /// Where the witness client stores the latest cosigned checkpoint, inside the data dir.
 pub const COSIGNED_FILE: &str = "cosigned/latest.note";

@@ -7,9 +7,9 @@
 //! themselves unless there is no trust root. Owns no chain rules (`keychain`).
 use std::path::Path;
 
-use crate::evidence::trust::TrustPolicy;
 use crate::evidence::keys::{note_key_hash, PublicKey};
 use crate::evidence::note::vkey::{KeyKind, Verifier};
+use crate::evidence::trust::TrustPolicy;
 use crate::evidence::{hex, EvidenceError};
 
 /// Where trust came from.

@@ -25,7 +25,14 @@ pub(crate) struct Rules {
     anchor: Option<(u64, Hash)>,
     /// Seq of the RetentionPrune record backing the anchor.
     pub(crate) anchor_backed_at: Option<u64>,
+    /// `(seq, time)` of the first record checked (the first retained one).
+    first: Option<(u64, i64)>,
+    /// An offline prune (retention_days 0) that removed records younger than the minimum.
+    pub(crate) premature_prune: Option<u64>,
 }
+
+/// Nanoseconds in a day.
+const DAY: i64 = 86_400 * 1_000_000_000;
 
 impl Rules {
     pub(crate) fn new(now: i64, anchor: Option<(u64, Hash)>) -> Self {
@@ -54,6 +61,7 @@ impl Rules {
             }
         }
         self.last = Some((rec.seq, t));
+        self.first.get_or_insert((rec.seq, t));
         if t > self.now {
             self.future += 1;
             self.first_future.get_or_insert(rec.seq);
@@ -79,7 +87,8 @@ impl Rules {
                 self.policy = Some((p.retention_days, p.below_minimum_override));
             }
             Some(Event::RetentionPrune(p)) => {
-                let low = p.retention_days < MIN_RETENTION_DAYS;
+                // 0: an offline prune with an explicit cutoff (checked by its age below).
+                let low = p.retention_days != 0 && p.retention_days < MIN_RETENTION_DAYS;
                 let covered = matches!(self.policy, Some((d, true)) if d == p.retention_days);
                 if low && !covered {
                     return Err(f(
@@ -103,12 +112,40 @@ impl Rules {
                             ));
                         }
                         self.anchor_backed_at.get_or_insert(rec.seq);
+                        self.prune_age(rec, p.retention_days, loc)?;
                     }
                 }
             }
             _ => {}
         }
         Ok(())
+    }
+}
+
+impl Rules {
+    /// Whole-segment pruning keeps the segment holding the cutoff, so the first retained record
+    /// is older than `prune time - retention`: a younger one means records younger than the
+    /// retention were pruned. A fault for a writer prune (`days > 0`); flagged for an offline
+    /// prune with an explicit cutoff (`days == 0`), checked against the minimum.
+    fn prune_age(&mut self, rec: &Record, days: u32, loc: &str) -> Result<(), VerifyFault> {
+        let Some((fs, ft)) = self.first else {
+            return Ok(());
+        };
+        let floor = match (days, self.policy) {
+            (0, Some((d, true))) if d > 0 => d,
+            (0, _) => MIN_RETENTION_DAYS,
+            (d, _) => d,
+        };
+        if rec.time_unix_nanos.saturating_sub(ft) >= i64::from(floor).saturating_mul(DAY) {
+            return Ok(());
+        }
+        if days == 0 {
+            self.premature_prune.get_or_insert(rec.seq);
+            return Ok(());
+        }
+        Err(fault(Some(rec.seq), Some(rec), loc, "retention_days", format!(
+            "the prune recorded here claims a retention of {days} days, but the first retained record (seq {fs}) is dated {} and the prune {}: records younger than {days} days were pruned",
+            show(ft), show(rec.time_unix_nanos))))
     }
 }
 
@@ -186,7 +223,17 @@ mod tests {
         assert_eq!(e.field, "anchor_root_hash");
         r.record(&at(1, 1, prune(30, 4, vec![8; 32])), "x").unwrap();
         assert_eq!(r.anchor_backed_at, None);
-        r.record(&at(2, 1, prune(30, 5, vec![7; 32])), "x").unwrap();
+        let e = r
+            .record(&at(2, 1, prune(30, 5, vec![7; 32])), "x")
+            .unwrap_err();
+        assert!(e.problem.contains("younger than 30 days"), "{e}");
+        r.record(&at(3, 31 * DAY, prune(30, 5, vec![7; 32])), "x")
+            .unwrap();
         assert_eq!(r.anchor_backed_at, Some(2));
+        // An offline prune (0 days) of young records is flagged, not refused.
+        let mut r = Rules::new(100, Some((5, [7; 32])));
+        r.record(&at(0, 1, None), "x").unwrap();
+        r.record(&at(1, 2, prune(0, 5, vec![7; 32])), "x").unwrap();
+        assert_eq!(r.premature_prune, Some(1));
     }
 }

@@ -372,6 +372,7 @@ fn pruned(record: bool) -> (tempfile::TempDir, PathBuf, Build) {
     let (anchor_range, anchor_prev) = (b.range.clone(), b.prev);
     b.roll().group(2);
     if record {
+        b.time += 401 * 86_400 * 1_000_000_000;
         b.push(event(Event::RetentionPrune(RetentionPrune {
             first_retained_seq: 6,
             anchor_root_hash: anchor_range.root().to_vec(),
