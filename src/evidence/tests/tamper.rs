@@ -104,7 +104,8 @@ fn deleted_record_is_named() {
         "{f}"
     );
     assert!(
-        f.problem.contains("says 8 records but it follows record 7"),
+        f.problem
+            .contains("says 8 records but only 7 records precede it"),
         "{f}"
     );
     // Deleting the record and its group's checkpoint frame: the next record's seq.

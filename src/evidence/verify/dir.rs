@@ -225,7 +225,7 @@ impl Scan {
         if rec.seq != next {
             let p = if rec.seq > next {
                 format!(
-                    "is {} but {next} was expected: records {next}..{} are missing (deleted)",
+                    "is {} but {next} was expected: records {next}..{} are missing (deleted, or moved after it)",
                     rec.seq,
                     rec.seq - 1
                 )
@@ -263,7 +263,7 @@ impl Scan {
         let cp = Checkpoint::parse(&text).map_err(|e| f("checkpoint", e))?;
         self.origin_is(&cp.origin, loc)?;
         if cp.size != size {
-            return Err(f("checkpoint size", format!("the checkpoint frame says {} records but it follows record {size} (records inserted or removed before it, or a checkpoint replayed from elsewhere)", cp.size)));
+            return Err(f("checkpoint size", format!("the checkpoint frame says {} records but only {size} records precede it (records inserted or removed before it, or a checkpoint replayed from elsewhere)", cp.size)));
         }
         if cp.root != self.range.root() {
             return Err(f("checkpoint root", format!("signed root for the first {size} records is {} but the log hashes to {} (a record before seq {size} was altered, inserted or removed)", hex(&cp.root), hex(&self.range.root()))));
