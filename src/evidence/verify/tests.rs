@@ -20,6 +20,7 @@ use crate::evidence::proto::{
 use crate::evidence::segment::MAGIC;
 
 mod nodes;
+mod witnessed;
 
 pub(crate) const ORIGIN: &str = "test.example/log-a";
 
