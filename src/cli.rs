@@ -2,6 +2,7 @@
 //! Holds no logic beyond argument handling; exit codes: 0 ok, 1 failure or fault found,
 //! 2 usage or configuration error.
 
+pub mod checkpoint;
 pub mod classify;
 pub mod demo;
 pub mod export;
@@ -45,8 +46,10 @@ pub enum Command {
     Export(export::Args),
     /// Build the Clause 9 report (HTML or JSON) from one or several nodes' verified logs.
     Report(report::Args),
-    /// Emit an inclusion proof for one decision against a signed checkpoint.
+    /// Emit a C2SP tlog-proof for one decision against a signed checkpoint.
     Prove(prove::Args),
+    /// Print the latest signed checkpoint, for auditors to keep.
+    Checkpoint(checkpoint::Args),
     /// Generate an evidence signing key pair.
     Keygen(keygen::Args),
     /// Maintain the evidence index (`index rebuild`).
@@ -70,6 +73,7 @@ pub fn run() -> ExitCode {
         Command::Export(a) => export::run(a),
         Command::Report(a) => report::run(a),
         Command::Prove(a) => prove::run(a),
+        Command::Checkpoint(a) => checkpoint::run(a),
         Command::Keygen(a) => keygen::run(a),
         Command::Index(a) => index::run(a),
         Command::Recover(a) => recover::run(a),

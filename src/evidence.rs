@@ -42,7 +42,9 @@ pub use keys::{keygen, load_or_create_key, KeyPair, PublicKey};
 pub use prune::prune;
 pub use recover::{recover_damaged, DamageReport};
 pub use verify::{
-    prove, verify_dir, verify_dir_with_key, verify_export, VerifyFault, VerifySummary,
+    prove, verify_dir, verify_dir_with, verify_dir_with_key, verify_export, verify_nodes,
+    verify_proof, NodeConflict, ProofSummary, TrustRoot, TrustSource, TrustedKey, VerifyFault,
+    VerifyOptions, VerifySummary, COSIGNED_FILE, MIN_RETENTION_DAYS, TRUSTED_DIR_KEYS_WARNING,
 };
 pub use writer::{Appended, EvidenceLog, Health, OpenReport};
 

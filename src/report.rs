@@ -1,7 +1,8 @@
 //! The ISO/IEC 42001 Clause 9 (performance evaluation) report: figures an auditor reads, built
 //! from one or several nodes' verified evidence logs.
 //!
-//! [`build`] verifies each data dir with its own keys (`evidence::verify_dir`), reads its
+//! [`build`] verifies each data dir against the auditor's trust root (or, without one, the
+//! keys beside it, said loudly), compares the nodes (duplicate origins, forks), reads its
 //! checkpointed records (through the self-verifying export), and merges them into one
 //! [`Figures`] value; [`html::render`] turns figures into one self-contained HTML page (inline
 //! CSS and SVG, no scripts, no fetches) and `serde_json` gives the same figures as data.
@@ -100,6 +101,8 @@ pub struct ReportRequest {
     pub range: TimeRange,
     /// Report time (unix nanoseconds), shown in the report.
     pub generated_at: i64,
+    /// The auditor's trust root (`None`: the keys beside each log, flagged in the report).
+    pub trust: Option<crate::evidence::TrustRoot>,
 }
 
 /// Verifies and reads every node, and computes the figures.
@@ -117,11 +120,7 @@ pub fn build(req: &ReportRequest) -> Result<Figures, ReportError> {
         }
     }
     let mut c = Collector::new(req.range);
-    let nodes = req
-        .data_dirs
-        .iter()
-        .map(|d| node::read(d, &mut c))
-        .collect();
+    let nodes = node::read_all(&req.data_dirs, req.trust.clone(), &mut c);
     Ok(c.finish(nodes, rfc3339(req.generated_at)))
 }
 

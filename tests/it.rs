@@ -39,6 +39,8 @@ mod routes;
 mod sdk_e2e;
 #[path = "it/streaming.rs"]
 mod streaming;
+#[path = "it/tamper_v2.rs"]
+mod tamper_v2;
 #[path = "it/telemetry.rs"]
 mod telemetry;
 #[path = "it/tls.rs"]

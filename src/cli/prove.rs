@@ -1,5 +1,7 @@
-//! `aimsgate prove`: prints an RFC 6962 inclusion proof of one decision record against the
-//! latest signed checkpoint.
+//! `aimsgate prove`: prints a C2SP tlog-proof (`c2sp.org/tlog-proof@v1`) of one decision
+//! record: its stored entry bytes as `extra`, its index, the inclusion path and the checkpoint
+//! (the witness-cosigned one when it covers the record). With `--public-key` or `--trust` the
+//! proof is checked before it is printed. `verify --proof FILE` checks one offline.
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -12,13 +14,32 @@ pub struct Args {
     /// Decision id (as in the `x-aimsgate-decision-id` response header).
     #[arg(long)]
     pub decision_id: String,
+    /// Write the proof here (conventionally `*.tlog-proof`) instead of stdout.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Check the proof against this log key (vkey) before printing it.
+    #[arg(long, conflicts_with = "trust")]
+    pub public_key: Option<PathBuf>,
+    /// Check the proof against this trust policy (log keys and witness quorum) first.
+    #[arg(long)]
+    pub trust: Option<PathBuf>,
 }
 
 /// Runs the subcommand.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    print!(
-        "{}",
-        aimsgate::evidence::prove(&args.data_dir, &args.decision_id)?
-    );
+    let proof = aimsgate::evidence::prove(&args.data_dir, &args.decision_id)?;
+    if args.public_key.is_some() || args.trust.is_some() {
+        let trust = super::verify::load_trust(args.public_key.as_deref(), args.trust.as_deref())?;
+        if let Err(f) = aimsgate::evidence::verify_proof(&proof, "proof", &trust) {
+            eprintln!("{}: FAILED: {f}", args.data_dir.display());
+            return Ok(ExitCode::FAILURE);
+        }
+    }
+    match &args.out {
+        Some(p) => {
+            std::fs::write(p, &proof).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?
+        }
+        None => print!("{proof}"),
+    }
     Ok(ExitCode::SUCCESS)
 }

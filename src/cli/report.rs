@@ -20,7 +20,8 @@ pub enum Format {
 /// Build the ISO/IEC 42001 Clause 9 report from verified evidence logs.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Data directory (repeat for several nodes' logs; each is verified with its own keys).
+    /// Data directory (repeat for several nodes' logs; duplicate origins and forks between
+    /// them are reported).
     #[arg(long = "data-dir", required = true)]
     pub data_dir: Vec<PathBuf>,
     /// Only records at or after this time (RFC 3339, or YYYY-MM-DD for that day's start, UTC).
@@ -35,6 +36,13 @@ pub struct Args {
     /// Write here instead of stdout.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// The logs' public key (a vkey, one a line, or the old v1 text): verify against it
+    /// instead of the keys found beside each log.
+    #[arg(long, conflicts_with = "trust")]
+    pub public_key: Option<PathBuf>,
+    /// Trust policy (C2SP tlog-policy): log keys, witnesses and quorum.
+    #[arg(long)]
+    pub trust: Option<PathBuf>,
 }
 
 /// Runs the subcommand.
@@ -52,11 +60,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(d) = args.data_dir.iter().find(|d| !d.is_dir()) {
         anyhow::bail!("--data-dir {}: not a directory", d.display());
     }
+    let trust = super::verify::load_trust(args.public_key.as_deref(), args.trust.as_deref())?;
+    let unpinned = trust.is_data_dir();
     let now = time::OffsetDateTime::now_utc().unix_timestamp_nanos();
     let figures = report::build(&ReportRequest {
         data_dirs: args.data_dir,
         range: TimeRange { since, until },
         generated_at: i64::try_from(now).unwrap_or(i64::MAX),
+        trust: Some(trust),
     })?;
     let text = match args.format {
         Format::Html => report::html::render(&figures),
@@ -79,6 +90,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         if let Some(e) = &n.read_error {
             eprintln!("{}: records could not be read: {e}", n.data_dir);
         }
+    }
+    let mut conflicts: Vec<&String> = figures.nodes.iter().flat_map(|n| &n.conflicts).collect();
+    conflicts.sort();
+    conflicts.dedup();
+    for c in conflicts {
+        eprintln!("report: {c}");
+    }
+    if unpinned {
+        eprintln!(
+            "WARNING: UNPINNED: {}",
+            aimsgate::evidence::TRUSTED_DIR_KEYS_WARNING
+        );
     }
     eprintln!(
         "report: {} decisions from {} node(s){}",

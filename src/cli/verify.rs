@@ -1,56 +1,115 @@
-//! `aimsgate verify`: checks one or more data dirs, or a JSONL export against a public key.
-//! Prints a one-line summary and exits 0 when intact; prints the first fault and exits 1.
-use std::path::PathBuf;
+//! `aimsgate verify`: checks one or more data dirs, a JSONL export, or a tlog-proof, offline.
+//! Trust comes from the auditor (`--public-key FILE`: a vkey, or the old v1 key text;
+//! `--trust FILE`: a C2SP tlog-policy with log keys, witnesses and quorum); without either,
+//! the keys beside the log are trusted and a loud warning says so. Prints a one-line summary
+//! per log and exits 0 when intact; prints the first fault and exits 1.
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+use aimsgate::evidence::{self, TrustRoot, VerifyOptions};
 
 /// Verify evidence logs offline.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Data directory to verify (repeat for several nodes' logs).
-    #[arg(long = "data-dir", conflicts_with = "export")]
+    /// Data directory to verify (repeat for several nodes' logs: duplicate origins and forks
+    /// between them are reported too).
+    #[arg(long = "data-dir", conflicts_with_all = ["export", "proof"])]
     pub data_dir: Vec<PathBuf>,
     /// JSONL export to verify (needs --public-key).
-    #[arg(long, requires = "public_key")]
+    #[arg(long, requires = "public_key", conflicts_with = "proof")]
     pub export: Option<PathBuf>,
-    /// Public key (signing.pub text form). With --data-dir, pins the key the log must start with.
+    /// C2SP tlog-proof (from `aimsgate prove`) to check offline (needs --public-key or --trust).
     #[arg(long)]
+    pub proof: Option<PathBuf>,
+    /// The log's public key: a C2SP vkey (one a line; several for the keys of a rotation), or
+    /// the old `aimsgate-evidence-public-key v1` text. Pins the trust root.
+    #[arg(long, conflicts_with = "trust")]
     pub public_key: Option<PathBuf>,
+    /// Trust policy (C2SP tlog-policy: `log <vkey>`, `witness <name> <vkey>`, `group`,
+    /// `quorum`): log keys, and the witness quorum checked on the cosigned checkpoint.
+    #[arg(long)]
+    pub trust: Option<PathBuf>,
+    /// A signed checkpoint kept from an earlier audit or a witness (repeatable): the log must
+    /// extend it (a rollback, tail cut or fork below it fails).
+    #[arg(long = "checkpoint")]
+    pub checkpoints: Vec<PathBuf>,
+}
+
+fn read(p: &Path) -> anyhow::Result<String> {
+    std::fs::read_to_string(p).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))
+}
+
+/// The trust root from `--public-key` / `--trust` (none: the data dir's keys).
+pub(crate) fn load_trust(
+    public_key: Option<&Path>,
+    trust: Option<&Path>,
+) -> anyhow::Result<TrustRoot> {
+    Ok(match (public_key, trust) {
+        (Some(p), _) => TrustRoot::from_public_key(&read(p)?, &p.display().to_string())?,
+        (None, Some(p)) => TrustRoot::from_policy(&read(p)?, &p.display().to_string())?,
+        (None, None) => TrustRoot::data_dir(),
+    })
 }
 
 /// Runs the subcommand.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let pinned = match &args.public_key {
-        Some(p) => {
-            Some(std::fs::read_to_string(p).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?)
-        }
-        None => None,
-    };
     if let Some(path) = &args.export {
         let f =
             std::fs::File::open(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-        let key = pinned.unwrap_or_default();
+        let key = match &args.public_key {
+            Some(p) => read(p)?,
+            None => String::new(),
+        };
         return Ok(report(
             &path.display().to_string(),
-            aimsgate::evidence::verify_export(std::io::BufReader::new(f), &key),
+            evidence::verify_export(std::io::BufReader::new(f), &key),
         ));
     }
-    if args.data_dir.is_empty() {
-        anyhow::bail!("give --data-dir DIR (repeatable) or --export FILE --public-key FILE");
+    let trust = load_trust(args.public_key.as_deref(), args.trust.as_deref())?;
+    if let Some(path) = &args.proof {
+        let what = path.display().to_string();
+        return Ok(match evidence::verify_proof(&read(path)?, &what, &trust) {
+            Ok(s) => {
+                println!("{what}: {s}");
+                ExitCode::SUCCESS
+            }
+            Err(f) => {
+                eprintln!("{what}: FAILED: {f}");
+                ExitCode::FAILURE
+            }
+        });
     }
+    if args.data_dir.is_empty() {
+        anyhow::bail!(
+            "give --data-dir DIR (repeatable), --export FILE --public-key FILE, or --proof FILE"
+        );
+    }
+    let mut opts = VerifyOptions::new(trust);
+    for p in &args.checkpoints {
+        opts.kept.push((p.display().to_string(), read(p)?));
+    }
+    let (results, conflicts) = evidence::verify_nodes(&args.data_dir, &opts);
     let mut code = ExitCode::SUCCESS;
-    for dir in &args.data_dir {
-        let r = aimsgate::evidence::verify_dir_with_key(dir, pinned.as_deref());
+    let mut warned = false;
+    for (dir, r) in args.data_dir.iter().zip(results) {
+        warned |= r.as_ref().is_ok_and(|s| s.trusted_data_dir_keys);
         if report(&dir.display().to_string(), r) != ExitCode::SUCCESS {
             code = ExitCode::FAILURE;
         }
     }
+    for c in &conflicts {
+        eprintln!("{}{c}", if c.fork { "FAILED: " } else { "WARNING: " });
+        if c.fork {
+            code = ExitCode::FAILURE;
+        }
+    }
+    if warned {
+        eprintln!("WARNING: UNPINNED: {}", evidence::TRUSTED_DIR_KEYS_WARNING);
+    }
     Ok(code)
 }
 
-fn report(
-    what: &str,
-    r: Result<aimsgate::evidence::VerifySummary, aimsgate::evidence::VerifyFault>,
-) -> ExitCode {
+fn report(what: &str, r: Result<evidence::VerifySummary, evidence::VerifyFault>) -> ExitCode {
     match r {
         Ok(s) => {
             println!("{what}: {s}");

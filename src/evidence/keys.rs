@@ -19,8 +19,6 @@ use sha2::{Digest, Sha256};
 
 use super::EvidenceError;
 
-mod batch;
-
 /// File name of the secret key in the data dir.
 pub const SECRET_FILE: &str = "signing.key";
 /// File name of the public key in the data dir.
@@ -170,19 +168,7 @@ impl PublicKey {
         let sig = ed25519_dalek::Signature::from_bytes(sig);
         self.key.verify_strict(msg, &sig).is_ok()
     }
-
-    /// Checks many signatures by this key at once (several times cheaper per signature than
-    /// [`PublicKey::verify`]); returns the index of the first one that does not verify.
-    pub fn first_invalid(&self, items: &[(&[u8], &[u8; 64])]) -> Option<usize> {
-        if items.len() >= BATCH_MIN && batch::verify_same_key(&self.key, items) {
-            return None;
-        }
-        items.iter().position(|(m, s)| !self.verify(m, s))
-    }
 }
-
-/// Below this many signatures a batch check is not worth its fixed cost.
-const BATCH_MIN: usize = 8;
 
 /// C2SP signed-note key hash for an ed25519 key: SHA-256(name || "\n" || 0x01 || key)[..4].
 pub fn note_key_hash(name: &str, public: &[u8; 32]) -> [u8; 4] {

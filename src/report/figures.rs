@@ -111,6 +111,12 @@ pub struct NodeStatus {
     pub retention_days: Option<u32>,
     /// Why the node's records could not be read, if they could not.
     pub read_error: Option<String>,
+    /// No trust root was given: the log was verified with the keys found beside it.
+    #[serde(default)]
+    pub trusted_data_dir_keys: bool,
+    /// Duplicate origins and forks with other nodes of the report.
+    #[serde(default)]
+    pub conflicts: Vec<String>,
 }
 
 /// Counts by enforced effect.

@@ -128,6 +128,31 @@ fn tile(out: &mut String, id: &str, value: &str, label: &str) {
 }
 
 fn integrity(out: &mut String, f: &Figures) {
+    let unpinned: Vec<&str> = f
+        .nodes
+        .iter()
+        .filter(|n| n.trusted_data_dir_keys)
+        .map(|n| n.data_dir.as_str())
+        .collect();
+    if !unpinned.is_empty() {
+        let _ = write!(
+            out,
+            r#"<div class="banner bad" id="trust">UNPINNED KEYS — {} verified with the keys found beside the log, not a key the auditor holds: whoever can write the data dir could have re-signed it. Build the report with --public-key or --trust.</div>"#,
+            escape(&unpinned.join(", "))
+        );
+    }
+    for c in f
+        .nodes
+        .iter()
+        .flat_map(|n| &n.conflicts)
+        .collect::<std::collections::BTreeSet<_>>()
+    {
+        let _ = write!(
+            out,
+            r#"<div class="banner bad" id="nodes">{}</div>"#,
+            escape(c)
+        );
+    }
     let failed: Vec<&NodeStatus> = f.nodes.iter().filter(|n| !n.verified).collect();
     if failed.is_empty() {
         let _ = write!(

@@ -1,6 +1,8 @@
-//! Reading one node's data dir for the report: verify it with its own keys, then stream its
-//! checkpointed records (the stored bodies of the self-verifying JSONL export, decoded) into
-//! the [`Collector`], and describe the node's integrity and retention coverage. Owns no
+//! Reading the nodes' data dirs for the report: verify them against the auditor's trust root
+//! (`--public-key` / `--trust`; without one, the keys beside each log, which the node status
+//! and the banner say loudly), compare them (duplicate origins and forks, naming both dirs),
+//! then stream each node's checkpointed records (the stored bodies of the JSONL export,
+//! decoded) into the [`Collector`] and describe its integrity and retention coverage. Owns no
 //! verification rules (those are `evidence`'s) and no figures (those are `collect`'s).
 use std::io::Write;
 use std::path::Path;
@@ -10,7 +12,10 @@ use base64::Engine as _;
 
 use crate::evidence::entry::decode_record;
 use crate::evidence::proto::{event_record::Event, record::Kind, Record};
-use crate::evidence::{export, verify_dir, ExportFilter, ExportFormat};
+use crate::evidence::{
+    export, verify_nodes, ExportFilter, ExportFormat, TrustRoot, VerifyFault, VerifyOptions,
+    VerifySummary,
+};
 
 use super::figures::NodeStatus;
 use super::{rfc3339, Collector};
@@ -69,31 +74,46 @@ impl<F: FnMut(Record)> Write for Lines<F> {
     }
 }
 
-/// Signed checkpoint notes the verifier checked: those at or past the first retained seq.
-fn checkpoint_notes(dir: &Path, first: u64, upto: u64) -> u64 {
-    let Ok(rd) = std::fs::read_dir(dir.join("checkpoints")) else {
-        return 0;
-    };
-    rd.flatten()
-        .filter_map(|e| {
-            let p = e.path();
-            let ok = p.extension().is_some_and(|x| x == "note");
-            let size = p.file_stem()?.to_str()?.parse::<u64>().ok()?;
-            ok.then_some(size)
-        })
-        .filter(|s| (first..=upto).contains(s))
-        .count() as u64
+/// Verifies every node (against `trust`, or the keys beside each log), compares them, and
+/// reads each into `c`; never fails (problems are in the statuses). A fork between two nodes
+/// marks both unverified.
+pub(crate) fn read_all(
+    dirs: &[std::path::PathBuf],
+    trust: Option<TrustRoot>,
+    c: &mut Collector,
+) -> Vec<NodeStatus> {
+    let opts = VerifyOptions::new(trust.unwrap_or_else(TrustRoot::data_dir));
+    let (results, conflicts) = verify_nodes(dirs, &opts);
+    let mut nodes: Vec<NodeStatus> = dirs
+        .iter()
+        .zip(results)
+        .map(|(d, r)| read(d, r, c))
+        .collect();
+    for k in &conflicts {
+        for n in nodes
+            .iter_mut()
+            .filter(|n| n.data_dir == k.dirs.0 || n.data_dir == k.dirs.1)
+        {
+            n.conflicts.push(k.to_string());
+            if k.fork && n.verified {
+                n.verified = false;
+                n.summary = format!("FAILED: {k}");
+                n.gaps = "unknown: this log forks from another node's log".into();
+            }
+        }
+    }
+    nodes
 }
 
-/// Verifies and reads `dir` into `c`; never fails (problems are in the status).
-pub(crate) fn read(dir: &Path, c: &mut Collector) -> NodeStatus {
+/// Reads `dir` into `c` given its verification result; never fails.
+fn read(dir: &Path, verified: Result<VerifySummary, VerifyFault>, c: &mut Collector) -> NodeStatus {
     let mut st = NodeStatus {
         data_dir: dir.display().to_string(),
         ..NodeStatus::default()
     };
     // Records past what the verifier covered are not reported (the log may still be growing).
     let mut upto = u64::MAX;
-    match verify_dir(dir) {
+    match verified {
         Ok(s) => {
             st.verified = true;
             st.summary = s.to_string();
@@ -103,7 +123,8 @@ pub(crate) fn read(dir: &Path, c: &mut Collector) -> NodeStatus {
             st.last_seq = s.last_seq;
             st.checkpoint_size = s.checkpoint_size;
             st.checkpoint_root = s.root;
-            st.checkpoints_verified = checkpoint_notes(dir, s.first_seq, s.checkpoint_size);
+            st.checkpoints_verified = s.checkpoints_verified;
+            st.trusted_data_dir_keys = s.trusted_data_dir_keys;
             st.keys = s.keys;
             st.uncheckpointed = s.uncheckpointed;
             upto = s.last_seq.unwrap_or(0);

@@ -348,6 +348,7 @@ fn time_arguments_accept_rfc3339_and_dates() {
             until: Some(T0),
         },
         generated_at: 0,
+        trust: None,
     });
     assert!(matches!(r, Err(ReportError::Args(_))));
     assert!(build(&ReportRequest::default()).is_err());
@@ -481,6 +482,7 @@ fn build_verifies_and_merges_nodes_and_flags_a_tampered_one() {
         data_dirs: vec![a.path().into(), b.path().into()],
         range: TimeRange::default(),
         generated_at: T0,
+        trust: None,
     };
     let f = build(&req).unwrap();
     assert!(f.verified, "{:?}", f.nodes);
@@ -549,6 +551,7 @@ fn a_pruned_prefix_is_reported_as_retention_coverage() {
         data_dirs: vec![a.path().into()],
         range: TimeRange::default(),
         generated_at: T0,
+        trust: None,
     })
     .unwrap();
     assert!(f.verified, "{:?}", f.nodes);

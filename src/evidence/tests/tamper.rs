@@ -1,214 +1,219 @@
-//! Tamper cases: each must fail verification and name the record and field.
+//! Tamper cases on logs written by the writer (v2) and on the v1 golden dir: each must fail
+//! verification and name the record (or checkpoint) and field.
 use super::*;
 
-fn setup() -> (tempfile::TempDir, PathBuf, Vec<(usize, usize)>, Vec<u8>) {
+/// A closed v2 log of 10 calls: its one segment's path and bytes, and the `(offset, length)`
+/// of its entry frames and of its checkpoint frames.
+struct Log {
+    t: tempfile::TempDir,
+    path: PathBuf,
+    data: Vec<u8>,
+    entries: Vec<(usize, usize)>,
+    cps: Vec<(usize, usize)>,
+}
+
+fn setup() -> Log {
     let t = tempfile::tempdir().unwrap();
     make_log(t.path(), 10, 64 << 20);
-    let (p, fr) = frames(t.path()).pop().unwrap();
-    let data = std::fs::read(&p).unwrap();
-    (t, p, fr, data)
+    let (path, _) = frames(t.path()).pop().unwrap();
+    let data = std::fs::read(&path).unwrap();
+    let mut all = Vec::new();
+    let mut off = MAGIC.len();
+    while let Frame::Ok(_, len) = read_frame(&data[off..]) {
+        all.push((off, len));
+        off += len;
+    }
+    let (cps, entries) = all
+        .into_iter()
+        .partition(|&(off, len)| entry::is_checkpoint(&data[off + 8..off + len]));
+    Log {
+        t,
+        path,
+        data,
+        entries,
+        cps,
+    }
 }
 
-fn fault_of(dir: &Path) -> VerifyFault {
-    verify_dir(dir).expect_err("tampered log must not verify")
+impl Log {
+    fn write(&self, bytes: &[u8]) -> VerifyFault {
+        std::fs::write(&self.path, bytes).unwrap();
+        verify_dir(self.t.path()).expect_err("tampered log must not verify")
+    }
+
+    fn frame_bytes(&self, (off, len): (usize, usize)) -> Vec<u8> {
+        self.data[off + 8..off + len].to_vec()
+    }
+
+    /// The segment with frame `at` replaced by `with` (whole frames).
+    fn replaced(&self, (off, len): (usize, usize), with: &[u8]) -> Vec<u8> {
+        let mut out = self.data[..off].to_vec();
+        out.extend_from_slice(with);
+        out.extend_from_slice(&self.data[off + len..]);
+        out
+    }
 }
 
-/// Re-frames an entry after editing it (so only signature/chain checks can catch it).
-fn reframe(entry: &[u8]) -> Vec<u8> {
+/// Frames entry or checkpoint bytes (so only the chain, tree and signature checks can catch
+/// an edit, not the CRC).
+fn reframe(bytes: &[u8]) -> Vec<u8> {
     let mut f = Vec::new();
-    encode_frame(entry, &mut f);
+    encode_frame(bytes, &mut f);
     f
 }
 
-fn entry_at(data: &[u8], (off, len): (usize, usize)) -> Vec<u8> {
-    data[off + 8..off + len].to_vec()
-}
-
 #[test]
-fn modified_byte_is_caught_by_crc_and_by_signature() {
-    let (t, p, fr, mut data) = setup();
-    let (off, len) = fr[5];
+fn modified_byte_is_caught_by_crc_and_by_the_chain() {
+    let l = setup();
+    let (off, len) = l.entries[5];
+    let mut data = l.data.clone();
     data[off + len - 3] ^= 1;
-    std::fs::write(&p, &data).unwrap();
-    let f = fault_of(t.path());
+    let f = l.write(&data);
     assert_eq!((f.seq, f.field.as_str()), (Some(5), "frame"), "{f}");
-    // Same edit with the CRC recomputed: the signature catches it.
-    data[off + len - 3] ^= 1;
-    let mut e = entry_at(&data, fr[5]);
+    // Same edit with the CRC recomputed: the group's checkpoint catches it at once.
+    let mut e = l.frame_bytes(l.entries[5]);
     let n = e.len();
     e[n - 3] ^= 1;
-    let mut out = data[..off].to_vec();
+    let f = l.write(&l.replaced(l.entries[5], &reframe(&e)));
+    assert_eq!(
+        (f.seq, f.field.as_str()),
+        (Some(5), "checkpoint root"),
+        "{f}"
+    );
+    // Without that checkpoint frame, the next record's chain link catches it.
+    let c = *l.cps.iter().find(|c| c.0 > l.entries[5].0).unwrap();
+    let mut out = l.data[..l.entries[5].0].to_vec();
     out.extend(reframe(&e));
-    out.extend_from_slice(&data[off + len..]);
-    std::fs::write(&p, &out).unwrap();
-    let f = fault_of(t.path());
-    assert_eq!((f.seq, f.field.as_str()), (Some(5), "signature"), "{f}");
-    assert!(f.to_string().contains("record seq 5 (decision d-2)"), "{f}");
+    out.extend_from_slice(&l.data[c.0 + c.1..]);
+    let f = l.write(&out);
+    assert_eq!(
+        (f.seq, f.field.as_str()),
+        (Some(6), "prev_body_hash"),
+        "{f}"
+    );
+    assert!(f.problem.contains("record seq 5 was altered"), "{f}");
 }
 
 #[test]
 fn deleted_record_is_named() {
-    let (t, p, fr, data) = setup();
-    let (off, len) = fr[7];
-    let mut out = data[..off].to_vec();
-    out.extend_from_slice(&data[off + len..]);
-    std::fs::write(&p, &out).unwrap();
-    let f = fault_of(t.path());
+    let l = setup();
+    let f = l.write(&l.replaced(l.entries[7], &[]));
+    assert_eq!(
+        (f.seq, f.field.as_str()),
+        (Some(6), "checkpoint size"),
+        "{f}"
+    );
+    assert!(
+        f.problem
+            .contains("says 8 records but only 7 records precede it"),
+        "{f}"
+    );
+    // Deleting the record and its group's checkpoint frame: the next record's seq.
+    let (a, b) = (
+        l.entries[7],
+        l.cps
+            .iter()
+            .find(|c| c.0 > l.entries[7].0)
+            .copied()
+            .unwrap(),
+    );
+    let mut out = l.data[..a.0].to_vec();
+    out.extend_from_slice(&l.data[b.0 + b.1..]);
+    let f = l.write(&out);
     assert_eq!((f.seq, f.field.as_str()), (Some(8), "seq"), "{f}");
     assert!(f.problem.contains("records 7..7 are missing"), "{f}");
 }
 
 #[test]
-fn inserted_forged_record_is_named() {
-    let (t, p, fr, data) = setup();
-    let forger = KeyPair::generate();
-    let body = {
-        use prost::Message as _;
-        let mut r =
-            super::super::entry::decode_record(parse_entry(&entry_at(&data, fr[4])).unwrap().body)
-                .unwrap();
-        r.key_id = forger.key_id().into();
-        r.encode_to_vec()
-    };
-    let mut e = Vec::new();
-    encode_entry(forger.key_id(), &forger.sign(&body), &body, &mut e);
-    let (off, _) = fr[4];
-    let mut out = data[..off].to_vec();
-    out.extend(reframe(&e));
-    out.extend_from_slice(&data[off..]);
-    std::fs::write(&p, &out).unwrap();
-    let f = fault_of(t.path());
-    assert_eq!((f.seq, f.field.as_str()), (Some(4), "key_id"), "{f}");
+fn inserted_or_replayed_record_is_named() {
+    let l = setup();
+    // Record 4 replayed right after itself.
+    let (off, len) = l.entries[4];
+    let mut out = l.data[..off + len].to_vec();
+    out.extend_from_slice(&l.data[off..off + len]);
+    out.extend_from_slice(&l.data[off + len..]);
+    let f = l.write(&out);
+    assert_eq!((f.seq, f.field.as_str()), (Some(4), "seq"), "{f}");
+    assert!(f.problem.contains("5 was expected"), "{f}");
 }
 
 #[test]
 fn reordered_records_are_named() {
-    let (t, p, fr, data) = setup();
-    let (a, b) = (fr[3], fr[4]);
-    let mut out = data[..a.0].to_vec();
-    out.extend_from_slice(&data[b.0..b.0 + b.1]);
-    out.extend_from_slice(&data[a.0..a.0 + a.1]);
-    out.extend_from_slice(&data[b.0 + b.1..]);
-    std::fs::write(&p, &out).unwrap();
-    let f = fault_of(t.path());
+    let l = setup();
+    // Two whole groups (entry + checkpoint frame) swapped.
+    let g = |i: usize| {
+        let e = l.entries[i];
+        let c = l.cps.iter().find(|c| c.0 > e.0).copied().unwrap();
+        (e.0, c.0 + c.1)
+    };
+    let (a, b) = (g(3), g(4));
+    let mut out = l.data[..a.0].to_vec();
+    out.extend_from_slice(&l.data[b.0..b.1]);
+    out.extend_from_slice(&l.data[a.0..a.1]);
+    out.extend_from_slice(&l.data[b.1..]);
+    let f = l.write(&out);
     assert_eq!((f.seq, f.field.as_str()), (Some(4), "seq"), "{f}");
 }
 
 #[test]
-fn truncated_tail_is_caught_by_the_checkpoint() {
-    let (t, p, fr, data) = setup();
-    std::fs::write(&p, &data[..fr[18].0]).unwrap();
-    let f = fault_of(t.path());
+fn truncated_tail_is_caught_by_the_checkpoint_file() {
+    let l = setup();
+    let f = l.write(&l.data[..l.entries[18].0]);
     assert_eq!(f.field, "tail", "{f}");
     assert!(f.problem.contains("records 18..20 were removed"), "{f}");
 }
 
 #[test]
-fn substituted_key_is_named() {
-    let (t, p, fr, data) = setup();
-    // Another key re-signs record 6 and its public key is planted in keys/.
+fn checkpoint_signed_by_a_substituted_key_is_named() {
+    let l = setup();
+    // Another key re-signs the checkpoint frame after record 6 and is planted in keys/.
     let other = KeyPair::generate();
-    keys::archive_public(t.path(), &other.public()).unwrap();
-    let e = entry_at(&data, fr[6]);
-    let body = {
-        use prost::Message as _;
-        let mut r = super::super::entry::decode_record(parse_entry(&e).unwrap().body).unwrap();
-        r.key_id = other.key_id().into();
-        r.encode_to_vec()
-    };
-    let mut e2 = Vec::new();
-    encode_entry(other.key_id(), &other.sign(&body), &body, &mut e2);
-    let (off, len) = fr[6];
-    let mut out = data[..off].to_vec();
-    out.extend(reframe(&e2));
-    out.extend_from_slice(&data[off + len..]);
-    std::fs::write(&p, &out).unwrap();
-    let f = fault_of(t.path());
-    assert_eq!((f.seq, f.field.as_str()), (Some(6), "key_id"), "{f}");
-    assert!(f.problem.contains("authorised signer"), "{f}");
+    keys::archive_public(l.t.path(), &other.public()).unwrap();
+    let c = *l.cps.iter().find(|c| c.0 > l.entries[6].0).unwrap();
+    let note = String::from_utf8(l.frame_bytes(c)[1..].to_vec()).unwrap();
+    let text = note::parse_note(&note).unwrap().text;
+    let origin = text.lines().next().unwrap().to_owned();
+    let mut framed = Vec::new();
+    entry::encode_checkpoint_frame(&note::sign_note(&text, &origin, &other), &mut framed);
+    let f = l.write(&l.replaced(c, &framed));
+    assert_eq!(
+        (f.seq, f.field.as_str()),
+        (Some(6), "checkpoint signature"),
+        "{f}"
+    );
+    assert!(f.problem.contains("authorised log key"), "{f}");
 }
 
 #[test]
-fn export_tampering_is_named() {
+fn a_v1_signature_is_checked_strictly_and_the_first_bad_one_is_named() {
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/v1");
     let t = tempfile::tempdir().unwrap();
-    make_log(t.path(), 10, 64 << 20);
-    let pubtext = std::fs::read_to_string(t.path().join("signing.pub")).unwrap();
-    let good = export_string(t.path(), &ExportFilter::default());
-    let lines: Vec<&str> = good.lines().collect();
-    let join = |v: Vec<&str>| v.join("\n");
-    let check = |text: String, field: &str| {
-        let f = verify_export(text.as_bytes(), &pubtext).expect_err("tampered export must fail");
-        assert_eq!(f.field, field, "{f}");
-        f
-    };
-    // Edited JSON record (the signed body is untouched).
-    let edited = good.replacen("\"reason\":\"test\"", "\"reason\":\"tset\"", 1);
-    check(edited, "record");
-    // One byte of a body changed.
-    let mut v: serde_json::Value = serde_json::from_str(lines[4]).unwrap();
-    let mut body = base64::Engine::decode(
-        &base64::engine::general_purpose::STANDARD,
-        v["body"].as_str().unwrap(),
-    )
-    .unwrap();
-    body[3] ^= 1;
-    v["body"] = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &body).into();
-    let s = v.to_string();
-    let mut l2 = lines.clone();
-    l2[4] = &s;
-    check(join(l2), "signature");
-    // Deleted, reordered, cut tail, no checkpoint.
-    let mut l3 = lines.clone();
-    l3.remove(5);
-    assert_eq!(check(join(l3), "seq").seq, Some(5));
-    let mut l4 = lines.clone();
-    l4.swap(5, 6);
-    check(join(l4), "seq");
-    let n = lines.len();
-    let mut l5 = lines[..n - 3].to_vec();
-    l5.push(lines[n - 1]);
-    check(join(l5), "tail");
-    check(join(lines[..n - 1].to_vec()), "checkpoint");
-    // Another key.
-    let other = KeyPair::generate().public_text();
-    let f = verify_export(good.as_bytes(), &other).unwrap_err();
-    assert_eq!(f.field, "key_id", "{f}");
-}
-
-#[test]
-fn filtered_export_cannot_carry_records_outside_its_filter() {
-    let t = tempfile::tempdir().unwrap();
-    make_log(t.path(), 6, 64 << 20);
-    let pubtext = std::fs::read_to_string(t.path().join("signing.pub")).unwrap();
-    let f = ExportFilter {
-        principal: Some("user-1".into()),
-        ..Default::default()
-    };
-    let part = export_string(t.path(), &f);
-    verify_export(part.as_bytes(), &pubtext).unwrap();
-    // Claim a narrower filter than the records it carries.
-    let narrowed = part.replacen("\"principal\":\"user-1\"", "\"principal\":\"user-2\"", 1);
-    let e = verify_export(narrowed.as_bytes(), &pubtext).unwrap_err();
-    assert_eq!(e.field, "filter", "{e}");
-}
-
-#[test]
-fn bad_signatures_in_a_large_log_name_the_first_one() {
-    // Enough records for several background batches: the earliest bad signature is reported,
-    // wherever the batches were checked.
-    let t = tempfile::tempdir().unwrap();
-    make_log(t.path(), 1100, 64 << 20);
-    let (p, fr) = frames(t.path()).pop().unwrap();
+    copy_dir(&golden, t.path());
+    let (p, fr) = frames(t.path()).into_iter().nth(1).unwrap();
     let mut data = std::fs::read(&p).unwrap();
-    assert_eq!(verify_dir(t.path()).unwrap().records, 2201);
-    for seq in [2100usize, 1500] {
-        let mut e = entry_at(&data, fr[seq]);
-        let n = e.len();
-        e[n - 3] ^= 1;
-        let (off, len) = fr[seq];
+    // Flip a bit in the signature of two records (CRC recomputed): the earlier one is named.
+    for i in [4usize, 2] {
+        let (off, len) = fr[i];
+        let mut e = data[off + 8..off + len].to_vec();
+        let kid_len = usize::from(u16::from_be_bytes([e[1], e[2]]));
+        e[3 + kid_len + 10] ^= 1;
         data.splice(off..off + len, reframe(&e));
     }
     std::fs::write(&p, &data).unwrap();
-    let f = fault_of(t.path());
-    assert_eq!((f.seq, f.field.as_str()), (Some(1500), "signature"), "{f}");
+    let f = verify_dir(t.path()).unwrap_err();
+    assert_eq!((f.seq, f.field.as_str()), (Some(8), "signature"), "{f}");
+    assert!(f.location.contains("00000000000000000006.seg"), "{f}");
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        let dst = to.join(p.file_name().unwrap());
+        if p.is_dir() {
+            copy_dir(&p, &dst);
+        } else {
+            std::fs::copy(&p, &dst).unwrap();
+        }
+    }
 }

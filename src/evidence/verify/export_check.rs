@@ -268,5 +268,6 @@ pub fn verify_export(
         uncheckpointed: 0,
         complete: !filtered,
         torn_tail_bytes: 0,
+        ..VerifySummary::default()
     })
 }

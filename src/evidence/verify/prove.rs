@@ -1,16 +1,23 @@
-//! Reading a log for export and proofs ([`load_view`]) and RFC 6962 inclusion proofs of one
-//! decision against the latest signed checkpoint ([`prove`]). Owns the proof text format:
-//! `aimsgate-inclusion-proof v1`, then `decision-id`, `leaf-index`, `tree-size`, `entry`
-//! (base64 stored entry bytes), `leaf-hash` (hex), one `path:` line per audit-path hash
-//! (base64, leaf to root), and `checkpoint:` followed by the signed checkpoint note.
+//! Reading a log for export and proofs ([`load_view`]), C2SP tlog-proofs of one decision
+//! ([`prove`]) and their offline check ([`verify_proof`]). A proof's `extra` is the stored
+//! entry bytes, so it is self-contained: the leaf hash is recomputed from it and the record
+//! decoded from it. Proofs are made against the cosigned checkpoint when it covers the entry
+//! (witnesses vouch for it), else the latest checkpoint in the log. Owns no proof syntax
+//! (`tlog_proof`) and no trust policy (`trust`).
+use std::fmt;
 use std::path::Path;
 
+use super::keychain::note_text;
+use super::root::TrustRoot;
+use super::{decision_id, fault, VerifyFault, COSIGNED_FILE};
 use crate::evidence::entry::{decode_record, entry_hash, parse_entry};
 use crate::evidence::merkle::{Frontier, Hash, Tree};
+use crate::evidence::note::vkey::Verifier;
 use crate::evidence::note::Checkpoint;
 use crate::evidence::proto::{record, Record};
 use crate::evidence::recover::read_anchor;
 use crate::evidence::segment::{log_dir, scan};
+use crate::evidence::tlog_proof::TlogProof;
 use crate::evidence::{hex, EvidenceError};
 
 /// Leaf hashes of every retained entry, the pruned prefix's frontier, and the latest
@@ -22,6 +29,13 @@ pub(crate) struct LogView {
     pub anchor_note: Option<String>,
 }
 
+fn parse_cp(note: &str) -> Result<Checkpoint, EvidenceError> {
+    let text = note_text(note).map_err(EvidenceError::Corrupt)?;
+    Checkpoint::parse(&text).map_err(EvidenceError::Corrupt)
+}
+
+/// Reads every retained entry (calling `visit` on each) and the latest checkpoint: the newest
+/// checkpoint frame, else the legacy `checkpoint.note`.
 pub(crate) fn load_view(
     dir: &Path,
     mut visit: impl FnMut(u64, &[u8], &Record),
@@ -40,13 +54,13 @@ pub(crate) fn load_view(
         leaves.push(entry_hash(bytes));
         Ok(())
     })?;
-    let checkpoint = match std::fs::read_to_string(dir.join("checkpoint.note")) {
-        Ok(note) => {
-            let text = note.split("\n\n").next().unwrap_or_default();
-            let cp = Checkpoint::parse(&format!("{text}\n")).map_err(EvidenceError::Corrupt)?;
-            Some((cp, note))
-        }
-        Err(_) => None,
+    let note = match crate::evidence::read::latest_checkpoint(dir)? {
+        Some(n) => Some(n),
+        None => std::fs::read_to_string(dir.join("checkpoint.note")).ok(),
+    };
+    let checkpoint = match note {
+        Some(note) => Some((parse_cp(&note)?, note)),
+        None => None,
     };
     Ok(LogView {
         frontier,
@@ -56,11 +70,10 @@ pub(crate) fn load_view(
     })
 }
 
-/// Inclusion proof of the decision record `decision_id` against the latest checkpoint, as
-/// text: the entry (base64), its leaf index, the audit path, and the signed checkpoint note.
+/// A C2SP tlog-proof (`c2sp.org/tlog-proof@v1`) of the decision record `decision_id`, with the
+/// stored entry bytes as `extra`, against the cosigned checkpoint if it covers the record, else
+/// the latest checkpoint.
 pub fn prove(dir: &Path, decision_id: &str) -> Result<String, EvidenceError> {
-    use base64::Engine as _;
-    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
     let mut found: Option<(u64, Vec<u8>)> = None;
     let view = load_view(dir, |seq, bytes, rec| {
         if found.is_none() {
@@ -73,26 +86,146 @@ pub fn prove(dir: &Path, decision_id: &str) -> Result<String, EvidenceError> {
     })?;
     let (seq, bytes) =
         found.ok_or_else(|| EvidenceError::NotFound(format!("decision {decision_id}")))?;
-    let (cp, note) = view.checkpoint.ok_or_else(|| {
+    let tree = Tree::new(&view.frontier, &view.leaves);
+    let cosigned = std::fs::read_to_string(dir.join(COSIGNED_FILE))
+        .ok()
+        .and_then(|n| Some((parse_cp(&n).ok()?, n)))
+        .filter(|(cp, _)| seq < cp.size && tree.root(cp.size) == Some(cp.root));
+    let (cp, note) = cosigned.or(view.checkpoint).ok_or_else(|| {
         EvidenceError::NotFound("no checkpoint yet (start and stop the log once)".into())
     })?;
     if seq >= cp.size {
         return Err(EvidenceError::NotFound(format!("decision {decision_id} (seq {seq}) is newer than the latest checkpoint (size {}); retry after the next checkpoint", cp.size)));
     }
-    let tree = Tree::new(&view.frontier, &view.leaves);
+    if tree.root(cp.size) != Some(cp.root) {
+        return Err(EvidenceError::Corrupt(format!(
+            "the log does not hash to its checkpoint of size {} (run verify)",
+            cp.size
+        )));
+    }
     let path = tree
         .inclusion_proof(seq, cp.size)
         .ok_or_else(|| EvidenceError::Corrupt("cannot build the inclusion proof".into()))?;
-    let mut out = format!(
-        "aimsgate-inclusion-proof v1\ndecision-id: {decision_id}\nleaf-index: {seq}\ntree-size: {}\nentry: {}\nleaf-hash: {}\n",
-        cp.size,
-        b64(&bytes),
-        hex(&entry_hash(&bytes))
-    );
-    for p in path {
-        out.push_str(&format!("path: {}\n", b64(&p)));
+    Ok(TlogProof {
+        extra: Some(bytes),
+        index: seq,
+        path,
+        checkpoint: note,
     }
-    out.push_str("checkpoint:\n");
-    out.push_str(&note);
-    Ok(out)
+    .to_text())
+}
+
+/// What a checked proof proves.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProofSummary {
+    /// The log origin.
+    pub origin: String,
+    /// Leaf index (= record seq).
+    pub index: u64,
+    /// Size of the checkpoint proven against.
+    pub tree_size: u64,
+    /// Its root (hex).
+    pub root: String,
+    /// Decision id of the record, if it has one.
+    pub decision_id: Option<String>,
+    /// Trusted witnesses whose cosignatures verified (with `--trust`).
+    pub cosignatures: usize,
+}
+
+impl fmt::Display for ProofSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "OK: record seq {}{} is entry {} of log {:?}, included in the signed checkpoint of size {} (root {})",
+            self.index,
+            self.decision_id.as_ref().map(|d| format!(" (decision {d})")).unwrap_or_default(),
+            self.index,
+            self.origin,
+            self.tree_size,
+            self.root
+        )?;
+        if self.cosignatures > 0 {
+            write!(f, ", cosigned by {} trusted witness(es)", self.cosignatures)?;
+        }
+        Ok(())
+    }
+}
+
+/// Checks a tlog-proof offline against the auditor's trust root (a data dir trust root has no
+/// keys and is refused): the checkpoint's signature (and with a policy, its witness quorum),
+/// the inclusion of the leaf recomputed from `extra`, and that the record there is entry
+/// `index` of that log.
+pub fn verify_proof(
+    text: &str,
+    file: &str,
+    trust: &TrustRoot,
+) -> Result<ProofSummary, VerifyFault> {
+    let f = |field: &str, p: String| fault(None, None, file, field, p);
+    let proof = TlogProof::parse(text).map_err(|e| f("proof", e.to_string()))?;
+    let entry = proof.extra.as_deref().ok_or_else(|| {
+        f(
+            "extra",
+            "the proof carries no entry bytes (`extra` line), so the record cannot be checked"
+                .into(),
+        )
+    })?;
+    let leaf = entry_hash(entry);
+    let e = parse_entry(entry).map_err(|e| f("extra", format!("not a stored entry: {e}")))?;
+    let rec = decode_record(e.body)
+        .map_err(|e| f("extra", format!("entry body does not decode: {e}")))?;
+    let rf = |field: &str, p: String| fault(Some(rec.seq), Some(&rec), file, field, p);
+    let (cp, cosignatures) = match (&trust.policy, trust.is_data_dir()) {
+        (_, true) => {
+            return Err(f(
+                "trust",
+                "checking a proof needs the log key: give --public-key FILE or --trust FILE".into(),
+            ))
+        }
+        (Some(p), _) => {
+            let t = p.check_proof(&proof, &leaf).map_err(|e| rf("proof", e))?;
+            (t.checkpoint, t.cosigned.len())
+        }
+        (None, _) => {
+            let origin = note_text(&proof.checkpoint)
+                .ok()
+                .and_then(|t| t.lines().next().map(str::to_owned))
+                .unwrap_or_default();
+            let mut last = format!("no trusted key is for origin {origin:?}");
+            let mut ok = None;
+            for k in trust
+                .keys
+                .iter()
+                .filter(|k| k.origin.as_deref().map_or(true, |o| o == origin))
+            {
+                match proof.check(&leaf, &Verifier::note_key(&origin, &k.key)) {
+                    Ok(cp) => {
+                        ok = Some(cp);
+                        break;
+                    }
+                    Err(e) => last = e,
+                }
+            }
+            (ok.ok_or_else(|| rf("proof", last))?, 0)
+        }
+    };
+    if rec.seq != proof.index {
+        return Err(rf("seq", format!("the entry is record seq {} but the proof places it at index {} (a record moved or replayed)", rec.seq, proof.index)));
+    }
+    if rec.log_id != cp.origin {
+        return Err(rf(
+            "log_id",
+            format!(
+                "the record belongs to log {:?} but the checkpoint is of {:?}",
+                rec.log_id, cp.origin
+            ),
+        ));
+    }
+    Ok(ProofSummary {
+        origin: cp.origin,
+        index: proof.index,
+        tree_size: cp.size,
+        root: hex(&cp.root),
+        decision_id: decision_id(&rec),
+        cosignatures,
+    })
 }

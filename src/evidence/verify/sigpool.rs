@@ -1,15 +1,15 @@
 //! Background signature checking for the verifiers. The scanning thread decodes and chains
 //! records and hands their signature checks over in chunks; worker threads (one fewer than the
-//! cores) batch-verify them meanwhile, and the scanning thread itself takes a chunk whenever it
+//! cores) verify them meanwhile (strict ed25519, one by one), and the scanning thread itself takes a chunk whenever it
 //! is ahead, so every core stays busy and memory stays bounded. Reports the first failing job in
 //! submission order. Owns the scheduling only; what a check is lives in the parent.
 use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 
-use super::{first_invalid, SigJob};
+use super::checker::{first_invalid, SigJob};
 
-/// Signature checks per chunk (one batch verification).
+/// Signature checks per chunk.
 pub(crate) const CHUNK: usize = 2048;
 /// Chunks allowed to wait per worker before the scanning thread helps.
 const QUEUED_PER_WORKER: usize = 2;
