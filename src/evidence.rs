@@ -30,12 +30,16 @@ mod segment;
 mod verify;
 mod writer;
 
-pub use export::{export, ExportFilter, ExportFormat, ExportSummary};
+pub use export::{
+    export, looks_like_csv, parse_export_line, ExportFilter, ExportFormat, ExportHeader,
+    ExportLine, ExportSummary, LineError, CSV_NOT_VERIFIABLE,
+};
 pub use index::rebuild_index;
 pub use keys::{keygen, load_or_create_key, KeyPair, PublicKey};
 pub use prune::prune;
 pub use verify::{
-    prove, verify_dir, verify_dir_with_key, verify_export, VerifyFault, VerifySummary,
+    prove, verify_dir, verify_dir_with_key, verify_export, verify_export_with, ExportTrust,
+    ExportVerified, VerifyFault, VerifySummary,
 };
 pub use writer::{Appended, EvidenceLog, Health, OpenReport};
 

@@ -26,6 +26,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         None => None,
     };
     if let Some(path) = &args.export {
+        if aimsgate::evidence::looks_like_csv(path) {
+            eprintln!(
+                "{}: FAILED: {}",
+                path.display(),
+                aimsgate::evidence::CSV_NOT_VERIFIABLE
+            );
+            return Ok(ExitCode::FAILURE);
+        }
         let f =
             std::fs::File::open(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         let key = pinned.unwrap_or_default();
@@ -49,7 +57,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 
 fn report(
     what: &str,
-    r: Result<aimsgate::evidence::VerifySummary, aimsgate::evidence::VerifyFault>,
+    r: Result<impl std::fmt::Display, aimsgate::evidence::VerifyFault>,
 ) -> ExitCode {
     match r {
         Ok(s) => {

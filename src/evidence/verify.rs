@@ -18,7 +18,7 @@ use super::segment::{log_dir, scan, CUT_SHORT};
 mod export_check;
 mod prove;
 mod sigpool;
-pub use export_check::verify_export;
+pub use export_check::{verify_export, verify_export_with, ExportTrust, ExportVerified};
 pub(crate) use prove::load_view;
 pub use prove::prove;
 use sigpool::SigPool;
