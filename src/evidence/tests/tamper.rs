@@ -144,35 +144,45 @@ fn export_tampering_is_named() {
     // Edited JSON record (the signed body is untouched).
     let edited = good.replacen("\"reason\":\"test\"", "\"reason\":\"tset\"", 1);
     check(edited, "record");
-    // One byte of a body changed.
+    // One byte of the stored entry bytes changed (the JSON record left as it was).
     let mut v: serde_json::Value = serde_json::from_str(lines[4]).unwrap();
-    let mut body = base64::Engine::decode(
+    let mut entry = base64::Engine::decode(
         &base64::engine::general_purpose::STANDARD,
-        v["body"].as_str().unwrap(),
+        v["entry"].as_str().unwrap(),
     )
     .unwrap();
-    body[3] ^= 1;
-    v["body"] = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &body).into();
+    let n = entry.len();
+    entry[n - 3] ^= 1;
+    v["entry"] = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &entry).into();
     let s = v.to_string();
     let mut l2 = lines.clone();
     l2[4] = &s;
-    check(join(l2), "signature");
+    let f = verify_export(join(l2).as_bytes(), &pubtext).unwrap_err();
+    assert!(["record", "entry"].contains(&f.field.as_str()), "{f}");
+    // The key id bytes of a v1 entry changed: the record decodes the same, the root breaks.
+    entry[n - 3] ^= 1;
+    entry[4] ^= 1;
+    v["entry"] = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &entry).into();
+    let s = v.to_string();
+    let mut l2 = lines.clone();
+    l2[4] = &s;
+    check(join(l2), "checkpoint root");
     // Deleted, reordered, cut tail, no checkpoint.
     let mut l3 = lines.clone();
     l3.remove(5);
-    assert_eq!(check(join(l3), "seq").seq, Some(5));
+    assert_eq!(check(join(l3), "seq").location, "export line 6");
     let mut l4 = lines.clone();
     l4.swap(5, 6);
     check(join(l4), "seq");
     let n = lines.len();
     let mut l5 = lines[..n - 3].to_vec();
     l5.push(lines[n - 1]);
-    check(join(l5), "tail");
+    check(join(l5), "checkpoint root");
     check(join(lines[..n - 1].to_vec()), "checkpoint");
     // Another key.
     let other = KeyPair::generate().public_text();
     let f = verify_export(good.as_bytes(), &other).unwrap_err();
-    assert_eq!(f.field, "key_id", "{f}");
+    assert_eq!(f.field, "checkpoint signature", "{f}");
 }
 
 #[test]
