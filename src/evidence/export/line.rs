@@ -192,6 +192,19 @@ pub fn parse_export_line(line: &str) -> Result<ExportLine, LineError> {
                 .filter(|c| *c > 0)
                 .ok_or_else(|| err("count", "missing or not a positive integer"))?;
             let hashes = hashes(o.get("subtrees").unwrap_or(&Value::Null), "subtrees")?;
+            let end = seq
+                .checked_add(count)
+                .ok_or_else(|| err("count", "runs past the largest log index"))?;
+            let need = super::tree::cover(seq, end).len();
+            if hashes.len() != need {
+                return Err(err(
+                    "subtrees",
+                    format!(
+                        "{} hashes given, entries {seq}..{end} need {need}",
+                        hashes.len()
+                    ),
+                ));
+            }
             Ok(ExportLine::Omitted { seq, count, hashes })
         }
         Some("checkpoint") => {
