@@ -9,6 +9,7 @@ pub mod index;
 pub mod keygen;
 pub mod policy;
 pub mod prove;
+pub mod recover;
 pub mod report;
 pub mod serve;
 pub mod verify;
@@ -50,6 +51,8 @@ pub enum Command {
     Keygen(keygen::Args),
     /// Maintain the evidence index (`index rebuild`).
     Index(index::Args),
+    /// Move a damaged evidence segment aside so the log can continue (run while stopped).
+    Recover(recover::Args),
     /// Run the built-in mock LLM provider (for benchmarks and manual testing).
     #[command(hide = true)]
     MockProvider(demo::MockArgs),
@@ -69,6 +72,7 @@ pub fn run() -> ExitCode {
         Command::Prove(a) => prove::run(a),
         Command::Keygen(a) => keygen::run(a),
         Command::Index(a) => index::run(a),
+        Command::Recover(a) => recover::run(a),
         Command::MockProvider(a) => demo::run_mock(a),
     };
     match result {

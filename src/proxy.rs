@@ -130,6 +130,9 @@ pub fn log_config(config: &Config) -> LogConfig {
     lc.checkpoint_every_records = e.checkpoint_every_records;
     lc.checkpoint_interval = e.checkpoint_interval;
     lc.retention_days = e.retention_days;
+    lc.retention_below_minimum = e.retention_below_minimum;
+    lc.origin = e.origin.clone();
+    lc.min_commit_interval = e.min_commit_interval;
     lc.hmac_key = e.hmac_key.as_ref().map(|k| k.expose().as_bytes().to_vec());
     lc.persist_secret = e.signing_key.is_none();
     lc

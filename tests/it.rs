@@ -17,10 +17,14 @@ mod bypass_output;
 mod bypass_routing;
 #[path = "it/bypass_strings.rs"]
 mod bypass_strings;
+#[path = "it/c2sp_interop.rs"]
+mod c2sp_interop;
 #[path = "it/errors.rs"]
 mod errors;
 #[path = "it/evidence.rs"]
 mod evidence;
+#[path = "it/evidence_v2.rs"]
+mod evidence_v2;
 #[path = "it/export_v2.rs"]
 mod export_v2;
 #[path = "it/identity.rs"]

@@ -139,6 +139,7 @@ pub struct Metrics {
     pub evidence_records: Gauge,
     pub evidence_append_latency_us: Gauge,
     pub evidence_last_checkpoint_age_seconds: Gauge,
+    pub evidence_checkpoint_signatures: Gauge,
 }
 
 impl Default for Metrics {
@@ -162,6 +163,7 @@ impl Default for Metrics {
             evidence_records: Gauge::default(),
             evidence_append_latency_us: Gauge::default(),
             evidence_last_checkpoint_age_seconds: Gauge::default(),
+            evidence_checkpoint_signatures: Gauge::default(),
         };
         m.register()
     }
@@ -254,6 +256,11 @@ impl Metrics {
             "evidence_last_checkpoint_age_seconds",
             "Seconds since the last signed checkpoint",
             self.evidence_last_checkpoint_age_seconds.clone(),
+        );
+        r.register(
+            "evidence_checkpoint_signatures",
+            "Checkpoint signatures made since start (one per durable group commit; entries are unsigned)",
+            self.evidence_checkpoint_signatures.clone(),
         );
         self
     }
