@@ -36,15 +36,19 @@ pub mod trust;
 mod verify;
 mod writer;
 
-pub use export::{export, ExportFilter, ExportFormat, ExportSummary};
+pub use export::{
+    export, looks_like_csv, parse_export_line, ExportFilter, ExportFormat, ExportHeader,
+    ExportLine, ExportSummary, LineError, CSV_NOT_VERIFIABLE,
+};
 pub use index::rebuild_index;
 pub use keys::{keygen, load_or_create_key, KeyPair, PublicKey};
 pub use prune::prune;
 pub use recover::{recover_damaged, DamageReport};
 pub use verify::{
-    prove, verify_dir, verify_dir_with, verify_dir_with_key, verify_export, verify_nodes,
-    verify_proof, NodeConflict, ProofSummary, TrustRoot, TrustSource, TrustedKey, VerifyFault,
-    VerifyOptions, VerifySummary, COSIGNED_FILE, MIN_RETENTION_DAYS, TRUSTED_DIR_KEYS_WARNING,
+    prove, verify_dir, verify_dir_with, verify_dir_with_key, verify_export, verify_export_with,
+    verify_nodes, verify_proof, ExportTrust, ExportVerified, NodeConflict, ProofSummary, TrustRoot,
+    TrustSource, TrustedKey, VerifyFault, VerifyOptions, VerifySummary, COSIGNED_FILE,
+    MIN_RETENTION_DAYS, TRUSTED_DIR_KEYS_WARNING,
 };
 pub use writer::{Appended, EvidenceLog, Health, OpenReport};
 

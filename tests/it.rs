@@ -25,6 +25,8 @@ mod errors;
 mod evidence;
 #[path = "it/evidence_v2.rs"]
 mod evidence_v2;
+#[path = "it/export_v2.rs"]
+mod export_v2;
 #[path = "it/identity.rs"]
 mod identity;
 #[path = "it/lifecycle.rs"]

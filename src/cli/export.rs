@@ -1,5 +1,6 @@
-//! `aimsgate export`: writes the evidence log as self-verifying JSONL or flat CSV, filtered by
-//! time (RFC 3339), AI system, principal or decision. Thin over `aimsgate::evidence::export`.
+//! `aimsgate export`: writes the evidence log as self-verifying JSONL (format v2) or flat CSV,
+//! for a time (RFC 3339) or log index range, filtered by AI system, principal or decision.
+//! Thin over `aimsgate::evidence::export`.
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -9,9 +10,9 @@ use aimsgate::evidence::{ExportFilter, ExportFormat};
 /// Output format.
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
 pub enum Format {
-    /// One JSON object per line, each verifiable on its own, ending with the signed checkpoint.
+    /// One JSON object per line ending with the signed checkpoint; `verify --export` checks it.
     Jsonl,
-    /// Flat CSV for spreadsheets (not verifiable).
+    /// Flat CSV for spreadsheets (no integrity: formulas neutralised, not verifiable).
     Csv,
 }
 
@@ -30,6 +31,12 @@ pub struct Args {
     /// Only records before this time (RFC 3339).
     #[arg(long)]
     pub until: Option<String>,
+    /// Only records from this log index on.
+    #[arg(long)]
+    pub from_seq: Option<u64>,
+    /// Only records up to and including this log index.
+    #[arg(long)]
+    pub to_seq: Option<u64>,
     /// Only decisions (and their outcomes) of this AI system.
     #[arg(long)]
     pub ai_system: Option<String>,
@@ -56,6 +63,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let filter = ExportFilter {
         since: nanos(&args.since)?,
         until: nanos(&args.until)?,
+        from_seq: args.from_seq,
+        to_seq: args.to_seq,
         ai_system: args.ai_system,
         principal: args.principal,
         decision: args.decision,
@@ -82,18 +91,26 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
             Err(e) => return Err(e.into()),
         };
-    eprintln!(
-        "exported {} records (checkpoint size {}{})",
+    let mut note = format!(
+        "exported {} records (log index {}..{}) bound to the {}checkpoint of size {}",
         s.records,
-        s.checkpoint_size,
-        if s.skipped_uncheckpointed > 0 {
-            format!(
-                ", {} newer records not yet checkpointed were left out",
-                s.skipped_uncheckpointed
-            )
-        } else {
-            String::new()
-        }
+        s.window_start,
+        s.window_end,
+        if s.cosigned { "cosigned " } else { "" },
+        s.checkpoint_size
     );
+    if s.omitted > 0 {
+        note += &format!(
+            "; {} entries of the range left out by the filter (listed by index and hash in JSONL)",
+            s.omitted
+        );
+    }
+    if s.skipped_uncheckpointed > 0 {
+        note += &format!(
+            "; {} newer matching records not yet under that checkpoint were left out",
+            s.skipped_uncheckpointed
+        );
+    }
+    eprintln!("{note}");
     Ok(ExitCode::SUCCESS)
 }

@@ -54,6 +54,14 @@ pub(crate) fn load_trust(
 /// Runs the subcommand.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(path) = &args.export {
+        if aimsgate::evidence::looks_like_csv(path) {
+            eprintln!(
+                "{}: FAILED: {}",
+                path.display(),
+                aimsgate::evidence::CSV_NOT_VERIFIABLE
+            );
+            return Ok(ExitCode::FAILURE);
+        }
         let f =
             std::fs::File::open(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         let key = match &args.public_key {
@@ -109,7 +117,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     Ok(code)
 }
 
-fn report(what: &str, r: Result<evidence::VerifySummary, evidence::VerifyFault>) -> ExitCode {
+fn report(what: &str, r: Result<impl std::fmt::Display, evidence::VerifyFault>) -> ExitCode {
     match r {
         Ok(s) => {
             println!("{what}: {s}");

@@ -1,22 +1,46 @@
-//! Auditor export: JSONL (self-verifying) or CSV (flat, for spreadsheets), filtered by time,
-//! AI system, principal and decision effect. Owns the export formats; verification of a JSONL
-//! export lives in `verify/export_check.rs`.
+//! Auditor export: JSONL (self-verifying, format v2) or CSV (flat, for spreadsheets, no
+//! integrity), of a log range (time and/or sequence numbers) filtered by AI system, principal
+//! and decision effect. Owns the export formats and what an export selects; verification of a
+//! JSONL export lives in `verify/export_check.rs`, the line parser in `export/line.rs`, record
+//! rendering in `export/render.rs`, the subtree arithmetic in `export/tree.rs`.
 //!
-//! JSONL format, one JSON object per line:
-//! 1. `{"type":"header","format":"aimsgate-evidence-export v1","origin":..,"filtered":bool,
-//!    "filter":{..},"anchor":<prune anchor note or null>}`
-//! 2. one `{"type":"entry","seq":..,"key_id":..,"body":<base64>,"signature":<base64>,
-//!    "record":<decoded record>,"proof":[<base64 hash>..]}` per record, ascending seq. The
-//!    body and signature are the stored bytes, so each line verifies on its own; `record` must
-//!    equal the decoded body. `proof` (filtered exports only) is the RFC 6962 audit path of
-//!    the entry in the final checkpoint's tree.
-//! 3. `{"type":"checkpoint","note":<signed checkpoint note>}`: the latest checkpoint; the
-//!    export holds records up to its size only.
+//! # JSONL format v2
+//! One JSON object per line. The export binds to one signed checkpoint (the latest cosigned
+//! one, `cosigned/latest.note`, when present, else the newest checkpoint frame) and holds
+//! entries below its size only. Between the header and the checkpoint line, every log index
+//! of the exported span `[first, end)` appears exactly once, in order, so the verifier
+//! rebuilds the checkpoint's Merkle tree over every index:
+//! 1. `{"type":"header","format":"aimsgate-evidence-export v2","origin":..,"filter":{..},
+//!    "first":F,"prefix":[hex..],"anchor":<signed prune anchor note or null>}`: `filter` is
+//!    what the exporter claims it selected (`since`/`until` unix nanos, `from_seq`/`to_seq`
+//!    inclusive, `ai_system`, `principal`, `decision`; null when unset); `prefix` the hashes
+//!    of the aligned perfect subtrees covering `[0, F)` (sizes follow from `F`: at each
+//!    position the largest aligned power of two that fits).
+//! 2. `{"type":"entry","seq":N,"entry":<base64 stored entry bytes>,"record":{..}}` for each
+//!    selected entry. `record` is the decoded entry shown as JSON: enums by their protobuf
+//!    value names (`"effect":"EFFECT_BLOCK"`, `"action":"CLASS_ACTION_REDACTED"`,
+//!    `"output_scan":"OUTPUT_SCAN_FULL"`), bytes as hex, and the time as `time_unix_nanos`
+//!    and as `time` (RFC 3339, UTC, nine fractional digits). The verifier decodes the stored
+//!    bytes again and requires `record` to equal their rendering.
+//! 3. `{"type":"omitted","seq":N,"leaf_hash":hex}` for one entry of the span the filter left
+//!    out, or `{"type":"omitted","seq":N,"count":K,"subtrees":[hex..]}` for a run of `K`
+//!    (the aligned subtrees covering `[N, N+K)`). Content is not shown; only that it exists.
+//! 4. `{"type":"boundary","seq":N,..}` (same fields as an entry) for the entry just before
+//!    and just after the selected window, when the window's edge is set by time: its time
+//!    shows it is outside the window, so the window's records are all there.
+//! 5. `{"type":"checkpoint","note":<signed note>,"suffix":[hex..]}`: the checkpoint and the
+//!    subtrees covering `[end, size)`.
 //!
-//! An unfiltered export is complete: the verifier requires seq `first..size` gap-free (first =
-//! 0, or the prune anchor's first) and recomputes the root. A filtered export proves each
-//! record's signature and inclusion, not that no matching record was left out. Key rotation
-//! events are included in every export so later keys can be followed.
+//! A range export (no AI system, principal or decision filter) lists nothing as omitted: it
+//! proves completeness of its window. The window's start is explained by index 0, `from_seq`,
+//! the signed prune anchor, or a boundary entry older than `since`; its end by the checkpoint
+//! size, `to_seq`, or a boundary entry at or after `until` (time edges rely on the writer's
+//! non-decreasing record times, which `verify --data-dir` checks). A filtered export also
+//! proves that nothing in its span was dropped unlisted; that the omitted entries do not match
+//! the filter is the exporter's claim, which a complete export of the same span can check.
+//! Entries of v1 logs (signed one by one) export the same way: the signed checkpoint covers
+//! their bytes, so their own signatures are not needed.
+use std::collections::HashSet;
 use std::io::Write;
 use std::path::Path;
 
@@ -24,11 +48,21 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use serde_json::json;
 
-use super::entry::parse_entry;
+use super::entry::{decode_record, parse_entry};
+use super::hex;
 use super::merkle::Tree;
-use super::proto::{event_record, record, Effect, Record};
+use super::proto::{record, Effect, Record};
 use super::verify::load_view;
 use super::EvidenceError;
+
+mod csv;
+pub(crate) mod line;
+pub(crate) mod render;
+mod source;
+pub(crate) mod tree;
+
+pub use line::{parse_export_line, ExportLine, Header as ExportHeader, LineError};
+pub(crate) use source::note_text;
 
 /// Which records to export.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -38,6 +72,12 @@ pub struct ExportFilter {
     pub since: Option<i64>,
     /// Records before this time (unix nanos).
     pub until: Option<i64>,
+    /// Records from this log index on.
+    #[serde(default)]
+    pub from_seq: Option<u64>,
+    /// Records up to and including this log index.
+    #[serde(default)]
+    pub to_seq: Option<u64>,
     /// Decision records of this AI system (and their outcomes).
     pub ai_system: Option<String>,
     /// Decision records of this principal (and their outcomes).
@@ -47,9 +87,47 @@ pub struct ExportFilter {
 }
 
 impl ExportFilter {
-    /// True when no filter is set (the export is complete).
+    /// True when no filter is set.
     pub fn is_empty(&self) -> bool {
         *self == Self::default()
+    }
+
+    /// True when records of the window are selected by content (then some are omitted).
+    pub fn selects_content(&self) -> bool {
+        self.ai_system.is_some() || self.principal.is_some() || self.decision.is_some()
+    }
+
+    /// True when a record lies before the window.
+    pub(crate) fn before(&self, seq: u64, time: i64) -> bool {
+        self.from_seq.is_some_and(|f| seq < f) || self.since.is_some_and(|s| time < s)
+    }
+
+    /// True when a record lies after the window.
+    pub(crate) fn after(&self, seq: u64, time: i64) -> bool {
+        self.to_seq.is_some_and(|t| seq > t) || self.until.is_some_and(|u| time >= u)
+    }
+
+    /// A short description, e.g. `ai_system=support-bot since=2026-..`.
+    pub fn describe(&self) -> String {
+        let t = |n: i64| render::rfc3339_nanos(n);
+        let mut parts = Vec::new();
+        let mut add = |k: &str, v: Option<String>| {
+            if let Some(v) = v {
+                parts.push(format!("{k}={v}"));
+            }
+        };
+        add("since", self.since.map(t));
+        add("until", self.until.map(t));
+        add("from_seq", self.from_seq.map(|s| s.to_string()));
+        add("to_seq", self.to_seq.map(|s| s.to_string()));
+        add("ai_system", self.ai_system.clone());
+        add("principal", self.principal.clone());
+        add("decision", self.decision.clone());
+        if parts.is_empty() {
+            "none".into()
+        } else {
+            parts.join(" ")
+        }
     }
 }
 
@@ -58,22 +136,48 @@ impl ExportFilter {
 pub enum ExportFormat {
     /// Self-verifying JSON lines.
     Jsonl,
-    /// Flat CSV.
+    /// Flat CSV (no integrity).
     Csv,
 }
 
 /// What was exported.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ExportSummary {
-    /// Records written.
+    /// Records written (entry lines; CSV rows).
     pub records: u64,
+    /// Entries of the span left out by the filter (listed by hash in JSONL).
+    pub omitted: u64,
+    /// First log index of the selected window.
+    pub window_start: u64,
+    /// Log index after the selected window.
+    pub window_end: u64,
     /// Size of the checkpoint the export is bound to.
     pub checkpoint_size: u64,
-    /// Records newer than that checkpoint, left out.
+    /// True when that checkpoint is the cosigned one.
+    pub cosigned: bool,
+    /// Records newer than that checkpoint that the filter selects, left out.
     pub skipped_uncheckpointed: u64,
 }
 
-fn effect_name(e: i32) -> &'static str {
+/// What `verify` says about a CSV export.
+pub const CSV_NOT_VERIFIABLE: &str = "this is a CSV export, and CSV carries no integrity (no stored entry bytes, no hashes, no signed checkpoint): it cannot be verified. Export with `--format jsonl` and verify that file";
+
+/// True when `path` is a CSV export (named `.csv`, or starting with the CSV header row)
+/// rather than JSONL.
+pub fn looks_like_csv(path: &Path) -> bool {
+    use std::io::Read as _;
+    let named = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    let mut head = [0u8; 8];
+    let n = std::fs::File::open(path)
+        .and_then(|mut f| f.read(&mut head))
+        .unwrap_or(0);
+    named || head[..n].starts_with(b"seq,time")
+}
+
+/// Short lowercase name of an effect, as `--decision` takes it.
+pub(crate) fn effect_name(e: i32) -> &'static str {
     match Effect::try_from(e) {
         Ok(Effect::Allow) => "allow",
         Ok(Effect::Redact) => "redact",
@@ -84,39 +188,41 @@ fn effect_name(e: i32) -> &'static str {
     }
 }
 
-pub(crate) fn is_rotation(r: &Record) -> bool {
-    matches!(&r.kind, Some(record::Kind::Event(e)) if matches!(e.event, Some(event_record::Event::KeyRotation(_))))
+/// The content filter, applied in log order: outcomes follow their decisions. The export
+/// verifier applies the same rule to what an export shows.
+#[derive(Default)]
+pub(crate) struct Matcher {
+    selected: HashSet<String>,
 }
 
-/// Whether a record belongs in an export with this filter; `selected` collects the decision
-/// ids the non-time filters select, so outcomes follow their decisions. The export verifier
-/// applies the same rule, so a filtered export cannot carry records its filter excludes.
-pub(crate) fn matches(
-    f: &ExportFilter,
-    r: &Record,
-    selected: &mut std::collections::HashSet<String>,
-) -> bool {
-    if f.since.is_some_and(|s| r.time_unix_nanos < s)
-        || f.until.is_some_and(|u| r.time_unix_nanos >= u)
-    {
-        return false;
-    }
-    let need_decision = f.ai_system.is_some() || f.principal.is_some() || f.decision.is_some();
-    match &r.kind {
-        Some(record::Kind::Decision(d)) => {
-            let ok = f.ai_system.as_ref().map_or(true, |s| *s == d.ai_system_id)
-                && f.principal.as_ref().map_or(true, |p| *p == d.principal_id)
-                && f.decision
-                    .as_ref()
-                    .map_or(true, |e| e == effect_name(d.effect));
-            if ok && need_decision {
-                selected.insert(d.decision_id.clone());
-            }
-            ok
+impl Matcher {
+    /// Whether `r` matches the filter's AI system, principal and decision.
+    pub(crate) fn matches(&mut self, f: &ExportFilter, r: &Record) -> bool {
+        if !f.selects_content() {
+            return true;
         }
-        Some(record::Kind::Outcome(o)) => !need_decision || selected.contains(&o.decision_id),
-        _ => !need_decision,
+        match &r.kind {
+            Some(record::Kind::Decision(d)) => {
+                let ok = f.ai_system.as_ref().map_or(true, |s| *s == d.ai_system_id)
+                    && f.principal.as_ref().map_or(true, |p| *p == d.principal_id)
+                    && f.decision
+                        .as_ref()
+                        .map_or(true, |e| e == effect_name(d.effect));
+                if ok {
+                    self.selected.insert(d.decision_id.clone());
+                }
+                ok
+            }
+            Some(record::Kind::Outcome(o)) => self.selected.contains(&o.decision_id),
+            _ => false,
+        }
     }
+}
+
+/// One log index of the exported span.
+enum Pick {
+    Shown(u64, Vec<u8>),
+    Omitted(u64),
 }
 
 /// Writes an export of `dir` to `out`.
@@ -131,125 +237,134 @@ pub fn export(
             return Err(EvidenceError::Config(format!("unknown decision {d:?}")));
         }
     }
-    let mut picked: Vec<(u64, Vec<u8>)> = Vec::new();
-    let mut selected = std::collections::HashSet::new();
+    let bound = source::bound_checkpoint(dir)?;
+    let size = bound.cp.size;
+    let mut picks: Vec<Pick> = Vec::new();
+    let (mut before, mut after): (Option<Vec<u8>>, Option<Vec<u8>>) = (None, None);
+    let mut lo: Option<u64> = None;
+    let mut matcher = Matcher::default();
+    let (mut next, mut skipped, mut gap) = (None::<u64>, 0u64, None);
     let view = load_view(dir, |seq, bytes, rec| {
-        if matches(filter, rec, &mut selected) || is_rotation(rec) {
-            picked.push((seq, bytes.to_vec()));
+        let expect = *next.get_or_insert(seq);
+        if seq != expect {
+            gap.get_or_insert((expect, seq));
+        }
+        next = Some(expect + 1);
+        let t = rec.time_unix_nanos;
+        if seq >= size {
+            if after.is_none()
+                && !filter.before(seq, t)
+                && !filter.after(seq, t)
+                && matcher.matches(filter, rec)
+            {
+                skipped += 1;
+            }
+        } else if lo.is_none() && filter.before(seq, t) {
+            before = Some(bytes.to_vec());
+        } else if after.is_none() {
+            lo.get_or_insert(seq);
+            if filter.after(seq, t) {
+                after = Some(bytes.to_vec());
+            } else if !filter.before(seq, t) && matcher.matches(filter, rec) {
+                picks.push(Pick::Shown(seq, bytes.to_vec()));
+            } else {
+                picks.push(Pick::Omitted(seq));
+            }
         }
     })?;
-    let (cp, note) = view
-        .checkpoint
-        .clone()
-        .ok_or_else(|| EvidenceError::NotFound("no checkpoint in the data dir yet".into()))?;
-    let total = view.frontier.first + view.leaves.len() as u64;
-    let skipped = picked.iter().filter(|(s, _)| *s >= cp.size).count() as u64;
-    picked.retain(|(s, _)| *s < cp.size);
-    let filtered = !filter.is_empty();
-    let tree = Tree::new(&view.frontier, &view.leaves);
-    match format {
-        ExportFormat::Jsonl => {
-            let header = json!({
-                "type": "header", "format": "aimsgate-evidence-export v1", "origin": cp.origin,
-                "filtered": filtered, "filter": filter, "anchor": view.anchor_note,
-            });
-            writeln!(out, "{header}")?;
-            for (seq, bytes) in &picked {
-                let e = parse_entry(bytes).map_err(|e| EvidenceError::Corrupt(e.to_string()))?;
-                let rec = super::entry::decode_record(e.body)
-                    .map_err(|e| EvidenceError::Corrupt(e.to_string()))?;
-                let mut line = json!({
-                    "type": "entry", "seq": seq, "key_id": e.key_id(), "body": B64.encode(e.body),
-                    "signature": B64.encode(e.signature().map(|s| &s[..]).unwrap_or_default()), "record": rec,
-                });
-                if filtered {
-                    let p = tree
-                        .inclusion_proof(*seq, cp.size)
-                        .ok_or_else(|| EvidenceError::Corrupt("inclusion proof".into()))?;
-                    line["proof"] = p.iter().map(|h| B64.encode(h)).collect();
-                }
-                writeln!(out, "{line}")?;
-            }
-            writeln!(out, "{}", json!({"type": "checkpoint", "note": note}))?;
-        }
-        ExportFormat::Csv => write_csv(&picked, out)?,
+    let start = view.frontier.first;
+    let read_to = start + view.leaves.len() as u64;
+    if let Some((want, got)) = gap.filter(|_| start <= size) {
+        return Err(EvidenceError::Corrupt(format!(
+            "entry seq {got} stands where {want} was expected; run `aimsgate verify`"
+        )));
     }
-    let _ = total;
-    Ok(ExportSummary {
-        records: picked.len() as u64,
-        checkpoint_size: cp.size,
+    if size < start || read_to < size {
+        return Err(EvidenceError::Corrupt(format!(
+            "the checkpoint covers {size} entries but the log holds entries {start}..{read_to}; run `aimsgate verify`"
+        )));
+    }
+    let lo = lo.unwrap_or(size);
+    let hi = lo + picks.len() as u64;
+    let before = before.filter(|_| lo > start && filter.from_seq != Some(lo));
+    let after = after.filter(|_| filter.to_seq.and_then(|t| t.checked_add(1)) != Some(hi));
+    let shown = picks
+        .iter()
+        .filter(|p| matches!(p, Pick::Shown(..)))
+        .count() as u64;
+    let summary = ExportSummary {
+        records: shown,
+        omitted: picks.len() as u64 - shown,
+        window_start: lo,
+        window_end: hi,
+        checkpoint_size: size,
+        cosigned: bound.cosigned,
         skipped_uncheckpointed: skipped,
-    })
-}
-
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
+    };
+    if format == ExportFormat::Csv {
+        let rows = picks.iter().filter_map(|p| match p {
+            Pick::Shown(s, b) => Some((*s, &b[..])),
+            Pick::Omitted(_) => None,
+        });
+        csv::write_csv(rows, out)?;
+        return Ok(summary);
     }
-}
-
-fn write_csv(picked: &[(u64, Vec<u8>)], out: &mut dyn Write) -> Result<(), EvidenceError> {
-    writeln!(
-        out,
-        "seq,time_unix_nanos,kind,decision_id,principal_id,ai_system_id,provider,operation,model,effect,http_status,findings,matched_rules,reason,upstream_status,latency_us,input_tokens,output_tokens,event,key_id"
-    )?;
-    for (seq, bytes) in picked {
+    let tree = Tree::new(&view.frontier, &view.leaves);
+    let subtrees = |a: u64, b: u64| -> Result<Vec<String>, EvidenceError> {
+        tree::cover(a, b)
+            .into_iter()
+            .map(|(s, n)| tree.subtree(s, n).map(|h| hex(&h)))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| EvidenceError::Corrupt(format!("cannot hash entries {a}..{b}")))
+    };
+    let first = lo - u64::from(before.is_some());
+    let end = hi + u64::from(after.is_some());
+    let header = json!({
+        "type": "header", "format": line::FORMAT_V2, "origin": bound.cp.origin,
+        "filter": filter, "first": first, "prefix": subtrees(0, first)?,
+        "anchor": view.anchor_note,
+    });
+    writeln!(out, "{header}")?;
+    let entry_line = |kind: &str, bytes: &[u8]| -> Result<String, EvidenceError> {
         let e = parse_entry(bytes).map_err(|e| EvidenceError::Corrupt(e.to_string()))?;
-        let r = super::entry::decode_record(e.body)
-            .map_err(|e| EvidenceError::Corrupt(e.to_string()))?;
-        let mut f: Vec<String> = vec![seq.to_string(), r.time_unix_nanos.to_string()];
-        let empty = |n: usize| vec![String::new(); n];
-        match &r.kind {
-            Some(record::Kind::Decision(d)) => {
-                let findings: Vec<String> = d
-                    .findings
+        let rec = decode_record(e.body).map_err(|e| EvidenceError::Corrupt(e.to_string()))?;
+        let v = json!({"type": kind, "seq": rec.seq, "entry": B64.encode(bytes),
+            "record": render::record_json(&rec)});
+        Ok(v.to_string())
+    };
+    if let Some(b) = &before {
+        writeln!(out, "{}", entry_line("boundary", b)?)?;
+    }
+    let mut i = 0;
+    while let Some(p) = picks.get(i) {
+        match p {
+            Pick::Shown(_, b) => {
+                writeln!(out, "{}", entry_line("entry", b)?)?;
+                i += 1;
+            }
+            Pick::Omitted(s) => {
+                let run = picks[i..]
                     .iter()
-                    .map(|c| format!("{}={}", c.class, c.count))
-                    .collect();
-                let rules: Vec<String> =
-                    d.matched_rules.iter().map(|m| m.rule_id.clone()).collect();
-                f.extend([
-                    "decision".into(),
-                    d.decision_id.clone(),
-                    d.principal_id.clone(),
-                    d.ai_system_id.clone(),
-                    d.provider.clone(),
-                    d.operation.clone(),
-                    d.requested_model.clone(),
-                    effect_name(d.effect).into(),
-                    d.http_status.to_string(),
-                    findings.join(";"),
-                    rules.join(";"),
-                    d.reason.clone(),
-                ]);
-                f.extend(empty(5));
-            }
-            Some(record::Kind::Outcome(o)) => {
-                f.extend(["outcome".into(), o.decision_id.clone()]);
-                f.extend(empty(10));
-                f.extend([
-                    o.upstream_status.to_string(),
-                    o.latency_us.to_string(),
-                    o.input_tokens.map(|t| t.to_string()).unwrap_or_default(),
-                    o.output_tokens.map(|t| t.to_string()).unwrap_or_default(),
-                    String::new(),
-                ]);
-            }
-            Some(record::Kind::Event(ev)) => {
-                f.push("event".into());
-                f.extend(empty(15));
-                f.push(serde_json::to_string(ev).unwrap_or_default());
-            }
-            None => {
-                f.push("empty".into());
-                f.extend(empty(16));
+                    .take_while(|p| matches!(p, Pick::Omitted(_)))
+                    .count() as u64;
+                let line = if run == 1 {
+                    json!({"type": "omitted", "seq": s, "leaf_hash": subtrees(*s, s + 1)?.pop()})
+                } else {
+                    json!({"type": "omitted", "seq": s, "count": run,
+                        "subtrees": subtrees(*s, s + run)?})
+                };
+                writeln!(out, "{line}")?;
+                i += run as usize;
             }
         }
-        f.push(e.key_id().to_owned());
-        let line: Vec<String> = f.iter().map(|s| csv_field(s)).collect();
-        writeln!(out, "{}", line.join(","))?;
     }
-    Ok(())
+    if let Some(a) = &after {
+        writeln!(out, "{}", entry_line("boundary", a)?)?;
+    }
+    let cp = json!({"type": "checkpoint", "note": bound.note, "suffix": subtrees(end, size)?});
+    writeln!(out, "{cp}")?;
+    Ok(summary)
 }
+
+#[cfg(test)]
+mod tests;

@@ -337,11 +337,12 @@ fn key_rotation_is_logged_and_verifies() {
     assert_eq!(s.keys.len(), 2);
     assert_eq!(s.keys[1], keys::log_key_id(&s.origin, &new_pub));
     assert_eq!(load_or_create_key(t.path()).unwrap().0.key_id(), new_id);
-    verify_export(
-        export_string(t.path(), &ExportFilter::default()).as_bytes(),
-        &old_pub,
-    )
-    .unwrap();
+    // An export binds to the latest checkpoint, signed by the current key.
+    let exported = export_string(t.path(), &ExportFilter::default());
+    let new_pub = std::fs::read_to_string(t.path().join("signing.pub")).unwrap();
+    verify_export(exported.as_bytes(), &new_pub).unwrap();
+    let f = verify_export(exported.as_bytes(), &old_pub).unwrap_err();
+    assert_eq!(f.field, "checkpoint signature", "{f}");
     // keygen --force while stopped: the next open logs the rotation with the archived old key.
     let forced = keygen(t.path(), true).unwrap();
     let (log, _) = EvidenceLog::open(cfg, forced.clone()).unwrap();

@@ -1,7 +1,7 @@
 //! Offline verification of evidence logs, trusting only what the auditor brings.
 //!
 //! Owns: the verification of a data dir ([`verify_dir_with`], in `dir`), the shared per-entry
-//! rules the export verifier applies too ([`Checker`], in `checker`), key authorisation
+//! rules (`Checker`, in `checker`), key authorisation
 //! (`keychain`: a chain of log keys that starts from the auditor's trust root and grows only
 //! through rotations covered by a checkpoint signed by both keys, or for v1 entries, a rotation
 //! record signed by the old key), the trust root itself ([`TrustRoot`], in `root`), time and
@@ -31,9 +31,8 @@ mod root;
 mod rules;
 mod sigpool;
 
-pub(crate) use checker::Checker;
 pub use dir::{verify_dir, verify_dir_with, verify_dir_with_key, VerifyOptions};
-pub use export_check::verify_export;
+pub use export_check::{verify_export, verify_export_with, ExportTrust, ExportVerified};
 pub use kept::{verify_nodes, NodeConflict, COSIGNED_FILE};
 pub(crate) use prove::load_view;
 pub use prove::{prove, verify_proof, ProofSummary};

@@ -10,7 +10,7 @@ use std::path::Path;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 
-use crate::evidence::entry::decode_record;
+use crate::evidence::entry::{decode_record, parse_entry};
 use crate::evidence::proto::{event_record::Event, record::Kind, Record};
 use crate::evidence::{
     export, verify_nodes, ExportFilter, ExportFormat, TrustRoot, VerifyFault, VerifyOptions,
@@ -26,7 +26,7 @@ struct Line {
     #[serde(rename = "type")]
     kind: String,
     #[serde(default)]
-    body: Option<String>,
+    entry: Option<String>,
 }
 
 /// A `Write` that hands each complete export line's record to `on_record`.
@@ -42,10 +42,11 @@ impl<F: FnMut(Record)> Lines<F> {
         if l.kind != "entry" {
             return Ok(());
         }
-        let body = B64
-            .decode(l.body.unwrap_or_default())
+        let entry = B64
+            .decode(l.entry.unwrap_or_default())
             .map_err(|e| bad(e.to_string()))?;
-        let rec = decode_record(&body).map_err(|e| bad(e.to_string()))?;
+        let e = parse_entry(&entry).map_err(|e| bad(e.to_string()))?;
+        let rec = decode_record(e.body).map_err(|e| bad(e.to_string()))?;
         (self.on_record)(rec);
         Ok(())
     }

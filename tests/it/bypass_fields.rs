@@ -223,7 +223,7 @@ async fn a_credential_in_any_model_visible_field_never_reaches_the_provider() {
     let records = export_records(&data.path().join("data"));
     for (name, class, id) in ids {
         let d = decision_of(&records, &id);
-        assert_eq!(d["effect"], 3, "{name}: block");
+        assert_eq!(d["effect"], "EFFECT_BLOCK", "{name}: block");
         assert_eq!(d["http_status"], 403, "{name}");
         assert_eq!(d["matched_rules"][0]["rule_id"], "block-secrets", "{name}");
         assert!(
@@ -256,7 +256,7 @@ async fn a_card_number_written_as_a_json_number_is_redacted() {
     let data = gw.stop().await;
     let records = export_records(&data.path().join("data"));
     let d = decision_of(&records, &id);
-    assert_eq!(d["effect"], 2, "redact");
+    assert_eq!(d["effect"], "EFFECT_REDACT", "redact");
     assert!(classes_of(d).contains(&"financial.credit_card".to_owned()));
 }
 
@@ -288,7 +288,7 @@ async fn a_card_inside_text_base64_is_redacted_and_re_encoded() {
     let data = gw.stop().await;
     let records = export_records(&data.path().join("data"));
     let d = decision_of(&records, &id);
-    assert_eq!(d["effect"], 2, "redact");
+    assert_eq!(d["effect"], "EFFECT_REDACT", "redact");
     assert!(classes_of(d).contains(&"financial.credit_card".to_owned()));
     assert_eq!(d["unscanned_bytes"], 0, "decoded text is scanned");
 }
@@ -315,7 +315,7 @@ async fn a_real_image_is_skipped_and_counted_unscanned() {
         "the literal's bytes, quotes included"
     );
     assert_eq!(
-        d["effect"], 4,
+        d["effect"], "EFFECT_REVIEW",
         "the baseline flags unscanned bytes for review"
     );
     let rules: Vec<&str> = d["matched_rules"]
@@ -375,7 +375,7 @@ async fn unknown_shapes_are_refused_by_default() {
     let records = export_records(&data.path().join("data"));
     for id in ids {
         let d = decision_of(&records, &id);
-        assert_eq!(d["effect"], 5, "error");
+        assert_eq!(d["effect"], "EFFECT_ERROR", "error");
         assert_eq!(d["http_status"], 400);
         let reason = d["reason"].as_str().unwrap();
         assert!(reason.starts_with("unknown_shape: "), "{reason}");
@@ -399,6 +399,6 @@ async fn unknown_shapes_are_scanned_when_configured() {
     let data = gw.stop().await;
     let records = export_records(&data.path().join("data"));
     let d = decision_of(&records, &blocked);
-    assert_eq!(d["effect"], 3);
+    assert_eq!(d["effect"], "EFFECT_BLOCK");
     assert!(classes_of(d).contains(&"secret.aws_access_key".to_owned()));
 }

@@ -112,7 +112,7 @@ async fn a_body_on_get_models_is_refused_and_never_forwarded() {
     for id in [&with_length, &with_chunks] {
         let d = decision_of(&records, id);
         assert_eq!(d["http_status"], 400, "{d}");
-        assert_eq!(d["effect"], 5, "error: {d}");
+        assert_eq!(d["effect"], "EFFECT_ERROR", "error: {d}");
         assert_eq!(d["operation"], "models");
         assert!(
             d["reason"]

@@ -33,7 +33,7 @@ impl Outcome {
                         (
                             f["class"].as_str().unwrap_or("").to_owned(),
                             f["count"].as_u64().unwrap_or(0),
-                            f["action"].as_i64().unwrap_or(0),
+                            action_code(&f["action"]),
                         )
                     })
                     .collect()
@@ -92,7 +92,7 @@ fn assert_card_redacted(o: &Outcome, what: &str) {
             "{what}: `{group}` reached the provider: {sent}"
         );
     }
-    assert_eq!(o.decision["effect"], 2, "{what}: redact");
+    assert_eq!(o.decision["effect"], "EFFECT_REDACT", "{what}: redact");
     assert!(
         o.has("financial.credit_card", 2),
         "{what}: {:?}",
@@ -109,7 +109,7 @@ fn assert_blocked(o: &Outcome, class: &str, what: &str) {
         "{what}: the provider received {:?}",
         o.sent
     );
-    assert_eq!(o.decision["effect"], 3, "{what}: block");
+    assert_eq!(o.decision["effect"], "EFFECT_BLOCK", "{what}: block");
     assert_eq!(
         o.decision["matched_rules"][0]["rule_id"], "block-secrets",
         "{what}"

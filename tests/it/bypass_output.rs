@@ -195,7 +195,7 @@ fn outcome_of(records: &[serde_json::Value], id: &str) -> (Vec<(String, i64)>, S
                 .map(|f| {
                     (
                         f["class"].as_str().unwrap().to_owned(),
-                        f["action"].as_i64().unwrap(),
+                        action_code(&f["action"]),
                     )
                 })
                 .collect()

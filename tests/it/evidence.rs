@@ -47,7 +47,7 @@ async fn every_call_leaves_verifiable_signed_evidence_without_content() {
     );
     let records = export_records(&data);
     let d = decision_of(&records, ok.decision_id());
-    assert_eq!(d["effect"], 1);
+    assert_eq!(d["effect"], "EFFECT_ALLOW");
     assert_eq!(
         d["principal_id"], d["credential_fingerprint"],
         "pass-through principal is the key's fingerprint"
@@ -74,7 +74,7 @@ async fn every_call_leaves_verifiable_signed_evidence_without_content() {
     assert_eq!(o["upstream_status"], 200);
     assert_eq!(o["input_tokens"], 12);
     assert_eq!(o["output_tokens"], 9);
-    assert_eq!(o["output_scan"], 1, "answer fully scanned");
+    assert_eq!(o["output_scan"], "OUTPUT_SCAN_FULL", "answer fully scanned");
     assert_eq!(
         o["error_kind"], "",
         "a completed answer is not a client disconnect"
@@ -83,10 +83,10 @@ async fn every_call_leaves_verifiable_signed_evidence_without_content() {
     assert_eq!(o["stream"], true);
     assert_eq!(o["error_kind"], "");
     assert_eq!(o["output_tokens"], 9);
-    assert_eq!(o["output_scan"], 1);
+    assert_eq!(o["output_scan"], "OUTPUT_SCAN_FULL");
     for (r, status) in [(&unauth, 401), (&missing, 404)] {
         let d = decision_of(&records, r.decision_id());
-        assert_eq!(d["effect"], 5, "error");
+        assert_eq!(d["effect"], "EFFECT_ERROR", "error");
         assert_eq!(d["http_status"], status);
     }
     // Forwarded, then the upstream timed out: the outcome record says so.

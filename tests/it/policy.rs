@@ -79,7 +79,7 @@ async fn baseline_refuses_secrets_redacts_cards_and_flags_shadow_ai() {
     let data = gw.stop().await;
     let records = export_records(&data.path().join("data"));
     let d = decision_of(&records, &blocked_id);
-    assert_eq!(d["effect"], 3, "block");
+    assert_eq!(d["effect"], "EFFECT_BLOCK", "block");
     assert_eq!(d["http_status"], 403);
     assert_eq!(d["matched_rules"][0]["rule_id"], "block-secrets");
     assert!(d["matched_rules"][0]["annex_a_controls"]
@@ -88,7 +88,7 @@ async fn baseline_refuses_secrets_redacts_cards_and_flags_shadow_ai() {
         .iter()
         .any(|c| c == "A.10.3"));
     let d = decision_of(&records, &redacted_id);
-    assert_eq!(d["effect"], 2, "redact");
+    assert_eq!(d["effect"], "EFFECT_REDACT", "redact");
     let classes: Vec<_> = d["findings"]
         .as_array()
         .unwrap()
@@ -97,7 +97,7 @@ async fn baseline_refuses_secrets_redacts_cards_and_flags_shadow_ai() {
             (
                 f["class"].as_str().unwrap().to_owned(),
                 f["count"].as_u64().unwrap(),
-                f["action"].as_i64().unwrap(),
+                action_code(&f["action"]),
             )
         })
         .collect();
@@ -107,11 +107,11 @@ async fn baseline_refuses_secrets_redacts_cards_and_flags_shadow_ai() {
     );
     assert!(classes.contains(&("pii.email".into(), 1, 1)), "{classes:?}");
     let d = decision_of(&records, &shadow_id);
-    assert_eq!(d["effect"], 4, "review");
+    assert_eq!(d["effect"], "EFFECT_REVIEW", "review");
     assert_eq!(d["ai_system_registered"], false);
     assert_eq!(d["ai_system_id"], "shadow-notetaker");
     let d = decision_of(&records, &clean_id);
-    assert_eq!(d["effect"], 1, "allow");
+    assert_eq!(d["effect"], "EFFECT_ALLOW", "allow");
     assert_eq!(d["ai_system_registered"], true);
     assert_eq!(d["ai_system_risk_tier"], "limited");
 }

@@ -254,6 +254,46 @@ pub fn export_records(data_dir: &Path) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// The proto number of a finding's action as the export names it (`CLASS_ACTION_REDACTED`
+/// is 2), for assertions written against the numbers.
+pub fn action_code(v: &serde_json::Value) -> i64 {
+    match v.as_str() {
+        Some("CLASS_ACTION_ALLOWED") => 1,
+        Some("CLASS_ACTION_REDACTED") => 2,
+        Some("CLASS_ACTION_BLOCKED") => 3,
+        Some(_) => -1,
+        None => v.as_i64().unwrap_or(0),
+    }
+}
+
+/// Run `aimsgate export` with `args` into `out`; returns its stderr summary.
+pub fn export_file(data_dir: &Path, args: &[&str], out: &Path) -> String {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_aimsgate"))
+        .arg("export")
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(o.status.success(), "export {args:?} failed: {err}");
+    err
+}
+
+/// `aimsgate verify --export FILE --public-key KEY`.
+pub fn verify_export_file(export: &Path, key: &Path) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_aimsgate"))
+        .arg("verify")
+        .arg("--export")
+        .arg(export)
+        .arg("--public-key")
+        .arg(key)
+        .output()
+        .unwrap()
+}
+
 /// The decision record with this id.
 pub fn decision_of<'a>(records: &'a [serde_json::Value], id: &str) -> &'a serde_json::Value {
     records

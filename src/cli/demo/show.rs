@@ -7,8 +7,6 @@ use std::path::Path;
 use aimsgate::evidence::{export, verify_dir, ExportFilter, ExportFormat};
 use aimsgate::mock_provider::MockProvider;
 
-const EFFECTS: [&str; 6] = ["-", "allow", "redact", "block", "review", "error"];
-
 /// Print one line per call from its decision record.
 pub fn decisions(data_dir: &Path, calls: &[(&str, String)]) -> anyhow::Result<()> {
     let mut out = Vec::new();
@@ -35,11 +33,11 @@ pub fn decisions(data_dir: &Path, calls: &[(&str, String)]) -> anyhow::Result<()
             println!("{name:<38} (no decision record)");
             continue;
         };
+        // The export names effects as the proto does (`EFFECT_BLOCK`).
         let effect = d["effect"]
-            .as_u64()
-            .and_then(|e| EFFECTS.get(e as usize))
-            .copied()
-            .unwrap_or("?");
+            .as_str()
+            .and_then(|e| e.strip_prefix("EFFECT_"))
+            .map_or("?".to_owned(), str::to_ascii_lowercase);
         let list = |key: &str, field: &str| -> String {
             let v: Vec<String> = d[key]
                 .as_array()

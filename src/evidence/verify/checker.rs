@@ -42,14 +42,9 @@ pub(crate) struct Checker {
 }
 
 impl Checker {
-    /// `roots` are trusted (and used to check signatures); `origin`, when known, is the log
-    /// id every record must carry.
-    pub(crate) fn new(roots: Vec<PublicKey>, origin: Option<String>) -> Self {
-        Self::with_candidates(roots.clone(), roots, origin)
-    }
-
-    /// Like [`Checker::new`], with further untrusted candidate keys to check signatures with
-    /// (keys beside the log: their authority comes only from the chain).
+    /// `trusted` keys, and further untrusted candidate keys to check signatures with (keys
+    /// beside the log: their authority comes only from the chain); `origin`, when known, is the
+    /// log id every record must carry.
     pub(crate) fn with_candidates(
         trusted: Vec<PublicKey>,
         cands: Vec<PublicKey>,

@@ -1,273 +1,494 @@
-//! Verifies a JSONL export (format in `export.rs`) with only a public key: header, every
-//! entry line (signature, key chain, record JSON equals the signed body), continuity and the
-//! Merkle root for complete exports, inclusion proofs for filtered ones, and the final signed
-//! checkpoint. Never panics on malformed input.
+//! Verifies a JSONL export (format v2, see `export.rs`) offline against a trust root the
+//! auditor holds: the header, every entry line (the record JSON equals a fresh decode of the
+//! stored bytes), the continuity of the span (every index once, in order, entries and
+//! omitted runs), the chain links and times between adjacent entries, the filter and window
+//! claims, the Merkle root rebuilt from prefix, lines and suffix against the signed
+//! checkpoint, and the checkpoint signature. Each fault names the export line. Owns no I/O
+//! beyond reading the export; never panics on malformed input.
+use std::fmt;
 use std::io::BufRead;
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 
-use super::{fault, Checker, VerifyFault, VerifySummary};
-use crate::evidence::entry::{body_hash, encode_entry, entry_hash};
+use super::{fault, VerifyFault};
+use crate::evidence::entry::{body_hash, decode_record, entry_hash, parse_entry};
+use crate::evidence::export::line::{parse_export_line, parse_hash, ExportLine, MAX_LINE_BYTES};
+use crate::evidence::export::render::record_json;
+use crate::evidence::export::tree::{cover, Edge};
+use crate::evidence::export::{note_text, ExportFilter, Matcher};
 use crate::evidence::hex;
-use crate::evidence::keys::PublicKey;
-use crate::evidence::merkle::{root_from_inclusion, CompactRange, Hash};
+use crate::evidence::keys::{note_key_hash, PublicKey};
+use crate::evidence::merkle::Hash;
 use crate::evidence::note::{open_note, Anchor, Checkpoint};
+use crate::evidence::proto::Record;
 
-/// The first line of an export.
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Header {
-    #[serde(rename = "type")]
-    kind: String,
-    format: String,
-    origin: String,
-    filtered: bool,
-    filter: crate::evidence::ExportFilter,
-    anchor: Option<String>,
+/// What an export is checked against.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum ExportTrust {
+    /// Log keys: the checkpoint (and a prune anchor) must be signed by one of them.
+    LogKeys(Vec<PublicKey>),
 }
 
-/// Verifies a JSONL export against the public key (text form) that signed its first record.
+impl ExportTrust {
+    /// From the text of a key file: a C2SP verifier key (`<name>+<hash>+<base64>`) or the
+    /// `signing.pub` text form.
+    pub fn from_key_text(text: &str) -> Result<Self, String> {
+        let t = text.trim();
+        if t.starts_with("aimsgate-evidence-public-key") {
+            return PublicKey::parse(t)
+                .map(|k| Self::LogKeys(vec![k]))
+                .map_err(|e| e.to_string());
+        }
+        parse_vkey(t).map(|k| Self::LogKeys(vec![k]))
+    }
+
+    fn keys(&self) -> &[PublicKey] {
+        match self {
+            Self::LogKeys(k) => k,
+        }
+    }
+}
+
+/// A C2SP ed25519 verifier key: `name+<8 hex key hash>+<base64(0x01 || key)>`.
+fn parse_vkey(t: &str) -> Result<PublicKey, String> {
+    // The name holds no `+` (C2SP signed-note); the base64 key may.
+    let mut p = t.splitn(3, '+');
+    let (Some(name), Some(hash), Some(b64)) = (p.next(), p.next(), p.next()) else {
+        return Err("key is neither a vkey (name+hash+key) nor a signing.pub text".into());
+    };
+    let raw = B64
+        .decode(b64)
+        .map_err(|_| "vkey key is not base64".to_owned())?;
+    let Some((&0x01, key)) = raw.split_first() else {
+        return Err("vkey is not an ed25519 key (type byte 0x01)".into());
+    };
+    let k = PublicKey::from_bytes(key).ok_or("vkey holds no valid ed25519 key")?;
+    if hex(&note_key_hash(name, k.key.as_bytes())) != hash.to_ascii_lowercase() {
+        return Err("vkey key hash does not match its name and key".into());
+    }
+    Ok(k)
+}
+
+/// Opens a signed note with the log keys, looking only at signature lines by the note's own
+/// name (witness cosignatures carry the witness's name).
+fn open_log_note(note: &str, keys: &[PublicKey]) -> Result<(String, String), String> {
+    let text = note_text(note).ok_or("not a signed note (no blank line)")?;
+    let origin = text.lines().next().unwrap_or_default();
+    let prefix = format!("\u{2014} {origin} ");
+    let own: String = note[text.len() + 1..]
+        .lines()
+        .filter(|l| l.starts_with(&prefix))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let v = open_note(&format!("{text}\n{own}"), keys)?;
+    Ok((v.text, v.key_id))
+}
+
+/// What a verified export proves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportVerified {
+    /// The log origin.
+    pub origin: String,
+    /// Entry lines verified.
+    pub records: u64,
+    /// Entries of the span listed as omitted (by hash only).
+    pub omitted: u64,
+    /// First log index of the window.
+    pub first_seq: u64,
+    /// Last log index of the window (`None` when empty).
+    pub last_seq: Option<u64>,
+    /// Size of the signed checkpoint.
+    pub checkpoint_size: u64,
+    /// Its root (hex).
+    pub root: String,
+    /// Key id that signed it.
+    pub signer: String,
+    /// Signature lines by others (witness cosignatures), not checked with a key-only trust.
+    pub cosignatures: usize,
+    /// What the export says it selected.
+    pub filter: ExportFilter,
+    /// True when nothing in the window was left out.
+    pub complete: bool,
+}
+
+impl fmt::Display for ExportVerified {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let range = match self.last_seq {
+            Some(l) => format!("seq {}..={l}", self.first_seq),
+            None => format!("empty window at seq {}", self.first_seq),
+        };
+        write!(
+            f,
+            "OK: export of {} records ({range}) verified; record bytes, continuity and the Merkle root match the checkpoint of size {} (root {}) signed by key {}; filter: {}",
+            self.records, self.checkpoint_size, self.root, self.signer, self.filter.describe()
+        )?;
+        if self.complete {
+            write!(f, "; complete: no entry of the window is left out")?;
+        } else {
+            write!(f, "; {} entries of the window are listed as omitted (index and hash only): the exporter claims they do not match the filter, which a complete export of the same range can check", self.omitted)?;
+        }
+        if self.cosignatures > 0 {
+            write!(f, "; the checkpoint carries {} witness cosignatures (not checked without a trust policy)", self.cosignatures)?;
+        }
+        Ok(())
+    }
+}
+
+/// Verifies an export against a public key file's text (a vkey or `signing.pub`).
 pub fn verify_export(
     export: impl BufRead,
     public_key_text: &str,
-) -> Result<VerifySummary, VerifyFault> {
-    let key = PublicKey::parse(public_key_text)
-        .map_err(|e| fault(None, None, "public key", "public key", e.to_string()))?;
-    let mut lines = export.lines().enumerate();
-    let line_err = |n: usize, field: &str, p: String| {
-        fault(None, None, &format!("export line {}", n + 1), field, p)
+) -> Result<ExportVerified, VerifyFault> {
+    let trust = ExportTrust::from_key_text(public_key_text)
+        .map_err(|e| fault(None, None, "public key", "public key", e))?;
+    verify_export_with(export, &trust)
+}
+
+/// State of the walk over the span.
+struct Walk {
+    edge: Edge,
+    next: u64,
+    /// Index and body hash of the previous line when it was an entry.
+    prev: Option<(u64, Hash)>,
+    last_time: Option<i64>,
+    start_boundary: bool,
+    end_boundary: Option<String>,
+    lines: u64,
+    records: u64,
+    omitted: u64,
+    matcher: Matcher,
+}
+
+/// Verifies an export against `trust`.
+pub fn verify_export_with(
+    mut export: impl BufRead,
+    trust: &ExportTrust,
+) -> Result<ExportVerified, VerifyFault> {
+    let at = |n: usize| format!("export line {n}");
+    let lf = |n: usize, field: &str, p: String| fault(None, None, &at(n), field, p);
+    let mut n = 0usize;
+    let mut buf = Vec::new();
+    let src: &mut dyn BufRead = &mut export;
+    let mut next_line = |buf: &mut Vec<u8>| -> Result<Option<(usize, String)>, VerifyFault> {
+        loop {
+            buf.clear();
+            n += 1;
+            let read = std::io::Read::take(&mut *src, MAX_LINE_BYTES as u64 + 1)
+                .read_until(b'\n', buf)
+                .map_err(|e| lf(n, "line", e.to_string()))?;
+            if read == 0 {
+                return Ok(None);
+            }
+            if buf.len() > MAX_LINE_BYTES {
+                return Err(lf(n, "line", "longer than 8 MiB".into()));
+            }
+            let s = std::str::from_utf8(buf).map_err(|_| lf(n, "line", "not UTF-8".into()))?;
+            if !s.trim().is_empty() {
+                return Ok(Some((n, s.trim_end_matches(['\n', '\r']).to_owned())));
+            }
+        }
     };
-    let (n0, first) = match lines.next() {
-        Some((n, Ok(l))) => (n, l),
-        _ => return Err(line_err(0, "header", "export is empty".into())),
+    let parse = |n: usize, s: &str| parse_export_line(s).map_err(|e| lf(n, e.field, e.problem));
+    let Some((hn, hl)) = next_line(&mut buf)? else {
+        return Err(lf(1, "header", "the export is empty".into()));
     };
-    // The header is unsigned, so it must be exactly what `export` writes.
-    let header: Header =
-        serde_json::from_str(&first).map_err(|e| line_err(n0, "header", e.to_string()))?;
-    if header.kind != "header" || header.format != "aimsgate-evidence-export v1" {
-        return Err(line_err(
-            n0,
-            "header",
-            "first line is not an aimsgate-evidence-export v1 header".into(),
+    let ExportLine::Header(header) = parse(hn, &hl)? else {
+        return Err(lf(hn, "header", "the first line is not the header".into()));
+    };
+    let prefix: Vec<Hash> = header.prefix.iter().filter_map(|p| parse_hash(p)).collect();
+    let mut w = Walk {
+        edge: Edge::default(),
+        next: header.first,
+        prev: None,
+        last_time: None,
+        start_boundary: false,
+        end_boundary: None,
+        lines: 0,
+        records: 0,
+        omitted: 0,
+        matcher: Matcher::default(),
+    };
+    let pre = cover(0, header.first);
+    if pre.len() != prefix.len() {
+        return Err(lf(
+            hn,
+            "prefix",
+            format!(
+                "has {} hashes but entries 0..{} need {}",
+                prefix.len(),
+                header.first,
+                pre.len()
+            ),
         ));
     }
-    if header.filtered == header.filter.is_empty() {
-        return Err(line_err(
-            n0,
-            "header",
-            "`filtered` does not match `filter`".into(),
+    for ((_, size), h) in pre.iter().zip(&prefix) {
+        w.edge.push(*size, *h);
+    }
+    let filter = &header.filter;
+    let (cp_line, note, suffix) = loop {
+        let Some((n, l)) = next_line(&mut buf)? else {
+            return Err(fault(
+                Some(w.next),
+                None,
+                "end of export",
+                "checkpoint",
+                "the export has no checkpoint line: it was cut off",
+            ));
+        };
+        match parse(n, &l)? {
+            ExportLine::Header(_) => return Err(lf(n, "header", "a second header".into())),
+            ExportLine::Checkpoint { note, suffix } => break (n, note, suffix),
+            line => step(&mut w, filter, n, line)?,
+        }
+    };
+    if let Some((n, _)) = next_line(&mut buf)? {
+        return Err(lf(
+            n,
+            "checkpoint",
+            "lines after the checkpoint line".into(),
         ));
     }
-    let filtered = header.filtered;
-    let origin = Some(header.origin.clone());
-    let mut checker = Checker::new(vec![key.clone()], origin.clone()).deferring();
-    let (mut next, mut prev, mut range): (u64, Hash, CompactRange) =
-        (0, [0u8; 32], CompactRange::default());
-    if let Some(note) = header.anchor.as_deref() {
-        let v =
-            open_note(note, std::slice::from_ref(&key)).map_err(|e| line_err(n0, "anchor", e))?;
-        let a = Anchor::parse(&v.text).map_err(|e| line_err(n0, "anchor", e))?;
-        range = a.range().unwrap_or_default();
-        (next, prev) = (a.first, a.prev);
+    let cl = at(cp_line);
+    let (text, signer) = open_log_note(&note, trust.keys())
+        .map_err(|e| fault(None, None, &cl, "checkpoint signature", e))?;
+    let cp = Checkpoint::parse(&text).map_err(|e| fault(None, None, &cl, "checkpoint", e))?;
+    if cp.origin != header.origin {
+        return Err(fault(
+            None,
+            None,
+            &cl,
+            "checkpoint",
+            format!(
+                "is of log {:?} but the header names {:?}",
+                cp.origin, header.origin
+            ),
+        ));
     }
-    let first_seq = next;
-    let mut last: Option<(u64, Hash)> = None; // (seq, body hash) of the previous line
-    let mut proofs: Vec<(u64, Hash, Vec<Hash>, String)> = Vec::new();
-    let mut records = 0u64;
-    let mut selected = std::collections::HashSet::new();
-    let mut checkpoint: Option<(Checkpoint, usize)> = None;
-    let scanned = (|| -> Result<(), VerifyFault> {
-        for (n, line) in lines {
-            let line = line.map_err(|e| line_err(n, "line", e.to_string()))?;
-            if line.trim().is_empty() {
-                continue;
+    let end = w.next;
+    if end > cp.size {
+        return Err(fault(
+            Some(cp.size),
+            None,
+            &cl,
+            "checkpoint",
+            format!(
+                "covers {} entries but the export lists entries up to seq {}",
+                cp.size,
+                end - 1
+            ),
+        ));
+    }
+    let suf = cover(end, cp.size);
+    let suffix_ok = suf.len() == suffix.len();
+    for ((_, size), h) in suf.iter().zip(&suffix) {
+        w.edge.push(*size, *h);
+    }
+    if !suffix_ok || w.edge.size() != cp.size || w.edge.root() != cp.root {
+        return Err(fault(None, None, &cl, "checkpoint root", format!(
+            "the prefix, the export's lines and the suffix hash to {} but the signed root of the first {} entries is {}: a line was removed, added, reordered or altered, or a prefix, omitted or suffix hash was changed",
+            hex(&w.edge.root()), cp.size, hex(&cp.root)
+        )));
+    }
+    let lo = header.first + u64::from(w.start_boundary);
+    let hi = end - u64::from(w.end_boundary.is_some());
+    let anchored = match &header.anchor {
+        Some(a) => {
+            let (t, _) = open_log_note(a, trust.keys()).map_err(|e| lf(hn, "anchor", e))?;
+            Anchor::parse(&t).map_err(|e| lf(hn, "anchor", e))?.first
+        }
+        None => 0,
+    };
+    if !(lo == 0 || lo == anchored || filter.from_seq == Some(lo) || w.start_boundary) {
+        return Err(fault(Some(lo.saturating_sub(1)), None, &at(hn), "first", format!(
+            "the export starts at seq {lo} without showing why entries before it are left out (no boundary entry before `since`, no `from_seq` {lo}, no signed prune anchor at {lo}): records were cut from the start"
+        )));
+    }
+    if !(hi == cp.size
+        || filter.to_seq.and_then(|t| t.checked_add(1)) == Some(hi)
+        || w.end_boundary.is_some())
+    {
+        return Err(fault(Some(hi), None, &cl, "end", format!(
+            "the export stops at seq {hi} but its checkpoint covers {} entries, and no boundary entry at or after `until` (or `to_seq`) explains it: records {hi}..{} were cut from the end",
+            cp.size, cp.size - 1
+        )));
+    }
+    let cosignatures = note_text(&note).map_or(0, |t| {
+        let own = format!("\u{2014} {} ", cp.origin);
+        note[t.len() + 1..]
+            .lines()
+            .filter(|l| l.starts_with("\u{2014} ") && !l.starts_with(&own))
+            .count()
+    });
+    Ok(ExportVerified {
+        origin: cp.origin,
+        records: w.records,
+        omitted: w.omitted,
+        first_seq: lo,
+        last_seq: hi.checked_sub(1).filter(|l| *l >= lo),
+        checkpoint_size: cp.size,
+        root: hex(&cp.root),
+        signer,
+        cosignatures,
+        filter: header.filter.clone(),
+        complete: w.omitted == 0,
+    })
+}
+
+/// Checks one entry, boundary or omitted line and adds it to the tree.
+fn step(
+    w: &mut Walk,
+    filter: &ExportFilter,
+    n: usize,
+    line: ExportLine,
+) -> Result<(), VerifyFault> {
+    let loc = format!("export line {n}");
+    let claimed = match &line {
+        ExportLine::Entry { seq, .. } | ExportLine::Omitted { seq, .. } => *seq,
+        _ => return Err(fault(None, None, &loc, "type", "unexpected line type here")),
+    };
+    if let Some(b) = &w.end_boundary {
+        return Err(fault(
+            Some(claimed),
+            None,
+            &loc,
+            "seq",
+            format!("follows the closing boundary entry on {b}: the window ended there"),
+        ));
+    }
+    if claimed != w.next {
+        let p = if claimed > w.next {
+            format!("is {claimed} but {} was expected: entries {}..={} are neither exported nor listed as omitted (lines were deleted)", w.next, w.next, claimed - 1)
+        } else {
+            format!(
+                "is {claimed} but {} was expected: lines are reordered or duplicated",
+                w.next
+            )
+        };
+        return Err(fault(Some(claimed), None, &loc, "seq", p));
+    }
+    w.lines += 1;
+    match line {
+        ExportLine::Omitted { seq, count, hashes } => {
+            if !filter.selects_content() {
+                return Err(fault(Some(seq), None, &loc, "omitted", "a range export without an AI system, principal or decision filter leaves no entry out, but this line omits one (a record was hidden)"));
             }
-            if checkpoint.is_some() {
-                return Err(line_err(
-                    n,
-                    "checkpoint",
-                    "lines after the checkpoint line".into(),
-                ));
-            }
-            let loc = format!("export line {}", n + 1);
-            let v: serde_json::Value = serde_json::from_str(&line)
-                .map_err(|e| line_err(n, "line", format!("not JSON: {e}")))?;
-            match v["type"].as_str() {
-                Some("entry") => {}
-                Some("checkpoint") => {
-                    let note = v["note"]
-                        .as_str()
-                        .ok_or_else(|| line_err(n, "checkpoint", "no note".into()))?;
-                    let ver = open_note(note, &checker.note_keys())
-                        .map_err(|e| line_err(n, "checkpoint signature", e))?;
-                    let cp =
-                        Checkpoint::parse(&ver.text).map_err(|e| line_err(n, "checkpoint", e))?;
-                    checkpoint = Some((cp, n));
-                    continue;
-                }
-                _ => return Err(line_err(n, "type", "unknown line type".into())),
-            }
-            let b = |field: &str| -> Result<Vec<u8>, VerifyFault> {
-                v[field]
-                    .as_str()
-                    .and_then(|s| B64.decode(s).ok())
-                    .ok_or_else(|| line_err(n, field, "missing or not base64".into()))
-            };
-            let (body, sig) = (b("body")?, b("signature")?);
-            let sig: [u8; 64] = sig
-                .try_into()
-                .map_err(|_| line_err(n, "signature", "not 64 bytes".into()))?;
-            let kid = v["key_id"]
-                .as_str()
-                .ok_or_else(|| line_err(n, "key_id", "missing".into()))?;
-            let mut entry = Vec::with_capacity(body.len() + 90);
-            encode_entry(kid, &sig, &body, &mut entry);
-            let claimed = v["seq"].as_u64();
-            let (rec, _) = checker.entry(&entry, claimed.unwrap_or(next), &loc)?;
-            let seq = rec.seq;
-            let rf = |field: &str, p: String| fault(Some(seq), Some(&rec), &loc, field, p);
-            if claimed != Some(seq) {
-                return Err(rf(
-                    "seq",
-                    format!("line says {claimed:?} but the signed body says {seq}"),
-                ));
-            }
-            let as_json = serde_json::to_value(&rec).map_err(|e| rf("record", e.to_string()))?;
-            if as_json != v["record"] {
-                return Err(rf(
-                    "record",
-                    "the JSON record differs from the signed body (edited in the export)".into(),
-                ));
-            }
-            if filtered
-                && !crate::evidence::export::matches(&header.filter, &rec, &mut selected)
-                && !crate::evidence::export::is_rotation(&rec)
-            {
-                return Err(rf(
-                    "filter",
-                    "record does not match the export's declared filter".into(),
-                ));
-            }
-            if let Some((ls, _)) = last {
-                if seq <= ls {
-                    return Err(rf(
-                        "seq",
-                        format!("follows seq {ls}: records are out of order or duplicated"),
-                    ));
-                }
-            }
-            if !filtered && seq != next {
-                return Err(rf(
-                    "seq",
+            let end = seq
+                .checked_add(count)
+                .ok_or_else(|| fault(Some(seq), None, &loc, "count", "overflows"))?;
+            let c = cover(seq, end);
+            if c.len() != hashes.len() {
+                return Err(fault(
+                    Some(seq),
+                    None,
+                    &loc,
+                    "subtrees",
                     format!(
-                        "is {seq} but {next} was expected: records {next}..{} are missing",
-                        seq.saturating_sub(1)
+                        "{} hashes given, entries {seq}..{end} need {}",
+                        hashes.len(),
+                        c.len()
                     ),
                 ));
             }
-            let linked = match last {
-                Some((ls, lh)) if ls + 1 == seq => Some(lh),
-                None if seq == first_seq => Some(prev),
-                _ => None,
-            };
-            if let Some(want) = linked {
-                if rec.prev_body_hash != want {
-                    return Err(rf("prev_body_hash", "does not match the previous record's body (record inserted, removed or reordered)".into()));
+            for ((_, size), h) in c.iter().zip(&hashes) {
+                w.edge.push(*size, *h);
+            }
+            (w.next, w.prev) = (end, None);
+            w.omitted += count;
+        }
+        ExportLine::Entry {
+            seq,
+            entry,
+            record,
+            boundary,
+        } => {
+            let e = parse_entry(&entry)
+                .map_err(|e| fault(Some(seq), None, &loc, "entry", e.to_string()))?;
+            let rec = decode_record(e.body).map_err(|e| {
+                fault(
+                    Some(seq),
+                    None,
+                    &loc,
+                    "entry",
+                    format!("the stored bytes do not decode as a record: {e}"),
+                )
+            })?;
+            let rf = |field: &str, p: String| fault(Some(seq), Some(&rec), &loc, field, p);
+            if rec.seq != seq {
+                return Err(rf(
+                    "seq",
+                    format!(
+                        "the line says {seq} but the stored entry is seq {}",
+                        rec.seq
+                    ),
+                ));
+            }
+            if record_json(&rec) != record {
+                return Err(rf(
+                    "record",
+                    "the JSON record differs from the stored entry bytes (edited in the export)"
+                        .into(),
+                ));
+            }
+            check_links(w, &rec, seq, &rf)?;
+            let t = rec.time_unix_nanos;
+            if boundary {
+                if w.lines == 1 && filter.before(seq, t) {
+                    w.start_boundary = true;
+                } else if filter.after(seq, t) {
+                    w.end_boundary = Some(loc.clone());
+                } else {
+                    return Err(rf("boundary", "is a boundary entry but lies inside the export's window (or a boundary other than the first or last line)".into()));
                 }
-            }
-            let leaf = entry_hash(&entry);
-            if filtered {
-                let p: Option<Vec<Hash>> = v["proof"].as_array().map(|a| {
-                    a.iter()
-                        .filter_map(|x| {
-                            x.as_str()
-                                .and_then(|s| B64.decode(s).ok())
-                                .and_then(|d| <[u8; 32]>::try_from(d).ok())
-                        })
-                        .collect()
-                });
-                let p = p
-                    .filter(|p| p.len() == v["proof"].as_array().map_or(0, Vec::len))
-                    .ok_or_else(|| rf("proof", "missing or malformed".into()))?;
-                proofs.push((seq, leaf, p, loc.clone()));
             } else {
-                range.push(leaf);
+                if filter.before(seq, t) || filter.after(seq, t) {
+                    return Err(rf(
+                        "filter",
+                        "the record lies outside the export's window".into(),
+                    ));
+                }
+                if !w.matcher.matches(filter, &rec) {
+                    return Err(rf(
+                        "filter",
+                        "the record does not match the export's declared filter".into(),
+                    ));
+                }
+                w.records += 1;
             }
-            last = Some((seq, body_hash(&body)));
-            next = seq.saturating_add(1);
-            records += 1;
-            checker.hand_off()?;
+            w.edge.push(1, entry_hash(&entry));
+            w.prev = Some((seq, body_hash(e.body)));
+            w.last_time = Some(t);
+            w.next = seq + 1;
         }
-        Ok(())
-    })();
-    if let Err(f) = scanned {
-        // A bad signature at or before the faulty line is the more precise first fault.
-        return Err(checker.flush().err().unwrap_or(f));
+        _ => {}
     }
-    checker.flush()?;
-    let Some((cp, cn)) = checkpoint else {
-        return Err(fault(
-            Some(next),
-            None,
-            "end of export",
-            "checkpoint",
-            "the export has no checkpoint line: it was cut off",
-        ));
-    };
-    let loc = format!("export line {}", cn + 1);
-    if origin.as_deref() != Some(cp.origin.as_str()) {
-        return Err(fault(
-            None,
-            None,
-            &loc,
-            "checkpoint",
-            "origin differs from the header",
-        ));
-    }
-    if !filtered {
-        if next != cp.size {
-            return Err(fault(Some(next), None, &loc, "tail", format!("the export ends after seq {} but its checkpoint covers {} records: records were cut off the end", next.saturating_sub(1), cp.size)));
-        }
-        if range.root() != cp.root {
-            return Err(fault(
-                None,
-                None,
-                &loc,
-                "checkpoint root",
-                format!(
-                    "records hash to {} but the signed root is {}",
-                    hex(&range.root()),
-                    hex(&cp.root)
-                ),
+    Ok(())
+}
+
+/// The chain link to an adjacent previous entry and non-decreasing time.
+fn check_links(
+    w: &Walk,
+    rec: &Record,
+    seq: u64,
+    rf: &dyn Fn(&str, String) -> VerifyFault,
+) -> Result<(), VerifyFault> {
+    if let Some((ps, ph)) = w.prev {
+        if ps + 1 == seq && rec.prev_body_hash != ph {
+            return Err(rf(
+                "prev_body_hash",
+                "does not match the previous entry's body (an entry was replaced or reordered)"
+                    .into(),
             ));
         }
     }
-    for (seq, leaf, p, l) in &proofs {
-        if root_from_inclusion(*seq, cp.size, leaf, p) != Some(cp.root) {
-            return Err(fault(
-                Some(*seq),
-                None,
-                l,
-                "proof",
-                "inclusion proof does not lead to the checkpoint root",
+    if let Some(lt) = w.last_time {
+        if rec.time_unix_nanos < lt {
+            return Err(rf(
+                "time_unix_nanos",
+                "is earlier than the previous exported record's (time runs backwards)".into(),
             ));
         }
     }
-    Ok(VerifySummary {
-        records,
-        first_seq: if filtered {
-            proofs.first().map_or(0, |p| p.0)
-        } else {
-            first_seq
-        },
-        last_seq: last.map(|l| l.0),
-        checkpoint_size: cp.size,
-        root: hex(&cp.root),
-        keys: checker.seen,
-        uncheckpointed: 0,
-        complete: !filtered,
-        torn_tail_bytes: 0,
-        ..VerifySummary::default()
-    })
+    Ok(())
 }
