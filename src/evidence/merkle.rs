@@ -1,10 +1,15 @@
 //! RFC 6962 Merkle tree hashing: leaf hash `SHA-256(0x00 || data)`, node hash
 //! `SHA-256(0x01 || left || right)`, tree heads, inclusion proofs, and a compact range
 //! (the right edge of the tree) that computes roots incrementally in O(log n) memory.
-//! Owns no storage; the leaves are the stored entry bytes (see `entry`).
+//! Owns no storage; the leaves are the stored entry bytes (see `entry`). RFC 9162 consistency
+//! proofs ([`Tree::consistency_proof`], [`consistency_from_compact`], [`verify_consistency`])
+//! live in `merkle/consistency.rs`.
 use std::collections::HashMap;
 
 use sha2::{Digest, Sha256};
+
+mod consistency;
+pub use consistency::{consistency_from_compact, verify_consistency, ConsistencyError};
 
 /// A 32-byte SHA-256 hash.
 pub type Hash = [u8; 32];
