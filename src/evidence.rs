@@ -27,6 +27,7 @@ mod prune;
 pub mod read;
 mod recover;
 mod segment;
+pub mod tlog_proof;
 mod verify;
 mod writer;
 

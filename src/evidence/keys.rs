@@ -77,6 +77,11 @@ impl KeyPair {
         self.signing.verifying_key().to_bytes()
     }
 
+    /// The 32-byte secret seed (for the C2SP/Go `note` skey form; never log it).
+    pub fn secret_seed(&self) -> [u8; 32] {
+        self.signing.to_bytes()
+    }
+
     /// The public key.
     pub fn public(&self) -> PublicKey {
         PublicKey {

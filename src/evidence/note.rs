@@ -1,8 +1,19 @@
-//! C2SP signed notes and the two notes aimsgate writes: `tlog-checkpoint` tree heads and the
-//! prune anchor left behind by retention. Owns text formats and signatures only; where notes
-//! are stored is the writer's business.
+//! C2SP signed notes (`c2sp.org/signed-note`) and the two notes aimsgate writes: C2SP
+//! `tlog-checkpoint` tree heads and the prune anchor left behind by retention. Owns text
+//! formats, parsing and signatures only; where notes are stored is the writer's business.
 //!
-//! Checkpoint note (C2SP tlog-checkpoint inside a C2SP signed-note):
+//! A signed note is a text ending in a newline, a blank line, and one or more signature lines
+//! `— <key name> <base64(4-byte key hash || signature)>`. The text is split from the signatures
+//! at the LAST blank line, so the text may itself contain blank lines. [`parse_note`] enforces
+//! the spec's syntax (no control characters but newline, valid key names, base64 of at least
+//! five bytes) and caps hostile input at [`MAX_NOTE_BYTES`] and [`MAX_SIGNATURES`].
+//!
+//! Verification follows the spec: signatures by unknown keys (name and key hash not both
+//! matching a trusted key) are ignored; a signature by a known key that does not verify
+//! rejects the whole note; at least one known signature must verify. Keys are C2SP vkeys
+//! ([`vkey::Verifier`]); witness cosignatures are in [`cosig`].
+//!
+//! Checkpoint note (C2SP tlog-checkpoint inside a signed note):
 //! ```text
 //! <origin>
 //! <tree size, decimal>
@@ -19,11 +30,256 @@
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 
-use super::keys::{note_key_hash, KeyPair, PublicKey};
-use super::merkle::{CompactRange, Hash};
+use super::keys::{KeyPair, PublicKey};
 
-/// The em dash that starts a signature line.
+mod checkpoint;
+pub mod cosig;
+pub mod vkey;
+
+pub use checkpoint::{parse_decimal, Anchor, Checkpoint};
+use vkey::{KeyKind, Verifier};
+
+/// The em dash and space that start a signature line.
 const SIG_PREFIX: &str = "\u{2014} ";
+
+/// Largest signed note [`parse_note`] accepts, in bytes.
+pub const MAX_NOTE_BYTES: usize = 1 << 20;
+
+/// Most signature lines [`parse_note`] accepts (the spec asks for at least 16).
+pub const MAX_SIGNATURES: usize = 100;
+
+/// Why a signed note does not parse.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum NoteError {
+    /// Over [`MAX_NOTE_BYTES`].
+    #[error("signed note is larger than {MAX_NOTE_BYTES} bytes")]
+    TooLarge,
+    /// A control character other than newline (a CR of CRLF line endings, a tab, ...).
+    #[error("signed note contains control character {0:#04x} (only newline is allowed)")]
+    ControlChar(u8),
+    /// No "\n\n" at all.
+    #[error("signed note has no blank line before its signatures")]
+    NoBlankLine,
+    /// Nothing after the last blank line, or the note does not end in a newline.
+    #[error("signed note has no signature lines after its last blank line, or does not end with a newline")]
+    NoSignatures,
+    /// The text before the blank line is empty.
+    #[error("signed note text is empty")]
+    EmptyText,
+    /// A signature line without the em dash prefix.
+    #[error("signature line {0} does not start with an em dash (U+2014) and a space")]
+    NoEmDash(usize),
+    /// A signature line whose key name is empty or has a space or `+`.
+    #[error("signature line {0} has an invalid key name (empty, or with a space or `+`)")]
+    BadName(usize),
+    /// A signature that is not standard base64 of at least five bytes.
+    #[error("signature line {0}: signature is not standard base64 of at least 5 bytes")]
+    BadSignature(usize),
+    /// Over [`MAX_SIGNATURES`].
+    #[error("signed note has more than {MAX_SIGNATURES} signature lines")]
+    TooManySignatures,
+}
+
+/// One signature line of a note (not yet verified).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NoteSig {
+    /// The key name.
+    pub name: String,
+    /// The 4-byte key hash (key ID) that starts the signature.
+    pub key_hash: [u8; 4],
+    /// The signature bytes after the key hash (for cosignatures: timestamp and signature).
+    pub sig: Vec<u8>,
+}
+
+impl NoteSig {
+    /// The signature line, with its trailing newline.
+    pub fn to_line(&self) -> String {
+        let mut blob = self.key_hash.to_vec();
+        blob.extend_from_slice(&self.sig);
+        format!("{SIG_PREFIX}{} {}\n", self.name, B64.encode(blob))
+    }
+
+    /// Parses one signature line (the trailing newline is optional); `n` numbers it in errors.
+    fn parse_line(line: &str, n: usize) -> Result<Self, NoteError> {
+        let line = line.strip_suffix('\n').unwrap_or(line);
+        let rest = line
+            .strip_prefix(SIG_PREFIX)
+            .ok_or(NoteError::NoEmDash(n))?;
+        let (name, b64) = rest.split_once(' ').ok_or(NoteError::BadName(n))?;
+        if !vkey::valid_key_name(name) {
+            return Err(NoteError::BadName(n));
+        }
+        let blob = B64.decode(b64).map_err(|_| NoteError::BadSignature(n))?;
+        let (Some(hash), Some(sig)) = (blob.get(..4), blob.get(4..)) else {
+            return Err(NoteError::BadSignature(n));
+        };
+        if sig.is_empty() {
+            return Err(NoteError::BadSignature(n));
+        }
+        let mut key_hash = [0u8; 4];
+        key_hash.copy_from_slice(hash);
+        Ok(Self {
+            name: name.to_owned(),
+            key_hash,
+            sig: sig.to_vec(),
+        })
+    }
+}
+
+/// A parsed signed note: its text (ending in a newline) and its signature lines, in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Note {
+    /// The signed text, including its final newline.
+    pub text: String,
+    /// The signature lines.
+    pub sigs: Vec<NoteSig>,
+}
+
+/// What [`Note::check_sig`] found for one trusted key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SigStatus {
+    /// No signature line with the key's name and key hash.
+    Absent,
+    /// Every matching signature verified; `timestamp` is set for cosignatures (the latest).
+    Valid {
+        /// The cosignature timestamp (POSIX seconds), `None` for plain note signatures.
+        timestamp: Option<u64>,
+    },
+    /// A matching signature does not verify (the whole note should be rejected).
+    Invalid(String),
+}
+
+/// Parses a signed note: splits the text from the signatures at the last blank line and parses
+/// each signature line (no signature is verified here).
+pub fn parse_note(s: &str) -> Result<Note, NoteError> {
+    if s.len() > MAX_NOTE_BYTES {
+        return Err(NoteError::TooLarge);
+    }
+    if let Some(b) = s.bytes().find(|&b| b < 0x20 && b != b'\n') {
+        return Err(NoteError::ControlChar(b));
+    }
+    let split = s.rfind("\n\n").ok_or(NoteError::NoBlankLine)?;
+    let (text, sigs) = (&s[..split + 1], &s[split + 2..]);
+    if sigs.is_empty() || !sigs.ends_with('\n') {
+        return Err(NoteError::NoSignatures);
+    }
+    if text == "\n" {
+        return Err(NoteError::EmptyText);
+    }
+    let mut note = Note {
+        text: text.to_owned(),
+        sigs: Vec::new(),
+    };
+    for line in sigs.split_terminator('\n') {
+        note.push_sig(line)?;
+    }
+    Ok(note)
+}
+
+impl Note {
+    /// The first line of the text (a checkpoint's origin).
+    pub fn origin(&self) -> &str {
+        self.text.split('\n').next().unwrap_or_default()
+    }
+
+    /// The note as text: the text, a blank line, the signature lines.
+    pub fn to_text(&self) -> String {
+        let mut s = format!("{}\n", self.text);
+        for sig in &self.sigs {
+            s.push_str(&sig.to_line());
+        }
+        s
+    }
+
+    /// Appends a signature line (e.g. a cosignature from [`cosig::cosign`]); the trailing
+    /// newline is optional. Refuses malformed lines and more than [`MAX_SIGNATURES`].
+    pub fn add_sig_line(&mut self, line: &str) -> Result<(), NoteError> {
+        if line.bytes().filter(|&b| b == b'\n').count() > usize::from(line.ends_with('\n')) {
+            return Err(NoteError::BadSignature(self.sigs.len() + 1));
+        }
+        self.push_sig(line)
+    }
+
+    fn push_sig(&mut self, line: &str) -> Result<(), NoteError> {
+        if self.sigs.len() >= MAX_SIGNATURES {
+            return Err(NoteError::TooManySignatures);
+        }
+        self.sigs
+            .push(NoteSig::parse_line(line, self.sigs.len() + 1)?);
+        Ok(())
+    }
+
+    /// The signature lines whose name and key hash match `v`.
+    pub fn sigs_by<'a>(&'a self, v: &'a Verifier) -> impl Iterator<Item = &'a NoteSig> + 'a {
+        self.sigs
+            .iter()
+            .filter(move |s| s.name == v.name && s.key_hash == v.key_hash)
+    }
+
+    /// Checks the signatures by one trusted key: plain Ed25519 note signatures for
+    /// [`KeyKind::Ed25519`], tlog-cosignature/v1 for [`KeyKind::Cosignature`].
+    pub fn check_sig(&self, v: &Verifier) -> SigStatus {
+        if v.kind == KeyKind::Cosignature {
+            return cosig::check(self, v);
+        }
+        let mut seen = false;
+        for s in self.sigs_by(v) {
+            seen = true;
+            if !v.verify(self.text.as_bytes(), &s.sig) {
+                return SigStatus::Invalid(format!(
+                    "signature by key {}+{} does not verify",
+                    v.name,
+                    v.key_id()
+                ));
+            }
+        }
+        if seen {
+            SigStatus::Valid { timestamp: None }
+        } else {
+            SigStatus::Absent
+        }
+    }
+
+    /// Names and key ids of all signature lines, for error messages.
+    fn signers(&self) -> String {
+        let v: Vec<String> = self
+            .sigs
+            .iter()
+            .map(|s| format!("{}+{}", s.name, super::hex(&s.key_hash)))
+            .collect();
+        v.join(", ")
+    }
+}
+
+/// Parses `note` and requires a valid Ed25519 signature by one of `logs` whose key name is the
+/// note's origin (first text line). Signatures by other keys are ignored; a signature by one of
+/// `logs` (for that name) that fails rejects the note. Returns the note and the index in `logs`
+/// of the first key whose signature verified.
+pub fn open_with(note: &str, logs: &[Verifier]) -> Result<(Note, usize), String> {
+    let parsed = parse_note(note).map_err(|e| e.to_string())?;
+    let origin = parsed.origin();
+    let mut good = None;
+    for (i, v) in logs.iter().enumerate() {
+        if v.kind != KeyKind::Ed25519 || v.name != origin {
+            continue;
+        }
+        match parsed.check_sig(v) {
+            SigStatus::Absent => {}
+            SigStatus::Valid { .. } => {
+                good.get_or_insert(i);
+            }
+            SigStatus::Invalid(e) => return Err(e),
+        }
+    }
+    match good {
+        Some(i) => Ok((parsed, i)),
+        None => Err(format!(
+            "no signature by a trusted key named `{origin}` (signed by: {})",
+            parsed.signers()
+        )),
+    }
+}
 
 /// A note whose signature checked out.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,230 +290,40 @@ pub struct Verified {
     pub key_id: String,
 }
 
-/// Signs `text` (which must end with a newline) as a signed note under `name`.
+/// Signs `text` (which must end with a newline) as a signed note under `name` (a valid key
+/// name: non-empty, no spaces, no `+`).
 pub fn sign_note(text: &str, name: &str, key: &KeyPair) -> String {
-    let mut blob = note_key_hash(name, &key.public_bytes()).to_vec();
-    blob.extend_from_slice(&key.sign(text.as_bytes()));
-    format!("{text}\n{SIG_PREFIX}{name} {}\n", B64.encode(blob))
+    sign_note_multi(text, name, &[key])
 }
 
-/// Verifies a signed note against any of `keys`; returns the text and the signer.
+/// One note signed under `name` by each of `keys`, in order (a checkpoint signed by both the
+/// old and the new key of a rotation).
+pub fn sign_note_multi(text: &str, name: &str, keys: &[&KeyPair]) -> String {
+    let mut s = format!("{text}\n");
+    for key in keys {
+        let sig = NoteSig {
+            name: name.to_owned(),
+            key_hash: vkey::key_hash(name, KeyKind::Ed25519, &key.public_bytes()),
+            sig: key.sign(text.as_bytes()).to_vec(),
+        };
+        s.push_str(&sig.to_line());
+    }
+    s
+}
+
+/// Verifies a signed note against any of `keys` under the note's origin as key name; returns
+/// the text and the signer. See [`open_with`] for the rules.
 pub fn open_note(note: &str, keys: &[PublicKey]) -> Result<Verified, String> {
-    let Some(split) = note.find("\n\n") else {
-        return Err("signed note has no blank line before its signatures".into());
-    };
-    let (text, sigs) = (&note[..split + 1], &note[split + 2..]);
-    let name = text.lines().next().unwrap_or_default();
-    let mut saw = 0usize;
-    for line in sigs.lines().filter(|l| !l.is_empty()) {
-        let Some(rest) = line.strip_prefix(SIG_PREFIX) else {
-            return Err("signature line does not start with an em dash".into());
-        };
-        let Some((sig_name, b64)) = rest.rsplit_once(' ') else {
-            return Err("signature line has no name".into());
-        };
-        saw += 1;
-        let Ok(blob) = B64.decode(b64) else {
-            return Err("signature is not base64".into());
-        };
-        let (Some(hash), Some(sig)) = (
-            blob.get(..4),
-            blob.get(4..).and_then(|s| <&[u8; 64]>::try_from(s).ok()),
-        ) else {
-            return Err("signature blob is not 4 + 64 bytes".into());
-        };
-        for k in keys {
-            if sig_name == name && note_key_hash(sig_name, k.key.as_bytes()) == hash {
-                if k.verify(text.as_bytes(), sig) {
-                    return Ok(Verified {
-                        text: text.to_owned(),
-                        key_id: k.key_id.clone(),
-                    });
-                }
-                return Err(format!("signature by key {} does not verify", k.key_id));
-            }
-        }
-    }
-    if saw == 0 {
-        return Err("signed note carries no signature".into());
-    }
-    Err("no signature by a trusted key".into())
-}
-
-/// A parsed tree head.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Checkpoint {
-    /// The log origin.
-    pub origin: String,
-    /// Number of entries covered.
-    pub size: u64,
-    /// RFC 6962 root of those entries.
-    pub root: Hash,
-}
-
-impl Checkpoint {
-    /// The checkpoint body text.
-    pub fn text(&self) -> String {
-        format!(
-            "{}\n{}\n{}\n",
-            self.origin,
-            self.size,
-            B64.encode(self.root)
-        )
-    }
-
-    /// Signs it into a note.
-    pub fn sign(&self, key: &KeyPair) -> String {
-        sign_note(&self.text(), &self.origin, key)
-    }
-
-    /// Parses checkpoint body text (extension lines after the root are ignored).
-    pub fn parse(text: &str) -> Result<Self, String> {
-        let mut l = text.lines();
-        let origin = l
-            .next()
-            .filter(|o| !o.is_empty())
-            .ok_or("checkpoint has no origin line")?;
-        let size = l
-            .next()
-            .and_then(|s| s.parse::<u64>().ok())
-            .ok_or("checkpoint tree size is not a decimal number")?;
-        let root = l
-            .next()
-            .and_then(|s| B64.decode(s).ok())
-            .and_then(|v| <[u8; 32]>::try_from(v).ok())
-            .ok_or("checkpoint root is not a base64 32-byte hash")?;
-        Ok(Self {
-            origin: origin.to_owned(),
-            size,
-            root,
-        })
-    }
-}
-
-/// What retention left behind: where the retained log starts and the pruned prefix's subtrees.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Anchor {
-    /// The log origin.
-    pub origin: String,
-    /// First retained sequence number.
-    pub first: u64,
-    /// Entry hash of entry `first - 1`.
-    pub prev: Hash,
-    /// `(start, size, hash)` perfect subtrees covering `[0, first)`.
-    pub nodes: Vec<(u64, u64, Hash)>,
-}
-
-impl Anchor {
-    /// The anchor body text.
-    pub fn text(&self) -> String {
-        let mut s = format!(
-            "{}\naimsgate-prune-anchor v1\nfirst {}\nprev {}\n",
-            self.origin,
-            self.first,
-            B64.encode(self.prev)
-        );
-        for (start, size, h) in &self.nodes {
-            s.push_str(&format!("node {start} {size} {}\n", B64.encode(h)));
-        }
-        s
-    }
-
-    /// Parses the anchor text and checks the subtrees cover exactly `[0, first)`.
-    pub fn parse(text: &str) -> Result<Self, String> {
-        let hash = |s: &str| {
-            B64.decode(s)
-                .ok()
-                .and_then(|v| <[u8; 32]>::try_from(v).ok())
-        };
-        let mut l = text.lines();
-        let origin = l.next().ok_or("anchor has no origin")?.to_owned();
-        if l.next() != Some("aimsgate-prune-anchor v1") {
-            return Err("anchor header line missing".into());
-        }
-        let first = l
-            .next()
-            .and_then(|s| s.strip_prefix("first "))
-            .and_then(|s| s.parse().ok())
-            .ok_or("anchor `first` line invalid")?;
-        let prev = l
-            .next()
-            .and_then(|s| s.strip_prefix("prev "))
-            .and_then(hash)
-            .ok_or("anchor `prev` line invalid")?;
-        let mut nodes = Vec::new();
-        for line in l {
-            let mut p = line.split(' ');
-            let (Some("node"), Some(a), Some(b), Some(h), None) =
-                (p.next(), p.next(), p.next(), p.next(), p.next())
-            else {
-                return Err("anchor `node` line invalid".into());
-            };
-            let (Ok(a), Ok(b), Some(h)) = (a.parse(), b.parse(), hash(h)) else {
-                return Err("anchor `node` line invalid".into());
-            };
-            nodes.push((a, b, h));
-        }
-        let anchor = Self {
-            origin,
-            first,
-            prev,
-            nodes,
-        };
-        match anchor.range() {
-            Some(r) if r.size() == first => Ok(anchor),
-            _ => Err("anchor subtrees do not cover the pruned prefix".into()),
-        }
-    }
-
-    /// The pruned prefix as a compact range.
-    pub fn range(&self) -> Option<CompactRange> {
-        CompactRange::from_nodes(&self.nodes)
-    }
+    let parsed = parse_note(note).map_err(|e| e.to_string())?;
+    let origin = parsed.origin();
+    let verifiers: Vec<Verifier> = keys.iter().map(|k| Verifier::note_key(origin, k)).collect();
+    let (n, i) = open_with(note, &verifiers)?;
+    let key_id = keys.get(i).map(|k| k.key_id.clone()).unwrap_or_default();
+    Ok(Verified {
+        text: n.text,
+        key_id,
+    })
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn checkpoint_note_round_trips_and_rejects_other_keys_and_edits() {
-        let k = KeyPair::generate();
-        let cp = Checkpoint {
-            origin: "gw.example/log".into(),
-            size: 42,
-            root: [9; 32],
-        };
-        let note = cp.sign(&k);
-        assert!(note.starts_with("gw.example/log\n42\n"));
-        assert!(note.contains("\n\n\u{2014} gw.example/log "));
-        let v = open_note(&note, &[k.public()]).unwrap();
-        assert_eq!(Checkpoint::parse(&v.text).unwrap(), cp);
-        let other = KeyPair::generate();
-        assert!(open_note(&note, &[other.public()]).is_err());
-        let edited = note.replacen("\n42\n", "\n41\n", 1);
-        assert!(open_note(&edited, &[k.public()])
-            .unwrap_err()
-            .contains("does not verify"));
-    }
-
-    #[test]
-    fn anchor_round_trips_and_checks_cover() {
-        let mut cr = CompactRange::default();
-        for i in 0..11u8 {
-            cr.push([i; 32]);
-        }
-        let a = Anchor {
-            origin: "o".into(),
-            first: 11,
-            prev: [10; 32],
-            nodes: cr.nodes(),
-        };
-        assert_eq!(Anchor::parse(&a.text()).unwrap(), a);
-        let bad = Anchor {
-            first: 12,
-            ..a.clone()
-        };
-        assert!(Anchor::parse(&bad.text()).is_err());
-    }
-}
+mod tests;
