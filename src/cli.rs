@@ -12,6 +12,7 @@ pub mod prove;
 pub mod report;
 pub mod serve;
 pub mod verify;
+pub mod witness;
 
 use std::process::ExitCode;
 
@@ -50,6 +51,8 @@ pub enum Command {
     Keygen(keygen::Args),
     /// Maintain the evidence index (`index rebuild`).
     Index(index::Args),
+    /// Run a C2SP tlog-witness that cosigns checkpoints of known logs (`--generate-key` first).
+    Witness(witness::Args),
     /// Run the built-in mock LLM provider (for benchmarks and manual testing).
     #[command(hide = true)]
     MockProvider(demo::MockArgs),
@@ -69,6 +72,7 @@ pub fn run() -> ExitCode {
         Command::Prove(a) => prove::run(a),
         Command::Keygen(a) => keygen::run(a),
         Command::Index(a) => index::run(a),
+        Command::Witness(a) => witness::run(a),
         Command::MockProvider(a) => demo::run_mock(a),
     };
     match result {
