@@ -39,3 +39,5 @@ mod streaming;
 mod telemetry;
 #[path = "it/tls.rs"]
 mod tls;
+#[path = "it/witness.rs"]
+mod witness;

@@ -196,6 +196,29 @@ mod tests {
         assert_eq!(parse_request(max.as_bytes()).unwrap().proof.len(), 63);
     }
 
+    proptest::proptest! {
+        /// What the fuzz target checks, on bodies built from spec-shaped pieces: no panic,
+        /// and whatever parses re-encodes to the same bytes.
+        #[test]
+        fn accepted_bodies_round_trip(
+            parts in proptest::collection::vec(proptest::prop_oneof![
+                proptest::strategy::Just("old 0\n".to_owned()),
+                proptest::strategy::Just("old 12\n".to_owned()),
+                proptest::strategy::Just(format!("{}\n", B64.encode([5u8; 32]))),
+                proptest::strategy::Just("\n".to_owned()),
+                proptest::strategy::Just(CP.to_owned()),
+                "[ -~\n]{0,12}",
+            ], 0..8)
+        ) {
+            let body = parts.concat();
+            if let Ok(r) = parse_request(body.as_bytes()) {
+                proptest::prop_assert_eq!(encode_request(r.old, &r.proof, r.checkpoint), body.clone());
+                let _ = parse_checkpoint_text(r.checkpoint);
+            }
+            let _ = parse_checkpoint_text(&body);
+        }
+    }
+
     #[test]
     fn checkpoint_text_is_strict() {
         let root = B64.encode([3u8; 32]);
