@@ -28,6 +28,7 @@ pub mod read;
 mod recover;
 mod segment;
 pub mod tlog_proof;
+pub mod trust;
 mod verify;
 mod writer;
 

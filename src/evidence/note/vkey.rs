@@ -126,10 +126,9 @@ impl Verifier {
     /// Refuses unknown types, weak keys, and a key hash that does not match.
     pub fn parse(vkey: &str) -> Result<Self, VkeyError> {
         const W: &str = "vkey";
-        let mut parts = vkey.trim_ascii().split('+');
-        let (Some(name), Some(hash), Some(b64), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
+        // Base64 may contain `+`; the name may not, so only the first two `+` separate.
+        let mut parts = vkey.trim_ascii().splitn(3, '+');
+        let (Some(name), Some(hash), Some(b64)) = (parts.next(), parts.next(), parts.next()) else {
             return Err(VkeyError::Shape(W, "<name>+<8 hex>+<base64 key>"));
         };
         let (kind, key) = parse_material(W, name, hash, b64)?;
