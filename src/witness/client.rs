@@ -80,6 +80,11 @@ pub fn spawn(
         peers: witnesses.iter().cloned().map(peer::Peer::new).collect(),
         written: None,
     };
+    tracing::info!(
+        witnesses = witnesses.len(),
+        interval_ms = u64::try_from(interval.as_millis()).unwrap_or(u64::MAX),
+        "sending checkpoints to witnesses"
+    );
     let (stop, mut rx) = watch::channel(false);
     let task = tokio::spawn(async move {
         let mut tick = tokio::time::interval(interval);
@@ -108,6 +113,7 @@ impl Client {
     async fn round(&mut self, source: &CheckpointSource, last: bool) {
         let src = source.clone();
         let Ok(Some(note)) = tokio::task::spawn_blocking(move || src()).await else {
+            tracing::debug!("no checkpoint yet for the witnesses");
             return;
         };
         let (parsed, cp) = match parse_note(&note).map_err(|e| e.to_string()).and_then(|n| {
