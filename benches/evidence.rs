@@ -34,8 +34,9 @@ fn rt() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-/// Appends `n` records from `tasks` concurrent appenders; returns records/s.
-fn appends_per_sec(dir: &std::path::Path, tasks: u64, n: u64) -> f64 {
+/// Appends `n` records from `tasks` concurrent appenders; returns records/s and checkpoint
+/// signatures per record.
+fn appends_per_sec(dir: &std::path::Path, tasks: u64, n: u64) -> (f64, f64) {
     let (key, _) = aimsgate::evidence::load_or_create_key(dir).unwrap();
     let (log, _) = EvidenceLog::open(LogConfig::new(dir), key).unwrap();
     let rt = rt();
@@ -55,8 +56,9 @@ fn appends_per_sec(dir: &std::path::Path, tasks: u64, n: u64) -> f64 {
         }
     });
     let el = start.elapsed();
+    let signed = log.health().signatures;
     log.close().unwrap();
-    n as f64 / el.as_secs_f64()
+    (n as f64 / el.as_secs_f64(), signed as f64 / n as f64)
 }
 
 /// A `/proc/self/status` memory line in MiB (0 where unavailable).
@@ -87,9 +89,9 @@ fn bench(c: &mut Criterion) {
     // Throughput under concurrency (one-shot figures; criterion measures the per-op costs).
     for tasks in [64u64, 512].into_iter().filter(|_| !verify_only) {
         let d = root.join(format!("tp{tasks}"));
-        let r = appends_per_sec(&d, tasks, records);
+        let (r, sigs) = appends_per_sec(&d, tasks, records);
         println!(
-            "evidence/append_sync_group_commit tasks={tasks}: {r:.0} records/s (process RSS {} MiB, peak {} MiB)",
+            "evidence/append_sync_group_commit tasks={tasks}: {r:.0} records/s, {sigs:.4} checkpoint signatures/record (process RSS {} MiB, peak {} MiB)",
             rss_mib("VmRSS:"),
             rss_mib("VmHWM:")
         );

@@ -62,6 +62,8 @@ struct Target {
     name: &'static str,
     addr: SocketAddr,
     pids: Vec<u32>,
+    /// aimsgate's admin listener (for the checkpoint-signature gauge).
+    admin: Option<SocketAddr>,
 }
 
 #[derive(Default, Clone)]
@@ -70,6 +72,8 @@ struct Tally {
     secs: f64,
     latencies_us: Vec<u32>,
     cpu_us: u64,
+    /// Checkpoint signatures made during the loaded phases (`None`: not reported).
+    signatures: Option<u64>,
     unloaded_us: Vec<u32>,
     ttfb_us: Vec<u32>,
 }
@@ -98,6 +102,7 @@ async fn run(s: &Settings, full: bool) {
         name: "direct (mock)",
         addr: mock,
         pids: vec![],
+        admin: None,
     }];
     if let Some(nginx) = find_nginx() {
         let port = free_port();
@@ -112,6 +117,7 @@ async fn run(s: &Settings, full: bool) {
             name: "nginx",
             addr,
             pids,
+            admin: None,
         });
     } else {
         eprintln!("nginx not found: skipping the bare-proxy baseline");
@@ -180,10 +186,15 @@ async fn run(s: &Settings, full: bool) {
     let mut served_before = 0;
     for _ in 0..s.rounds {
         for (i, t) in targets.iter().enumerate() {
+            let sig0 = signatures(t.admin).await;
             let cpu0 = cpu_us(&t.pids);
             let (n, secs, mut lat) = loaded(t.addr, &body, s.concurrency, s.loaded_for).await;
             let cpu1 = cpu_us(&t.pids);
+            let sig1 = signatures(t.admin).await;
             let tally = &mut tallies[i];
+            if let (Some(a), Some(b)) = (sig0, sig1) {
+                *tally.signatures.get_or_insert(0) += b.saturating_sub(a);
+            }
             tally.requests += n;
             tally.secs += secs;
             tally.latencies_us.append(&mut lat);
@@ -202,8 +213,8 @@ async fn run(s: &Settings, full: bool) {
     let rss_end = rss_kb(gw_pid);
 
     println!("\nproxy load benchmark ({}): 2 KB chat request, concurrency {}, {} interleaved round(s) of {:?} per target\n", if full { "full" } else { "smoke" }, s.concurrency, s.rounds, s.loaded_for);
-    println!("| target | req/s | p50 ms | p99 ms | unloaded p50 ms | unloaded p99 ms | CPU µs/req (proxy) | stream TTFB p50 ms | TTFB p99 ms |");
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("| target | req/s | p50 ms | p99 ms | unloaded p50 ms | unloaded p99 ms | CPU µs/req (proxy) | stream TTFB p50 ms | TTFB p99 ms | signatures/call |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (t, tally) in targets.iter().zip(tallies.iter_mut()) {
         let rps = tally.requests as f64 / tally.secs.max(1e-9);
         let cpu = if t.pids.is_empty() {
@@ -211,8 +222,11 @@ async fn run(s: &Settings, full: bool) {
         } else {
             format!("{:.1}", tally.cpu_us as f64 / tally.requests.max(1) as f64)
         };
+        let sigs = tally.signatures.map_or("-".to_string(), |n| {
+            format!("{:.3}", n as f64 / tally.requests.max(1) as f64)
+        });
         println!(
-            "| {} | {:.0} | {:.3} | {:.3} | {:.3} | {:.3} | {} | {:.3} | {:.3} |",
+            "| {} | {:.0} | {:.3} | {:.3} | {:.3} | {:.3} | {} | {:.3} | {:.3} | {} |",
             t.name,
             rps,
             pct(&mut tally.latencies_us, 50.0),
@@ -222,6 +236,7 @@ async fn run(s: &Settings, full: bool) {
             cpu,
             pct(&mut tally.ttfb_us, 50.0),
             pct(&mut tally.ttfb_us, 99.0),
+            sigs,
         );
     }
     println!(
@@ -274,8 +289,16 @@ fn start_aimsgate(
 ) -> (Child, Target) {
     std::fs::create_dir_all(dir).unwrap();
     let port = free_port();
+    let admin_port = free_port();
     let cfg = dir.join("aimsgate.toml");
-    std::fs::write(&cfg, aimsgate_config(dir, port, mock_port, extra)).unwrap();
+    std::fs::write(
+        &cfg,
+        aimsgate_config(dir, port, mock_port, extra).replace(
+            "admin_listen = \"127.0.0.1:0\"",
+            &format!("admin_listen = \"127.0.0.1:{admin_port}\""),
+        ),
+    )
+    .unwrap();
     let child = Command::new(bin)
         .args(["serve", "--config"])
         .arg(&cfg)
@@ -286,7 +309,35 @@ fn start_aimsgate(
         .unwrap();
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     let pids = vec![child.id()];
-    (child, Target { name, addr, pids })
+    let admin = Some(format!("127.0.0.1:{admin_port}").parse().unwrap());
+    (
+        child,
+        Target {
+            name,
+            addr,
+            pids,
+            admin,
+        },
+    )
+}
+
+/// The checkpoint-signature gauge from aimsgate's `/metrics` (`None`: no admin listener, or a
+/// build that does not report it).
+async fn signatures(admin: Option<SocketAddr>) -> Option<u64> {
+    let admin = admin?;
+    let mut sender = connect(admin).await;
+    let req = http::Request::get(format!("http://{admin}/metrics"))
+        .header("host", admin.to_string())
+        .body(Full::new(Bytes::new()))
+        .ok()?;
+    let resp = sender.send_request(req).await.ok()?;
+    let body = resp.into_body().collect().await.ok()?.to_bytes();
+    String::from_utf8_lossy(&body)
+        .lines()
+        .find(|l| l.starts_with("aimsgate_evidence_checkpoint_signatures "))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse::<f64>().ok())
+        .map(|v| v as u64)
 }
 
 fn aimsgate_config(dir: &Path, port: u16, mock_port: u16, extra: &str) -> String {

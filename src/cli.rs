@@ -9,6 +9,7 @@ pub mod index;
 pub mod keygen;
 pub mod policy;
 pub mod prove;
+pub mod recover;
 pub mod report;
 pub mod serve;
 pub mod verify;
@@ -53,6 +54,8 @@ pub enum Command {
     Index(index::Args),
     /// Run a C2SP tlog-witness that cosigns checkpoints of known logs (`--generate-key` first).
     Witness(witness::Args),
+    /// Move a damaged evidence segment aside so the log can continue (run while stopped).
+    Recover(recover::Args),
     /// Run the built-in mock LLM provider (for benchmarks and manual testing).
     #[command(hide = true)]
     MockProvider(demo::MockArgs),
@@ -73,6 +76,7 @@ pub fn run() -> ExitCode {
         Command::Keygen(a) => keygen::run(a),
         Command::Index(a) => index::run(a),
         Command::Witness(a) => witness::run(a),
+        Command::Recover(a) => recover::run(a),
         Command::MockProvider(a) => demo::run_mock(a),
     };
     match result {

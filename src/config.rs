@@ -262,6 +262,10 @@ pub struct EvidenceSettings {
     pub checkpoint_every_records: u64,
     pub checkpoint_interval: Duration,
     pub retention_days: u32,
+    /// Retention below 183 days was explicitly allowed.
+    pub retention_below_minimum: bool,
+    /// The configured log origin (`None`: the data dir's own, generated at creation).
+    pub origin: Option<String>,
     pub hmac_key: Option<Secret>,
     /// The signing key from env or a file; `None`: `<data_dir>/signing.key` (created if missing).
     pub signing_key: Option<Secret>,

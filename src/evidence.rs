@@ -9,10 +9,13 @@
 //! ([`prove`]) and retention. Deliberately does not know HTTP, policy or classifier types:
 //! callers fill plain proto fields, and decide themselves what to do when `append` fails.
 //!
-//! Data dir layout: `signing.key` (0600), `signing.pub`, `keys/<key id>.pub` (every key the
-//! log ever used), `log/<first seq, 20 digits>.seg` segments, `log/anchor.note` (after
-//! retention pruned a prefix), `checkpoint.note` (latest signed tree head) and
-//! `checkpoints/<size, 20 digits>.note` (all of them), `index/` (sled, rebuildable).
+//! Data dir layout: `origin` (the log's unique origin line), `signing.key` (0600, absent when
+//! the key is supplied from outside), `signing.pub`, `keys/<key id>.pub` (every key the log
+//! ever used), `log/<first seq, 20 digits>.seg` segments (entries and, after each durable
+//! group, a signed checkpoint frame), `log/anchor.note` (after retention pruned a prefix),
+//! `checkpoint.note` (a periodically refreshed copy of the latest signed tree head),
+//! `checkpoints/` (v1 logs only), `cosigned/` (witness cosignatures), `damaged/` (segments
+//! `aimsgate recover` moved aside), `index/` (sled, rebuildable).
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -22,6 +25,7 @@ mod index;
 pub mod keys;
 pub mod merkle;
 pub mod note;
+pub mod origin;
 pub mod proto;
 mod prune;
 pub mod read;
@@ -36,6 +40,7 @@ pub use export::{export, ExportFilter, ExportFormat, ExportSummary};
 pub use index::rebuild_index;
 pub use keys::{keygen, load_or_create_key, KeyPair, PublicKey};
 pub use prune::prune;
+pub use recover::{recover_damaged, DamageReport};
 pub use verify::{
     prove, verify_dir, verify_dir_with_key, verify_export, VerifyFault, VerifySummary,
 };
@@ -65,14 +70,20 @@ pub struct LogConfig {
     pub durability: Durability,
     /// Segment rollover size in bytes.
     pub segment_bytes: u64,
-    /// Write a checkpoint after this many records...
+    /// Async mode: fsync (with a signed checkpoint) once this many records are unsynced, even
+    /// before `max_delay` has passed.
     pub checkpoint_every_records: u64,
-    /// ...or after this long with new records.
+    /// How often `checkpoint.note` (a copy of the latest signed checkpoint, for tools) is
+    /// refreshed and retention runs.
     pub checkpoint_interval: Duration,
     /// Prune whole segments whose newest record is older than this many days (0 = never).
     pub retention_days: u32,
-    /// Log id, also the checkpoint origin line.
-    pub origin: String,
+    /// Log id, also the checkpoint origin line and the signing key's name. `None`: the origin
+    /// stored in the data dir, else a unique one generated and stored at creation (see
+    /// [`origin`]).
+    pub origin: Option<String>,
+    /// Allow `retention_days` below the 183-day minimum (recorded in the log when used).
+    pub retention_below_minimum: bool,
     /// Key for HMAC-SHA256 value fingerprints.
     pub hmac_key: Option<Vec<u8>>,
     /// Maximum queued, not yet written appends (back-pressure beyond it).
@@ -84,8 +95,9 @@ pub struct LogConfig {
 }
 
 impl LogConfig {
-    /// Defaults: sync durability, 64 MiB segments, checkpoint every 10,000 records or 60 s,
-    /// 400 days retention, origin `aimsgate.local/evidence`.
+    /// Defaults: sync durability, 64 MiB segments, the checkpoint file refreshed every 60 s
+    /// (async mode: fsync with a checkpoint after 10,000 records at the latest), 400 days
+    /// retention, the data dir's own unique origin.
     pub fn new(dir: impl Into<PathBuf>) -> Self {
         Self {
             dir: dir.into(),
@@ -94,7 +106,8 @@ impl LogConfig {
             checkpoint_every_records: 10_000,
             checkpoint_interval: Duration::from_secs(60),
             retention_days: 400,
-            origin: "aimsgate.local/evidence".into(),
+            origin: None,
+            retention_below_minimum: false,
             hmac_key: None,
             queue_capacity: 65_536,
             persist_secret: true,

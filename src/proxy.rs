@@ -132,6 +132,8 @@ pub fn log_config(config: &Config) -> LogConfig {
     lc.checkpoint_every_records = e.checkpoint_every_records;
     lc.checkpoint_interval = e.checkpoint_interval;
     lc.retention_days = e.retention_days;
+    lc.retention_below_minimum = e.retention_below_minimum;
+    lc.origin = e.origin.clone();
     lc.hmac_key = e.hmac_key.as_ref().map(|k| k.expose().as_bytes().to_vec());
     lc.persist_secret = e.signing_key.is_none();
     lc
@@ -331,11 +333,15 @@ fn start_witness_client(
 ) -> Result<Option<crate::witness::client::Handle>, StartError> {
     let e = &shared.config.evidence;
     let dir = shared.config.data_dir.clone();
-    let files = dir.clone();
+    let (files, log) = (dir.clone(), Arc::downgrade(shared));
+    // The writer's latest durable checkpoint; before its first group after a start, the
+    // newest checkpoint frame in the files.
     let source: crate::witness::client::CheckpointSource = Arc::new(move || {
-        crate::evidence::read::latest_checkpoint(&files)
-            .ok()
-            .flatten()
+        log.upgrade()?.evidence.latest_checkpoint().or_else(|| {
+            crate::evidence::read::latest_checkpoint(&files)
+                .ok()
+                .flatten()
+        })
     });
     let metrics = shared.metrics.witness_requests.clone();
     Ok(crate::witness::client::spawn(

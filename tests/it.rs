@@ -21,6 +21,8 @@ mod bypass_strings;
 mod errors;
 #[path = "it/evidence.rs"]
 mod evidence;
+#[path = "it/evidence_v2.rs"]
+mod evidence_v2;
 #[path = "it/identity.rs"]
 mod identity;
 #[path = "it/lifecycle.rs"]

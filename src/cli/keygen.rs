@@ -17,6 +17,10 @@ pub struct Args {
     /// `[[identity.virtual_keys]]`. The key is shown once and stored nowhere.
     #[arg(long, conflicts_with = "force")]
     pub virtual_key: bool,
+    /// The log's origin, when the data dir has none yet (default: a unique one is generated);
+    /// it names the key, so the printed vkey is the one verifiers pin.
+    #[arg(long)]
+    pub origin: Option<String>,
 }
 
 /// Runs the subcommand.
@@ -30,8 +34,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         println!("principal = \"CHANGE-ME\"");
         return Ok(ExitCode::SUCCESS);
     }
+    let origin = aimsgate::evidence::origin::resolve(&args.data_dir, args.origin.as_deref())?;
     let kp = aimsgate::evidence::keygen(&args.data_dir, args.force)?;
-    println!("key id {}", kp.key_id());
+    let public = kp.public_bytes();
+    println!("origin {origin}");
+    println!(
+        "key id {}",
+        aimsgate::evidence::keys::log_key_id(&origin, &public)
+    );
+    println!("vkey {}", aimsgate::evidence::keys::vkey(&origin, &public));
+    println!("(give the vkey to your auditors: `aimsgate verify --public-key FILE` pins it)");
     println!(
         "public key {}",
         args.data_dir

@@ -228,6 +228,10 @@ pub struct RawEvidence {
     pub checkpoint_every_records: Option<u64>,
     pub checkpoint_interval: Option<String>,
     pub retention_days: Option<u32>,
+    /// Allow `retention_days` below the 183-day minimum (recorded in the log).
+    pub retention_below_minimum: Option<bool>,
+    /// The log's origin (checkpoint origin line and key name); default: the data dir's own.
+    pub origin: Option<String>,
     /// Key for HMAC fingerprints of detected values (optional).
     pub hmac_key: Option<RawSecret>,
     /// The evidence signing key (`signing.key` text or its base64 seed) from an environment

@@ -466,6 +466,18 @@ fn evidence(cx: &Ctx<'_>, e: &RawEvidence) -> Result<EvidenceSettings, ConfigErr
         }
         None => None,
     };
+    let retention_days = e.retention_days.unwrap_or(400);
+    let retention_below_minimum = e.retention_below_minimum.unwrap_or(false);
+    crate::evidence::origin::check_retention(retention_days, retention_below_minimum)
+        .map_err(|err| cx.err("evidence.retention_days", err.to_string()))?;
+    let origin = match &e.origin {
+        Some(o) => {
+            crate::evidence::origin::validate(o)
+                .map_err(|err| cx.err("evidence.origin", err.to_string()))?;
+            Some(o.clone())
+        }
+        None => None,
+    };
     Ok(EvidenceSettings {
         durability,
         fail_open: e.fail_open.unwrap_or(false),
@@ -476,7 +488,9 @@ fn evidence(cx: &Ctx<'_>, e: &RawEvidence) -> Result<EvidenceSettings, ConfigErr
             e.checkpoint_interval.as_deref(),
             Duration::from_secs(60),
         )?,
-        retention_days: e.retention_days.unwrap_or(400),
+        retention_days,
+        retention_below_minimum,
+        origin,
         hmac_key,
         signing_key,
         witnesses: witnesses(cx, &e.witness)?,

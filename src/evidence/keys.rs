@@ -194,6 +194,60 @@ pub fn note_key_hash(name: &str, public: &[u8; 32]) -> [u8; 4] {
     [d[0], d[1], d[2], d[3]]
 }
 
+/// The key id of a log key in v2: lowercase hex of its C2SP signed-note key hash under the
+/// log's origin (the same 4 bytes that start its checkpoint signatures).
+pub fn log_key_id(origin: &str, public: &[u8; 32]) -> String {
+    super::hex(&note_key_hash(origin, public))
+}
+
+/// The C2SP verifier key (vkey) of a log key: `<origin>+<8 hex key hash>+<base64(0x01 ||
+/// public key)>`, what auditors pin with `verify --public-key`.
+pub fn vkey(origin: &str, public: &[u8; 32]) -> String {
+    let mut raw = vec![1u8];
+    raw.extend_from_slice(public);
+    format!(
+        "{origin}+{}+{}",
+        log_key_id(origin, public),
+        base64::engine::general_purpose::STANDARD.encode(raw)
+    )
+}
+
+/// Every secret key in the data dir: `signing.key` and the archived `keys/*.key`.
+pub fn stored_secrets(dir: &Path) -> Result<Vec<KeyPair>, EvidenceError> {
+    let mut paths = vec![dir.join(SECRET_FILE)];
+    if let Ok(rd) = fs::read_dir(dir.join("keys")) {
+        for e in rd.flatten() {
+            if e.path().extension().is_some_and(|x| x == "key") {
+                paths.push(e.path());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for p in paths {
+        match fs::read_to_string(&p) {
+            Ok(t) => out.push(parse_secret(&t)?),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(out)
+}
+
+/// Deletes `signing.key` if it holds `retired` (the key supplied from outside replaced it and
+/// the rotation is logged: a retired secret never stays on disk).
+pub fn remove_secret_if(dir: &Path, retired: &KeyPair) -> Result<(), EvidenceError> {
+    let path = dir.join(SECRET_FILE);
+    match fs::read_to_string(&path) {
+        Ok(t) if parse_secret(&t).is_ok_and(|k| k.key_id() == retired.key_id()) => {
+            fs::remove_file(&path)?;
+            Ok(super::segment::sync_dir(dir)?)
+        }
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Generates a key pair into `dir` (`signing.key` mode 0600 and `signing.pub`). Refuses to
 /// overwrite an existing key unless `force`; a replaced key is archived in `keys/` so that the
 /// log records the rotation (signed by the old key) at its next open.

@@ -113,12 +113,30 @@ pub(crate) fn prune_before(
     Ok(Some((first, range.root())))
 }
 
-/// Offline retention run (log closed): prunes segments older than `cutoff_nanos` using `key`.
-pub fn prune(
-    dir: &Path,
-    key: &KeyPair,
-    origin: &str,
-    cutoff_nanos: i64,
-) -> Result<Option<u64>, EvidenceError> {
-    Ok(prune_before(dir, key, origin, cutoff_nanos, None)?.map(|(f, _)| f))
+/// Offline retention run (log closed): prunes segments older than `cutoff_nanos` using `key`,
+/// then opens the log to record the RetentionPrune event that backs the anchor (a prune the log
+/// does not record would not verify).
+pub fn prune(dir: &Path, key: &KeyPair, cutoff_nanos: i64) -> Result<Option<u64>, EvidenceError> {
+    let origin = super::origin::resolve(dir, None)?;
+    let Some((first, root)) = prune_before(dir, key, &origin, cutoff_nanos, None)? else {
+        return Ok(None);
+    };
+    let mut cfg = super::LogConfig::new(dir);
+    cfg.retention_days = 0;
+    let (log, _) = super::EvidenceLog::open(cfg, key.clone())?;
+    let ev = super::proto::record::Kind::Event(super::proto::EventRecord {
+        event: Some(super::proto::event_record::Event::RetentionPrune(
+            super::proto::RetentionPrune {
+                first_retained_seq: first,
+                anchor_root_hash: root.to_vec(),
+                retention_days: 0,
+            },
+        )),
+    });
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .map_err(EvidenceError::Io)?;
+    rt.block_on(log.append(ev))?;
+    log.close()?;
+    Ok(Some(first))
 }

@@ -1,16 +1,23 @@
 //! Opening a log directory: scans every segment, checks each entry's frame, decoding,
-//! sequence number and chain link, truncates a torn tail of the newest segment, and returns
-//! the state the writer continues from. Owns no signature checks (that is `verify`).
+//! sequence number and chain link, truncates a torn last frame of the newest segment, and
+//! returns the state the writer continues from. A bad frame followed by valid ones is damage,
+//! not a torn write: the log refuses to open and `aimsgate recover` ([`recover_damaged`], in
+//! `recover/damage.rs`) moves the damaged segment aside. Owns no signature checks (that is
+//! `verify`).
 use std::fs;
 use std::path::Path;
 
-use super::entry::{body_hash, decode_record, entry_hash, parse_entry, FRAME_HEADER};
+use super::entry::{body_hash, decode_record, entry_hash, parse_stored, Stored, FRAME_HEADER};
 use super::index::IndexItem;
 use super::merkle::{CompactRange, Hash};
 use super::note::Anchor;
 use super::proto::{event_record, record};
-use super::segment::{list_segments, log_dir, scan, sync_dir, Active, MAGIC};
+use super::segment::{list_segments, log_dir, scan_frames, sync_dir, Active, MAGIC};
 use super::EvidenceError;
+
+mod damage;
+pub use damage::{recover_damaged, DamageReport};
+pub(crate) use damage::{take_damage_note, valid_frame_after};
 
 /// Marker written at clean shutdown and removed at open.
 pub(crate) const CLEAN_MARKER: &str = "clean-shutdown";
@@ -23,8 +30,16 @@ pub(crate) struct Recovered {
     pub next_seq: u64,
     pub prev_body: Hash,
     pub range: CompactRange,
-    /// Key id that must sign the next entry (after applying rotations); `None` if empty.
+    /// v1 key id that signed the last v1 entry, or the new key id of the last rotation;
+    /// `None` if neither (a v2 log trusts its checkpoint signers, below).
     pub authorised_key: Option<String>,
+    /// Key hashes (hex) that signed the newest checkpoint frame, and the size it covers.
+    pub checkpoint_signers: Vec<String>,
+    pub checkpoint_size: u64,
+    /// Entry format version of the newest entry (0 when empty).
+    pub last_version: u8,
+    /// Time of the newest record (unix nanos; 0 when empty).
+    pub last_time: i64,
     /// The newest segment `(first seq, length)` to continue appending to.
     pub active: Option<Active>,
     /// Bytes cut off the tail.
@@ -75,11 +90,30 @@ pub(crate) fn recover(
         None => (0, [0u8; 32], CompactRange::default()),
     };
     let mut authorised_key: Option<String> = None;
+    let (mut checkpoint_signers, mut checkpoint_size) = (Vec::new(), 0u64);
+    let (mut last_version, mut last_time) = (0u8, 0i64);
     let mut items = Vec::new();
     // Where the data of the segment holding the last good entry ends (zeros may follow).
     let mut data_end: Option<(u64, u64)> = None;
-    let torn = scan(&logdir, min_first, |seg, off, bytes| {
-        let e = parse_entry(bytes).map_err(|e| e.to_string())?;
+    let torn = scan_frames(&logdir, min_first, |seg, off, bytes| {
+        let e = match parse_stored(bytes).map_err(|e| e.to_string())? {
+            Stored::Entry(e) => e,
+            Stored::Checkpoint(note) => {
+                checkpoint_signers = signer_hashes(note);
+                checkpoint_size = note
+                    .lines()
+                    .nth(1)
+                    .and_then(|l| l.parse().ok())
+                    .ok_or("checkpoint frame without a tree size")?;
+                if checkpoint_size != next_seq {
+                    return Err(format!(
+                        "checkpoint frame covers {checkpoint_size} entries where {next_seq} precede it"
+                    ));
+                }
+                data_end = Some((seg, off + (FRAME_HEADER + bytes.len()) as u64));
+                return Ok(());
+            }
+        };
         let rec = decode_record(e.body).map_err(|e| format!("body does not decode: {e}"))?;
         if rec.seq != next_seq {
             return Err(format!("seq {} where {next_seq} was expected", rec.seq));
@@ -90,13 +124,20 @@ pub(crate) fn recover(
         if rec.prev_body_hash != prev_body {
             return Err("prev_body_hash does not match the previous body".into());
         }
-        authorised_key = Some(match &rec.kind {
+        let rotated = match &rec.kind {
             Some(record::Kind::Event(ev)) => match &ev.event {
-                Some(event_record::Event::KeyRotation(r)) => r.new_key_id.clone(),
-                _ => e.key_id().to_owned(),
+                Some(event_record::Event::KeyRotation(r)) => Some(r.new_key_id.clone()),
+                _ => None,
             },
-            _ => e.key_id().to_owned(),
-        });
+            _ => None,
+        };
+        if let Some(k) = rotated {
+            authorised_key = Some(k);
+        } else if let Some((kid, _)) = e.signed {
+            authorised_key = Some(kid.to_owned());
+        }
+        last_version = e.version();
+        last_time = rec.time_unix_nanos;
         if rec.seq >= index_from {
             items.push(IndexItem::from_record(seg, off, &rec));
         }
@@ -110,10 +151,22 @@ pub(crate) fn recover(
     if let Some(t) = &torn {
         if !t.last {
             return Err(EvidenceError::Corrupt(format!(
-                "segment {} offset {}: {} (not the newest segment, so not a torn tail)",
+                "segment {} offset {}: {} (not the newest segment, so not a torn tail); \
+                 nothing was changed: restore the segment from a backup",
                 t.path.display(),
                 t.offset,
                 t.reason
+            )));
+        }
+        if let Some(at) = valid_frame_after(&t.path, t.offset)? {
+            return Err(EvidenceError::Corrupt(format!(
+                "segment {} offset {}: {}, but a valid frame follows at offset {at}: this is \
+                 damage, not a torn write, and nothing was cut; run `aimsgate recover \
+                 --data-dir {}` to move the damaged segment aside and continue",
+                t.path.display(),
+                t.offset,
+                t.reason,
+                dir.display()
             )));
         }
         truncated = t.used_len.saturating_sub(t.offset);
@@ -149,9 +202,24 @@ pub(crate) fn recover(
         prev_body,
         range,
         authorised_key,
+        checkpoint_signers,
+        checkpoint_size,
+        last_version,
+        last_time,
         active,
         truncated,
         unclean: unclean || truncated > 0,
         index_items: items,
     })
+}
+
+/// Hex key hashes of the signature lines of a signed note (no signature is checked here).
+pub(crate) fn signer_hashes(note: &str) -> Vec<String> {
+    use base64::Engine as _;
+    let sigs = note.rsplit_once("\n\n").map_or("", |(_, s)| s);
+    sigs.lines()
+        .filter_map(|l| l.rsplit_once(' '))
+        .filter_map(|(_, b64)| base64::engine::general_purpose::STANDARD.decode(b64).ok())
+        .filter_map(|blob| blob.get(..4).map(super::hex))
+        .collect()
 }

@@ -310,11 +310,6 @@ impl Active {
         Ok(())
     }
 
-    /// A second handle on the file, for fsyncing it from another thread.
-    pub fn sync_handle(&self) -> io::Result<File> {
-        self.file.try_clone()
-    }
-
     /// Makes everything written so far durable.
     pub fn sync(&mut self) -> io::Result<()> {
         self.file.sync_data()

@@ -1,8 +1,10 @@
 //! [`EvidenceLog`]: the handle the proxy appends through, and the single writer thread behind
-//! it. The writer sequences records, chains and signs them, writes frames to the active
-//! segment and fsyncs once per group (group commit), writes signed checkpoints, and feeds
-//! the index thread. Owns the durability semantics; the file formats live in `entry`,
-//! `segment` and `note`, the repair of a torn tail in `recover`.
+//! it. Appends get their sequence number (log index) when they are queued, so every caller
+//! holds its receipt at once; the writer chains and writes them in that order, and makes each
+//! durable group durable with one write and one fdatasync that also carry a signed checkpoint
+//! covering it (group commit: at most one signature per fsync, none while idle). Owns the
+//! durability semantics; the file formats live in `entry`, `segment` and `note`, the repair of
+//! a torn tail in `recover`.
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
@@ -17,8 +19,6 @@ use super::recover::{recover, Recovered};
 use super::{hex, Durability, EvidenceError, LogConfig, Payload};
 
 mod core;
-mod signer;
-mod syncer;
 use self::core::Core;
 
 /// Result of a successful append.
@@ -56,6 +56,8 @@ pub struct Health {
     pub last_checkpoint_age_secs: u64,
     /// Entries in the log.
     pub records: u64,
+    /// Checkpoint signatures made since the log was opened (one per durable group commit).
+    pub signatures: u64,
     /// The last write error, if any.
     pub last_error: Option<String>,
 }
@@ -72,10 +74,14 @@ pub(crate) enum Job {
         at: Instant,
         /// The caller waits for durability (sync mode fsyncs the group before replying).
         durable: bool,
-        _permit: OwnedSemaphorePermit,
+        /// The log index this record gets (assigned when queued).
+        seq: u64,
+        /// `None` for the writer's own events.
+        _permit: Option<OwnedSemaphorePermit>,
     },
     Rotate {
         key: KeyPair,
+        seq: u64,
         reply: oneshot::Sender<Result<Appended, EvidenceError>>,
     },
 }
@@ -104,10 +110,14 @@ pub(crate) struct Queue {
     pub closing: bool,
     /// The writer is waiting on the condvar (only then does a push need to wake it).
     pub sleeping: bool,
+    /// Writes are failing and too much is retained in memory: new records are refused.
+    pub refusing: bool,
     /// A queued job is awaited (see [`Job::awaited`]).
     pub urgent: bool,
     /// When the oldest queued job was pushed.
     pub since: Option<Instant>,
+    /// The sequence number the next queued record gets.
+    pub next_seq: u64,
 }
 
 impl Queue {
@@ -136,7 +146,10 @@ pub(crate) struct Shared {
     pub latency_us: AtomicU64,
     pub last_cp: Mutex<Instant>,
     pub records: AtomicU64,
+    pub signatures: AtomicU64,
     pub last_error: Mutex<Option<String>>,
+    /// The latest durable signed checkpoint note.
+    pub latest_cp: Mutex<Option<String>>,
 }
 
 impl Shared {
@@ -172,6 +185,7 @@ struct Handle {
     slots: Arc<Semaphore>,
     capacity: usize,
     hmac_key: Option<Vec<u8>>,
+    origin: String,
     thread: Mutex<Option<JoinHandle<Result<(), EvidenceError>>>>,
 }
 
@@ -217,15 +231,14 @@ impl std::fmt::Debug for EvidenceLog {
 }
 
 impl EvidenceLog {
-    /// Opens (creating) the log in `cfg.dir`: recovers a torn tail, appends a log-start or
-    /// recovery event, writes a checkpoint, and starts the writer thread.
-    pub fn open(cfg: LogConfig, key: KeyPair) -> Result<(Self, OpenReport), EvidenceError> {
-        if cfg.origin.is_empty() || cfg.origin.contains(['\n', ' ']) {
-            return Err(EvidenceError::Config(
-                "origin must be non-empty without spaces".into(),
-            ));
-        }
+    /// Opens (creating) the log in `cfg.dir`: recovers a torn tail (refusing damage that is
+    /// not one), resolves the log's origin, appends a log-start or recovery event (and a
+    /// rotation, upgrade or retention-policy event where due) with a signed checkpoint, and
+    /// starts the writer thread.
+    pub fn open(mut cfg: LogConfig, key: KeyPair) -> Result<(Self, OpenReport), EvidenceError> {
+        super::origin::check_retention(cfg.retention_days, cfg.retention_below_minimum)?;
         std::fs::create_dir_all(&cfg.dir)?;
+        cfg.origin = super::origin::resolve(&cfg.dir, cfg.origin.as_deref())?.into();
         let index = open_index(&cfg.dir)?;
         let from = index.upto()?;
         let mut rec: Recovered = recover(&cfg.dir, from, cfg.segment_bytes)?;
@@ -235,18 +248,24 @@ impl EvidenceLog {
             rec.index_items = super::index::scan_items(&cfg.dir)?;
         }
         let shared = Arc::new(Shared {
-            queue: Mutex::new(Queue::default()),
+            queue: Mutex::new(Queue {
+                next_seq: rec.next_seq,
+                ..Queue::default()
+            }),
             cv: Condvar::new(),
             healthy: AtomicBool::new(true),
             latency_us: AtomicU64::new(0),
             last_cp: Mutex::new(Instant::now()),
             records: AtomicU64::new(rec.next_seq),
+            signatures: AtomicU64::new(0),
             last_error: Mutex::new(None),
+            latest_cp: Mutex::new(None),
         });
         let (itx, index_thread) = spawn_indexer(index, cfg.dir.clone())?;
         let capacity = cfg.queue_capacity.max(1);
         let hmac_key = cfg.hmac_key.clone();
         let durability = cfg.durability;
+        let origin = cfg.origin.clone().unwrap_or_default();
         let mut core = Core::new(cfg, key, rec, shared.clone(), itx, index_thread)?;
         let report = core.start()?;
         let thread = std::thread::Builder::new()
@@ -258,6 +277,7 @@ impl EvidenceLog {
             slots: Arc::new(Semaphore::new(capacity)),
             capacity,
             hmac_key,
+            origin,
             thread: Mutex::new(Some(thread)),
         };
         Ok((
@@ -268,8 +288,9 @@ impl EvidenceLog {
         ))
     }
 
-    /// Appends one record. Resolves once the entry is durable (`Sync`) or written (`Async`);
-    /// waits asynchronously (never blocking the runtime thread) when the queue is full.
+    /// Appends one record. Resolves once the entry and a checkpoint covering it are durable
+    /// (`Sync`) or the entry is written (`Async`); waits asynchronously (never blocking the
+    /// runtime thread) when the queue is full.
     pub async fn append(&self, payload: Payload) -> Result<Appended, EvidenceError> {
         let (tx, rx) = oneshot::channel();
         self.enqueue(payload, Some(tx)).await?;
@@ -281,10 +302,11 @@ impl EvidenceLog {
     /// on return); in `Async` mode it is only queued (bounded: waits for room), then written
     /// and fsync'd within `max_delay`. While the log is unhealthy even `Async` waits for the
     /// write, so a failing log still refuses (fail-closed) and a recovered one says so.
-    pub async fn commit(&self, payload: Payload) -> Result<(), EvidenceError> {
+    /// Returns the record's log index (the caller's receipt).
+    pub async fn commit(&self, payload: Payload) -> Result<u64, EvidenceError> {
         let healthy = self.inner.shared.healthy.load(Ordering::Acquire);
         if self.inner.durability == Durability::Sync || !healthy {
-            return self.append(payload).await.map(|_| ());
+            return self.append(payload).await.map(|a| a.seq);
         }
         self.enqueue(payload, None).await
     }
@@ -296,16 +318,16 @@ impl EvidenceLog {
     /// it to wait for room or to learn why.
     // The payload comes back unboxed: boxing it would cost an allocation on every call.
     #[allow(clippy::result_large_err)]
-    pub fn submit(&self, payload: Payload) -> Result<(), Payload> {
+    pub fn submit(&self, payload: Payload) -> Result<u64, Payload> {
         match self.inner.slots.clone().try_acquire_owned() {
             Ok(permit) => self.push_append(payload, None, permit),
             Err(_) => Err(payload),
         }
     }
 
-    /// Waits for room in the queue, then queues `payload`; `reply` set means the caller waits
-    /// for the result (and, in sync mode, for durability).
-    async fn enqueue(&self, payload: Payload, reply: Option<Reply>) -> Result<(), EvidenceError> {
+    /// Waits for room in the queue, then queues `payload` and returns its log index; `reply`
+    /// set means the caller waits for the result (and, in sync mode, for durability).
+    async fn enqueue(&self, payload: Payload, reply: Option<Reply>) -> Result<u64, EvidenceError> {
         let permit = self
             .inner
             .slots
@@ -323,37 +345,47 @@ impl EvidenceLog {
         payload: Payload,
         reply: Option<Reply>,
         permit: OwnedSemaphorePermit,
-    ) -> Result<(), Payload> {
+    ) -> Result<u64, Payload> {
         let at = Instant::now();
         let durable = reply.is_some();
-        self.push(payload, |kind| Job::Append {
+        self.push(payload, |kind, seq| Job::Append {
             kind,
             reply,
             at,
             durable,
-            _permit: permit,
+            seq,
+            _permit: Some(permit),
         })
     }
 
-    /// Rotates the signing key: the old key signs a key-rotation event naming the new one, and
-    /// every later entry is signed by the new key. `signing.key`/`signing.pub` are replaced.
+    /// Rotates the signing key: a key-rotation event naming the new key is written with a
+    /// checkpoint signed by both keys, and every later checkpoint is signed by the new key
+    /// alone. `signing.pub` is replaced (and `signing.key`, unless the key is supplied from
+    /// outside); the retired secret is deleted from the data dir.
     pub async fn rotate_key(&self, new_key: KeyPair) -> Result<Appended, EvidenceError> {
         let (tx, rx) = oneshot::channel();
-        self.push(new_key, |key| Job::Rotate { key, reply: tx })
-            .map_err(|_| EvidenceError::Closed)?;
+        self.push(new_key, |key, seq| Job::Rotate {
+            key,
+            seq,
+            reply: tx,
+        })
+        .map_err(|_| EvidenceError::Closed)?;
         rx.await.map_err(|_| EvidenceError::Closed)?
     }
 
-    /// Queues `item` as `job(item)`, waking the writer if it sleeps and the job is awaited
-    /// (or enough have gathered; see [`GATHER`]); hands `item` back if the log is closed.
-    fn push<T>(&self, item: T, job: impl FnOnce(T) -> Job) -> Result<(), T> {
+    /// Queues `job(item, seq)` with the next sequence number and returns that number, waking
+    /// the writer if it sleeps and the job is awaited (or enough have gathered; see
+    /// [`GATHER`]); hands `item` back if the log is closed.
+    fn push<T>(&self, item: T, job: impl FnOnce(T, u64) -> Job) -> Result<u64, T> {
         let Ok(mut q) = self.inner.shared.queue.lock() else {
             return Err(item);
         };
-        if q.closing {
+        if q.closing || q.refusing {
             return Err(item);
         }
-        let job = job(item);
+        let seq = q.next_seq;
+        q.next_seq += 1;
+        let job = job(item, seq);
         if q.items.is_empty() {
             q.since = Some(Instant::now());
         }
@@ -364,7 +396,23 @@ impl EvidenceLog {
         if wake {
             self.inner.shared.cv.notify_one();
         }
-        Ok(())
+        Ok(seq)
+    }
+
+    /// The latest durable signed checkpoint (a C2SP checkpoint note), if one was written since
+    /// the log was opened.
+    pub fn latest_checkpoint(&self) -> Option<String> {
+        self.inner
+            .shared
+            .latest_cp
+            .lock()
+            .ok()
+            .and_then(|g| g.clone())
+    }
+
+    /// The log's origin (checkpoint origin line and record `log_id`).
+    pub fn origin(&self) -> &str {
+        &self.inner.origin
     }
 
     /// Current health.
@@ -383,6 +431,7 @@ impl EvidenceLog {
                 .map(|t| t.elapsed().as_secs())
                 .unwrap_or(u64::MAX),
             records: s.records.load(Ordering::Relaxed),
+            signatures: s.signatures.load(Ordering::Relaxed),
             last_error: s.last_error.lock().ok().and_then(|g| g.clone()),
         }
     }
@@ -436,21 +485,4 @@ pub(crate) fn sync_delay(durability: Durability) -> Duration {
 /// when the configured fsync delay is shorter.
 pub(crate) fn gather(durability: Durability) -> Duration {
     GATHER.min(sync_delay(durability))
-}
-
-/// How long the writer may sleep before a timer (deferred fsync or checkpoint) is due.
-pub(crate) fn wait_for(
-    durability: Durability,
-    unsynced: Option<Instant>,
-    cp_due: Option<Instant>,
-) -> Duration {
-    let now = Instant::now();
-    let mut d = Duration::from_secs(1);
-    if let Some(t) = unsynced {
-        d = d.min((t + sync_delay(durability)).saturating_duration_since(now));
-    }
-    if let Some(t) = cp_due {
-        d = d.min(t.saturating_duration_since(now));
-    }
-    d
 }

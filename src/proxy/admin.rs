@@ -59,6 +59,8 @@ fn route(shared: &Shared, req: &Request<Incoming>) -> Response<ProxyBody> {
                 .set(i64::try_from(h.last_append_latency_us).unwrap_or(i64::MAX));
             m.evidence_last_checkpoint_age_seconds
                 .set(i64::try_from(h.last_checkpoint_age_secs).unwrap_or(i64::MAX));
+            m.evidence_checkpoint_signatures
+                .set(i64::try_from(h.signatures).unwrap_or(i64::MAX));
             let mut r = Response::new(full(m.render()));
             r.headers_mut().insert(
                 http::header::CONTENT_TYPE,

@@ -87,8 +87,11 @@ pub struct Ctx {
     pub class_actions: Vec<(String, u32, ClassAction)>,
     pub unscanned_bytes: u64,
     pub fingerprints: Vec<ValueFingerprint>,
-    /// Set once the decision record is durable (or recorded as not needed).
+    /// Set once the decision record is durable (or recorded as not needed), and also when its
+    /// write failed but the record is kept to be written later (the outcome then says so).
     pub decision_committed: bool,
+    /// The decision record's index in the evidence log (the caller's receipt).
+    pub log_index: Option<u64>,
     pub status: Option<u16>,
     pub error_code: Option<&'static str>,
     /// The OpenTelemetry span of this call, when traces are exported.
@@ -140,6 +143,7 @@ impl Ctx {
             unscanned_bytes: 0,
             fingerprints: Vec::new(),
             decision_committed: false,
+            log_index: None,
             status: None,
             error_code: None,
             span: None,

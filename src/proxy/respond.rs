@@ -12,6 +12,9 @@ use crate::error::Error;
 use crate::providers;
 
 pub const DECISION_ID: HeaderName = HeaderName::from_static("x-aimsgate-decision-id");
+/// The decision record's index in the evidence log: the caller's receipt (`aimsgate prove`
+/// takes the decision id; the index finds the leaf in any later checkpoint).
+pub const LOG_INDEX: HeaderName = HeaderName::from_static("x-aimsgate-log-index");
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Render `err` in the error shape of the provider whose route was called.
@@ -49,6 +52,9 @@ pub fn stamp(ctx: &Ctx, headers: &mut HeaderMap) {
     }
     if let Ok(v) = HeaderValue::from_str(&ctx.request_id) {
         headers.insert(REQUEST_ID, v);
+    }
+    if let Some(i) = ctx.log_index {
+        headers.insert(LOG_INDEX, HeaderValue::from(i));
     }
 }
 

@@ -327,12 +327,34 @@ impl Collector {
         self.totals.events += 1;
         let (kind, detail) = match &e.event {
             Some(Event::LogStart(s)) => ("log_start", format!("aimsgate {}", s.software_version)),
+            Some(Event::Recovery(r)) if !r.damaged_segment.is_empty() => (
+                "recovery",
+                format!(
+                    "damaged segment moved aside to {} (first bad frame at offset {}, {} valid frames after it kept there); log continues after seq {}",
+                    r.damaged_segment, r.damaged_offset, r.frames_after_damage, r.last_intact_seq
+                ),
+            ),
             Some(Event::Recovery(r)) => (
                 "recovery",
                 format!(
                     "unclean stop: {} torn bytes truncated after seq {}",
                     r.truncated_bytes, r.last_intact_seq
                 ),
+            ),
+            Some(Event::RetentionPolicy(p)) => (
+                "retention_policy",
+                if p.below_minimum_override {
+                    format!(
+                        "{} days retention, below the 183-day minimum by explicit override",
+                        p.retention_days
+                    )
+                } else {
+                    format!("{} days retention", p.retention_days)
+                },
+            ),
+            Some(Event::FormatUpgrade(u)) => (
+                "format_upgrade",
+                format!("log continued in entry format v{}", u.entry_version),
             ),
             Some(Event::PolicyActivation(p)) => (
                 "policy_activation",

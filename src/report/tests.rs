@@ -539,14 +539,11 @@ fn labels_from_requests_are_capped() {
 
 #[test]
 fn a_pruned_prefix_is_reported_as_retention_coverage() {
-    use crate::evidence::{load_or_create_key, prune, LogConfig};
+    use crate::evidence::{load_or_create_key, prune};
     let a = tempfile::tempdir().unwrap();
     real_log(a.path(), 60, 4096);
     let (key, _) = load_or_create_key(a.path()).unwrap();
-    let origin = LogConfig::new(a.path()).origin;
-    let first = prune(a.path(), &key, &origin, i64::MAX)
-        .unwrap()
-        .expect("pruned");
+    let first = prune(a.path(), &key, i64::MAX).unwrap().expect("pruned");
     assert!(first > 0);
     let f = build(&ReportRequest {
         data_dirs: vec![a.path().into()],

@@ -149,6 +149,7 @@ pub struct Metrics {
     pub evidence_last_checkpoint_age_seconds: Gauge,
     /// add-checkpoint requests to witnesses, by witness and result.
     pub witness_requests: Family<WitnessLabels, Counter>,
+    pub evidence_checkpoint_signatures: Gauge,
 }
 
 impl Default for Metrics {
@@ -173,6 +174,7 @@ impl Default for Metrics {
             evidence_append_latency_us: Gauge::default(),
             evidence_last_checkpoint_age_seconds: Gauge::default(),
             witness_requests: Family::default(),
+            evidence_checkpoint_signatures: Gauge::default(),
         };
         m.register()
     }
@@ -270,6 +272,11 @@ impl Metrics {
             "witness_requests",
             "add-checkpoint requests to witnesses by witness and result",
             self.witness_requests.clone(),
+        );
+        r.register(
+            "evidence_checkpoint_signatures",
+            "Checkpoint signatures made since start (one per durable group commit; entries are unsigned)",
+            self.evidence_checkpoint_signatures.clone(),
         );
         self
     }

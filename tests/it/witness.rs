@@ -203,16 +203,6 @@ async fn a_witness_process_cosigns_and_its_state_survives_a_kill() {
     cosigned(&checkpoint(origin, &leaves, 30, &log), &r, &vkey);
 }
 
-/// Two ports nothing listens on now (for witnesses started after the gateway).
-fn free_ports() -> [u16; 2] {
-    let a = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let b = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    [
-        a.local_addr().unwrap().port(),
-        b.local_addr().unwrap().port(),
-    ]
-}
-
 /// The latest cosigned checkpoint once it verifies with the log key and carries a
 /// cosignature by each of `witnesses`, and is at least `min_size`.
 async fn wait_cosigned(
@@ -256,31 +246,38 @@ fn counter(metrics: &str, witness: &str, result: &str) -> u64 {
 }
 
 #[tokio::test]
-#[ignore = "needs the v2 writer's checkpoint frames (merged from main at WRITER-READY)"]
 async fn a_gateway_gets_both_cosignatures_and_serves_with_a_witness_down() {
     let tmp = tempfile::tempdir().unwrap();
     let (k1, v1) = generate_key(tmp.path(), "w1.example/it");
     let (k2, v2) = generate_key(tmp.path(), "w2.example/it");
+    // The log's key and origin are fixed up front, so the witnesses know it from the start.
     let seed = KeyPair::generate();
-    let [p1, p2] = free_ports();
+    let origin = "it.example/gw";
+    let log = vec![Verifier::note_key(origin, &seed.public())];
+    let logs = vec![log[0].to_vkey()];
+    let w1 = WitnessProc::start(&tmp.path().join("w1"), &k1, &logs, "127.0.0.1:0").await;
+    let w2 = WitnessProc::start(&tmp.path().join("w2"), &k2, &logs, "127.0.0.1:0").await;
     let mock = mock().await;
     let extra = format!(
         r#"
 [evidence]
+origin = "{origin}"
 signing_key = {{ file = "seed.txt" }}
 witness_interval = "200ms"
 
 [[evidence.witness]]
 name = "w1"
-url = "http://127.0.0.1:{p1}"
+url = "http://{}"
 vkey = "{}"
 
 [[evidence.witness]]
 name = "w2"
-url = "http://127.0.0.1:{p2}/"
+url = "http://{}/"
 vkey = "{}"
 "#,
+        w1.addr,
         v1.to_vkey(),
+        w2.addr,
         v2.to_vkey()
     );
     let seed_b64 = B64.encode(seed.secret_seed());
@@ -294,56 +291,49 @@ vkey = "{}"
     for _ in 0..3 {
         call().await;
     }
-    // The witnesses learn the log's key: origin from its checkpoint, key from the seed.
     let data = gw.data_dir();
-    let mut origin = None;
-    for _ in 0..100 {
-        if let Ok(Some(note)) = aimsgate::evidence::read::latest_checkpoint(&data) {
-            origin = Some(parse_note(&note).unwrap().origin().to_owned());
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let origin = origin.expect("the log wrote a checkpoint");
-    let log = vec![Verifier::note_key(&origin, &seed.public())];
-    let logs = vec![log[0].to_vkey()];
-    let w1 = WitnessProc::start(
-        &tmp.path().join("w1"),
-        &k1,
-        &logs,
-        &format!("127.0.0.1:{p1}"),
-    )
-    .await;
-    let w2 = WitnessProc::start(
-        &tmp.path().join("w2"),
-        &k2,
-        &logs,
-        &format!("127.0.0.1:{p2}"),
-    )
-    .await;
     let first = wait_cosigned(&gw, &log, &[&v1, &v2], 1).await;
 
     // w1 restarts; its state held: an older checkpoint and a fork are refused.
     let w1 = w1.restart().await;
+    let held = parse_note(&w1.latest(origin).await.text()).unwrap();
+    let held = parse_checkpoint_text(&held.text).unwrap().size;
+    assert!(held >= first);
     let old = std::fs::read_to_string(data.join(format!("cosigned/{first:020}.note"))).unwrap();
     let r = w1.add(encode_request(0, &[], &old)).await;
-    assert_eq!((r.status.as_u16(), r.text()), (409, format!("{first}\n")));
-    let forked = sign_note(
-        &format!("{origin}\n{first}\n{}\n", B64.encode([1u8; 32])),
-        &origin,
-        &seed,
+    assert_eq!(r.status, 409);
+    assert!(
+        r.text().trim().parse::<u64>().unwrap() >= held,
+        "{}",
+        r.text()
     );
-    assert_eq!(
-        w1.add(encode_request(first, &[], &forked)).await.status,
-        422
-    );
+    // A fork at the size it holds (the gateway may move it on meanwhile: follow the 409s).
+    let mut size = held;
+    let status = loop {
+        let fork = format!("{origin}\n{size}\n{}\n", B64.encode([1u8; 32]));
+        let r = w1
+            .add(encode_request(size, &[], &sign_note(&fork, origin, &seed)))
+            .await;
+        match r.status.as_u16() {
+            409 => size = r.text().trim().parse().unwrap(),
+            s => break s,
+        }
+    };
+    assert_eq!(status, 422);
 
     // w2 goes down: calls still succeed, w1 keeps cosigning, the counter shows w2 failing.
-    drop(w2);
+    let mut w2 = w2;
+    w2.child.kill().await.unwrap();
+    let before = aimsgate::evidence::read::latest_checkpoint(&data)
+        .unwrap()
+        .unwrap();
+    let before = parse_checkpoint_text(&parse_note(&before).unwrap().text)
+        .unwrap()
+        .size;
     for _ in 0..3 {
         call().await;
     }
-    let later = wait_cosigned(&gw, &log, &[&v1], first + 1).await;
+    let later = wait_cosigned(&gw, &log, &[&v1], before + 1).await;
     let text = std::fs::read_to_string(data.join("cosigned/latest.note")).unwrap();
     assert!(
         verify_cosignature(&parse_note(&text).unwrap(), &v2).is_err(),
@@ -359,8 +349,21 @@ vkey = "{}"
     }
     assert!(counter(&m, "w2", "error") > 0, "{m}");
     assert!(counter(&m, "w1", "ok") >= 2, "{m}");
-    call().await;
     let logs = gw.logs();
     assert!(logs.contains("witness unavailable"), "{logs}");
+    // At shutdown one more round: the final checkpoint is cosigned by the witness still up.
+    call().await;
+    let dir = gw.stop().await;
+    let data = dir.path().join("data");
+    let last = aimsgate::evidence::read::latest_checkpoint(&data)
+        .unwrap()
+        .unwrap();
+    let last = parse_checkpoint_text(&parse_note(&last).unwrap().text)
+        .unwrap()
+        .size;
+    let text = std::fs::read_to_string(data.join("cosigned/latest.note")).unwrap();
+    let (note, _) = open_with(&text, &log).unwrap();
+    assert_eq!(parse_checkpoint_text(&note.text).unwrap().size, last);
+    verify_cosignature(&note, &v1).unwrap();
     drop(w1);
 }

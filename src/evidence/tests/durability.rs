@@ -156,12 +156,13 @@ fn write_failure_errors_marks_unhealthy_and_recovers() {
     std::fs::remove_file(&next).unwrap();
     let a = rt().block_on(log.append(decision(2))).unwrap();
     assert_eq!(
-        a.seq, rep.next_seq,
-        "the failed append consumed no sequence number"
+        a.seq,
+        rep.next_seq + 1,
+        "the failed record kept its log index and is written first, once the disk allows"
     );
     assert!(log.health().healthy);
     log.close().unwrap();
-    assert_eq!(verify_dir(t.path()).unwrap().records, rep.next_seq + 1);
+    assert_eq!(verify_dir(t.path()).unwrap().records, rep.next_seq + 2);
 }
 
 #[test]
@@ -194,7 +195,8 @@ fn commit_queues_in_async_mode_and_fails_closed_once_the_log_is_unhealthy() {
     rt().block_on(log.commit(decision(3))).unwrap();
     assert!(log.health().healthy);
     log.close().unwrap();
-    assert_eq!(verify_dir(t.path()).unwrap().records, rep.next_seq + 1);
+    // Nothing queued is lost: the two records whose write failed are written after all.
+    assert_eq!(verify_dir(t.path()).unwrap().records, rep.next_seq + 3);
 }
 
 #[test]
@@ -270,7 +272,8 @@ fn unawaited_records_gather_and_awaited_ones_are_taken_at_once() {
         reply,
         at: Instant::now(),
         durable: false,
-        _permit: slots.clone().try_acquire_owned().unwrap(),
+        seq: 0,
+        _permit: Some(slots.clone().try_acquire_owned().unwrap()),
     };
     let mut q = Queue::default();
     assert_eq!(q.take_in(GATHER), None, "nothing queued");
@@ -303,4 +306,43 @@ fn unawaited_records_gather_and_awaited_ones_are_taken_at_once() {
     q.urgent = false;
     q.closing = true;
     assert_eq!(q.take_in(GATHER), Some(Duration::ZERO), "closing");
+}
+
+#[test]
+fn checkpoints_are_signed_per_durable_group_not_per_record() {
+    let t = tempfile::tempdir().unwrap();
+    let (key, _) = load_or_create_key(t.path()).unwrap();
+    let mut cfg = LogConfig::new(t.path());
+    cfg.durability = Durability::Async {
+        max_delay: std::time::Duration::from_secs(30),
+    };
+    let (log, _) = EvidenceLog::open(cfg, key).unwrap();
+    let at_start = log.health().signatures;
+    assert_eq!(at_start, 1, "one checkpoint for the start-up group");
+    for i in 0..500 {
+        assert!(log.submit(decision(i)).is_ok());
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while log.health().records < 501 {
+        assert!(std::time::Instant::now() < deadline, "records written");
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    assert_eq!(
+        log.health().signatures,
+        at_start,
+        "written but not yet fsync'd: nothing signed"
+    );
+    let cp = log.latest_checkpoint().unwrap();
+    assert!(cp.starts_with(&format!("{}\n1\n", log.origin())), "{cp}");
+    log.close().unwrap();
+    // Closing made them durable with one fsync and one checkpoint covering all 501.
+    let note = crate::evidence::read::latest_checkpoint(t.path())
+        .unwrap()
+        .unwrap();
+    assert!(note.contains("\n501\n"), "{note}");
+    let frames = super::all_frames(t.path());
+    let entries = super::frames(t.path());
+    let checkpoints: usize = frames.iter().map(|(_, f)| f.len()).sum::<usize>()
+        - entries.iter().map(|(_, f)| f.len()).sum::<usize>();
+    assert_eq!(checkpoints, 2, "start-up and close: two checkpoint frames");
 }

@@ -5,7 +5,7 @@ use super::*;
 use crate::evidence::segment::{Active, PREALLOC_CHUNK};
 
 fn data_end(dir: &Path) -> (PathBuf, usize) {
-    let (p, fr) = frames(dir).pop().unwrap();
+    let (p, fr) = super::all_frames(dir).pop().unwrap();
     let (off, len) = *fr.last().unwrap();
     (p, off + len)
 }

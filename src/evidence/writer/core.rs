@@ -1,64 +1,74 @@
-//! The writer thread's state and loop: group commit, signing, segment rollover, rollback on a
-//! failed write, checkpoints, key rotation, and the clean-shutdown marker.
+//! The writer thread's state and loop: taking the queue, grouping appends, key rotation at run
+//! time, the timers (deferred fsync, retry of a failed write, the checkpoint file and
+//! retention) and clean shutdown. The group commit itself is in `commit.rs`, the start-up
+//! events in `start.rs`.
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use prost::Message as _;
-
-use super::{gather, sync_delay, wait_for, Appended, Job, OpenReport, Reply, Shared};
-use crate::evidence::entry::{body_hash, encode_entry, encode_frame, entry_hash};
+use super::{gather, sync_delay, Appended, Job, Reply, Shared};
 use crate::evidence::index::{IndexFeed, IndexItem};
 use crate::evidence::keys::{self, KeyPair};
 use crate::evidence::merkle::{CompactRange, Hash};
-use crate::evidence::note::Checkpoint;
-use crate::evidence::proto::{
-    event_record, record, EventRecord, KeyRotation, LogStart, Record, Recovery, RetentionPrune,
-};
+use crate::evidence::proto::{event_record, record, EventRecord, KeyRotation, Recovery};
 use crate::evidence::prune::prune_before;
 use crate::evidence::recover::{Recovered, CLEAN_MARKER};
 use crate::evidence::segment::{log_dir, Active};
 use crate::evidence::{now_nanos, Durability, EvidenceError, LogConfig, Payload};
 
-use super::signer::Signer;
-use super::syncer::{Pending, Syncer};
+mod commit;
+mod start;
 
-/// Durable groups at least this large are fsync'd by the fsync thread even when nothing else
-/// is queued yet (their appenders' successors are about to arrive).
-const PIPELINE_MIN_GROUP: usize = 8;
+/// A failed write is retried this often while its bytes are retained.
+const RETRY_EVERY: Duration = Duration::from_millis(100);
 
-/// Checkpoint files kept in `checkpoints/` (about 16 hours at one per minute).
-const KEEP_CHECKPOINTS: usize = 1000;
+/// Retained (written-and-failed) bytes beyond which new records are refused at the queue.
+const RETAIN_MAX: usize = 64 << 20;
+
+/// Bytes encoded for the log but not yet on disk (a write failed: they are written again
+/// first, at the same offset, so every record keeps the log index its caller was given).
+#[derive(Default)]
+struct Retained {
+    bytes: Vec<u8>,
+    items: Vec<IndexItem>,
+    /// The newest checkpoint note among `bytes`.
+    note: Option<String>,
+    /// Records among `bytes`.
+    records: u64,
+}
 
 pub(crate) struct Core {
     cfg: LogConfig,
+    origin: String,
     key: KeyPair,
     logdir: PathBuf,
     active: Option<Active>,
     next_seq: u64,
     prev_body: Hash,
     range: CompactRange,
-    authorised_key: Option<String>,
-    since_cp: u64,
-    last_cp: Instant,
+    /// Time of the newest record written (times never run backwards).
+    last_time: i64,
+    /// Tree size covered by the newest checkpoint frame written.
+    cp_size: u64,
+    /// When entries were first written without an fsync since the last one.
     unsynced: Option<Instant>,
+    unsynced_records: u64,
+    retained: Retained,
+    retry_at: Option<Instant>,
+    /// When `checkpoint.note` was refreshed and retention last ran.
+    last_maintenance: Instant,
     poisoned: Option<String>,
     shared: Arc<Shared>,
     index_tx: Option<IndexFeed>,
     index_thread: Option<JoinHandle<()>>,
     rec: Option<Recovered>,
-    signer: Signer,
-    /// Pipelined fsync of durable groups (`None`: fsync inline).
-    syncer: Option<Syncer>,
-    /// A handle on the active segment for the syncer, with the segment's first seq.
-    sync_file: Option<(u64, Arc<std::fs::File>)>,
 }
 
 /// One group commit's appends, in queue order.
 struct Group {
-    kinds: Vec<Payload>,
+    records: Vec<(u64, Payload)>,
     /// Per append: where to send its result, and when it was queued (`None`: submitted).
     replies: Vec<Option<(Reply, Instant)>>,
     /// Some appender waits for durability.
@@ -68,7 +78,7 @@ struct Group {
 impl Group {
     fn with_capacity(n: usize) -> Self {
         Self {
-            kinds: Vec::with_capacity(n),
+            records: Vec::with_capacity(n),
             replies: Vec::with_capacity(n),
             durable: false,
         }
@@ -89,81 +99,71 @@ impl Core {
         index_thread: JoinHandle<()>,
     ) -> Result<Self, EvidenceError> {
         index_tx.send_all(std::mem::take(&mut rec.index_items));
-        let cfg_durability = cfg.durability;
+        let origin = cfg
+            .origin
+            .clone()
+            .ok_or_else(|| EvidenceError::Config("the log's origin is not resolved".into()))?;
         Ok(Self {
             logdir: log_dir(&cfg.dir),
+            origin,
             cfg,
             key,
             active: rec.active.take(),
             next_seq: rec.next_seq,
             prev_body: rec.prev_body,
             range: rec.range.clone(),
-            authorised_key: rec.authorised_key.clone(),
-            since_cp: 0,
-            last_cp: Instant::now(),
+            last_time: rec.last_time,
+            cp_size: rec.checkpoint_size,
             unsynced: None,
+            unsynced_records: 0,
+            retained: Retained::default(),
+            retry_at: None,
+            last_maintenance: Instant::now(),
             poisoned: None,
             shared,
             index_tx: Some(index_tx),
             index_thread: Some(index_thread),
             rec: Some(rec),
-            signer: Signer::start(),
-            syncer: match cfg_durability {
-                Durability::Sync => Syncer::start(),
-                Durability::Async { .. } => None,
-            },
-            sync_file: None,
         })
     }
 
-    /// Start-up events, run on the caller's thread before the writer thread starts.
-    pub(crate) fn start(&mut self) -> Result<OpenReport, EvidenceError> {
-        let Some(rec) = self.rec.take() else {
-            return Err(EvidenceError::Closed);
-        };
-        let created = self.next_seq == 0;
-        keys::archive_public(&self.cfg.dir, &self.key.public())?;
-        if let Some(expected) = self
-            .authorised_key
-            .clone()
-            .filter(|k| k != self.key.key_id())
-        {
-            // The key on disk changed without a logged rotation (keygen --force, or a crash in
-            // the middle of rotate_key): the old key must sign the rotation event.
-            let old = keys::load_archived_secret(&self.cfg.dir, &expected)?.ok_or_else(|| {
-                EvidenceError::Key(format!(
-                    "signing.key is {} but the log is signed by {expected}, and keys/{expected}.key \
-                     is not available to sign the rotation; restore the old signing.key",
-                    self.key.key_id()
-                ))
-            })?;
-            let new = std::mem::replace(&mut self.key, old);
-            self.rotate(new)?;
-        }
-        if created {
-            let ev = event(event_record::Event::LogStart(LogStart {
-                software_version: env!("CARGO_PKG_VERSION").into(),
-            }));
-            self.write_batch(vec![ev], true)?;
-        } else if rec.unclean {
-            let ev = event(event_record::Event::Recovery(Recovery {
-                truncated_bytes: rec.truncated,
-                last_intact_seq: self.next_seq.saturating_sub(1),
-            }));
-            self.write_batch(vec![ev], true)?;
-        }
-        self.checkpoint()?;
-        Ok(OpenReport {
-            recovered: rec.unclean,
-            truncated_bytes: rec.truncated,
-            next_seq: self.next_seq,
-            created,
-        })
+    /// Takes the next sequence number from the queue (only while nothing else is queued: at
+    /// start-up, before the thread runs).
+    fn reserve(&self) -> Result<u64, EvidenceError> {
+        let mut q = self
+            .shared
+            .queue
+            .lock()
+            .map_err(|_| EvidenceError::Closed)?;
+        let seq = q.next_seq;
+        q.next_seq += 1;
+        Ok(seq)
     }
 
-    /// Key rotation: archive the old secret, install the new key files, log the rotation signed
-    /// by the old key, switch, and delete the archived old secret.
-    fn rotate(&mut self, new: KeyPair) -> Result<Appended, EvidenceError> {
+    /// Queues one of the writer's own events behind everything already queued.
+    fn push_internal(&self, kind: Payload) {
+        if let Ok(mut q) = self.shared.queue.lock() {
+            let seq = q.next_seq;
+            q.next_seq += 1;
+            if q.items.is_empty() {
+                q.since = Some(Instant::now());
+            }
+            q.urgent = true;
+            q.items.push(Job::Append {
+                kind,
+                reply: None,
+                at: Instant::now(),
+                durable: true,
+                seq,
+                _permit: None,
+            });
+        }
+    }
+
+    /// Key rotation: archive the old secret (for a crash in between), install the new key
+    /// files, write the rotation event with a checkpoint signed by both keys, switch, and
+    /// delete the retired secret from the data dir.
+    fn rotate(&mut self, seq: u64, new: KeyPair) -> Result<Appended, EvidenceError> {
         keys::archive_secret(&self.cfg.dir, &self.key)?;
         if self.cfg.persist_secret {
             keys::write_key_files(&self.cfg.dir, &new)?;
@@ -171,14 +171,26 @@ impl Core {
             keys::write_public_files(&self.cfg.dir, &new)?;
         }
         let ev = event(event_record::Event::KeyRotation(KeyRotation {
-            old_key_id: self.key.key_id().into(),
-            new_key_id: new.key_id().into(),
+            old_key_id: keys::log_key_id(&self.origin, &self.key.public_bytes()),
+            new_key_id: keys::log_key_id(&self.origin, &new.public_bytes()),
             new_public_key: new.public_bytes().to_vec(),
         }));
-        let done = self.write_batch(vec![ev], true)?;
+        let done = match self.write_group(vec![(seq, ev)], true, Some(&new)) {
+            Ok(d) => d,
+            Err(e) => {
+                // The rotation may still be retained for a rewrite: stop rather than sign
+                // later checkpoints with a key the log has retired.
+                let msg = format!("key rotation could not be written: {e}");
+                self.poisoned = Some(msg.clone());
+                self.shared.set_error(Some(msg));
+                return Err(e);
+            }
+        };
         let old = std::mem::replace(&mut self.key, new);
-        self.authorised_key = Some(self.key.key_id().into());
         keys::remove_archived_secret(&self.cfg.dir, old.key_id())?;
+        if !self.cfg.persist_secret {
+            keys::remove_secret_if(&self.cfg.dir, &old)?;
+        }
         done.first().copied().ok_or(EvidenceError::Closed)
     }
 
@@ -197,9 +209,7 @@ impl Core {
                     if take_in == Some(Duration::ZERO) || q.closing {
                         break;
                     }
-                    let cp_due =
-                        (self.since_cp > 0).then(|| self.last_cp + self.cfg.checkpoint_interval);
-                    let timer = wait_for(self.cfg.durability, self.unsynced, cp_due);
+                    let timer = self.next_timer();
                     if timer.is_zero() {
                         break;
                     }
@@ -235,73 +245,51 @@ impl Core {
                     reply,
                     at,
                     durable,
+                    seq,
                     _permit,
                 } => {
-                    group.kinds.push(kind);
+                    group.records.push((seq, kind));
                     group.replies.push(reply.map(|r| (r, at)));
                     group.durable |= durable;
                 }
-                Job::Rotate { key, reply } => {
+                Job::Rotate { key, seq, reply } => {
                     let full = std::mem::replace(&mut group, Group::with_capacity(0));
-                    self.flush_appends(full);
+                    self.flush_group(full);
                     let r = match &self.poisoned {
                         Some(p) => Err(EvidenceError::Write(p.clone())),
-                        None => self.rotate(key),
+                        None => self.rotate(seq, key),
                     };
                     let _ = reply.send(r);
                 }
             }
         }
-        self.flush_appends(group);
+        self.flush_group(group);
     }
 
-    /// Writes one group. In sync mode it is fsync'd before anyone is answered if any of its
-    /// appenders waits for durability — by the fsync thread, while this thread goes on with
-    /// the next group; a group of submitted records only is fsync'd later.
-    fn flush_appends(&mut self, group: Group) {
+    /// Writes one group and answers its appenders: in sync mode a group someone waits for is
+    /// made durable (with its checkpoint, one fdatasync) before anyone is answered; a group of
+    /// submitted records only is made durable later (see [`Core::timers`]).
+    fn flush_group(&mut self, group: Group) {
         let Group {
-            kinds,
+            records,
             replies,
             durable,
         } = group;
-        self.check_syncer();
-        if kinds.is_empty() {
+        if records.is_empty() {
             return;
         }
         let sync = durable && self.cfg.durability == Durability::Sync;
-        // Pipeline under load only (a large group, or more appends waiting): a lone small
-        // group has nothing to overlap with its fsync, and the hand-over would only add a
-        // thread switch to its latency.
-        let pipelined = sync
-            && self.syncer.is_some()
-            && (kinds.len() >= PIPELINE_MIN_GROUP || self.more_queued());
-        let res = match &self.poisoned {
-            Some(p) => Err(EvidenceError::Write(p.clone())),
-            None => self.write_batch(kinds, sync && !pipelined),
-        };
-        match res {
+        match self.write_group(records, sync, None) {
             Ok(done) => {
                 let oldest = replies.iter().flatten().map(|(_, at)| *at).min();
-                let answers: Vec<(Reply, Appended)> = replies
-                    .into_iter()
-                    .zip(done)
-                    .filter_map(|(r, a)| r.map(|(reply, _)| (reply, a)))
-                    .collect();
-                if pipelined {
-                    self.hand_to_syncer(answers, oldest);
-                } else {
-                    for (reply, a) in answers {
+                for (r, a) in replies.into_iter().zip(done) {
+                    if let Some((reply, _)) = r {
                         let _ = reply.send(Ok(a));
                     }
-                    if let Some(t) = oldest {
-                        let us = u64::try_from(t.elapsed().as_micros()).unwrap_or(u64::MAX);
-                        self.shared.latency_us.store(us, Ordering::Relaxed);
-                    }
                 }
-                if self.since_cp >= self.cfg.checkpoint_every_records.max(1) {
-                    if let Err(e) = self.checkpoint() {
-                        self.shared.set_error(Some(e.to_string()));
-                    }
+                if let Some(t) = oldest {
+                    let us = u64::try_from(t.elapsed().as_micros()).unwrap_or(u64::MAX);
+                    self.shared.latency_us.store(us, Ordering::Relaxed);
                 }
             }
             Err(e) => {
@@ -315,279 +303,97 @@ impl Core {
         }
     }
 
-    fn more_queued(&self) -> bool {
-        self.shared
-            .queue
-            .lock()
-            .map(|q| !q.items.is_empty())
-            .unwrap_or(false)
-    }
-
-    /// Passes a written group to the fsync thread (or fsyncs it here if that fails).
-    fn hand_to_syncer(&mut self, answers: Vec<(Reply, Appended)>, oldest: Option<Instant>) {
-        // The syncer's fsync covers everything written to this segment so far.
-        self.unsynced = None;
-        let pending = match self.sync_file() {
-            Ok(file) => Pending {
-                file,
-                replies: answers,
-                oldest,
-            },
-            Err(e) => return self.sync_inline(answers, Err(e)),
-        };
-        if let Some(Err(p)) = self.syncer.as_ref().map(|s| s.submit(pending)) {
-            self.sync_inline(p.replies, Ok(()));
+    /// How long the writer may sleep before a timer is due.
+    fn next_timer(&self) -> Duration {
+        let now = Instant::now();
+        let mut due = self.last_maintenance + self.cfg.checkpoint_interval;
+        if let Some(t) = self.unsynced {
+            due = due.min(t + sync_delay(self.cfg.durability));
         }
-    }
-
-    /// The fallback: fsync on this thread, then answer.
-    fn sync_inline(&mut self, answers: Vec<(Reply, Appended)>, before: std::io::Result<()>) {
-        let r = before.and_then(|()| match self.active.as_mut() {
-            Some(a) => a.sync(),
-            None => Ok(()),
-        });
-        match r {
-            Ok(()) => {
-                for (reply, a) in answers {
-                    let _ = reply.send(Ok(a));
-                }
-            }
-            Err(e) => {
-                let msg = format!("evidence fsync failed: {e}");
-                self.poisoned = Some(msg.clone());
-                self.shared.set_error(Some(msg.clone()));
-                for (reply, _) in answers {
-                    let _ = reply.send(Err(EvidenceError::Write(msg.clone())));
-                }
-            }
+        if let Some(t) = self.retry_at {
+            due = due.min(t);
         }
-    }
-
-    /// A shared handle on the active segment for the fsync thread (one per segment).
-    fn sync_file(&mut self) -> std::io::Result<Arc<std::fs::File>> {
-        let Some(a) = self.active.as_ref() else {
-            return Err(std::io::Error::other("no active segment"));
-        };
-        match &self.sync_file {
-            Some((first, f)) if *first == a.first => Ok(f.clone()),
-            _ => {
-                let f = Arc::new(a.sync_handle()?);
-                self.sync_file = Some((a.first, f.clone()));
-                Ok(f)
-            }
-        }
-    }
-
-    /// Takes the fsync thread's news: its latency figure, and a failure, which poisons the log
-    /// (after a failed fsync, written data cannot be trusted to reach the disk).
-    fn check_syncer(&mut self) {
-        let Some(s) = &self.syncer else {
-            return;
-        };
-        let o = s.take_outcome();
-        if let Some(us) = o.latency_us {
-            self.shared.latency_us.store(us, Ordering::Relaxed);
-        }
-        if let (Some(msg), None) = (o.failed, &self.poisoned) {
-            self.poisoned = Some(msg.clone());
-            self.shared.set_error(Some(msg));
-        }
+        due.saturating_duration_since(now)
+            .min(Duration::from_secs(1))
     }
 
     fn timers(&mut self) {
-        if let Some(t) = self.unsynced {
-            if t.elapsed() >= sync_delay(self.cfg.durability) {
-                if let Err(e) = self.sync() {
-                    // After a failed fsync the written-but-unsynced entries cannot be trusted
-                    // to reach the disk: stop accepting appends until the log is reopened.
-                    let msg = format!("deferred fsync failed: {e}");
-                    self.poisoned = Some(msg.clone());
-                    self.unsynced = None;
-                    self.shared.set_error(Some(msg));
-                }
-            }
-        }
-        if self.since_cp > 0 && self.last_cp.elapsed() >= self.cfg.checkpoint_interval {
-            if let Err(e) = self.checkpoint() {
-                self.last_cp = Instant::now(); // retry after another interval, not in a spin
+        let now = Instant::now();
+        let retry = self.retry_at.is_some_and(|t| now >= t);
+        let deferred = self
+            .unsynced
+            .is_some_and(|t| now >= t + sync_delay(self.cfg.durability));
+        let many = self.unsynced_records >= self.cfg.checkpoint_every_records.max(1);
+        if self.poisoned.is_none() && (retry || deferred || many) {
+            if let Err(e) = self.make_durable() {
+                tracing::warn!(error = %e, "deferred evidence fsync failed");
                 self.shared.set_error(Some(e.to_string()));
             }
         }
+        if now >= self.last_maintenance + self.cfg.checkpoint_interval {
+            self.last_maintenance = now;
+            self.maintenance();
+        }
     }
 
-    fn sync(&mut self) -> Result<(), EvidenceError> {
-        if self.unsynced.is_some() {
-            if let Some(a) = self.active.as_mut() {
-                a.sync()?;
-            }
-            self.unsynced = None;
+    /// Refreshes `checkpoint.note` and runs retention (whose RetentionPrune event is queued
+    /// behind the records already queued).
+    fn maintenance(&mut self) {
+        if let Err(e) = self.write_checkpoint_file() {
+            tracing::warn!(error = %e, "evidence checkpoint file not refreshed");
         }
-        Ok(())
-    }
-
-    /// Sequences, signs and writes one group; fsyncs it if `sync`. On failure the segment is
-    /// cut back and the state restored, so a later group can succeed (e.g. after disk space
-    /// is freed); if even that fails, the log is poisoned until reopened.
-    fn write_batch(
-        &mut self,
-        kinds: Vec<Payload>,
-        sync: bool,
-    ) -> Result<Vec<Appended>, EvidenceError> {
-        let need_roll = match &self.active {
-            None => true,
-            Some(a) => a.len >= self.cfg.segment_bytes && a.first < self.next_seq,
-        };
-        if need_roll {
-            if let Some(a) = self.active.as_mut() {
-                a.trim()?;
-                a.sync()?;
-            }
-            self.unsynced = None;
-            self.active = Some(Active::create(
-                &self.logdir,
-                self.next_seq,
-                self.cfg.segment_bytes,
-            )?);
+        if self.cfg.retention_days == 0 || self.poisoned.is_some() {
+            return;
         }
-        let (seq0, prev0, range0) = (self.next_seq, self.prev_body, self.range.clone());
-        let (seg, start_len) = match &self.active {
-            Some(a) => (a.first, a.len),
-            None => return Err(EvidenceError::Closed),
-        };
-        // Sequence and chain the bodies (cheap), then sign them (the costly part).
-        let mut bodies = Vec::with_capacity(kinds.len());
-        let mut items = Vec::with_capacity(kinds.len());
-        for kind in kinds {
-            let rec = Record {
-                log_id: self.cfg.origin.clone(),
-                key_id: self.key.key_id().into(),
-                seq: self.next_seq,
-                time_unix_nanos: now_nanos(),
-                prev_body_hash: self.prev_body.to_vec(),
-                kind: Some(kind),
-            };
-            let body = rec.encode_to_vec();
-            self.prev_body = body_hash(&body);
-            self.next_seq += 1;
-            items.push(IndexItem::from_record(seg, 0, &rec));
-            bodies.push(body);
-        }
-        let (bodies, sigs) = self.signer.sign_all(&self.key, bodies);
-        let mut buf = Vec::with_capacity(bodies.iter().map(|b| b.len() + 100).sum());
-        let mut entry = Vec::with_capacity(512);
-        let mut out = Vec::with_capacity(bodies.len());
-        for ((body, sig), item) in bodies.iter().zip(&sigs).zip(items.iter_mut()) {
-            entry.clear();
-            encode_entry(self.key.key_id(), sig, body, &mut entry);
-            item.offset = start_len + buf.len() as u64;
-            encode_frame(&entry, &mut buf);
-            let h = entry_hash(&entry);
-            self.range.push(h);
-            out.push(Appended {
-                seq: item.seq,
-                entry_hash: h,
-            });
-        }
-        let written = match self.active.as_mut() {
-            Some(a) => a
-                .write(&buf)
-                .and_then(|()| if sync { a.sync() } else { Ok(()) }),
-            None => return Err(EvidenceError::Closed),
-        };
-        if let Err(e) = written {
-            (self.next_seq, self.prev_body, self.range) = (seq0, prev0, range0);
-            if let Some(a) = self.active.as_mut() {
-                if let Err(e2) = a.truncate(start_len) {
-                    self.poisoned = Some(format!("{e}; rollback also failed: {e2}"));
-                }
-            }
-            return Err(EvidenceError::Write(e.to_string()));
-        }
-        if sync {
-            self.unsynced = None;
-        } else if self.unsynced.is_none() {
-            self.unsynced = Some(Instant::now());
-        }
-        let n = out.len() as u64;
-        self.since_cp += n;
-        self.shared.records.store(self.next_seq, Ordering::Relaxed);
-        if !self.shared.healthy.load(Ordering::Relaxed) && self.poisoned.is_none() {
-            self.shared.healthy.store(true, Ordering::Release);
-        }
-        if let Some(tx) = &self.index_tx {
-            tx.send(items);
-        }
-        Ok(out)
-    }
-
-    /// fsyncs pending data, then writes `checkpoints/<size>.note` and `checkpoint.note`.
-    fn checkpoint(&mut self) -> Result<(), EvidenceError> {
-        // Always fsync here: groups handed to the fsync thread may not be durable yet, and a
-        // checkpoint must never cover entries that are not.
-        if let Some(a) = self.active.as_mut() {
-            a.sync()?;
-        }
-        self.unsynced = None;
-        let cp = Checkpoint {
-            origin: self.cfg.origin.clone(),
-            size: self.range.size(),
-            root: self.range.root(),
-        };
-        let note = cp.sign(&self.key);
-        let cdir = self.cfg.dir.join("checkpoints");
-        std::fs::create_dir_all(&cdir)?;
-        keys::write_atomic(
-            &cdir.join(format!("{:020}.note", cp.size)),
-            note.as_bytes(),
-            false,
-        )?;
-        keys::write_atomic(
-            &self.cfg.dir.join("checkpoint.note"),
-            note.as_bytes(),
-            false,
-        )?;
-        trim_checkpoints(&cdir);
-        self.since_cp = 0;
-        self.last_cp = Instant::now();
-        if let Ok(mut t) = self.shared.last_cp.lock() {
-            *t = self.last_cp;
-        }
-        if self.cfg.retention_days > 0 {
-            let days = i64::from(self.cfg.retention_days);
-            let cutoff = now_nanos().saturating_sub(days.saturating_mul(86_400_000_000_000));
-            let keep = self.active.as_ref().map(|a| a.first);
-            match prune_before(&self.cfg.dir, &self.key, &self.cfg.origin, cutoff, keep) {
-                Ok(Some((first, root))) => {
-                    let ev = event(event_record::Event::RetentionPrune(RetentionPrune {
+        let days = i64::from(self.cfg.retention_days);
+        let cutoff = now_nanos().saturating_sub(days.saturating_mul(86_400_000_000_000));
+        let keep = self.active.as_ref().map(|a| a.first);
+        match prune_before(&self.cfg.dir, &self.key, &self.origin, cutoff, keep) {
+            Ok(Some((first, root))) => {
+                let ev = event(event_record::Event::RetentionPrune(
+                    crate::evidence::proto::RetentionPrune {
                         first_retained_seq: first,
                         anchor_root_hash: root.to_vec(),
                         retention_days: self.cfg.retention_days,
-                    }));
-                    self.write_batch(vec![ev], true)?;
-                }
-                Ok(None) => {}
-                Err(e) => tracing::warn!(error = %e, "evidence retention prune failed"),
+                    },
+                ));
+                self.push_internal(ev);
             }
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "evidence retention prune failed"),
         }
-        Ok(())
+    }
+
+    /// A copy of the latest durable checkpoint in `checkpoint.note`, for tools and auditors.
+    fn write_checkpoint_file(&self) -> Result<(), EvidenceError> {
+        let Some(note) = self.shared.latest_cp.lock().ok().and_then(|g| g.clone()) else {
+            return Ok(());
+        };
+        let path = self.cfg.dir.join("checkpoint.note");
+        if std::fs::read_to_string(&path).is_ok_and(|old| old == note) {
+            return Ok(());
+        }
+        keys::write_atomic(&path, note.as_bytes(), false)
     }
 
     fn shutdown(mut self) -> Result<(), EvidenceError> {
-        // Answer every group still waiting for its fsync first.
-        if let Some(s) = self.syncer.as_mut() {
-            s.drain();
-        }
-        self.check_syncer();
         let r = if self.poisoned.is_none() {
-            self.checkpoint()
+            self.make_durable()
         } else {
             Ok(())
         };
+        let _ = self.write_checkpoint_file();
         drop(self.index_tx.take());
         if let Some(t) = self.index_thread.take() {
             let _ = t.join();
         }
         r?;
+        if !self.retained.bytes.is_empty() {
+            return Err(EvidenceError::Write(format!(
+                "{} records could not be written before shutdown",
+                self.retained.records
+            )));
+        }
         if let Some(a) = self.active.as_mut() {
             a.trim()?;
             a.sync()?;
@@ -597,21 +403,18 @@ impl Core {
     }
 }
 
-/// Keeps the newest `KEEP_CHECKPOINTS` checkpoint files (the latest is also `checkpoint.note`).
-fn trim_checkpoints(cdir: &std::path::Path) {
-    let Ok(rd) = std::fs::read_dir(cdir) else {
-        return;
-    };
-    let mut files: Vec<PathBuf> = rd
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "note"))
-        .collect();
-    if files.len() <= KEEP_CHECKPOINTS {
-        return;
+/// A Recovery event for an unclean stop, and/or the damage `aimsgate recover` moved aside.
+fn recovery_event(
+    unclean: bool,
+    truncated: u64,
+    last: u64,
+    damage: Option<Recovery>,
+) -> Option<Payload> {
+    if !unclean && damage.is_none() {
+        return None;
     }
-    files.sort(); // zero-padded sizes sort numerically
-    for p in &files[..files.len() - KEEP_CHECKPOINTS] {
-        let _ = std::fs::remove_file(p);
-    }
+    let mut r = damage.unwrap_or_default();
+    r.truncated_bytes = truncated;
+    r.last_intact_seq = last;
+    Some(event(event_record::Event::Recovery(r)))
 }

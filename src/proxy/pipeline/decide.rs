@@ -127,8 +127,9 @@ impl Pipeline {
             .evidence_append
             .observe(appending.elapsed().as_secs_f64());
         match appended {
-            Ok(_) => {
+            Ok(seq) => {
                 ctx.decision_committed = true;
+                ctx.log_index = Some(seq);
                 Ok(())
             }
             Err(e) if self.shared.config.evidence.fail_open => {
@@ -140,6 +141,9 @@ impl Pipeline {
             Err(e) => {
                 self.shared.metrics.fail_closed_refusals.inc();
                 tracing::error!(error = %e, "evidence log not writable; refusing the call (fail closed)");
+                // A failed write keeps the record and writes it once the disk allows: the
+                // outcome then records that the call was refused (no second decision record).
+                ctx.decision_committed = matches!(e, crate::evidence::EvidenceError::Write(_));
                 Err(Error::EvidenceUnavailable)
             }
         }

@@ -11,13 +11,16 @@ impl Pipeline {
     pub(super) async fn record(&self, ctx: &mut Ctx, err: Option<&Error>) {
         if !ctx.decision_committed {
             let status = ctx.status.unwrap_or(0);
-            if let Err(e) = self
+            match self
                 .shared
                 .evidence
                 .append(record::decision(ctx, status, err))
                 .await
             {
-                tracing::error!(error = %e, decision_id = %ctx.decision_id, "could not record the refusal in the evidence log");
+                Ok(a) => ctx.log_index = Some(a.seq),
+                Err(e) => {
+                    tracing::error!(error = %e, decision_id = %ctx.decision_id, "could not record the refusal in the evidence log");
+                }
             }
             let stats = BodyStats {
                 end: StreamEnd::Complete,
