@@ -257,15 +257,7 @@ fn prepare(
             r,
             crate::evidence::read::leaf_hashes(dir, old).map_err(|e| e.to_string())?,
         ),
-        None => {
-            let all = crate::evidence::read::leaf_hashes(dir, 0).map_err(|e| e.to_string())?;
-            let cut = usize::try_from(old)
-                .map_err(|e| e.to_string())?
-                .min(all.len());
-            let mut r = CompactRange::default();
-            all[..cut].iter().for_each(|h| r.push(*h));
-            (r, all[cut..].to_vec())
-        }
+        None => range_at(dir, old)?,
     };
     let want = usize::try_from(size - old).map_err(|e| e.to_string())?;
     if range.size() != old || leaves.len() < want {
@@ -284,3 +276,35 @@ fn prepare(
     }
     Ok((old, proof, Some(range)))
 }
+
+/// The log's compact range at `size`, rebuilt from the files (from the prune anchor's range
+/// when retention removed a prefix), and the leaf hashes after it.
+fn range_at(dir: &Path, size: u64) -> Result<(CompactRange, Vec<Hash>), String> {
+    let (first, mut range) = match std::fs::read_to_string(dir.join("log/anchor.note")) {
+        Ok(note) => {
+            let note = crate::evidence::note::parse_note(&note)
+                .map_err(|e| format!("prune anchor: {e}"))?;
+            let anchor = crate::evidence::note::Anchor::parse(&note.text)
+                .map_err(|e| format!("prune anchor: {e}"))?;
+            let range = anchor.range().ok_or("prune anchor: not a compact range")?;
+            (anchor.first, range)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => (0, CompactRange::default()),
+        Err(e) => return Err(format!("prune anchor: {e}")),
+    };
+    if size < first {
+        return Err(format!(
+            "the witness is at size {size}, inside the prefix retention pruned (entries before {first}): no proof can be built"
+        ));
+    }
+    let all = crate::evidence::read::leaf_hashes(dir, first).map_err(|e| e.to_string())?;
+    let cut = usize::try_from(size - first)
+        .map_err(|e| e.to_string())?
+        .min(all.len());
+    all[..cut].iter().for_each(|h| range.push(*h));
+    Ok((range, all[cut..].to_vec()))
+}
+
+#[cfg(test)]
+#[path = "peer_tests.rs"]
+mod tests;
