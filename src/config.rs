@@ -262,6 +262,8 @@ pub struct EvidenceSettings {
     pub checkpoint_every_records: u64,
     pub checkpoint_interval: Duration,
     pub retention_days: u32,
+    /// Sync mode: shortest time between two durable group commits.
+    pub min_commit_interval: Duration,
     /// Retention below 183 days was explicitly allowed.
     pub retention_below_minimum: bool,
     /// The configured log origin (`None`: the data dir's own, generated at creation).

@@ -86,6 +86,10 @@ pub struct LogConfig {
     pub retention_below_minimum: bool,
     /// Key for HMAC-SHA256 value fingerprints.
     pub hmac_key: Option<Vec<u8>>,
+    /// Sync mode: the shortest time between two durable group commits (zero: commit as soon
+    /// as the previous fsync is done). Under load a longer interval gathers more appenders per
+    /// fsync and checkpoint signature, for at most that much added latency.
+    pub min_commit_interval: Duration,
     /// Maximum queued, not yet written appends (back-pressure beyond it).
     pub queue_capacity: usize,
     /// Write the new secret to `signing.key` on a key rotation (false when the key is supplied
@@ -110,6 +114,7 @@ impl LogConfig {
             retention_below_minimum: false,
             hmac_key: None,
             queue_capacity: 65_536,
+            min_commit_interval: Duration::ZERO,
             persist_secret: true,
         }
     }

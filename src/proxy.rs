@@ -134,6 +134,7 @@ pub fn log_config(config: &Config) -> LogConfig {
     lc.retention_days = e.retention_days;
     lc.retention_below_minimum = e.retention_below_minimum;
     lc.origin = e.origin.clone();
+    lc.min_commit_interval = e.min_commit_interval;
     lc.hmac_key = e.hmac_key.as_ref().map(|k| k.expose().as_bytes().to_vec());
     lc.persist_secret = e.signing_key.is_none();
     lc
@@ -178,7 +179,15 @@ impl Shared {
             tls,
         } = Parts::build(&config)?;
         let key = signing_key(&config)?;
+        let public = key.public();
         let (evidence, report) = EvidenceLog::open(log_config(&config), key)?;
+        // The verifier key auditors pin (`verify --public-key`); public by design.
+        tracing::info!(
+            origin = evidence.origin(),
+            vkey = %crate::evidence::keys::vkey(evidence.origin(), &public),
+            next_log_index = report.next_seq,
+            "evidence log open"
+        );
         if report.recovered {
             tracing::warn!(
                 truncated_bytes = report.truncated_bytes,

@@ -17,6 +17,8 @@ mod bypass_output;
 mod bypass_routing;
 #[path = "it/bypass_strings.rs"]
 mod bypass_strings;
+#[path = "it/c2sp_interop.rs"]
+mod c2sp_interop;
 #[path = "it/errors.rs"]
 mod errors;
 #[path = "it/evidence.rs"]

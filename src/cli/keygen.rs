@@ -42,7 +42,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         "key id {}",
         aimsgate::evidence::keys::log_key_id(&origin, &public)
     );
-    println!("vkey {}", aimsgate::evidence::keys::vkey(&origin, &public));
+    println!(
+        "vkey {}",
+        aimsgate::evidence::keys::vkey(&origin, &kp.public())
+    );
     println!("(give the vkey to your auditors: `aimsgate verify --public-key FILE` pins it)");
     println!(
         "public key {}",

@@ -173,7 +173,10 @@ fn check_data_dir(config: &Config) -> anyhow::Result<String> {
     if let Some(secret) = &config.evidence.signing_key {
         let kp = aimsgate::evidence::keys::parse_secret(secret.expose())
             .context("evidence.signing_key")?;
-        return Ok(format!("signing key {} from configuration", kp.key_id()));
+        return Ok(format!(
+            "signing key {} from configuration",
+            key_label(dir, config, &kp)
+        ));
     }
     let key = dir.join("signing.key");
     if !key.exists() {
@@ -190,5 +193,22 @@ fn check_data_dir(config: &Config) -> anyhow::Result<String> {
         );
     }
     let (kp, _) = aimsgate::evidence::load_or_create_key(dir).context("signing key")?;
-    Ok(format!("signing key {}", kp.key_id()))
+    Ok(format!("signing key {}", key_label(dir, config, &kp)))
+}
+
+/// The key's C2SP key id under the log's origin (configured or stored), else a note that the
+/// origin is set at first start.
+fn key_label(dir: &std::path::Path, config: &Config, kp: &aimsgate::evidence::KeyPair) -> String {
+    let origin = config
+        .evidence
+        .origin
+        .clone()
+        .or_else(|| aimsgate::evidence::origin::stored(dir));
+    match origin {
+        Some(o) => format!(
+            "{} (origin {o})",
+            aimsgate::evidence::keys::log_key_id(&o, &kp.public_bytes())
+        ),
+        None => "(its key id follows from the log's origin, set at first start)".into(),
+    }
 }

@@ -228,6 +228,8 @@ pub struct RawEvidence {
     pub checkpoint_every_records: Option<u64>,
     pub checkpoint_interval: Option<String>,
     pub retention_days: Option<u32>,
+    /// Sync mode: shortest time between two durable group commits (e.g. "2ms"; default 0).
+    pub min_commit_interval: Option<String>,
     /// Allow `retention_days` below the 183-day minimum (recorded in the log).
     pub retention_below_minimum: Option<bool>,
     /// The log's origin (checkpoint origin line and key name); default: the data dir's own.

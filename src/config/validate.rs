@@ -491,6 +491,11 @@ fn evidence(cx: &Ctx<'_>, e: &RawEvidence) -> Result<EvidenceSettings, ConfigErr
         retention_days,
         retention_below_minimum,
         origin,
+        min_commit_interval: cx.duration(
+            "evidence.min_commit_interval",
+            e.min_commit_interval.as_deref(),
+            Duration::ZERO,
+        )?,
         hmac_key,
         signing_key,
         witnesses: witnesses(cx, &e.witness)?,

@@ -202,14 +202,8 @@ pub fn log_key_id(origin: &str, public: &[u8; 32]) -> String {
 
 /// The C2SP verifier key (vkey) of a log key: `<origin>+<8 hex key hash>+<base64(0x01 ||
 /// public key)>`, what auditors pin with `verify --public-key`.
-pub fn vkey(origin: &str, public: &[u8; 32]) -> String {
-    let mut raw = vec![1u8];
-    raw.extend_from_slice(public);
-    format!(
-        "{origin}+{}+{}",
-        log_key_id(origin, public),
-        base64::engine::general_purpose::STANDARD.encode(raw)
-    )
+pub fn vkey(origin: &str, key: &PublicKey) -> String {
+    super::note::vkey::Verifier::note_key(origin, key).to_vkey()
 }
 
 /// Every secret key in the data dir: `signing.key` and the archived `keys/*.key`.

@@ -195,10 +195,11 @@ impl Note {
     /// Appends a signature line (e.g. a cosignature from [`cosig::cosign`]); the trailing
     /// newline is optional. Refuses malformed lines and more than [`MAX_SIGNATURES`].
     pub fn add_sig_line(&mut self, line: &str) -> Result<(), NoteError> {
-        if line.bytes().filter(|&b| b == b'\n').count() > usize::from(line.ends_with('\n')) {
-            return Err(NoteError::BadSignature(self.sigs.len() + 1));
+        let body = line.strip_suffix('\n').unwrap_or(line);
+        if let Some(b) = body.bytes().find(|&b| b < 0x20) {
+            return Err(NoteError::ControlChar(b));
         }
-        self.push_sig(line)
+        self.push_sig(body)
     }
 
     fn push_sig(&mut self, line: &str) -> Result<(), NoteError> {
@@ -281,6 +282,15 @@ pub fn open_with(note: &str, logs: &[Verifier]) -> Result<(Note, usize), String>
     }
 }
 
+/// [`open_with`] for a checkpoint: also parses the text as a C2SP checkpoint. Returns the
+/// tree head, the parsed note (with every signature line, e.g. cosignatures) and the index in
+/// `logs` of the key whose signature verified.
+pub fn open_checkpoint(note: &str, logs: &[Verifier]) -> Result<(Checkpoint, Note, usize), String> {
+    let (n, i) = open_with(note, logs)?;
+    let cp = Checkpoint::parse(&n.text)?;
+    Ok((cp, n, i))
+}
+
 /// A note whose signature checked out.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Verified {
@@ -325,5 +335,7 @@ pub fn open_note(note: &str, keys: &[PublicKey]) -> Result<Verified, String> {
     })
 }
 
+#[cfg(test)]
+mod props;
 #[cfg(test)]
 mod tests;

@@ -224,6 +224,10 @@ fn hostile_or_malformed_notes_are_refused() {
         .add_sig_line("\u{2014} o AAAAAQ==\n\u{2014} o AAAAAQ==")
         .is_err());
     assert!(n.add_sig_line("no dash").is_err());
+    assert_eq!(
+        n.add_sig_line("\u{2014} w\u{1}x AAAAAQE="),
+        Err(NoteError::ControlChar(1))
+    );
     n.add_sig_line("\u{2014} w.example AAAAAQE=").unwrap();
     assert_eq!(n.sigs.len(), 2);
 }
@@ -338,6 +342,7 @@ fn vkeys_and_skeys_reject_malformed_input() {
         (format!("a.example/log+{}+AQID", v.key_id()), "32-byte"),
         (format!("a.example/log+{}+!!", v.key_id()), "base64"),
         (format!(" +{}+AQID", v.key_id()), "name"),
+        (format!("a\u{1}+{}+AQID", v.key_id()), "name"),
         (weak, "32-byte"),
     ];
     for (input, want) in cases {

@@ -73,7 +73,7 @@ pub enum VkeyError {
 }
 
 /// A trusted public key in C2SP vkey form.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Verifier {
     /// The key name (a log's origin, or a witness name).
     pub name: String,
@@ -95,9 +95,13 @@ pub fn key_hash(name: &str, kind: KeyKind, public: &[u8; 32]) -> [u8; 4] {
     [d[0], d[1], d[2], d[3]]
 }
 
-/// A valid signed-note key name: non-empty, no Unicode space, no `+`.
+/// A valid signed-note key name: non-empty, no Unicode space, no `+`, and no ASCII control
+/// character (a note cannot carry one).
 pub fn valid_key_name(name: &str) -> bool {
-    !name.is_empty() && !name.chars().any(|c| c.is_whitespace() || c == '+')
+    !name.is_empty()
+        && !name
+            .chars()
+            .any(|c| c.is_whitespace() || c == '+' || c < ' ')
 }
 
 impl Verifier {

@@ -346,3 +346,36 @@ fn checkpoints_are_signed_per_durable_group_not_per_record() {
         - entries.iter().map(|(_, f)| f.len()).sum::<usize>();
     assert_eq!(checkpoints, 2, "start-up and close: two checkpoint frames");
 }
+
+#[test]
+fn min_commit_interval_gathers_appenders_into_fewer_signed_commits() {
+    let t = tempfile::tempdir().unwrap();
+    let (key, _) = load_or_create_key(t.path()).unwrap();
+    let mut cfg = LogConfig::new(t.path());
+    cfg.min_commit_interval = std::time::Duration::from_millis(20);
+    let (log, _) = EvidenceLog::open(cfg, key).unwrap();
+    let before = log.health().signatures;
+    let start = std::time::Instant::now();
+    rt().block_on(async {
+        let mut hs = Vec::new();
+        for task in 0..100u64 {
+            let log = log.clone();
+            hs.push(tokio::spawn(async move {
+                for i in 0..5 {
+                    log.append(decision(task * 10 + i)).await.unwrap();
+                }
+            }));
+        }
+        for h in hs {
+            h.await.unwrap();
+        }
+    });
+    let commits = log.health().signatures - before;
+    let bound = start.elapsed().as_millis() as u64 / 20 + 2;
+    assert!(
+        commits <= bound,
+        "{commits} signed commits for 500 durable appends in {:?} (at most {bound} with a 20 ms interval)",
+        start.elapsed()
+    );
+    log.close().unwrap();
+}

@@ -5,7 +5,6 @@
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use base64::Engine as _;
 use prost::Message as _;
 
 use super::{Core, RETAIN_MAX, RETRY_EVERY};
@@ -13,27 +12,13 @@ use crate::evidence::entry::{
     body_hash, encode_checkpoint_frame, encode_frame, entry_hash, ENTRY_V2,
 };
 use crate::evidence::index::IndexItem;
-use crate::evidence::keys::{note_key_hash, KeyPair};
+use crate::evidence::keys::KeyPair;
+use crate::evidence::note::sign_note_multi;
 use crate::evidence::note::Checkpoint;
 use crate::evidence::proto::Record;
 use crate::evidence::segment::Active;
 use crate::evidence::writer::Appended;
 use crate::evidence::{now_nanos, EvidenceError, Payload};
-
-/// Signs checkpoint `text` as a C2SP signed note named `origin` by every key in `keys`.
-pub(crate) fn sign_checkpoint_note(text: &str, origin: &str, keys: &[&KeyPair]) -> String {
-    let mut note = format!("{text}\n");
-    for k in keys {
-        let mut blob = note_key_hash(origin, &k.public_bytes()).to_vec();
-        blob.extend_from_slice(&k.sign(text.as_bytes()));
-        note.push_str("\u{2014} ");
-        note.push_str(origin);
-        note.push(' ');
-        note.push_str(&base64::engine::general_purpose::STANDARD.encode(blob));
-        note.push('\n');
-    }
-    note
-}
 
 impl Core {
     /// Writes `records` (their sequence numbers must continue the log) as one group. With
@@ -103,7 +88,7 @@ impl Core {
         };
         let mut keys = vec![&self.key];
         keys.extend(cosigner);
-        let note = sign_checkpoint_note(&cp.text(), &self.origin, &keys);
+        let note = sign_note_multi(&cp.text(), &self.origin, &keys);
         self.shared
             .signatures
             .fetch_add(keys.len() as u64, Ordering::Relaxed);
@@ -157,6 +142,7 @@ impl Core {
         self.retry_at = None;
         self.set_refusing(false);
         if durable {
+            self.last_commit = Instant::now();
             self.unsynced = None;
             self.unsynced_records = 0;
             if let Some(note) = written.note {
