@@ -14,6 +14,7 @@ pub mod recover;
 pub mod report;
 pub mod serve;
 pub mod verify;
+pub mod witness;
 
 use std::process::ExitCode;
 
@@ -54,6 +55,8 @@ pub enum Command {
     Keygen(keygen::Args),
     /// Maintain the evidence index (`index rebuild`).
     Index(index::Args),
+    /// Run a C2SP tlog-witness that cosigns checkpoints of known logs (`--generate-key` first).
+    Witness(witness::Args),
     /// Move a damaged evidence segment aside so the log can continue (run while stopped).
     Recover(recover::Args),
     /// Run the built-in mock LLM provider (for benchmarks and manual testing).
@@ -76,6 +79,7 @@ pub fn run() -> ExitCode {
         Command::Checkpoint(a) => checkpoint::run(a),
         Command::Keygen(a) => keygen::run(a),
         Command::Index(a) => index::run(a),
+        Command::Witness(a) => witness::run(a),
         Command::Recover(a) => recover::run(a),
         Command::MockProvider(a) => demo::run_mock(a),
     };

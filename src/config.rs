@@ -271,6 +271,20 @@ pub struct EvidenceSettings {
     pub hmac_key: Option<Secret>,
     /// The signing key from env or a file; `None`: `<data_dir>/signing.key` (created if missing).
     pub signing_key: Option<Secret>,
+    /// Witnesses the latest checkpoint is sent to (C2SP tlog-witness).
+    pub witnesses: Vec<WitnessSettings>,
+    /// How often it is sent.
+    pub witness_interval: Duration,
+}
+
+/// One witness (`[[evidence.witness]]`).
+#[derive(Debug, Clone)]
+pub struct WitnessSettings {
+    pub name: String,
+    /// Base URL (no trailing slash); requests go to `<url>/add-checkpoint`.
+    pub url: http::Uri,
+    /// The witness's cosigner key (kind cosignature/v1).
+    pub vkey: crate::evidence::note::vkey::Verifier,
 }
 
 #[derive(Debug, Clone)]

@@ -16,3 +16,4 @@ pub mod proxy;
 pub mod report;
 pub mod taxonomy;
 pub mod telemetry;
+pub mod witness;

@@ -61,6 +61,8 @@ pub enum StartError {
     Evidence(#[from] EvidenceError),
     #[error(transparent)]
     Traces(#[from] crate::telemetry::otel::TracesError),
+    #[error(transparent)]
+    Witness(#[from] crate::witness::WitnessError),
 }
 
 /// State shared by every connection and request.
@@ -258,6 +260,7 @@ pub struct Running {
     stop: watch::Sender<bool>,
     proxy_task: tokio::task::JoinHandle<()>,
     admin_task: tokio::task::JoinHandle<()>,
+    witness: Option<crate::witness::client::Handle>,
 }
 
 impl Running {
@@ -278,6 +281,10 @@ impl Running {
             Ok(Ok(())) => {}
             Ok(Err(e)) => tracing::error!(error = %e, "closing the evidence log"),
             Err(e) => tracing::error!(error = %e, "closing the evidence log"),
+        }
+        // One last round: the witnesses see the final checkpoint.
+        if let Some(w) = self.witness {
+            w.shutdown().await;
         }
     }
 }
@@ -317,6 +324,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         rx.clone(),
     ));
     let admin_task = tokio::spawn(admin::serve(shared.clone(), admin, rx));
+    let witness = start_witness_client(&shared)?;
     Ok(Running {
         addr,
         admin_addr,
@@ -324,5 +332,32 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         stop,
         proxy_task,
         admin_task,
+        witness,
     })
+}
+
+/// The witness client task, when `[[evidence.witness]]` entries are configured.
+fn start_witness_client(
+    shared: &Arc<Shared>,
+) -> Result<Option<crate::witness::client::Handle>, StartError> {
+    let e = &shared.config.evidence;
+    let dir = shared.config.data_dir.clone();
+    let (files, log) = (dir.clone(), Arc::downgrade(shared));
+    // The writer's latest durable checkpoint; before its first group after a start, the
+    // newest checkpoint frame in the files.
+    let source: crate::witness::client::CheckpointSource = Arc::new(move || {
+        log.upgrade()?.evidence.latest_checkpoint().or_else(|| {
+            crate::evidence::read::latest_checkpoint(&files)
+                .ok()
+                .flatten()
+        })
+    });
+    let metrics = shared.metrics.witness_requests.clone();
+    Ok(crate::witness::client::spawn(
+        &e.witnesses,
+        e.witness_interval,
+        dir,
+        source,
+        metrics,
+    )?)
 }

@@ -47,3 +47,5 @@ mod tamper_v2;
 mod telemetry;
 #[path = "it/tls.rs"]
 mod tls;
+#[path = "it/witness.rs"]
+mod witness;

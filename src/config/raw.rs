@@ -239,6 +239,23 @@ pub struct RawEvidence {
     /// The evidence signing key (`signing.key` text or its base64 seed) from an environment
     /// variable or a file, instead of `<data_dir>/signing.key`.
     pub signing_key: Option<RawSecret>,
+    /// C2SP tlog-witness witnesses the latest checkpoint is sent to (`[[evidence.witness]]`).
+    #[serde(default)]
+    pub witness: Vec<RawWitness>,
+    /// How often the latest checkpoint is sent to the witnesses (default `5s`).
+    pub witness_interval: Option<String>,
+}
+
+/// One `[[evidence.witness]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWitness {
+    /// A label for logs and metrics.
+    pub name: String,
+    /// Base URL; the client POSTs `<url>/add-checkpoint`.
+    pub url: String,
+    /// The witness's cosigner verifier key (C2SP vkey, signature type 0x04).
+    pub vkey: String,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -283,3 +283,69 @@ fn unknown_shapes_defaults_to_refuse_and_takes_scan() {
         .to_string();
     assert!(err.contains("classify.unknown_shapes"), "{err}");
 }
+
+#[test]
+fn witnesses_are_validated() {
+    use crate::evidence::keys::KeyPair;
+    use crate::evidence::note::vkey::Verifier;
+    let w = Verifier::cosigner("w.example/w1", &KeyPair::generate().public()).to_vkey();
+    let entry = |name: &str, url: &str, vkey: &str| {
+        format!("[[evidence.witness]]\nname = \"{name}\"\nurl = \"{url}\"\nvkey = \"{vkey}\"\n")
+    };
+    let c = load(&format!(
+        "[evidence]\nwitness_interval = \"2s\"\n{}{}",
+        entry("a", "https://w.example/sub/", &w),
+        entry("b", "http://127.0.0.1:7380", &w)
+    ))
+    .unwrap();
+    let ws = &c.evidence.witnesses;
+    assert_eq!(c.evidence.witness_interval, Duration::from_secs(2));
+    assert_eq!(
+        (ws[0].name.as_str(), ws[0].url.to_string().as_str()),
+        ("a", "https://w.example/sub")
+    );
+    assert_eq!(ws[1].vkey.to_vkey(), w);
+    assert_eq!(
+        load("").unwrap().evidence.witness_interval,
+        Duration::from_secs(5)
+    );
+    let log_key = Verifier::note_key("gw.example/log", &KeyPair::generate().public()).to_vkey();
+    for (text, key) in [
+        (entry("a", "ftp://w.example", &w), "evidence.witness[0].url"),
+        (
+            entry("a", "https://w.example/?x=1", &w),
+            "evidence.witness[0].url",
+        ),
+        (
+            entry("a", "https://w.example", "nope"),
+            "evidence.witness[0].vkey",
+        ),
+        (
+            entry("a", "https://w.example", &log_key),
+            "evidence.witness[0].vkey",
+        ),
+        (
+            entry("", "https://w.example", &w),
+            "evidence.witness[0].name",
+        ),
+        (
+            format!(
+                "{}{}",
+                entry("a", "http://x", &w),
+                entry("a", "http://y", &w)
+            ),
+            "evidence.witness[1].name",
+        ),
+        (
+            "[evidence]\nwitness_interval = \"1ms\"\n".to_owned(),
+            "evidence.witness_interval",
+        ),
+        (
+            format!("{}extra = 1\n", entry("a", "http://x", &w)),
+            "extra",
+        ),
+    ] {
+        let err = load(&text).unwrap_err().to_string();
+        assert!(err.contains(key), "{text}: {err}");
+    }
+}

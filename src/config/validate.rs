@@ -498,5 +498,61 @@ fn evidence(cx: &Ctx<'_>, e: &RawEvidence) -> Result<EvidenceSettings, ConfigErr
         )?,
         hmac_key,
         signing_key,
+        witnesses: witnesses(cx, &e.witness)?,
+        witness_interval: match cx.duration(
+            "evidence.witness_interval",
+            e.witness_interval.as_deref(),
+            Duration::from_secs(5),
+        )? {
+            d if d < Duration::from_millis(100) => {
+                return Err(cx.err("evidence.witness_interval", "must be at least 100ms"))
+            }
+            d => d,
+        },
     })
+}
+
+fn witnesses(cx: &Ctx<'_>, raw: &[RawWitness]) -> Result<Vec<WitnessSettings>, ConfigError> {
+    use crate::evidence::note::vkey::{KeyKind, Verifier};
+    let mut out: Vec<WitnessSettings> = Vec::new();
+    for (i, w) in raw.iter().enumerate() {
+        let key = |k: &str| format!("evidence.witness[{i}].{k}");
+        let label_ok = !w.name.is_empty()
+            && w.name.len() <= 64
+            && w.name.bytes().all(|b| b.is_ascii_graphic());
+        if !label_ok {
+            return Err(cx.err(key("name"), "must be 1 to 64 printable ASCII characters"));
+        }
+        if out.iter().any(|o| o.name == w.name) {
+            return Err(cx.err(key("name"), format!("`{}` is used twice", w.name)));
+        }
+        let url: http::Uri = w
+            .url
+            .trim_end_matches('/')
+            .parse()
+            .map_err(|e| cx.err(key("url"), format!("`{}` is not a URL: {e}", w.url)))?;
+        let scheme_ok = matches!(url.scheme_str(), Some("http" | "https"));
+        if !scheme_ok || url.authority().is_none() || url.query().is_some() {
+            return Err(cx.err(
+                key("url"),
+                format!(
+                    "`{}`: use an http:// or https:// base URL without a query",
+                    w.url
+                ),
+            ));
+        }
+        let vkey = Verifier::parse(&w.vkey).map_err(|e| cx.err(key("vkey"), e.to_string()))?;
+        if vkey.kind != KeyKind::Cosignature {
+            return Err(cx.err(
+                key("vkey"),
+                "not a witness cosigner key (signature type 0x04, cosignature/v1); `aimsgate witness --generate-key` prints one",
+            ));
+        }
+        out.push(WitnessSettings {
+            name: w.name.clone(),
+            url,
+            vkey,
+        });
+    }
+    Ok(out)
 }

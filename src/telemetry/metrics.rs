@@ -78,6 +78,14 @@ pub struct ResultLabels {
     pub result: String,
 }
 
+/// A witness exchange: the configured witness name and the result (`ok`, `conflict`,
+/// `inconsistent`, `refused`, `bad_cosignature`, `error`).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct WitnessLabels {
+    pub witness: String,
+    pub result: String,
+}
+
 /// Latency buckets from 100 µs to ~105 s, doubling.
 #[derive(Clone, Copy, Debug)]
 pub struct LatencyBuckets;
@@ -139,6 +147,8 @@ pub struct Metrics {
     pub evidence_records: Gauge,
     pub evidence_append_latency_us: Gauge,
     pub evidence_last_checkpoint_age_seconds: Gauge,
+    /// add-checkpoint requests to witnesses, by witness and result.
+    pub witness_requests: Family<WitnessLabels, Counter>,
     pub evidence_checkpoint_signatures: Gauge,
 }
 
@@ -163,6 +173,7 @@ impl Default for Metrics {
             evidence_records: Gauge::default(),
             evidence_append_latency_us: Gauge::default(),
             evidence_last_checkpoint_age_seconds: Gauge::default(),
+            witness_requests: Family::default(),
             evidence_checkpoint_signatures: Gauge::default(),
         };
         m.register()
@@ -256,6 +267,11 @@ impl Metrics {
             "evidence_last_checkpoint_age_seconds",
             "Seconds since the last signed checkpoint",
             self.evidence_last_checkpoint_age_seconds.clone(),
+        );
+        r.register(
+            "witness_requests",
+            "add-checkpoint requests to witnesses by witness and result",
+            self.witness_requests.clone(),
         );
         r.register(
             "evidence_checkpoint_signatures",
