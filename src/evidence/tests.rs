@@ -295,7 +295,8 @@ fn retention_prune_keeps_the_rest_verifiable() {
         .unwrap();
     assert_eq!(frames(t.path()).len(), 1);
     let s = verify_dir(t.path()).unwrap();
-    assert_eq!((s.first_seq, s.last_seq), (first, Some(120)), "{s}");
+    // 121 written records, then the RetentionPrune record the offline prune appends.
+    assert_eq!((s.first_seq, s.last_seq), (first, Some(121)), "{s}");
     let pubtext = std::fs::read_to_string(t.path().join("signing.pub")).unwrap();
     verify_export(
         export_string(t.path(), &ExportFilter::default()).as_bytes(),
@@ -309,10 +310,10 @@ fn retention_prune_keeps_the_rest_verifiable() {
     verify_export(export_string(t.path(), &f).as_bytes(), &pubtext).unwrap();
     // The log reopens on top of the anchor and keeps verifying.
     let (log, rep) = EvidenceLog::open(cfg, key).unwrap();
-    assert_eq!(rep.next_seq, 121);
+    assert_eq!(rep.next_seq, 122);
     rt().block_on(log.append(decision(1000))).unwrap();
     log.close().unwrap();
-    assert_eq!(verify_dir(t.path()).unwrap().last_seq, Some(121));
+    assert_eq!(verify_dir(t.path()).unwrap().last_seq, Some(122));
     assert!(prove(t.path(), "d-1000")
         .unwrap()
         .contains("leaf-index: 121"));

@@ -560,8 +560,8 @@ fn a_pruned_prefix_is_reported_as_retention_coverage() {
     assert_eq!(n.records_read, n.records_verified);
     assert_eq!(
         n.records_read + first,
-        121,
-        "log start + 60 decisions + 60 outcomes"
+        122,
+        "log start + 60 decisions + 60 outcomes + the RetentionPrune record"
     );
     let page = html::render(&f);
     assert!(page.contains(&format!("records 0..{first} pruned (signed anchor)")));

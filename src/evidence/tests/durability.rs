@@ -206,9 +206,9 @@ fn live_log_with_an_in_flight_tail_verifies_but_a_cut_below_a_checkpoint_does_no
     let (key, _) = load_or_create_key(t.path()).unwrap();
     let (log, _) = EvidenceLog::open(cfg, key).unwrap();
     rt().block_on(log.append(decision(7))).unwrap();
-    // Simulate a frame half-written by the running writer (past the checkpoint), into the
-    // zeros preallocated after the data.
-    let (p, fr) = frames(t.path()).pop().unwrap();
+    // Simulate a frame half-written by the running writer (past the checkpoint frame), into
+    // the zeros preallocated after the data.
+    let (p, fr) = super::all_frames(t.path()).pop().unwrap();
     let (off, len) = *fr.last().unwrap();
     let mut data = std::fs::read(&p).unwrap();
     let clean = data.clone();
@@ -219,7 +219,7 @@ fn live_log_with_an_in_flight_tail_verifies_but_a_cut_below_a_checkpoint_does_no
     data[off + len..off + len + 6].copy_from_slice(&[0, 0, 1, 0, 1, 2]);
     std::fs::write(&p, &data).unwrap();
     let s = verify_dir(t.path()).unwrap();
-    assert_eq!((s.torn_tail_bytes, s.uncheckpointed), (6, 1), "{s}");
+    assert_eq!((s.torn_tail_bytes, s.uncheckpointed), (6, 0), "{s}");
     std::fs::write(&p, &clean).unwrap();
     log.close().unwrap();
     // After close the checkpoint covers everything: the same half frame inside it is a fault.
