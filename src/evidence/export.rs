@@ -62,7 +62,6 @@ mod source;
 pub(crate) mod tree;
 
 pub use line::{parse_export_line, ExportLine, Header as ExportHeader, LineError};
-pub(crate) use source::note_text;
 
 /// Which records to export.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

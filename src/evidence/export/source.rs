@@ -4,7 +4,7 @@
 //! verification: the export verifier checks the signatures.
 use std::path::Path;
 
-use crate::evidence::note::Checkpoint;
+use crate::evidence::note::{parse_note, Checkpoint};
 use crate::evidence::read::latest_checkpoint;
 use crate::evidence::EvidenceError;
 
@@ -21,16 +21,10 @@ pub(crate) struct Bound {
     pub cosigned: bool,
 }
 
-/// The text of a signed note: everything up to and including the newline before its last
-/// blank line.
-pub(crate) fn note_text(note: &str) -> Option<&str> {
-    note.rfind("\n\n").map(|i| &note[..=i])
-}
-
 fn parse(note: String, cosigned: bool, what: &str) -> Result<Bound, EvidenceError> {
-    let cp = note_text(&note)
-        .ok_or_else(|| "is not a signed note".to_owned())
-        .and_then(Checkpoint::parse)
+    let cp = parse_note(&note)
+        .map_err(|e| e.to_string())
+        .and_then(|n| Checkpoint::parse(&n.text))
         .map_err(|e| EvidenceError::Corrupt(format!("{what}: {e}")))?;
     Ok(Bound { note, cp, cosigned })
 }

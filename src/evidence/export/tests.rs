@@ -11,6 +11,8 @@ use crate::evidence::entry::{
 };
 use crate::evidence::keys::KeyPair;
 use crate::evidence::merkle::{node_hash, CompactRange, Hash};
+use crate::evidence::note::cosig::cosign;
+use crate::evidence::note::vkey::Verifier;
 use crate::evidence::note::{sign_note, Anchor, Checkpoint};
 use crate::evidence::proto::{self, record::Kind, DecisionRecord, OutcomeRecord};
 use crate::evidence::segment::{log_dir, segment_path, MAGIC};
@@ -277,6 +279,16 @@ fn filtered_export_lists_omissions_and_detects_every_removal() {
             l.len() - 1,
             "checkpoint root",
         ),
+        (
+            "filter narrowed in the header",
+            {
+                let mut x = l.clone();
+                x[0] = x[0].replace("code-assist", "support-bot");
+                x
+            },
+            3,
+            "filter",
+        ),
     ] {
         let f = fails(&join(&edited), &key);
         assert_eq!(
@@ -459,20 +471,44 @@ fn v1_pruned_and_cosigned_logs_export_and_verify() {
     assert_eq!((s.window_start, s.records), (6, 8));
     let v = verify_export(text.as_bytes(), &vkey(&key)).unwrap();
     assert!(v.complete && v.first_seq == 6, "{v}");
-    // A cosigned checkpoint (a witness line first) is what the export binds to.
-    let mut note = signed_cp(&key, &leaves[..12]);
+    // A cosigned checkpoint (the witness line first) is what the export binds to; a trust
+    // policy checks the cosignature and its quorum.
+    let witness = KeyPair::from_secret([9; 32]);
+    let note = signed_cp(&key, &leaves[..12]);
     let (body, sig) = note.split_at(note.rfind("\n\n").unwrap() + 2);
-    note = format!(
-        "{body}\u{2014} witness.example {}\n{sig}",
-        B64.encode([0u8; 76])
+    let cosig = cosign(
+        body.strip_suffix('\n').unwrap(),
+        "w1.example",
+        &witness,
+        1_700_000_000,
     );
     std::fs::create_dir_all(t.path().join("cosigned")).unwrap();
-    std::fs::write(t.path().join("cosigned/latest.note"), note).unwrap();
+    std::fs::write(
+        t.path().join("cosigned/latest.note"),
+        format!("{body}{cosig}{sig}"),
+    )
+    .unwrap();
     let (text, s) = jsonl(t.path(), &ExportFilter::default());
     assert!(s.cosigned && s.checkpoint_size == 12 && s.skipped_uncheckpointed == 2);
-    let trust = ExportTrust::from_key_text(&vkey(&key)).unwrap();
+    let wkey = Verifier::cosigner("w1.example", &witness.public()).to_vkey();
+    let policy = format!("log {}\nwitness w1 {wkey}\nquorum w1\n", vkey(&key));
+    let trust = ExportTrust::from_policy_text(&policy).unwrap();
     let v = verify_export_with(text.as_bytes(), &trust).unwrap();
     assert_eq!((v.checkpoint_size, v.cosignatures), (12, 1), "{v}");
+    assert!(
+        v.to_string().contains("1 witness cosignatures verified"),
+        "{v}"
+    );
+    // Without the cosignature the quorum fails, naming the checkpoint line.
+    let enc = serde_json::to_string(&cosig).unwrap();
+    let bare = text.replace(&enc[1..enc.len() - 1], "");
+    assert_ne!(bare, text);
+    let f = verify_export_with(bare.as_bytes(), &trust).unwrap_err();
+    assert_eq!(f.field, "checkpoint signature", "{f}");
+    assert!(f.problem.contains("quorum"), "{f}");
+    // With the old key text the cosignature is only counted.
+    let v = verify_export(text.as_bytes(), &key.public().to_text()).unwrap();
+    assert!(v.cosignatures == 1 && !v.cosignatures_checked, "{v}");
 }
 
 #[test]

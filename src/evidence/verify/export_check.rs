@@ -8,82 +8,92 @@
 use std::fmt;
 use std::io::BufRead;
 
-use base64::engine::general_purpose::STANDARD as B64;
-use base64::Engine as _;
-
 use super::{fault, VerifyFault};
 use crate::evidence::entry::{body_hash, decode_record, entry_hash, parse_entry};
 use crate::evidence::export::line::{parse_export_line, parse_hash, ExportLine, MAX_LINE_BYTES};
 use crate::evidence::export::render::record_json;
 use crate::evidence::export::tree::{cover, Edge};
-use crate::evidence::export::{note_text, ExportFilter, Matcher};
+use crate::evidence::export::{ExportFilter, Matcher};
 use crate::evidence::hex;
-use crate::evidence::keys::{note_key_hash, PublicKey};
+use crate::evidence::keys::PublicKey;
 use crate::evidence::merkle::Hash;
-use crate::evidence::note::{open_note, Anchor, Checkpoint};
+use crate::evidence::note::vkey::Verifier;
+use crate::evidence::note::{open_checkpoint, open_with, Anchor, Checkpoint};
 use crate::evidence::proto::Record;
+use crate::evidence::trust::TrustPolicy;
 
-/// What an export is checked against.
+/// What an export is checked against (the auditor's, never the export's).
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub enum ExportTrust {
-    /// Log keys: the checkpoint (and a prune anchor) must be signed by one of them.
-    LogKeys(Vec<PublicKey>),
+    /// A trust policy: log keys, witnesses and quorum (`--trust FILE`; a `--public-key` file of
+    /// vkeys is a policy of those log keys and `quorum none`).
+    Policy(TrustPolicy),
+    /// Unnamed log keys (the old `signing.pub` text form of v1 logs), named after the
+    /// export's origin; witness cosignatures are counted, not checked.
+    Keys(Vec<PublicKey>),
 }
 
 impl ExportTrust {
-    /// From the text of a key file: a C2SP verifier key (`<name>+<hash>+<base64>`) or the
-    /// `signing.pub` text form.
+    /// From a `--public-key` file's text: C2SP vkeys `<origin>+<hash>+<base64>` one a line
+    /// (blank lines and `#` comments ignored), or the `signing.pub` text form.
     pub fn from_key_text(text: &str) -> Result<Self, String> {
         let t = text.trim();
         if t.starts_with("aimsgate-evidence-public-key") {
             return PublicKey::parse(t)
-                .map(|k| Self::LogKeys(vec![k]))
+                .map(|k| Self::Keys(vec![k]))
                 .map_err(|e| e.to_string());
         }
-        parse_vkey(t).map(|k| Self::LogKeys(vec![k]))
+        let mut policy = String::new();
+        for line in t.lines().map(str::trim) {
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let v = Verifier::parse(line).map_err(|e| format!("public key: {e}"))?;
+            policy.push_str(&format!("log {}\n", v.to_vkey()));
+        }
+        if policy.is_empty() {
+            return Err("public key file holds no key".into());
+        }
+        policy.push_str("quorum none\n");
+        TrustPolicy::parse(&policy)
+            .map(Self::Policy)
+            .map_err(|e| format!("public key: {e}"))
     }
 
-    fn keys(&self) -> &[PublicKey] {
+    /// From a `--trust` file (C2SP tlog-policy, see `evidence::trust`).
+    pub fn from_policy_text(text: &str) -> Result<Self, String> {
+        TrustPolicy::parse(text)
+            .map(Self::Policy)
+            .map_err(|e| e.to_string())
+    }
+
+    fn log_keys(&self, origin: &str) -> Vec<Verifier> {
         match self {
-            Self::LogKeys(k) => k,
+            Self::Policy(p) => p.log_keys().to_vec(),
+            Self::Keys(k) => k.iter().map(|k| Verifier::note_key(origin, k)).collect(),
         }
     }
-}
 
-/// A C2SP ed25519 verifier key: `name+<8 hex key hash>+<base64(0x01 || key)>`.
-fn parse_vkey(t: &str) -> Result<PublicKey, String> {
-    // The name holds no `+` (C2SP signed-note); the base64 key may.
-    let mut p = t.splitn(3, '+');
-    let (Some(name), Some(hash), Some(b64)) = (p.next(), p.next(), p.next()) else {
-        return Err("key is neither a vkey (name+hash+key) nor a signing.pub text".into());
-    };
-    let raw = B64
-        .decode(b64)
-        .map_err(|_| "vkey key is not base64".to_owned())?;
-    let Some((&0x01, key)) = raw.split_first() else {
-        return Err("vkey is not an ed25519 key (type byte 0x01)".into());
-    };
-    let k = PublicKey::from_bytes(key).ok_or("vkey holds no valid ed25519 key")?;
-    if hex(&note_key_hash(name, k.key.as_bytes())) != hash.to_ascii_lowercase() {
-        return Err("vkey key hash does not match its name and key".into());
+    /// Checks the checkpoint note: the checkpoint, the signer's key id, the witness
+    /// cosignatures (verified ones with a policy, else merely present ones) and whether they
+    /// were checked.
+    fn check(&self, note: &str) -> Result<(Checkpoint, String, usize, bool), String> {
+        match self {
+            Self::Policy(p) => {
+                let t = p.check_checkpoint(note)?;
+                Ok((t.checkpoint, t.log_key.key_id(), t.cosigned.len(), true))
+            }
+            Self::Keys(_) => {
+                let origin = note.lines().next().unwrap_or_default();
+                let keys = self.log_keys(origin);
+                let (cp, n, i) = open_checkpoint(note, &keys)?;
+                let others = n.sigs.iter().filter(|s| s.name != origin).count();
+                let signer = keys.get(i).map(Verifier::key_id).unwrap_or_default();
+                Ok((cp, signer, others, false))
+            }
+        }
     }
-    Ok(k)
-}
-
-/// Opens a signed note with the log keys, looking only at signature lines by the note's own
-/// name (witness cosignatures carry the witness's name).
-fn open_log_note(note: &str, keys: &[PublicKey]) -> Result<(String, String), String> {
-    let text = note_text(note).ok_or("not a signed note (no blank line)")?;
-    let origin = text.lines().next().unwrap_or_default();
-    let prefix = format!("\u{2014} {origin} ");
-    let own: String = note[text.len() + 1..]
-        .lines()
-        .filter(|l| l.starts_with(&prefix))
-        .map(|l| format!("{l}\n"))
-        .collect();
-    let v = open_note(&format!("{text}\n{own}"), keys)?;
-    Ok((v.text, v.key_id))
 }
 
 /// What a verified export proves.
@@ -105,8 +115,10 @@ pub struct ExportVerified {
     pub root: String,
     /// Key id that signed it.
     pub signer: String,
-    /// Signature lines by others (witness cosignatures), not checked with a key-only trust.
+    /// Witness cosignatures: verified ones with a trust policy, else merely present ones.
     pub cosignatures: usize,
+    /// True when the cosignatures (and the policy's quorum) were checked.
+    pub cosignatures_checked: bool,
     /// What the export says it selected.
     pub filter: ExportFilter,
     /// True when nothing in the window was left out.
@@ -129,8 +141,14 @@ impl fmt::Display for ExportVerified {
         } else {
             write!(f, "; {} entries of the window are listed as omitted (index and hash only): the exporter claims they do not match the filter, which a complete export of the same range can check", self.omitted)?;
         }
-        if self.cosignatures > 0 {
-            write!(f, "; the checkpoint carries {} witness cosignatures (not checked without a trust policy)", self.cosignatures)?;
+        if self.cosignatures_checked && self.cosignatures > 0 {
+            write!(
+                f,
+                "; {} witness cosignatures verified (the trust policy's quorum is met)",
+                self.cosignatures
+            )?;
+        } else if self.cosignatures > 0 {
+            write!(f, "; the checkpoint carries {} other signatures (witness cosignatures, not checked without a trust policy)", self.cosignatures)?;
         }
         Ok(())
     }
@@ -251,9 +269,9 @@ pub fn verify_export_with(
         ));
     }
     let cl = at(cp_line);
-    let (text, signer) = open_log_note(&note, trust.keys())
+    let (cp, signer, cosignatures, cosignatures_checked) = trust
+        .check(&note)
         .map_err(|e| fault(None, None, &cl, "checkpoint signature", e))?;
-    let cp = Checkpoint::parse(&text).map_err(|e| fault(None, None, &cl, "checkpoint", e))?;
     if cp.origin != header.origin {
         return Err(fault(
             None,
@@ -295,8 +313,11 @@ pub fn verify_export_with(
     let hi = end - u64::from(w.end_boundary.is_some());
     let anchored = match &header.anchor {
         Some(a) => {
-            let (t, _) = open_log_note(a, trust.keys()).map_err(|e| lf(hn, "anchor", e))?;
-            Anchor::parse(&t).map_err(|e| lf(hn, "anchor", e))?.first
+            let (n, _) =
+                open_with(a, &trust.log_keys(&header.origin)).map_err(|e| lf(hn, "anchor", e))?;
+            Anchor::parse(&n.text)
+                .map_err(|e| lf(hn, "anchor", e))?
+                .first
         }
         None => 0,
     };
@@ -314,13 +335,6 @@ pub fn verify_export_with(
             cp.size, cp.size - 1
         )));
     }
-    let cosignatures = note_text(&note).map_or(0, |t| {
-        let own = format!("\u{2014} {} ", cp.origin);
-        note[t.len() + 1..]
-            .lines()
-            .filter(|l| l.starts_with("\u{2014} ") && !l.starts_with(&own))
-            .count()
-    });
     Ok(ExportVerified {
         origin: cp.origin,
         records: w.records,
@@ -331,6 +345,7 @@ pub fn verify_export_with(
         root: hex(&cp.root),
         signer,
         cosignatures,
+        cosignatures_checked,
         filter: header.filter.clone(),
         complete: w.omitted == 0,
     })
