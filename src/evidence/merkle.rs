@@ -181,16 +181,30 @@ impl CompactRange {
 
     /// Appends one leaf hash.
     pub fn push(&mut self, leaf: Hash) {
-        let mut cur = (1u64, leaf);
+        self.push_subtree(1, leaf);
+    }
+
+    /// Appends the perfect subtree of `size` leaves starting at [`CompactRange::size`] (an
+    /// export's pruned prefix, omitted run or suffix); returns false and changes nothing unless
+    /// `size` is a power of two the position is aligned to.
+    pub fn push_subtree(&mut self, size: u64, hash: Hash) -> bool {
+        let aligned = size.is_power_of_two()
+            && self.size % size == 0
+            && self.size.checked_add(size).is_some();
+        if !aligned {
+            return false;
+        }
+        let mut cur = (size, hash);
         while let Some(&(sz, h)) = self.stack.last() {
             if sz != cur.0 {
                 break;
             }
             self.stack.pop();
-            cur = (sz * 2, node_hash(&h, &cur.1));
+            cur = (sz.saturating_mul(2), node_hash(&h, &cur.1));
         }
         self.stack.push(cur);
-        self.size += 1;
+        self.size += size;
+        true
     }
 
     /// Root hash of all leaves so far.

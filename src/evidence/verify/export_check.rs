@@ -12,11 +12,11 @@ use super::{fault, VerifyFault};
 use crate::evidence::entry::{body_hash, decode_record, entry_hash, parse_entry};
 use crate::evidence::export::line::{parse_export_line, parse_hash, ExportLine, MAX_LINE_BYTES};
 use crate::evidence::export::render::record_json;
-use crate::evidence::export::tree::{cover, Edge};
+use crate::evidence::export::tree::cover;
 use crate::evidence::export::{ExportFilter, Matcher};
 use crate::evidence::hex;
 use crate::evidence::keys::PublicKey;
-use crate::evidence::merkle::Hash;
+use crate::evidence::merkle::{CompactRange, Hash};
 use crate::evidence::note::vkey::Verifier;
 use crate::evidence::note::{open_checkpoint, open_with, Anchor, Checkpoint};
 use crate::evidence::proto::Record;
@@ -166,7 +166,7 @@ pub fn verify_export(
 
 /// State of the walk over the span.
 struct Walk {
-    edge: Edge,
+    edge: CompactRange,
     next: u64,
     /// Index and body hash of the previous line when it was an entry.
     prev: Option<(u64, Hash)>,
@@ -217,7 +217,7 @@ pub fn verify_export_with(
     };
     let prefix: Vec<Hash> = header.prefix.iter().filter_map(|p| parse_hash(p)).collect();
     let mut w = Walk {
-        edge: Edge::default(),
+        edge: CompactRange::default(),
         next: header.first,
         prev: None,
         last_time: None,
@@ -242,7 +242,7 @@ pub fn verify_export_with(
         ));
     }
     for ((_, size), h) in pre.iter().zip(&prefix) {
-        w.edge.push(*size, *h);
+        w.edge.push_subtree(*size, *h);
     }
     let filter = &header.filter;
     let (cp_line, note, suffix) = loop {
@@ -301,7 +301,7 @@ pub fn verify_export_with(
     let suf = cover(end, cp.size);
     let suffix_ok = suf.len() == suffix.len();
     for ((_, size), h) in suf.iter().zip(&suffix) {
-        w.edge.push(*size, *h);
+        w.edge.push_subtree(*size, *h);
     }
     if !suffix_ok || w.edge.size() != cp.size || w.edge.root() != cp.root {
         return Err(fault(None, None, &cl, "checkpoint root", format!(
@@ -407,7 +407,7 @@ fn step(
                 ));
             }
             for ((_, size), h) in c.iter().zip(&hashes) {
-                w.edge.push(*size, *h);
+                w.edge.push_subtree(*size, *h);
             }
             (w.next, w.prev) = (end, None);
             w.omitted += count;
@@ -471,7 +471,7 @@ fn step(
                 }
                 w.records += 1;
             }
-            w.edge.push(1, entry_hash(&entry));
+            w.edge.push_subtree(1, entry_hash(&entry));
             w.prev = Some((seq, body_hash(e.body)));
             w.last_time = Some(t);
             w.next = seq + 1;
