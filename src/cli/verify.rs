@@ -15,8 +15,8 @@ pub struct Args {
     /// between them are reported too).
     #[arg(long = "data-dir", conflicts_with_all = ["export", "proof"])]
     pub data_dir: Vec<PathBuf>,
-    /// JSONL export to verify (needs --public-key).
-    #[arg(long, requires = "public_key", conflicts_with = "proof")]
+    /// JSONL export to verify (needs --public-key or --trust).
+    #[arg(long, conflicts_with = "proof")]
     pub export: Option<PathBuf>,
     /// C2SP tlog-proof (from `aimsgate prove`) to check offline (needs --public-key or --trust).
     #[arg(long)]
@@ -64,13 +64,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         let f =
             std::fs::File::open(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-        let key = match &args.public_key {
-            Some(p) => read(p)?,
-            None => String::new(),
-        };
+        let trust = match (&args.public_key, &args.trust) {
+            (Some(p), _) => evidence::ExportTrust::from_key_text(&read(p)?),
+            (None, Some(p)) => evidence::ExportTrust::from_policy_text(&read(p)?),
+            (None, None) => anyhow::bail!("--export needs --public-key FILE or --trust FILE"),
+        }
+        .map_err(|e| anyhow::anyhow!("trust root: {e}"))?;
         return Ok(report(
             &path.display().to_string(),
-            evidence::verify_export(std::io::BufReader::new(f), &key),
+            evidence::verify_export_with(std::io::BufReader::new(f), &trust),
         ));
     }
     let trust = load_trust(args.public_key.as_deref(), args.trust.as_deref())?;
@@ -88,9 +90,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         });
     }
     if args.data_dir.is_empty() {
-        anyhow::bail!(
-            "give --data-dir DIR (repeatable), --export FILE --public-key FILE, or --proof FILE"
-        );
+        anyhow::bail!("give --data-dir DIR (repeatable), --export FILE, or --proof FILE");
     }
     let mut opts = VerifyOptions::new(trust);
     for p in &args.checkpoints {

@@ -1,7 +1,8 @@
 //! Exports through the real binary: a gateway run with an allowed, a redacted and a refused
 //! call, exported complete, by time range and by AI system, each verified with
 //! `aimsgate verify --export --public-key`; a filtered export with the refused call's line
-//! deleted fails naming the line; a CSV export is refused by `verify`.
+//! deleted fails naming the line; a CSV export is refused by `verify`; `--trust` applies its
+//! witness quorum to the export's checkpoint.
 
 use std::path::Path;
 
@@ -109,6 +110,37 @@ async fn complete_ranged_and_filtered_exports_verify_and_a_deleted_refusal_is_ca
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success(), "a deleted refusal must fail");
     assert!(err.contains(&format!("export line {}", at + 1)), "{err}");
+
+    // A trust policy: the log's vkey with no quorum verifies; a quorum of a witness that never
+    // cosigned this checkpoint fails.
+    let origin = std::fs::read_to_string(data.join("origin")).unwrap();
+    let public =
+        aimsgate::evidence::keys::PublicKey::parse(&std::fs::read_to_string(&key).unwrap())
+            .unwrap();
+    let vkey = aimsgate::evidence::keys::vkey(origin.trim(), &public);
+    let (_, witness) = crate::witness::generate_key(out.path(), "witness.example/w1");
+    let trust = |quorum: &str| {
+        let p = out.path().join(format!("trust-{quorum}"));
+        let w = format!("witness w1 {}\n", witness.to_vkey());
+        std::fs::write(&p, format!("log {vkey}\n{w}quorum {quorum}\n")).unwrap();
+        p
+    };
+    let verify_trust = |p: &Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_aimsgate"))
+            .arg("verify")
+            .arg("--export")
+            .arg(&full)
+            .arg("--trust")
+            .arg(p)
+            .output()
+            .unwrap()
+    };
+    let v = ok(&verify_trust(&trust("none")));
+    assert!(v.contains("complete"), "{v}");
+    let o = verify_trust(&trust("w1"));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "an unmet quorum must fail: {err}");
+    assert!(err.contains("quorum"), "{err}");
 
     // CSV carries no integrity: verify says so and points to JSONL.
     let csv = out.path().join("calls.csv");

@@ -31,7 +31,7 @@ struct WitnessProc {
 }
 
 /// `aimsgate witness --generate-key`: the key file (0600) and the printed cosigner vkey.
-fn generate_key(dir: &Path, name: &str) -> (PathBuf, Verifier) {
+pub(crate) fn generate_key(dir: &Path, name: &str) -> (PathBuf, Verifier) {
     let key = dir.join(format!("{}.key", name.replace('/', "_")));
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_aimsgate"))
         .args(["witness", "--generate-key", "--name", name, "--key"])
