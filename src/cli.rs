@@ -13,6 +13,7 @@ pub mod prove;
 pub mod recover;
 pub mod report;
 pub mod serve;
+pub mod trust;
 pub mod verify;
 pub mod witness;
 

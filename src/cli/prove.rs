@@ -17,19 +17,15 @@ pub struct Args {
     /// Write the proof here (conventionally `*.tlog-proof`) instead of stdout.
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Check the proof against this log key (vkey) before printing it.
-    #[arg(long, conflicts_with = "trust")]
-    pub public_key: Option<PathBuf>,
-    /// Check the proof against this trust policy (log keys and witness quorum) first.
-    #[arg(long)]
-    pub trust: Option<PathBuf>,
+    #[command(flatten)]
+    pub trust: super::trust::TrustArgs,
 }
 
 /// Runs the subcommand.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let proof = aimsgate::evidence::prove(&args.data_dir, &args.decision_id)?;
-    if args.public_key.is_some() || args.trust.is_some() {
-        let trust = super::verify::load_trust(args.public_key.as_deref(), args.trust.as_deref())?;
+    if args.trust.pinned() {
+        let trust = args.trust.load()?;
         if let Err(f) = aimsgate::evidence::verify_proof(&proof, "proof", &trust) {
             eprintln!("{}: FAILED: {f}", args.data_dir.display());
             return Ok(ExitCode::FAILURE);

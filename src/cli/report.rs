@@ -36,13 +36,8 @@ pub struct Args {
     /// Write here instead of stdout.
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// The logs' public key (a vkey, one a line, or the old v1 text): verify against it
-    /// instead of the keys found beside each log.
-    #[arg(long, conflicts_with = "trust")]
-    pub public_key: Option<PathBuf>,
-    /// Trust policy (C2SP tlog-policy): log keys, witnesses and quorum.
-    #[arg(long)]
-    pub trust: Option<PathBuf>,
+    #[command(flatten)]
+    pub trust: super::trust::TrustArgs,
 }
 
 /// Runs the subcommand.
@@ -60,7 +55,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(d) = args.data_dir.iter().find(|d| !d.is_dir()) {
         anyhow::bail!("--data-dir {}: not a directory", d.display());
     }
-    let trust = super::verify::load_trust(args.public_key.as_deref(), args.trust.as_deref())?;
+    let trust = args.trust.load()?;
     let unpinned = trust.is_data_dir();
     let now = time::OffsetDateTime::now_utc().unix_timestamp_nanos();
     let figures = report::build(&ReportRequest {

@@ -3,10 +3,12 @@
 //! `--trust FILE`: a C2SP tlog-policy with log keys, witnesses and quorum); without either,
 //! the keys beside the log are trusted and a loud warning says so. Prints a one-line summary
 //! per log and exits 0 when intact; prints the first fault and exits 1.
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use aimsgate::evidence::{self, TrustRoot, VerifyOptions};
+use aimsgate::evidence::{self, VerifyOptions};
+
+use super::trust::read;
 
 /// Verify evidence logs offline.
 #[derive(clap::Args, Debug)]
@@ -21,34 +23,12 @@ pub struct Args {
     /// C2SP tlog-proof (from `aimsgate prove`) to check offline (needs --public-key or --trust).
     #[arg(long)]
     pub proof: Option<PathBuf>,
-    /// The log's public key: a C2SP vkey (one a line; several for the keys of a rotation), or
-    /// the old `aimsgate-evidence-public-key v1` text. Pins the trust root.
-    #[arg(long, conflicts_with = "trust")]
-    pub public_key: Option<PathBuf>,
-    /// Trust policy (C2SP tlog-policy: `log <vkey>`, `witness <name> <vkey>`, `group`,
-    /// `quorum`): log keys, and the witness quorum checked on the cosigned checkpoint.
-    #[arg(long)]
-    pub trust: Option<PathBuf>,
+    #[command(flatten)]
+    pub trust: super::trust::TrustArgs,
     /// A signed checkpoint kept from an earlier audit or a witness (repeatable): the log must
     /// extend it (a rollback, tail cut or fork below it fails).
     #[arg(long = "checkpoint")]
     pub checkpoints: Vec<PathBuf>,
-}
-
-fn read(p: &Path) -> anyhow::Result<String> {
-    std::fs::read_to_string(p).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))
-}
-
-/// The trust root from `--public-key` / `--trust` (none: the data dir's keys).
-pub(crate) fn load_trust(
-    public_key: Option<&Path>,
-    trust: Option<&Path>,
-) -> anyhow::Result<TrustRoot> {
-    Ok(match (public_key, trust) {
-        (Some(p), _) => TrustRoot::from_public_key(&read(p)?, &p.display().to_string())?,
-        (None, Some(p)) => TrustRoot::from_policy(&read(p)?, &p.display().to_string())?,
-        (None, None) => TrustRoot::data_dir(),
-    })
 }
 
 /// Runs the subcommand.
@@ -64,30 +44,19 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         let f =
             std::fs::File::open(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-        let trust = match (&args.public_key, &args.trust) {
-            (Some(p), _) => evidence::ExportTrust::from_key_text(&read(p)?),
-            (None, Some(p)) => evidence::ExportTrust::from_policy_text(&read(p)?),
-            (None, None) => anyhow::bail!("--export needs --public-key FILE or --trust FILE"),
-        }
-        .map_err(|e| anyhow::anyhow!("trust root: {e}"))?;
+        let trust = args.trust.load_export()?;
         return Ok(report(
             &path.display().to_string(),
             evidence::verify_export_with(std::io::BufReader::new(f), &trust),
         ));
     }
-    let trust = load_trust(args.public_key.as_deref(), args.trust.as_deref())?;
+    let trust = args.trust.load()?;
     if let Some(path) = &args.proof {
         let what = path.display().to_string();
-        return Ok(match evidence::verify_proof(&read(path)?, &what, &trust) {
-            Ok(s) => {
-                println!("{what}: {s}");
-                ExitCode::SUCCESS
-            }
-            Err(f) => {
-                eprintln!("{what}: FAILED: {f}");
-                ExitCode::FAILURE
-            }
-        });
+        return Ok(report(
+            &what,
+            evidence::verify_proof(&read(path)?, &what, &trust),
+        ));
     }
     if args.data_dir.is_empty() {
         anyhow::bail!("give --data-dir DIR (repeatable), --export FILE, or --proof FILE");

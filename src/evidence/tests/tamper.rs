@@ -204,16 +204,3 @@ fn a_v1_signature_is_checked_strictly_and_the_first_bad_one_is_named() {
     assert_eq!((f.seq, f.field.as_str()), (Some(8), "signature"), "{f}");
     assert!(f.location.contains("00000000000000000006.seg"), "{f}");
 }
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let p = e.unwrap().path();
-        let dst = to.join(p.file_name().unwrap());
-        if p.is_dir() {
-            copy_dir(&p, &dst);
-        } else {
-            std::fs::copy(&p, &dst).unwrap();
-        }
-    }
-}

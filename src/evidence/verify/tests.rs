@@ -18,6 +18,7 @@ use crate::evidence::proto::{
     RetentionPolicy, RetentionPrune,
 };
 use crate::evidence::segment::MAGIC;
+use crate::evidence::tests::copy_dir;
 
 mod nodes;
 mod witnessed;
@@ -487,19 +488,6 @@ fn v1_golden_dir_verifies_pinned_and_tampered_fails() {
     std::fs::write(&seg, data).unwrap();
     let f = verify_dir(t.path()).unwrap_err();
     assert!(f.location.contains("00000000000000000006.seg"), "{f}");
-}
-
-pub(crate) fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let p = e.unwrap().path();
-        let dst = to.join(p.file_name().unwrap());
-        if p.is_dir() {
-            copy_dir(&p, &dst);
-        } else {
-            std::fs::copy(&p, &dst).unwrap();
-        }
-    }
 }
 
 #[test]
