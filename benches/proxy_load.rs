@@ -139,6 +139,17 @@ async fn run(s: &Settings, full: bool) {
     );
     procs.push(child);
     targets.push(t);
+    // `sync` with commits at least 2 ms apart: more calls share one fsync and one signature
+    // (the setting for the signatures-per-call target), at up to 2 ms more latency.
+    let (child, t) = start_aimsgate(
+        bin,
+        &dir.path().join("sync-2ms"),
+        "aimsgate sync 2ms",
+        mock_port,
+        "[evidence]\nmin_commit_interval = \"2ms\"",
+    );
+    procs.push(child);
+    targets.push(t);
     // AIMSGATE_BENCH_COMPARE=/path/to/another/aimsgate adds that build as two interleaved rows
     // with the two aimsgate rows' configs: an A/B test that sees the same machine noise.
     if let Ok(other) = std::env::var("AIMSGATE_BENCH_COMPARE") {

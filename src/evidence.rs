@@ -22,6 +22,7 @@ use std::time::Duration;
 pub mod entry;
 mod export;
 mod index;
+pub mod keylink;
 pub mod keys;
 pub mod merkle;
 pub mod note;

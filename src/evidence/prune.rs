@@ -1,19 +1,23 @@
 //! Retention: deletes a whole prefix of segments whose records are all older than the cutoff,
 //! after leaving a signed prune anchor (`log/anchor.note`) that holds the pruned prefix's
 //! Merkle subtrees and last body hash, so the retained entries and every checkpoint at or
-//! beyond the anchor still verify. Owns nothing else; the writer calls it after a checkpoint.
+//! beyond the anchor still verify, and a key link (`keylink`) for every key rotation it
+//! deletes, so a key the auditor pinned before the rotation still leads to the retained log.
+//! Owns nothing else; the writer calls it after a checkpoint.
 use std::fs;
 use std::path::Path;
 
 use super::entry::{
-    body_hash, decode_record, entry_hash, parse_entry, read_frame, Frame, FRAME_HEADER,
-    MAX_ENTRY_BYTES,
+    body_hash, decode_record, entry_hash, parse_entry, parse_stored, read_frame, Frame, Stored,
+    FRAME_HEADER, MAX_ENTRY_BYTES,
 };
+use super::keylink::{rotation_in, write_link};
 use super::keys::{write_atomic, KeyPair};
-use super::merkle::CompactRange;
+use super::merkle::{CompactRange, Hash, Tree};
 use super::note::{sign_note, Anchor};
 use super::recover::{read_anchor, ANCHOR_FILE};
-use super::segment::{list_segments, log_dir, scan, sync_dir, MAGIC};
+use super::segment::{list_segments, log_dir, scan_frames, sync_dir, MAGIC};
+use super::tlog_proof::TlogProof;
 use super::EvidenceError;
 
 /// Time of the first record in a segment file, if it has one (reads only that frame).
@@ -69,21 +73,54 @@ pub(crate) fn prune_before(
         Some((a, _)) => (a.range().unwrap_or_default(), a.prev, a.first),
         None => (CompactRange::default(), [0u8; 32], 0),
     };
+    let frontier = range.frontier();
+    let mut leaves: Vec<Hash> = Vec::new();
+    // A pruned rotation entry waiting for the checkpoint after it: index and entry bytes.
+    let mut rotation: Option<(u64, Vec<u8>)> = None;
+    let mut links: Vec<TlogProof> = Vec::new();
     let mut n = start;
-    let torn = scan(&logdir, start, |_, _, bytes| {
-        if n >= first {
-            return Err("done".into());
+    let torn = scan_frames(&logdir, start, |_, _, bytes| {
+        match parse_stored(bytes).map_err(|e| e.to_string())? {
+            Stored::Checkpoint(note) => {
+                if let Some((index, entry)) = rotation.take() {
+                    let path = Tree::new(&frontier, &leaves)
+                        .inclusion_proof(index, n)
+                        .ok_or("no inclusion path for a pruned key rotation")?;
+                    links.push(TlogProof {
+                        extra: Some(entry),
+                        index,
+                        path,
+                        checkpoint: note.to_owned(),
+                    });
+                }
+                if n >= first {
+                    return Err("done".into());
+                }
+            }
+            Stored::Entry(e) => {
+                if n >= first {
+                    return Err("done".into());
+                }
+                prev = body_hash(e.body);
+                let leaf = entry_hash(bytes);
+                range.push(leaf);
+                leaves.push(leaf);
+                // v2 rotations only: a v1 one is an entry the old key signed, not a link.
+                if e.signed.is_none() && rotation_in(bytes).is_some() {
+                    rotation = Some((n, bytes.to_vec()));
+                }
+                n += 1;
+            }
         }
-        let e = parse_entry(bytes).map_err(|e| e.to_string())?;
-        prev = body_hash(e.body);
-        range.push(entry_hash(bytes));
-        n += 1;
         Ok(())
     })?;
-    if n != first || torn.as_ref().is_some_and(|t| t.reason != "done") {
+    if n != first || rotation.is_some() || torn.as_ref().is_some_and(|t| t.reason != "done") {
         return Err(EvidenceError::Corrupt(
-            "prune: could not read the prefix being pruned".into(),
+            "prune: could not read the prefix being pruned (or a key rotation in it has no covering checkpoint)".into(),
         ));
+    }
+    for link in &links {
+        write_link(dir, link)?;
     }
     let anchor = Anchor {
         origin: origin.to_owned(),

@@ -421,3 +421,49 @@ fn mutated_exports_never_panic_and_never_verify() {
         })
         .unwrap();
 }
+
+#[test]
+fn pinning_the_first_key_survives_a_rotation_and_a_prune_past_it() {
+    let t = tempfile::tempdir().unwrap();
+    let cfg = make_log(t.path(), 30, 2048);
+    let old_pub = std::fs::read_to_string(t.path().join("signing.pub")).unwrap();
+    let (key, _) = load_or_create_key(t.path()).unwrap();
+    let (log, _) = EvidenceLog::open(cfg.clone(), key).unwrap();
+    let new = KeyPair::generate();
+    rt().block_on(async {
+        log.rotate_key(new.clone()).await.unwrap();
+        for i in 100..160 {
+            log.append(decision(i)).await.unwrap();
+        }
+    });
+    log.close().unwrap();
+    verify_dir_with_key(t.path(), Some(&old_pub)).unwrap();
+    // Prune everything up to and past the rotation record; the new key signs the prune.
+    prune(t.path(), &new, now_nanos() + 1_000_000_000_000)
+        .unwrap()
+        .unwrap();
+    let s = verify_dir_with_key(t.path(), Some(&old_pub))
+        .expect("the auditor's first key still pins the pruned log");
+    assert!(s.first_seq > 61, "the rotation record was pruned: {s}");
+    let new_pub = std::fs::read_to_string(t.path().join("signing.pub")).unwrap();
+    verify_dir_with_key(t.path(), Some(&new_pub)).unwrap();
+    // The link is an ordinary tlog-proof the old key verifies.
+    let links: Vec<_> = std::fs::read_dir(t.path().join("log/keylinks"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(links.len(), 1, "{links:?}");
+    let link = std::fs::read_to_string(&links[0]).unwrap();
+    let old_root = TrustRoot::from_public_key(&old_pub, "old key").unwrap();
+    verify_proof(&link, "link", &old_root).unwrap();
+    // Tampered (one path hash flipped) or removed, the old key no longer reaches the log.
+    let flipped = link.replacen("\nindex ", "\nindex 1", 1);
+    std::fs::write(&links[0], flipped).unwrap();
+    let f = verify_dir_with_key(t.path(), Some(&old_pub)).unwrap_err();
+    assert!(f.location.contains("keylinks") && f.field == "key link", "{f}");
+    std::fs::remove_file(&links[0]).unwrap();
+    verify_dir_with_key(t.path(), Some(&old_pub)).unwrap_err();
+    // A key the log never had does not.
+    let stranger = KeyPair::generate().public().to_text();
+    verify_dir_with_key(t.path(), Some(&stranger)).unwrap_err();
+}

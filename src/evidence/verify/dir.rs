@@ -7,11 +7,12 @@ use std::path::Path;
 
 use super::checker::Checker;
 use super::kept::{Cosigned, Kept};
-use super::keychain::{note_text, signers};
+use super::keychain::{follow_links, note_text, signers};
 use super::root::{dir_keys, TrustRoot};
 use super::rules::Rules;
 use super::{fault, VerifyFault, VerifySummary};
 use crate::evidence::entry::{body_hash, entry_hash, parse_stored, Stored};
+use crate::evidence::keylink::read_links;
 use crate::evidence::merkle::{CompactRange, Hash};
 use crate::evidence::note::Checkpoint;
 use crate::evidence::recover::read_anchor;
@@ -122,6 +123,12 @@ pub(crate) fn verify_full(dir: &Path, opts: &VerifyOptions) -> Result<Verified, 
                     origin.as_deref().unwrap_or("(empty log)")
                 ),
             ));
+        }
+        let mut keys = keys;
+        if let Some(o) = &origin {
+            let links = read_links(dir).map_err(|e| io("key links", &e))?;
+            follow_links(&mut keys, &links, o)
+                .map_err(|(file, p)| fault(None, None, &file, "key link", p))?;
         }
         keys
     };

@@ -7,12 +7,16 @@
 //! Checkpoint frames must be signed by the key of their epoch; legacy checkpoint files by a
 //! key of the chain so far. The chain is trusted when its first key is trusted, or a later key
 //! is trusted and every link before it is two-way. Signatures are checked with the candidate
-//! keys (trust root, keys beside the log, keys named by rotations), always strictly. Owns no
+//! keys (trust root, keys beside the log, keys named by rotations), always strictly. Rotations
+//! that retention pruned are followed through their key links ([`follow_links`]). Owns no
 //! tree or chain-of-records rules (`dir`, `checker`).
+use crate::evidence::entry::entry_hash;
+use crate::evidence::keylink::rotation_in;
 use crate::evidence::keys::PublicKey;
 use crate::evidence::note::vkey::Verifier;
-use crate::evidence::note::{parse_note, SigStatus};
+use crate::evidence::note::{parse_note, Checkpoint, SigStatus};
 use crate::evidence::proto::KeyRotation;
+use crate::evidence::tlog_proof::TlogProof;
 
 use super::root::{names_key, note_id};
 
@@ -39,6 +43,55 @@ pub(crate) fn signers(note: &str, cands: &[PublicKey]) -> Result<Vec<PublicKey>,
         }
     }
     Ok(out)
+}
+
+/// Extends `trusted` along key links (see `evidence::keylink`), in index order. A link makes
+/// its rotation's new key trusted when a trusted key that the rotation names as the old key
+/// signed the link's checkpoint (under `origin`), the new key signed it too, and the path
+/// proves the KeyRotation entry in it. A link whose old key is not trusted is skipped; a link
+/// that does not hold up is an error `(file, problem)`: the files are the operator's.
+pub(crate) fn follow_links(
+    trusted: &mut Vec<PublicKey>,
+    links: &[(String, TlogProof)],
+    origin: &str,
+) -> Result<(), (String, String)> {
+    for (file, link) in links {
+        let bad = |p: String| (file.clone(), p);
+        let entry = link
+            .extra
+            .as_deref()
+            .ok_or_else(|| bad("no entry bytes (extra)".into()))?;
+        let r = rotation_in(entry).ok_or_else(|| bad("the entry is not a key rotation".into()))?;
+        let text = note_text(&link.checkpoint).map_err(bad)?;
+        let cp = Checkpoint::parse(&text).map_err(bad)?;
+        if cp.origin != origin {
+            return Err(bad(format!(
+                "checkpoint of origin {} in a log of origin {origin}",
+                cp.origin
+            )));
+        }
+        link.check_inclusion(&entry_hash(entry), &cp).map_err(bad)?;
+        let by = signers(&link.checkpoint, trusted).map_err(bad)?;
+        if !by.iter().any(|k| names_key(&r.old_key_id, origin, k)) {
+            continue;
+        }
+        let new = PublicKey::from_bytes(&r.new_public_key)
+            .filter(|k| names_key(&r.new_key_id, origin, k))
+            .ok_or_else(|| bad("new public key is invalid or does not match new_key_id".into()))?;
+        if signers(&link.checkpoint, std::slice::from_ref(&new))
+            .map_err(bad)?
+            .is_empty()
+        {
+            return Err(bad(format!(
+                "the checkpoint is not signed by the new key {}",
+                note_id(origin, &new)
+            )));
+        }
+        if !trusted.contains(&new) {
+            trusted.push(new);
+        }
+    }
+    Ok(())
 }
 
 /// The chain of log keys of one log.
