@@ -11,7 +11,10 @@
 //! of the exported span `[first, end)` appears exactly once, in order, so the verifier
 //! rebuilds the checkpoint's Merkle tree over every index:
 //! 1. `{"type":"header","format":"aimsgate-evidence-export v2","origin":..,"filter":{..},
-//!    "first":F,"prefix":[hex..],"anchor":<signed prune anchor note or null>}`: `filter` is
+//!    "first":F,"prefix":[hex..],"anchor":<signed prune anchor note or null>,
+//!    "key_links":[tlog-proof..]}`: `key_links` are the log's key rotations, each a C2SP
+//!    tlog-proof of the KeyRotation entry against a checkpoint both keys signed, so a key
+//!    the auditor pinned before a rotation reaches the key that signed the export; `filter` is
 //!    what the exporter claims it selected (`since`/`until` unix nanos, `from_seq`/`to_seq`
 //!    inclusive, `ai_system`, `principal`, `decision`; null when unset); `prefix` the hashes
 //!    of the aligned perfect subtrees covering `[0, F)` (sizes follow from `F`: at each
@@ -52,6 +55,7 @@ use super::entry::{decode_record, parse_entry};
 use super::hex;
 use super::merkle::Tree;
 use super::proto::{record, Effect, Record};
+use super::tlog_proof::TlogProof;
 use super::verify::load_view;
 use super::EvidenceError;
 
@@ -322,6 +326,7 @@ pub fn export(
         "type": "header", "format": line::FORMAT_V2, "origin": bound.cp.origin,
         "filter": filter, "first": first, "prefix": subtrees(0, first)?,
         "anchor": view.anchor_note,
+        "key_links": view.key_links.iter().map(TlogProof::to_text).collect::<Vec<_>>(),
     });
     writeln!(out, "{header}")?;
     let entry_line = |kind: &str, bytes: &[u8]| -> Result<String, EvidenceError> {

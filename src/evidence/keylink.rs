@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use super::entry::{decode_record, parse_entry};
 use super::keys::write_atomic;
+use super::merkle::Tree;
 use super::proto::{event_record::Event, record::Kind, KeyRotation};
 use super::segment::log_dir;
 use super::tlog_proof::TlogProof;
@@ -31,6 +32,48 @@ pub(crate) fn rotation_in(entry: &[u8]) -> Option<KeyRotation> {
             _ => None,
         },
         _ => None,
+    }
+}
+
+/// Makes links while a scan walks a log's frames in order: a v2 KeyRotation entry waits for
+/// the next checkpoint frame (the writer commits a rotation alone, with a checkpoint signed by
+/// both keys) and becomes a tlog-proof against it.
+#[derive(Default)]
+pub(crate) struct LinkCollector {
+    pending: Option<(u64, Vec<u8>)>,
+    /// The links made so far, in index order.
+    pub links: Vec<TlogProof>,
+}
+
+impl LinkCollector {
+    /// An entry at `index` (stored bytes).
+    pub(crate) fn entry(&mut self, index: u64, bytes: &[u8]) {
+        // v2 rotations only: a v1 one is an entry the old key signed, not a link.
+        let v2 = parse_entry(bytes).is_ok_and(|e| e.signed.is_none());
+        if v2 && rotation_in(bytes).is_some() {
+            self.pending = Some((index, bytes.to_vec()));
+        }
+    }
+
+    /// A checkpoint frame (`note`) over the first `tree.size()` entries.
+    pub(crate) fn checkpoint(&mut self, tree: &Tree<'_>, note: &str) -> Result<(), String> {
+        if let Some((index, entry)) = self.pending.take() {
+            let path = tree
+                .inclusion_proof(index, tree.size())
+                .ok_or("no inclusion path for a key rotation entry")?;
+            self.links.push(TlogProof {
+                extra: Some(entry),
+                index,
+                path,
+                checkpoint: note.to_owned(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Whether a rotation still waits for its checkpoint.
+    pub(crate) fn waiting(&self) -> bool {
+        self.pending.is_some()
     }
 }
 

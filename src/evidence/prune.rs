@@ -11,13 +11,12 @@ use super::entry::{
     body_hash, decode_record, entry_hash, parse_entry, parse_stored, read_frame, Frame, Stored,
     FRAME_HEADER, MAX_ENTRY_BYTES,
 };
-use super::keylink::{rotation_in, write_link};
+use super::keylink::{write_link, LinkCollector};
 use super::keys::{write_atomic, KeyPair};
 use super::merkle::{CompactRange, Hash, Tree};
 use super::note::{sign_note, Anchor};
 use super::recover::{read_anchor, ANCHOR_FILE};
 use super::segment::{list_segments, log_dir, scan_frames, sync_dir, MAGIC};
-use super::tlog_proof::TlogProof;
 use super::EvidenceError;
 
 /// Time of the first record in a segment file, if it has one (reads only that frame).
@@ -75,24 +74,12 @@ pub(crate) fn prune_before(
     };
     let frontier = range.frontier();
     let mut leaves: Vec<Hash> = Vec::new();
-    // A pruned rotation entry waiting for the checkpoint after it: index and entry bytes.
-    let mut rotation: Option<(u64, Vec<u8>)> = None;
-    let mut links: Vec<TlogProof> = Vec::new();
+    let mut links = LinkCollector::default();
     let mut n = start;
     let torn = scan_frames(&logdir, start, |_, _, bytes| {
         match parse_stored(bytes).map_err(|e| e.to_string())? {
             Stored::Checkpoint(note) => {
-                if let Some((index, entry)) = rotation.take() {
-                    let path = Tree::new(&frontier, &leaves)
-                        .inclusion_proof(index, n)
-                        .ok_or("no inclusion path for a pruned key rotation")?;
-                    links.push(TlogProof {
-                        extra: Some(entry),
-                        index,
-                        path,
-                        checkpoint: note.to_owned(),
-                    });
-                }
+                links.checkpoint(&Tree::new(&frontier, &leaves), note)?;
                 if n >= first {
                     return Err("done".into());
                 }
@@ -105,21 +92,18 @@ pub(crate) fn prune_before(
                 let leaf = entry_hash(bytes);
                 range.push(leaf);
                 leaves.push(leaf);
-                // v2 rotations only: a v1 one is an entry the old key signed, not a link.
-                if e.signed.is_none() && rotation_in(bytes).is_some() {
-                    rotation = Some((n, bytes.to_vec()));
-                }
+                links.entry(n, bytes);
                 n += 1;
             }
         }
         Ok(())
     })?;
-    if n != first || rotation.is_some() || torn.as_ref().is_some_and(|t| t.reason != "done") {
+    if n != first || links.waiting() || torn.as_ref().is_some_and(|t| t.reason != "done") {
         return Err(EvidenceError::Corrupt(
             "prune: could not read the prefix being pruned (or a key rotation in it has no covering checkpoint)".into(),
         ));
     }
-    for link in &links {
+    for link in &links.links {
         write_link(dir, link)?;
     }
     let anchor = Anchor {

@@ -355,8 +355,18 @@ fn key_rotation_is_logged_and_verifies() {
     let exported = export_string(t.path(), &ExportFilter::default());
     let new_pub = std::fs::read_to_string(t.path().join("signing.pub")).unwrap();
     verify_export(exported.as_bytes(), &new_pub).unwrap();
-    let f = verify_export(exported.as_bytes(), &old_pub).unwrap_err();
+    // The key pinned before the rotation reaches the new key through the header's key link.
+    verify_export(exported.as_bytes(), &old_pub).unwrap();
+    let mut header: serde_json::Value =
+        serde_json::from_str(exported.lines().next().unwrap()).unwrap();
+    assert_eq!(header["key_links"].as_array().unwrap().len(), 1, "{header}");
+    header["key_links"] = serde_json::json!([]);
+    let rest: String = exported.lines().skip(1).map(|l| format!("{l}\n")).collect();
+    let unlinked = format!("{header}\n{rest}");
+    let f = verify_export(unlinked.as_bytes(), &old_pub).unwrap_err();
     assert_eq!(f.field, "checkpoint signature", "{f}");
+    let stranger = KeyPair::generate().public().to_text();
+    verify_export(exported.as_bytes(), &stranger).unwrap_err();
     // keygen --force while stopped: the next open logs the rotation with the archived old key.
     let forced = keygen(t.path(), true).unwrap();
     let (log, _) = EvidenceLog::open(cfg, forced.clone()).unwrap();
@@ -447,6 +457,9 @@ fn pinning_the_first_key_survives_a_rotation_and_a_prune_past_it() {
     assert!(s.first_seq > 61, "the rotation record was pruned: {s}");
     let new_pub = std::fs::read_to_string(t.path().join("signing.pub")).unwrap();
     verify_dir_with_key(t.path(), Some(&new_pub)).unwrap();
+    // An export of the pruned log carries the link: the old key verifies it too.
+    let exported = export_string(t.path(), &ExportFilter::default());
+    verify_export(exported.as_bytes(), &old_pub).unwrap();
     // The link is an ordinary tlog-proof the old key verifies.
     let links: Vec<_> = std::fs::read_dir(t.path().join("log/keylinks"))
         .unwrap()
@@ -460,7 +473,10 @@ fn pinning_the_first_key_survives_a_rotation_and_a_prune_past_it() {
     let flipped = link.replacen("\nindex ", "\nindex 1", 1);
     std::fs::write(&links[0], flipped).unwrap();
     let f = verify_dir_with_key(t.path(), Some(&old_pub)).unwrap_err();
-    assert!(f.location.contains("keylinks") && f.field == "key link", "{f}");
+    assert!(
+        f.location.contains("keylinks") && f.field == "key link",
+        "{f}"
+    );
     std::fs::remove_file(&links[0]).unwrap();
     verify_dir_with_key(t.path(), Some(&old_pub)).unwrap_err();
     // A key the log never had does not.

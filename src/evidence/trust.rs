@@ -281,6 +281,14 @@ impl TrustPolicy {
         &self.logs
     }
 
+    /// Adds a log key (one the auditor's keys vouch for through a key link) unless listed.
+    pub fn add_log_key(&mut self, key: Verifier) {
+        if !self.logs.contains(&key) {
+            self.logs.push(key);
+            self.log_urls.push(None);
+        }
+    }
+
     /// The URL given for `log_keys()[i]`, if any.
     pub fn log_url(&self, i: usize) -> Option<&str> {
         self.log_urls.get(i).and_then(|u| u.as_deref())

@@ -17,7 +17,7 @@ pub const MAX_LINE_BYTES: usize = 8 << 20;
 #[derive(Clone, Debug, PartialEq)]
 pub enum ExportLine {
     /// The first line.
-    Header(Header),
+    Header(Box<Header>),
     /// An exported entry (`boundary: false`) or a boundary record just outside the exported
     /// window (`boundary: true`), with its stored bytes and the record as shown.
     Entry {
@@ -68,6 +68,10 @@ pub struct Header {
     pub prefix: Vec<String>,
     /// The signed prune anchor when the retained log starts at `first`.
     pub anchor: Option<String>,
+    /// Key links (C2SP tlog-proofs of the log's key rotations, see `evidence::keylink`), so a
+    /// key pinned before a rotation verifies a checkpoint signed after it.
+    #[serde(default)]
+    pub key_links: Vec<String>,
 }
 
 /// Why a line does not parse.
@@ -150,7 +154,7 @@ pub fn parse_export_line(line: &str) -> Result<ExportLine, LineError> {
             if h.prefix.iter().any(|p| parse_hash(p).is_none()) {
                 return Err(err("prefix", "holds something that is not a hex hash"));
             }
-            Ok(ExportLine::Header(h))
+            Ok(ExportLine::Header(Box::new(h)))
         }
         Some(t @ ("entry" | "boundary")) => {
             only(o, &["type", "seq", "entry", "record"])?;

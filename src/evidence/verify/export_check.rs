@@ -8,6 +8,7 @@
 use std::fmt;
 use std::io::BufRead;
 
+use super::keychain::follow_links;
 use super::{fault, VerifyFault};
 use crate::evidence::entry::{body_hash, decode_record, entry_hash, parse_entry};
 use crate::evidence::export::line::{parse_export_line, parse_hash, ExportLine, MAX_LINE_BYTES};
@@ -20,6 +21,7 @@ use crate::evidence::merkle::{CompactRange, Hash};
 use crate::evidence::note::vkey::Verifier;
 use crate::evidence::note::{open_checkpoint, open_with, Anchor, Checkpoint};
 use crate::evidence::proto::Record;
+use crate::evidence::tlog_proof::TlogProof;
 use crate::evidence::trust::TrustPolicy;
 
 /// What an export is checked against (the auditor's, never the export's).
@@ -73,6 +75,38 @@ impl ExportTrust {
             Self::Policy(p) => p.log_keys().to_vec(),
             Self::Keys(k) => k.iter().map(|k| Verifier::note_key(origin, k)).collect(),
         }
+    }
+
+    /// This trust extended along an export's key links: a link a trusted key of `origin`
+    /// vouches for adds the rotation's new key (see `keychain::follow_links`).
+    fn follow(&self, links: &[String], origin: &str) -> Result<Self, (String, String)> {
+        let parsed = links
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let at = format!("header key_links[{i}]");
+                TlogProof::parse(t)
+                    .map(|p| (at.clone(), p))
+                    .map_err(|e| (at, e.to_string()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut out = self.clone();
+        match &mut out {
+            Self::Keys(k) => follow_links(k, &parsed, origin)?,
+            Self::Policy(p) => {
+                let mut keys: Vec<PublicKey> = p
+                    .log_keys()
+                    .iter()
+                    .filter(|v| v.name == origin)
+                    .filter_map(|v| PublicKey::from_bytes(v.key.as_bytes()))
+                    .collect();
+                follow_links(&mut keys, &parsed, origin)?;
+                for k in &keys {
+                    p.add_log_key(Verifier::note_key(origin, k));
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// Checks the checkpoint note: the checkpoint, the signer's key id, the witness
@@ -269,6 +303,9 @@ pub fn verify_export_with(
         ));
     }
     let cl = at(cp_line);
+    let trust = trust
+        .follow(&header.key_links, &header.origin)
+        .map_err(|(file, p)| fault(None, None, &format!("{} {file}", at(hn)), "key link", p))?;
     let (cp, signer, cosignatures, cosignatures_checked) = trust
         .check(&note)
         .map_err(|e| fault(None, None, &cl, "checkpoint signature", e))?;

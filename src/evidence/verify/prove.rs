@@ -10,13 +10,14 @@ use std::path::Path;
 use super::keychain::note_text;
 use super::root::TrustRoot;
 use super::{decision_id, fault, VerifyFault, COSIGNED_FILE};
-use crate::evidence::entry::{decode_record, entry_hash, parse_entry};
+use crate::evidence::entry::{decode_record, entry_hash, parse_entry, parse_stored, Stored};
+use crate::evidence::keylink::{read_links, LinkCollector};
 use crate::evidence::merkle::{Frontier, Hash, Tree};
 use crate::evidence::note::vkey::Verifier;
 use crate::evidence::note::Checkpoint;
 use crate::evidence::proto::{record, Record};
 use crate::evidence::recover::read_anchor;
-use crate::evidence::segment::{log_dir, scan};
+use crate::evidence::segment::{log_dir, scan_frames};
 use crate::evidence::tlog_proof::TlogProof;
 use crate::evidence::{hex, EvidenceError};
 
@@ -27,6 +28,8 @@ pub(crate) struct LogView {
     pub leaves: Vec<Hash>,
     pub checkpoint: Option<(Checkpoint, String)>,
     pub anchor_note: Option<String>,
+    /// Key links (see `keylink`): the pruned rotations' and the retained ones', by index.
+    pub key_links: Vec<TlogProof>,
 }
 
 fn parse_cp(note: &str) -> Result<Checkpoint, EvidenceError> {
@@ -47,13 +50,26 @@ pub(crate) fn load_view(
         .map(|r| r.frontier())
         .unwrap_or_default();
     let mut leaves = Vec::new();
-    scan(&log_dir(dir), frontier.first, |_, _, bytes| {
-        let e = parse_entry(bytes).map_err(|e| e.to_string())?;
-        let rec = decode_record(e.body).map_err(|e| e.to_string())?;
-        visit(rec.seq, bytes, &rec);
-        leaves.push(entry_hash(bytes));
+    let mut links = LinkCollector::default();
+    scan_frames(&log_dir(dir), frontier.first, |_, _, bytes| {
+        match parse_stored(bytes).map_err(|e| e.to_string())? {
+            Stored::Checkpoint(note) => links.checkpoint(&Tree::new(&frontier, &leaves), note)?,
+            Stored::Entry(e) => {
+                let rec = decode_record(e.body).map_err(|e| e.to_string())?;
+                visit(rec.seq, bytes, &rec);
+                links.entry(frontier.first + leaves.len() as u64, bytes);
+                leaves.push(entry_hash(bytes));
+            }
+        }
         Ok(())
     })?;
+    // Links of rotations retention deleted, then those of the retained log.
+    let mut key_links: Vec<TlogProof> = read_links(dir)
+        .map_err(EvidenceError::Corrupt)?
+        .into_iter()
+        .map(|(_, p)| p)
+        .collect();
+    key_links.append(&mut links.links);
     let note = match crate::evidence::read::latest_checkpoint(dir)? {
         Some(n) => Some(n),
         None => std::fs::read_to_string(dir.join("checkpoint.note")).ok(),
@@ -67,6 +83,7 @@ pub(crate) fn load_view(
         leaves,
         checkpoint,
         anchor_note: anchor.map(|(_, n)| n),
+        key_links,
     })
 }
 
