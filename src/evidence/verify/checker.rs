@@ -141,12 +141,12 @@ impl Checker {
             Err(_) => (expect, None),
         };
         let f0 = |field: &str, p: String| fault(Some(seq), shown, loc, field, p);
-        let origin = self
-            .origin
-            .clone()
-            .or_else(|| shown.map(|r| r.log_id.clone()))
-            .unwrap_or_default();
         if let Some((kid, sig)) = e.signed {
+            let origin = self
+                .origin
+                .clone()
+                .or_else(|| shown.map(|r| r.log_id.clone()))
+                .unwrap_or_default();
             if self.last_version == Some(ENTRY_V2) {
                 return Err(f0(
                     "entry",

@@ -188,6 +188,10 @@ pub(crate) struct Scan {
     roots: Vec<(u64, Hash)>,
     /// Segment whose first entry was checked against its file name.
     seg_named: Option<u64>,
+    /// Reused location buffer: segment prefix (`loc_prefix` bytes, of `loc_seg`) + offset.
+    loc: String,
+    loc_seg: Option<u64>,
+    loc_prefix: usize,
     trusted_dir: bool,
     cosigned: Option<Cosigned>,
 }
@@ -215,6 +219,9 @@ impl Scan {
             checkpoints: 0,
             roots: Vec::new(),
             seg_named: None,
+            loc: String::new(),
+            loc_seg: None,
+            loc_prefix: 0,
             trusted_dir: opts.trust.is_data_dir(),
             cosigned,
         })
@@ -222,13 +229,29 @@ impl Scan {
 
     /// One frame of a segment.
     fn frame(&mut self, seg: u64, off: u64, bytes: &[u8]) -> Result<(), VerifyFault> {
-        let loc = format!("log/{seg:020}.seg offset {off}");
-        if let Ok(Stored::Checkpoint(note)) = parse_stored(bytes) {
-            return self.checkpoint_frame(note, &loc);
+        // The location string is rebuilt in place: one allocation per segment, not per frame.
+        use std::fmt::Write as _;
+        let mut loc = std::mem::take(&mut self.loc);
+        if self.loc_seg != Some(seg) {
+            self.loc_seg = Some(seg);
+            loc.clear();
+            let _ = write!(loc, "log/{seg:020}.seg offset ");
+            self.loc_prefix = loc.len();
         }
-        let (rec, body) = self.checker.entry(bytes, self.next, &loc)?;
+        loc.truncate(self.loc_prefix);
+        let _ = write!(loc, "{off}");
+        let r = self.frame_at(seg, off, bytes, &loc);
+        self.loc = loc;
+        r
+    }
+
+    fn frame_at(&mut self, seg: u64, off: u64, bytes: &[u8], loc: &str) -> Result<(), VerifyFault> {
+        if let Ok(Stored::Checkpoint(note)) = parse_stored(bytes) {
+            return self.checkpoint_frame(note, loc);
+        }
+        let (rec, body) = self.checker.entry(bytes, self.next, loc)?;
         let next = self.next;
-        let f = |field: &str, p: String| fault(Some(rec.seq), Some(&rec), &loc, field, p);
+        let f = |field: &str, p: String| fault(Some(rec.seq), Some(&rec), loc, field, p);
         if rec.seq != next {
             let p = if rec.seq > next {
                 format!(
@@ -253,7 +276,7 @@ impl Scan {
         if rec.prev_body_hash != self.prev {
             return Err(f("prev_body_hash", format!("does not match the hash of the previous record's body: record seq {} was altered, or a record was inserted, deleted or reordered before seq {}", next.saturating_sub(1), rec.seq)));
         }
-        self.rules.record(&rec, &loc)?;
+        self.rules.record(&rec, loc)?;
         self.prev = body_hash(body);
         self.range.push(entry_hash(bytes));
         self.next += 1;
@@ -335,7 +358,10 @@ impl Scan {
             self.checkpoints += 1;
             self.roots.push((s, cp.root));
         }
-        self.kept.reached(size, &self.range.root())
+        if self.kept.wants(size) {
+            self.kept.reached(size, &self.range.root())?;
+        }
+        Ok(())
     }
 
     fn finish(

@@ -48,6 +48,11 @@ impl Kept {
     }
 
     /// The tree has `size` leaves with `root`: kept checkpoints of that size must agree.
+    /// Whether a kept checkpoint is of this size (so the root at it is needed).
+    pub(crate) fn wants(&self, size: u64) -> bool {
+        self.0.iter().any(|k| k.cp.size == size)
+    }
+
     pub(crate) fn reached(&mut self, size: u64, root: &Hash) -> Result<(), VerifyFault> {
         for k in self.0.iter_mut().filter(|k| k.cp.size == size) {
             if k.cp.root != *root {
