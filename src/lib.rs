@@ -16,4 +16,5 @@ pub mod proxy;
 pub mod report;
 pub mod taxonomy;
 pub mod telemetry;
+pub mod tls_client;
 pub mod witness;

@@ -160,15 +160,8 @@ impl Client {
 }
 
 fn http_client() -> Result<HttpClient, WitnessError> {
-    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .map_err(|e| WitnessError::Client(format!("TLS: {e}")))?
-    .with_root_certificates(rustls::RootCertStore {
-        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-    })
-    .with_no_client_auth();
+    let tls = crate::tls_client::client_config()
+        .map_err(|e| WitnessError::Client(format!("TLS: {e}")))?;
     let https = hyper_rustls::HttpsConnectorBuilder::new()
         .with_tls_config(tls)
         .https_or_http()
