@@ -226,7 +226,7 @@ async fn a_refusal_gets_one_decision_record_and_no_outcome() {
 async fn a_committed_call_that_fails_upstream_gets_one_outcome_and_no_second_decision() {
     let dir = tempfile::tempdir().unwrap();
     let p = pipeline(dir.path());
-    let mut c = committed(&p).await;
+    let c = committed(&p).await;
     assert_eq!(c.decision_record, DecisionRecord::Committed);
     let id = c.decision_id.clone();
     let err = Error::UpstreamUnreachable {
