@@ -40,9 +40,11 @@ fn names_follow_operation_and_model() {
     let mut c = Call::sample();
     assert_eq!(span_name(&c), "chat gpt-4o-mini");
     c.operation = Some("embeddings");
+    c.gen_ai_operation = Some("embeddings");
     c.model = None;
     assert_eq!(span_name(&c), "embeddings");
     c.operation = None;
+    c.gen_ai_operation = None;
     assert_eq!(span_name(&c), "aimsgate refused");
 }
 
