@@ -350,3 +350,5 @@ fn witnesses_are_validated() {
         assert!(err.contains(key), "{text}: {err}");
     }
 }
+
+mod typed;
