@@ -2,22 +2,30 @@
 //!
 //! Two stages, as in tensorzero: [`raw`] holds serde structs that mirror the TOML file with
 //! `deny_unknown_fields`; [`validate`] turns them into the runtime [`Config`] below, resolving
-//! secrets (from env or files, never inline), durations and addresses, and naming file, key and
-//! problem in every error. Command-line flags arrive as [`Overrides`] and win over the file.
+//! secrets (from env or files, never inline), durations, addresses and every named choice into
+//! typed values (the cores' own config types where they have one: [`crate::identity`]'s
+//! `IdentityConfig`, [`crate::evidence`]'s `LogConfig`), naming file, key and problem in every
+//! error ([`ConfigError::invalid`]). [`cross_check`] checks a validated config against the policy
+//! bundle it runs with. Command-line flags arrive as [`Overrides`] and win over the file.
 //! With no file at all, [`Config::embedded_default`] gives a working zero-config proxy.
 //! It does not start anything.
 
+mod cross_check;
 pub mod env;
 mod identity;
 pub mod raw;
-mod telemetry;
 mod validate;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use cross_check::cross_check;
 pub use env::{Env, MapEnv, ProcessEnv};
+pub use identity::{IdentityMode, IdentitySettings};
+
+use crate::evidence::LogConfig;
+use crate::providers::extract::UnknownShapes;
 
 /// A configuration problem, always naming where it is and what is wrong.
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +44,18 @@ pub enum ConfigError {
         key: String,
         message: String,
     },
+}
+
+impl ConfigError {
+    /// The one builder of [`ConfigError::Invalid`]: `key` is the dotted config key
+    /// (`identity.virtual_keys[2].ai_system`), `message` what is wrong with it.
+    pub fn invalid(file: &str, key: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Invalid {
+            file: file.to_owned(),
+            key: key.into(),
+            message: message.into(),
+        }
+    }
 }
 
 /// A secret value resolved from the environment or a file. Its `Debug` never shows the value.
@@ -200,47 +220,6 @@ pub struct ModelRoute {
     pub pattern: String,
 }
 
-/// Identity settings with every referenced file and secret already read.
-#[derive(Debug, Clone, Default)]
-pub struct IdentitySettings {
-    pub modes: Vec<String>,
-    pub virtual_keys: Vec<VirtualKeySettings>,
-    pub jwt: Option<JwtSettings>,
-    pub mtls_groups: Vec<(String, Vec<String>)>,
-    pub mtls: bool,
-    pub trusted_header: Option<TrustedHeaderSettings>,
-}
-
-#[derive(Debug, Clone)]
-pub struct VirtualKeySettings {
-    pub hash: String,
-    pub principal: String,
-    pub groups: Vec<String>,
-    pub ai_system: Option<String>,
-    pub upstream_key: Option<String>,
-}
-
-#[derive(Debug, Clone)]
-pub struct JwtSettings {
-    pub issuer: Option<String>,
-    pub audiences: Vec<String>,
-    pub jwks: Option<Vec<u8>>,
-    /// (PEM bytes, algorithm, kid)
-    pub public_keys: Vec<(Vec<u8>, String, Option<String>)>,
-    pub hmac_secret: Option<Secret>,
-    pub principal_claim: String,
-    pub groups_claim: Option<String>,
-    pub ai_system_claim: Option<String>,
-    pub leeway_secs: u64,
-}
-
-#[derive(Debug, Clone)]
-pub struct TrustedHeaderSettings {
-    pub header: String,
-    pub groups_header: Option<String>,
-    pub trusted_peers: Vec<String>,
-}
-
 #[derive(Debug, Clone)]
 pub struct PolicySettings {
     /// `None`: the embedded baseline bundle.
@@ -248,27 +227,13 @@ pub struct PolicySettings {
     pub watch: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DurabilityMode {
-    Sync,
-    Async { max_delay: Duration },
-}
-
+/// `[evidence]`: the evidence core's own [`LogConfig`] (data dir included) plus what the proxy
+/// does around the log.
 #[derive(Debug, Clone)]
 pub struct EvidenceSettings {
-    pub durability: DurabilityMode,
+    /// The log settings, ready for [`crate::evidence::EvidenceLog::open`].
+    pub log: LogConfig,
     pub fail_open: bool,
-    pub segment_bytes: u64,
-    pub checkpoint_every_records: u64,
-    pub checkpoint_interval: Duration,
-    pub retention_days: u32,
-    /// Sync mode: shortest time between two durable group commits.
-    pub min_commit_interval: Duration,
-    /// Retention below 183 days was explicitly allowed.
-    pub retention_below_minimum: bool,
-    /// The configured log origin (`None`: the data dir's own, generated at creation).
-    pub origin: Option<String>,
-    pub hmac_key: Option<Secret>,
     /// The signing key from env or a file; `None`: `<data_dir>/signing.key` (created if missing).
     pub signing_key: Option<Secret>,
     /// Witnesses the latest checkpoint is sent to (C2SP tlog-witness).
@@ -292,7 +257,7 @@ pub struct ClassifySettings {
     pub max_scan_bytes: usize,
     pub scan_responses: bool,
     /// What request extraction does with a shape it does not recognise.
-    pub unknown_shapes: crate::providers::extract::UnknownShapes,
+    pub unknown_shapes: UnknownShapes,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -301,10 +266,33 @@ pub enum LogFormat {
     Json,
 }
 
+/// A `tracing` `EnvFilter` directive (`info`, `aimsgate=debug,hyper=warn`), checked when the
+/// configuration is validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogLevel(String);
+
+impl LogLevel {
+    /// The directive, if `tracing_subscriber::EnvFilter` accepts it.
+    pub fn parse(directive: &str) -> Result<Self, String> {
+        tracing_subscriber::EnvFilter::try_new(directive)
+            .map(|_| Self(directive.to_owned()))
+            .map_err(|e| e.to_string())
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Default for LogLevel {
+    fn default() -> Self {
+        Self("info".to_owned())
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct TelemetrySettings {
     pub log_format: LogFormat,
-    pub log_level: String,
+    pub log_level: LogLevel,
     /// Where spans go, when OpenTelemetry tracing is on.
     pub traces: Option<TracesSettings>,
 }

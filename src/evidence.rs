@@ -68,8 +68,8 @@ pub enum Durability {
     },
 }
 
-/// Log settings.
-#[derive(Clone, Debug)]
+/// Log settings. `Debug` shows whether an HMAC key is set, never the key.
+#[derive(Clone)]
 pub struct LogConfig {
     /// Data dir (holds `log/`, `index/`, checkpoints and keys).
     pub dir: PathBuf,
@@ -91,7 +91,7 @@ pub struct LogConfig {
     pub origin: Option<String>,
     /// Allow `retention_days` below the 183-day minimum (recorded in the log when used).
     pub retention_below_minimum: bool,
-    /// Key for HMAC-SHA256 value fingerprints.
+    /// Key for HMAC-SHA256 value fingerprints (never shown by `Debug`).
     pub hmac_key: Option<Vec<u8>>,
     /// Sync mode: the shortest time between two durable group commits (zero: commit as soon
     /// as the previous fsync is done). Under load a longer interval gathers more appenders per
@@ -103,6 +103,25 @@ pub struct LogConfig {
     /// from outside — an environment variable or a mounted secret — and must stay off the disk;
     /// the public half is written either way).
     pub persist_secret: bool,
+}
+
+impl std::fmt::Debug for LogConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LogConfig")
+            .field("dir", &self.dir)
+            .field("durability", &self.durability)
+            .field("segment_bytes", &self.segment_bytes)
+            .field("checkpoint_every_records", &self.checkpoint_every_records)
+            .field("checkpoint_interval", &self.checkpoint_interval)
+            .field("retention_days", &self.retention_days)
+            .field("origin", &self.origin)
+            .field("retention_below_minimum", &self.retention_below_minimum)
+            .field("hmac_key", &self.hmac_key.as_ref().map(|_| "***"))
+            .field("min_commit_interval", &self.min_commit_interval)
+            .field("queue_capacity", &self.queue_capacity)
+            .field("persist_secret", &self.persist_secret)
+            .finish()
+    }
 }
 
 impl LogConfig {

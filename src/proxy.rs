@@ -32,9 +32,9 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::classify::{Classifier, ClassifyError};
-use crate::config::{Config, ConfigError, DurabilityMode};
+use crate::config::{Config, ConfigError};
 use crate::error::Error;
-use crate::evidence::{Durability, EvidenceError, EvidenceLog, LogConfig};
+use crate::evidence::{EvidenceError, EvidenceLog, LogConfig};
 use crate::identity::{Authenticator, IdentityError};
 use crate::policy::{Bundle, LoadError};
 use active::Active;
@@ -100,7 +100,7 @@ pub struct Parts {
 
 impl Parts {
     pub fn build(config: &Config) -> Result<Self, StartError> {
-        let auth = Authenticator::new(config.identity.to_identity(&config.source)?)?;
+        let auth = Authenticator::new(config.identity.core.clone())?;
         let upstreams = config
             .upstreams
             .iter()
@@ -108,6 +108,7 @@ impl Parts {
             .map(Upstream::new)
             .collect::<Result<Vec<_>, _>>()?;
         let policy = reload::load_policy(config)?;
+        crate::config::cross_check(config, &policy)?;
         let classifier = Arc::new(reload::classifier_for(config, &policy)?);
         let tls = match &config.server.tls {
             Some(t) => Some(tls::CertStore::load(t)?),
@@ -125,22 +126,7 @@ impl Parts {
 
 /// The evidence log settings from the configuration.
 pub fn log_config(config: &Config) -> LogConfig {
-    let e = &config.evidence;
-    let mut lc = LogConfig::new(&config.data_dir);
-    lc.durability = match e.durability {
-        DurabilityMode::Sync => Durability::Sync,
-        DurabilityMode::Async { max_delay } => Durability::Async { max_delay },
-    };
-    lc.segment_bytes = e.segment_bytes;
-    lc.checkpoint_every_records = e.checkpoint_every_records;
-    lc.checkpoint_interval = e.checkpoint_interval;
-    lc.retention_days = e.retention_days;
-    lc.retention_below_minimum = e.retention_below_minimum;
-    lc.origin = e.origin.clone();
-    lc.min_commit_interval = e.min_commit_interval;
-    lc.hmac_key = e.hmac_key.as_ref().map(|k| k.expose().as_bytes().to_vec());
-    lc.persist_secret = e.signing_key.is_none();
-    lc
+    config.evidence.log.clone()
 }
 
 /// The evidence signing key: from `[evidence] signing_key` (env or file; only its public half is
@@ -198,20 +184,8 @@ impl Shared {
                 "evidence log recovered after an unclean stop"
             );
         }
-        let trusted_header = config
-            .identity
-            .trusted_header
-            .as_ref()
-            .filter(|_| config.identity.modes.iter().any(|m| m == "trusted_header"))
-            .map(|t| (t.header.clone(), t.groups_header.clone()));
-        let mut strip_headers = Vec::new();
-        if let Some(t) = &config.identity.trusted_header {
-            for h in std::iter::once(&t.header).chain(t.groups_header.iter()) {
-                if let Ok(n) = HeaderName::from_bytes(h.as_bytes()) {
-                    strip_headers.push(n);
-                }
-            }
-        }
+        let trusted_header = config.identity.trusted_header();
+        let strip_headers = config.identity.strip_headers.clone();
         let traces = match &config.telemetry.traces {
             Some(t) => {
                 tracing::info!(endpoint = %t.endpoint, service = %t.service_name, "exporting OpenTelemetry traces over OTLP/HTTP");

@@ -93,7 +93,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             config.server.listen,
             config.server.admin_listen,
             config.upstreams.len(),
-            config.identity.modes.join(", "),
+            config.identity.modes_list(),
             config.data_dir.display(),
             config
                 .telemetry
@@ -104,7 +104,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::SUCCESS);
     }
-    aimsgate::telemetry::init_logging(config.telemetry.log_format, &config.telemetry.log_level);
+    aimsgate::telemetry::init_logging(
+        config.telemetry.log_format,
+        config.telemetry.log_level.as_str(),
+    );
     let rt = super::runtime()?;
     rt.block_on(serve(config))
 }
@@ -201,6 +204,7 @@ fn check_data_dir(config: &Config) -> anyhow::Result<String> {
 fn key_label(dir: &std::path::Path, config: &Config, kp: &aimsgate::evidence::KeyPair) -> String {
     let origin = config
         .evidence
+        .log
         .origin
         .clone()
         .or_else(|| aimsgate::evidence::origin::stored(dir));

@@ -1,104 +1,90 @@
-//! Converts the resolved identity settings into the identity core's runtime configuration.
+//! The validated `[identity]` section: which modes are on, and the identity core's own
+//! [`IdentityConfig`] with exactly those modes filled in, so the proxy hands it to
+//! [`crate::identity::Authenticator::new`] unchanged.
+//!
+//! Validation itself (files, secrets, algorithms, `[keys]` references) lives in
+//! `validate/identity.rs`; what a credential proves is the identity core's business.
 
-use super::{ConfigError, IdentitySettings};
-use crate::identity::{
-    IdentityConfig, JwtAlgorithm, JwtConfig, JwtKey, MtlsConfig, MtlsGroupMapping, MtlsMatch,
-    TrustedHeaderConfig, VirtualKeyConfig,
-};
+use crate::identity::IdentityConfig;
+
+/// One identity mode of `identity.modes`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum IdentityMode {
+    VirtualKey,
+    Jwt,
+    Mtls,
+    TrustedHeader,
+    PassThrough,
+}
+
+impl IdentityMode {
+    /// Every mode, in the order the configuration documents them.
+    pub const ALL: [Self; 5] = [
+        Self::VirtualKey,
+        Self::Jwt,
+        Self::Mtls,
+        Self::TrustedHeader,
+        Self::PassThrough,
+    ];
+
+    /// The name as written in `identity.modes`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::VirtualKey => "virtual_key",
+            Self::Jwt => "jwt",
+            Self::Mtls => "mtls",
+            Self::TrustedHeader => "trusted_header",
+            Self::PassThrough => "pass_through",
+        }
+    }
+}
+
+impl std::fmt::Display for IdentityMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Identity settings with every referenced file and secret already read.
+#[derive(Debug, Clone)]
+pub struct IdentitySettings {
+    /// The enabled modes, as listed (no duplicates).
+    pub modes: Vec<IdentityMode>,
+    /// The identity core's configuration: only enabled modes are set.
+    pub core: IdentityConfig,
+    /// Identity headers configured under `[identity.trusted_header]` (lower-case), never
+    /// forwarded upstream, also while that mode is off.
+    pub strip_headers: Vec<http::HeaderName>,
+}
+
+impl Default for IdentitySettings {
+    /// Pass-through only, as the zero-config default.
+    fn default() -> Self {
+        Self {
+            modes: vec![IdentityMode::PassThrough],
+            core: IdentityConfig::default(),
+            strip_headers: Vec::new(),
+        }
+    }
+}
 
 impl IdentitySettings {
-    /// The identity core's configuration; `file` names the config file in errors.
-    pub fn to_identity(&self, file: &str) -> Result<IdentityConfig, ConfigError> {
-        let on = |m: &str| self.modes.iter().any(|x| x == m);
-        let err = |key: &str, message: String| ConfigError::Invalid {
-            file: file.to_owned(),
-            key: key.to_owned(),
-            message,
-        };
-        let virtual_keys = if on("virtual_key") {
-            self.virtual_keys
-                .iter()
-                .map(|v| VirtualKeyConfig {
-                    hash: v.hash.clone(),
-                    principal: v.principal.clone(),
-                    groups: v.groups.clone(),
-                    ai_system: v.ai_system.clone(),
-                    key_ref: v.upstream_key.clone(),
-                })
-                .collect()
-        } else {
-            Vec::new()
-        };
-        let jwt = match (&self.jwt, on("jwt")) {
-            (Some(j), true) => {
-                let mut keys = Vec::new();
-                for (i, (pem, alg, kid)) in j.public_keys.iter().enumerate() {
-                    let alg: JwtAlgorithm = alg.parse().map_err(|_| {
-                        err(
-                            &format!("identity.jwt.public_keys[{i}].alg"),
-                            format!("unknown algorithm `{alg}`"),
-                        )
-                    })?;
-                    keys.push(JwtKey::Pem {
-                        pem: pem.clone(),
-                        alg,
-                        kid: kid.clone(),
-                    });
-                }
-                if let Some(json) = &j.jwks {
-                    keys.push(JwtKey::Jwks { json: json.clone() });
-                }
-                if let Some(secret) = &j.hmac_secret {
-                    keys.push(JwtKey::Hmac {
-                        secret: secret.expose().as_bytes().to_vec(),
-                        alg: JwtAlgorithm::HS256,
-                        kid: None,
-                    });
-                }
-                Some(JwtConfig {
-                    issuer: j.issuer.clone(),
-                    audiences: j.audiences.clone(),
-                    keys,
-                    principal_claim: j.principal_claim.clone(),
-                    groups_claim: j.groups_claim.clone(),
-                    ai_system_claim: j.ai_system_claim.clone(),
-                    leeway_secs: j.leeway_secs,
-                    key_ref: None,
-                })
-            }
-            _ => None,
-        };
-        let mtls = on("mtls").then(|| MtlsConfig {
-            mappings: self
-                .mtls_groups
-                .iter()
-                .map(|(prefix, groups)| MtlsGroupMapping {
-                    matcher: if prefix.starts_with("spiffe://") {
-                        MtlsMatch::SpiffePrefix(prefix.clone())
-                    } else {
-                        MtlsMatch::CommonName(prefix.clone())
-                    },
-                    groups: groups.clone(),
-                    ai_system: None,
-                })
-                .collect(),
-            key_ref: None,
-        });
-        let trusted_header = match (&self.trusted_header, on("trusted_header")) {
-            (Some(t), true) => Some(TrustedHeaderConfig {
-                header: t.header.clone(),
-                groups_header: t.groups_header.clone(),
-                trusted_peers: t.trusted_peers.clone(),
-                key_ref: None,
-            }),
-            _ => None,
-        };
-        Ok(IdentityConfig {
-            virtual_keys,
-            jwt,
-            mtls,
-            trusted_header,
-            pass_through: on("pass_through"),
-        })
+    /// Is `mode` enabled?
+    pub fn enabled(&self, mode: IdentityMode) -> bool {
+        self.modes.contains(&mode)
+    }
+
+    /// The enabled modes as `a, b` (for `serve --check` and logs).
+    pub fn modes_list(&self) -> String {
+        let names: Vec<&str> = self.modes.iter().map(|m| m.as_str()).collect();
+        names.join(", ")
+    }
+
+    /// The trusted identity header and its groups header, when that mode is on.
+    pub fn trusted_header(&self) -> Option<(String, Option<String>)> {
+        self.core
+            .trusted_header
+            .as_ref()
+            .map(|t| (t.header.clone(), t.groups_header.clone()))
     }
 }

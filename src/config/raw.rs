@@ -197,6 +197,8 @@ pub struct RawMtlsGroup {
     /// Prefix of the SPIFFE ID or exact subject CN this mapping applies to.
     pub prefix: String,
     pub groups: Vec<String>,
+    /// AI system (inventory id) certificates matching this mapping are bound to.
+    pub ai_system: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -39,7 +39,8 @@ fn embedded_default_is_zero_config() {
         "https://api.anthropic.com/"
     );
     assert!(c.upstreams[0].api_key.is_none());
-    assert_eq!(c.identity.modes, vec!["pass_through"]);
+    assert_eq!(c.identity.modes, vec![IdentityMode::PassThrough]);
+    assert!(c.identity.core.pass_through);
     assert_eq!(c.routing.openai, Some(0));
     assert_eq!(c.routing.anthropic, Some(1));
 }
@@ -209,7 +210,7 @@ fn provider_keys_are_bound_to_their_upstream_and_mappings_must_be_unambiguous() 
     // A list: one key per upstream.
     let two = load(&vk("[\"a\", \"c\"]")).unwrap();
     assert_eq!(
-        two.identity.virtual_keys[0].upstream_key.as_deref(),
+        two.identity.core.virtual_keys[0].key_ref.as_deref(),
         Some("a+c")
     );
     assert!(two.keys["a+c"].for_upstream(0).is_some());
@@ -349,3 +350,5 @@ fn witnesses_are_validated() {
         assert!(err.contains(key), "{text}: {err}");
     }
 }
+
+mod typed;

@@ -129,8 +129,8 @@ impl FromStr for JwtAlgorithm {
     }
 }
 
-/// One source of JWT verification keys.
-#[derive(Clone, Debug)]
+/// One source of JWT verification keys. Its `Debug` never shows an HMAC secret.
+#[derive(Clone)]
 pub enum JwtKey {
     /// A PEM public key (SPKI `PUBLIC KEY`, or `RSA PUBLIC KEY`); `alg` decides which
     /// algorithm tokens verified by it must use.
@@ -158,6 +158,29 @@ pub enum JwtKey {
         /// The JSON bytes.
         json: Vec<u8>,
     },
+}
+
+impl std::fmt::Debug for JwtKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            JwtKey::Pem { pem, alg, kid } => f
+                .debug_struct("Pem")
+                .field("pem_bytes", &pem.len())
+                .field("alg", alg)
+                .field("kid", kid)
+                .finish(),
+            JwtKey::Hmac { alg, kid, .. } => f
+                .debug_struct("Hmac")
+                .field("secret", &"***")
+                .field("alg", alg)
+                .field("kid", kid)
+                .finish(),
+            JwtKey::Jwks { json } => f
+                .debug_struct("Jwks")
+                .field("json_bytes", &json.len())
+                .finish(),
+        }
+    }
 }
 
 /// JWT verification settings.

@@ -58,6 +58,36 @@ async fn serve_check_validates_and_names_file_and_key() {
 }
 
 #[tokio::test]
+async fn serve_check_refuses_a_virtual_key_naming_an_unregistered_ai_system() {
+    let mock = mock().await;
+    let key = |system: &str| {
+        config(
+            &mock,
+            &format!(
+                "[identity]\nmodes = [\"virtual_key\"]\n[[identity.virtual_keys]]\nhash = \"sha256:{}\"\nprincipal = \"svc\"\nai_system = \"{system}\"\n",
+                "0".repeat(64)
+            ),
+        )
+    };
+    let ok = check(&key("general-assistant"));
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    // A typo used to pass and silently bypass that system's rules.
+    let typo = check(&key("general-asistant"));
+    assert_eq!(typo.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&typo.stderr);
+    assert!(
+        err.contains("identity.virtual_keys[0].ai_system")
+            && err.contains("`general-asistant`")
+            && err.contains("did you mean `general-assistant`?"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
 async fn admin_probes_answer_on_their_own_port() {
     let mock = mock().await;
     let gw = Gateway::start(&config(&mock, "")).await;

@@ -2,9 +2,23 @@
 //! overrides, each upstream's URL, timeouts and `forward_headers`, the model routes, and the
 //! `[keys]` sets with their upstream bindings (one key per upstream, never ambiguous).
 //!
-//! Identity, evidence and server settings are validated in the parent module.
+//! Identity, evidence and server settings are validated in their own files beside this one.
+
+use std::collections::BTreeMap;
 
 use super::*;
+
+const DEFAULT_OPENAI: &str = "https://api.openai.com/v1";
+const DEFAULT_ANTHROPIC: &str = "https://api.anthropic.com";
+
+impl Named for UpstreamKind {
+    const NAMES: &'static [(&'static str, Self)] = &[
+        ("openai", Self::OpenAi),
+        ("anthropic", Self::Anthropic),
+        ("azure_openai", Self::AzureOpenAi),
+        ("openai_compatible", Self::OpenAiCompatible),
+    ];
+}
 
 pub(super) fn default_upstreams() -> Vec<RawUpstream> {
     let mk = |name: &str, kind: &str, url: &str, var: &str| RawUpstream {
@@ -65,18 +79,7 @@ pub(super) fn upstreams(
         if out.iter().any(|o| o.name == u.name) {
             return Err(cx.err(key("name"), format!("duplicate upstream name `{}`", u.name)));
         }
-        let kind = match u.kind.as_str() {
-            "openai" => UpstreamKind::OpenAi,
-            "anthropic" => UpstreamKind::Anthropic,
-            "azure_openai" => UpstreamKind::AzureOpenAi,
-            "openai_compatible" => UpstreamKind::OpenAiCompatible,
-            o => {
-                return Err(cx.err(
-                    key("kind"),
-                    format!("`{o}`: use openai, anthropic, azure_openai or openai_compatible"),
-                ))
-            }
-        };
+        let kind = cx.choice(&key("kind"), Some(&u.kind), UpstreamKind::OpenAi)?;
         let base_url: http::Uri = u.base_url.trim_end_matches('/').parse().map_err(|e| {
             cx.err(
                 key("base_url"),

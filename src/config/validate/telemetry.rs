@@ -1,34 +1,64 @@
-//! Resolves the OpenTelemetry trace settings from `[telemetry]` and the standard `OTEL_*`
-//! environment variables (read through [`Env`], never the process directly).
+//! `[telemetry]`: log format and level, and the OpenTelemetry trace settings resolved from
+//! `[telemetry]` and the standard `OTEL_*` environment variables (read through [`Env`], never the
+//! process directly).
 //!
 //! Precedence: an explicit `telemetry.traces = "off"`, `OTEL_SDK_DISABLED=true` or
 //! `OTEL_TRACES_EXPORTER=none` turns traces off; the endpoint is `telemetry.otlp_endpoint`, else
 //! `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` (used as is), else `OTEL_EXPORTER_OTLP_ENDPOINT`, else
 //! (only with `traces = "on"`) the OTLP/HTTP default `http://localhost:4318`. Does not start
-//! an exporter: that is [`crate::telemetry`]'s job.
+//! an exporter or install a subscriber: that is [`crate::telemetry`]'s job.
 
-use super::env::Env;
-use super::raw::RawTelemetry;
-use super::TracesSettings;
+use super::*;
 
 const DEFAULT_BASE: &str = "http://localhost:4318";
 
-/// The trace settings, or the config key and what is wrong with it.
-pub(super) fn traces(
+impl Named for LogFormat {
+    const NAMES: &'static [(&'static str, Self)] = &[("text", Self::Text), ("json", Self::Json)];
+}
+
+/// `telemetry.traces`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TracesMode {
+    Auto,
+    On,
+    Off,
+}
+
+impl Named for TracesMode {
+    const NAMES: &'static [(&'static str, Self)] =
+        &[("auto", Self::Auto), ("on", Self::On), ("off", Self::Off)];
+}
+
+pub(super) fn telemetry(
+    cx: &Ctx<'_>,
     raw: &RawTelemetry,
-    env: &dyn Env,
-) -> Result<Option<TracesSettings>, (&'static str, String)> {
-    let mode = raw.traces.as_deref().unwrap_or("auto");
-    if !matches!(mode, "auto" | "on" | "off") {
-        return Err((
-            "telemetry.traces",
-            format!("`{mode}`: use `auto`, `on` or `off`"),
-        ));
-    }
-    let var = |name: &str| env.var(name).filter(|v| !v.trim().is_empty());
+) -> Result<TelemetrySettings, ConfigError> {
+    Ok(TelemetrySettings {
+        log_format: cx.choice(
+            "telemetry.log_format",
+            raw.log_format.as_deref(),
+            LogFormat::Text,
+        )?,
+        log_level: match raw.log_level.as_deref() {
+            None => LogLevel::default(),
+            Some(l) => LogLevel::parse(l).map_err(|e| {
+                cx.err(
+                    "telemetry.log_level",
+                    format!("`{l}` is not a log filter like `info` or `aimsgate=debug`: {e}"),
+                )
+            })?,
+        },
+        traces: traces(cx, raw)?,
+    })
+}
+
+/// The trace settings, `None` when traces are off.
+fn traces(cx: &Ctx<'_>, raw: &RawTelemetry) -> Result<Option<TracesSettings>, ConfigError> {
+    let mode = cx.choice("telemetry.traces", raw.traces.as_deref(), TracesMode::Auto)?;
+    let var = |name: &str| cx.env.var(name).filter(|v| !v.trim().is_empty());
     let disabled = var("OTEL_SDK_DISABLED").is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
         || var("OTEL_TRACES_EXPORTER").is_some_and(|v| v.trim().eq_ignore_ascii_case("none"));
-    if mode == "off" || (disabled && mode == "auto") {
+    if mode == TracesMode::Off || (disabled && mode == TracesMode::Auto) {
         return Ok(None);
     }
     let endpoint = match (
@@ -41,17 +71,17 @@ pub(super) fn traces(
     };
     let endpoint = match (endpoint, mode) {
         (Some(e), _) => e,
-        (None, "on") => join(DEFAULT_BASE),
+        (None, TracesMode::On) => join(DEFAULT_BASE),
         (None, _) => return Ok(None),
     };
     let uri: http::Uri = endpoint.parse().map_err(|e| {
-        (
+        cx.err(
             "telemetry.otlp_endpoint",
             format!("`{endpoint}` is not a URL: {e}"),
         )
     })?;
     if !matches!(uri.scheme_str(), Some("http" | "https")) || uri.host().is_none() {
-        return Err((
+        return Err(cx.err(
             "telemetry.otlp_endpoint",
             format!("`{endpoint}`: an http:// or https:// URL with a host is needed"),
         ));
@@ -75,7 +105,22 @@ fn join(base: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::env::MapEnv;
+
+    /// [`traces`] with `raw` under `env`, the error reduced to its key and message.
+    fn traces(
+        raw: &RawTelemetry,
+        env: &MapEnv,
+    ) -> Result<Option<TracesSettings>, (String, String)> {
+        let cx = Ctx {
+            file: "test.toml",
+            env,
+            base: None,
+        };
+        super::traces(&cx, raw).map_err(|e| match e {
+            ConfigError::Invalid { key, message, .. } => (key, message),
+            other => (String::new(), other.to_string()),
+        })
+    }
 
     fn env(pairs: &[(&str, &str)]) -> MapEnv {
         MapEnv(
