@@ -51,13 +51,13 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use serde_json::json;
 
+use super::common::hex;
 use super::entry::{decode_record, parse_entry};
-use super::hex;
+use super::error::EvidenceError;
 use super::merkle::Tree;
 use super::proto::{record, Effect, Record};
 use super::tlog_proof::TlogProof;
 use super::verify::load_view;
-use super::EvidenceError;
 
 mod csv;
 pub(crate) mod line;

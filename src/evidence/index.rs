@@ -4,8 +4,8 @@
 //! Owns the key layouts; knows nothing about verification.
 use std::path::Path;
 
+use super::error::EvidenceError;
 use super::proto::{record, Record};
-use super::EvidenceError;
 
 mod feed;
 pub(crate) use feed::{spawn_indexer, IndexFeed};

@@ -16,7 +16,9 @@ use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 use super::index::{spawn_indexer, Index};
 use super::keys::KeyPair;
 use super::recover::{recover, Recovered};
-use super::{hex, Durability, EvidenceError, LogConfig, Payload};
+use super::{
+    common::hex, config::Durability, config::LogConfig, error::EvidenceError, proto::Payload,
+};
 
 mod core;
 use self::core::Core;

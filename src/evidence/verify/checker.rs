@@ -9,7 +9,7 @@ use crate::evidence::proto::{event_record, record, Record};
 
 use super::keychain::KeyChain;
 use super::sigpool::{self, SigPool};
-use super::{decision_id, fault, VerifyFault};
+use super::{outcome::decision_id, outcome::fault, outcome::VerifyFault};
 
 /// One v1 signature check, with what a fault report needs.
 pub(crate) struct SigJob {

@@ -16,7 +16,9 @@ use crate::evidence::proto::{event_record, record, EventRecord, KeyRotation, Rec
 use crate::evidence::prune::prune_before;
 use crate::evidence::recover::{Recovered, CLEAN_MARKER};
 use crate::evidence::segment::{log_dir, Active};
-use crate::evidence::{now_nanos, Durability, EvidenceError, LogConfig, Payload};
+use crate::evidence::{
+    common::now_nanos, config::Durability, config::LogConfig, error::EvidenceError, proto::Payload,
+};
 
 mod commit;
 mod start;

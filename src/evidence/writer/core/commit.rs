@@ -18,7 +18,7 @@ use crate::evidence::note::Checkpoint;
 use crate::evidence::proto::Record;
 use crate::evidence::segment::Active;
 use crate::evidence::writer::Appended;
-use crate::evidence::{now_nanos, EvidenceError, Payload};
+use crate::evidence::{common::now_nanos, error::EvidenceError, proto::Payload};
 
 impl Core {
     /// Writes `records` (their sequence numbers must continue the log) as one group. With
