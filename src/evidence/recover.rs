@@ -9,7 +9,7 @@ use std::path::Path;
 
 use super::entry::{body_hash, decode_record, entry_hash, parse_stored, Stored, FRAME_HEADER};
 use super::error::EvidenceError;
-use super::index::IndexItem;
+use super::index::item::IndexItem;
 use super::merkle::{CompactRange, Hash};
 use super::note::Anchor;
 use super::proto::{event_record, record};

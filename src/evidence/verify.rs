@@ -22,6 +22,7 @@ mod dir;
 mod export_check;
 mod kept;
 mod keychain;
+mod nodes;
 pub(super) mod outcome;
 mod prove;
 mod root;
@@ -30,7 +31,8 @@ mod sigpool;
 
 pub use dir::{verify_dir, verify_dir_with, verify_dir_with_key, VerifyOptions};
 pub use export_check::{verify_export, verify_export_with, ExportTrust, ExportVerified};
-pub use kept::{verify_nodes, NodeConflict, COSIGNED_FILE};
+pub use kept::COSIGNED_FILE;
+pub use nodes::{verify_nodes, NodeConflict};
 pub use outcome::{VerifyFault, VerifySummary, MIN_RETENTION_DAYS, TRUSTED_DIR_KEYS_WARNING};
 pub(crate) use prove::load_view;
 pub use prove::{prove, verify_proof, ProofSummary};

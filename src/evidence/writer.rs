@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 use hmac::{Hmac, Mac};
 use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 
-use super::index::{spawn_indexer, Index};
+use super::index::feed::spawn_indexer;
+use super::index::Index;
 use super::keys::KeyPair;
 use super::recover::{recover, Recovered};
 use super::{

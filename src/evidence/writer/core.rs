@@ -9,7 +9,8 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::{gather, sync_delay, Appended, Job, Reply, Shared};
-use crate::evidence::index::{IndexFeed, IndexItem};
+use crate::evidence::index::feed::IndexFeed;
+use crate::evidence::index::item::IndexItem;
 use crate::evidence::keys::{self, KeyPair};
 use crate::evidence::merkle::{CompactRange, Hash};
 use crate::evidence::proto::{event_record, record, EventRecord, KeyRotation, Recovery};

@@ -11,7 +11,7 @@ use super::{Core, RETAIN_MAX, RETRY_EVERY};
 use crate::evidence::entry::{
     body_hash, encode_checkpoint_frame, encode_frame, entry_hash, ENTRY_V2,
 };
-use crate::evidence::index::IndexItem;
+use crate::evidence::index::item::IndexItem;
 use crate::evidence::keys::KeyPair;
 use crate::evidence::note::sign_note_multi;
 use crate::evidence::note::Checkpoint;
