@@ -8,6 +8,7 @@ pub mod extract;
 pub mod sse;
 
 use crate::error::{Error, ErrorKind};
+use extract::Api;
 
 /// The provider family whose wire conventions (auth header, error shape) a route follows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -38,34 +39,43 @@ pub enum Operation {
 }
 
 impl Operation {
+    /// This operation's row of [`ROUTES`].
+    fn row(self) -> &'static Route {
+        // The table lists the variants in declaration order (checked by a test).
+        &ROUTES[self as usize]
+    }
+
     /// The family whose conventions this operation follows. `GET /v1/models` is both
     /// providers' route: it follows `hint`, the family the caller's SDK headers name
     /// ([`family_hint`]).
     pub fn family(self, hint: Family) -> Family {
-        match self {
-            Self::Messages | Self::CountTokens => Family::Anthropic,
-            Self::Models => hint,
-            _ => Family::OpenAi,
-        }
+        self.row().family.unwrap_or(hint)
     }
 
     /// The operation name used in policy facts, evidence and telemetry
     /// (OTel GenAI `gen_ai.operation.name` where one exists).
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::ChatCompletions => "chat",
-            Self::Responses => "responses",
-            Self::Embeddings => "embeddings",
-            Self::Completions => "completions",
-            Self::Models => "models",
-            Self::Messages => "messages",
-            Self::CountTokens => "count_tokens",
-        }
+        self.row().name
+    }
+
+    /// Its path as the SDKs call it (and as an upstream serves it under its base path).
+    pub fn path(self) -> &'static str {
+        self.row().path
+    }
+
+    /// Its OpenTelemetry GenAI `gen_ai.operation.name` (`chat` for every chat-style API).
+    pub fn gen_ai_name(self) -> &'static str {
+        self.row().gen_ai
+    }
+
+    /// The request API its body is extracted as; `None` for a bodiless route.
+    pub fn api(self) -> Option<Api> {
+        self.row().api
     }
 
     /// Whether the operation carries a JSON body with prompt text.
     pub fn has_body(self) -> bool {
-        !matches!(self, Self::Models)
+        self.api().is_some()
     }
 }
 
@@ -81,26 +91,111 @@ pub const HOP_BY_HOP: &[&str] = &[
     "upgrade",
 ];
 
-/// The route table: `(method, path)` → operation. Paths are matched exactly (no query string).
-const ROUTES: &[(&str, &str, Operation)] = &[
-    ("POST", "/v1/chat/completions", Operation::ChatCompletions),
-    ("POST", "/v1/responses", Operation::Responses),
-    ("POST", "/v1/embeddings", Operation::Embeddings),
-    ("POST", "/v1/completions", Operation::Completions),
-    ("GET", "/v1/models", Operation::Models),
-    ("POST", "/v1/messages", Operation::Messages),
-    ("POST", "/v1/messages/count_tokens", Operation::CountTokens),
+/// One proxied route: the only place an operation's method, path, API and name are spelled.
+#[derive(Debug)]
+pub struct Route {
+    pub method: &'static str,
+    /// Matched exactly (no query string).
+    pub path: &'static str,
+    pub op: Operation,
+    /// How its body is extracted; `None`: it takes no body.
+    pub api: Option<Api>,
+    /// The name in policy facts, evidence, metrics and spans.
+    pub name: &'static str,
+    /// The OpenTelemetry GenAI `gen_ai.operation.name`.
+    pub gen_ai: &'static str,
+    /// Whose conventions it follows; `None`: both providers' route, the SDK headers decide.
+    pub family: Option<Family>,
+}
+
+const fn route_row(
+    method: &'static str,
+    path: &'static str,
+    op: Operation,
+    api: Option<Api>,
+    (name, gen_ai): (&'static str, &'static str),
+    family: Option<Family>,
+) -> Route {
+    Route {
+        method,
+        path,
+        op,
+        api,
+        name,
+        gen_ai,
+        family,
+    }
+}
+
+/// The route table, one row per [`Operation`] in declaration order.
+pub const ROUTES: &[Route] = &[
+    route_row(
+        "POST",
+        "/v1/chat/completions",
+        Operation::ChatCompletions,
+        Some(Api::OpenAiChat),
+        ("chat", "chat"),
+        Some(Family::OpenAi),
+    ),
+    route_row(
+        "POST",
+        "/v1/responses",
+        Operation::Responses,
+        Some(Api::OpenAiResponses),
+        ("responses", "chat"),
+        Some(Family::OpenAi),
+    ),
+    route_row(
+        "POST",
+        "/v1/embeddings",
+        Operation::Embeddings,
+        Some(Api::OpenAiEmbeddings),
+        ("embeddings", "embeddings"),
+        Some(Family::OpenAi),
+    ),
+    route_row(
+        "POST",
+        "/v1/completions",
+        Operation::Completions,
+        Some(Api::OpenAiCompletions),
+        ("completions", "text_completion"),
+        Some(Family::OpenAi),
+    ),
+    route_row(
+        "GET",
+        "/v1/models",
+        Operation::Models,
+        None,
+        ("models", "models"),
+        None,
+    ),
+    route_row(
+        "POST",
+        "/v1/messages",
+        Operation::Messages,
+        Some(Api::AnthropicMessages),
+        ("messages", "chat"),
+        Some(Family::Anthropic),
+    ),
+    route_row(
+        "POST",
+        "/v1/messages/count_tokens",
+        Operation::CountTokens,
+        Some(Api::AnthropicCountTokens),
+        ("count_tokens", "count_tokens"),
+        Some(Family::Anthropic),
+    ),
 ];
 
 /// Find the operation for a request line, or the error that explains why there is none.
 pub fn route(method: &str, path: &str) -> Result<Operation, Error> {
     let mut path_known = None;
-    for (m, p, op) in ROUTES {
-        if *p == path {
-            if *m == method {
-                return Ok(*op);
+    for r in ROUTES {
+        if r.path == path {
+            if r.method == method {
+                return Ok(r.op);
             }
-            path_known = Some(*m);
+            path_known = Some(r.method);
         }
     }
     match path_known {
@@ -188,6 +283,27 @@ fn truncate(s: &str, max: usize) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_route_table_has_one_row_per_operation_in_order() {
+        for (i, r) in ROUTES.iter().enumerate() {
+            assert_eq!(r.op as usize, i, "{r:?}");
+            assert_eq!(r.op.as_str(), r.name);
+            assert_eq!(route(r.method, r.path).unwrap(), r.op);
+            assert_eq!(r.op.has_body(), r.method == "POST");
+        }
+        let names: std::collections::HashSet<_> = ROUTES.iter().map(|r| r.name).collect();
+        assert_eq!(names.len(), ROUTES.len());
+        assert_eq!(
+            Operation::Models.family(Family::Anthropic),
+            Family::Anthropic
+        );
+        assert_eq!(
+            Operation::Messages.family(Family::OpenAi),
+            Family::Anthropic
+        );
+        assert_eq!(Operation::ChatCompletions.api(), Some(Api::OpenAiChat));
+    }
 
     #[test]
     fn routes_resolve_and_explain_misses() {

@@ -4,13 +4,16 @@
 //! It wires the cores together and owns every HTTP concern (listener, TLS, upstream clients,
 //! the single error→response mapping); it contains no detection patterns and no policy rules.
 
+pub mod active;
 pub mod admin;
 pub mod body;
 pub mod budget;
+pub mod call;
 pub mod caller;
 pub mod inspect;
 pub mod listener;
 mod observe;
+pub mod outcome;
 pub mod pipeline;
 pub mod record;
 pub mod reload;
@@ -34,6 +37,7 @@ use crate::error::Error;
 use crate::evidence::{Durability, EvidenceError, EvidenceLog, LogConfig};
 use crate::identity::{Authenticator, IdentityError};
 use crate::policy::{Bundle, LoadError};
+use active::Active;
 use upstream::Upstream;
 
 /// Why the proxy could not start.
@@ -75,10 +79,9 @@ pub struct Shared {
     /// Caller headers never forwarded upstream (identity headers set by an authenticator).
     pub strip_headers: Vec<HeaderName>,
     pub tls: Option<Arc<tls::CertStore>>,
-    /// The classifier for the active bundle's dictionaries; swapped with it.
-    pub classifier: ArcSwap<Classifier>,
-    /// The active policy bundle; swapped atomically on reload.
-    pub policy: ArcSwap<Bundle>,
+    /// The active policy bundle (rules and inventory) with its classifier: one generation,
+    /// swapped as a whole on reload and loaded once per call.
+    pub active: ArcSwap<Active>,
     pub evidence: EvidenceLog,
     pub metrics: crate::telemetry::metrics::Metrics,
     /// OpenTelemetry span export, when configured.
@@ -224,8 +227,7 @@ impl Shared {
             trusted_header,
             strip_headers,
             tls,
-            classifier: ArcSwap::new(classifier),
-            policy: ArcSwap::from_pointee(policy),
+            active: ArcSwap::from_pointee(Active::new(Arc::new(policy), classifier)),
             evidence,
             metrics: crate::telemetry::metrics::Metrics::default(),
             shutting_down: AtomicBool::new(false),

@@ -27,6 +27,8 @@ mod evidence;
 mod evidence_v2;
 #[path = "it/export_v2.rs"]
 mod export_v2;
+#[path = "it/finish.rs"]
+mod finish;
 #[path = "it/identity.rs"]
 mod identity;
 #[path = "it/lifecycle.rs"]

@@ -26,6 +26,7 @@ use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 
 use super::budget::{BodyBudgets, Held, Reserved, Scope};
+use super::outcome::{BodyStats, InspectReport, StreamEnd};
 use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Full};
 use tokio::time::Sleep;
@@ -137,30 +138,6 @@ where
     Ok(())
 }
 
-/// How a streamed body ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StreamEnd {
-    /// The upstream finished and the client received everything.
-    Complete,
-    /// The client went away before the end; the upstream call was cancelled.
-    ClientGone,
-    /// The upstream failed mid-stream.
-    UpstreamError,
-    /// The upstream sent nothing for longer than its idle timeout.
-    UpstreamIdle,
-    /// The inspector ended the stream (output policy block).
-    Blocked,
-}
-
-/// What the finisher learns when the body is done.
-#[derive(Debug, Clone, Copy)]
-pub struct BodyStats {
-    pub end: StreamEnd,
-    pub bytes: u64,
-    /// Time from the start of the call to the first body byte.
-    pub first_byte: Option<Duration>,
-}
-
 /// Sees every chunk of a response; may rewrite it or end the stream.
 pub trait Inspector: Send {
     /// Inspect a chunk; return what to send to the client instead.
@@ -168,8 +145,8 @@ pub trait Inspector: Send {
     /// Called once at the natural end; may return final bytes (e.g. held-back text).
     fn on_end(&mut self) -> Option<Bytes>;
     /// What was learned (usage, output findings, scan coverage), for the outcome record.
-    fn report(&mut self) -> super::inspect::InspectReport {
-        super::inspect::InspectReport::default()
+    fn report(&mut self) -> InspectReport {
+        InspectReport::default()
     }
 }
 

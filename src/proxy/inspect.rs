@@ -22,9 +22,9 @@ mod tests;
 use std::sync::Arc;
 
 use crate::classify::{Class, Classifier};
-use crate::evidence::proto::{ClassAction, OutputScan};
+use crate::evidence::proto::ClassAction;
 use crate::policy::{OutputAction, OutputPlan};
-use crate::providers::extract::Usage;
+use crate::proxy::outcome::ClassTally;
 use crate::taxonomy::{ClassCount, ClassCounts, ClassPattern};
 
 pub use buffered::{enforce_buffered, Answer, Buffered, JsonObserver, Withheld};
@@ -34,26 +34,6 @@ pub use stream::SseInspector;
 const MAX_CAPTURE: usize = 8 * 1024 * 1024;
 /// Largest single SSE event.
 const MAX_EVENT: usize = 4 * 1024 * 1024;
-
-/// What the inspector learned, for the outcome record.
-#[derive(Debug, Clone)]
-pub struct InspectReport {
-    pub usage: Usage,
-    pub scan: OutputScan,
-    pub scanned_bytes: u64,
-    pub findings: Vec<(String, u32, ClassAction)>,
-}
-
-impl Default for InspectReport {
-    fn default() -> Self {
-        Self {
-            usage: Usage::default(),
-            scan: OutputScan::None,
-            scanned_bytes: 0,
-            findings: Vec::new(),
-        }
-    }
-}
 
 /// The output policy for one response: the class patterns of every enforced block and redact
 /// output rule that applies, with the rule each came from. A class is blocked if any block
@@ -174,11 +154,7 @@ impl ContentKind {
 
 /// Per-class counts with the action actually taken. `withheld`: the whole answer was refused,
 /// so no value of any class reached the client.
-fn findings_of(
-    counts: ClassCounts<Class>,
-    mode: &OutputMode,
-    withheld: bool,
-) -> Vec<(String, u32, ClassAction)> {
+fn findings_of(counts: ClassCounts<Class>, mode: &OutputMode, withheld: bool) -> Vec<ClassTally> {
     counts
         .into_iter()
         .map(|ClassCount { class: c, count: n }| {
@@ -188,7 +164,11 @@ fn findings_of(
                 OutputAction::Redact => ClassAction::Redacted,
                 OutputAction::Observe => ClassAction::Allowed,
             };
-            (c.as_str().to_owned(), n, action)
+            ClassTally {
+                class: c.as_str().to_owned(),
+                count: n,
+                action,
+            }
         })
         .collect()
 }

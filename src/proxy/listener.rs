@@ -31,7 +31,8 @@ use tokio_rustls::TlsAcceptor;
 
 use super::body::{BoxError, ProxyBody};
 use super::budget::{BodyBudgets, Budget};
-use super::pipeline::{ConnInfo, Pipeline};
+use super::call::ConnInfo;
+use super::pipeline::Pipeline;
 use super::Shared;
 
 /// Accept and serve until `shutdown` flips, then drain for at most the configured grace period.

@@ -2,7 +2,8 @@
 //! histograms, and the OpenTelemetry span of a finished call, all from the same
 //! [`Call`](crate::telemetry::call::Call).
 //!
-//! Owns the mapping from the pipeline's [`OutcomeCtx`] to the telemetry core's plain `Call`.
+//! Owns the mapping from the proxy's call context ([`super::call::Call`]) to the telemetry
+//! core's plain `Call`.
 //! Copies ids, names, counts and rule ids only — never prompt text, credentials or principal ids
 //! (the access log names the principal, as access logs do; metrics and spans do not). Metric
 //! labels for the model and AI system come from configured names only (see [`caller`]).
@@ -13,10 +14,10 @@ use crate::evidence::proto::ClassAction;
 use crate::providers::Operation;
 use crate::telemetry::call::{Call, ClassCount, Direction, TraceIds};
 
-use super::body::BodyStats;
+use super::call::Call as ProxyCall;
 use super::caller;
-use super::inspect::InspectReport;
-use super::pipeline::{OutcomeCtx, Pipeline};
+use super::outcome::{BodyStats, ClassTally, InspectReport};
+use super::Shared;
 
 fn action(a: ClassAction) -> &'static str {
     match a {
@@ -26,51 +27,58 @@ fn action(a: ClassAction) -> &'static str {
     }
 }
 
-fn counts(
-    items: &[(String, u32, ClassAction)],
-    direction: Direction,
-) -> impl Iterator<Item = ClassCount> + '_ {
-    items.iter().map(move |(class, count, a)| ClassCount {
-        class: class.clone(),
-        count: *count,
-        action: action(*a),
+fn counts(items: &[ClassTally], direction: Direction) -> impl Iterator<Item = ClassCount> + '_ {
+    items.iter().map(move |t| ClassCount {
+        class: t.class.clone(),
+        count: t.count,
+        action: action(t.action),
         direction,
     })
 }
 
-impl Pipeline {
+impl Shared {
     /// Log, count and trace one finished call. `report` is the answer's inspection, if any.
     pub(super) fn observe(
         &self,
-        mut o: OutcomeCtx,
+        mut o: ProxyCall,
         stats: &BodyStats,
         report: Option<&InspectReport>,
     ) {
         let duration = o.started.elapsed();
-        let effect = if o.effect == "-" {
-            if o.error_code.is_some() {
-                "error"
-            } else {
-                "allow"
-            }
-        } else {
-            o.effect
+        let effect = match o.effect() {
+            Some(e) => e,
+            None if o.error_code.is_some() => "error",
+            None => "allow",
         };
-        let upstream = o.upstream.map(|i| &self.shared.upstreams[i].config);
+        let upstream = o.upstream.map(|i| &self.upstreams[i].config);
         self.access_log(&o, stats, duration, effect);
-        let mut classes: Vec<ClassCount> = counts(&o.classes, Direction::Request).collect();
+        let mut classes: Vec<ClassCount> = counts(&o.class_actions, Direction::Request).collect();
         if let Some(r) = report {
             classes.extend(counts(&r.findings, Direction::Response));
         }
-        let system = registered_system(&o);
+        let system = o.registered_system();
         let model_label = caller::model_label(
             o.model.as_deref(),
             system
                 .zip(o.model.as_deref())
                 .and_then(|(s, m)| s.model_pattern(m)),
-            &self.shared.config.routing,
+            &self.config.routing,
         );
-        let ai_system_label = ai_system_label(o.ai_system.as_deref(), system);
+        let ai_system_label = ai_system_label(o.ai_system(), system);
+        let d = o.decision.as_ref();
+        let rules: Vec<String> = d
+            .map(|d| d.rules.iter().map(|r| r.id.to_string()).collect())
+            .unwrap_or_default();
+        let monitored: Vec<(String, &'static str)> = d
+            .map(|d| {
+                d.monitored
+                    .iter()
+                    .map(|(r, e)| (r.id.to_string(), e.kind()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let ai_system = o.ai_system().map(str::to_owned);
+        let policy_version = o.bundle().map(|b| b.version().to_owned());
         let call = Call {
             decision_id: std::mem::take(&mut o.decision_id),
             trace: TraceIds {
@@ -82,6 +90,7 @@ impl Pipeline {
             start: o.received_at,
             duration,
             operation: o.op.map(Operation::as_str),
+            gen_ai_operation: o.op.map(Operation::gen_ai_name),
             upstream: upstream.map(|u| u.name.clone()),
             upstream_kind: upstream.map(|u| u.kind.as_str()),
             server_address: upstream.and_then(|u| u.base_url.host().map(str::to_owned)),
@@ -95,11 +104,11 @@ impl Pipeline {
             model_label,
             ai_system_label,
             model: o.model.take(),
-            ai_system: o.ai_system.take(),
+            ai_system,
             effect,
-            rules: std::mem::take(&mut o.rule_ids),
-            monitored: std::mem::take(&mut o.monitored),
-            policy_version: o.policy_version.take(),
+            rules,
+            monitored,
+            policy_version,
             classes,
             status: o.status.unwrap_or(0),
             error: o.error_code,
@@ -112,29 +121,40 @@ impl Pipeline {
             input_tokens: report.and_then(|r| r.usage.input_tokens),
             output_tokens: report.and_then(|r| r.usage.output_tokens),
         };
-        self.shared.metrics.observe(&call);
-        if let (Some(traces), Some(span)) = (&self.shared.traces, o.span.take()) {
+        self.metrics.observe(&call);
+        if let (Some(traces), Some(span)) = (&self.traces, o.span.take()) {
             traces.finish(span, &call);
         }
     }
 
-    fn access_log(&self, o: &OutcomeCtx, stats: &BodyStats, latency: Duration, effect: &str) {
+    fn access_log(&self, o: &ProxyCall, stats: &BodyStats, latency: Duration, effect: &str) {
         let upstream = o
             .upstream
-            .map(|i| self.shared.upstreams[i].config.name.as_str())
+            .map(|i| self.upstreams[i].config.name.as_str())
             .unwrap_or("-");
+        let rules = o
+            .decision
+            .as_ref()
+            .map(|d| {
+                d.rules
+                    .iter()
+                    .map(|r| &*r.id)
+                    .collect::<Vec<&str>>()
+                    .join(",")
+            })
+            .unwrap_or_default();
         tracing::info!(
             target: "aimsgate::access",
             decision_id = %o.decision_id,
             request_id = %o.request_id,
             trace_id = %o.trace.trace_id_hex(),
-            principal = %o.principal.as_deref().unwrap_or("-"),
-            ai_system = %o.ai_system.as_deref().unwrap_or("-"),
+            principal = %o.principal.as_ref().map_or("-", |p| p.id.as_str()),
+            ai_system = %o.ai_system().unwrap_or("-"),
             op = o.op.map(Operation::as_str).unwrap_or("-"),
             upstream,
             model = %o.model.as_deref().unwrap_or("-"),
             effect,
-            rules = %o.rule_ids.join(","),
+            rules = %rules,
             status = o.status.unwrap_or(0),
             error = o.error_code.unwrap_or("-"),
             stream = o.stream,
@@ -144,11 +164,6 @@ impl Pipeline {
             "call"
         );
     }
-}
-
-/// The bound AI system's inventory entry, when the system is registered.
-fn registered_system(o: &OutcomeCtx) -> Option<&crate::policy::System> {
-    o.bundle.as_deref()?.system(o.ai_system.as_deref()?)
 }
 
 /// The metric label of the call's AI system: its inventory id when registered, else `other`.

@@ -1,19 +1,17 @@
-//! Evidence records from the pipeline's context: the decision record (written before anything
-//! leaves the proxy, or in the record phase when a call was refused or failed first) and the
+//! Evidence records from the call context: the decision record (written before anything
+//! leaves the proxy, or in the last phase when a call was refused or failed first) and the
 //! outcome record (written when the response ends).
 //!
-//! Owns the mapping from [`Ctx`] to the evidence schema. It copies ids, names, counts and rule
+//! Owns the mapping from [`Call`] to the evidence schema. It copies ids, names, counts and rule
 //! references only — never prompt text or credentials. Storage is [`crate::evidence`]'s.
 
 use crate::evidence::proto::{
-    self, record::Kind, ClassAction, ClassFinding, DecisionRecord, MatchedRule, MonitorEffect,
-    OutcomeRecord, OutputScan,
+    self, record::Kind, ClassFinding, DecisionRecord, MatchedRule, MonitorEffect, OutcomeRecord,
 };
 use crate::policy::Effect;
 
-use super::body::{BodyStats, StreamEnd};
-use super::inspect::InspectReport;
-use super::pipeline::{Ctx, OutcomeCtx};
+use super::call::Call;
+use super::outcome::{BodyStats, ClassTally, InspectReport, StreamEnd};
 
 fn effect(e: &Effect) -> proto::Effect {
     match e {
@@ -24,11 +22,12 @@ fn effect(e: &Effect) -> proto::Effect {
     }
 }
 
-/// The decision record for `ctx`. `status` is the HTTP status when the call was answered by
+/// The decision record for `call`. `status` is the HTTP status when the call was answered by
 /// aimsgate itself (refused or failed before forwarding), 0 when it is being forwarded.
-pub fn decision(ctx: &Ctx, status: u16, error: Option<&crate::error::Error>) -> Kind {
+pub fn decision(call: &Call, status: u16, error: Option<&crate::error::Error>) -> Kind {
+    let ctx = call;
     let principal = ctx.principal.as_ref();
-    let bundle = ctx.bundle.as_deref();
+    let bundle = ctx.bundle();
     let d = ctx.decision.as_ref();
     let (effect, reason) = match (error, d) {
         // A policy refusal is the decision itself.
@@ -68,15 +67,7 @@ pub fn decision(ctx: &Ctx, status: u16, error: Option<&crate::error::Error>) -> 
         operation: ctx.op.map(|o| o.as_str().to_owned()).unwrap_or_default(),
         requested_model: ctx.model.clone().unwrap_or_default(),
         stream: ctx.stream,
-        findings: ctx
-            .class_actions
-            .iter()
-            .map(|(class, count, action)| ClassFinding {
-                class: class.clone(),
-                count: *count,
-                action: *action as i32,
-            })
-            .collect(),
+        findings: findings(&ctx.class_actions),
         unscanned_bytes: ctx.unscanned_bytes,
         fingerprints: ctx.fingerprints.clone(),
         policy_bundle_id: bundle.map(|b| b.id().to_owned()).unwrap_or_default(),
@@ -117,7 +108,7 @@ pub fn decision(ctx: &Ctx, status: u16, error: Option<&crate::error::Error>) -> 
 }
 
 /// The outcome record of a forwarded call.
-pub fn outcome(o: &OutcomeCtx, stats: &BodyStats, report: &InspectReport) -> Kind {
+pub fn outcome(o: &Call, stats: &BodyStats, report: &InspectReport) -> Kind {
     let error_kind = match stats.end {
         _ if o.error_code.is_some() => o.error_code.unwrap_or_default(),
         StreamEnd::Complete => "",
@@ -136,36 +127,18 @@ pub fn outcome(o: &OutcomeCtx, stats: &BodyStats, report: &InspectReport) -> Kin
         stream: o.stream,
         output_scan: report.scan as i32,
         output_scanned_bytes: report.scanned_bytes,
-        output_findings: report
-            .findings
-            .iter()
-            .map(|(class, count, action)| ClassFinding {
-                class: class.clone(),
-                count: *count,
-                action: *action as i32,
-            })
-            .collect(),
+        output_findings: findings(&report.findings),
         error_kind: error_kind.to_owned(),
     })
 }
 
-/// Map an inspector's scan coverage to the schema.
-pub fn scan_of(scanned: u64, unscanned: u64, inspected: bool) -> OutputScan {
-    match (inspected, scanned, unscanned) {
-        (false, _, _) => OutputScan::None,
-        (true, _, 0) => OutputScan::Full,
-        (true, 0, _) => OutputScan::None,
-        _ => OutputScan::Partial,
-    }
-}
-
-/// Per-class action for the request side.
-pub fn class_action(redacted: bool, blocked: bool) -> ClassAction {
-    if blocked {
-        ClassAction::Blocked
-    } else if redacted {
-        ClassAction::Redacted
-    } else {
-        ClassAction::Allowed
-    }
+fn findings(tallies: &[ClassTally]) -> Vec<ClassFinding> {
+    tallies
+        .iter()
+        .map(|t| ClassFinding {
+            class: t.class.clone(),
+            count: t.count,
+            action: t.action as i32,
+        })
+        .collect()
 }

@@ -8,6 +8,7 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use super::active::Active;
 use super::Shared;
 use crate::classify::{Classifier, ClassifierOptions, Dictionary};
 use crate::config::Config;
@@ -56,7 +57,7 @@ pub enum Reloaded {
 
 /// Record the bundle that is active at start.
 pub async fn record_initial(shared: &Shared) {
-    let b = shared.policy.load_full();
+    let b = shared.active.load().bundle.clone();
     activation_event(shared, "", &b).await;
 }
 
@@ -85,13 +86,18 @@ pub async fn reload(shared: &Shared) -> Reloaded {
             return Reloaded::Rejected(msg);
         }
     };
-    let old = shared.policy.load_full();
+    let current = shared.active.load_full();
+    let old = current.bundle.clone();
     if old.content_hash() == new.content_hash() {
         return Reloaded::Unchanged;
     }
-    if old.dictionaries() != new.dictionaries() {
+    // The classifier is rebuilt only when the dictionaries changed; either way the bundle, its
+    // inventory and the classifier are swapped in together, as one generation.
+    let classifier = if old.dictionaries() == new.dictionaries() {
+        current.classifier.clone()
+    } else {
         match classifier_for(&shared.config, &new) {
-            Ok(c) => shared.classifier.store(Arc::new(c)),
+            Ok(c) => Arc::new(c),
             Err(e) => {
                 let msg = format!("dictionaries: {e}");
                 tracing::error!(error = %msg, "policy reload rejected; the previous bundle stays active");
@@ -99,9 +105,11 @@ pub async fn reload(shared: &Shared) -> Reloaded {
                 return Reloaded::Rejected(msg);
             }
         }
-    }
+    };
     let new = Arc::new(new);
-    shared.policy.store(new.clone());
+    shared
+        .active
+        .store(Arc::new(Active::new(new.clone(), classifier)));
     activation_event(shared, old.content_hash(), &new).await;
     shared.metrics.reload("activated");
     tracing::info!(

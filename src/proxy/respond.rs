@@ -7,7 +7,7 @@ use http::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
 use http::Response;
 
 use super::body::{full, ProxyBody};
-use super::pipeline::Ctx;
+use super::call::Call;
 use crate::error::Error;
 use crate::providers;
 
@@ -18,9 +18,9 @@ pub const LOG_INDEX: HeaderName = HeaderName::from_static("x-aimsgate-log-index"
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Render `err` in the error shape of the provider whose route was called.
-pub fn error_response(ctx: &Ctx, err: &Error) -> Response<ProxyBody> {
+pub fn error_response(family: providers::Family, err: &Error) -> Response<ProxyBody> {
     tracing::event!(target: "aimsgate::error", tracing::Level::DEBUG, code = err.code(), status = err.status().as_u16());
-    let mut resp = Response::new(full(providers::error_body(ctx.family, err)));
+    let mut resp = Response::new(full(providers::error_body(family, err)));
     *resp.status_mut() = err.status();
     let h = resp.headers_mut();
     h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -46,7 +46,7 @@ pub fn error_response(ctx: &Ctx, err: &Error) -> Response<ProxyBody> {
 }
 
 /// Add the headers every response carries.
-pub fn stamp(ctx: &Ctx, headers: &mut HeaderMap) {
+pub fn stamp(ctx: &Call, headers: &mut HeaderMap) {
     if let Ok(v) = HeaderValue::from_str(&ctx.decision_id) {
         headers.insert(DECISION_ID, v);
     }

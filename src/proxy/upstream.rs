@@ -82,14 +82,14 @@ impl Upstream {
         let base = &self.config.base_url;
         let base_path = base.path().trim_end_matches('/');
         let (path, extra_query) = match self.config.kind {
-            UpstreamKind::Anthropic => (format!("{base_path}{}", client_path(op)), None),
+            UpstreamKind::Anthropic => (format!("{base_path}{}", op.path()), None),
             UpstreamKind::OpenAi | UpstreamKind::OpenAiCompatible => {
-                let p = client_path(op).trim_start_matches("/v1");
+                let p = op.path().trim_start_matches("/v1");
                 (format!("{base_path}{p}"), None)
             }
             UpstreamKind::AzureOpenAi => {
                 let version = self.config.api_version.as_deref().unwrap_or_default();
-                let tail = client_path(op).trim_start_matches("/v1");
+                let tail = op.path().trim_start_matches("/v1");
                 let path = match (op, model) {
                     (Operation::Models, _) => format!("{base_path}/openai/models"),
                     (_, Some(m)) if is_safe_segment(m) => {
@@ -212,18 +212,6 @@ fn classify_client_error(
     Error::UpstreamUnreachable {
         upstream: name.to_owned(),
         reason,
-    }
-}
-
-fn client_path(op: Operation) -> &'static str {
-    match op {
-        Operation::ChatCompletions => "/v1/chat/completions",
-        Operation::Responses => "/v1/responses",
-        Operation::Embeddings => "/v1/embeddings",
-        Operation::Completions => "/v1/completions",
-        Operation::Models => "/v1/models",
-        Operation::Messages => "/v1/messages",
-        Operation::CountTokens => "/v1/messages/count_tokens",
     }
 }
 

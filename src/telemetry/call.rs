@@ -52,6 +52,8 @@ pub struct Call {
     pub duration: Duration,
     /// aimsgate's operation name (`chat`, `responses`, `messages`, ...), if the route matched.
     pub operation: Option<&'static str>,
+    /// Its OpenTelemetry GenAI `gen_ai.operation.name` (from the proxy's route table).
+    pub gen_ai_operation: Option<&'static str>,
     /// The upstream's configured name and kind (`openai`, `anthropic`, `azure_openai`,
     /// `openai_compatible`), host and port, once one was selected.
     pub upstream: Option<String>,
@@ -89,16 +91,6 @@ pub struct Call {
 }
 
 impl Call {
-    /// The OpenTelemetry GenAI `gen_ai.operation.name` of an aimsgate operation.
-    pub fn gen_ai_operation(&self) -> Option<&'static str> {
-        Some(match self.operation? {
-            "chat" | "messages" | "responses" => "chat",
-            "completions" => "text_completion",
-            "embeddings" => "embeddings",
-            other => other,
-        })
-    }
-
     /// The OpenTelemetry GenAI `gen_ai.provider.name` of the upstream.
     pub fn gen_ai_provider(&self) -> Option<String> {
         Some(match self.upstream_kind? {
@@ -129,6 +121,7 @@ impl Call {
             start: SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000),
             duration: Duration::from_millis(120),
             operation: Some("chat"),
+            gen_ai_operation: Some("chat"),
             upstream: Some("openai".into()),
             upstream_kind: Some("openai"),
             server_address: Some("api.openai.com".into()),

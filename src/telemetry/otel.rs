@@ -131,7 +131,7 @@ impl Traces {
 
 /// `{gen_ai.operation.name} {gen_ai.request.model}`, as the GenAI conventions name spans.
 fn span_name(c: &Call) -> String {
-    match (c.gen_ai_operation(), c.model.as_deref()) {
+    match (c.gen_ai_operation, c.model.as_deref()) {
         (Some(op), Some(model)) => format!("{op} {model}"),
         (Some(op), None) => op.to_owned(),
         (None, _) => "aimsgate refused".to_owned(),
@@ -151,7 +151,7 @@ fn strings(values: impl IntoIterator<Item = String>) -> Value {
 /// The span attributes of a call: GenAI semantic conventions, then aimsgate's own.
 pub fn attributes(c: &Call) -> Vec<KeyValue> {
     let mut a = Vec::with_capacity(24);
-    if let Some(op) = c.gen_ai_operation() {
+    if let Some(op) = c.gen_ai_operation {
         a.push(KeyValue::new("gen_ai.operation.name", op));
     }
     if let Some(p) = c.gen_ai_provider() {

@@ -323,6 +323,15 @@ async fn all_matching_output_rules_apply_together_in_json_and_sse() {
     let data = gw.stop().await;
     let records = export_records(&data.path().join("data"));
     assert_one_outcome_each(&records, &ids);
+    // One access-log line each too: the withheld answer ends its call once.
+    let logs = std::fs::read_to_string(data.path().join("stderr.log")).unwrap();
+    for id in &ids {
+        let lines = logs
+            .lines()
+            .filter(|l| l.contains("aimsgate::access") && l.contains(id.as_str()))
+            .count();
+        assert_eq!(lines, 1, "{id}: {logs}");
+    }
     let (f, kind) = outcome_of(&records, &ids[0]);
     assert_eq!((f, kind.as_str()), (vec![card_redacted()], ""));
     let (f, kind) = outcome_of(&records, &ids[1]);

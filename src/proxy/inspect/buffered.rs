@@ -18,13 +18,13 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
-use super::{count, findings_of, ContentKind, InspectReport, OutputMode, MAX_CAPTURE};
+use super::{count, findings_of, ContentKind, OutputMode, MAX_CAPTURE};
 use crate::classify::{Classifier, Finding, Redactor};
 use crate::evidence::proto::OutputScan;
 use crate::providers::extract::json::{self, decode_str, Node, Value};
 use crate::providers::extract::{self, Api, Edit};
 use crate::proxy::body::{Inspected, Inspector};
-use crate::proxy::record;
+use crate::proxy::outcome::{self, InspectReport};
 
 /// A non-streamed JSON answer, passed through untouched (no rule blocks or redacts): keeps a
 /// bounded copy to read usage and, when a classifier is given, to classify the answer text at
@@ -76,7 +76,7 @@ impl Inspector for JsonObserver {
                 let (scanned, unscanned, counts) =
                     super::classify_segments(c, segments.iter().map(|s| s.text.as_str()));
                 r.scanned_bytes = scanned;
-                r.scan = record::scan_of(scanned, unscanned, true);
+                r.scan = outcome::scan_of(scanned, unscanned, true);
                 r.findings = findings_of(counts, &self.mode, false);
             }
         }
@@ -197,7 +197,7 @@ pub fn enforce_buffered(
         verdict.is_some(),
     );
     report.scanned_bytes = scanned;
-    report.scan = record::scan_of(scanned, unscanned, true);
+    report.scan = outcome::scan_of(scanned, unscanned, true);
     if let Some(w) = verdict {
         return Buffered::Withhold(w);
     }

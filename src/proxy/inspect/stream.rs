@@ -12,12 +12,12 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
-use super::{findings_of, InspectReport, OutputMode, MAX_EVENT};
+use super::{findings_of, OutputMode, MAX_EVENT};
 use crate::classify::{Classifier, Redactor, StreamScanner, StreamStep};
 use crate::providers::extract::{Api, Edit};
 use crate::providers::sse::{self, SseEvent, SseParser, StreamDecoder};
 use crate::proxy::body::{Inspected, Inspector};
-use crate::proxy::record;
+use crate::proxy::outcome::{self, InspectReport};
 
 /// Why the stream was cut.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -298,7 +298,7 @@ impl Inspector for SseInspector {
         if let Some(s) = &self.scanner {
             let rep = s.report();
             r.scanned_bytes = rep.scanned_bytes as u64;
-            r.scan = record::scan_of(
+            r.scan = outcome::scan_of(
                 rep.scanned_bytes as u64,
                 rep.unscanned_bytes as u64 + self.unscanned,
                 true,

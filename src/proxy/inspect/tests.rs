@@ -7,9 +7,11 @@ use http::HeaderValue;
 
 use super::*;
 use crate::classify::{Classifier, ClassifierOptions};
+use crate::evidence::proto::OutputScan;
 use crate::policy::{OutputEntry, RuleRef};
 use crate::providers::extract::Api;
 use crate::proxy::body::{Inspected, Inspector};
+use crate::proxy::outcome::InspectReport;
 use crate::taxonomy::BUILTIN_CLASSES;
 
 const CARD: &str = "4539 1488 0343 6467";
@@ -137,8 +139,8 @@ fn run(success: bool, content: ContentKind, body: &[u8]) -> (Buffered, InspectRe
 fn action_of(r: &InspectReport, class: &str) -> ClassAction {
     r.findings
         .iter()
-        .find(|(c, _, _)| c == class)
-        .map(|(_, _, a)| *a)
+        .find(|t| t.class == class)
+        .map(|t| t.action)
         .unwrap_or_else(|| panic!("no {class} in {:?}", r.findings))
 }
 

@@ -9,21 +9,21 @@ impl Pipeline {
     /// Phase 10 — send the (original or rewritten) bytes to the configured upstream.
     pub(super) async fn forward(
         &self,
-        ctx: &mut Ctx,
+        call: &mut Call,
         parts: &Parts,
         idx: usize,
         op: Operation,
         bytes: Bytes,
     ) -> Result<Response<Incoming>, Error> {
-        ctx.forwarded_after = Some(ctx.started.elapsed());
+        call.forwarded_after = Some(call.started.elapsed());
         let up = &self.shared.upstreams[idx];
-        let uri = up.url(op, ctx.model.as_deref(), parts.uri.query())?;
+        let uri = up.url(op, call.model.as_deref(), parts.uri.query())?;
         let headers = up.headers(
             &parts.headers,
-            &ctx.credential,
+            &call.credential,
             &self.shared.strip_headers,
-            &ctx.trace.header(),
-            &ctx.request_id,
+            &call.trace.header(),
+            &call.request_id,
         );
         let mut builder = Request::builder().method(parts.method.clone()).uri(uri);
         if let Some(h) = builder.headers_mut() {
@@ -43,27 +43,26 @@ impl Pipeline {
         up.send(req).await
     }
 
-    /// Phase 11 — stream the upstream's answer back under inspection; the record phase runs
-    /// when it ends. Under a block or redact output rule, a non-streamed answer (any status) is
-    /// read whole first, and an event stream releases only inspected events.
+    /// Phase 11 — relay the upstream's answer under inspection; the call ends (the last
+    /// phase runs) when the relayed body ends. Under a block or redact output rule, a
+    /// non-streamed answer (any status) is read whole first, and an event stream releases only
+    /// inspected events.
     pub(super) async fn respond(
         &self,
-        ctx: &mut Ctx,
+        mut call: Call,
         resp: Response<Incoming>,
-    ) -> Result<Response<ProxyBody>, Error> {
+    ) -> Response<ProxyBody> {
         let (mut parts, incoming) = resp.into_parts();
         respond::strip_hop_by_hop(&mut parts.headers);
-        ctx.status = Some(parts.status.as_u16());
-        let idle = ctx
-            .upstream
-            .map(|i| self.shared.upstreams[i].config.idle_timeout)
-            .unwrap_or_default();
+        call.status = Some(parts.status.as_u16());
+        call.upstream_status = call.status;
+        let idle = self.idle_timeout(&call);
         let content = inspect::ContentKind::of(parts.headers.get(http::header::CONTENT_TYPE));
-        let output = ctx.output.clone();
-        let classifier = output.as_ref().map(|_| self.shared.classifier.load_full());
+        let output = call.output.take();
+        let classifier = output.as_ref().map(|_| call.active.classifier.clone());
         let mode = output.unwrap_or_else(OutputMode::observe);
         let enforcing = classifier.is_some() && mode.enforcing();
-        let inspector: Box<dyn Inspector> = match (ctx.api, content) {
+        let inspector: Box<dyn Inspector> = match (call.api, content) {
             (Some(api), inspect::ContentKind::EventStream) => {
                 if enforcing {
                     parts.headers.remove(http::header::CONTENT_LENGTH);
@@ -71,69 +70,76 @@ impl Pipeline {
                 Box::new(SseInspector::new(api, classifier, mode))
             }
             (Some(api), content) if enforcing => {
-                return self
-                    .respond_buffered(ctx, parts, incoming, api, content, mode)
-                    .await
+                let answer = Whole {
+                    parts,
+                    incoming,
+                    api,
+                    content,
+                    mode,
+                };
+                return self.respond_buffered(call, answer).await;
             }
             (api, _) => Box::new(JsonObserver::new(api, classifier, mode)),
         };
-        let summary = OutcomeCtx::take(ctx);
-        let shared = self.shared.clone();
+        respond::stamp(&call, &mut parts.headers);
+        let started = call.started;
+        let pipeline = self.clone();
         let observed = Observed::new(
             incoming,
             inspector,
             idle,
-            ctx.started,
+            started,
             Box::new(move |stats, inspector| {
                 let report = inspector.report();
-                Pipeline { shared }.record_outcome(summary, stats, report)
+                pipeline.finish(call, stats, Some(report));
             }),
         );
-        Ok(Response::from_parts(parts, observed.boxed_unsync()))
+        Response::from_parts(parts, observed.boxed_unsync())
+    }
+
+    fn idle_timeout(&self, call: &Call) -> Duration {
+        call.upstream
+            .map(|i| self.shared.upstreams[i].config.idle_timeout)
+            .unwrap_or_default()
     }
 
     /// Read a whole non-streamed answer, then redact it or withhold it per the output rules.
-    /// A withheld answer becomes the refusal here (its outcome is recorded once, with what the
-    /// inspection found), not an error for the record phase.
-    pub(super) async fn respond_buffered(
-        &self,
-        ctx: &mut Ctx,
-        mut parts: http::response::Parts,
-        incoming: Incoming,
-        api: Api,
-        content: inspect::ContentKind,
-        mode: OutputMode,
-    ) -> Result<Response<ProxyBody>, Error> {
-        let idle = ctx
-            .upstream
-            .map(|i| self.shared.upstreams[i].config.idle_timeout)
-            .unwrap_or_default();
-        let upstream = ctx.upstream_name.clone().unwrap_or_default();
-        let body =
-            match tokio::time::timeout(idle, Limited::new(incoming, 16 * 1024 * 1024).collect())
-                .await
-            {
-                Ok(Ok(c)) => c.to_bytes(),
-                Ok(Err(e)) => {
-                    return Err(Error::UpstreamUnreachable {
-                        upstream,
-                        reason: format!("answer could not be read: {e}"),
-                    })
-                }
-                Err(_) => {
-                    return Err(Error::UpstreamTimeout {
-                        upstream,
-                        secs: idle.as_secs(),
-                    })
-                }
-            };
+    /// A withheld answer becomes the refusal here: the call ends with what the inspection found
+    /// (its outcome record says `output_blocked`).
+    async fn respond_buffered(&self, mut call: Call, whole: Whole) -> Response<ProxyBody> {
+        let Whole {
+            mut parts,
+            incoming,
+            api,
+            content,
+            mode,
+        } = whole;
+        let idle = self.idle_timeout(&call);
+        let upstream = call.upstream_name.clone().unwrap_or_default();
+        let read = tokio::time::timeout(idle, Limited::new(incoming, 16 * 1024 * 1024).collect());
+        let body = match read.await {
+            Ok(Ok(c)) => c.to_bytes(),
+            Ok(Err(e)) => {
+                let err = Error::UpstreamUnreachable {
+                    upstream,
+                    reason: format!("answer could not be read: {e}"),
+                };
+                return self.fail(call, err).await;
+            }
+            Err(_) => {
+                let err = Error::UpstreamTimeout {
+                    upstream,
+                    secs: idle.as_secs(),
+                };
+                return self.fail(call, err).await;
+            }
+        };
         let mut report = InspectReport::default();
-        let started = ctx.started;
         let enforcing = Instant::now();
-        let stats = |end| BodyStats {
-            end,
+        let stats = BodyStats {
+            end: StreamEnd::Complete,
             bytes: body.len() as u64,
-            first_byte: Some(started.elapsed()),
+            first_byte: Some(call.started.elapsed()),
         };
         let answer = inspect::Answer {
             api,
@@ -141,38 +147,53 @@ impl Pipeline {
             content,
             body: &body,
         };
-        let verdict = inspect::enforce_buffered(
-            &answer,
-            &self.shared.classifier.load_full(),
-            &mode,
-            &mut report,
-        );
-        ctx.output_enforcement = enforcing.elapsed();
+        let verdict =
+            inspect::enforce_buffered(&answer, &call.active.classifier, &mode, &mut report);
+        call.output_enforcement = enforcing.elapsed();
         let out = match verdict {
             inspect::Buffered::Withhold(why) => {
-                let err = match why {
-                    inspect::Withheld::Blocked { rule, class } => Error::Refused {
-                        rule,
-                        message: format!("the model's answer contained data of a class ({class}) this AI system may not return"),
-                        fix: "ask for an answer that does not include that data, or have the output rule reviewed".into(),
-                    },
-                    inspect::Withheld::Uninspectable { rule, why } => Error::Refused {
-                        rule,
-                        message: format!("the upstream's answer could not be inspected ({why}), and this output rule requires every answer to be inspected"),
-                        fix: "check that the upstream answers in this API's JSON or event-stream format, or have the output rule reviewed".into(),
-                    },
+                let err = withheld(why);
+                let mut resp = respond::error_response(call.family, &err);
+                call.status = Some(resp.status().as_u16());
+                respond::stamp(&call, resp.headers_mut());
+                let stats = BodyStats {
+                    end: StreamEnd::Blocked,
+                    ..stats
                 };
-                let resp = respond::error_response(ctx, &err);
-                let mut o = OutcomeCtx::take(ctx);
-                o.status = Some(resp.status().as_u16());
-                self.record_outcome(o, stats(StreamEnd::Blocked), report);
-                return Ok(resp);
+                self.finish(call, stats, Some(report));
+                return resp;
             }
             inspect::Buffered::Rewritten(b) => Bytes::from(b),
             inspect::Buffered::Unchanged => body.clone(),
         };
         parts.headers.remove(http::header::CONTENT_LENGTH);
-        self.record_outcome(OutcomeCtx::take(ctx), stats(StreamEnd::Complete), report);
-        Ok(Response::from_parts(parts, body::full(out)))
+        respond::stamp(&call, &mut parts.headers);
+        self.finish(call, stats, Some(report));
+        Response::from_parts(parts, body::full(out))
+    }
+}
+
+/// A non-streamed answer to be read whole under an enforcing output rule.
+struct Whole {
+    parts: http::response::Parts,
+    incoming: Incoming,
+    api: Api,
+    content: inspect::ContentKind,
+    mode: OutputMode,
+}
+
+/// The refusal a withheld answer becomes.
+fn withheld(why: inspect::Withheld) -> Error {
+    match why {
+        inspect::Withheld::Blocked { rule, class } => Error::Refused {
+            rule,
+            message: format!("the model's answer contained data of a class ({class}) this AI system may not return"),
+            fix: "ask for an answer that does not include that data, or have the output rule reviewed".into(),
+        },
+        inspect::Withheld::Uninspectable { rule, why } => Error::Refused {
+            rule,
+            message: format!("the upstream's answer could not be inspected ({why}), and this output rule requires every answer to be inspected"),
+            fix: "check that the upstream answers in this API's JSON or event-stream format, or have the output rule reviewed".into(),
+        },
     }
 }

@@ -8,8 +8,8 @@ use super::*;
 
 impl Pipeline {
     /// Phase 7 — bind the AI system and evaluate the policy (pure) for this call's facts.
-    pub(super) fn decide(&self, ctx: &mut Ctx, scan: &Scan) -> Result<(), Error> {
-        let bundle = self.shared.policy.load_full();
+    pub(super) fn decide(&self, ctx: &mut Call, scan: &Scan) -> Result<(), Error> {
+        let bundle = ctx.active.bundle.clone();
         let p = ctx
             .principal
             .as_ref()
@@ -41,14 +41,13 @@ impl Pipeline {
             ctx.output = Some(output_mode(&policy::output_plan(&bundle, &facts)));
         }
         ctx.decision = Some(decision);
-        ctx.bundle = Some(bundle);
         Ok(())
     }
 
     /// Phase 8 — apply the decision: forward untouched, redact in the body actually sent, or refuse.
     pub(super) fn enforce(
         &self,
-        ctx: &mut Ctx,
+        ctx: &mut Call,
         scan: &Scan,
         extracted: Option<&Extracted>,
         bytes: Bytes,
@@ -58,10 +57,14 @@ impl Pipeline {
             .as_ref()
             .map(|d| d.effect.clone())
             .unwrap_or(Effect::Allow);
-        let actions = |pick: &dyn Fn(&str) -> ClassAction| -> Vec<(String, u32, ClassAction)> {
+        let actions = |pick: &dyn Fn(&str) -> ClassAction| -> Vec<ClassTally> {
             scan.counts
                 .iter()
-                .map(|c| (c.class.as_str().to_owned(), c.count, pick(c.class.as_str())))
+                .map(|c| ClassTally {
+                    class: c.class.as_str().to_owned(),
+                    count: c.count,
+                    action: pick(c.class.as_str()),
+                })
                 .collect()
         };
         match effect {
@@ -81,7 +84,7 @@ impl Pipeline {
             }
             Effect::Redact { classes } => {
                 let select = |c: &str| classes.iter().any(|p| p.matches(c));
-                ctx.class_actions = actions(&|c| record::class_action(select(c), false));
+                ctx.class_actions = actions(&|c| outcome::class_action(select(c), false));
                 let Some(ex) = extracted else {
                     return Ok(bytes);
                 };
@@ -112,7 +115,7 @@ impl Pipeline {
 
     /// Phase 9 — commit the decision record before anything leaves the proxy: durable in `sync`
     /// mode, queued (written and fsync'd within the interval) in `async` mode.
-    pub(super) async fn commit_decision(&self, ctx: &mut Ctx) -> Result<(), Error> {
+    pub(super) async fn commit_decision(&self, ctx: &mut Call) -> Result<(), Error> {
         if self.shared.is_shutting_down() {
             return Err(Error::ShuttingDown);
         }
@@ -128,14 +131,14 @@ impl Pipeline {
             .observe(appending.elapsed().as_secs_f64());
         match appended {
             Ok(seq) => {
-                ctx.decision_committed = true;
+                ctx.decision_record = DecisionRecord::Committed;
                 ctx.log_index = Some(seq);
                 Ok(())
             }
             Err(e) if self.shared.config.evidence.fail_open => {
                 self.shared.metrics.fail_open_forwards.inc();
                 tracing::error!(error = %e, decision_id = %ctx.decision_id, "evidence log not writable; forwarding anyway (fail_open = true)");
-                ctx.decision_committed = true;
+                ctx.decision_record = DecisionRecord::Kept;
                 Ok(())
             }
             Err(e) => {
@@ -143,7 +146,9 @@ impl Pipeline {
                 tracing::error!(error = %e, "evidence log not writable; refusing the call (fail closed)");
                 // A failed write keeps the record and writes it once the disk allows: the
                 // outcome then records that the call was refused (no second decision record).
-                ctx.decision_committed = matches!(e, crate::evidence::EvidenceError::Write(_));
+                if matches!(e, crate::evidence::EvidenceError::Write(_)) {
+                    ctx.decision_record = DecisionRecord::Kept;
+                }
                 Err(Error::EvidenceUnavailable)
             }
         }

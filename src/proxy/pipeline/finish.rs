@@ -1,50 +1,53 @@
-//! The record phase: the outcome evidence record, the telemetry of a finished call, and the
-//! [`OutcomeCtx`] that outlives the request for streamed answers.
+//! The last phase, [`Pipeline::finish`]: the outcome evidence record of a forwarded call and
+//! the telemetry (access-log line, metrics, span) of every call. It takes the [`Call`] by value,
+//! so it runs exactly once per call, whichever way the call ended.
 //!
-//! Runs for every call, refused, failed or answered; never fails the call itself.
+//! Also [`Pipeline::fail`], where an error from any phase becomes the provider-shaped response
+//! and, when the call never reached the evidence log, its decision record. Neither ever fails
+//! the call itself.
 
 use super::*;
 
 impl Pipeline {
-    /// Phase 12 (error path) — the last phase for calls refused or failed before or while
-    /// forwarding: the decision record (durable before the response is sent) and the log line.
-    pub(super) async fn record(&self, ctx: &mut Ctx, err: Option<&Error>) {
-        if !ctx.decision_committed {
-            let status = ctx.status.unwrap_or(0);
-            match self
-                .shared
-                .evidence
-                .append(record::decision(ctx, status, err))
-                .await
-            {
-                Ok(a) => ctx.log_index = Some(a.seq),
+    /// End a call with `err`: the provider-shaped response (the one place errors become
+    /// responses), the decision record of a call refused or failed before its decision was
+    /// committed (durable before the response is sent), then the last phase.
+    pub(super) async fn fail(&self, mut call: Call, err: Error) -> Response<ProxyBody> {
+        let mut resp = respond::error_response(call.family, &err);
+        let status = resp.status().as_u16();
+        call.status = Some(status);
+        call.error_code = Some(err.code());
+        let end = if call.forwarded_or_kept() {
+            // Forwarded, then failed (upstream down or slow, answer unreadable), or refused
+            // with its decision record kept for later: the outcome record says how it ended.
+            call.upstream_status = None;
+            StreamEnd::UpstreamError
+        } else {
+            let record = record::decision(&call, status, Some(&err));
+            match self.shared.evidence.append(record).await {
+                Ok(a) => call.log_index = Some(a.seq),
                 Err(e) => {
-                    tracing::error!(error = %e, decision_id = %ctx.decision_id, "could not record the refusal in the evidence log");
+                    tracing::error!(error = %e, decision_id = %call.decision_id, "could not record the refusal in the evidence log");
                 }
             }
-            let stats = BodyStats {
-                end: StreamEnd::Complete,
-                bytes: 0,
-                first_byte: None,
-            };
-            self.observe(OutcomeCtx::take(ctx), &stats, None);
-        } else {
-            // Forwarded, then failed (upstream down or slow, answer withheld): the outcome says so.
-            let stats = BodyStats {
-                end: StreamEnd::UpstreamError,
-                bytes: 0,
-                first_byte: None,
-            };
-            let mut o = OutcomeCtx::take(ctx);
-            o.upstream_status = None;
-            self.record_outcome(o, stats, InspectReport::default());
-        }
+            StreamEnd::Complete
+        };
+        respond::stamp(&call, resp.headers_mut());
+        self.finish(call, BodyStats::none(end), None);
+        resp
     }
 
-    /// Phase 12 — the last phase of a forwarded call: the outcome record and the log line.
-    pub(super) fn record_outcome(&self, o: OutcomeCtx, stats: BodyStats, report: InspectReport) {
-        let payload = record::outcome(&o, &stats, &report);
-        self.observe(o, &stats, Some(&report));
+    /// Phase 12 — the last phase of every call: the outcome record when the call was forwarded
+    /// (or its decision record kept), then the log line, metrics and span. `report` is what the
+    /// answer's inspection learned, when an answer was relayed.
+    pub(super) fn finish(&self, call: Call, stats: BodyStats, report: Option<InspectReport>) {
+        if !call.forwarded_or_kept() {
+            self.shared.observe(call, &stats, None);
+            return;
+        }
+        let report = report.unwrap_or_default();
+        let payload = record::outcome(&call, &stats, &report);
+        self.shared.observe(call, &stats, Some(&report));
         // Nobody waits for an outcome: queue it without a task, unless the queue is full.
         let Err(payload) = self.shared.evidence.submit(payload) else {
             return;
@@ -60,78 +63,6 @@ impl Pipeline {
                 h.spawn(append);
             }
             Err(_) => tracing::error!("no runtime to record a call outcome"),
-        }
-    }
-}
-
-/// What the record phase needs after the context is gone (streamed bodies outlive `handle`).
-#[derive(Debug)]
-pub struct OutcomeCtx {
-    pub decision_id: String,
-    pub request_id: String,
-    pub trace: TraceContext,
-    pub received_at: SystemTime,
-    pub span: Option<CallSpan>,
-    pub forwarded_after: Option<Duration>,
-    pub output_enforcement: Duration,
-    /// Request-side data classes, counts and actions.
-    pub classes: Vec<(String, u32, ClassAction)>,
-    pub rule_ids: Vec<String>,
-    /// Monitor-mode rules and what they would have done.
-    pub monitored: Vec<(String, &'static str)>,
-    pub policy_version: Option<String>,
-    pub principal: Option<String>,
-    pub op: Option<Operation>,
-    pub upstream: Option<usize>,
-    pub model: Option<String>,
-    pub status: Option<u16>,
-    pub error_code: Option<&'static str>,
-    pub stream: bool,
-    pub started: Instant,
-    pub ai_system: Option<String>,
-    /// The bundle the call was decided under (for metric labels from configured names).
-    pub bundle: Option<Arc<Bundle>>,
-    pub effect: &'static str,
-    /// The upstream's status, when an answer arrived.
-    pub upstream_status: Option<u16>,
-}
-
-impl OutcomeCtx {
-    pub(super) fn take(ctx: &mut Ctx) -> Self {
-        let d = ctx.decision.as_ref();
-        Self {
-            upstream_status: ctx.status,
-            ai_system: d.and_then(|d| d.system.id.as_deref().map(str::to_owned)),
-            effect: d.map(|d| d.effect.kind()).unwrap_or("-"),
-            rule_ids: d
-                .map(|d| d.rules.iter().map(|r| r.id.to_string()).collect())
-                .unwrap_or_default(),
-            monitored: d
-                .map(|d| {
-                    d.monitored
-                        .iter()
-                        .map(|(r, e)| (r.id.to_string(), e.kind()))
-                        .collect()
-                })
-                .unwrap_or_default(),
-            policy_version: ctx.bundle.as_deref().map(|b| b.version().to_owned()),
-            bundle: ctx.bundle.clone(),
-            classes: ctx.class_actions.clone(),
-            received_at: ctx.received_at,
-            span: ctx.span.take(),
-            forwarded_after: ctx.forwarded_after,
-            output_enforcement: ctx.output_enforcement,
-            decision_id: ctx.decision_id.clone(),
-            request_id: ctx.request_id.clone(),
-            trace: ctx.trace.clone(),
-            principal: ctx.principal.as_ref().map(|p| p.id.clone()),
-            op: ctx.op,
-            upstream: ctx.upstream,
-            model: ctx.model.clone(),
-            status: ctx.status,
-            error_code: ctx.error_code,
-            stream: ctx.stream,
-            started: ctx.started,
         }
     }
 }

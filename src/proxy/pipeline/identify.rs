@@ -10,7 +10,7 @@ impl Pipeline {
     /// Phase 2 — bind the caller to a principal; nothing goes upstream without one.
     pub(super) fn identify(
         &self,
-        ctx: &mut Ctx,
+        ctx: &mut Call,
         conn: &ConnInfo,
         parts: &Parts,
     ) -> Result<(), Error> {
@@ -66,64 +66,66 @@ impl Pipeline {
             }
             UpstreamAuth::Default => UpstreamCredential::None,
         };
-        ctx.ai_system_header = self.ai_system_header(h)?;
+        ctx.ai_system_header = ai_system_header(&ctx.active.classifier, h)?;
         ctx.principal = Some(identified.principal);
         Ok(())
     }
 
-    /// The `x-aimsgate-ai-system` header, validated before anything can store it: one value, an
-    /// inventory id (1-128 of `A-Z a-z 0-9 - _ .`), and nothing the classifier flags (a
-    /// credential pasted there must not reach the evidence as a system name).
-    pub(super) fn ai_system_header(&self, h: &HeaderMap) -> Result<Option<String>, Error> {
-        const NAME: &str = "x-aimsgate-ai-system";
-        let mut values = h.get_all(NAME).iter();
-        let Some(v) = values.next() else {
-            return Ok(None);
-        };
-        let bad = |reason: &str| Error::BadHeader {
-            header: NAME,
-            reason: reason.to_owned(),
-        };
-        if values.next().is_some() {
-            return Err(bad("send it at most once"));
-        }
-        let v = v.to_str().map_err(|_| bad("it must be ASCII"))?.trim();
-        if v.is_empty() {
-            return Ok(None);
-        }
-        let is_id = v.len() <= 128
-            && v.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
-        if !is_id {
-            return Err(bad(
-                "it must be an AI system id from the inventory (1-128 of A-Z a-z 0-9 - _ .)",
-            ));
-        }
-        if let Some(f) = self.shared.classifier.load().classify(v).items.first() {
-            return Err(bad(&format!(
-                "its value contains data of class {}, not an AI system id",
-                f.class.as_str()
-            )));
-        }
-        Ok(Some(v.to_owned()))
-    }
-
     /// A caller's `x-request-id` is kept only when it is an id: bounded printable ASCII (checked
-    /// in [`Ctx::new`]) in which the classifier finds nothing. Otherwise the call gets a
+    /// in [`Call::new`]) in which the classifier finds nothing. Otherwise the call gets a
     /// generated id, so a secret pasted there reaches no log, trace or evidence record.
-    pub(super) fn vet_request_id(&self, ctx: &mut Ctx, headers: &HeaderMap) {
+    pub(super) fn vet_request_id(&self, ctx: &mut Call, headers: &HeaderMap) {
         if !headers.contains_key("x-request-id") {
             return;
         }
-        let flagged = !self
-            .shared
+        if !ctx
+            .active
             .classifier
-            .load()
             .classify(&ctx.request_id)
             .items
-            .is_empty();
-        if flagged {
+            .is_empty()
+        {
             ctx.request_id = uuid::Uuid::new_v4().to_string();
         }
     }
+}
+
+/// The `x-aimsgate-ai-system` header, validated before anything can store it: one value, an
+/// inventory id (1-128 of `A-Z a-z 0-9 - _ .`), and nothing the classifier flags (a credential
+/// pasted there must not reach the evidence as a system name).
+pub(super) fn ai_system_header(
+    classifier: &Classifier,
+    h: &HeaderMap,
+) -> Result<Option<String>, Error> {
+    const NAME: &str = "x-aimsgate-ai-system";
+    let mut values = h.get_all(NAME).iter();
+    let Some(v) = values.next() else {
+        return Ok(None);
+    };
+    let bad = |reason: &str| Error::BadHeader {
+        header: NAME,
+        reason: reason.to_owned(),
+    };
+    if values.next().is_some() {
+        return Err(bad("send it at most once"));
+    }
+    let v = v.to_str().map_err(|_| bad("it must be ASCII"))?.trim();
+    if v.is_empty() {
+        return Ok(None);
+    }
+    let is_id = v.len() <= 128
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    if !is_id {
+        return Err(bad(
+            "it must be an AI system id from the inventory (1-128 of A-Z a-z 0-9 - _ .)",
+        ));
+    }
+    if let Some(f) = classifier.classify(v).items.first() {
+        return Err(bad(&format!(
+            "its value contains data of class {}, not an AI system id",
+            f.class.as_str()
+        )));
+    }
+    Ok(Some(v.to_owned()))
 }

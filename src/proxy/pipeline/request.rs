@@ -11,7 +11,7 @@ impl Pipeline {
     /// [`super::budget`]); a route that takes no body refuses one (400) and forwards nothing.
     pub(super) async fn read_body(
         &self,
-        ctx: &mut Ctx,
+        ctx: &mut Call,
         parts: &Parts,
         body: Incoming,
     ) -> Result<Bytes, Error> {
@@ -70,14 +70,13 @@ impl Pipeline {
     /// Phase 4 — parse the JSON and extract the text that will reach the model.
     pub(super) fn parse(
         &self,
-        ctx: &mut Ctx,
+        ctx: &mut Call,
         op: Operation,
         bytes: &Bytes,
     ) -> Result<Option<Extracted>, Error> {
-        let Some(api) = api_of(op) else {
+        let Some(api) = op.api() else {
             return Ok(None);
         };
-        ctx.api = Some(api);
         let opts = extract::ExtractOptions {
             unknown_shapes: self.shared.config.classify.unknown_shapes,
         };
@@ -94,7 +93,7 @@ impl Pipeline {
     /// Phase 4b — the `model` must be a model name ([`caller::model_syntax`]) in which the
     /// classifier finds nothing, before logs, metrics or evidence can hold it; else 400, and the
     /// value is dropped from the call's record.
-    pub(super) fn vet_model(&self, ctx: &mut Ctx) -> Result<(), Error> {
+    pub(super) fn vet_model(&self, ctx: &mut Call) -> Result<(), Error> {
         let Some(model) = ctx.model.take() else {
             return Ok(());
         };
@@ -103,7 +102,7 @@ impl Pipeline {
             reason,
         };
         caller::model_syntax(&model).map_err(|r| bad(r.to_owned()))?;
-        if let Some(f) = self.shared.classifier.load().classify(&model).items.first() {
+        if let Some(f) = ctx.active.classifier.classify(&model).items.first() {
             return Err(bad(format!(
                 "it contains data of class {}, not a model name",
                 f.class.as_str()

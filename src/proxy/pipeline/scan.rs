@@ -10,11 +10,11 @@ impl Pipeline {
     /// Phase 6 — classify every piece of text that will reach the model. The segments are
     /// classified as the parts of one request: a value split across two messages or content
     /// parts is found, counted once, and its piece in every part is redacted.
-    pub(super) fn classify(&self, ctx: &mut Ctx, extracted: Option<&Extracted>) -> Scan {
+    pub(super) fn classify(&self, ctx: &mut Call, extracted: Option<&Extracted>) -> Scan {
         let Some(ex) = extracted else {
             return Scan::default();
         };
-        let classifier = self.shared.classifier.load_full();
+        let classifier = ctx.active.classifier.clone();
         ctx.unscanned_bytes += ex.skipped_binary_bytes as u64;
         let parts: Vec<&str> = ex.segments.iter().map(|s| s.text.as_str()).collect();
         // The conversation's text (messages, content parts, inputs, tool calls and results) is

@@ -7,7 +7,7 @@ use super::*;
 
 impl Pipeline {
     /// Phase 5 — pick the upstream from configuration only: model map, then family default.
-    pub(super) fn select_upstream(&self, ctx: &mut Ctx, op: Operation) -> Result<usize, Error> {
+    pub(super) fn select_upstream(&self, ctx: &mut Call, op: Operation) -> Result<usize, Error> {
         let cfg = &self.shared.config;
         // The route's family; for the shared `GET /v1/models`, the one the caller's SDK speaks.
         let family = ctx.family;
@@ -52,7 +52,7 @@ impl Pipeline {
     /// upstream's own configured key, or is refused when there is none.
     pub(super) fn upstream_credential(
         &self,
-        ctx: &Ctx,
+        ctx: &Call,
         idx: usize,
     ) -> Result<UpstreamCredential, Error> {
         let cfg = &self.shared.config;

