@@ -4,6 +4,7 @@
 //! Run: `cargo bench --bench policy`.
 
 use aimsgate::policy::{self, evaluate, load_files, output_plan, Facts};
+use aimsgate::taxonomy::ClassCount;
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::fmt::Write as _;
 use std::hint::black_box;
@@ -89,9 +90,9 @@ fn bench(c: &mut Criterion) {
     assert_eq!(bundle.systems().len(), 20);
     let groups = vec!["group-7".to_owned(), "staff".to_owned()];
     let classes = [
-        ("pii.email", 2u32),
-        ("pii.person_name", 1),
-        ("financial.credit_card", 1),
+        ClassCount::new("pii.email", 2),
+        ClassCount::new("pii.person_name", 1),
+        ClassCount::new("financial.credit_card", 1),
     ];
     let facts = Facts {
         principal: "svc-7-worker",
@@ -117,7 +118,10 @@ fn bench(c: &mut Criterion) {
     c.bench_function("policy/evaluate 50 rules 20 systems (clean)", |b| {
         b.iter(|| evaluate(black_box(&bundle), black_box(&clean)))
     });
-    let secret = [("secret.aws_access_key", 1u32), ("pii.email", 1)];
+    let secret = [
+        ClassCount::new("secret.aws_access_key", 1),
+        ClassCount::new("pii.email", 1),
+    ];
     let blocked = Facts {
         classes: &secret,
         ..facts

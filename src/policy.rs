@@ -25,8 +25,9 @@ pub mod testing;
 #[cfg(test)]
 mod tests;
 
+pub use crate::taxonomy::OutputAction;
 pub use error::LoadError;
-pub use eval::{evaluate, output_plan, OutputAction, OutputEntry, OutputPlan};
+pub use eval::{evaluate, output_plan, OutputEntry, OutputPlan};
 pub use explain::{class_outputs, explain, ClassOutput, Explanation, RuleTrace};
 pub use inventory::{bind_system, Binding, BindingSource, RiskTier, System};
 pub use load::{
@@ -34,7 +35,7 @@ pub use load::{
     UNAPPROVED_MODEL, UNAPPROVED_UPSTREAM,
 };
 
-use crate::taxonomy::ClassPattern;
+use crate::taxonomy::{ClassCount, ClassPattern};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -147,7 +148,7 @@ pub const BASELINE_TESTS: &str = include_str!(concat!(
     "/policies/baseline/tests.toml"
 ));
 
-/// Everything evaluation needs to know about one call. Classes are `(class name, count)`.
+/// Everything evaluation needs to know about one call. Classes are [`ClassCount`]s by name.
 #[derive(Debug, Clone, Copy)]
 pub struct Facts<'a> {
     /// Principal id from identity.
@@ -165,7 +166,7 @@ pub struct Facts<'a> {
     /// `chat`, `responses`, `embeddings`, `completions`, `messages`, `count_tokens`, `models`.
     pub operation: &'a str,
     /// Data classes found in the request, with counts.
-    pub classes: &'a [(&'a str, u32)],
+    pub classes: &'a [ClassCount<&'a str>],
     /// Streaming requested.
     pub stream: bool,
     /// `max_tokens` (or equivalent) requested.
@@ -215,14 +216,59 @@ pub enum Effect {
     Review,
 }
 
-impl Effect {
-    /// Short name: `allow`, `redact`, `block`, `review`.
-    pub fn kind(&self) -> &'static str {
+/// An [`Effect`] without its payload. The variant order is the precedence (derived `Ord`):
+/// `Allow < Review < Redact < Block`, so the winning effect of several is their `max`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum EffectKind {
+    /// Forward untouched.
+    Allow,
+    /// Forward untouched, flagged for review.
+    Review,
+    /// Forward with redactions.
+    Redact,
+    /// Refuse the call.
+    Block,
+}
+
+impl EffectKind {
+    /// Every kind, weakest first.
+    pub const ALL: [Self; 4] = [Self::Allow, Self::Review, Self::Redact, Self::Block];
+
+    /// `allow`, `review`, `redact` or `block`.
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::Allow => "allow",
-            Self::Redact { .. } => "redact",
-            Self::Block { .. } => "block",
             Self::Review => "review",
+            Self::Redact => "redact",
+            Self::Block => "block",
+        }
+    }
+
+    /// The kind named `s` (the inverse of [`as_str`](Self::as_str)).
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for EffectKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Effect {
+    /// Short name: `allow`, `redact`, `block`, `review` (`self.effect_kind().as_str()`).
+    pub fn kind(&self) -> &'static str {
+        self.effect_kind().as_str()
+    }
+
+    /// The payload-free kind; compare kinds for precedence (`block > redact > review > allow`).
+    pub fn effect_kind(&self) -> EffectKind {
+        match self {
+            Self::Allow => EffectKind::Allow,
+            Self::Review => EffectKind::Review,
+            Self::Redact { .. } => EffectKind::Redact,
+            Self::Block { .. } => EffectKind::Block,
         }
     }
 
@@ -231,16 +277,6 @@ impl Effect {
         match self {
             Self::Redact { classes } => classes.iter().any(|p| p.matches(class)),
             _ => false,
-        }
-    }
-
-    /// Precedence rank: block 3 > redact 2 > review 1 > allow 0.
-    pub fn rank(&self) -> u8 {
-        match self {
-            Self::Allow => 0,
-            Self::Review => 1,
-            Self::Redact { .. } => 2,
-            Self::Block { .. } => 3,
         }
     }
 }
@@ -311,12 +347,13 @@ impl RuleEffect {
             Self::Review => Effect::Review,
         }
     }
-    pub(crate) fn rank(&self) -> u8 {
+    /// The payload-free kind, ordered by precedence.
+    pub(crate) fn kind(&self) -> EffectKind {
         match self {
-            Self::Allow => 0,
-            Self::Review => 1,
-            Self::Redact(_) => 2,
-            Self::Block { .. } => 3,
+            Self::Allow => EffectKind::Allow,
+            Self::Review => EffectKind::Review,
+            Self::Redact(_) => EffectKind::Redact,
+            Self::Block { .. } => EffectKind::Block,
         }
     }
 }

@@ -1,8 +1,16 @@
 //! The data-class taxonomy: the dotted names every other module speaks.
 //!
 //! Owns the list of built-in class names and the pattern syntax policies use to select them
-//! (`pii.email`, `secret.*`, `custom.*`, `*`). It is a vocabulary only: detection lives in
-//! [`crate::classify`], decisions in [`crate::policy`].
+//! (`pii.email`, `secret.*`, `custom.*`, `*`), the per-class count shape ([`ClassCount`],
+//! [`ClassCounts`]) and the response-side action vocabulary ([`OutputAction`]) that the cores
+//! share. It is a vocabulary only: detection lives in [`crate::classify`], decisions in
+//! [`crate::policy`].
+
+mod action;
+mod counts;
+
+pub use action::OutputAction;
+pub use counts::{ClassCount, ClassCounts};
 
 /// Every built-in class, in the order of DESIGN.md. `custom.<name>` classes are added by
 /// organisation dictionaries and are valid whenever the name part is well-formed.

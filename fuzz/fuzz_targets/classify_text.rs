@@ -4,7 +4,8 @@
 
 use std::sync::{Arc, OnceLock};
 
-use aimsgate::classify::{Classifier, ClassifierOptions, Redactor, StreamMode, StreamScanner};
+use aimsgate::classify::{Classifier, ClassifierOptions, Redactor, StreamScanner};
+use aimsgate::taxonomy::OutputAction;
 use libfuzzer_sys::fuzz_target;
 
 fn classifier() -> Arc<Classifier> {
@@ -33,7 +34,7 @@ fuzz_target!(|data: &[u8]| {
     let _ = Redactor::new().redact(&text, &found.items, &|_| true);
     // Stream the same text in chunks split at the first byte's value.
     let step = usize::from(data.first().copied().unwrap_or(7)).max(1);
-    let mut s = StreamScanner::new(clf, StreamMode::Redact, vec![aimsgate::taxonomy::ClassPattern::Any]);
+    let mut s = StreamScanner::new(clf, OutputAction::Redact, vec![aimsgate::taxonomy::ClassPattern::Any]);
     let mut at = 0;
     while at < text.len() {
         let mut e = (at + step).min(text.len());

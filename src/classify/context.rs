@@ -4,9 +4,9 @@
 //!
 //! Owns boundary and plausibility checks only; the patterns live in `catalog`.
 
-use super::engine::Cand;
+use super::cand::Cand;
+use super::types::Finding;
 use super::validate::{byte_at, byte_before, slice};
-use super::Finding;
 
 fn push(out: &mut Vec<Finding>, class: &'static str, c: &Cand<'_>, s: usize, e: usize) {
     c.emit(out, class, s, e);

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
-use super::{Class, ClassifyError, Dictionary, Finding};
+use super::types::{Class, ClassifyError, Dictionary, Finding};
 use crate::taxonomy::is_known_class;
 
 #[derive(Debug)]

@@ -15,43 +15,17 @@ use regex_automata::meta::Regex;
 use regex_automata::util::captures::Captures;
 use regex_automata::{Anchored, Input};
 
+use super::cand::{Cand, ScanState};
 use super::catalog::{self, Detector, Kind};
 use super::prefilter::Prefilter;
-use super::{context, keybody, numeric, secrets, ClassifyError, Finding};
+use super::types::{ClassifyError, Finding};
+use super::{context, keybody, numeric, secrets};
 
 #[derive(Debug)]
 pub(crate) struct Engine {
     prefilter: Prefilter,
     regex: Regex,
     detectors: Vec<(&'static str, Kind)>,
-}
-
-/// A confirmed candidate as the validators see it.
-pub(crate) struct Cand<'t> {
-    pub text: &'t str,
-    pub limit: usize,
-    pub start: usize,
-    pub end: usize,
-    pub id: &'static str,
-}
-
-impl Cand<'_> {
-    /// Record a finding of `class` at `s..e`, attributed to this candidate's detector.
-    pub fn emit(&self, out: &mut Vec<Finding>, class: &'static str, s: usize, e: usize) {
-        out.push(Finding {
-            class: super::Class::Builtin(class),
-            start: s,
-            end: e,
-            detector: self.id,
-        });
-    }
-}
-
-/// Per-call memo keeping the PEM END-marker search linear.
-#[derive(Default)]
-pub(crate) struct ScanState {
-    /// (searched up to, next END marker found at or after the last query).
-    pub pem_end: Option<(usize, Option<usize>)>,
 }
 
 impl Engine {

@@ -13,9 +13,9 @@
 
 use base64::Engine as _;
 
-use super::engine::Cand;
+use super::cand::Cand;
+use super::types::Finding;
 use super::validate::{byte_at, byte_before};
-use super::Finding;
 
 /// Largest DER body accepted (two-byte length form).
 const MAX_DER: usize = 0xFFFF;

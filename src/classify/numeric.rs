@@ -10,9 +10,9 @@
 
 use std::net::Ipv6Addr;
 
-use super::engine::Cand;
+use super::cand::Cand;
+use super::types::{Class, Finding};
 use super::validate::{byte_at, byte_before, iban_mod97, ipv4_ok, luhn, slice};
-use super::{Class, Finding};
 
 const MAX_GROUPS: usize = 8;
 

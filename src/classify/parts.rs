@@ -13,8 +13,9 @@
 use std::collections::BTreeMap;
 use std::ops::Range;
 
+use super::classifier::Classifier;
+use super::types::{Class, Finding, Findings};
 use super::validate::{ceil_char_boundary, floor_char_boundary};
-use super::{Class, Classifier, Finding, Findings};
 
 /// Bytes on each side of a boundary rescanned as one text (parts glued).
 pub const SEAM: usize = 4096;

@@ -15,8 +15,8 @@ use aho_corasick::{packed, AhoCorasick, AhoCorasickBuilder, MatchKind};
 use super::catalog::{
     AT_MARGIN, CASED_ANCHORS, DIGIT_MARGIN, IPV6_MARGIN, LITERAL_ANCHORS, URL_MARGIN,
 };
+use super::types::ClassifyError;
 use super::validate::{ceil_char_boundary, floor_char_boundary};
-use super::ClassifyError;
 
 #[derive(Debug)]
 enum Literals {

@@ -6,6 +6,7 @@
 use proptest::prelude::*;
 
 use super::*;
+use crate::taxonomy::OutputAction;
 
 fn clf() -> &'static Classifier {
     static C: std::sync::OnceLock<Classifier> = std::sync::OnceLock::new();
@@ -77,7 +78,7 @@ proptest! {
     #[test]
     fn stream_equals_whole_text(text in mixed_text(), cuts in proptest::collection::vec(0usize..64, 0..6)) {
         let whole = clf().classify(&text);
-        let mut s = StreamScanner::new(std::sync::Arc::new(Classifier::new(&ClassifierOptions::default()).unwrap()), StreamMode::Observe, vec![]);
+        let mut s = StreamScanner::new(std::sync::Arc::new(Classifier::new(&ClassifierOptions::default()).unwrap()), OutputAction::Observe, vec![]);
         let mut at = 0;
         let mut got = Vec::new();
         for c in cuts {
@@ -109,7 +110,7 @@ fn stream_restarts_where_the_whole_scan_was() {
         let whole = clf().classify(text);
         let mut s = StreamScanner::new(
             std::sync::Arc::new(Classifier::new(&ClassifierOptions::default()).unwrap()),
-            StreamMode::Observe,
+            OutputAction::Observe,
             vec![],
         );
         let mut got = s.push(text).findings;

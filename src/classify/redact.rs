@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use super::{Class, Finding};
+use super::types::{Class, Finding};
 
 /// Allocates placeholders for one request (or one stream). Never logs values.
 #[derive(Debug, Default)]

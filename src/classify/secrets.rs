@@ -6,12 +6,12 @@
 
 use base64::Engine as _;
 
-use super::engine::{Cand, ScanState};
+use super::cand::{Cand, ScanState};
+use super::types::Finding;
 use super::validate::{
     bounded, byte_at, char_classes, entropy, github_checksum_ok, is_placeholder, is_token, is_word,
     slice,
 };
-use super::Finding;
 
 fn push(out: &mut Vec<Finding>, class: &'static str, c: &Cand<'_>, s: usize, e: usize) {
     c.emit(out, class, s, e);

@@ -14,9 +14,12 @@
 
 use std::sync::Arc;
 
+use super::classifier::Classifier;
+use super::redact::Redactor;
+use super::types::{count_classes, Class, Finding};
 use super::validate::floor_char_boundary;
-use super::{count_classes, Class, Classifier, Finding, Redactor};
-use crate::taxonomy::ClassPattern;
+use crate::taxonomy::ClassCounts;
+use crate::taxonomy::{ClassPattern, OutputAction};
 
 /// Longest single token (no whitespace) that is held back while it may still grow.
 pub const CARRY: usize = 4096;
@@ -27,18 +30,6 @@ pub const TAIL: usize = 256;
 pub const CONTEXT: usize = 64;
 /// Most bytes held back while a finding may still grow.
 pub const MAX_HOLD: usize = 64 * 1024;
-
-/// What the scanner does with selected findings (the one-action form of
-/// [`StreamScanner::with_actions`], which applies a block list and a redact list together).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum StreamMode {
-    /// Release text unchanged, record findings.
-    Observe,
-    /// Replace selected findings with placeholders before release.
-    Redact,
-    /// Stop releasing text at the first selected finding.
-    Block,
-}
 
 /// The outcome of one `push` or `finish`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -60,7 +51,7 @@ pub struct StreamReport {
     /// when the stream was abandoned without `finish`).
     pub unscanned_bytes: usize,
     /// Findings per class over the whole stream.
-    pub counts: Vec<(Class, u32)>,
+    pub counts: ClassCounts<Class>,
     /// Whether the stream was blocked.
     pub blocked: bool,
 }
@@ -89,12 +80,19 @@ pub struct StreamScanner {
 }
 
 impl StreamScanner {
-    /// `select`: the classes that trigger redaction or blocking.
-    pub fn new(classifier: Arc<Classifier>, mode: StreamMode, select: Vec<ClassPattern>) -> Self {
-        match mode {
-            StreamMode::Observe => Self::with_actions(classifier, Vec::new(), Vec::new()),
-            StreamMode::Redact => Self::with_actions(classifier, Vec::new(), select),
-            StreamMode::Block => Self::with_actions(classifier, select, Vec::new()),
+    /// One action for the `select`ed classes (the one-action form of
+    /// [`with_actions`](Self::with_actions)): `Observe` releases text unchanged and records
+    /// findings, `Redact` replaces selected findings with placeholders, `Block` stops releasing
+    /// text at the first selected finding.
+    pub fn new(
+        classifier: Arc<Classifier>,
+        action: OutputAction,
+        select: Vec<ClassPattern>,
+    ) -> Self {
+        match action {
+            OutputAction::Observe => Self::with_actions(classifier, Vec::new(), Vec::new()),
+            OutputAction::Redact => Self::with_actions(classifier, Vec::new(), select),
+            OutputAction::Block => Self::with_actions(classifier, select, Vec::new()),
         }
     }
 

@@ -3,6 +3,7 @@
 //! [`aimsgate::policy`].
 
 use aimsgate::policy::{self, Bundle, Facts, LoadContext};
+use aimsgate::taxonomy::ClassCount;
 use anyhow::Context as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -201,7 +202,11 @@ fn explain(a: ExplainArgs) -> anyhow::Result<ExitCode> {
         f.system.as_deref(),
         f.header.as_deref(),
     );
-    let classes: Vec<(&str, u32)> = f.classes.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    let classes: Vec<ClassCount<&str>> = f
+        .classes
+        .iter()
+        .map(|(k, v)| ClassCount::new(k.as_str(), *v))
+        .collect();
     let facts = Facts {
         principal: &principal,
         auth_method: f.auth_method.as_deref().unwrap_or("api_key"),

@@ -4,48 +4,11 @@
 //! Owns the key layouts; knows nothing about verification.
 use std::path::Path;
 
-use super::proto::{record, Record};
-use super::EvidenceError;
+use super::error::EvidenceError;
 
-mod feed;
-pub(crate) use feed::{spawn_indexer, IndexFeed};
-
-/// Position of an entry plus the fields the index keys on.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(crate) struct IndexItem {
-    pub seq: u64,
-    pub seg: u64,
-    pub offset: u64,
-    pub time: i64,
-    pub decision_id: Option<String>,
-    pub outcome_of: Option<String>,
-    pub principal: Option<String>,
-    pub ai_system: Option<String>,
-}
-
-impl IndexItem {
-    pub(crate) fn from_record(seg: u64, offset: u64, r: &Record) -> Self {
-        let mut it = Self {
-            seq: r.seq,
-            seg,
-            offset,
-            time: r.time_unix_nanos,
-            ..Self::default()
-        };
-        match &r.kind {
-            Some(record::Kind::Decision(d)) => {
-                it.decision_id = Some(d.decision_id.clone()).filter(|s| !s.is_empty());
-                it.principal = Some(d.principal_id.clone()).filter(|s| !s.is_empty());
-                it.ai_system = Some(d.ai_system_id.clone()).filter(|s| !s.is_empty());
-            }
-            Some(record::Kind::Outcome(o)) => {
-                it.outcome_of = Some(o.decision_id.clone()).filter(|s| !s.is_empty());
-            }
-            _ => {}
-        }
-        it
-    }
-}
+pub(super) mod feed;
+pub(super) mod item;
+pub(crate) use item::IndexItem;
 
 /// The opened index.
 pub(crate) struct Index {

@@ -9,12 +9,12 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::entry::{decode_record, parse_entry};
+use super::error::EvidenceError;
 use super::keys::write_atomic;
 use super::merkle::Tree;
 use super::proto::{event_record::Event, record::Kind, KeyRotation};
 use super::segment::log_dir;
 use super::tlog_proof::TlogProof;
-use super::EvidenceError;
 
 /// Directory of the key links, under `log/`.
 pub const KEYLINKS_DIR: &str = "keylinks";

@@ -17,7 +17,7 @@ use base64::Engine as _;
 use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
 use sha2::{Digest, Sha256};
 
-use super::EvidenceError;
+use super::error::EvidenceError;
 
 /// File name of the secret key in the data dir.
 pub const SECRET_FILE: &str = "signing.key";
@@ -48,7 +48,7 @@ impl Clone for KeyPair {
 
 /// Key id of a public key: lowercase hex of the first 8 bytes of SHA-256(public key bytes).
 pub fn key_id_of(public: &[u8; 32]) -> String {
-    super::hex(&Sha256::digest(public)[..8])
+    super::common::hex(&Sha256::digest(public)[..8])
 }
 
 impl KeyPair {
@@ -183,7 +183,7 @@ pub fn note_key_hash(name: &str, public: &[u8; 32]) -> [u8; 4] {
 /// The key id of a log key in v2: lowercase hex of its C2SP signed-note key hash under the
 /// log's origin (the same 4 bytes that start its checkpoint signatures).
 pub fn log_key_id(origin: &str, public: &[u8; 32]) -> String {
-    super::hex(&note_key_hash(origin, public))
+    super::common::hex(&note_key_hash(origin, public))
 }
 
 /// The C2SP verifier key (vkey) of a log key: `<origin>+<8 hex key hash>+<base64(0x01 ||

@@ -247,7 +247,7 @@ impl Note {
         let v: Vec<String> = self
             .sigs
             .iter()
-            .map(|s| format!("{}+{}", s.name, super::hex(&s.key_hash)))
+            .map(|s| format!("{}+{}", s.name, super::common::hex(&s.key_hash)))
             .collect();
         v.join(", ")
     }

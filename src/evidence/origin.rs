@@ -6,9 +6,9 @@ use std::fs;
 use std::path::Path;
 
 use super::entry::{decode_record, parse_entry};
+use super::error::EvidenceError;
 use super::keys::write_atomic;
 use super::segment::{log_dir, scan};
-use super::EvidenceError;
 
 /// File in the data dir holding the origin line.
 pub const ORIGIN_FILE: &str = "origin";
@@ -123,7 +123,7 @@ fn generate() -> String {
         .unwrap_or_else(|| "aimsgate.local".into());
     let mut id = [0u8; 8];
     rand_core::OsRng.fill_bytes(&mut id);
-    format!("{host}/aimsgate/{}", super::hex(&id))
+    format!("{host}/aimsgate/{}", super::common::hex(&id))
 }
 
 #[cfg(test)]

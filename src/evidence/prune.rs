@@ -11,13 +11,13 @@ use super::entry::{
     body_hash, decode_record, entry_hash, parse_entry, parse_stored, read_frame, Frame, Stored,
     FRAME_HEADER, MAX_ENTRY_BYTES,
 };
+use super::error::EvidenceError;
 use super::keylink::{write_link, LinkCollector};
 use super::keys::{write_atomic, KeyPair};
 use super::merkle::{CompactRange, Hash, Tree};
 use super::note::{sign_note, Anchor};
 use super::recover::{read_anchor, ANCHOR_FILE};
 use super::segment::{list_segments, log_dir, scan_frames, sync_dir, MAGIC};
-use super::EvidenceError;
 
 /// Time of the first record in a segment file, if it has one (reads only that frame).
 fn first_time(path: &Path) -> Result<Option<i64>, EvidenceError> {
@@ -142,9 +142,9 @@ pub fn prune(dir: &Path, key: &KeyPair, cutoff_nanos: i64) -> Result<Option<u64>
     let Some((first, root)) = prune_before(dir, key, &origin, cutoff_nanos, None)? else {
         return Ok(None);
     };
-    let mut cfg = super::LogConfig::new(dir);
+    let mut cfg = super::config::LogConfig::new(dir);
     cfg.retention_days = 0;
-    let (log, _) = super::EvidenceLog::open(cfg, key.clone())?;
+    let (log, _) = super::writer::EvidenceLog::open(cfg, key.clone())?;
     let ev = super::proto::record::Kind::Event(super::proto::EventRecord {
         event: Some(super::proto::event_record::Event::RetentionPrune(
             super::proto::RetentionPrune {

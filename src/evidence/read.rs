@@ -5,10 +5,10 @@
 use std::path::Path;
 
 use super::entry::{entry_hash, is_checkpoint, parse_stored, Stored};
+use super::error::EvidenceError;
 use super::merkle::Hash;
 use super::recover::read_anchor;
 use super::segment::{list_segments, log_dir, scan_frames};
-use super::EvidenceError;
 
 /// Leaf hashes of the entries with `seq >= from`, in order, up to the first damaged or torn
 /// frame. Reads only the segments that can hold them.

@@ -8,12 +8,12 @@ use std::fs;
 use std::path::Path;
 
 use super::entry::{body_hash, decode_record, entry_hash, parse_stored, Stored, FRAME_HEADER};
-use super::index::IndexItem;
+use super::error::EvidenceError;
+use super::index::item::IndexItem;
 use super::merkle::{CompactRange, Hash};
 use super::note::Anchor;
 use super::proto::{event_record, record};
 use super::segment::{list_segments, log_dir, scan_frames, sync_dir, Active, MAGIC};
-use super::EvidenceError;
 
 mod damage;
 pub use damage::{recover_damaged, DamageReport};
@@ -220,6 +220,6 @@ pub(crate) fn signer_hashes(note: &str) -> Vec<String> {
     sigs.lines()
         .filter_map(|l| l.rsplit_once(' '))
         .filter_map(|(_, b64)| base64::engine::general_purpose::STANDARD.decode(b64).ok())
-        .filter_map(|blob| blob.get(..4).map(super::hex))
+        .filter_map(|blob| blob.get(..4).map(super::common::hex))
         .collect()
 }

@@ -3,6 +3,7 @@
 //! index rebuild, retention and key rotation.
 use std::path::{Path, PathBuf};
 
+use super::common::now_nanos;
 use super::entry::{encode_entry, encode_frame, parse_entry, read_frame, Frame};
 use super::proto::{self, record::Kind, DecisionRecord, OutcomeRecord};
 use super::segment::{list_segments, log_dir, MAGIC};

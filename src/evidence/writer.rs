@@ -13,10 +13,13 @@ use std::time::{Duration, Instant};
 use hmac::{Hmac, Mac};
 use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 
-use super::index::{spawn_indexer, Index};
+use super::index::feed::spawn_indexer;
+use super::index::Index;
 use super::keys::KeyPair;
 use super::recover::{recover, Recovered};
-use super::{hex, Durability, EvidenceError, LogConfig, Payload};
+use super::{
+    common::hex, config::Durability, config::LogConfig, error::EvidenceError, proto::Payload,
+};
 
 mod core;
 use self::core::Core;

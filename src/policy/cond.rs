@@ -116,20 +116,20 @@ impl<'a> Ctx<'a> {
         let mut present = 0u64;
         let mut counts = [0u32; 64];
         for ((i, sel), count) in selectors.iter().enumerate().zip(counts.iter_mut()) {
-            for (c, n) in facts.classes {
-                if *n > 0 && sel.matches(c) {
+            for c in facts.classes {
+                if c.count > 0 && sel.matches(c.class) {
                     present |= 1u64 << i;
-                    *count = count.saturating_add(*n);
+                    *count = count.saturating_add(c.count);
                 }
             }
         }
-        let found = || facts.classes.iter().filter(|(_, n)| *n > 0);
+        let found = || facts.classes.iter().filter(|c| c.count > 0);
         let (tier, model_approved, upstream_approved, classes_approved) = match system {
             Some(s) => (
                 s.risk_tier,
                 facts.model.map_or(true, |m| s.allows_model(m)),
                 s.allows_upstream(facts.upstream),
-                found().all(|(c, _)| s.may_receive(c)),
+                found().all(|c| s.may_receive(c.class)),
             ),
             None => (RiskTier::Unknown, false, false, found().next().is_none()),
         };
@@ -164,15 +164,15 @@ impl<'a> Ctx<'a> {
         self.facts
             .classes
             .iter()
-            .any(|(c, n)| *n > 0 && p.matches(c))
+            .any(|c| c.count > 0 && p.matches(c.class))
     }
 
     fn class_count(&self, p: &ClassPattern) -> u64 {
         self.facts
             .classes
             .iter()
-            .filter(|(c, _)| p.matches(c))
-            .map(|(_, n)| u64::from(*n))
+            .filter(|c| p.matches(c.class))
+            .map(|c| u64::from(c.count))
             .fold(0u64, u64::saturating_add)
     }
 

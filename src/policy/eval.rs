@@ -8,32 +8,12 @@
 //! Monitor-mode rules fire the same way but only feed `monitored` and `would_have`.
 
 use super::cond::Ctx;
-use super::{Bundle, Decision, Effect, Facts, OutputRule, Rule, RuleEffect, RuleRef, SystemInfo};
-use crate::taxonomy::ClassPattern;
+use super::{
+    Bundle, Decision, Effect, EffectKind, Facts, OutputRule, Rule, RuleEffect, RuleRef, SystemInfo,
+};
+use crate::taxonomy::{ClassPattern, OutputAction};
 use std::fmt::Write as _;
 use std::sync::Arc;
-
-/// Response-side action for a class.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum OutputAction {
-    /// Count findings in the answer (evidence only).
-    Observe,
-    /// Redact findings in the stream.
-    Redact,
-    /// Stop the answer.
-    Block,
-}
-
-impl OutputAction {
-    /// `observe`, `redact` or `block`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Observe => "observe",
-            Self::Redact => "redact",
-            Self::Block => "block",
-        }
-    }
-}
 
 /// One output rule that applies to this call.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,7 +63,7 @@ impl OutputPlan {
                 (true, false) => continue,
                 _ => e.action,
             };
-            if best.map_or(true, |(b, _)| b < action) {
+            if best.map_or(true, |(b, _)| action > b) {
                 best = Some((action, &e.rule));
             }
         }
@@ -154,12 +134,15 @@ pub fn evaluate(bundle: &Bundle, facts: &Facts<'_>) -> Decision {
         .map(|r| (r.rref.clone(), r.effect.to_effect()))
         .chain(
             // In bundle monitor mode the default is only reported, too.
-            (bundle.monitor && fired.is_empty() && bundle.default.effect.rank() > 0).then(|| {
-                (
-                    bundle.default.rref.clone(),
-                    bundle.default.effect.to_effect(),
-                )
-            }),
+            (bundle.monitor
+                && fired.is_empty()
+                && bundle.default.effect.kind() > EffectKind::Allow)
+                .then(|| {
+                    (
+                        bundle.default.rref.clone(),
+                        bundle.default.effect.to_effect(),
+                    )
+                }),
         )
         .collect();
     let would_have = if monitored.is_empty() {
@@ -215,7 +198,7 @@ fn combine<'r>(
     fired: impl Iterator<Item = &'r Rule> + Clone,
     monitor_default: bool,
 ) -> Combined {
-    let top = fired.clone().map(|r| r.effect.rank()).max();
+    let top = fired.clone().map(|r| r.effect.kind()).max();
     let review = fired
         .clone()
         .any(|r| matches!(r.effect, RuleEffect::Review));
@@ -236,7 +219,8 @@ fn combine<'r>(
     let mut classes: Vec<ClassPattern> = Vec::new();
     let mut block: Option<Effect> = None;
     for r in fired {
-        let keep = r.effect.rank() == top || (top == 2 && matches!(r.effect, RuleEffect::Review));
+        let kind = r.effect.kind();
+        let keep = kind == top || (top == EffectKind::Redact && kind == EffectKind::Review);
         if !keep {
             continue;
         }
@@ -254,10 +238,10 @@ fn combine<'r>(
         }
     }
     let effect = match top {
-        3 => block.unwrap_or(Effect::Allow),
-        2 => Effect::Redact { classes },
-        1 => Effect::Review,
-        _ => Effect::Allow,
+        EffectKind::Block => block.unwrap_or(Effect::Allow),
+        EffectKind::Redact => Effect::Redact { classes },
+        EffectKind::Review => Effect::Review,
+        EffectKind::Allow => Effect::Allow,
     };
     Combined {
         effect,

@@ -4,6 +4,7 @@
 
 use super::raw::{RawCase, RawCases};
 use super::{bind_system, evaluate, output_plan, Bundle, Effect, Facts, LoadError};
+use crate::taxonomy::ClassCount;
 
 /// One failed case and what differed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,7 +78,11 @@ fn run_case(bundle: &Bundle, c: &RawCase) -> Vec<String> {
             bind_system(bundle, &c.principal, &c.groups, k.as_deref(), h.as_deref()).system
         }
     };
-    let classes: Vec<(&str, u32)> = c.classes.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    let classes: Vec<ClassCount<&str>> = c
+        .classes
+        .iter()
+        .map(|(k, v)| ClassCount::new(k.as_str(), *v))
+        .collect();
     let facts = Facts {
         principal: &c.principal,
         auth_method: &c.auth_method,

@@ -2,6 +2,7 @@
 //! inventory binding and load errors.
 
 use super::*;
+use crate::taxonomy::ClassCount;
 
 mod binding;
 mod load_errors;
@@ -91,7 +92,7 @@ pub(super) struct F {
     pub(super) system: Option<&'static str>,
     pub(super) upstream: &'static str,
     pub(super) model: Option<&'static str>,
-    pub(super) classes: Vec<(&'static str, u32)>,
+    pub(super) classes: Vec<ClassCount<&'static str>>,
     pub(super) stream: bool,
     pub(super) max_tokens: Option<u64>,
     pub(super) unscanned: u64,
@@ -111,6 +112,11 @@ impl Default for F {
             unscanned: 0,
         }
     }
+}
+
+/// Class counts for facts from `(class, count)` pairs.
+pub(super) fn counts(pairs: &[(&'static str, u32)]) -> Vec<ClassCount<&'static str>> {
+    pairs.iter().map(|&c| ClassCount::from(c)).collect()
 }
 
 impl F {
@@ -182,12 +188,12 @@ fix = "remove it"
 fn block_beats_redact_beats_review_beats_allow() {
     let b = load(PRECEDENCE);
     let all = F {
-        classes: vec![
+        classes: counts(&[
             ("pii.email", 1),
             ("pii.phone", 1),
             ("pii.us_ssn", 1),
             ("secret.jwt", 1),
-        ],
+        ]),
         ..F::default()
     };
     let d = all.eval(&b);
@@ -202,7 +208,7 @@ fn block_beats_redact_beats_review_beats_allow() {
     assert_eq!(d.rules[0].controls.to_vec(), ["A.2.2"]);
 
     let no_secret = F {
-        classes: vec![("pii.email", 1), ("pii.phone", 1), ("pii.us_ssn", 1)],
+        classes: counts(&[("pii.email", 1), ("pii.phone", 1), ("pii.us_ssn", 1)]),
         ..F::default()
     };
     let d = no_secret.eval(&b);
@@ -211,7 +217,7 @@ fn block_beats_redact_beats_review_beats_allow() {
     assert_eq!(ids(&d), ["review-phone", "redact-ssn"]);
 
     let d = F {
-        classes: vec![("pii.email", 1), ("pii.phone", 2)],
+        classes: counts(&[("pii.email", 1), ("pii.phone", 2)]),
         ..F::default()
     }
     .eval(&b);
@@ -219,7 +225,7 @@ fn block_beats_redact_beats_review_beats_allow() {
     assert_eq!(ids(&d), ["review-phone"]);
 
     let d = F {
-        classes: vec![("pii.email", 1)],
+        classes: counts(&[("pii.email", 1)]),
         ..F::default()
     }
     .eval(&b);
@@ -237,7 +243,7 @@ fn block_beats_redact_beats_review_beats_allow() {
 fn redact_classes_are_unioned_and_deduplicated() {
     let b = load(PRECEDENCE);
     let d = F {
-        classes: vec![("pii.us_ssn", 1)],
+        classes: counts(&[("pii.us_ssn", 1)]),
         stream: true,
         ..F::default()
     }
@@ -258,7 +264,7 @@ fn redact_classes_are_unioned_and_deduplicated() {
 fn redact_rule_fires_only_when_a_listed_class_is_present() {
     let b = load(PRECEDENCE);
     let d = F {
-        classes: vec![("pii.us_ssn", 0)],
+        classes: counts(&[("pii.us_ssn", 0)]),
         ..F::default()
     }
     .eval(&b);
@@ -275,7 +281,7 @@ fn family_prefix_matches_only_its_family() {
         ("custom.secret_projects", "allow"),
     ] {
         let d = F {
-            classes: vec![(class, 1)],
+            classes: counts(&[(class, 1)]),
             ..F::default()
         }
         .eval(&b);
@@ -296,7 +302,7 @@ effect = "review"
 "#,
     );
     let with = |n, m| F {
-        classes: vec![("pii.email", n), ("pii.phone", m), ("secret.jwt", 9)],
+        classes: counts(&[("pii.email", n), ("pii.phone", m), ("secret.jwt", 9)]),
         ..F::default()
     };
     assert_eq!(with(2, 2).eval(&b).effect, Effect::Allow);
@@ -327,7 +333,7 @@ fix = "f"
 fn monitor_rules_report_without_enforcing() {
     let b = load(MONITORED);
     let d = F {
-        classes: vec![("pii.email", 1)],
+        classes: counts(&[("pii.email", 1)]),
         stream: true,
         ..F::default()
     }
@@ -350,7 +356,7 @@ fn bundle_monitor_mode_enforces_nothing() {
     let bundle = "id = \"t\"\nversion = \"1\"\nmonitor = true\n[default]\neffect = \"block\"\nmessage = \"m\"\nfix = \"f\"\n";
     let b = load_files(&files(MONITORED, bundle)).unwrap();
     let d = F {
-        classes: vec![("pii.email", 1)],
+        classes: counts(&[("pii.email", 1)]),
         ..F::default()
     }
     .eval(&b);
@@ -393,7 +399,7 @@ fn more_than_64_class_selectors_still_match() {
     let b = load(&rules);
     for (n, want) in [(2, "default"), (3, "cc")] {
         let d = F {
-            classes: vec![("custom.zz", n), ("custom.yy", 5)],
+            classes: counts(&[("custom.zz", n), ("custom.yy", 5)]),
             ..F::default()
         }
         .eval(&b);
@@ -403,7 +409,7 @@ fn more_than_64_class_selectors_still_match() {
         for (prefix, rule) in [("custom.c", "r"), ("custom.d", "v")] {
             let c: &'static str = Box::leak(format!("{prefix}{i}").into_boxed_str());
             let d = F {
-                classes: vec![(c, 1)],
+                classes: counts(&[(c, 1)]),
                 ..F::default()
             }
             .eval(&b);

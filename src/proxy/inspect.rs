@@ -25,7 +25,7 @@ use crate::classify::{Class, Classifier};
 use crate::evidence::proto::ClassAction;
 use crate::policy::{OutputAction, OutputPlan};
 use crate::proxy::outcome::ClassTally;
-use crate::taxonomy::ClassPattern;
+use crate::taxonomy::{ClassCount, ClassCounts, ClassPattern};
 
 pub use buffered::{enforce_buffered, Answer, Buffered, JsonObserver, Withheld};
 pub use stream::SseInspector;
@@ -154,10 +154,10 @@ impl ContentKind {
 
 /// Per-class counts with the action actually taken. `withheld`: the whole answer was refused,
 /// so no value of any class reached the client.
-fn findings_of(counts: Vec<(Class, u32)>, mode: &OutputMode, withheld: bool) -> Vec<ClassTally> {
+fn findings_of(counts: ClassCounts<Class>, mode: &OutputMode, withheld: bool) -> Vec<ClassTally> {
     counts
         .into_iter()
-        .map(|(c, n)| {
+        .map(|ClassCount { class: c, count: n }| {
             let action = match mode.action(c.as_str()) {
                 _ if withheld => ClassAction::Blocked,
                 OutputAction::Block => ClassAction::Blocked,
@@ -176,7 +176,7 @@ fn findings_of(counts: Vec<(Class, u32)>, mode: &OutputMode, withheld: bool) -> 
 fn classify_segments<'a>(
     c: &Classifier,
     texts: impl Iterator<Item = &'a str>,
-) -> (u64, u64, Vec<(Class, u32)>) {
+) -> (u64, u64, ClassCounts<Class>) {
     let mut all = Vec::new();
     let (mut scanned, mut unscanned) = (0u64, 0u64);
     for t in texts {
@@ -188,13 +188,10 @@ fn classify_segments<'a>(
     (scanned, unscanned, count(all.iter().map(|f| &f.class)))
 }
 
-fn count<'a>(classes: impl Iterator<Item = &'a Class>) -> Vec<(Class, u32)> {
-    let mut counts: Vec<(Class, u32)> = Vec::new();
+fn count<'a>(classes: impl Iterator<Item = &'a Class>) -> ClassCounts<Class> {
+    let mut counts = ClassCounts::new();
     for c in classes {
-        match counts.iter_mut().find(|(k, _)| k == c) {
-            Some((_, n)) => *n = n.saturating_add(1),
-            None => counts.push((c.clone(), 1)),
-        }
+        counts.add(c.clone(), 1);
     }
     counts
 }

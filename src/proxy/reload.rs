@@ -86,6 +86,14 @@ pub async fn reload(shared: &Shared) -> Reloaded {
             return Reloaded::Rejected(msg);
         }
     };
+    // A bundle whose inventory no longer knows an AI system the configuration names (a virtual
+    // key's or an mTLS mapping's `ai_system`) is refused like an invalid one.
+    if let Err(e) = crate::config::cross_check(&shared.config, &new) {
+        let msg = e.to_string();
+        tracing::error!(error = %msg, "policy reload rejected; the previous bundle stays active");
+        shared.metrics.reload("rejected");
+        return Reloaded::Rejected(msg);
+    }
     let current = shared.active.load_full();
     let old = current.bundle.clone();
     if old.content_hash() == new.content_hash() {
@@ -177,5 +185,74 @@ pub async fn watch(shared: Arc<Shared>, mut stop: tokio::sync::watch::Receiver<b
             last = now;
             let _ = reload(&shared).await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::env::MapEnv;
+    use crate::config::Overrides;
+
+    fn copy_baseline(to: &std::path::Path) {
+        std::fs::create_dir_all(to).unwrap();
+        let from = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/baseline");
+        for e in std::fs::read_dir(from).unwrap() {
+            let e = e.unwrap();
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_bundle_that_drops_a_configured_ai_system_is_refused_at_reload() {
+        let dir = tempfile::tempdir().unwrap();
+        let pol = dir.path().join("pol");
+        copy_baseline(&pol);
+        let text = format!(
+            r#"data_dir = "{data}"
+[server]
+listen = "127.0.0.1:0"
+admin_listen = "127.0.0.1:0"
+[policy]
+path = "{pol}"
+watch = false
+[identity]
+modes = ["virtual_key"]
+[[identity.virtual_keys]]
+hash = "sha256:{hash}"
+principal = "svc-support"
+ai_system = "general-assistant"
+"#,
+            data = dir.path().join("data").display(),
+            pol = pol.display(),
+            hash = "ab".repeat(32),
+        );
+        let config = Config::from_toml(
+            &text,
+            "t.toml",
+            &Overrides::default(),
+            &MapEnv::default(),
+            None,
+        )
+        .unwrap();
+        let shared = Shared::build(config).unwrap();
+        let before = shared.active.load().bundle.content_hash().to_owned();
+        // The inventory renames the system the virtual key is bound to.
+        let systems = pol.join("systems.toml");
+        let text = std::fs::read_to_string(&systems).unwrap();
+        std::fs::write(
+            &systems,
+            text.replace("\"general-assistant\"", "\"general-helper\""),
+        )
+        .unwrap();
+        match reload(&shared).await {
+            Reloaded::Rejected(msg) => {
+                assert!(msg.contains("identity.virtual_keys[0].ai_system"), "{msg}");
+                assert!(msg.contains("general-assistant"), "{msg}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(shared.active.load().bundle.content_hash(), before);
+        shared.evidence.close().unwrap();
     }
 }

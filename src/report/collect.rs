@@ -18,7 +18,7 @@ use super::samples::Samples;
 mod finish;
 
 use super::figures::*;
-use super::{rfc3339, TimeRange};
+use super::time::{rfc3339, TimeRange};
 
 /// How some figures are derived, and what the records cannot show; shown in every report.
 pub const NOTES: &[&str] = &[

@@ -5,9 +5,11 @@
 use std::fmt::Write as _;
 
 use super::figures::*;
-use super::svg::effect_colour;
+pub use super::markup::escape;
 
+mod cells;
 mod sections;
+use cells::{ms, opt, pct, table};
 use sections::*;
 
 /// The `id` of every chart the page draws, in page order (tests check each is rendered).
@@ -22,22 +24,6 @@ pub const CHART_IDS: [&str; 8] = [
     "chart-annex-a",
 ];
 
-/// Escapes text for HTML element content and attribute values.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
 const STYLE: &str = "body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0;color:#1b1b1b;background:#f6f7f9}\
 main{max-width:980px;margin:0 auto;padding:24px}\
 h1{font-size:24px;margin:0 0 4px}h2{font-size:18px;margin:32px 0 8px;border-bottom:1px solid #d9dce1;padding-bottom:4px}\
@@ -51,71 +37,6 @@ table{border-collapse:collapse;width:100%;background:#fff;margin:6px 0 12px;font
 th,td{border:1px solid #d9dce1;padding:4px 8px;text-align:left;vertical-align:top;overflow-wrap:break-word}td code,td.w{overflow-wrap:anywhere}.scroll{overflow-x:auto}th{background:#eef0f3}\
 td.n{text-align:right;font-variant-numeric:tabular-nums}.chart{display:block;background:#fff;border:1px solid #d9dce1;border-radius:6px;margin:8px 0;max-width:100%;height:auto}\
 .muted{color:#666}.fail{color:#b00;font-weight:600}.pass{color:#1d6b30;font-weight:600}code{font-size:12px;word-break:break-all}";
-
-pub(super) fn pct(r: f64) -> String {
-    format!("{:.1} %", r * 100.0)
-}
-
-pub(super) fn ms(v: f64) -> String {
-    format!("{v:.1} ms")
-}
-
-pub(super) fn opt(s: &Option<String>) -> String {
-    s.clone().unwrap_or_else(|| "—".to_owned())
-}
-
-/// A table; every cell is escaped. Cells starting with a digit are right-aligned.
-pub(super) fn table(out: &mut String, id: &str, head: &[&str], rows: &[Vec<String>]) {
-    let _ = write!(
-        out,
-        r#"<div class="scroll"><table id="{}"><thead><tr>"#,
-        escape(id)
-    );
-    for h in head {
-        let _ = write!(out, "<th>{}</th>", escape(h));
-    }
-    out.push_str("</tr></thead><tbody>");
-    if rows.is_empty() {
-        let _ = write!(
-            out,
-            r#"<tr><td colspan="{}" class="muted">none in this period</td></tr>"#,
-            head.len()
-        );
-    }
-    for r in rows {
-        out.push_str("<tr>");
-        for c in r {
-            let num = c.parse::<f64>().is_ok() || c.ends_with(" %") || c.ends_with(" ms");
-            let class = if num { r#" class="n""# } else { "" };
-            let _ = write!(out, "<td{class}>{}</td>", escape(c));
-        }
-        out.push_str("</tr>");
-    }
-    out.push_str("</tbody></table></div>");
-}
-
-pub(super) fn counts_rows(c: &[Count]) -> Vec<Vec<String>> {
-    c.iter()
-        .map(|c| vec![c.label.clone(), c.count.to_string()])
-        .collect()
-}
-
-pub(super) fn mix_cells(m: &EffectMix) -> [String; 6] {
-    [m.allow, m.redact, m.block, m.review, m.error, m.flagged].map(|v| v.to_string())
-}
-
-pub(super) fn mix_parts(m: &EffectMix) -> Vec<(String, f64, &'static str)> {
-    [
-        ("allow", m.allow),
-        ("redact", m.redact),
-        ("block", m.block),
-        ("review", m.review),
-        ("error", m.error),
-    ]
-    .into_iter()
-    .map(|(l, v)| (l.to_owned(), v as f64, effect_colour(l)))
-    .collect()
-}
 
 fn tile(out: &mut String, id: &str, value: &str, label: &str) {
     let _ = write!(

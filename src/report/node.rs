@@ -17,8 +17,9 @@ use crate::evidence::{
     VerifySummary,
 };
 
+use super::collect::Collector;
 use super::figures::NodeStatus;
-use super::{rfc3339, Collector};
+use super::time::rfc3339;
 
 /// One export line; only the fields the report needs (the rest is skipped).
 #[derive(serde::Deserialize)]

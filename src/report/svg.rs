@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use super::figures::Series;
-use super::html::escape;
+use super::markup::escape;
 
 /// Series colours (colour-blind friendly order); the last is for `(other)`.
 pub const PALETTE: [&str; 9] = [

@@ -6,8 +6,8 @@ use std::io::Write;
 
 use super::render::{record_json, rfc3339_nanos};
 use crate::evidence::entry::{decode_record, parse_entry};
+use crate::evidence::error::EvidenceError;
 use crate::evidence::proto::record;
-use crate::evidence::EvidenceError;
 
 /// The header row.
 pub(crate) const COLUMNS: [&str; 21] = [

@@ -5,7 +5,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use serde_json::Value;
 
-use super::ExportFilter;
+use super::filter::ExportFilter;
 use crate::evidence::merkle::Hash;
 
 /// The format name in the header of exports this version writes.

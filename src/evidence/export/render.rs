@@ -7,7 +7,7 @@
 //! matches. Owns no I/O.
 use serde_json::Value;
 
-use crate::evidence::hex;
+use crate::evidence::common::hex;
 use crate::evidence::proto::{ClassAction, Effect, OutputScan, Record};
 
 /// The record as an export shows it.

@@ -4,9 +4,9 @@
 //! verification: the export verifier checks the signatures.
 use std::path::Path;
 
+use crate::evidence::error::EvidenceError;
 use crate::evidence::note::{parse_note, Checkpoint};
 use crate::evidence::read::latest_checkpoint;
-use crate::evidence::EvidenceError;
 
 /// Where the cosigned checkpoint is stored.
 pub(crate) const COSIGNED_FILE: &str = "cosigned/latest.note";

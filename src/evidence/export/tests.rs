@@ -16,7 +16,9 @@ use crate::evidence::note::vkey::Verifier;
 use crate::evidence::note::{sign_note, Anchor, Checkpoint};
 use crate::evidence::proto::{self, record::Kind, DecisionRecord, OutcomeRecord};
 use crate::evidence::segment::{log_dir, segment_path, MAGIC};
-use crate::evidence::{verify_export, verify_export_with, ExportTrust, VerifyFault};
+use crate::evidence::{
+    verify::verify_export, verify::verify_export_with, verify::ExportTrust, verify::VerifyFault,
+};
 
 const ORIGIN: &str = "gw.test/log-1";
 const T0: i64 = 1_764_749_826_000_000_000;

@@ -9,7 +9,8 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::{read_range, scan_range, Index, IndexItem};
+use super::item::IndexItem;
+use super::{read_range, scan_range, Index};
 
 /// Most entries queued for the index thread; beyond it batches are dropped (and re-read later).
 pub(crate) const MAX_PENDING: usize = 65_536;

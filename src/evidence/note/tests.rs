@@ -98,7 +98,7 @@ fn spec_cosignature_line_parses_with_its_timestamp() {
     assert_eq!(n.sigs.len(), 2);
     let w = &n.sigs[1];
     assert_eq!(w.name, "witness.example.com/w1");
-    assert_eq!(crate::evidence::hex(&w.key_hash), "8d66cf3f");
+    assert_eq!(crate::evidence::common::hex(&w.key_hash), "8d66cf3f");
     assert_eq!(cosig_timestamp(w), Some(1_679_315_147));
     assert_eq!(cosig_timestamp(&n.sigs[0]), None); // 64 bytes: a plain log signature
     let cp = Checkpoint::parse(&n.text).unwrap();
@@ -321,7 +321,7 @@ fn vkeys_and_skeys_reject_malformed_input() {
         let mut m = vec![0x01, 0x01];
         m.extend_from_slice(&[0; 31]);
         let h = key_hash("n", KeyKind::Ed25519, &m[1..].try_into().unwrap());
-        format!("n+{}+{}", crate::evidence::hex(&h), B64.encode(&m))
+        format!("n+{}+{}", crate::evidence::common::hex(&h), B64.encode(&m))
     };
     let vk = v.to_vkey();
     let cases = [
@@ -362,7 +362,7 @@ fn vkeys_and_skeys_reject_malformed_input() {
     assert!(matches!(parse_skey(&sk[8..]), Err(VkeyError::Shape(..))));
     let mut cos = vec![0x04];
     cos.extend_from_slice(&k.secret_seed());
-    let h = crate::evidence::hex(&key_hash(
+    let h = crate::evidence::common::hex(&key_hash(
         "w.example",
         KeyKind::Cosignature,
         &k.public_bytes(),

@@ -136,7 +136,7 @@ impl Verifier {
             return Err(VkeyError::Shape(W, "<name>+<8 hex>+<base64 key>"));
         };
         let (kind, key) = parse_material(W, name, hash, b64)?;
-        if crate::evidence::hex(&key_hash(name, kind, &key)) != hash {
+        if crate::evidence::common::hex(&key_hash(name, kind, &key)) != hash {
             return Err(VkeyError::HashMismatch(W));
         }
         let key = VerifyingKey::from_bytes(&key).map_err(|_| VkeyError::BadKey(W))?;
@@ -155,7 +155,7 @@ impl Verifier {
 
     /// Lowercase hex of the key hash (aimsgate's key id).
     pub fn key_id(&self) -> String {
-        crate::evidence::hex(&self.key_hash)
+        crate::evidence::common::hex(&self.key_hash)
     }
 
     /// The public key in aimsgate's own form.
@@ -223,7 +223,7 @@ pub fn parse_skey(skey: &str) -> Result<(String, KeyPair), VkeyError> {
         });
     }
     let kp = KeyPair::from_secret(seed);
-    if crate::evidence::hex(&key_hash(name, kind, &kp.public_bytes())) != hash {
+    if crate::evidence::common::hex(&key_hash(name, kind, &kp.public_bytes())) != hash {
         return Err(VkeyError::HashMismatch(W));
     }
     Ok((name.to_owned(), kp))
@@ -237,7 +237,7 @@ pub fn to_skey(name: &str, key: &KeyPair) -> String {
     let hash = key_hash(name, KeyKind::Ed25519, &key.public_bytes());
     format!(
         "PRIVATE+KEY+{name}+{}+{}",
-        crate::evidence::hex(&hash),
+        crate::evidence::common::hex(&hash),
         B64.encode(material)
     )
 }

@@ -9,10 +9,10 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use crate::evidence::entry::{parse_stored, read_frame, Frame};
+use crate::evidence::error::EvidenceError;
 use crate::evidence::keys::write_atomic;
 use crate::evidence::proto::Recovery;
 use crate::evidence::segment::{list_segments, log_dir, scan_frames, sync_dir};
-use crate::evidence::EvidenceError;
 
 /// Folder for segments moved aside.
 pub const DAMAGED_DIR: &str = "damaged";
@@ -109,7 +109,7 @@ pub fn recover_damaged(dir: &Path) -> Result<Option<DamageReport>, EvidenceError
     let note = format!(
         "segment {}\nsha256 {}\noffset {}\nframes-after {}\n",
         report.moved_to,
-        crate::evidence::hex(&Sha256::digest(&data)),
+        crate::evidence::common::hex(&Sha256::digest(&data)),
         report.offset,
         report.frames_after
     );

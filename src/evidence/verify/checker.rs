@@ -8,23 +8,8 @@ use crate::evidence::keys::PublicKey;
 use crate::evidence::proto::{event_record, record, Record};
 
 use super::keychain::KeyChain;
-use super::sigpool::{self, SigPool};
-use super::{decision_id, fault, VerifyFault};
-
-/// One v1 signature check, with what a fault report needs.
-pub(crate) struct SigJob {
-    pub(crate) seq: u64,
-    pub(crate) decision_id: Option<String>,
-    pub(crate) loc: String,
-    pub(crate) key: PublicKey,
-    pub(crate) body: Vec<u8>,
-    pub(crate) sig: [u8; 64],
-}
-
-/// Index of the first job whose signature does not verify (strict ed25519, one by one).
-pub(crate) fn first_invalid(jobs: &[SigJob]) -> Option<usize> {
-    jobs.iter().position(|j| !j.key.verify(&j.body, &j.sig))
-}
+use super::sigpool::{self, SigJob, SigPool};
+use super::{outcome::decision_id, outcome::fault, outcome::VerifyFault};
 
 /// Per-entry rules; see the module doc.
 pub(crate) struct Checker {

@@ -10,14 +10,14 @@ use super::kept::{Cosigned, Kept};
 use super::keychain::{follow_links, note_text, signers};
 use super::root::{dir_keys, TrustRoot};
 use super::rules::Rules;
-use super::{fault, VerifyFault, VerifySummary};
+use super::{outcome::fault, outcome::VerifyFault, outcome::VerifySummary};
 use crate::evidence::entry::{body_hash, entry_hash, parse_stored, Stored};
 use crate::evidence::keylink::read_links;
 use crate::evidence::merkle::{CompactRange, Hash};
 use crate::evidence::note::Checkpoint;
 use crate::evidence::recover::read_anchor;
 use crate::evidence::segment::{log_dir, scan_frames, CUT_SHORT, MAGIC};
-use crate::evidence::{hex, now_nanos};
+use crate::evidence::{common::hex, common::now_nanos};
 
 /// What a data dir verification trusts and checks against.
 #[derive(Clone, Debug)]

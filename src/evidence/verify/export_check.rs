@@ -9,13 +9,13 @@ use std::fmt;
 use std::io::BufRead;
 
 use super::keychain::follow_links;
-use super::{fault, VerifyFault};
+use super::{outcome::fault, outcome::VerifyFault};
+use crate::evidence::common::hex;
 use crate::evidence::entry::{body_hash, decode_record, entry_hash, parse_entry};
 use crate::evidence::export::line::{parse_export_line, parse_hash, ExportLine, MAX_LINE_BYTES};
 use crate::evidence::export::render::record_json;
 use crate::evidence::export::tree::cover;
 use crate::evidence::export::{ExportFilter, Matcher};
-use crate::evidence::hex;
 use crate::evidence::keys::PublicKey;
 use crate::evidence::merkle::{CompactRange, Hash};
 use crate::evidence::note::vkey::Verifier;

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use super::keychain::note_text;
 use super::root::TrustRoot;
-use super::{decision_id, fault, VerifyFault, COSIGNED_FILE};
+use super::{kept::COSIGNED_FILE, outcome::decision_id, outcome::fault, outcome::VerifyFault};
 use crate::evidence::entry::{decode_record, entry_hash, parse_entry, parse_stored, Stored};
 use crate::evidence::keylink::{read_links, LinkCollector};
 use crate::evidence::merkle::{Frontier, Hash, Tree};
@@ -19,7 +19,7 @@ use crate::evidence::proto::{record, Record};
 use crate::evidence::recover::read_anchor;
 use crate::evidence::segment::{log_dir, scan_frames};
 use crate::evidence::tlog_proof::TlogProof;
-use crate::evidence::{hex, EvidenceError};
+use crate::evidence::{common::hex, error::EvidenceError};
 
 /// Leaf hashes of every retained entry, the pruned prefix's frontier, and the latest
 /// checkpoint note — what export and prove need.

@@ -10,7 +10,7 @@ use std::path::Path;
 use crate::evidence::keys::{note_key_hash, PublicKey};
 use crate::evidence::note::vkey::{KeyKind, Verifier};
 use crate::evidence::trust::TrustPolicy;
-use crate::evidence::{hex, EvidenceError};
+use crate::evidence::{common::hex, error::EvidenceError};
 
 /// Where trust came from.
 #[derive(Clone, Debug, PartialEq, Eq)]

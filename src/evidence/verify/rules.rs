@@ -4,11 +4,11 @@
 //! flagged); a RetentionPrune below the minimum needs such a policy before it; the prune
 //! anchor must be backed by a RetentionPrune record with the same first seq and anchor root
 //! (its coverage by a checkpoint is checked by `dir` at the end). Owns no tree or key rules.
-use crate::evidence::hex;
+use crate::evidence::common::hex;
 use crate::evidence::merkle::Hash;
 use crate::evidence::proto::{event_record::Event, record, Record};
 
-use super::{fault, VerifyFault, MIN_RETENTION_DAYS};
+use super::{outcome::fault, outcome::VerifyFault, outcome::MIN_RETENTION_DAYS};
 
 /// State of the rules across records.
 #[derive(Default)]

@@ -2,12 +2,28 @@
 //! records and hands their signature checks over in chunks; worker threads (one fewer than the
 //! cores) verify them meanwhile (strict ed25519, one by one), and the scanning thread itself takes a chunk whenever it
 //! is ahead, so every core stays busy and memory stays bounded. Reports the first failing job in
-//! submission order. Owns the scheduling only; what a check is lives in the parent.
+//! submission order. Owns the scheduling and what one check is ([`SigJob`]); which entries need
+//! one is the `checker`'s.
 use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 
-use super::checker::{first_invalid, SigJob};
+use crate::evidence::keys::PublicKey;
+
+/// One v1 signature check, with what a fault report needs.
+pub(crate) struct SigJob {
+    pub(crate) seq: u64,
+    pub(crate) decision_id: Option<String>,
+    pub(crate) loc: String,
+    pub(crate) key: PublicKey,
+    pub(crate) body: Vec<u8>,
+    pub(crate) sig: [u8; 64],
+}
+
+/// Index of the first job whose signature does not verify (strict ed25519, one by one).
+pub(crate) fn first_invalid(jobs: &[SigJob]) -> Option<usize> {
+    jobs.iter().position(|j| !j.key.verify(&j.body, &j.sig))
+}
 
 /// Signature checks per chunk.
 pub(crate) const CHUNK: usize = 2048;

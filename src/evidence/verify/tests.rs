@@ -13,6 +13,7 @@ use crate::evidence::keys::KeyPair;
 use crate::evidence::merkle::{CompactRange, Hash};
 use crate::evidence::note::vkey::Verifier;
 use crate::evidence::note::{sign_note, sign_note_multi, Anchor, Checkpoint};
+use crate::evidence::proto::Record;
 use crate::evidence::proto::{
     event_record::Event, record::Kind, DecisionRecord, EventRecord, FormatUpgrade, KeyRotation,
     RetentionPolicy, RetentionPrune,
@@ -585,6 +586,6 @@ fn proofs_round_trip_and_tampering_fails() {
     assert!(verify_proof(&edited, "p", &key).is_err());
     assert!(matches!(
         prove(&d, "nope"),
-        Err(crate::evidence::EvidenceError::NotFound(_))
+        Err(crate::evidence::error::EvidenceError::NotFound(_))
     ));
 }

@@ -9,14 +9,17 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::{gather, sync_delay, Appended, Job, Reply, Shared};
-use crate::evidence::index::{IndexFeed, IndexItem};
+use crate::evidence::index::feed::IndexFeed;
+use crate::evidence::index::item::IndexItem;
 use crate::evidence::keys::{self, KeyPair};
 use crate::evidence::merkle::{CompactRange, Hash};
 use crate::evidence::proto::{event_record, record, EventRecord, KeyRotation, Recovery};
 use crate::evidence::prune::prune_before;
 use crate::evidence::recover::{Recovered, CLEAN_MARKER};
 use crate::evidence::segment::{log_dir, Active};
-use crate::evidence::{now_nanos, Durability, EvidenceError, LogConfig, Payload};
+use crate::evidence::{
+    common::now_nanos, config::Durability, config::LogConfig, error::EvidenceError, proto::Payload,
+};
 
 mod commit;
 mod start;

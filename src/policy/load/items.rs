@@ -211,16 +211,15 @@ impl Validator<'_> {
                 return Err(s.err(r.classes.span(), key("classes"), "list at least one class"));
             }
             let classes = self.classes(s, r.classes.get_ref(), &key("classes"))?;
-            let action = match r.action.get_ref().as_str() {
-                "observe" => OutputAction::Observe,
-                "redact" => OutputAction::Redact,
-                "block" => OutputAction::Block,
-                other => {
+            let action = match OutputAction::parse(r.action.get_ref()) {
+                Some(a) => a,
+                None => {
+                    let other = r.action.get_ref();
                     return Err(s.err(
                         r.action.span(),
                         key("action"),
                         format!("unknown output action `{other}` (observe, redact, block)"),
-                    ))
+                    ));
                 }
             };
             let cond = match &r.when {

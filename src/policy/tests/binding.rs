@@ -1,6 +1,6 @@
 //! Inventory binding and the inventory-derived attributes (registered, approved model/upstream/classes).
 
-use super::{ids, load, BUNDLE, F};
+use super::{counts, ids, load, BUNDLE, F};
 use crate::policy::*;
 
 const INVENTORY_RULES: &str = r#"
@@ -147,13 +147,13 @@ fn unapproved_model_and_upstream_are_caught() {
 fn data_classes_outside_the_system_approval_are_caught() {
     let b = load(INVENTORY_RULES);
     let pii = F {
-        classes: vec![("pii.email", 2)],
+        classes: counts(&[("pii.email", 2)]),
         ..F::default()
     }
     .eval(&b);
     assert_eq!(pii.effect, Effect::Allow);
     let health = F {
-        classes: vec![("pii.email", 2), ("health.us_npi", 1)],
+        classes: counts(&[("pii.email", 2), ("health.us_npi", 1)]),
         ..F::default()
     }
     .eval(&b);

@@ -2,6 +2,7 @@
 //! panics, agrees with `explain`, and its effect is exactly the precedence over the fired rules.
 
 use crate::policy::*;
+use crate::taxonomy::ClassCount;
 use proptest::prelude::*;
 
 const CLASSES: &[&str] = &[
@@ -34,13 +35,9 @@ fn bundle() -> Bundle {
     load_dir(&dir).unwrap()
 }
 
-fn rank(kind: &str) -> u8 {
-    match kind {
-        "block" => 3,
-        "redact" => 2,
-        "review" => 1,
-        _ => 0,
-    }
+/// The kind of a traced effect (`redact(pii.email)` → `Redact`).
+fn kind_of(effect: &str) -> Option<EffectKind> {
+    EffectKind::parse(effect.split('(').next().unwrap_or(""))
 }
 
 proptest! {
@@ -59,7 +56,8 @@ proptest! {
     ) {
         let b = bundle();
         let groups: Vec<String> = groups.iter().map(|&i| GROUPS[i].to_owned()).collect();
-        let classes: Vec<(&str, u32)> = classes.iter().map(|&(i, n)| (CLASSES[i], n)).collect();
+        let classes: Vec<ClassCount<&str>> =
+            classes.iter().map(|&(i, n)| ClassCount::new(CLASSES[i], n)).collect();
         let facts = Facts {
             principal: "p",
             auth_method: "api_key",
@@ -77,9 +75,10 @@ proptest! {
         let e = explain(&b, &facts);
         prop_assert_eq!(&e.decision, &d);
         let enforced: Vec<&RuleTrace> = e.rules.iter().filter(|r| r.fired && !r.monitor).collect();
-        let top = enforced.iter().map(|r| rank(r.effect.split('(').next().unwrap_or(""))).max();
-        match top {
-            Some(t) => prop_assert_eq!(d.effect.rank(), t),
+        let kinds: Vec<Option<EffectKind>> = enforced.iter().map(|r| kind_of(&r.effect)).collect();
+        prop_assert!(kinds.iter().all(Option::is_some), "unparsed effect in {:?}", enforced);
+        match kinds.into_iter().flatten().max() {
+            Some(t) => prop_assert_eq!(d.effect.effect_kind(), t),
             None => {
                 prop_assert_eq!(d.effect.kind(), b.default_effect().kind());
                 prop_assert_eq!(d.rules.len(), 1);

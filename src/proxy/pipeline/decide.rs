@@ -22,7 +22,7 @@ impl Pipeline {
             ctx.ai_system_header.as_deref(),
         );
         ctx.ai_system_refused = binding.refused_header.clone();
-        let classes: Vec<(&str, u32)> = scan.counts.iter().map(|(c, n)| (c.as_str(), *n)).collect();
+        let classes = scan.counts.names();
         let facts = Facts {
             principal: &p.id,
             auth_method: p.kind.as_str(),
@@ -60,10 +60,10 @@ impl Pipeline {
         let actions = |pick: &dyn Fn(&str) -> ClassAction| -> Vec<ClassTally> {
             scan.counts
                 .iter()
-                .map(|(c, n)| ClassTally {
-                    class: c.as_str().to_owned(),
-                    count: *n,
-                    action: pick(c.as_str()),
+                .map(|c| ClassTally {
+                    class: c.class.as_str().to_owned(),
+                    count: c.count,
+                    action: pick(c.class.as_str()),
                 })
                 .collect()
         };

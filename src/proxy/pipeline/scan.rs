@@ -4,6 +4,7 @@
 //! Holds no patterns (those are [`crate::classify`]) and makes no decision.
 
 use super::*;
+use crate::taxonomy::ClassCounts;
 
 impl Pipeline {
     /// Phase 6 — classify every piece of text that will reach the model. The segments are
@@ -72,7 +73,7 @@ impl Pipeline {
         }
         let mut scan = Scan {
             per_segment,
-            counts: Vec::new(),
+            counts: ClassCounts::new(),
         };
         for (class, text) in values {
             if fingerprinting {
@@ -88,12 +89,9 @@ impl Pipeline {
                     });
                 }
             }
-            match scan.counts.iter_mut().find(|(c, _)| *c == class) {
-                Some((_, n)) => *n = n.saturating_add(1),
-                None => scan.counts.push((class, 1)),
-            }
+            scan.counts.add(class, 1);
         }
-        scan.counts.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
+        scan.counts.sort_by_name();
         scan
     }
 }
@@ -102,5 +100,5 @@ impl Pipeline {
 #[derive(Debug, Default)]
 pub struct Scan {
     pub per_segment: Vec<Vec<Finding>>,
-    pub counts: Vec<(Class, u32)>,
+    pub counts: ClassCounts<Class>,
 }

@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::super::figures::*;
-use super::super::rfc3339;
+use super::super::time::rfc3339;
 use super::{ratio, Collector, NOTES};
 
 /// Sorted largest first, then by label.

@@ -4,8 +4,9 @@
 use std::fmt::Write as _;
 
 use super::super::figures::*;
+use super::super::markup::escape;
 use super::super::svg::{self, effect_colour, Row};
-use super::{counts_rows, escape, mix_cells, mix_parts, ms, pct, table};
+use super::cells::{counts_rows, mix_cells, mix_parts, ms, pct, table};
 
 pub(super) fn volume(out: &mut String, v: &Volume) {
     out.push_str("<h2>Volume over time</h2>");

@@ -11,14 +11,14 @@ use super::{Core, RETAIN_MAX, RETRY_EVERY};
 use crate::evidence::entry::{
     body_hash, encode_checkpoint_frame, encode_frame, entry_hash, ENTRY_V2,
 };
-use crate::evidence::index::IndexItem;
+use crate::evidence::index::item::IndexItem;
 use crate::evidence::keys::KeyPair;
 use crate::evidence::note::sign_note_multi;
 use crate::evidence::note::Checkpoint;
 use crate::evidence::proto::Record;
 use crate::evidence::segment::Active;
 use crate::evidence::writer::Appended;
-use crate::evidence::{now_nanos, EvidenceError, Payload};
+use crate::evidence::{common::now_nanos, error::EvidenceError, proto::Payload};
 
 impl Core {
     /// Writes `records` (their sequence numbers must continue the log) as one group. With

@@ -8,7 +8,7 @@ use crate::evidence::origin::MIN_RETENTION_DAYS;
 use crate::evidence::proto::{event_record, FormatUpgrade, LogStart, RetentionPolicy};
 use crate::evidence::recover::take_damage_note;
 use crate::evidence::writer::OpenReport;
-use crate::evidence::{EvidenceError, Payload};
+use crate::evidence::{error::EvidenceError, proto::Payload};
 
 impl Core {
     pub(crate) fn start(&mut self) -> Result<OpenReport, EvidenceError> {
