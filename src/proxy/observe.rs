@@ -1,4 +1,4 @@
-//! The telemetry end of the record phase: one access-log line, the Prometheus counters and
+//! The telemetry end of the last phase (`finish`): one access-log line, the Prometheus counters and
 //! histograms, and the OpenTelemetry span of a finished call, all from the same
 //! [`Call`](crate::telemetry::call::Call).
 //!
