@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::{gather, sync_delay, Appended, Job, Reply, Shared};
+use super::queue::{gather, sync_delay, Appended, Job, Reply, Shared};
 use crate::evidence::index::feed::IndexFeed;
 use crate::evidence::index::item::IndexItem;
 use crate::evidence::keys::{self, KeyPair};
