@@ -51,7 +51,11 @@ impl Shared {
             None => "allow",
         };
         let upstream = o.upstream.map(|i| &self.upstreams[i].config);
-        self.access_log(&o, stats, duration, effect);
+        let d = o.decision.as_ref();
+        let rules: Vec<String> = d
+            .map(|d| d.rules.iter().map(|r| r.id.to_string()).collect())
+            .unwrap_or_default();
+        self.access_log(&o, stats, duration, effect, &rules);
         let mut classes: Vec<ClassCount> = counts(&o.class_actions, Direction::Request).collect();
         if let Some(r) = report {
             classes.extend(counts(&r.findings, Direction::Response));
@@ -65,10 +69,6 @@ impl Shared {
             &self.config.routing,
         );
         let ai_system_label = ai_system_label(o.ai_system(), system);
-        let d = o.decision.as_ref();
-        let rules: Vec<String> = d
-            .map(|d| d.rules.iter().map(|r| r.id.to_string()).collect())
-            .unwrap_or_default();
         let monitored: Vec<(String, &'static str)> = d
             .map(|d| {
                 d.monitored
@@ -127,22 +127,18 @@ impl Shared {
         }
     }
 
-    fn access_log(&self, o: &ProxyCall, stats: &BodyStats, latency: Duration, effect: &str) {
+    fn access_log(
+        &self,
+        o: &ProxyCall,
+        stats: &BodyStats,
+        latency: Duration,
+        effect: &str,
+        rules: &[String],
+    ) {
         let upstream = o
             .upstream
             .map(|i| self.upstreams[i].config.name.as_str())
             .unwrap_or("-");
-        let rules = o
-            .decision
-            .as_ref()
-            .map(|d| {
-                d.rules
-                    .iter()
-                    .map(|r| &*r.id)
-                    .collect::<Vec<&str>>()
-                    .join(",")
-            })
-            .unwrap_or_default();
         tracing::info!(
             target: "aimsgate::access",
             decision_id = %o.decision_id,
@@ -154,7 +150,7 @@ impl Shared {
             upstream,
             model = %o.model.as_deref().unwrap_or("-"),
             effect,
-            rules = %rules,
+            rules = %rules.join(","),
             status = o.status.unwrap_or(0),
             error = o.error_code.unwrap_or("-"),
             stream = o.stream,
