@@ -1,6 +1,8 @@
 //! Load benchmark: the same 2 KB chat request, interleaved in one run,
 //! (a) straight to a fast mock provider, (b) through nginx (`proxy_pass` with upstream
-//! keep-alive — the cost of a bare proxy hop) and (c) through aimsgate with every phase on.
+//! keep-alive — the cost of a bare proxy hop), (c) through a bare hyper pass-through (the same
+//! HTTP libraries as aimsgate, no phase: the floor of the stack aimsgate is built on) and (d)
+//! through aimsgate with every phase on.
 //!
 //! Reports, per target: requests/s and p50/p99 at fixed concurrency, unloaded p50/p99 (one
 //! connection), CPU µs per request of the proxy process (from /proc), streaming time to first
@@ -27,7 +29,14 @@ struct Settings {
     stream_requests: usize,
 }
 
+#[path = "proxy_load/passthrough.rs"]
+mod passthrough;
+
 fn main() {
+    if let Ok(spec) = std::env::var("AIMSGATE_BENCH_PASSTHROUGH") {
+        passthrough::serve(&spec);
+        return;
+    }
     let full = std::env::args().any(|a| a == "--bench");
     let s = if full {
         let rounds = std::env::var("AIMSGATE_BENCH_ROUNDS")
@@ -121,6 +130,27 @@ async fn run(s: &Settings, full: bool) {
         });
     } else {
         eprintln!("nginx not found: skipping the bare-proxy baseline");
+    }
+    // The hyper floor: the same HTTP libraries as aimsgate's hop with no phase at all.
+    {
+        let port = free_port();
+        let child = Command::new(std::env::current_exe().unwrap())
+            .env(
+                "AIMSGATE_BENCH_PASSTHROUGH",
+                format!("127.0.0.1:{port},{mock_port}"),
+            )
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let pids = vec![child.id()];
+        procs.push(child);
+        targets.push(Target {
+            name: "hyper pass-through",
+            addr: format!("127.0.0.1:{port}").parse().unwrap(),
+            pids,
+            admin: None,
+        });
     }
     // The main row: the embedded defaults' `sync` evidence (the decision record is fsync'd
     // before the call is forwarded).
@@ -222,6 +252,8 @@ async fn run(s: &Settings, full: bool) {
         served_before = gw_requests(&tallies, &targets);
     }
     let rss_end = rss_kb(gw_pid);
+    // The `sync` rows' allowance: one fdatasync of a small append on the same file system.
+    let mut fsyncs = fsync_us(dir.path(), if full { 300 } else { 20 });
 
     println!("\nproxy load benchmark ({}): 2 KB chat request, concurrency {}, {} interleaved round(s) of {:?} per target\n", if full { "full" } else { "smoke" }, s.concurrency, s.rounds, s.loaded_for);
     println!("| target | req/s | p50 ms | p99 ms | unloaded p50 ms | unloaded p99 ms | CPU µs/req (proxy) | stream TTFB p50 ms | TTFB p99 ms | signatures/call |");
@@ -251,6 +283,11 @@ async fn run(s: &Settings, full: bool) {
         );
     }
     println!(
+        "\nfdatasync of a 256-byte append in the data dir's file system: p50 {:.3} ms, p99 {:.3} ms (one fsync: the `sync` rows' allowance)",
+        pct(&mut fsyncs, 50.0),
+        pct(&mut fsyncs, 99.0)
+    );
+    println!(
         "\naimsgate RSS: {} KiB after warm-up, {} KiB after the run (after each round: {:?} KiB)",
         rss_start, rss_end, rss_rounds
     );
@@ -278,6 +315,24 @@ async fn run(s: &Settings, full: bool) {
             .status();
         let _ = p.wait();
     }
+}
+
+/// Latencies (µs) of `n` appends of 256 bytes, each followed by fdatasync, to a file in `dir`.
+fn fsync_us(dir: &Path, n: usize) -> Vec<u32> {
+    use std::io::Write;
+    let path = dir.join("fsync-probe");
+    let mut f = std::fs::File::create(&path).unwrap();
+    let chunk = [b'x'; 256];
+    let out = (0..n)
+        .map(|_| {
+            let t = Instant::now();
+            f.write_all(&chunk).unwrap();
+            f.sync_data().unwrap();
+            t.elapsed().as_micros() as u32
+        })
+        .collect();
+    let _ = std::fs::remove_file(path);
+    out
 }
 
 /// Requests the main aimsgate row has served so far (loaded phase).

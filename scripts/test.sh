@@ -13,6 +13,8 @@ fi
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
+echo "== no import circles inside proxy/, classify/, evidence/, report/"
+python3 scripts/module_cycles.py src --deny proxy classify evidence report >/dev/null
 echo "== cargo clippy"
 cargo clippy --locked --all-targets -- -D warnings
 echo "== cargo test (unit, integration, SDK end-to-end, benchmark smoke runs)"

@@ -16,6 +16,7 @@
 //! `checkpoint.note` (a periodically refreshed copy of the latest signed tree head),
 //! `checkpoints/` (v1 logs only), `cosigned/` (witness cosignatures), `damaged/` (segments
 //! `aimsgate recover` moved aside), `index/` (sled, rebuildable).
+mod anchor;
 mod common;
 mod config;
 pub mod entry;
@@ -46,7 +47,6 @@ pub use export::{
 pub use index::rebuild_index;
 pub use keys::{keygen, load_or_create_key, KeyPair, PublicKey};
 pub use proto::Payload;
-pub use prune::prune;
 pub use recover::{recover_damaged, DamageReport};
 pub use verify::{
     prove, verify_dir, verify_dir_with, verify_dir_with_key, verify_export, verify_export_with,
@@ -54,7 +54,7 @@ pub use verify::{
     TrustSource, TrustedKey, VerifyFault, VerifyOptions, VerifySummary, COSIGNED_FILE,
     MIN_RETENTION_DAYS, TRUSTED_DIR_KEYS_WARNING,
 };
-pub use writer::{Appended, EvidenceLog, Health, OpenReport};
+pub use writer::{prune, Appended, EvidenceLog, Health, OpenReport};
 
 #[cfg(test)]
 mod tests;

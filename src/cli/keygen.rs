@@ -44,7 +44,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     );
     println!(
         "vkey {}",
-        aimsgate::evidence::keys::vkey(&origin, &kp.public())
+        aimsgate::evidence::note::vkey::log_vkey(&origin, &kp.public())
     );
     println!("(give the vkey to your auditors: `aimsgate verify --public-key FILE` pins it)");
     println!(

@@ -57,7 +57,7 @@ use super::error::EvidenceError;
 use super::merkle::Tree;
 use super::proto::{record, Effect, Record};
 use super::tlog_proof::TlogProof;
-use super::verify::load_view;
+use super::verify::prove::load_view;
 
 mod csv;
 mod filter;

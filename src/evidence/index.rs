@@ -289,7 +289,7 @@ pub(crate) fn scan_range(dir: &Path, from: u64, to: u64) -> Result<Vec<IndexItem
     // Read-only: the writer repairs torn tails at open; the index simply stops before them.
     const DONE: &str = "(range complete)";
     let mut items = Vec::new();
-    let anchored = super::recover::read_anchor(dir)?.map_or(0, |(a, _)| a.first);
+    let anchored = super::anchor::read_anchor(dir)?.map_or(0, |(a, _)| a.first);
     let logdir = super::segment::log_dir(dir);
     let start = super::segment::list_segments(&logdir)?
         .iter()

@@ -186,12 +186,6 @@ pub fn log_key_id(origin: &str, public: &[u8; 32]) -> String {
     super::common::hex(&note_key_hash(origin, public))
 }
 
-/// The C2SP verifier key (vkey) of a log key: `<origin>+<8 hex key hash>+<base64(0x01 ||
-/// public key)>`, what auditors pin with `verify --public-key`.
-pub fn vkey(origin: &str, key: &PublicKey) -> String {
-    super::note::vkey::Verifier::note_key(origin, key).to_vkey()
-}
-
 /// Every secret key in the data dir: `signing.key` and the archived `keys/*.key`.
 pub fn stored_secrets(dir: &Path) -> Result<Vec<KeyPair>, EvidenceError> {
     let mut paths = vec![dir.join(SECRET_FILE)];

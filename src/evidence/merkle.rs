@@ -8,8 +8,7 @@ use std::collections::HashMap;
 
 use sha2::{Digest, Sha256};
 
-mod consistency;
-pub use consistency::{consistency_from_compact, verify_consistency, ConsistencyError};
+pub mod consistency;
 
 /// A 32-byte SHA-256 hash.
 pub type Hash = [u8; 32];

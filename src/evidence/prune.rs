@@ -7,6 +7,7 @@
 use std::fs;
 use std::path::Path;
 
+use super::anchor::{read_anchor, ANCHOR_FILE};
 use super::entry::{
     body_hash, decode_record, entry_hash, parse_entry, parse_stored, read_frame, Frame, Stored,
     FRAME_HEADER, MAX_ENTRY_BYTES,
@@ -16,7 +17,6 @@ use super::keylink::{write_link, LinkCollector};
 use super::keys::{write_atomic, KeyPair};
 use super::merkle::{CompactRange, Hash, Tree};
 use super::note::{sign_note, Anchor};
-use super::recover::{read_anchor, ANCHOR_FILE};
 use super::segment::{list_segments, log_dir, scan_frames, sync_dir, MAGIC};
 
 /// Time of the first record in a segment file, if it has one (reads only that frame).
@@ -132,32 +132,4 @@ pub(crate) fn prune_before(
         }
     }
     Ok(Some((first, range.root())))
-}
-
-/// Offline retention run (log closed): prunes segments older than `cutoff_nanos` using `key`,
-/// then opens the log to record the RetentionPrune event that backs the anchor (a prune the log
-/// does not record would not verify).
-pub fn prune(dir: &Path, key: &KeyPair, cutoff_nanos: i64) -> Result<Option<u64>, EvidenceError> {
-    let origin = super::origin::resolve(dir, None)?;
-    let Some((first, root)) = prune_before(dir, key, &origin, cutoff_nanos, None)? else {
-        return Ok(None);
-    };
-    let mut cfg = super::config::LogConfig::new(dir);
-    cfg.retention_days = 0;
-    let (log, _) = super::writer::EvidenceLog::open(cfg, key.clone())?;
-    let ev = super::proto::record::Kind::Event(super::proto::EventRecord {
-        event: Some(super::proto::event_record::Event::RetentionPrune(
-            super::proto::RetentionPrune {
-                first_retained_seq: first,
-                anchor_root_hash: root.to_vec(),
-                retention_days: 0,
-            },
-        )),
-    });
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .map_err(EvidenceError::Io)?;
-    rt.block_on(log.append(ev))?;
-    log.close()?;
-    Ok(Some(first))
 }

@@ -4,10 +4,10 @@
 //! and callers that need trust check the signatures themselves.
 use std::path::Path;
 
+use super::anchor::read_anchor;
 use super::entry::{entry_hash, is_checkpoint, parse_stored, Stored};
 use super::error::EvidenceError;
 use super::merkle::Hash;
-use super::recover::read_anchor;
 use super::segment::{list_segments, log_dir, scan_frames};
 
 /// Leaf hashes of the entries with `seq >= from`, in order, up to the first damaged or torn

@@ -7,11 +7,11 @@
 use std::fs;
 use std::path::Path;
 
+use super::anchor::read_anchor;
 use super::entry::{body_hash, decode_record, entry_hash, parse_stored, Stored, FRAME_HEADER};
 use super::error::EvidenceError;
 use super::index::item::IndexItem;
 use super::merkle::{CompactRange, Hash};
-use super::note::Anchor;
 use super::proto::{event_record, record};
 use super::segment::{list_segments, log_dir, scan_frames, sync_dir, Active, MAGIC};
 
@@ -21,8 +21,6 @@ pub(crate) use damage::{take_damage_note, valid_frame_after};
 
 /// Marker written at clean shutdown and removed at open.
 pub(crate) const CLEAN_MARKER: &str = "clean-shutdown";
-/// Prune anchor file inside `log/`.
-pub(crate) const ANCHOR_FILE: &str = "anchor.note";
 
 /// Where the log stands after opening.
 #[derive(Debug)]
@@ -48,20 +46,6 @@ pub(crate) struct Recovered {
     pub unclean: bool,
     /// Index entries for records at or after the requested index position.
     pub index_items: Vec<IndexItem>,
-}
-
-/// Reads the prune anchor's text if present (signature is checked by `verify`, not here).
-pub(crate) fn read_anchor(dir: &Path) -> Result<Option<(Anchor, String)>, EvidenceError> {
-    match fs::read_to_string(log_dir(dir).join(ANCHOR_FILE)) {
-        Ok(note) => {
-            let text = note.split("\n\n").next().unwrap_or_default();
-            let a = Anchor::parse(&format!("{text}\n"))
-                .map_err(|e| EvidenceError::Corrupt(format!("prune anchor: {e}")))?;
-            Ok(Some((a, note)))
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e.into()),
-    }
 }
 
 /// Scans `dir/log`, repairs a torn tail, and returns the continuation state; the newest

@@ -24,7 +24,7 @@ mod kept;
 mod keychain;
 mod nodes;
 pub(super) mod outcome;
-mod prove;
+pub(super) mod prove;
 mod root;
 mod rules;
 mod sigpool;
@@ -34,7 +34,6 @@ pub use export_check::{verify_export, verify_export_with, ExportTrust, ExportVer
 pub use kept::COSIGNED_FILE;
 pub use nodes::{verify_nodes, NodeConflict};
 pub use outcome::{VerifyFault, VerifySummary, MIN_RETENTION_DAYS, TRUSTED_DIR_KEYS_WARNING};
-pub(crate) use prove::load_view;
 pub use prove::{prove, verify_proof, ProofSummary};
 pub use root::{TrustRoot, TrustSource, TrustedKey};
 #[cfg(test)]

@@ -302,6 +302,39 @@ impl EvidenceLog {
     }
 }
 
+/// Offline retention run (log closed): prunes segments older than `cutoff_nanos` using `key`,
+/// then opens the log to record the RetentionPrune event that backs the anchor (a prune the log
+/// does not record would not verify).
+pub fn prune(
+    dir: &std::path::Path,
+    key: &KeyPair,
+    cutoff_nanos: i64,
+) -> Result<Option<u64>, EvidenceError> {
+    let origin = super::origin::resolve(dir, None)?;
+    let Some((first, root)) = super::prune::prune_before(dir, key, &origin, cutoff_nanos, None)?
+    else {
+        return Ok(None);
+    };
+    let mut cfg = super::config::LogConfig::new(dir);
+    cfg.retention_days = 0;
+    let (log, _) = EvidenceLog::open(cfg, key.clone())?;
+    let ev = super::proto::record::Kind::Event(super::proto::EventRecord {
+        event: Some(super::proto::event_record::Event::RetentionPrune(
+            super::proto::RetentionPrune {
+                first_retained_seq: first,
+                anchor_root_hash: root.to_vec(),
+                retention_days: 0,
+            },
+        )),
+    });
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .map_err(EvidenceError::Io)?;
+    rt.block_on(log.append(ev))?;
+    log.close()?;
+    Ok(Some(first))
+}
+
 /// Opens the index; a damaged index is deleted and rebuilt (it is never the only copy), but
 /// a lock held by another process is an error: two writers must never share a log.
 fn open_index(dir: &std::path::Path) -> Result<Index, EvidenceError> {

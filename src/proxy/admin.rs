@@ -11,7 +11,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::TcpListener;
 
 use super::body::{full, ProxyBody};
-use super::Shared;
+use super::shared::Shared;
 
 /// Serve admin requests until `shutdown` resolves.
 pub async fn serve(

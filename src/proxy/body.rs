@@ -169,7 +169,9 @@ impl Inspector for NoInspection {
     }
 }
 
-type Finisher = Box<dyn FnOnce(BodyStats, &mut dyn Inspector) + Send>;
+/// Called once when the body is done, with the inspector handed over (so the work it still
+/// has to do, its report, can run off the response's path).
+type Finisher = Box<dyn FnOnce(BodyStats, Box<dyn Inspector>) + Send>;
 
 /// An upstream body streamed to the client under observation.
 pub struct Observed<B> {
@@ -216,7 +218,9 @@ impl<B> Observed<B> {
                 bytes: self.bytes,
                 first_byte: self.first_byte,
             };
-            f(stats, self.inspector.as_mut());
+            // `NoInspection` is zero-sized: the swap allocates nothing.
+            let inspector = std::mem::replace(&mut self.inspector, Box::new(NoInspection));
+            f(stats, inspector);
         }
     }
 }
@@ -334,7 +338,7 @@ mod tests {
             Box::new(Upper),
             Duration::from_secs(5),
             Instant::now(),
-            Box::new(move |stats, _| s2.lock().unwrap().push(stats)),
+            Box::new(move |stats, _inspector| s2.lock().unwrap().push(stats)),
         );
         let out = body.collect().await.unwrap().to_bytes();
         assert_eq!(&out[..], b"HELLO!");
@@ -353,7 +357,7 @@ mod tests {
             Box::new(NoInspection),
             Duration::from_secs(5),
             Instant::now(),
-            Box::new(move |stats, _| *s2.lock().unwrap() = Some(stats.end)),
+            Box::new(move |stats, _inspector| *s2.lock().unwrap() = Some(stats.end)),
         );
         drop(body);
         assert_eq!(*seen.lock().unwrap(), Some(StreamEnd::ClientGone));
@@ -369,7 +373,7 @@ mod tests {
             Box::new(NoInspection),
             Duration::from_secs(5),
             Instant::now(),
-            Box::new(move |stats, _| *s2.lock().unwrap() = Some((stats.end, stats.bytes))),
+            Box::new(move |stats, _inspector| *s2.lock().unwrap() = Some((stats.end, stats.bytes))),
         );
         let frame = body.frame().await.unwrap().unwrap();
         assert_eq!(
@@ -391,7 +395,7 @@ mod tests {
             Box::new(NoInspection),
             Duration::from_millis(50),
             Instant::now(),
-            Box::new(move |stats, _| *s2.lock().unwrap() = Some(stats.end)),
+            Box::new(move |stats, _inspector| *s2.lock().unwrap() = Some(stats.end)),
         );
         let r = body.frame().await.unwrap();
         assert!(r.is_err());

@@ -34,6 +34,20 @@ pub struct ConnInfo {
     pub peer: SocketAddr,
     pub client_cert: Option<Arc<Vec<u8>>>,
     pub tls: bool,
+    /// The connection's slot in the listener's drain tracker (`None` outside a listener).
+    pub drain: Option<DrainGuard>,
+}
+
+/// A share of one connection's slot in the listener's connection limit, which is also the
+/// drain tracker: the slot comes back when the connection and every call still finishing on
+/// it are done, so shutdown waits for a last phase that runs after its answer was sent.
+#[derive(Debug, Clone)]
+pub struct DrainGuard(#[allow(dead_code)] Arc<tokio::sync::OwnedSemaphorePermit>);
+
+impl DrainGuard {
+    pub fn new(permit: tokio::sync::OwnedSemaphorePermit) -> Self {
+        Self(Arc::new(permit))
+    }
 }
 
 /// Where the call's decision record stands.
@@ -97,6 +111,8 @@ pub struct Call {
     pub forwarded_after: Option<Duration>,
     /// Time spent enforcing output rules on a whole (non-streamed) answer.
     pub output_enforcement: Duration,
+    /// Holds the connection's drain slot until the call's last phase has run.
+    pub drain: Option<DrainGuard>,
 }
 
 impl Call {
@@ -148,6 +164,7 @@ impl Call {
             span: None,
             forwarded_after: None,
             output_enforcement: Duration::ZERO,
+            drain: conn.drain.clone(),
         }
     }
 

@@ -31,9 +31,9 @@ use tokio_rustls::TlsAcceptor;
 
 use super::body::{BoxError, ProxyBody};
 use super::budget::{BodyBudgets, Budget};
-use super::call::ConnInfo;
+use super::call::{ConnInfo, DrainGuard};
 use super::pipeline::Pipeline;
-use super::Shared;
+use super::shared::Shared;
 
 /// Accept and serve until `shutdown` flips, then drain for at most the configured grace period.
 pub async fn serve(
@@ -94,7 +94,7 @@ async fn connection(
     peer: std::net::SocketAddr,
     tls: Option<TlsAcceptor>,
     process_bodies: Arc<Budget>,
-    _permit: OwnedSemaphorePermit,
+    permit: OwnedSemaphorePermit,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let budgets = BodyBudgets {
@@ -107,12 +107,14 @@ async fn connection(
         activity: activity.clone(),
     };
     let header_timeout = shared.config.server.header_read_timeout;
+    let drain = Some(DrainGuard::new(permit));
     match tls {
         None => {
             let info = ConnInfo {
                 peer,
                 client_cert: None,
                 tls: false,
+                drain,
             };
             drive(
                 shared,
@@ -146,6 +148,7 @@ async fn connection(
                 peer,
                 client_cert,
                 tls: true,
+                drain,
             };
             drive(
                 shared,

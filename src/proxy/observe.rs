@@ -17,7 +17,7 @@ use crate::telemetry::call::{Call, ClassCount, Direction, TraceIds};
 use super::call::Call as ProxyCall;
 use super::caller;
 use super::outcome::{BodyStats, ClassTally, InspectReport};
-use super::Shared;
+use super::shared::Shared;
 
 fn action(a: ClassAction) -> &'static str {
     match a {

@@ -34,8 +34,9 @@ use super::body::{self, Inspector, Observed, ProxyBody};
 use super::call::{Call, ConnInfo, DecisionRecord};
 use super::inspect::{self, JsonObserver, OutputMode, SseInspector};
 use super::outcome::{self, BodyStats, ClassTally, InspectReport, StreamEnd};
+use super::shared::Shared;
 use super::upstream::UpstreamCredential;
-use super::{caller, record, respond, Shared};
+use super::{caller, record, respond};
 use crate::classify::{self, Class, Classifier, Finding, Redactor};
 use crate::error::Error;
 use crate::evidence::proto::{ClassAction, ValueFingerprint};
@@ -59,12 +60,13 @@ mod finish;
 mod identify;
 mod request;
 mod scan;
+mod scanned;
 mod select;
 
 #[cfg(test)]
 mod tests;
 
-pub use scan::Scan;
+pub use scanned::Scan;
 
 impl Pipeline {
     /// Run one call through every phase; never fails (errors become provider-shaped responses).

@@ -8,41 +8,10 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use super::active::Active;
-use super::Shared;
-use crate::classify::{Classifier, ClassifierOptions, Dictionary};
-use crate::config::Config;
+use super::active::{classifier_for, load_policy, Active};
+use super::shared::Shared;
 use crate::evidence::proto::{event_record, record::Kind, EventRecord, PolicyActivation};
-use crate::policy::{self, Bundle, LoadContext, LoadError};
-
-/// Load the bundle the configuration names.
-pub fn load_policy(config: &Config) -> Result<Bundle, LoadError> {
-    match &config.policy.path {
-        None => policy::baseline(),
-        Some(dir) => {
-            let names: Vec<&str> = config.upstreams.iter().map(|u| u.name.as_str()).collect();
-            policy::load_dir_with(dir, &LoadContext { upstreams: &names })
-        }
-    }
-}
-
-/// The classifier for a bundle's dictionaries.
-pub fn classifier_for(
-    config: &Config,
-    bundle: &Bundle,
-) -> Result<Classifier, crate::classify::ClassifyError> {
-    Classifier::new(&ClassifierOptions {
-        dictionaries: bundle
-            .dictionaries()
-            .iter()
-            .map(|(name, terms)| Dictionary {
-                name: name.clone(),
-                terms: terms.clone(),
-            })
-            .collect(),
-        max_scan_bytes: config.classify.max_scan_bytes,
-    })
-}
+use crate::policy::Bundle;
 
 /// Outcome of a reload attempt.
 #[derive(Debug, PartialEq, Eq)]
@@ -192,6 +161,7 @@ pub async fn watch(shared: Arc<Shared>, mut stop: tokio::sync::watch::Receiver<b
 mod tests {
     use super::*;
     use crate::config::env::MapEnv;
+    use crate::config::Config;
     use crate::config::Overrides;
 
     fn copy_baseline(to: &std::path::Path) {

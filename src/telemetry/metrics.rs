@@ -26,31 +26,31 @@ pub struct CallLabels {
     pub ai_system: String,
     pub upstream: String,
     pub model: String,
-    pub operation: String,
-    pub effect: String,
-    pub status: String,
+    pub operation: &'static str,
+    pub effect: &'static str,
+    pub status: u16,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct DecisionLabels {
     pub ai_system: String,
-    pub effect: String,
+    pub effect: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RuleLabels {
     pub rule: String,
     /// The rule's effect, or what a monitor-mode rule would have done.
-    pub effect: String,
+    pub effect: &'static str,
     /// `enforced` or `monitor`.
-    pub mode: String,
+    pub mode: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct FindingLabels {
     pub class: String,
-    pub direction: String,
-    pub action: String,
+    pub direction: &'static str,
+    pub action: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -58,12 +58,12 @@ pub struct TokenLabels {
     pub ai_system: String,
     pub model: String,
     /// `input` or `output` (OTel GenAI `gen_ai.token.type`).
-    pub token_type: String,
+    pub token_type: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RouteLabels {
-    pub operation: String,
+    pub operation: &'static str,
     pub upstream: String,
 }
 
@@ -286,21 +286,21 @@ impl Metrics {
         let ai_system = cut(&c.ai_system_label).to_owned();
         let model = cut(&c.model_label).to_owned();
         let upstream = c.upstream.clone().unwrap_or_else(|| "-".to_owned());
-        let operation = c.operation.unwrap_or("-").to_owned();
+        let operation = c.operation.unwrap_or("-");
         self.requests
             .get_or_create(&CallLabels {
                 ai_system: ai_system.clone(),
                 upstream: upstream.clone(),
                 model: model.clone(),
-                operation: operation.clone(),
-                effect: c.effect.to_owned(),
-                status: c.status.to_string(),
+                operation,
+                effect: c.effect,
+                status: c.status,
             })
             .inc();
         self.decisions
             .get_or_create(&DecisionLabels {
                 ai_system: ai_system.clone(),
-                effect: c.effect.to_owned(),
+                effect: c.effect,
             })
             .inc();
         for rule in &c.rules {
@@ -313,8 +313,8 @@ impl Metrics {
             self.findings
                 .get_or_create(&FindingLabels {
                     class: f.class.clone(),
-                    direction: f.direction.as_str().to_owned(),
-                    action: f.action.to_owned(),
+                    direction: f.direction.as_str(),
+                    action: f.action,
                 })
                 .inc_by(u64::from(f.count));
         }
@@ -324,7 +324,7 @@ impl Metrics {
                     .get_or_create(&TokenLabels {
                         ai_system: ai_system.clone(),
                         model: model.clone(),
-                        token_type: kind.to_owned(),
+                        token_type: kind,
                     })
                     .inc_by(n);
             }
@@ -346,12 +346,12 @@ impl Metrics {
         }
     }
 
-    fn rule(&self, rule: &str, effect: &str, mode: &str) {
+    fn rule(&self, rule: &str, effect: &'static str, mode: &'static str) {
         self.rule_matches
             .get_or_create(&RuleLabels {
                 rule: rule.to_owned(),
-                effect: effect.to_owned(),
-                mode: mode.to_owned(),
+                effect,
+                mode,
             })
             .inc();
     }

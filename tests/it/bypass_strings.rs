@@ -83,7 +83,7 @@ async fn a_request_id_carrying_data_is_replaced_everywhere() {
     );
 
     // The access log carries the kept id and the generated one, never the flagged value.
-    let logs = gw.logs();
+    let logs = gw.logs_with(&["req-7f3a-support", &echoed]).await;
     assert!(
         logs.contains("req-7f3a-support") && logs.contains(&echoed),
         "{logs}"
@@ -125,7 +125,17 @@ async fn metric_labels_come_only_from_configured_names() {
     )
     .await;
     assert_eq!(r.status, 200, "{}", r.text());
-    let m = metrics(&gw).await;
+    let m = metrics_until(&gw, |m| {
+        m.lines().any(|l| {
+            l.starts_with("aimsgate_requests_total{")
+                && l.contains("ai_system=\"general-assistant\"")
+        }) && m.lines().any(|l| {
+            l.starts_with("aimsgate_requests_total{")
+                && l.contains("model=\"other\"")
+                && l.ends_with(" 40")
+        })
+    })
+    .await;
     assert!(
         !m.contains("zz-probe-model") && !m.contains("probe-system"),
         "{m}"

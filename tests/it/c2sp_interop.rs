@@ -6,9 +6,8 @@
 use std::path::{Path, PathBuf};
 
 use aimsgate::evidence::keys::KeyPair;
-use aimsgate::evidence::merkle::{
-    consistency_from_compact, leaf_hash, CompactRange, Frontier, Tree,
-};
+use aimsgate::evidence::merkle::consistency::consistency_from_compact;
+use aimsgate::evidence::merkle::{leaf_hash, CompactRange, Frontier, Tree};
 use aimsgate::evidence::note::cosig::cosign;
 use aimsgate::evidence::note::vkey::Verifier;
 use aimsgate::evidence::note::{parse_note, Checkpoint};

@@ -117,7 +117,7 @@ async fn complete_ranged_and_filtered_exports_verify_and_a_deleted_refusal_is_ca
     let public =
         aimsgate::evidence::keys::PublicKey::parse(&std::fs::read_to_string(&key).unwrap())
             .unwrap();
-    let vkey = aimsgate::evidence::keys::vkey(origin.trim(), &public);
+    let vkey = aimsgate::evidence::note::vkey::log_vkey(origin.trim(), &public);
     let (_, witness) = crate::witness::generate_key(out.path(), "witness.example/w1");
     let trust = |quorum: &str| {
         let p = out.path().join(format!("trust-{quorum}"));

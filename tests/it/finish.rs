@@ -137,3 +137,23 @@ async fn every_call_ends_once_with_one_outcome_when_forwarded_and_one_log_line()
     assert_eq!(outcome(&forwarded[3].1), "upstream_unreachable");
     assert_eq!(outcome(&forwarded[4].1), "upstream_timeout");
 }
+
+#[tokio::test]
+async fn answers_relayed_just_before_shutdown_keep_their_outcome_records() {
+    // A relayed answer's last phase runs after its bytes were sent; stopping the gateway at
+    // once must still wait for it (the call holds its connection's drain slot).
+    let mock = mock().await;
+    let gw = Gateway::start(&config(&mock, "")).await;
+    let chat = gw.url("/v1/chat/completions");
+    let mut ids = Vec::new();
+    for _ in 0..16 {
+        let r = post(&chat, &[OPENAI_AUTH], CHAT).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        ids.push(r.decision_id().to_owned());
+    }
+    let data = gw.stop().await;
+    let records = export_records(&data.path().join("data"));
+    for id in &ids {
+        assert_eq!(count(&records, "Outcome", id), 1, "{id}: outcome records");
+    }
+}

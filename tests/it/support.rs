@@ -147,6 +147,20 @@ impl Gateway {
         read(&self.dir.path().join("stderr.log"))
     }
 
+    /// The logs once they contain every one of `needles` (up to 5 s): a relayed answer's access
+    /// line is written by its last phase, which runs after the answer's bytes were sent.
+    pub async fn logs_with(&self, needles: &[&str]) -> String {
+        let mut logs = self.logs();
+        for _ in 0..100 {
+            if needles.iter().all(|n| logs.contains(n)) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            logs = self.logs();
+        }
+        logs
+    }
+
     pub fn signal(&self, sig: &str) {
         let pid = self.child.id().unwrap().to_string();
         let ok = std::process::Command::new("kill")
@@ -342,6 +356,20 @@ pub async fn open_stream(url: &str, model: &str) -> http::Response<hyper::body::
 }
 
 /// The admin listener's `/metrics` text.
+/// The metrics page once `ready` holds for it (up to 5 s; the last scrape otherwise): a relayed
+/// answer is counted by its last phase, which runs after the answer's bytes were sent.
+pub async fn metrics_until(gw: &Gateway, ready: impl Fn(&str) -> bool) -> String {
+    let mut m = metrics(gw).await;
+    for _ in 0..100 {
+        if ready(&m) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        m = metrics(gw).await;
+    }
+    m
+}
+
 pub async fn metrics(gw: &Gateway) -> String {
     let r = send(
         Method::GET,

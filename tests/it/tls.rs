@@ -137,10 +137,12 @@ async fn mtls_binds_the_spiffe_identity_over_http2() {
         .unwrap();
     assert_eq!(status, 200, "{body}");
     assert_eq!(version, http::Version::HTTP_2, "ALPN negotiates h2");
+    let logs = gw
+        .logs_with(&["spiffe://corp.test/ns/billing/sa/bot"])
+        .await;
     assert!(
-        gw.logs().contains("spiffe://corp.test/ns/billing/sa/bot"),
-        "{}",
-        gw.logs()
+        logs.contains("spiffe://corp.test/ns/billing/sa/bot"),
+        "{logs}"
     );
     assert_eq!(
         mock.received().pop().unwrap().headers["authorization"],

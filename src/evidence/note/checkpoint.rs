@@ -4,7 +4,7 @@
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 
-use super::sign_note;
+use super::signed::sign_note;
 use crate::evidence::keys::KeyPair;
 use crate::evidence::merkle::{CompactRange, Hash};
 

@@ -2,8 +2,8 @@
 //! over `cosignature/v1\ntime <t>\n` followed by the checkpoint text. The signature line is
 //! `— <witness name> base64(key hash || u64 big-endian timestamp || 64-byte signature)`. Owns
 //! the message and line format; which witnesses count is the trust policy's business.
+use super::signed::{Note, NoteSig, SigStatus};
 use super::vkey::{key_hash, KeyKind, Verifier};
-use super::{Note, NoteSig, SigStatus};
 use crate::evidence::keys::KeyPair;
 
 /// Largest timestamp the spec allows (2^63 - 1).

@@ -6,6 +6,7 @@ use proptest::prelude::*;
 use super::cosig::cosign;
 use super::vkey::{parse_skey, to_skey, Verifier};
 use super::*;
+use crate::evidence::keys::KeyPair;
 use crate::evidence::merkle::{Frontier, Tree};
 use crate::evidence::tlog_proof::TlogProof;
 use crate::evidence::trust::TrustPolicy;

@@ -4,8 +4,10 @@
 use super::cosig::{cosig_timestamp, cosign, verify_cosignature, MAX_TIMESTAMP};
 use super::vkey::{key_hash, parse_skey, to_skey, KeyKind, Verifier, VkeyError};
 use super::*;
-use crate::evidence::keys::note_key_hash;
+use crate::evidence::keys::{note_key_hash, KeyPair};
 use crate::evidence::merkle::CompactRange;
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
 
 /// From the C2SP signed-note spec ("Verifier keys", "Example").
 const SPEC_VKEY: &str = "example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k";

@@ -241,3 +241,9 @@ pub fn to_skey(name: &str, key: &KeyPair) -> String {
         B64.encode(material)
     )
 }
+
+/// The C2SP verifier key (vkey) of a log key: `<origin>+<8 hex key hash>+<base64(0x01 ||
+/// public key)>`, what auditors pin with `verify --public-key`.
+pub fn log_vkey(origin: &str, key: &PublicKey) -> String {
+    Verifier::note_key(origin, key).to_vkey()
+}

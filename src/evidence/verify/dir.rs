@@ -11,11 +11,11 @@ use super::keychain::{follow_links, note_text, signers};
 use super::root::{dir_keys, TrustRoot};
 use super::rules::Rules;
 use super::{outcome::fault, outcome::VerifyFault, outcome::VerifySummary};
+use crate::evidence::anchor::read_anchor;
 use crate::evidence::entry::{body_hash, entry_hash, parse_stored, Stored};
 use crate::evidence::keylink::read_links;
 use crate::evidence::merkle::{CompactRange, Hash};
 use crate::evidence::note::Checkpoint;
-use crate::evidence::recover::read_anchor;
 use crate::evidence::segment::{log_dir, scan_frames, CUT_SHORT, MAGIC};
 use crate::evidence::{common::hex, common::now_nanos};
 

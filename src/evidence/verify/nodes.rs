@@ -38,7 +38,7 @@ pub(crate) type NodeRoots = (PathBuf, VerifySummary, Vec<(u64, Hash)>);
 
 /// A log's root at `size`, recomputed from its leaves (`None` if pruned below `size`).
 fn root_at(dir: &Path, size: u64) -> Option<Hash> {
-    let anchor = crate::evidence::recover::read_anchor(dir).ok()?;
+    let anchor = crate::evidence::anchor::read_anchor(dir).ok()?;
     let (first, mut range) = match &anchor {
         Some((a, _)) => (a.first, a.range()?),
         None => (0, CompactRange::default()),

@@ -258,18 +258,18 @@ impl Scanner<'_> {
         let mut escaped = false;
         self.expect(b'"')?;
         loop {
-            match self.peek() {
-                Some(b'"') => {
-                    self.pos += 1;
-                    break;
-                }
-                Some(b'\\') => {
-                    self.pos += 2;
-                    escaped = true;
-                }
-                Some(_) => self.pos += 1,
-                None => return Err(self.internal()),
+            // Jump to the next quote or backslash (SIMD): prompt strings are long.
+            let rest = self.body.get(self.pos..).unwrap_or_default();
+            let Some(at) = memchr::memchr2(b'"', b'\\', rest) else {
+                return Err(self.internal());
+            };
+            self.pos += at;
+            if self.peek() == Some(b'"') {
+                self.pos += 1;
+                break;
             }
+            self.pos += 2;
+            escaped = true;
         }
         let raw = start..self.pos;
         // serde_json's syntax pass checked the escapes except for surrogate pairing, which its
@@ -401,6 +401,10 @@ fn surrogates_paired(lit: &[u8]) -> bool {
 fn duplicate(members: &[(String, Node)]) -> Option<usize> {
     if members.len() < 2 {
         return None;
+    }
+    // Request objects are small: compare pairs in place, without allocating.
+    if members.len() <= 8 {
+        return (1..members.len()).find(|&j| members[..j].iter().any(|m| m.0 == members[j].0));
     }
     let mut order: Vec<usize> = (0..members.len()).collect();
     order.sort_by(|&a, &b| members[a].0.cmp(&members[b].0).then(a.cmp(&b)));

@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
-use super::{count, findings_of, ContentKind, OutputMode, MAX_CAPTURE};
+use super::mode::{count, findings_of, ContentKind, OutputMode, MAX_CAPTURE};
 use crate::classify::{Classifier, Finding, Redactor};
 use crate::evidence::proto::OutputScan;
 use crate::providers::extract::json::{self, decode_str, Node, Value};
@@ -74,7 +74,7 @@ impl Inspector for JsonObserver {
         if let (Some(c), false) = (&self.classifier, self.truncated) {
             if let Ok(segments) = extract::response_text(api, &self.buf) {
                 let (scanned, unscanned, counts) =
-                    super::classify_segments(c, segments.iter().map(|s| s.text.as_str()));
+                    super::mode::classify_segments(c, segments.iter().map(|s| s.text.as_str()));
                 r.scanned_bytes = scanned;
                 r.scan = outcome::scan_of(scanned, unscanned, true);
                 r.findings = findings_of(counts, &self.mode, false);

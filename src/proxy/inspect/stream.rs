@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
-use super::{findings_of, OutputMode, MAX_EVENT};
+use super::mode::{findings_of, OutputMode, MAX_EVENT};
 use crate::classify::{Classifier, Redactor, StreamScanner, StreamStep};
 use crate::providers::extract::{Api, Edit};
 use crate::providers::sse::{self, SseEvent, SseParser, StreamDecoder};

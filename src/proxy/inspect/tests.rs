@@ -7,11 +7,12 @@ use http::HeaderValue;
 
 use super::*;
 use crate::classify::{Classifier, ClassifierOptions};
-use crate::evidence::proto::OutputScan;
-use crate::policy::{OutputEntry, RuleRef};
+use crate::evidence::proto::{ClassAction, OutputScan};
+use crate::policy::{OutputAction, OutputEntry, OutputPlan, RuleRef};
 use crate::providers::extract::Api;
 use crate::proxy::body::{Inspected, Inspector};
 use crate::proxy::outcome::InspectReport;
+use crate::taxonomy::ClassPattern;
 use crate::taxonomy::BUILTIN_CLASSES;
 
 const CARD: &str = "4539 1488 0343 6467";

@@ -89,9 +89,19 @@ impl Pipeline {
             inspector,
             idle,
             started,
-            Box::new(move |stats, inspector| {
-                let report = inspector.report();
-                pipeline.finish(call, stats, Some(report));
+            Box::new(move |stats, mut inspector| {
+                // The answer's last bytes are about to be written: its report (parse and
+                // classify the whole answer) and the last phase run in their own task, after
+                // the write instead of before it. The call holds its connection's drain slot,
+                // so shutdown still waits for them.
+                let last = move || {
+                    let report = inspector.report();
+                    pipeline.finish(call, stats, Some(report));
+                };
+                match tokio::runtime::Handle::try_current() {
+                    Ok(rt) => drop(rt.spawn(async move { last() })),
+                    Err(_) => last(),
+                }
             }),
         );
         Response::from_parts(parts, observed.boxed_unsync())

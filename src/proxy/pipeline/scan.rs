@@ -95,10 +95,3 @@ impl Pipeline {
         scan
     }
 }
-
-/// The classifier's view of a request: findings per extracted segment, and counts per class.
-#[derive(Debug, Default)]
-pub struct Scan {
-    pub per_segment: Vec<Vec<Finding>>,
-    pub counts: ClassCounts<Class>,
-}

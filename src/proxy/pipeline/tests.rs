@@ -26,6 +26,7 @@ fn pipeline(dir: &Path) -> Pipeline {
 
 fn conn() -> ConnInfo {
     ConnInfo {
+        drain: None,
         peer: "127.0.0.1:40000".parse().unwrap(),
         client_cert: None,
         tls: false,
@@ -274,4 +275,28 @@ async fn finish_of_a_relayed_answer_records_its_inspection() {
     assert_eq!(outcome["upstream_status"], 200);
     assert_eq!(outcome["output_findings"][0]["class"], "pii.email");
     assert_eq!(outcome["output_findings"][0]["count"], 2);
+}
+
+#[tokio::test]
+async fn a_call_keeps_its_connections_drain_slot_until_its_last_phase_has_run() {
+    // The listener's shutdown waits for every slot of its connection limit; a relayed answer's
+    // last phase runs in its own task after the connection may be gone, so the call holds one.
+    let dir = tempfile::tempdir().unwrap();
+    let p = pipeline(dir.path());
+    let limit = Arc::new(tokio::sync::Semaphore::new(1));
+    let permit = limit.clone().try_acquire_owned().unwrap();
+    let conn = ConnInfo {
+        drain: Some(crate::proxy::call::DrainGuard::new(permit)),
+        ..conn()
+    };
+    let req = parts("POST", "/v1/chat/completions", &[AUTH]);
+    let c = Call::new(&conn, &req.headers, p.shared.active.load_full());
+    drop(conn);
+    assert_eq!(
+        limit.available_permits(),
+        0,
+        "the call still holds the slot"
+    );
+    p.finish(c, BodyStats::none(StreamEnd::Complete), None);
+    assert_eq!(limit.available_permits(), 1, "finish gave it back");
 }

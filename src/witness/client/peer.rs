@@ -16,7 +16,8 @@ use tokio::time::Instant;
 
 use super::HttpClient;
 use crate::config::WitnessSettings;
-use crate::evidence::merkle::{consistency_from_compact, CompactRange, Hash};
+use crate::evidence::merkle::consistency::consistency_from_compact;
+use crate::evidence::merkle::{CompactRange, Hash};
 use crate::evidence::note::cosig::verify_cosignature;
 use crate::evidence::note::Note;
 use crate::telemetry::metrics::WitnessLabels;

@@ -3,7 +3,8 @@ use base64::Engine as _;
 
 use super::*;
 use crate::evidence::keys::KeyPair;
-use crate::evidence::merkle::{verify_consistency, Frontier, Tree};
+use crate::evidence::merkle::consistency::verify_consistency;
+use crate::evidence::merkle::{Frontier, Tree};
 use crate::evidence::proto::{record::Kind, DecisionRecord};
 use crate::evidence::{EvidenceLog, LogConfig};
 

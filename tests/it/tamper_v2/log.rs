@@ -101,7 +101,11 @@ pub fn origin_and_key(dir: &Path) -> (String, KeyPair) {
 /// The vkey an auditor pins for the log in `dir` (written to `file`).
 pub fn pin(dir: &Path, file: &Path) {
     let (origin, key) = origin_and_key(dir);
-    std::fs::write(file, keys::vkey(&origin, &key.public())).unwrap();
+    std::fs::write(
+        file,
+        aimsgate::evidence::note::vkey::log_vkey(&origin, &key.public()),
+    )
+    .unwrap();
 }
 
 /// Rewrites the whole history as a consistent log signed by `key`: `mutate` edits the
