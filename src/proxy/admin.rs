@@ -55,18 +55,32 @@ fn route(shared: &Shared, req: &Request<Incoming>) -> Response<ProxyBody> {
                 .set(i64::try_from(h.queue_depth).unwrap_or(i64::MAX));
             m.evidence_records
                 .set(i64::try_from(h.records).unwrap_or(i64::MAX));
-            m.evidence_append_latency_us
-                .set(i64::try_from(h.last_append_latency_us).unwrap_or(i64::MAX));
+            m.evidence_group_commit_latency
+                .set(h.last_append_latency_us as f64 / 1e6);
             m.evidence_last_checkpoint_age_seconds
                 .set(i64::try_from(h.last_checkpoint_age_secs).unwrap_or(i64::MAX));
             m.evidence_checkpoint_signatures
                 .set(i64::try_from(h.signatures).unwrap_or(i64::MAX));
-            let mut r = Response::new(full(m.render()));
+            // OpenMetrics when the scraper asks for it (Prometheus does), else the Prometheus
+            // text format 0.0.4 that every other tool reads.
+            let openmetrics = req
+                .headers()
+                .get_all(http::header::ACCEPT)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .any(|v| v.contains("application/openmetrics-text"));
+            let (text, kind) = if openmetrics {
+                (
+                    m.render(),
+                    "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                )
+            } else {
+                (m.render_text(), "text/plain; version=0.0.4; charset=utf-8")
+            };
+            let mut r = Response::new(full(text));
             r.headers_mut().insert(
                 http::header::CONTENT_TYPE,
-                http::HeaderValue::from_static(
-                    "application/openmetrics-text; version=1.0.0; charset=utf-8",
-                ),
+                http::HeaderValue::from_static(kind),
             );
             return r;
         }

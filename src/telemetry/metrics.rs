@@ -145,7 +145,8 @@ pub struct Metrics {
     pub evidence_healthy: Gauge,
     pub evidence_queue_depth: Gauge,
     pub evidence_records: Gauge,
-    pub evidence_append_latency_us: Gauge,
+    /// Seconds, as a float gauge.
+    pub evidence_group_commit_latency: Gauge<f64, std::sync::atomic::AtomicU64>,
     pub evidence_last_checkpoint_age_seconds: Gauge,
     /// add-checkpoint requests to witnesses, by witness and result.
     pub witness_requests: Family<WitnessLabels, Counter>,
@@ -171,7 +172,7 @@ impl Default for Metrics {
             evidence_healthy: Gauge::default(),
             evidence_queue_depth: Gauge::default(),
             evidence_records: Gauge::default(),
-            evidence_append_latency_us: Gauge::default(),
+            evidence_group_commit_latency: Gauge::default(),
             evidence_last_checkpoint_age_seconds: Gauge::default(),
             witness_requests: Family::default(),
             evidence_checkpoint_signatures: Gauge::default(),
@@ -259,9 +260,9 @@ impl Metrics {
             self.evidence_records.clone(),
         );
         r.register(
-            "evidence_group_commit_latency_us",
-            "Enqueue-to-durable latency of the last evidence group commit (µs)",
-            self.evidence_append_latency_us.clone(),
+            "evidence_group_commit_latency_seconds",
+            "Enqueue-to-durable latency of the last evidence group commit",
+            self.evidence_group_commit_latency.clone(),
         );
         r.register(
             "evidence_last_checkpoint_age_seconds",
@@ -366,6 +367,7 @@ impl Metrics {
     }
 
     /// The OpenMetrics text exposition.
+    /// The metrics in the OpenMetrics text format (what Prometheus asks for).
     pub fn render(&self) -> String {
         let mut out = String::new();
         if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
@@ -373,11 +375,18 @@ impl Metrics {
         }
         out
     }
+
+    /// The metrics in the Prometheus text format 0.0.4 (for scrapers and tools that do not
+    /// ask for OpenMetrics, `promtool check metrics` among them).
+    pub fn render_text(&self) -> String {
+        exposition::prometheus_text(&self.render())
+    }
 }
 
 fn secs(d: Duration) -> f64 {
     d.as_secs_f64()
 }
 
+mod exposition;
 #[cfg(test)]
 mod tests;

@@ -180,7 +180,61 @@ async fn metrics_count_calls_decisions_findings_tokens_and_latency() {
         "no content in metrics"
     );
     assert!(!m.contains("sk-caller"), "no credentials in metrics");
+
+    // The page passes Prometheus's own linter, in the text format it reads (fails, never
+    // skips, when promtool is missing: `.ci/run` installs Debian's `prometheus`).
+    assert!(
+        std::path::Path::new(PROMTOOL).exists(),
+        "{PROMTOOL} is missing: install it with `apt-get install -y prometheus`"
+    );
+    let mut lint = std::process::Command::new(PROMTOOL)
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        lint.stdin.take().unwrap().write_all(m.as_bytes()).unwrap();
+    }
+    let out = lint.wait_with_output().unwrap();
+    let said =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && said.trim().is_empty(),
+        "promtool: {said}\n{m}"
+    );
+    assert!(
+        m.contains("# TYPE aimsgate_requests_total counter") && !m.contains("# EOF"),
+        "{m}"
+    );
+    // Prometheus itself asks for OpenMetrics and gets it.
+    let om = send(
+        http::Method::GET,
+        &format!("http://{}/metrics", gw.admin),
+        &[(
+            "accept",
+            "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5",
+        )],
+        "",
+    )
+    .await;
+    assert_eq!(om.status, 200);
+    assert!(
+        om.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/openmetrics-text"),
+        "{:?}",
+        om.headers
+    );
+    assert!(om.text().trim_end().ends_with("# EOF"), "{}", om.text());
+    assert!(om.text().contains("# TYPE aimsgate_requests counter"));
 }
+
+/// Prometheus's linter (Debian's `prometheus` package).
+const PROMTOOL: &str = "/usr/bin/promtool";
 
 /// A minimal OTLP/HTTP receiver: keeps every `/v1/traces` request body.
 async fn otlp_receiver() -> (std::net::SocketAddr, Arc<Mutex<Vec<Bytes>>>) {
