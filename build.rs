@@ -26,6 +26,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "aimsgate.evidence.v1.RetentionPrune.anchor_root_hash",
         "#[serde(serialize_with = \"crate::evidence::proto::hex_bytes\")]",
     );
+    // Absent (0) in exports of records without test values, so older exports stay unchanged.
+    config.field_attribute(
+        "aimsgate.evidence.v1.ClassFinding.test_values",
+        "#[serde(skip_serializing_if = \"crate::evidence::proto::is_zero\")]",
+    );
     config.compile_fds(fds)?;
     Ok(())
 }

@@ -24,6 +24,7 @@ mod prefilter;
 mod redact;
 mod secrets;
 mod stream;
+mod testvalues;
 mod types;
 mod validate;
 
@@ -41,7 +42,10 @@ pub use normalize::normalize;
 pub use parts::{PartsFindings, SplitValue, SEAM};
 pub use redact::Redactor;
 pub use stream::{StreamReport, StreamScanner, StreamStep};
-pub use types::{Class, ClassifierOptions, ClassifyError, Dictionary, Finding, Findings};
+pub use types::{
+    count_test_values, Class, ClassifierOptions, ClassifyError, Dictionary, Finding, Findings,
+    TestValues,
+};
 
 /// The candidate pattern of every built-in detector, for baselines and tooling (benches compare
 /// the one-pass engine against running each of these separately).

@@ -258,6 +258,8 @@ pub struct ClassifySettings {
     pub scan_responses: bool,
     /// What request extraction does with a shape it does not recognise.
     pub unknown_shapes: UnknownShapes,
+    /// Well-known test values: found and marked (`detect`, default) or not reported (`ignore`).
+    pub test_values: crate::classify::TestValues,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -23,6 +23,7 @@ impl Cand<'_> {
             start: s,
             end: e,
             detector: self.id,
+            test_value: false,
         });
     }
 }

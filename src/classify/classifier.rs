@@ -5,8 +5,8 @@
 //! Owns the per-text driver only: detection lives in `engine` and `dictionary`, folding in
 //! `normalize`, streams in `stream`, multi-part requests in `parts`.
 
-use super::types::{ClassifierOptions, ClassifyError, Finding, Findings};
-use super::{dictionary, engine, normalize, validate};
+use super::types::{ClassifierOptions, ClassifyError, Finding, Findings, TestValues};
+use super::{dictionary, engine, normalize, testvalues, validate};
 
 /// The built classifier. `Send + Sync`; build once and share through an `Arc`.
 #[derive(Debug)]
@@ -14,6 +14,7 @@ pub struct Classifier {
     engine: engine::Engine,
     dictionaries: Option<dictionary::DictionaryMatcher>,
     max_scan_bytes: usize,
+    test_values: TestValues,
 }
 
 impl Classifier {
@@ -23,6 +24,7 @@ impl Classifier {
             engine: engine::Engine::new()?,
             dictionaries: dictionary::DictionaryMatcher::new(&opts.dictionaries)?,
             max_scan_bytes: opts.max_scan_bytes,
+            test_values: opts.test_values,
         })
     }
 
@@ -67,6 +69,15 @@ impl Classifier {
                     .collect()
             }
         };
+        let mut items = items;
+        for f in &mut items {
+            f.test_value = text
+                .get(f.start..f.end)
+                .is_some_and(|v| testvalues::is_test_value(&f.class, v));
+        }
+        if self.test_values == TestValues::Ignore {
+            items.retain(|f| !f.test_value);
+        }
         Findings {
             items: resolve_overlaps(items),
             scanned_bytes: limit,

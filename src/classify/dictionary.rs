@@ -72,6 +72,7 @@ impl DictionaryMatcher {
                     start: s,
                     end: e,
                     detector: "dictionary",
+                    test_value: false,
                 });
             }
         }

@@ -73,9 +73,13 @@ fn card_separator_styles() {
     ] {
         assert_finds(&format!("paid with {v} today"), CARD, v);
     }
-    // Luhn still applies, and doc test numbers stay ignored.
+    // Luhn still applies; doc test numbers are found (marked as test values).
     assert_not_class("paid with 4539.1488.0343.6468 today", CARD);
-    assert_not_class("paid with 4111.1111.1111.1111 today", CARD);
+    assert_finds(
+        "paid with 4111.1111.1111.1111 today",
+        CARD,
+        "4111.1111.1111.1111",
+    );
     // Dotted groups of other shapes are not cards.
     assert_not_class("version 4539.1488.0343.64 build", CARD);
     assert_finds("ssn 234.56.7890", "pii.us_ssn", "234.56.7890");
@@ -142,9 +146,11 @@ fn aws_secret_in_prose() {
     ] {
         assert_finds(&t, "secret.aws_secret_key", S);
     }
-    assert_not_class(
+    // The documentation's example key is found (and marked as a test value).
+    assert_finds(
         "AWS secret key: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
         "secret.aws_secret_key",
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
     );
     assert_not_class(
         "the secret access key is stored in the vault under prod/aws/key",

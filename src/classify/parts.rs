@@ -32,6 +32,8 @@ pub struct SplitValue {
     pub detector: &'static str,
     /// (part index, byte range in that part), in order; one piece unless the value was split.
     pub pieces: Vec<(usize, Range<usize>)>,
+    /// A published test value (see [`Finding::test_value`]).
+    pub test_value: bool,
 }
 
 /// The result of [`Classifier::classify_parts`].
@@ -59,6 +61,7 @@ impl Classifier {
                     class: x.class.clone(),
                     detector: x.detector,
                     pieces: vec![(i, x.start..x.end)],
+                    test_value: x.test_value,
                 })
             })
             .collect();
@@ -97,6 +100,7 @@ impl Classifier {
                         start: r.start,
                         end: r.end,
                         detector: v.detector,
+                        test_value: v.test_value,
                     });
                 }
             }
@@ -157,6 +161,7 @@ impl Classifier {
                         class: f.class,
                         detector: f.detector,
                         pieces,
+                        test_value: f.test_value,
                     });
                 }
             }

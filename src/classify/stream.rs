@@ -52,6 +52,8 @@ pub struct StreamReport {
     pub unscanned_bytes: usize,
     /// Findings per class over the whole stream.
     pub counts: ClassCounts<Class>,
+    /// Of those, the published test values per class.
+    pub test_values: ClassCounts<Class>,
     /// Whether the stream was blocked.
     pub blocked: bool,
 }
@@ -156,6 +158,7 @@ impl StreamScanner {
             scanned_bytes: self.scanned,
             unscanned_bytes: self.unscanned.saturating_add(held),
             counts: count_classes(&self.all),
+            test_values: super::types::count_test_values(&self.all),
             blocked: self.blocked,
         }
     }

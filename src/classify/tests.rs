@@ -91,7 +91,6 @@ fn cards() {
         "5200828282828210",
     );
     assert_not_class("card 4539 1488 0343 6468", "financial.credit_card");
-    assert_not_class("test card 4111 1111 1111 1111", "financial.credit_card");
     assert_not_class("0000 0000 0000 0000", "financial.credit_card");
 }
 
@@ -120,7 +119,6 @@ fn ssn() {
         "536-00-8714",
         "536-22-0000",
         "912-22-8714",
-        "123-45-6789",
     ] {
         assert_not_class(&format!("SSN {bad}"), "pii.us_ssn");
     }
@@ -213,8 +211,8 @@ fn provider_keys() {
 
 #[test]
 fn placeholders_are_not_credentials() {
-    assert_none("AKIAIOSFODNN7EXAMPLE and sk-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
-    assert_none("aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
+    assert_none("AKIAXXXXXXXXEXAMPLE2 and sk-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+    assert_none("aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYSAMPLEKEY");
     assert_none("pip install sk-learn; the task-force; sk-your-key-here");
     assert_none("sk_test_4eC39HqLyjWDarjtT1zdp7dc");
     assert_none("postgres://user:password@localhost/db and mysql://root:${DB_PASS}@db/app");
@@ -527,4 +525,94 @@ fn classifier_is_shareable_across_threads() {
     for h in handles {
         assert_eq!(h.join().unwrap(), 1);
     }
+}
+
+/// (class, value, marked as a test value) of every finding in `text`.
+fn marked(c: &Classifier, text: &str) -> Vec<(String, String, bool)> {
+    c.classify(text)
+        .items
+        .iter()
+        .map(|f| {
+            (
+                f.class.as_str().to_owned(),
+                text[f.start..f.end].to_owned(),
+                f.test_value,
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn published_test_values_are_found_and_marked_and_real_ones_are_not_marked() {
+    let c = clf();
+    for (text, class, value) in [
+        (
+            "pay with 4111 1111 1111 1111 please",
+            "financial.credit_card",
+            "4111 1111 1111 1111",
+        ),
+        (
+            "card 4242-4242-4242-4242",
+            "financial.credit_card",
+            "4242-4242-4242-4242",
+        ),
+        (
+            "amex 378282246310005",
+            "financial.credit_card",
+            "378282246310005",
+        ),
+        ("SSN 123-45-6789", "pii.us_ssn", "123-45-6789"),
+        ("SSN 078-05-1120", "pii.us_ssn", "078-05-1120"),
+        (
+            "key AKIAIOSFODNN7EXAMPLE",
+            "secret.aws_access_key",
+            "AKIAIOSFODNN7EXAMPLE",
+        ),
+        (
+            "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            "secret.aws_secret_key",
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        ),
+    ] {
+        let got = marked(c, text);
+        assert!(
+            got.contains(&(class.to_owned(), value.to_owned(), true)),
+            "{text:?}: {got:?}"
+        );
+    }
+    // Real values of the same classes are not marked.
+    for (text, class, value) in [
+        (
+            "card 4539 1488 0343 6467",
+            "financial.credit_card",
+            "4539 1488 0343 6467",
+        ),
+        ("SSN 536-22-8714", "pii.us_ssn", "536-22-8714"),
+    ] {
+        let got = marked(c, text);
+        assert!(
+            got.contains(&(class.to_owned(), value.to_owned(), false)),
+            "{text:?}: {got:?}"
+        );
+    }
+}
+
+#[test]
+fn ignoring_test_values_drops_them_and_keeps_real_ones() {
+    let c = Classifier::new(&ClassifierOptions {
+        test_values: crate::classify::TestValues::Ignore,
+        ..ClassifierOptions::default()
+    })
+    .unwrap();
+    let text = "test 4111 1111 1111 1111, real 4539 1488 0343 6467, key AKIAIOSFODNN7EXAMPLE";
+    let got = marked(&c, text);
+    assert_eq!(
+        got,
+        vec![(
+            "financial.credit_card".to_owned(),
+            "4539 1488 0343 6467".to_owned(),
+            false
+        )],
+        "{got:?}"
+    );
 }

@@ -51,6 +51,9 @@ pub struct Finding {
     pub end: usize,
     /// Stable id of the detector that confirmed it (e.g. `github_token`).
     pub detector: &'static str,
+    /// A published test value (a documentation card number, the AWS example key, ...): found
+    /// like a real one and marked as such (see `testvalues`).
+    pub test_value: bool,
 }
 
 /// The result of classifying one text.
@@ -81,6 +84,16 @@ pub(crate) fn count_classes(items: &[Finding]) -> ClassCounts<Class> {
     out
 }
 
+/// Per class, how many of `items` are published test values (classes with none are absent).
+pub fn count_test_values<'a>(items: impl IntoIterator<Item = &'a Finding>) -> ClassCounts<Class> {
+    let mut out = ClassCounts::new();
+    for f in items.into_iter().filter(|f| f.test_value) {
+        out.add(f.class.clone(), 1);
+    }
+    out.sort_by_name();
+    out
+}
+
 /// An organisation dictionary: every term is reported as `custom.<name>`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Dictionary {
@@ -97,6 +110,8 @@ pub struct ClassifierOptions {
     pub dictionaries: Vec<Dictionary>,
     /// Bytes scanned per text; the rest is reported as unscanned. Default 8 MiB.
     pub max_scan_bytes: usize,
+    /// What to do with well-known test values.
+    pub test_values: TestValues,
 }
 
 impl Default for ClassifierOptions {
@@ -104,8 +119,20 @@ impl Default for ClassifierOptions {
         Self {
             dictionaries: Vec::new(),
             max_scan_bytes: 8 * 1024 * 1024,
+            test_values: TestValues::Detect,
         }
     }
+}
+
+/// Well-known test values (`4111 1111 1111 1111`, `AKIAIOSFODNN7EXAMPLE`, `123-45-6789`, ...).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TestValues {
+    /// Found like real values of their class and marked as test values (the default: a control
+    /// can be demonstrated with standard test data).
+    #[default]
+    Detect,
+    /// Not reported at all.
+    Ignore,
 }
 
 /// Why a classifier could not be built.

@@ -268,6 +268,9 @@ pub struct RawClassify {
     pub scan_responses: Option<bool>,
     /// Request shapes an API adapter does not recognise: `refuse` (default, 400) or `scan`.
     pub unknown_shapes: Option<String>,
+    /// Well-known test values (`4111 1111 1111 1111`, `AKIAIOSFODNN7EXAMPLE`, ...): `detect`
+    /// (default: found and marked as test values) or `ignore`.
+    pub test_values: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -286,6 +286,19 @@ fn unknown_shapes_defaults_to_refuse_and_takes_scan() {
 }
 
 #[test]
+fn test_values_default_to_detect_and_can_be_ignored() {
+    use crate::classify::TestValues;
+    let c = Config::embedded_default(&Overrides::default(), &MapEnv::default()).unwrap();
+    assert_eq!(c.classify.test_values, TestValues::Detect);
+    let c = load("[classify]\ntest_values = \"ignore\"\n").unwrap();
+    assert_eq!(c.classify.test_values, TestValues::Ignore);
+    let err = load("[classify]\ntest_values = \"skip\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("classify.test_values"), "{err}");
+}
+
+#[test]
 fn witnesses_are_validated() {
     use crate::evidence::keys::KeyPair;
     use crate::evidence::note::vkey::Verifier;

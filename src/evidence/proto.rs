@@ -12,3 +12,8 @@ pub type Payload = record::Kind;
 pub(crate) fn hex_bytes<S: serde::Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&super::common::hex(v))
 }
+
+/// A zero count is left out of JSON exports (see `build.rs`).
+pub(crate) fn is_zero(v: &u32) -> bool {
+    *v == 0
+}

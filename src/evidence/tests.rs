@@ -54,6 +54,7 @@ pub(crate) fn decision(i: u64) -> Kind {
             class: "pii.email".into(),
             count: 1,
             action: proto::ClassAction::Redacted as i32,
+            test_values: 0,
         }],
         ..Default::default()
     })
@@ -205,6 +206,7 @@ fn golden_record() -> proto::Record {
                 class: "pii.email".into(),
                 count: 2,
                 action: proto::ClassAction::Redacted as i32,
+                test_values: 0,
             }],
             unscanned_bytes: 0,
             fingerprints: vec![proto::ValueFingerprint {

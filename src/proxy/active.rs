@@ -62,5 +62,6 @@ pub fn classifier_for(
             })
             .collect(),
         max_scan_bytes: config.classify.max_scan_bytes,
+        test_values: config.classify.test_values,
     })
 }

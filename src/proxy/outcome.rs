@@ -53,6 +53,8 @@ pub struct ClassTally {
     pub class: String,
     pub count: u32,
     pub action: ClassAction,
+    /// Of `count`, the published test values (`4111 1111 1111 1111`, the AWS example key, ...).
+    pub test_values: u32,
 }
 
 /// What the inspector learned, for the outcome record.

@@ -139,6 +139,7 @@ fn findings(tallies: &[ClassTally]) -> Vec<ClassFinding> {
             class: t.class.clone(),
             count: t.count,
             action: t.action as i32,
+            test_values: t.test_values,
         })
         .collect()
 }

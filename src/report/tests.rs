@@ -25,6 +25,7 @@ fn found(class: &str, count: u32, action: ClassAction) -> ClassFinding {
         class: class.into(),
         count,
         action: action as i32,
+        test_values: 0,
     }
 }
 

@@ -5,6 +5,11 @@
 
 use super::*;
 
+impl Named for crate::classify::TestValues {
+    const NAMES: &'static [(&'static str, Self)] =
+        &[("detect", Self::Detect), ("ignore", Self::Ignore)];
+}
+
 impl Named for UnknownShapes {
     const NAMES: &'static [(&'static str, Self)] =
         &[("refuse", Self::Refuse), ("scan", Self::Scan)];
@@ -22,6 +27,11 @@ pub(super) fn classify(
             "classify.unknown_shapes",
             c.unknown_shapes.as_deref(),
             UnknownShapes::Refuse,
+        )?,
+        test_values: cx.choice(
+            "classify.test_values",
+            c.test_values.as_deref(),
+            crate::classify::TestValues::Detect,
         )?,
     })
 }

@@ -109,6 +109,7 @@ mod tests {
                     class: "pii.email".into(),
                     count: 2,
                     action: ClassAction::Blocked as i32,
+                    test_values: 0,
                 }],
                 ..Default::default()
             })),

@@ -73,11 +73,11 @@ impl Inspector for JsonObserver {
         };
         if let (Some(c), false) = (&self.classifier, self.truncated) {
             if let Ok(segments) = extract::response_text(api, &self.buf) {
-                let (scanned, unscanned, counts) =
+                let (scanned, unscanned, counts, tests) =
                     super::mode::classify_segments(c, segments.iter().map(|s| s.text.as_str()));
                 r.scanned_bytes = scanned;
                 r.scan = outcome::scan_of(scanned, unscanned, true);
-                r.findings = findings_of(counts, &self.mode, false);
+                r.findings = findings_of(counts, &tests, &self.mode, false);
             }
         }
         r
@@ -193,6 +193,7 @@ pub fn enforce_buffered(
     }
     report.findings = findings_of(
         count(found.iter().map(|f| &f.class)),
+        &crate::classify::count_test_values(&found),
         mode,
         verdict.is_some(),
     );

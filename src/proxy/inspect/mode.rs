@@ -136,6 +136,7 @@ impl ContentKind {
 /// so no value of any class reached the client.
 pub(super) fn findings_of(
     counts: ClassCounts<Class>,
+    tests: &ClassCounts<Class>,
     mode: &OutputMode,
     withheld: bool,
 ) -> Vec<ClassTally> {
@@ -149,6 +150,7 @@ pub(super) fn findings_of(
                 OutputAction::Observe => ClassAction::Allowed,
             };
             ClassTally {
+                test_values: tests.get(c.as_str()),
                 class: c.as_str().to_owned(),
                 count: n,
                 action,
@@ -160,7 +162,7 @@ pub(super) fn findings_of(
 pub(super) fn classify_segments<'a>(
     c: &Classifier,
     texts: impl Iterator<Item = &'a str>,
-) -> (u64, u64, ClassCounts<Class>) {
+) -> (u64, u64, ClassCounts<Class>, ClassCounts<Class>) {
     let mut all = Vec::new();
     let (mut scanned, mut unscanned) = (0u64, 0u64);
     for t in texts {
@@ -169,7 +171,12 @@ pub(super) fn classify_segments<'a>(
         unscanned += f.unscanned_bytes as u64;
         all.extend(f.items);
     }
-    (scanned, unscanned, count(all.iter().map(|f| &f.class)))
+    (
+        scanned,
+        unscanned,
+        count(all.iter().map(|f| &f.class)),
+        crate::classify::count_test_values(&all),
+    )
 }
 
 pub(super) fn count<'a>(classes: impl Iterator<Item = &'a Class>) -> ClassCounts<Class> {

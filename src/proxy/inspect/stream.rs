@@ -303,7 +303,7 @@ impl Inspector for SseInspector {
                 rep.unscanned_bytes as u64 + self.unscanned,
                 true,
             );
-            r.findings = findings_of(rep.counts, &self.mode, false);
+            r.findings = findings_of(rep.counts, &rep.test_values, &self.mode, false);
         }
         r
     }

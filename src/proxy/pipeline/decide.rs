@@ -61,6 +61,7 @@ impl Pipeline {
             scan.counts
                 .iter()
                 .map(|c| ClassTally {
+                    test_values: scan.test_values.get(c.class.as_str()),
                     class: c.class.as_str().to_owned(),
                     count: c.count,
                     action: pick(c.class.as_str()),

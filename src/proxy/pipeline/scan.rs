@@ -33,7 +33,8 @@ impl Pipeline {
         let prose_text: Vec<&str> = prose.iter().map(|&i| parts[i]).collect();
         let found = classifier.classify_parts(&prose_text);
         let mut per_segment: Vec<Vec<Finding>> = (0..parts.len()).map(|_| Vec::new()).collect();
-        let mut values: Vec<(Class, String)> = Vec::new();
+        // (class, value text when fingerprinting, a published test value)
+        let mut values: Vec<(Class, String, bool)> = Vec::new();
         let fingerprinting = self.shared.evidence.fingerprint(b"").is_some();
         for v in found.values {
             // The value as the model reads it: its pieces joined (normalised below).
@@ -45,7 +46,7 @@ impl Pipeline {
             } else {
                 String::new()
             };
-            values.push((v.class, text));
+            values.push((v.class, text, v.test_value));
         }
         for (k, f) in found.parts.into_iter().enumerate() {
             ctx.unscanned_bytes += f.unscanned_bytes as u64;
@@ -67,15 +68,19 @@ impl Pipeline {
                 } else {
                     String::new()
                 };
-                values.push((item.class.clone(), v));
+                values.push((item.class.clone(), v, item.test_value));
             }
             per_segment[i] = f.items;
         }
         let mut scan = Scan {
             per_segment,
             counts: ClassCounts::new(),
+            test_values: ClassCounts::new(),
         };
-        for (class, text) in values {
+        for (class, text, test_value) in values {
+            if test_value {
+                scan.test_values.add(class.clone(), 1);
+            }
             if fingerprinting {
                 // Normalised, so the same value obfuscated differently fingerprints the same.
                 if let Some(hmac) = self

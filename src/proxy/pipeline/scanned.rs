@@ -9,4 +9,6 @@ use crate::taxonomy::ClassCounts;
 pub struct Scan {
     pub per_segment: Vec<Vec<Finding>>,
     pub counts: ClassCounts<Class>,
+    /// Of those, the published test values per class.
+    pub test_values: ClassCounts<Class>,
 }

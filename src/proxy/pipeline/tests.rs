@@ -161,6 +161,7 @@ async fn a_card_is_counted_decided_redact_and_redacted_in_the_body_sent() {
             class: "financial.credit_card".into(),
             count: 1,
             action: ClassAction::Redacted,
+            test_values: 0,
         }]
     );
     let sent = String::from_utf8(sent.to_vec()).unwrap();
@@ -258,6 +259,7 @@ async fn finish_of_a_relayed_answer_records_its_inspection() {
             class: "pii.email".into(),
             count: 2,
             action: ClassAction::Allowed,
+            test_values: 0,
         }],
         ..InspectReport::default()
     };
@@ -299,4 +301,34 @@ async fn a_call_keeps_its_connections_drain_slot_until_its_last_phase_has_run() 
     );
     p.finish(c, BodyStats::none(StreamEnd::Complete), None);
     assert_eq!(limit.available_permits(), 1, "finish gave it back");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_standard_test_card_is_redacted_like_a_real_one_and_recorded_as_a_test_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = pipeline(dir.path());
+    let req = parts("POST", "/v1/chat/completions", &[AUTH]);
+    let mut c = call(&p, &req);
+    let body = chat("smoke test with 4111 1111 1111 1111 and a real 4539 1488 0343 6467");
+    let sent = through_enforce(&p, &mut c, body).unwrap();
+    let sent = String::from_utf8(sent.to_vec()).unwrap();
+    assert!(
+        !sent.contains("4111 1111 1111 1111") && !sent.contains(CARD),
+        "{sent}"
+    );
+    assert_eq!(
+        c.class_actions,
+        vec![ClassTally {
+            class: "financial.credit_card".into(),
+            count: 2,
+            action: ClassAction::Redacted,
+            test_values: 1,
+        }]
+    );
+    p.commit_decision(&mut c).await.unwrap();
+    let id = c.decision_id.clone();
+    let all = records(&p, dir.path());
+    let (_, decision) = of(&all, "Decision", &id);
+    assert_eq!(decision["findings"][0]["count"], 2, "{decision}");
+    assert_eq!(decision["findings"][0]["test_values"], 1, "{decision}");
 }
