@@ -15,6 +15,7 @@ pub(crate) enum Kind {
     GithubPat,
     Gitlab,
     Slack,
+    SlackWebhook,
     Stripe,
     Anthropic,
     OpenAi,
@@ -22,6 +23,7 @@ pub(crate) enum Kind {
     AwsSecretKey,
     GoogleApiKey,
     DbUrl,
+    DbConnKv,
     Generic,
     Email,
     Passport,
@@ -81,7 +83,12 @@ pub(crate) fn detectors() -> Vec<(Detector, String)> {
         p(
             "slack_token",
             Kind::Slack,
-            r"(?:xox[abposr]|xapp)-[A-Za-z0-9-]+",
+            r"(?:xox[abposr]|xapp|xoxe(?:\.xox[bp])?)-[A-Za-z0-9-]+",
+        ),
+        p(
+            "slack_webhook",
+            Kind::SlackWebhook,
+            r"https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/-]+",
         ),
         p(
             "stripe_key",
@@ -110,9 +117,14 @@ pub(crate) fn detectors() -> Vec<(Detector, String)> {
         ),
         p("google_api_key", Kind::GoogleApiKey, r"AIza[0-9A-Za-z_-]+"),
         p(
+            "db_conn_kv",
+            Kind::DbConnKv,
+            r#"(?i:(?:jdbc:(?:sqlserver|jtds:sqlserver)://[^\s;"'`]+;|(?:server|data source|host|driver|dsn|address|addr)[ \t]*=[^;\r\n"'`]+;)(?:[^;\r\n="'`]+=[^;\r\n"'`]*;)*?[ \t]*(?:password|pwd)[ \t]*=[^;\r\n"'`]+(?:;[^;\r\n="'`]+=[^;\r\n"'`]*)*;?)"#,
+        ),
+        p(
             "db_url",
             Kind::DbUrl,
-            r#"(?i:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|amqps?|mssql|sqlserver|oracle|cockroachdb|clickhouse|jdbc:[a-z]+)://[^\s:/@"'`<>]+:[^\s@"'`<>]+@[^\s"'`<>,;]+"#,
+            r#"(?i:(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|amqps?|mssql|sqlserver|oracle|cockroachdb|clickhouse|couchbases?|neo4j(?:\+s)?|bolt|cassandra|snowflake|redshift|db2|ibm_db_sa|sybase|firebird|vertica|timescaledb|yugabytedb|sqlite|jdbc:[a-z0-9:]+)(?:\+[a-z0-9_]+)?)://[^\s:/@"'`<>]+:[^\s@"'`<>]+@[^\s"'`<>,;]+"#,
         ),
         p(
             "generic_secret",
@@ -207,6 +219,7 @@ pub(crate) const LITERAL_ANCHORS: &[(&str, usize, usize)] = &[
     ("gloas-", 0, 256),
     ("xox", 0, 512),
     ("xapp-", 0, 512),
+    ("hooks.slack.com/", 8, 512),
     ("k_live_", 1, 512),
     ("k_test_", 1, 512),
     ("sk-", 0, 1024),
@@ -279,6 +292,10 @@ pub(crate) const CASED_ANCHORS: &[(&str, usize, usize)] = &[
     ("passwd", 40, 96),
     ("passphrase", 40, 96),
     ("pwd", 40, 96),
+    // ODBC, ADO.NET and JDBC key=value connection strings name the server well before the
+    // password.
+    ("password=", 512, 128),
+    ("pwd=", 512, 128),
     ("secret", 40, 96),
     ("token", 40, 96),
     ("api_key", 40, 96),

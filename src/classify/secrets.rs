@@ -161,8 +161,22 @@ pub(crate) fn gitlab(c: &Cand<'_>, out: &mut Vec<Finding>) {
     }
 }
 
+/// Slack tokens: bot (`xoxb-`), user (`xoxp-`), workspace and legacy (`xoxa-`, `xoxo-`,
+/// `xoxs-`, `xoxr-`) and app-level (`xapp-`) tokens carry numeric team/user ids between dashes;
+/// refresh tokens (`xoxe-1-…`) and rotating or configuration access tokens (`xoxe.xoxp-1-…`,
+/// `xoxe.xoxb-1-…`) are a version number and one long opaque part.
 pub(crate) fn slack(c: &Cand<'_>, out: &mut Vec<Finding>) {
     let tok = slice(c.text, c.start, c.end);
+    if tok.starts_with("xoxe") {
+        let mut segs = tok.splitn(3, '-');
+        let (_, version, body) = (segs.next(), segs.next(), segs.next().unwrap_or(""));
+        let versioned =
+            version.is_some_and(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()));
+        if token_bounded(c) && versioned && random_part_ok(body, 40, 3.5) {
+            push(out, "secret.slack_token", c, c.start, c.end);
+        }
+        return;
+    }
     let segs: Vec<&str> = tok.split('-').collect();
     let numeric = segs
         .iter()
@@ -178,6 +192,37 @@ pub(crate) fn slack(c: &Cand<'_>, out: &mut Vec<Finding>) {
     {
         push(out, "secret.slack_token", c, c.start, c.end);
     }
+}
+
+/// Slack webhook URLs (incoming webhooks `services/T…/B…/<secret>`, workflow and trigger
+/// URLs): the URL itself is the credential. The last path segment must look random.
+pub(crate) fn slack_webhook(c: &Cand<'_>, out: &mut Vec<Finding>) {
+    let mut e = c.end;
+    while e > c.start && matches!(byte_at(c.text, e - 1), Some(b'/' | b'-' | b'_')) {
+        e -= 1;
+    }
+    let url = slice(c.text, c.start, e);
+    let path = url.split_once(".com/").map_or("", |(_, p)| p);
+    let segs: Vec<&str> = path.split('/').collect();
+    let ids_ok = match segs.as_slice() {
+        ["services", team, bot, secret] => {
+            slack_id(team, b'T') && slack_id(bot, b'B') && secret.len() >= 20
+        }
+        [_, team, rest @ ..] => slack_id(team, b'T') && rest.len() >= 2,
+        _ => false,
+    };
+    let secret = segs.last().copied().unwrap_or("");
+    if ids_ok && random_part_ok(secret, 20, 3.0) {
+        push(out, "secret.slack_token", c, c.start, e);
+    }
+}
+
+/// A Slack id: its type letter, then 8 or more uppercase letters and digits.
+fn slack_id(s: &str, kind: u8) -> bool {
+    s.len() >= 9
+        && s.as_bytes().first() == Some(&kind)
+        && s.bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
 }
 
 /// Stripe's public documentation test key.
@@ -266,22 +311,49 @@ pub(crate) fn db_url(c: &Cand<'_>, out: &mut Vec<Finding>) {
         return;
     };
     let password = userinfo.split_once(':').map_or("", |(_, p)| p);
-    let lower = password.to_ascii_lowercase();
-    const FAKE: &[&str] = &[
-        "password", "pass", "passwd", "pwd", "secret", "xxx", "***", "changeme",
-    ];
-    let templated =
-        password.starts_with('$') || password.starts_with('%') || password.starts_with('{');
-    if password.is_empty()
-        || templated
-        || FAKE.contains(&lower.as_str())
-        || is_placeholder_pw(&lower)
-    {
+    if !password_ok(password) {
         return;
     }
     if !byte_before(c).is_some_and(|b| b.is_ascii_alphanumeric()) {
         push(out, "secret.db_connection_string", c, c.start, e);
     }
+}
+
+/// ODBC, ADO.NET and JDBC (SQL Server style) connection strings, `key=value;` pairs naming a
+/// server and carrying a password: the whole string is the finding, unless the password is a
+/// placeholder or a template variable.
+pub(crate) fn db_conn_kv(c: &Cand<'_>, out: &mut Vec<Finding>) {
+    let mut e = c.end;
+    while e > c.start && matches!(byte_at(c.text, e - 1), Some(b';' | b' ' | b'\t')) {
+        e -= 1;
+    }
+    let conn = slice(c.text, c.start, e);
+    let lower = conn.to_ascii_lowercase();
+    let at = ["password", "pwd"]
+        .iter()
+        .filter_map(|k| lower.rfind(k).map(|i| i + k.len()))
+        .max()
+        .unwrap_or(0);
+    let password = conn
+        .get(at..)
+        .and_then(|r| r.split_once('='))
+        .map_or("", |(_, v)| v.split(';').next().unwrap_or("").trim());
+    if password_ok(password) && !byte_before(c).is_some_and(|b| b.is_ascii_alphanumeric()) {
+        push(out, "secret.db_connection_string", c, c.start, e);
+    }
+}
+
+/// A password written in a connection string, not a placeholder or template.
+fn password_ok(password: &str) -> bool {
+    let lower = password.to_ascii_lowercase();
+    const FAKE: &[&str] = &[
+        "password", "pass", "passwd", "pwd", "secret", "xxx", "***", "changeme",
+    ];
+    let templated = password.starts_with(['$', '%', '{', '<']);
+    !(password.is_empty()
+        || templated
+        || FAKE.contains(&lower.as_str())
+        || is_placeholder_pw(&lower))
 }
 
 fn byte_before(c: &Cand<'_>) -> Option<u8> {

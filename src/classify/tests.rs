@@ -616,3 +616,66 @@ fn ignoring_test_values_drops_them_and_keeps_real_ones() {
         "{got:?}"
     );
 }
+
+#[test]
+fn every_slack_token_family_and_webhook_urls_are_found() {
+    let refresh = "xoxe-1-My0xLTQ4MjE3NjE5NzYtNzIyOTEyMjkxNjMyMi03MjM0NzE4ODI3NTU0LWQ4YjFmZGVl";
+    let rotating = "xoxe.xoxp-1-Mi0yLTQ4MjE3NjE5NzYtNzIyOTEyMjkxNjMyMi03MjM0NzE4ODI3NTU0";
+    let bot_rotating = "xoxe.xoxb-1-MS0yLTQ4MjE3NjE5NzYtNzIyOTEyMjkxNjMyMi1rVGd2bk1qSlBy";
+    let app = "xapp-1-A04KD9QW3JF-4824876419315-9f2c1d8e7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b2a1f0e";
+    let legacy = "xoxa-2-4821761976-7229122916322-7234718827554-d8b1fdee3c7a4c2b9e1f0a6d5c8b7e4f";
+    for tok in [refresh, rotating, bot_rotating, app, legacy] {
+        assert_finds(&format!("token: {tok}"), "secret.slack_token", tok);
+    }
+    let hook = "https://hooks.slack.com/services/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";
+    assert_finds(
+        &format!("curl -X POST {hook} -d @msg.json"),
+        "secret.slack_token",
+        hook,
+    );
+    let flow = "https://hooks.slack.com/workflows/T04KD9QW3JF/A06RZ8M2LQX/512345678901234567/Qw3rTy8uIo1pAs5dFg7hJk9L";
+    assert_finds(
+        &format!("webhook_url = \"{flow}\""),
+        "secret.slack_token",
+        flow,
+    );
+    // Slack's own documentation placeholders are not credentials.
+    assert_not_class(
+        "https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX",
+        "secret.slack_token",
+    );
+    assert_not_class(
+        "see https://hooks.slack.com/services/ for setup",
+        "secret.slack_token",
+    );
+    assert_not_class("xoxe-1-example", "secret.slack_token");
+}
+
+#[test]
+fn connection_strings_with_passwords_in_every_common_form_are_found() {
+    for conn in [
+        "postgresql+psycopg2://app:Kx9vQ2mT7rL4@db.internal:5432/orders",
+        "mysql+pymysql://svc:Zq7!pL3mW9@10.0.4.12/billing",
+        "couchbases://admin:Tr8mQ2vX9k@cb.internal",
+        "neo4j+s://neo4j:Vb6nM3qZ8w@graph.internal:7687",
+        "snowflake://etl:Hn4kP9sW2q@acme-xy12345/analytics",
+        "Server=tcp:acme.database.windows.net,1433;Initial Catalog=orders;Persist Security Info=False;User ID=svc_app;Password=Kx9vQ2mT7rL4pW;MultipleActiveResultSets=False",
+        "Driver={ODBC Driver 18 for SQL Server};Server=sql01;Database=hr;Uid=etl;Pwd=Zq7pL3mW9xR2",
+        "Data Source=sql01.corp.local;Initial Catalog=crm;User Id=crm_app;Password=Tr8mQ2vX9kLp",
+        "jdbc:sqlserver://sql01.corp.local:1433;databaseName=crm;user=crm_app;password=Vb6nM3qZ8wJk",
+    ] {
+        let text = format!("conn = \"{conn}\"");
+        let got = marked(clf(), &text);
+        assert!(
+            got.iter().any(|(c, v, _)| c == "secret.db_connection_string" && conn.starts_with(v.as_str()) && v.len() + 1 >= conn.len()),
+            "{conn}: {got:?}"
+        );
+    }
+    for fake in [
+        "Server=sql01;Database=hr;User Id=etl;Password=${DB_PASSWORD};",
+        "Server=sql01;Database=hr;User Id=etl;Password=<your password>;",
+        "Server=sql01;Database=hr;Integrated Security=true;",
+    ] {
+        assert_not_class(fake, "secret.db_connection_string");
+    }
+}
