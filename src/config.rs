@@ -13,6 +13,7 @@
 mod cross_check;
 pub mod env;
 mod identity;
+pub mod presets;
 pub mod raw;
 mod validate;
 

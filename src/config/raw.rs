@@ -98,9 +98,12 @@ impl OneOrMany {
 #[serde(deny_unknown_fields)]
 pub struct RawUpstream {
     pub name: String,
+    /// An OpenAI-compatible provider preset (`mistral`, `groq`, ... see `config::presets`):
+    /// supplies `kind`, `base_url` and the key's environment variable when they are left out.
+    pub preset: Option<String>,
     /// `openai`, `anthropic`, `azure_openai` or `openai_compatible`.
-    pub kind: String,
-    pub base_url: String,
+    pub kind: Option<String>,
+    pub base_url: Option<String>,
     pub api_key: Option<RawSecret>,
     pub api_version: Option<String>,
     pub connect_timeout: Option<String>,

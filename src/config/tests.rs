@@ -365,3 +365,58 @@ fn witnesses_are_validated() {
 }
 
 mod typed;
+
+#[test]
+fn presets_fill_kind_base_url_and_key_and_are_checked() {
+    let with_env = |text: &str, pairs: &[(&str, &str)]| {
+        Config::from_toml(text, "test.toml", &Overrides::default(), &env(pairs), None)
+    };
+    let c = with_env(
+        "[[upstreams]]\nname = \"groq\"\npreset = \"groq\"\n",
+        &[("GROQ_API_KEY", "gsk-test-1")],
+    )
+    .unwrap();
+    let u = &c.upstreams[0];
+    assert_eq!(u.kind, UpstreamKind::OpenAiCompatible);
+    assert_eq!(u.base_url.to_string(), "https://api.groq.com/openai/v1");
+    assert_eq!(u.api_key.as_ref().map(|k| k.expose()), Some("gsk-test-1"));
+    // Unset key variable: no key injected (callers bring theirs); a local server needs none.
+    let c = with_env("[[upstreams]]\nname = \"m\"\npreset = \"mistral\"\n", &[]).unwrap();
+    assert!(c.upstreams[0].api_key.is_none());
+    let c = with_env(
+        "[[upstreams]]\nname = \"local\"\npreset = \"vllm\"\nbase_url = \"http://gpu01:8000/v1\"\n",
+        &[],
+    )
+    .unwrap();
+    assert_eq!(c.upstreams[0].base_url.to_string(), "http://gpu01:8000/v1");
+    let c = with_env("[[upstreams]]\nname = \"o\"\npreset = \"ollama\"\n", &[]).unwrap();
+    assert_eq!(
+        c.upstreams[0].base_url.to_string(),
+        "http://127.0.0.1:11434/v1"
+    );
+    for (text, key, says) in [
+        (
+            "[[upstreams]]\nname = \"x\"\npreset = \"groqq\"\n",
+            "upstreams[0].preset",
+            "groq, together",
+        ),
+        (
+            "[[upstreams]]\nname = \"x\"\npreset = \"groq\"\nkind = \"anthropic\"\n",
+            "upstreams[0].kind",
+            "openai_compatible",
+        ),
+        (
+            "[[upstreams]]\nname = \"x\"\nbase_url = \"https://a.example/v1\"\n",
+            "upstreams[0].kind",
+            "missing",
+        ),
+        (
+            "[[upstreams]]\nname = \"x\"\nkind = \"openai\"\n",
+            "upstreams[0].base_url",
+            "missing",
+        ),
+    ] {
+        let err = with_env(text, &[]).unwrap_err().to_string();
+        assert!(err.contains(key) && err.contains(says), "{text}: {err}");
+    }
+}

@@ -23,8 +23,9 @@ impl Named for UpstreamKind {
 pub(super) fn default_upstreams() -> Vec<RawUpstream> {
     let mk = |name: &str, kind: &str, url: &str, var: &str| RawUpstream {
         name: name.to_owned(),
-        kind: kind.to_owned(),
-        base_url: url.to_owned(),
+        preset: None,
+        kind: Some(kind.to_owned()),
+        base_url: Some(url.to_owned()),
         api_key: Some(RawSecret {
             env: Some(var.to_owned()),
             file: None,
@@ -55,13 +56,13 @@ pub(super) fn apply_base_url_overrides(raw: &mut RawConfig, ov: &Overrides) {
     ] {
         let Some(url) = url else { continue };
         match raw.upstreams.iter_mut().find(|u| u.name == name) {
-            Some(u) => u.base_url = url.clone(),
+            Some(u) => u.base_url = Some(url.clone()),
             None => raw.upstreams.extend(
                 default_upstreams()
                     .into_iter()
                     .filter(|u| u.name == name)
                     .map(|mut u| {
-                        u.base_url = url.clone();
+                        u.base_url = Some(url.clone());
                         u
                     }),
             ),
@@ -79,22 +80,46 @@ pub(super) fn upstreams(
         if out.iter().any(|o| o.name == u.name) {
             return Err(cx.err(key("name"), format!("duplicate upstream name `{}`", u.name)));
         }
-        let kind = cx.choice(&key("kind"), Some(&u.kind), UpstreamKind::OpenAi)?;
-        let base_url: http::Uri = u.base_url.trim_end_matches('/').parse().map_err(|e| {
-            cx.err(
-                key("base_url"),
-                format!("`{}` is not a URL: {e}", u.base_url),
-            )
-        })?;
+        let preset = match &u.preset {
+            None => None,
+            Some(p) => Some(crate::config::presets::find(p).ok_or_else(|| {
+                cx.err(
+                    key("preset"),
+                    format!(
+                        "unknown preset `{p}`; presets: {}",
+                        crate::config::presets::names()
+                    ),
+                )
+            })?),
+        };
+        let kind = match (&u.kind, preset) {
+            (None, Some(_)) => UpstreamKind::OpenAiCompatible,
+            (None, None) => return Err(cx.err(key("kind"), "missing: give a `kind` or a `preset`")),
+            (Some(k), _) => cx.choice(&key("kind"), Some(k), UpstreamKind::OpenAi)?,
+        };
+        if preset.is_some() && kind != UpstreamKind::OpenAiCompatible {
+            return Err(cx.err(
+                key("kind"),
+                "a preset upstream is `openai_compatible`; leave `kind` out",
+            ));
+        }
+        let raw_url = match (&u.base_url, preset) {
+            (Some(url), _) => url.as_str(),
+            (None, Some(p)) => p.base_url,
+            (None, None) => {
+                return Err(cx.err(key("base_url"), "missing: give a `base_url` or a `preset`"))
+            }
+        };
+        let base_url: http::Uri = raw_url
+            .trim_end_matches('/')
+            .parse()
+            .map_err(|e| cx.err(key("base_url"), format!("`{raw_url}` is not a URL: {e}")))?;
         match base_url.scheme_str() {
             Some("http") | Some("https") if base_url.authority().is_some() => {}
             _ => {
                 return Err(cx.err(
                     key("base_url"),
-                    format!(
-                        "`{}` must be an absolute http:// or https:// URL",
-                        u.base_url
-                    ),
+                    format!("`{raw_url}` must be an absolute http:// or https:// URL"),
                 ))
             }
         }
@@ -113,9 +138,17 @@ pub(super) fn upstreams(
             k.env.as_deref() == Some("OPENAI_API_KEY")
                 || k.env.as_deref() == Some("ANTHROPIC_API_KEY")
         });
-        let api_key = match &u.api_key {
-            Some(s) => cx.secret(&key("api_key"), s, optional)?,
-            None => None,
+        let api_key = match (&u.api_key, preset.and_then(|p| p.key_env)) {
+            (Some(s), _) => cx.secret(&key("api_key"), s, optional)?,
+            // A preset's key variable is read when set; unset, callers bring their own key.
+            (None, Some(var)) => {
+                let s = RawSecret {
+                    env: Some(var.to_owned()),
+                    file: None,
+                };
+                cx.secret(&key("api_key"), &s, true)?
+            }
+            (None, None) => None,
         };
         let mut forward_headers = Vec::with_capacity(u.forward_headers.len());
         for h in &u.forward_headers {
