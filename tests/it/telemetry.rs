@@ -53,15 +53,14 @@ async fn metrics_count_calls_decisions_findings_tokens_and_latency() {
     assert_eq!(resp.status(), 200);
     resp.into_body().collect().await.unwrap();
 
-    // The streamed call's outcome is recorded when its body ends; give it a moment.
-    let mut m = String::new();
-    for _ in 0..50 {
-        m = metrics(&gw).await;
-        if sample(&m, "aimsgate_time_to_first_token_seconds_count{", &[]).is_some() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    // The streamed call's last phase runs after its body ended; time to first token is the
+    // last metric it records. A scrape that overlaps that phase may see only part of it, so
+    // once it shows the stream, scrape again: that page was rendered after the phase finished.
+    metrics_until(&gw, |m| {
+        sample(m, "aimsgate_time_to_first_token_seconds_count{", &[]).is_some()
+    })
+    .await;
+    let m = metrics(&gw).await;
     let ok = sample(
         &m,
         "aimsgate_requests_total{",
