@@ -38,7 +38,7 @@ impl Pipeline {
     }
 
     /// Phase 12 — the last phase of every call: the outcome record when the call was forwarded
-    /// (or its decision record kept), then the log line, metrics and span. `report` is what the
+    /// (or its decision record kept), queued first, then the log line, metrics and span. `report` is what the
     /// answer's inspection learned, when an answer was relayed.
     pub(super) fn finish(&self, call: Call, stats: BodyStats, report: Option<InspectReport>) {
         if !call.forwarded_or_kept() {
@@ -46,23 +46,23 @@ impl Pipeline {
             return;
         }
         let report = report.unwrap_or_default();
+        // The outcome is queued (and so takes its place in the log) before the log line and
+        // metrics say the call ended. Nobody waits for it: no task, unless the queue is full.
         let payload = record::outcome(&call, &stats, &report);
-        self.shared.observe(call, &stats, Some(&report));
-        // Nobody waits for an outcome: queue it without a task, unless the queue is full.
-        let Err(payload) = self.shared.evidence.submit(payload) else {
-            return;
-        };
-        let log = self.shared.evidence.clone();
-        let append = async move {
-            if let Err(e) = log.append(payload).await {
-                tracing::error!(error = %e, "could not record a call outcome in the evidence log");
+        if let Err(payload) = self.shared.evidence.submit(payload) {
+            let log = self.shared.evidence.clone();
+            let append = async move {
+                if let Err(e) = log.append(payload).await {
+                    tracing::error!(error = %e, "could not record a call outcome in the evidence log");
+                }
+            };
+            match tokio::runtime::Handle::try_current() {
+                Ok(h) => {
+                    h.spawn(append);
+                }
+                Err(_) => tracing::error!("no runtime to record a call outcome"),
             }
-        };
-        match tokio::runtime::Handle::try_current() {
-            Ok(h) => {
-                h.spawn(append);
-            }
-            Err(_) => tracing::error!("no runtime to record a call outcome"),
         }
+        self.shared.observe(call, &stats, Some(&report));
     }
 }
