@@ -38,15 +38,17 @@ const SSNS: &[&str] = &["078051120", "219099999", "123456789"];
 pub(crate) const AWS_ACCESS_KEY_ID: &str = "AKIAIOSFODNN7EXAMPLE";
 pub(crate) const AWS_SECRET_ACCESS_KEY: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 
-fn digits(v: &str) -> String {
-    v.chars().filter(char::is_ascii_digit).collect()
+/// Whether the digits of `value` (separators skipped) spell one of `list`; allocates nothing.
+fn digits_in(value: &str, list: &[&str]) -> bool {
+    list.iter()
+        .any(|d| value.bytes().filter(u8::is_ascii_digit).eq(d.bytes()))
 }
 
 /// Whether `value` (the finding's text) is a published test value of `class`.
 pub(crate) fn is_test_value(class: &Class, value: &str) -> bool {
     match class.as_str() {
-        "financial.credit_card" => CARDS.contains(&digits(value).as_str()),
-        "pii.us_ssn" => SSNS.contains(&digits(value).as_str()),
+        "financial.credit_card" => digits_in(value, CARDS),
+        "pii.us_ssn" => digits_in(value, SSNS),
         "secret.aws_access_key" => value == AWS_ACCESS_KEY_ID,
         "secret.aws_secret_key" => value == AWS_SECRET_ACCESS_KEY,
         _ => false,
