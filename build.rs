@@ -31,6 +31,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "aimsgate.evidence.v1.ClassFinding.test_values",
         "#[serde(skip_serializing_if = \"crate::evidence::proto::is_zero\")]",
     );
+    // Absent in exports of activations written before bundles named an approver.
+    for f in ["approved_by", "change_ref"] {
+        config.field_attribute(
+            format!("aimsgate.evidence.v1.PolicyActivation.{f}"),
+            "#[serde(skip_serializing_if = \"String::is_empty\")]",
+        );
+    }
     config.compile_fds(fds)?;
     Ok(())
 }

@@ -20,6 +20,7 @@ mod explain;
 mod glob;
 mod inventory;
 mod load;
+mod objective;
 mod raw;
 pub mod testing;
 #[cfg(test)]
@@ -31,9 +32,10 @@ pub use eval::{evaluate, output_plan, OutputEntry, OutputPlan};
 pub use explain::{class_outputs, explain, ClassOutput, Explanation, RuleTrace};
 pub use inventory::{bind_system, Binding, BindingSource, RiskTier, System};
 pub use load::{
-    load_dir, load_dir_with, load_files, load_files_with, LoadContext, BUNDLE_FILES,
+    content_hash, load_dir, load_dir_with, load_files, load_files_with, LoadContext, BUNDLE_FILES,
     UNAPPROVED_MODEL, UNAPPROVED_UPSTREAM,
 };
+pub use objective::{Metric, Objective, Threshold};
 
 use crate::taxonomy::{ClassCount, ClassPattern};
 use std::collections::HashMap;
@@ -48,6 +50,11 @@ pub struct Bundle {
     version: String,
     description: String,
     hash: String,
+    approved_by: Option<String>,
+    change_ref: Option<String>,
+    /// The policy files as loaded `(name, contents)`, for archiving beside the evidence.
+    files: Arc<[(String, String)]>,
+    objectives: Vec<Objective>,
     monitor: bool,
     default: Rule,
     systems: Vec<System>,
@@ -79,6 +86,23 @@ impl Bundle {
     /// Lowercase hex SHA-256 over the bundle's policy files (see [`load::content_hash`]).
     pub fn content_hash(&self) -> &str {
         &self.hash
+    }
+    /// `approved_by` from `bundle.toml`: who approved this version.
+    pub fn approved_by(&self) -> Option<&str> {
+        self.approved_by.as_deref()
+    }
+    /// `change_ref` from `bundle.toml`: the change record that approved it.
+    pub fn change_ref(&self) -> Option<&str> {
+        self.change_ref.as_deref()
+    }
+    /// The policy files the bundle was loaded from, `(name, contents)` (without `tests.toml`);
+    /// their [`load::content_hash`] is [`Bundle::content_hash`].
+    pub fn files(&self) -> &[(String, String)] {
+        &self.files
+    }
+    /// The AIMS objectives from `objectives.toml`, in file order.
+    pub fn objectives(&self) -> &[Objective] {
+        &self.objectives
     }
     /// Is the whole bundle in monitor mode (nothing enforced)?
     pub fn monitor(&self) -> bool {
@@ -139,6 +163,7 @@ pub fn baseline_files() -> Vec<(String, String)> {
         f!("systems.toml"),
         f!("rules.toml"),
         f!("output.toml"),
+        f!("objectives.toml"),
     ]
 }
 

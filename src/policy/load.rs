@@ -13,7 +13,7 @@
 use super::cond::Cond;
 use super::error::line_of;
 use super::glob::Glob;
-use super::raw::{RawBundle, RawDictionaries, RawOutputs, RawRules, RawSystems};
+use super::raw::{RawBundle, RawDictionaries, RawObjectives, RawOutputs, RawRules, RawSystems};
 use super::{Bundle, LoadError, Rule, RuleEffect, RuleRef, System};
 use crate::taxonomy::ClassPattern;
 use sha2::{Digest, Sha256};
@@ -23,6 +23,7 @@ use std::sync::Arc;
 use toml::Spanned;
 
 mod controls;
+mod objectives;
 
 /// The files a bundle directory may hold (besides `tests.toml` and non-TOML files, which are ignored).
 pub const BUNDLE_FILES: &[&str] = &[
@@ -31,6 +32,7 @@ pub const BUNDLE_FILES: &[&str] = &[
     "rules.toml",
     "output.toml",
     "dictionaries.toml",
+    "objectives.toml",
 ];
 
 /// Facts about the deployment that validation checks references against.
@@ -172,6 +174,10 @@ fn build(files: &[(String, String)], upstreams: Option<&[&str]>) -> Result<Bundl
     if let Some(s) = src("output.toml") {
         outputs = v.outputs(s, s.parse::<RawOutputs>()?, raw.monitor)?;
     }
+    let mut objectives = Vec::new();
+    if let Some(s) = src("objectives.toml") {
+        objectives = v.objectives(s, s.parse::<RawObjectives>()?)?;
+    }
     let mut dictionaries = Vec::new();
     if let Some(s) = src("dictionaries.toml") {
         dictionaries = dictionaries_of(s, s.parse::<RawDictionaries>()?)?;
@@ -182,6 +188,10 @@ fn build(files: &[(String, String)], upstreams: Option<&[&str]>) -> Result<Bundl
         version: raw.version.into_inner(),
         description: raw.description,
         hash: content_hash(files),
+        approved_by: nonempty(raw.approved_by),
+        change_ref: nonempty(raw.change_ref),
+        files: files.to_vec().into(),
+        objectives,
         monitor: raw.monitor,
         default,
         systems: v.systems,
@@ -190,6 +200,10 @@ fn build(files: &[(String, String)], upstreams: Option<&[&str]>) -> Result<Bundl
         outputs,
         selectors: v.selectors,
     })
+}
+
+fn nonempty(s: Option<String>) -> Option<String> {
+    s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
 }
 
 /// Organisation dictionaries: each becomes the data class `custom.<name>`.

@@ -21,6 +21,10 @@ pub(crate) struct RawBundle {
     pub default: Option<RawDefault>,
     /// `[inventory]`: how calls outside a system's approvals are treated.
     pub inventory: Option<RawInventoryPolicy>,
+    /// Who approved this version (recorded with every activation).
+    pub approved_by: Option<String>,
+    /// The change record that approved it (ticket, change request).
+    pub change_ref: Option<String>,
 }
 
 /// `[inventory]` in `bundle.toml`: `block` (the default) or `review`.
@@ -251,4 +255,30 @@ pub(crate) struct RawDictionaries {
 pub(crate) struct RawDictionary {
     pub name: Spanned<String>,
     pub terms: Vec<String>,
+}
+
+/// `objectives.toml`: the AIMS objectives (ISO/IEC 42001 6.2) the Clause 9 report measures.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawObjectives {
+    #[serde(default)]
+    pub objective: Vec<RawObjective>,
+}
+
+/// One `[[objective]]`: a metric and its threshold, for all calls or for listed AI systems.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawObjective {
+    pub id: Spanned<String>,
+    pub title: String,
+    pub metric: Spanned<String>,
+    /// Met when the measured value is at most this.
+    pub max: Option<Spanned<f64>>,
+    /// Met when the measured value is at least this.
+    pub min: Option<Spanned<f64>>,
+    /// `findings_forwarded` only: the classes counted (default `secret.*`).
+    pub classes: Option<Vec<Spanned<String>>>,
+    /// Measured per listed system; absent: over all calls.
+    pub ai_systems: Option<Vec<Spanned<String>>>,
+    pub controls: Spanned<Vec<Spanned<String>>>,
 }

@@ -6,6 +6,7 @@ use crate::taxonomy::ClassCount;
 
 mod binding;
 mod load_errors;
+mod objectives;
 mod props;
 
 #[test]

@@ -37,6 +37,8 @@ async fn activation_event(shared: &Shared, old_hash: &str, b: &Bundle) {
             new_content_hash: b.content_hash().to_owned(),
             bundle_id: b.id().to_owned(),
             version: b.version().to_owned(),
+            approved_by: b.approved_by().unwrap_or_default().to_owned(),
+            change_ref: b.change_ref().unwrap_or_default().to_owned(),
         })),
     });
     if let Err(e) = shared.evidence.append(ev).await {
@@ -207,14 +209,17 @@ ai_system = "general-assistant"
         .unwrap();
         let shared = Shared::build(config).unwrap();
         let before = shared.active.load().bundle.content_hash().to_owned();
-        // The inventory renames the system the virtual key is bound to.
-        let systems = pol.join("systems.toml");
-        let text = std::fs::read_to_string(&systems).unwrap();
-        std::fs::write(
-            &systems,
-            text.replace("\"general-assistant\"", "\"general-helper\""),
-        )
-        .unwrap();
+        // The inventory renames the system the virtual key is bound to (and the bundle's own
+        // objectives follow the rename, so the bundle itself stays valid).
+        for file in ["systems.toml", "objectives.toml"] {
+            let path = pol.join(file);
+            let text = std::fs::read_to_string(&path).unwrap();
+            std::fs::write(
+                &path,
+                text.replace("\"general-assistant\"", "\"general-helper\""),
+            )
+            .unwrap();
+        }
         match reload(&shared).await {
             Reloaded::Rejected(msg) => {
                 assert!(msg.contains("identity.virtual_keys[0].ai_system"), "{msg}");

@@ -386,6 +386,10 @@ impl Collector {
                 };
                 ("fail_mode", format!("{mode}: {}", f.reason))
             }
+            Some(Event::ReviewDisposition(r)) => (
+                "review_disposition",
+                format!("decision {} reviewed", r.decision_id),
+            ),
             None => ("unknown", String::new()),
         };
         bump(&mut self.event_counts, kind);
