@@ -2,8 +2,8 @@
 //! the organisation measures its AI use against, and the threshold each must meet.
 //!
 //! Owns the objective types and the metric names. Deliberately does not measure anything: the
-//! policy core never sees evidence. The Clause 9 report computes each metric from the records
-//! and compares it with the threshold here ([`Objective::met`]).
+//! policy core never sees evidence. The Clause 9 report is to compute each metric from the
+//! records and compare it with the threshold here ([`Objective::met`]); that part is not built yet.
 use std::sync::Arc;
 
 use crate::taxonomy::ClassPattern;
