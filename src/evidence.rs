@@ -17,6 +17,7 @@
 //! `checkpoints/` (v1 logs only), `cosigned/` (witness cosignatures), `damaged/` (segments
 //! `aimsgate recover` moved aside), `index/` (sled, rebuildable).
 mod anchor;
+pub mod archive;
 mod common;
 mod config;
 pub mod entry;
@@ -49,10 +50,10 @@ pub use keys::{keygen, load_or_create_key, KeyPair, PublicKey};
 pub use proto::Payload;
 pub use recover::{recover_damaged, DamageReport};
 pub use verify::{
-    prove, verify_dir, verify_dir_with, verify_dir_with_key, verify_export, verify_export_with,
-    verify_nodes, verify_proof, ExportTrust, ExportVerified, NodeConflict, ProofSummary, TrustRoot,
-    TrustSource, TrustedKey, VerifyFault, VerifyOptions, VerifySummary, COSIGNED_FILE,
-    MIN_RETENTION_DAYS, TRUSTED_DIR_KEYS_WARNING,
+    prove, prove_all, verify_dir, verify_dir_with, verify_dir_with_key, verify_export,
+    verify_export_with, verify_nodes, verify_proof, ExportTrust, ExportVerified, NodeConflict,
+    ProofSummary, TrustRoot, TrustSource, TrustedKey, VerifyFault, VerifyOptions, VerifySummary,
+    COSIGNED_FILE, MIN_RETENTION_DAYS, TRUSTED_DIR_KEYS_WARNING,
 };
 pub use writer::{prune, Appended, EvidenceLog, Health, OpenReport};
 

@@ -34,7 +34,7 @@ pub use export_check::{verify_export, verify_export_with, ExportTrust, ExportVer
 pub use kept::COSIGNED_FILE;
 pub use nodes::{verify_nodes, NodeConflict};
 pub use outcome::{VerifyFault, VerifySummary, MIN_RETENTION_DAYS, TRUSTED_DIR_KEYS_WARNING};
-pub use prove::{prove, verify_proof, ProofSummary};
+pub use prove::{prove, prove_all, verify_proof, ProofSummary};
 pub use root::{TrustRoot, TrustSource, TrustedKey};
 #[cfg(test)]
 mod tests;

@@ -7,18 +7,23 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::evidence::proto::{
-    event_record::Event, record::Kind, ClassAction, DecisionRecord, Effect, EventRecord,
-    OutcomeRecord, Record,
+    record::Kind, ClassAction, DecisionRecord, Effect, OutcomeRecord, Record,
 };
 
 use super::buckets::Timeline;
 use super::in_flight::InFlight;
 use super::samples::Samples;
 
+mod evaluation;
+mod events;
 mod finish;
 
+use evaluation::Facts;
+pub use evaluation::Settings;
+pub(super) use evaluation::{ActivationSeen, Eval};
+
 use super::figures::*;
-use super::time::{rfc3339, TimeRange};
+use super::time::TimeRange;
 
 /// How some figures are derived, and what the records cannot show; shown in every report.
 pub const NOTES: &[&str] = &[
@@ -72,6 +77,7 @@ pub struct Collector {
     event_counts: BTreeMap<String, u64>,
     event_rows: Vec<EventRow>,
     fail_open_started: u64,
+    eval: Eval,
 }
 
 #[derive(Debug, Default)]
@@ -119,6 +125,38 @@ fn ratio(n: u64, d: u64) -> f64 {
     }
 }
 
+/// Whether the upstream gave no answer or the answer broke off.
+fn broken(o: &OutcomeRecord) -> bool {
+    o.upstream_status == 0 || o.error_kind.starts_with("upstream")
+}
+
+/// Whether the call failed upstream (no answer, broken answer, or 5xx).
+fn failed(o: &OutcomeRecord) -> bool {
+    broken(o) || o.upstream_status >= 500
+}
+
+/// A decision's evaluated, flagged and unapproved-use facts. Unapproved use is the recorded
+/// `model_approved` / `upstream_approved` fact of a registered system (an unregistered one has
+/// no approvals to check: it is counted as unregistered), or, where the record carries no such
+/// fact, a deciding rule whose id marks unapproved models or suppliers.
+fn facts(d: &DecisionRecord) -> Facts {
+    let effect = Effect::try_from(d.effect).ok();
+    let flagged = effect == Some(Effect::Review)
+        || d.review_flagged
+        || (effect == Some(Effect::Redact) && d.reason.contains("flagged for review"));
+    let recorded = d.ai_system_registered
+        && (d.model_approved == Some(false) || d.upstream_approved == Some(false));
+    let by_rule = d.model_approved.is_none()
+        && d.matched_rules
+            .iter()
+            .any(|m| UNAPPROVED_RULE_MARKS.iter().any(|k| m.rule_id.contains(k)));
+    Facts {
+        evaluated: !d.matched_rules.is_empty(),
+        flagged,
+        unapproved: recorded || by_rule,
+    }
+}
+
 impl EffectMix {
     fn add(&mut self, e: Option<Effect>, flagged: bool) {
         match e {
@@ -135,38 +173,74 @@ impl EffectMix {
 }
 
 impl Collector {
-    /// A collector for records inside `range`.
+    /// A collector for records inside `range`, with default evaluation settings.
     pub fn new(range: TimeRange) -> Self {
+        Self::with(range, Settings::default())
+    }
+
+    /// A collector for records inside `range`.
+    pub fn with(range: TimeRange, settings: Settings) -> Self {
         Self {
             range,
+            eval: Eval::new(settings),
             ..Self::default()
         }
+    }
+
+    /// The records that follow come from node `i` (its data dir is `name`).
+    pub fn node(&mut self, i: usize, name: &str) {
+        self.eval.node = i;
+        self.eval.watch.node(i, name);
     }
 
     /// Adds one record; returns whether it was inside the time range.
     pub fn add(&mut self, r: &Record) -> bool {
         let t = r.time_unix_nanos;
+        if let Some(Kind::Event(e)) = &r.kind {
+            self.eval.any_time_event(t, &r.log_id, e);
+        }
         if !self.range.contains(t) {
+            if self.eval.settings.previous.is_some_and(|p| p.contains(t)) {
+                self.eval.prev_records += 1;
+                match &r.kind {
+                    Some(Kind::Decision(d)) => {
+                        let f = facts(d);
+                        self.eval.decision(1, t, r.seq, &r.log_id, d, &f);
+                    }
+                    Some(Kind::Outcome(o)) => self.eval.outcome(t, o, failed(o)),
+                    _ => {}
+                }
+            }
             return false;
         }
         self.first = Some(self.first.map_or(t, |f| f.min(t)));
         self.last = Some(self.last.map_or(t, |l| l.max(t)));
         match &r.kind {
-            Some(Kind::Decision(d)) => self.decision(t, d),
-            Some(Kind::Outcome(o)) => self.outcome(o),
-            Some(Kind::Event(e)) => self.event(t, &r.log_id, e),
+            Some(Kind::Decision(d)) => {
+                self.eval.timeline(t, None);
+                let f = self.decision(t, d);
+                self.eval.decision(0, t, r.seq, &r.log_id, d, &f);
+            }
+            Some(Kind::Outcome(o)) => {
+                self.eval.timeline(t, None);
+                self.outcome(o);
+                self.eval.outcome(t, o, failed(o));
+            }
+            Some(Kind::Event(e)) => {
+                self.eval.timeline(t, Some(e));
+                self.event(t, &r.log_id, e);
+            }
             None => {}
         }
         true
     }
 
-    fn decision(&mut self, t: i64, d: &DecisionRecord) {
+    fn decision(&mut self, t: i64, d: &DecisionRecord) -> Facts {
         let effect = Effect::try_from(d.effect).ok();
         let label = effect_label(d.effect);
         let evaluated = !d.matched_rules.is_empty();
-        let flagged = effect == Some(Effect::Review)
-            || d.review_flagged
-            || (effect == Some(Effect::Redact) && d.reason.contains("flagged for review"));
+        let fx = facts(d);
+        let flagged = fx.flagged;
         let violation = evaluated
             && matches!(
                 effect,
@@ -204,7 +278,6 @@ impl Collector {
             }
         }
         let mut controls = BTreeSet::new();
-        let mut unapproved = false;
         for m in &d.matched_rules {
             let r = self
                 .rules
@@ -232,7 +305,6 @@ impl Collector {
             }
             if UNAPPROVED_RULE_MARKS.iter().any(|k| m.rule_id.contains(k)) {
                 bump(&mut self.unapproved_rules, &m.rule_id);
-                unapproved = d.model_approved.is_none();
             }
         }
         for c in controls {
@@ -245,11 +317,7 @@ impl Collector {
         if evaluated && !d.ai_system_registered {
             bump(&mut self.unregistered, &system);
         }
-        // The recorded fact where the record has it; an unregistered system has no approvals
-        // to check (it is counted as unregistered instead).
-        if d.model_approved == Some(false) && d.ai_system_registered {
-            unapproved = true;
-        }
+        let unapproved = fx.unapproved;
         let routing = d.reason.starts_with("model_not_allowed");
         self.unapproved.routing_refusals += u64::from(routing);
         self.unapproved.policy_matches += u64::from(unapproved);
@@ -274,6 +342,7 @@ impl Collector {
                 _ => {}
             }
         }
+        fx
     }
 
     /// Forwarded decisions read whose outcome has not been (what the collector holds per call).
@@ -286,7 +355,7 @@ impl Collector {
         self.totals.outcomes += 1;
         let e = &mut self.errors;
         e.forwarded += 1;
-        let broke = o.upstream_status == 0 || o.error_kind.starts_with("upstream");
+        let broke = broken(o);
         match o.upstream_status {
             0 => e.upstream_failures += 1,
             100..=399 if broke => e.upstream_failures += 1,
@@ -294,7 +363,7 @@ impl Collector {
             400..=499 => e.upstream_4xx += 1,
             _ => e.upstream_5xx += 1,
         }
-        self.failed += u64::from(broke || o.upstream_status >= 500);
+        self.failed += u64::from(failed(o));
         if !o.error_kind.is_empty() {
             bump(&mut self.error_kinds, &o.error_kind);
         }
@@ -320,86 +389,6 @@ impl Collector {
                 Ok(ClassAction::Blocked) => c.output_blocked += u64::from(f.count),
                 _ => {}
             }
-        }
-    }
-
-    fn event(&mut self, t: i64, log_id: &str, e: &EventRecord) {
-        self.totals.events += 1;
-        let (kind, detail) = match &e.event {
-            Some(Event::LogStart(s)) => ("log_start", format!("aimsgate {}", s.software_version)),
-            Some(Event::Recovery(r)) if !r.damaged_segment.is_empty() => (
-                "recovery",
-                format!(
-                    "damaged segment moved aside to {} (first bad frame at offset {}, {} valid frames after it kept there); log continues after seq {}",
-                    r.damaged_segment, r.damaged_offset, r.frames_after_damage, r.last_intact_seq
-                ),
-            ),
-            Some(Event::Recovery(r)) => (
-                "recovery",
-                format!(
-                    "unclean stop: {} torn bytes truncated after seq {}",
-                    r.truncated_bytes, r.last_intact_seq
-                ),
-            ),
-            Some(Event::RetentionPolicy(p)) => (
-                "retention_policy",
-                if p.below_minimum_override {
-                    format!(
-                        "{} days retention, below the 183-day minimum by explicit override",
-                        p.retention_days
-                    )
-                } else {
-                    format!("{} days retention", p.retention_days)
-                },
-            ),
-            Some(Event::FormatUpgrade(u)) => (
-                "format_upgrade",
-                format!("log continued in entry format v{}", u.entry_version),
-            ),
-            Some(Event::PolicyActivation(p)) => (
-                "policy_activation",
-                format!(
-                    "{} {} (content hash {}…)",
-                    p.bundle_id,
-                    p.version,
-                    p.new_content_hash.get(..16).unwrap_or(&p.new_content_hash)
-                ),
-            ),
-            Some(Event::KeyRotation(k)) => (
-                "key_rotation",
-                format!("{} -> {}", k.old_key_id, k.new_key_id),
-            ),
-            Some(Event::Checkpoint(c)) => ("checkpoint", format!("tree size {}", c.tree_size)),
-            Some(Event::RetentionPrune(p)) => (
-                "retention_prune",
-                format!(
-                    "records before seq {} pruned ({} days retention)",
-                    p.first_retained_seq, p.retention_days
-                ),
-            ),
-            Some(Event::FailMode(f)) => {
-                self.fail_open_started += u64::from(f.fail_open);
-                let mode = if f.fail_open {
-                    "fail-open"
-                } else {
-                    "fail-closed"
-                };
-                ("fail_mode", format!("{mode}: {}", f.reason))
-            }
-            Some(Event::ReviewDisposition(r)) => (
-                "review_disposition",
-                format!("decision {} reviewed", r.decision_id),
-            ),
-            None => ("unknown", String::new()),
-        };
-        bump(&mut self.event_counts, kind);
-        if kind != "checkpoint" && self.event_rows.len() < MAX_EVENT_ROWS {
-            self.event_rows.push(EventRow {
-                time: rfc3339(t),
-                log_id: log_id.to_owned(),
-                kind: kind.to_owned(),
-                detail,
-            });
         }
     }
 }

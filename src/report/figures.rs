@@ -5,8 +5,11 @@
 //! classes and Annex A control ids — never prompt text, credentials or principals.
 use serde::{Deserialize, Serialize};
 
+mod evaluation;
+pub use evaluation::*;
+
 /// Format tag of the JSON document.
-pub const FORMAT: &str = "aimsgate-clause9-report v1";
+pub const FORMAT: &str = "aimsgate-clause9-report v2";
 
 /// Everything the report shows.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -17,6 +20,8 @@ pub struct Figures {
     pub generated_at: String,
     /// Requested and observed time range.
     pub period: Period,
+    /// The time zone the page shows times in (the figures keep RFC 3339 UTC).
+    pub time_zone: String,
     /// True only when every node's log verified; otherwise every figure is unverified.
     pub verified: bool,
     /// Integrity and coverage of each node's log, in the order given.
@@ -53,6 +58,24 @@ pub struct Figures {
     /// Log events in the period: starts, recoveries, policy activations, key rotations,
     /// retention prunes and fail-mode changes.
     pub events: EventFigures,
+    /// The keys the logs were verified against.
+    pub trust: TrustFigures,
+    /// The policy whose objectives and inventory the report uses.
+    pub policy: PolicySource,
+    /// 9.1: objectives measured against their thresholds, with the previous period's value.
+    pub objectives: Vec<ObjectiveFigures>,
+    /// Per AI system: inventory facts, decision mix, data, models and suppliers.
+    pub systems: Vec<SystemFigures>,
+    /// Controls operating (redactions) against nonconformities, with weekly trends.
+    pub conformity: Conformity,
+    /// Calls flagged for review and their dispositions.
+    pub reviews: ReviewFigures,
+    /// Anomalies found in the logs and the process.
+    pub anomalies: Vec<Anomaly>,
+    /// 9.2: the reproducible audit sample with its inclusion proofs.
+    pub sample: SampleFigures,
+    /// 9.3: management-review inputs.
+    pub review_inputs: ReviewInputs,
     /// What the figures cannot show and how some are derived.
     pub notes: Vec<String>,
 }
@@ -149,7 +172,8 @@ pub struct Totals {
     pub evaluated: u64,
     /// Effect mix of all decisions.
     pub mix: EffectMix,
-    /// Evaluated decisions that were blocked, redacted or flagged.
+    /// Evaluated decisions that were blocked, redacted or flagged (the rules acting; see
+    /// [`Conformity`] for redactions as controls operating and the nonconformities).
     pub violations: u64,
     /// `violations / evaluated` (0 when nothing was evaluated).
     pub violation_rate: f64,
@@ -339,6 +363,16 @@ pub struct Tokens {
 pub struct ControlFigures {
     /// Control id, e.g. `A.9.2`.
     pub control: String,
+    /// Its title in ISO/IEC 42001:2023 Annex A.
+    pub title: String,
+    /// `records`, `partly` or `none`: how far the log can evidence it.
+    pub coverage: String,
+    /// Which records evidence it.
+    pub evidenced_by: String,
+    /// What to ask for elsewhere.
+    pub ask_for: String,
+    /// Objectives that cite it.
+    pub objectives: Vec<String>,
     /// Decisions whose deciding rules cite it.
     pub decisions: u64,
     /// Those rules.

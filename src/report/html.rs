@@ -8,12 +8,14 @@ use super::figures::*;
 pub use super::markup::escape;
 
 mod cells;
+mod evaluation;
 mod sections;
-use cells::{ms, opt, pct, table};
+use super::zone::Zone;
+use cells::{ms, pct, table};
 use sections::*;
 
 /// The `id` of every chart the page draws, in page order (tests check each is rendered).
-pub const CHART_IDS: [&str; 8] = [
+pub const CHART_IDS: [&str; 9] = [
     "chart-volume-system",
     "chart-volume-model",
     "chart-volume-upstream",
@@ -22,6 +24,7 @@ pub const CHART_IDS: [&str; 8] = [
     "chart-classes",
     "chart-latency",
     "chart-annex-a",
+    "chart-nonconformities",
 ];
 
 const STYLE: &str = "body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0;color:#1b1b1b;background:#f6f7f9}\
@@ -36,7 +39,13 @@ h3{font-size:15px;margin:18px 0 6px}.meta{color:#555;margin:0 0 16px}\
 table{border-collapse:collapse;width:100%;background:#fff;margin:6px 0 12px;font-size:13px}\
 th,td{border:1px solid #d9dce1;padding:4px 8px;text-align:left;vertical-align:top;overflow-wrap:break-word}td code,td.w{overflow-wrap:anywhere}.scroll{overflow-x:auto}th{background:#eef0f3}\
 td.n{text-align:right;font-variant-numeric:tabular-nums}.chart{display:block;background:#fff;border:1px solid #d9dce1;border-radius:6px;margin:8px 0;max-width:100%;height:auto}\
-.muted{color:#666}.fail{color:#b00;font-weight:600}.pass{color:#1d6b30;font-weight:600}code{font-size:12px;word-break:break-all}";
+.muted{color:#666}.fail{color:#b00;font-weight:600}.pass{color:#1d6b30;font-weight:600}code{font-size:12px;word-break:break-all}\
+details.proof{background:#fff;border:1px solid #d9dce1;border-radius:6px;margin:4px 0;padding:4px 8px}details.proof pre{font-size:11px;white-space:pre-wrap;word-break:break-all}\
+@page{size:A4;margin:14mm 12mm}\
+@media print{body{background:#fff;font-size:11px}main{max-width:none;padding:0}.tile,.chart,table,.banner{border-color:#999}\
+h2{break-after:avoid;page-break-after:avoid}tr,.tile,.chart,.banner,details{break-inside:avoid;page-break-inside:avoid}\
+thead{display:table-header-group}.scroll{overflow:visible}.proofs{display:none}th{background:#eee}\
+.banner.bad,.fail{-webkit-print-color-adjust:exact;print-color-adjust:exact}}";
 
 fn tile(out: &mut String, id: &str, value: &str, label: &str) {
     let _ = write!(
@@ -95,7 +104,7 @@ fn integrity(out: &mut String, f: &Figures) {
     }
 }
 
-fn nodes(out: &mut String, f: &Figures) {
+fn nodes(out: &mut String, f: &Figures, zone: &Zone) {
     out.push_str("<h2>Log integrity and retention</h2>");
     let rows: Vec<Vec<String>> = f
         .nodes
@@ -143,8 +152,12 @@ fn nodes(out: &mut String, f: &Figures) {
         .map(|n| {
             vec![
                 n.data_dir.clone(),
-                opt(&n.oldest_record),
-                opt(&n.newest_record),
+                n.oldest_record
+                    .as_deref()
+                    .map_or("—".into(), |t| zone.human_rfc3339(t)),
+                n.newest_record
+                    .as_deref()
+                    .map_or("—".into(), |t| zone.human_rfc3339(t)),
                 n.retention_days
                     .map_or("unknown (no prune yet)".into(), |d| format!("{d} days")),
                 if n.first_seq > 0 {
@@ -188,6 +201,8 @@ fn nodes(out: &mut String, f: &Figures) {
 
 /// The whole page.
 pub fn render(f: &Figures) -> String {
+    let zone = Zone::parse(&f.time_zone).unwrap_or_default();
+    let when = |t: &Option<String>| t.as_deref().map_or("—".into(), |t| zone.human_rfc3339(t));
     let mut out = String::with_capacity(64 * 1024);
     let title = if f.verified {
         "aimsgate Clause 9 report".to_owned()
@@ -201,17 +216,18 @@ pub fn render(f: &Figures) -> String {
     );
     let period = match (&f.period.since, &f.period.until) {
         (None, None) => "whole log".to_owned(),
-        (s, u) => format!("{} to {}", opt(s), opt(u)),
+        (s, u) => format!("{} to {}", when(s), when(u)),
     };
     let _ = write!(
         out,
-        r#"<h1>{}</h1><p class="meta">ISO/IEC 42001 Clause 9 performance evaluation from the signed evidence log · generated {} · period: {} (records {} to {}) · {} node(s)</p>"#,
+        r#"<h1>{}</h1><p class="meta" id="report-meta">ISO/IEC 42001 Clause 9 performance evaluation from the signed evidence log · generated {} · period: {} (records {} to {}) · {} node(s) · times in {}</p>"#,
         escape(&title),
-        escape(&f.generated_at),
+        escape(&zone.human_rfc3339(&f.generated_at)),
         escape(&period),
-        escape(&opt(&f.period.first_record)),
-        escape(&opt(&f.period.last_record)),
-        f.nodes.len()
+        escape(&when(&f.period.first_record)),
+        escape(&when(&f.period.last_record)),
+        f.nodes.len(),
+        escape(zone.name())
     );
     integrity(&mut out, f);
     let t = &f.totals;
@@ -244,9 +260,16 @@ pub fn render(f: &Figures) -> String {
     tile(&mut out, "tile-error", &t.mix.error.to_string(), "errors");
     tile(
         &mut out,
-        "tile-violation-rate",
-        &pct(t.violation_rate),
-        "violation rate",
+        "tile-nonconformity-rate",
+        &pct(f.conformity.nonconformity_rate),
+        "nonconformity rate",
+    );
+    let met = f.objectives.iter().filter(|o| o.met == Some(true)).count();
+    tile(
+        &mut out,
+        "tile-objectives",
+        &format!("{met} / {}", f.objectives.len()),
+        "objectives met",
     );
     tile(
         &mut out,
@@ -255,14 +278,21 @@ pub fn render(f: &Figures) -> String {
         "p95 latency",
     );
     out.push_str("</div>");
-    nodes(&mut out, f);
+    evaluation::anomalies(&mut out, f);
+    evaluation::objectives(&mut out, f, &zone);
+    evaluation::systems(&mut out, f);
+    evaluation::conformity(&mut out, f, &zone);
+    evaluation::reviews(&mut out, f, &zone);
+    nodes(&mut out, f, &zone);
     volume(&mut out, &f.volume);
     policies(&mut out, f);
     classes(&mut out, f);
     refusals(&mut out, f);
     latency(&mut out, f);
     annex_a(&mut out, f);
-    events(&mut out, f);
+    evaluation::review_inputs(&mut out, f, &zone);
+    events(&mut out, f, &zone);
+    evaluation::sample(&mut out, f, &zone);
     out.push_str("<h2>How to read these figures</h2><ul>");
     for n in &f.notes {
         let _ = write!(out, "<li>{}</li>", escape(n));

@@ -11,23 +11,23 @@ use std::hash::BuildHasher;
 /// many forwarded decisions later is forgotten (its latency counts as of an unknown upstream).
 pub const CAP: usize = 1 << 20;
 
-/// Decision id (as a 64-bit keyed hash) → upstream index.
+/// Decision id (as a 64-bit keyed hash) → what the outcome needs of its call (`V`).
 #[derive(Debug)]
-pub struct InFlight {
+pub struct InFlight<V = usize> {
     cap: usize,
     hasher: RandomState,
-    upstream: HashMap<u64, usize>,
+    upstream: HashMap<u64, V>,
     /// Ids in the order they were added, some already answered; never longer than `cap`.
     order: VecDeque<u64>,
 }
 
-impl Default for InFlight {
+impl<V> Default for InFlight<V> {
     fn default() -> Self {
         Self::with_cap(CAP)
     }
 }
 
-impl InFlight {
+impl<V> InFlight<V> {
     /// An empty set holding at most `cap` decisions.
     pub fn with_cap(cap: usize) -> Self {
         Self {
@@ -38,8 +38,8 @@ impl InFlight {
         }
     }
 
-    /// Remembers that `decision_id` went to upstream number `upstream`.
-    pub fn insert(&mut self, decision_id: &str, upstream: usize) {
+    /// Remembers `upstream` (what the outcome needs) for `decision_id`.
+    pub fn insert(&mut self, decision_id: &str, upstream: V) {
         if self.order.len() >= self.cap {
             if let Some(old) = self.order.pop_front() {
                 self.upstream.remove(&old);
@@ -50,8 +50,8 @@ impl InFlight {
         self.order.push_back(h);
     }
 
-    /// The upstream of `decision_id`, forgetting it.
-    pub fn take(&mut self, decision_id: &str) -> Option<usize> {
+    /// What was remembered for `decision_id`, forgetting it.
+    pub fn take(&mut self, decision_id: &str) -> Option<V> {
         let up = self.upstream.remove(&self.hasher.hash_one(decision_id));
         // Answered ids at the front are dropped at once, so the order queue stays short too.
         while let Some(front) = self.order.front() {

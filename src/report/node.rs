@@ -89,7 +89,11 @@ pub(crate) fn read_all(
     let mut nodes: Vec<NodeStatus> = dirs
         .iter()
         .zip(results)
-        .map(|(d, r)| read(d, r, c))
+        .enumerate()
+        .map(|(i, (d, r))| {
+            c.node(i, &d.display().to_string());
+            read(d, r, c)
+        })
         .collect();
     for k in &conflicts {
         for n in nodes

@@ -42,6 +42,28 @@ impl Samples {
         self.hist.as_ref().map_or(0, |h| h.len())
     }
 
+    /// Adds every sample of `other`.
+    pub fn merge(&mut self, other: &Samples) {
+        let Some(o) = &other.hist else {
+            return;
+        };
+        match &mut self.hist {
+            None => self.hist = Some(o.clone()),
+            Some(h) => {
+                // Both auto-resize, so adding cannot run out of range.
+                let _ = h.add(o);
+            }
+        }
+    }
+
+    /// The `q` quantile in milliseconds (nearest rank), `None` when empty.
+    pub fn quantile_ms(&self, q: f64) -> Option<f64> {
+        self.hist
+            .as_ref()
+            .filter(|h| !h.is_empty())
+            .map(|h| h.value_at_quantile(q) as f64 / 1000.0)
+    }
+
     /// p50/p95/p99 in milliseconds (nearest rank; 0 when empty).
     pub fn percentiles(&self, label: &str) -> Percentiles {
         let ms = |q: f64| {
@@ -63,6 +85,25 @@ impl Samples {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn merged_samples_give_the_percentiles_of_the_union() {
+        let (mut a, mut b, mut all) = (Samples::default(), Samples::default(), Samples::default());
+        for i in 1..=100u64 {
+            let s = if i % 2 == 0 { &mut a } else { &mut b };
+            s.record(i * 1000);
+            all.record(i * 1000);
+        }
+        let mut m = Samples::default();
+        m.merge(&a);
+        m.merge(&Samples::default());
+        m.merge(&b);
+        assert_eq!(m.len(), 100);
+        assert_eq!(m.quantile_ms(0.95), all.quantile_ms(0.95));
+        let p95 = m.quantile_ms(0.95).unwrap();
+        assert!((95.0..=95.0 * 1.001).contains(&p95), "{p95}");
+        assert_eq!(Samples::default().quantile_ms(0.5), None);
+    }
 
     /// Exact nearest-rank percentile of `v` (sorted here), in milliseconds.
     fn exact(v: &mut [u64], p: f64) -> f64 {

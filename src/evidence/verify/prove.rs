@@ -91,45 +91,70 @@ pub(crate) fn load_view(
 /// stored entry bytes as `extra`, against the cosigned checkpoint if it covers the record, else
 /// the latest checkpoint.
 pub fn prove(dir: &Path, decision_id: &str) -> Result<String, EvidenceError> {
-    let mut found: Option<(u64, Vec<u8>)> = None;
+    prove_all(dir, &[decision_id])?
+        .pop()
+        .unwrap_or_else(|| Err(EvidenceError::NotFound(format!("decision {decision_id}"))))
+}
+
+/// Proofs of several decisions of one log in one read of it (the report's audit sample):
+/// one result per id, in the order given. Fails as a whole only when the log cannot be read.
+pub fn prove_all(
+    dir: &Path,
+    decision_ids: &[&str],
+) -> Result<Vec<Result<String, EvidenceError>>, EvidenceError> {
+    let mut found: Vec<Option<(u64, Vec<u8>)>> = vec![None; decision_ids.len()];
+    let wanted: std::collections::HashMap<&str, usize> = decision_ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (*id, i))
+        .collect();
     let view = load_view(dir, |seq, bytes, rec| {
-        if found.is_none() {
-            if let Some(record::Kind::Decision(d)) = &rec.kind {
-                if d.decision_id == decision_id {
-                    found = Some((seq, bytes.to_vec()));
+        if let Some(record::Kind::Decision(d)) = &rec.kind {
+            if let Some(i) = wanted.get(d.decision_id.as_str()) {
+                if found[*i].is_none() {
+                    found[*i] = Some((seq, bytes.to_vec()));
                 }
             }
         }
     })?;
-    let (seq, bytes) =
-        found.ok_or_else(|| EvidenceError::NotFound(format!("decision {decision_id}")))?;
     let tree = Tree::new(&view.frontier, &view.leaves);
     let cosigned = std::fs::read_to_string(dir.join(COSIGNED_FILE))
         .ok()
-        .and_then(|n| Some((parse_cp(&n).ok()?, n)))
-        .filter(|(cp, _)| seq < cp.size && tree.root(cp.size) == Some(cp.root));
-    let (cp, note) = cosigned.or(view.checkpoint).ok_or_else(|| {
-        EvidenceError::NotFound("no checkpoint yet (start and stop the log once)".into())
-    })?;
-    if seq >= cp.size {
-        return Err(EvidenceError::NotFound(format!("decision {decision_id} (seq {seq}) is newer than the latest checkpoint (size {}); retry after the next checkpoint", cp.size)));
-    }
-    if tree.root(cp.size) != Some(cp.root) {
-        return Err(EvidenceError::Corrupt(format!(
-            "the log does not hash to its checkpoint of size {} (run verify)",
-            cp.size
-        )));
-    }
-    let path = tree
-        .inclusion_proof(seq, cp.size)
-        .ok_or_else(|| EvidenceError::Corrupt("cannot build the inclusion proof".into()))?;
-    Ok(TlogProof {
-        extra: Some(bytes),
-        index: seq,
-        path,
-        checkpoint: note,
-    }
-    .to_text())
+        .and_then(|n| Some((parse_cp(&n).ok()?, n)));
+    let one = |id: &str, hit: Option<(u64, Vec<u8>)>| -> Result<String, EvidenceError> {
+        let (seq, bytes) = hit.ok_or_else(|| EvidenceError::NotFound(format!("decision {id}")))?;
+        let (cp, note) = cosigned
+            .clone()
+            .filter(|(cp, _)| seq < cp.size && tree.root(cp.size) == Some(cp.root))
+            .or_else(|| view.checkpoint.clone())
+            .ok_or_else(|| {
+                EvidenceError::NotFound("no checkpoint yet (start and stop the log once)".into())
+            })?;
+        if seq >= cp.size {
+            return Err(EvidenceError::NotFound(format!("decision {id} (seq {seq}) is newer than the latest checkpoint (size {}); retry after the next checkpoint", cp.size)));
+        }
+        if tree.root(cp.size) != Some(cp.root) {
+            return Err(EvidenceError::Corrupt(format!(
+                "the log does not hash to its checkpoint of size {} (run verify)",
+                cp.size
+            )));
+        }
+        let path = tree
+            .inclusion_proof(seq, cp.size)
+            .ok_or_else(|| EvidenceError::Corrupt("cannot build the inclusion proof".into()))?;
+        Ok(TlogProof {
+            extra: Some(bytes),
+            index: seq,
+            path,
+            checkpoint: note,
+        }
+        .to_text())
+    };
+    Ok(decision_ids
+        .iter()
+        .zip(found)
+        .map(|(id, hit)| one(id, hit))
+        .collect())
 }
 
 /// What a checked proof proves.

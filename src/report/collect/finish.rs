@@ -2,7 +2,9 @@
 //! sorted tables (largest first; Annex A controls in document order) and the display buckets.
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::super::evaluate::{evaluate, Input};
 use super::super::figures::*;
+use super::super::policies::Texts;
 use super::super::time::rfc3339;
 use super::{ratio, Collector, NOTES};
 
@@ -16,8 +18,11 @@ fn counts(m: BTreeMap<String, u64>) -> Vec<Count> {
     v
 }
 
-/// Controls in document order (`A.2.2` before `A.10.3`).
-fn annex_a(m: BTreeMap<String, (u64, BTreeSet<String>)>) -> Vec<ControlFigures> {
+/// Controls in document order (`A.2.2` before `A.10.3`), with the objectives citing each.
+fn annex_a(
+    m: BTreeMap<String, (u64, BTreeSet<String>)>,
+    objectives: &BTreeMap<String, Vec<String>>,
+) -> Vec<ControlFigures> {
     let key = |c: &str| -> Vec<(u64, String)> {
         c.split('.')
             .map(|p| (p.parse::<u64>().unwrap_or(u64::MAX), p.to_owned()))
@@ -26,9 +31,11 @@ fn annex_a(m: BTreeMap<String, (u64, BTreeSet<String>)>) -> Vec<ControlFigures> 
     let mut v: Vec<ControlFigures> = m
         .into_iter()
         .map(|(control, (decisions, rules))| ControlFigures {
+            objectives: objectives.get(&control).cloned().unwrap_or_default(),
             control,
             decisions,
             rules: rules.into_iter().collect(),
+            ..ControlFigures::default()
         })
         .collect();
     v.sort_by_cached_key(|c| key(&c.control));
@@ -36,8 +43,47 @@ fn annex_a(m: BTreeMap<String, (u64, BTreeSet<String>)>) -> Vec<ControlFigures> 
 }
 
 impl Collector {
-    /// The figures, with the nodes' integrity table and the report time.
+    /// The content hashes of the policies that decided calls or were activated (any time):
+    /// the archives `build` reads.
+    pub fn policy_hashes(&self) -> BTreeSet<String> {
+        let mut v: BTreeSet<String> = self.policies.keys().map(|k| k.2.clone()).collect();
+        v.extend(self.eval.activations.iter().map(|a| a.hash.clone()));
+        v.remove("");
+        v
+    }
+
+    /// The figures, with the nodes' integrity table and the report time, without policy text.
     pub fn finish(self, nodes: Vec<NodeStatus>, generated_at: String) -> Figures {
+        self.finish_with(nodes, generated_at, &Texts::default())
+    }
+
+    /// The figures, with the policy texts read for [`policy_hashes`](Self::policy_hashes).
+    pub fn finish_with(
+        self,
+        nodes: Vec<NodeStatus>,
+        generated_at: String,
+        texts: &Texts,
+    ) -> Figures {
+        let mut hashes: BTreeMap<String, u64> = BTreeMap::new();
+        for ((_, _, h), p) in &self.policies {
+            if !h.is_empty() {
+                *hashes.entry(h.clone()).or_default() += p.decisions;
+            }
+        }
+        let time_zone = self.eval.settings.zone.name().to_owned();
+        let ev = evaluate(
+            self.eval,
+            &Input {
+                nodes: &nodes,
+                texts,
+                range: self.range,
+                first: self.first,
+                last: self.last,
+                events: &self.event_rows,
+                fail_open_started: self.fail_open_started,
+                hashes: &hashes,
+            },
+        );
         let start = self.range.since.or(self.first).unwrap_or(0);
         let end = self
             .range
@@ -91,6 +137,7 @@ impl Collector {
         Figures {
             format: FORMAT.to_owned(),
             generated_at,
+            time_zone,
             period: Period {
                 since: self.range.since.map(rfc3339),
                 until: self.range.until.map(rfc3339),
@@ -139,12 +186,21 @@ impl Collector {
             },
             errors,
             tokens: self.tokens,
-            annex_a: annex_a(self.controls),
+            annex_a: annex_a(self.controls, &ev.control_objectives),
             events: EventFigures {
                 counts: counts(self.event_counts),
                 rows: self.event_rows,
                 fail_open_started: self.fail_open_started,
             },
+            trust: TrustFigures::default(),
+            policy: ev.policy,
+            objectives: ev.objectives,
+            systems: ev.systems,
+            conformity: ev.conformity,
+            reviews: ev.reviews,
+            anomalies: ev.anomalies,
+            sample: ev.sample,
+            review_inputs: ev.review_inputs,
             notes: NOTES.iter().map(|s| (*s).to_owned()).collect(),
         }
     }

@@ -16,10 +16,6 @@ pub(in crate::report::html) fn ms(v: f64) -> String {
     format!("{v:.1} ms")
 }
 
-pub(in crate::report::html) fn opt(s: &Option<String>) -> String {
-    s.clone().unwrap_or_else(|| "—".to_owned())
-}
-
 /// A table; every cell is escaped. Cells starting with a digit are right-aligned.
 pub(in crate::report::html) fn table(
     out: &mut String,

@@ -51,7 +51,7 @@ pub(super) fn volume(out: &mut String, v: &Volume) {
 }
 
 pub(super) fn policies(out: &mut String, f: &Figures) {
-    out.push_str("<h2>Decision mix and violation rate per policy version</h2>");
+    out.push_str("<h2>Decision mix per policy version</h2>");
     let rows: Vec<Row> = f
         .policies
         .iter()
@@ -59,7 +59,7 @@ pub(super) fn policies(out: &mut String, f: &Figures) {
             label: format!("{} {}", p.bundle_id, p.version),
             parts: mix_parts(&p.mix),
             note: format!(
-                "{} calls, {} violations",
+                "{} calls, rules acted on {}",
                 p.decisions,
                 pct(p.violation_rate)
             ),
@@ -100,7 +100,7 @@ pub(super) fn policies(out: &mut String, f: &Figures) {
             "review",
             "error",
             "flagged",
-            "violation rate",
+            "rules acted (block, redact or review)",
         ],
         &rows,
     );
@@ -359,7 +359,7 @@ pub(super) fn annex_a(out: &mut String, f: &Figures) {
     table(out, "annex-a", &["control", "decisions", "rules"], &rows);
 }
 
-pub(super) fn events(out: &mut String, f: &Figures) {
+pub(super) fn events(out: &mut String, f: &Figures, zone: &super::super::zone::Zone) {
     out.push_str("<h2>Log events</h2>");
     if f.events.fail_open_started > 0 {
         let _ = write!(
@@ -380,7 +380,7 @@ pub(super) fn events(out: &mut String, f: &Figures) {
         .iter()
         .map(|e| {
             vec![
-                e.time.clone(),
+                zone.human_rfc3339(&e.time),
                 e.log_id.clone(),
                 e.kind.clone(),
                 e.detail.clone(),
