@@ -15,6 +15,7 @@
 //! none); labels are AI systems, models, upstreams, rules, data classes and Annex A controls.
 use std::path::PathBuf;
 
+mod annex_a;
 mod buckets;
 mod collect;
 pub mod figures;
