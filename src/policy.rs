@@ -31,6 +31,9 @@ pub use error::LoadError;
 pub use eval::{evaluate, output_plan, OutputEntry, OutputPlan};
 pub use explain::{class_outputs, explain, ClassOutput, Explanation, RuleTrace};
 pub use inventory::{bind_system, Binding, BindingSource, RiskTier, System};
+/// The ids a rule may cite; the report's Annex A table is tested against them.
+#[cfg(test)]
+pub(crate) use load::controls::is_annex_a;
 pub use load::{
     content_hash, load_dir, load_dir_with, load_files, load_files_with, LoadContext, BUNDLE_FILES,
     UNAPPROVED_MODEL, UNAPPROVED_UPSTREAM,

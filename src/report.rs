@@ -18,6 +18,7 @@
 //! classes and Annex A controls.
 use std::path::PathBuf;
 
+mod annex_a;
 mod anomalies;
 mod buckets;
 mod collect;

@@ -22,7 +22,7 @@ use std::ops::Range;
 use std::sync::Arc;
 use toml::Spanned;
 
-mod controls;
+pub(super) mod controls;
 mod objectives;
 
 /// The files a bundle directory may hold (besides `tests.toml` and non-TOML files, which are ignored).
