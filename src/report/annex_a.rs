@@ -6,8 +6,6 @@
 //! judgement. Deliberately does not: make a compliance claim (a control the log evidences is
 //! evidence of operation, not of conformity), nor decide which ids a rule may cite — that is
 //! validated in `src/policy/load/controls.rs`, and the tests here check that both lists agree.
-// Used by the report sections (next commit).
-#![cfg_attr(not(test), allow(dead_code))]
 
 /// How far the evidence log can evidence a control.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -19,6 +17,17 @@ pub(crate) enum Coverage {
     Partly,
     /// The log cannot evidence it.
     None,
+}
+
+impl Coverage {
+    /// `records`, `partly`, `none`.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Coverage::Records => "records",
+            Coverage::Partly => "partly",
+            Coverage::None => "none",
+        }
+    }
 }
 
 /// One Annex A control and what the evidence log can say about it.
@@ -440,6 +449,7 @@ pub(crate) const CONTROLS: &[Control] = &[
 ];
 
 /// The control with this id, if Annex A has one.
+#[cfg(test)]
 pub(crate) fn control(id: &str) -> Option<&'static Control> {
     CONTROLS.iter().find(|c| c.id == id)
 }

@@ -27,11 +27,12 @@ use super::time::TimeRange;
 
 /// How some figures are derived, and what the records cannot show; shown in every report.
 pub const NOTES: &[&str] = &[
-    "Violation rate = evaluated decisions that were blocked, redacted or flagged for review, over decisions where the policy was evaluated (calls refused before evaluation, e.g. a bad credential, count as errors, not violations).",
-    "Flagged calls = effect review, plus calls where a review rule fired beside a stronger effect (the record's review flag; for records written before that flag existed, a redaction whose reason says so); the record lists all deciding rules, so the flagged-rules table may include the redaction rule beside the review rule.",
-    "Unapproved-model attempts = routing refusals (model_not_allowed) plus evaluated calls whose model was not approved for their registered AI system (the record's model_approved fact; for records written before that fact existed, decisions by rules whose id names unapproved models or suppliers).",
+    "Controls operating = calls forwarded with redactions and the findings redacted: the data-protection rules doing what the policy says. They are not nonconformities.",
+    "Nonconformities = calls refused by policy, calls to a model or upstream the registered AI system is not approved for, calls from AI systems the inventory does not know, and calls flagged for review without an accepted or rejected disposition when the report was built; a call is counted once however many apply.",
+    "Flagged calls = effect review, plus calls where a review rule fired beside a stronger effect such as a redaction. A review is closed by the first accepted or rejected disposition recorded with `aimsgate review`; an escalation leaves it open.",
+    "Objectives are measured over the period and over the period of the same length before it (given --since); latency percentiles are nearest-rank from histograms with three significant digits (at most 0.1% above the exact value).",
     "Latency and upstream statuses come from outcome records (forwarded calls only); latency is measured by aimsgate from request start to the end of the response.",
-    "Retention period is known only from retention-prune events; records newer than the latest signed checkpoint are left out of the figures.",
+    "The retention period is known from the log's retention events; records newer than the latest signed checkpoint are left out of the figures.",
 ];
 
 /// Rule-id fragments that mark unapproved-model rules (see [`NOTES`]).

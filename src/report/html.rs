@@ -278,25 +278,55 @@ pub fn render(f: &Figures) -> String {
         "p95 latency",
     );
     out.push_str("</div>");
-    evaluation::anomalies(&mut out, f);
-    evaluation::objectives(&mut out, f, &zone);
-    evaluation::systems(&mut out, f);
-    evaluation::conformity(&mut out, f, &zone);
-    evaluation::reviews(&mut out, f, &zone);
-    nodes(&mut out, f, &zone);
-    volume(&mut out, &f.volume);
-    policies(&mut out, f);
-    classes(&mut out, f);
-    refusals(&mut out, f);
-    latency(&mut out, f);
-    annex_a(&mut out, f);
-    evaluation::review_inputs(&mut out, f, &zone);
-    events(&mut out, f, &zone);
-    evaluation::sample(&mut out, f, &zone);
-    out.push_str("<h2>How to read these figures</h2><ul>");
+    let sections: [(&str, Section<'_>); 15] = [
+        ("anomalies", &|o| evaluation::anomalies(o, f)),
+        ("objectives", &|o| evaluation::objectives(o, f, &zone)),
+        ("systems", &|o| evaluation::systems(o, f)),
+        ("conformity", &|o| evaluation::conformity(o, f, &zone)),
+        ("reviews", &|o| evaluation::reviews(o, f, &zone)),
+        ("integrity", &|o| nodes(o, f, &zone)),
+        ("volume", &|o| volume(o, &f.volume)),
+        ("policies", &|o| policies(o, f)),
+        ("classes", &|o| classes(o, f)),
+        ("refusals", &|o| refusals(o, f)),
+        ("latency", &|o| latency(o, f)),
+        ("annex-a", &|o| annex_a(o, f)),
+        ("review-inputs", &|o| evaluation::review_inputs(o, f, &zone)),
+        ("events", &|o| events(o, f, &zone)),
+        ("sample", &|o| evaluation::sample(o, f, &zone)),
+    ];
+    for (id, write) in sections {
+        let _ = write!(out, r#"<section id="s-{id}">"#);
+        write(&mut out);
+        out.push_str("</section>");
+    }
+    out.push_str(r#"<section id="s-notes"><h2>How to read these figures</h2><ul>"#);
     for n in &f.notes {
         let _ = write!(out, "<li>{}</li>", escape(n));
     }
-    out.push_str("</ul></main></body></html>\n");
+    out.push_str("</ul></section></main></body></html>\n");
     out
 }
+
+/// Writes one section of the page.
+type Section<'a> = &'a dyn Fn(&mut String);
+
+/// The `id` of every section, in page order (`s-<id>` in the page; tests render each alone).
+pub const SECTION_IDS: [&str; 16] = [
+    "anomalies",
+    "objectives",
+    "systems",
+    "conformity",
+    "reviews",
+    "integrity",
+    "volume",
+    "policies",
+    "classes",
+    "refusals",
+    "latency",
+    "annex-a",
+    "review-inputs",
+    "events",
+    "sample",
+    "notes",
+];

@@ -234,11 +234,28 @@ fn classes_rules_refusals_flags_and_shadow_ai() {
 #[test]
 fn annex_a_controls_are_counted_once_per_decision_in_document_order() {
     let f = figures(TimeRange::default());
-    let ids: Vec<&str> = f.annex_a.iter().map(|c| c.control.as_str()).collect();
+    assert_eq!(f.annex_a.len(), 38, "every Annex A control is listed");
+    assert_eq!(f.annex_a[0].control, "A.2.2");
+    assert_eq!(f.annex_a[37].control, "A.10.4");
+    let cited: Vec<&str> = f
+        .annex_a
+        .iter()
+        .filter(|c| c.decisions > 0)
+        .map(|c| c.control.as_str())
+        .collect();
     assert_eq!(
-        ids,
+        cited,
         ["A.2.2", "A.4.2", "A.5.4", "A.6.2.5", "A.6.2.8", "A.9.2", "A.10.3"]
     );
+    assert!(f
+        .annex_a
+        .iter()
+        .all(|c| !c.title.is_empty() && !c.ask_for.is_empty()));
+    let a628 = f.annex_a.iter().find(|c| c.control == "A.6.2.8").unwrap();
+    assert_eq!(a628.title, "AI system recording of event logs");
+    assert_eq!(a628.coverage, "records");
+    let a255 = f.annex_a.iter().find(|c| c.control == "A.5.5").unwrap();
+    assert_eq!((a255.coverage.as_str(), a255.decisions), ("none", 0));
     let a22 = &f.annex_a[0];
     // default (allow, monitor-allow) and block-secrets.
     assert_eq!(a22.decisions, 3);

@@ -2,6 +2,7 @@
 //! sorted tables (largest first; Annex A controls in document order) and the display buckets.
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::super::annex_a::CONTROLS;
 use super::super::evaluate::{evaluate, Input};
 use super::super::figures::*;
 use super::super::policies::Texts;
@@ -18,27 +19,42 @@ fn counts(m: BTreeMap<String, u64>) -> Vec<Count> {
     v
 }
 
-/// Controls in document order (`A.2.2` before `A.10.3`), with the objectives citing each.
+/// Every Annex A control in document order, with its title, what the log can evidence of it,
+/// the decisions whose deciding rules cite it and the objectives citing it.
 fn annex_a(
-    m: BTreeMap<String, (u64, BTreeSet<String>)>,
+    mut m: BTreeMap<String, (u64, BTreeSet<String>)>,
     objectives: &BTreeMap<String, Vec<String>>,
 ) -> Vec<ControlFigures> {
-    let key = |c: &str| -> Vec<(u64, String)> {
-        c.split('.')
-            .map(|p| (p.parse::<u64>().unwrap_or(u64::MAX), p.to_owned()))
-            .collect()
-    };
-    let mut v: Vec<ControlFigures> = m
-        .into_iter()
-        .map(|(control, (decisions, rules))| ControlFigures {
-            objectives: objectives.get(&control).cloned().unwrap_or_default(),
-            control,
-            decisions,
-            rules: rules.into_iter().collect(),
-            ..ControlFigures::default()
+    let mut v: Vec<ControlFigures> = CONTROLS
+        .iter()
+        .map(|c| {
+            let (decisions, rules) = m.remove(c.id).unwrap_or_default();
+            ControlFigures {
+                control: c.id.to_owned(),
+                title: c.title.to_owned(),
+                coverage: c.coverage.as_str().to_owned(),
+                evidenced_by: c.evidenced_by.to_owned(),
+                ask_for: c.ask_for.to_owned(),
+                objectives: objectives.get(c.id).cloned().unwrap_or_default(),
+                decisions,
+                rules: rules.into_iter().collect(),
+            }
         })
         .collect();
-    v.sort_by_cached_key(|c| key(&c.control));
+    // Ids outside Annex A cannot be cited (the policy loader refuses them); a record that
+    // names one anyway is still counted, under its own id.
+    v.extend(
+        m.into_iter()
+            .map(|(control, (decisions, rules))| ControlFigures {
+                title: "(not an ISO/IEC 42001 Annex A control)".into(),
+                coverage: "none".into(),
+                objectives: objectives.get(&control).cloned().unwrap_or_default(),
+                control,
+                decisions,
+                rules: rules.into_iter().collect(),
+                ..ControlFigures::default()
+            }),
+    );
     v
 }
 

@@ -329,10 +329,11 @@ pub(super) fn latency(out: &mut String, f: &Figures) {
 }
 
 pub(super) fn annex_a(out: &mut String, f: &Figures) {
-    out.push_str("<h2>ISO/IEC 42001 Annex A controls evidenced</h2>");
+    out.push_str(r#"<h2 id="h-annex-a">ISO/IEC 42001 Annex A controls</h2><p class="meta">Every Annex A control, what this evidence log can show of it, and what to ask for elsewhere. A control the log evidences is evidence of operation, not a statement of conformity.</p>"#);
     let rows: Vec<Row> = f
         .annex_a
         .iter()
+        .filter(|c| c.decisions > 0)
         .map(|c| Row {
             label: c.control.clone(),
             parts: vec![("decisions".into(), c.decisions as f64, "#4269d0")],
@@ -351,12 +352,47 @@ pub(super) fn annex_a(out: &mut String, f: &Figures) {
         .map(|c| {
             vec![
                 c.control.clone(),
+                c.title.clone(),
+                c.coverage.clone(),
                 c.decisions.to_string(),
                 c.rules.join(", "),
+                c.objectives.join(", "),
+                if c.evidenced_by.is_empty() {
+                    "—".into()
+                } else {
+                    c.evidenced_by.clone()
+                },
+                c.ask_for.clone(),
             ]
         })
         .collect();
-    table(out, "annex-a", &["control", "decisions", "rules"], &rows);
+    table(
+        out,
+        "annex-a",
+        &[
+            "control",
+            "title",
+            "log evidences",
+            "decisions",
+            "rules",
+            "objectives",
+            "evidenced by",
+            "ask for elsewhere",
+        ],
+        &rows,
+    );
+    let none: Vec<String> = f
+        .annex_a
+        .iter()
+        .filter(|c| c.coverage == "none")
+        .map(|c| format!("{} {}", c.control, c.title))
+        .collect();
+    let _ = write!(
+        out,
+        r#"<p id="annex-a-not-evidenced">The log cannot evidence {} control(s); ask for their evidence elsewhere: {}.</p>"#,
+        none.len(),
+        escape(&none.join("; "))
+    );
 }
 
 pub(super) fn events(out: &mut String, f: &Figures, zone: &super::super::zone::Zone) {

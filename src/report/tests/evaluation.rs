@@ -763,3 +763,73 @@ fn a_log_with_injected_anomalies_shows_each_flag() {
     let kinds: Vec<&str> = f.anomalies.iter().map(|a| a.kind.as_str()).collect();
     assert_eq!(kinds, ["policy_not_archived"]);
 }
+
+#[test]
+fn the_page_has_every_section_in_order_and_shows_the_evaluation() {
+    let w = world();
+    let page = crate::report::html::render(&w.figures);
+    let mut at = 0;
+    for id in crate::report::html::SECTION_IDS {
+        let tag = format!(r#"<section id="s-{id}">"#);
+        assert_eq!(page.matches(&tag).count(), 1, "{id}");
+        let pos = page.find(&tag).unwrap();
+        assert!(pos > at, "{id} in page order");
+        at = pos;
+    }
+    assert_eq!(
+        page.matches("<section").count(),
+        page.matches("</section>").count()
+    );
+    for want in [
+        "9.1 Objectives",
+        "disposal — Reviews disposed within 2 days",
+        "NOT MET",
+        "claims-triage is a high-risk system",
+        "AIIA-2026-014",
+        "Nonconformities per week",
+        "9.3 Management review inputs",
+        "Annex: 9.2 audit sample",
+        "seed <code>audit-2026</code>",
+        "AI system recording of event logs",
+        "activation_without_approver",
+    ] {
+        assert!(page.contains(want), "{want} missing");
+    }
+}
+
+#[test]
+fn injected_anomalies_are_shown_on_the_page_in_the_chosen_zone() {
+    let mut c = Collector::with(
+        TimeRange::default(),
+        Settings {
+            zone: Zone::parse("Europe/Berlin").unwrap(),
+            max_gap: 3600 * S,
+            generated_at: T0 + DAY,
+            ..Settings::default()
+        },
+    );
+    for (seq, t) in [(0, T0), (1, T0 + 5 * 3600 * S), (2, T0 + 3 * DAY)] {
+        c.add(&event(seq, t, Event::LogStart(LogStart::default())));
+    }
+    let f = c.finish_with(
+        vec![NodeStatus {
+            retention_days: Some(7),
+            ..node()
+        }],
+        "2026-12-01T00:00:00Z".into(),
+        &Texts::default(),
+    );
+    assert_eq!(f.time_zone, "Europe/Berlin");
+    let page = crate::report::html::render(&f);
+    for k in ["restart", "future_records", "retention_below_policy"] {
+        assert!(
+            page.contains(&format!("<td>{k}</td>")),
+            "{k} not on the page"
+        );
+    }
+    assert!(
+        page.contains("2026-12-01 01:00:00 CET"),
+        "generated at, in Berlin time"
+    );
+    assert!(page.contains("times in Europe/Berlin"));
+}
