@@ -5,6 +5,8 @@
 #[path = "it/support.rs"]
 mod support;
 
+#[path = "it/archive.rs"]
+mod archive;
 #[path = "it/bypass_fields.rs"]
 mod bypass_fields;
 #[path = "it/bypass_limits.rs"]
