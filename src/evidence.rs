@@ -6,9 +6,9 @@
 //! RFC 6962 hashing ([`merkle`]), signed notes ([`note`]), segment files and recovery
 //! (`segment`), the policy archive ([`archive`]), the group-commit writer ([`EvidenceLog`]),
 //! the sled index (`index`), verification ([`verify_dir`], [`verify_export`]), export
-//! ([`export`]), inclusion proofs ([`prove`]) and retention. Deliberately does not know HTTP,
-//! policy or classifier types: callers fill plain proto fields, and decide themselves what to
-//! do when `append` fails.
+//! ([`export`]), inclusion proofs ([`prove`]), review dispositions ([`review`]) and retention.
+//! Deliberately does not know HTTP, policy or classifier types: callers fill plain proto
+//! fields, and decide themselves what to do when `append` fails.
 //!
 //! Data dir layout: `origin` (the log's unique origin line), `signing.key` (0600, absent when
 //! the key is supplied from outside), `signing.pub`, `keys/<key id>.pub` (every key the log
@@ -35,6 +35,7 @@ pub mod proto;
 mod prune;
 pub mod read;
 mod recover;
+pub mod review;
 mod segment;
 pub mod tlog_proof;
 pub mod trust;
