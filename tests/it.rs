@@ -39,6 +39,8 @@ mod lifecycle;
 mod policy;
 #[path = "it/report.rs"]
 mod report;
+#[path = "it/review.rs"]
+mod review;
 #[path = "it/routes.rs"]
 mod routes;
 #[path = "it/sdk_e2e.rs"]
