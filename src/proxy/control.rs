@@ -219,3 +219,50 @@ fn error(status: StatusCode, message: &str) -> Response<ProxyBody> {
         &serde_json::json!({ "error": { "message": message } }),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn bind_replaces_a_stale_file_with_an_owner_only_socket() {
+        use std::os::unix::fs::{FileTypeExt as _, PermissionsExt as _};
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(socket_path(d.path()), b"left by a crash").unwrap();
+        let _listener = bind(d.path()).unwrap();
+        let meta = std::fs::metadata(socket_path(d.path())).unwrap();
+        assert!(meta.file_type().is_socket());
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+        let names: Vec<_> = std::fs::read_dir(d.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(
+            names,
+            vec![std::ffi::OsString::from(SOCKET_FILE)],
+            "no temp left"
+        );
+        // Reachable under its final name.
+        tokio::net::UnixStream::connect(socket_path(d.path()))
+            .await
+            .unwrap();
+    }
+
+    #[test]
+    fn the_wire_format_is_plain_json() {
+        let req: ReviewRequest = serde_json::from_str(
+            r#"{"decision_id":"d","disposition":"accepted","by":"a","note":"n"}"#,
+        )
+        .unwrap();
+        assert_eq!(req.by, "a");
+        assert!(serde_json::from_str::<ReviewRequest>(
+            r#"{"decision_id":"d","disposition":"accepted","by":"a","note":"n","x":1}"#
+        )
+        .is_err());
+        let reply: ReviewReply = serde_json::from_str(r#"{"seq":9,"decision_seq":4}"#).unwrap();
+        assert_eq!(
+            (reply.seq, reply.decision_seq, reply.flagged),
+            (9, 4, false)
+        );
+    }
+}
