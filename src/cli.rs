@@ -12,6 +12,7 @@ pub mod policy;
 pub mod prove;
 pub mod recover;
 pub mod report;
+pub mod review;
 pub mod serve;
 pub mod trust;
 pub mod verify;
@@ -48,6 +49,9 @@ pub enum Command {
     Export(export::Args),
     /// Build the Clause 9 report (HTML or JSON) from one or several nodes' verified logs.
     Report(report::Args),
+    /// Record a reviewer's disposition of a call flagged for review (signed, appended to the
+    /// evidence log).
+    Review(review::Args),
     /// Emit a C2SP tlog-proof for one decision against a signed checkpoint.
     Prove(prove::Args),
     /// Print the latest signed checkpoint, for auditors to keep.
@@ -76,6 +80,7 @@ pub fn run() -> ExitCode {
         Command::Verify(a) => verify::run(a),
         Command::Export(a) => export::run(a),
         Command::Report(a) => report::run(a),
+        Command::Review(a) => review::run(a),
         Command::Prove(a) => prove::run(a),
         Command::Checkpoint(a) => checkpoint::run(a),
         Command::Keygen(a) => keygen::run(a),

@@ -4,10 +4,11 @@
 //!
 //! Owns: the record schema ([`proto`]), entry bytes and framing ([`entry`]), keys ([`keys`]),
 //! RFC 6962 hashing ([`merkle`]), signed notes ([`note`]), segment files and recovery
-//! (`segment`), the group-commit writer ([`EvidenceLog`]), the sled index (`index`),
-//! verification ([`verify_dir`], [`verify_export`]), export ([`export`]), inclusion proofs
-//! ([`prove`]) and retention. Deliberately does not know HTTP, policy or classifier types:
-//! callers fill plain proto fields, and decide themselves what to do when `append` fails.
+//! (`segment`), the policy archive ([`archive`]), the group-commit writer ([`EvidenceLog`]),
+//! the sled index (`index`), verification ([`verify_dir`], [`verify_export`]), export
+//! ([`export`]), inclusion proofs ([`prove`]), review dispositions ([`review`]) and retention.
+//! Deliberately does not know HTTP, policy or classifier types: callers fill plain proto
+//! fields, and decide themselves what to do when `append` fails.
 //!
 //! Data dir layout: `origin` (the log's unique origin line), `signing.key` (0600, absent when
 //! the key is supplied from outside), `signing.pub`, `keys/<key id>.pub` (every key the log
@@ -15,7 +16,8 @@
 //! group, a signed checkpoint frame), `log/anchor.note` (after retention pruned a prefix),
 //! `checkpoint.note` (a periodically refreshed copy of the latest signed tree head),
 //! `checkpoints/` (v1 logs only), `cosigned/` (witness cosignatures), `damaged/` (segments
-//! `aimsgate recover` moved aside), `index/` (sled, rebuildable).
+//! `aimsgate recover` moved aside), `index/` (sled, rebuildable), `policies/<content hash>/`
+//! (the source files of every policy bundle the proxy activated, read-only; see [`archive`]).
 mod anchor;
 pub mod archive;
 mod common;
@@ -33,6 +35,7 @@ pub mod proto;
 mod prune;
 pub mod read;
 mod recover;
+pub mod review;
 mod segment;
 pub mod tlog_proof;
 pub mod trust;

@@ -3,6 +3,8 @@
 //!
 //! It wires the cores together and owns every HTTP concern (listener, TLS, upstream clients,
 //! the single error→response mapping); it contains no detection patterns and no policy rules.
+//! [`control`] serves the local control socket `DATA_DIR/control.sock` (`aimsgate review` on a
+//! running proxy).
 
 pub mod active;
 pub mod admin;
@@ -10,6 +12,7 @@ pub mod body;
 pub mod budget;
 pub mod call;
 pub mod caller;
+pub mod control;
 pub mod inspect;
 pub mod listener;
 mod observe;
@@ -30,7 +33,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::config::Config;
-pub use shared::{log_config, Parts, Shared, StartError};
+pub use shared::{log_config, signing_key, Parts, Shared, StartError};
 
 /// A running proxy: its bound addresses and the handle that stops it.
 pub struct Running {
@@ -40,6 +43,7 @@ pub struct Running {
     stop: watch::Sender<bool>,
     proxy_task: tokio::task::JoinHandle<()>,
     admin_task: tokio::task::JoinHandle<()>,
+    control_task: Option<tokio::task::JoinHandle<()>>,
     witness: Option<crate::witness::client::Handle>,
 }
 
@@ -50,6 +54,9 @@ impl Running {
         let _ = self.stop.send(true);
         let _ = self.proxy_task.await;
         let _ = self.admin_task.await;
+        if let Some(t) = self.control_task {
+            let _ = t.await;
+        }
         let shared = self.shared.clone();
         let closed = tokio::task::spawn_blocking(move || {
             if let Some(t) = &shared.traces {
@@ -103,7 +110,8 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         acceptor,
         rx.clone(),
     ));
-    let admin_task = tokio::spawn(admin::serve(shared.clone(), admin, rx));
+    let admin_task = tokio::spawn(admin::serve(shared.clone(), admin, rx.clone()));
+    let control_task = start_control(&shared, rx);
     let witness = start_witness_client(&shared)?;
     Ok(Running {
         addr,
@@ -112,8 +120,29 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         stop,
         proxy_task,
         admin_task,
+        control_task,
         witness,
     })
+}
+
+/// The control socket task. Without a socket (e.g. a data dir path too long for one) the proxy
+/// still serves; `aimsgate review` then works only while it is stopped.
+fn start_control(
+    shared: &Arc<Shared>,
+    stop: watch::Receiver<bool>,
+) -> Option<tokio::task::JoinHandle<()>> {
+    let dir = &shared.config.data_dir;
+    match control::bind(dir) {
+        Ok(listener) => Some(tokio::spawn(control::serve(shared.clone(), listener, stop))),
+        Err(e) => {
+            tracing::error!(
+                error = %e,
+                path = %control::socket_path(dir).display(),
+                "cannot bind the control socket; `aimsgate review` works only while the proxy is stopped"
+            );
+            None
+        }
+    }
 }
 
 /// The witness client task, when `[[evidence.witness]]` entries are configured.

@@ -5,6 +5,8 @@
 #[path = "it/support.rs"]
 mod support;
 
+#[path = "it/archive.rs"]
+mod archive;
 #[path = "it/bypass_fields.rs"]
 mod bypass_fields;
 #[path = "it/bypass_limits.rs"]
@@ -37,6 +39,8 @@ mod lifecycle;
 mod policy;
 #[path = "it/report.rs"]
 mod report;
+#[path = "it/review.rs"]
+mod review;
 #[path = "it/routes.rs"]
 mod routes;
 #[path = "it/sdk_e2e.rs"]

@@ -22,9 +22,10 @@
 //! 2. `{"type":"entry","seq":N,"entry":<base64 stored entry bytes>,"record":{..}}` for each
 //!    selected entry. `record` is the decoded entry shown as JSON: enums by their protobuf
 //!    value names (`"effect":"EFFECT_BLOCK"`, `"action":"CLASS_ACTION_REDACTED"`,
-//!    `"output_scan":"OUTPUT_SCAN_FULL"`), bytes as hex, and the time as `time_unix_nanos`
-//!    and as `time` (RFC 3339, UTC, nine fractional digits). The verifier decodes the stored
-//!    bytes again and requires `record` to equal their rendering.
+//!    `"output_scan":"OUTPUT_SCAN_FULL"`, `"disposition":"DISPOSITION_ACCEPTED"`), bytes as
+//!    hex, and the time as `time_unix_nanos` and as `time` (RFC 3339, UTC, nine fractional
+//!    digits). The verifier decodes the stored bytes again and requires `record` to equal
+//!    their rendering.
 //! 3. `{"type":"omitted","seq":N,"leaf_hash":hex}` for one entry of the span the filter left
 //!    out, or `{"type":"omitted","seq":N,"count":K,"subtrees":[hex..]}` for a run of `K`
 //!    (the aligned subtrees covering `[N, N+K)`). Content is not shown; only that it exists.

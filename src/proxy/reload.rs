@@ -1,6 +1,7 @@
 //! Policy activation: load the configured bundle (or the embedded baseline), swap it in
 //! atomically on SIGHUP or when its files change, keep the old bundle when the new one is invalid,
-//! and record every activation (old hash → new hash) as an evidence event.
+//! and record every activation (old hash → new hash) as an evidence event, after archiving the
+//! bundle's source files in the data dir (`evidence::archive`).
 //!
 //! Also re-reads the TLS certificate on SIGHUP. It never interrupts in-flight calls: each call
 //! holds the bundle snapshot it was decided under.
@@ -30,7 +31,30 @@ pub async fn record_initial(shared: &Shared) {
     activation_event(shared, "", &b).await;
 }
 
+/// Archives the bundle's source files in the data dir (`policies/<content hash>/`) so an auditor
+/// can read the policy that decided a call. A failure is logged and does not stop the activation.
+async fn archive_bundle(shared: &Shared, b: &Bundle) {
+    let dir = shared.config.data_dir.clone();
+    let hash = b.content_hash().to_owned();
+    let files = b.files().to_vec();
+    let written = tokio::task::spawn_blocking(move || {
+        crate::evidence::archive::write_policy(&dir, &hash, &files)
+    })
+    .await;
+    let err = match written {
+        Ok(Ok(_)) => return,
+        Ok(Err(e)) => e.to_string(),
+        Err(e) => e.to_string(),
+    };
+    tracing::error!(
+        error = %err,
+        content_hash = b.content_hash(),
+        "could not archive the active policy bundle in the data dir"
+    );
+}
+
 async fn activation_event(shared: &Shared, old_hash: &str, b: &Bundle) {
+    archive_bundle(shared, b).await;
     let ev = Kind::Event(EventRecord {
         event: Some(event_record::Event::PolicyActivation(PolicyActivation {
             old_content_hash: old_hash.to_owned(),

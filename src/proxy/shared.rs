@@ -114,7 +114,7 @@ pub fn log_config(config: &Config) -> LogConfig {
 /// The evidence signing key: from `[evidence] signing_key` (env or file; only its public half is
 /// written to the data dir, so verifiers find it), else `<data_dir>/signing.key`, generated on
 /// first start.
-fn signing_key(config: &Config) -> Result<crate::evidence::KeyPair, StartError> {
+pub fn signing_key(config: &Config) -> Result<crate::evidence::KeyPair, StartError> {
     let dir = &config.data_dir;
     if let Some(secret) = &config.evidence.signing_key {
         let key = crate::evidence::keys::parse_secret(secret.expose())?;

@@ -1,14 +1,14 @@
 //! How a record looks in an export: the protobuf JSON shape of the generated serde derives
 //! (`kind` → `{"Decision": {..}}`, bytes as lowercase hex), with every enum by its protobuf
-//! value name (`"effect": "EFFECT_BLOCK"`, as the proto3 JSON mapping writes it; a number
-//! the schema does not know stays a number) and the record time both as `time_unix_nanos`
+//! value name (`"effect": "EFFECT_BLOCK"`, `"disposition": "DISPOSITION_ACCEPTED"`, as the
+//! proto3 JSON mapping writes it; a number the schema does not know stays a number) and the record time both as `time_unix_nanos`
 //! and as `time`, RFC 3339 in UTC with nanosecond precision. The exporter and the verifier
 //! both render the decoded stored bytes with [`record_json`], so an edited JSON record never
 //! matches. Owns no I/O.
 use serde_json::Value;
 
 use crate::evidence::common::hex;
-use crate::evidence::proto::{ClassAction, Effect, OutputScan, Record};
+use crate::evidence::proto::{ClassAction, Disposition, Effect, OutputScan, Record};
 
 /// The record as an export shows it.
 pub(crate) fn record_json(r: &Record) -> Value {
@@ -34,6 +34,13 @@ pub(crate) fn record_json(r: &Record) -> Value {
         for f in each(&mut o["output_findings"]) {
             name(&mut f["action"], action_str);
         }
+    }
+    if let Some(r) = kind
+        .get_mut("Event")
+        .and_then(|e| e.get_mut("event"))
+        .and_then(|e| e.get_mut("ReviewDisposition"))
+    {
+        name(&mut r["disposition"], disposition_str);
     }
     if let Some(rec) = kind
         .get_mut("Event")
@@ -70,6 +77,10 @@ fn effect_str(n: i32) -> Option<&'static str> {
 
 fn action_str(n: i32) -> Option<&'static str> {
     ClassAction::try_from(n).ok().map(|e| e.as_str_name())
+}
+
+fn disposition_str(n: i32) -> Option<&'static str> {
+    Disposition::try_from(n).ok().map(|e| e.as_str_name())
 }
 
 fn scan_str(n: i32) -> Option<&'static str> {
@@ -137,5 +148,24 @@ mod tests {
         );
         assert_eq!(v["time"], "1970-01-01T00:00:00.000000000Z");
         assert_eq!(rfc3339_nanos(-1), "1969-12-31T23:59:59.999999999Z");
+    }
+
+    #[test]
+    fn review_dispositions_by_name() {
+        use crate::evidence::proto::{event_record::Event, EventRecord, ReviewDisposition};
+        let r = Record {
+            kind: Some(Kind::Event(EventRecord {
+                event: Some(Event::ReviewDisposition(ReviewDisposition {
+                    decision_id: "d-1".into(),
+                    disposition: Disposition::Rejected as i32,
+                    ..Default::default()
+                })),
+            })),
+            ..Default::default()
+        };
+        let v = record_json(&r);
+        let d = &v["kind"]["Event"]["event"]["ReviewDisposition"];
+        assert_eq!(d["disposition"], "DISPOSITION_REJECTED");
+        assert_eq!(d["decision_id"], "d-1");
     }
 }
