@@ -21,6 +21,8 @@ mod bypass_routing;
 mod bypass_strings;
 #[path = "it/c2sp_interop.rs"]
 mod c2sp_interop;
+#[path = "it/clause9.rs"]
+mod clause9;
 #[path = "it/errors.rs"]
 mod errors;
 #[path = "it/evidence.rs"]

@@ -1,7 +1,8 @@
 //! The review workflow: calls flagged for review (in the period and in the previous one) and
 //! the disposition records `aimsgate review` appends (read from the whole log, since a call is
 //! often disposed after the period it was made in). [`Reviews::finish`] matches them: a call
-//! is closed by its first `accepted` or `rejected` disposition; `escalated` leaves it open.
+//! is closed by its first `accepted` or `rejected` disposition (the disposal time), the newest
+//! of those says how it was closed, and `escalated` alone leaves it open.
 //! Bounded: at most [`MAX_FLAGGED`] flagged calls per period are remembered by id (the counts
 //! stay exact). Knows nothing of records' encoding.
 use std::collections::HashMap;
@@ -36,8 +37,8 @@ struct Flagged {
 
 #[derive(Debug, Default)]
 struct Dispositions {
-    /// The first closing disposition.
-    closed: Option<(i64, Disposition)>,
+    /// The closing dispositions (accepted, rejected), in time order.
+    closes: Vec<(i64, Disposition)>,
     /// Any escalation.
     escalated: Option<i64>,
 }
@@ -94,9 +95,8 @@ impl Reviews {
                 e.escalated.get_or_insert(time);
             }
             _ => {
-                if e.closed.map_or(true, |(t, _)| time < t) {
-                    e.closed = Some((time, d));
-                }
+                let at = e.closes.partition_point(|(t, _)| *t <= time);
+                e.closes.insert(at, (time, d));
             }
         }
     }
@@ -120,7 +120,10 @@ impl Reviews {
         let mut open = Vec::new();
         for c in list {
             let d = self.dispositions.get(&c.id);
-            let closed = d.and_then(|d| d.closed).filter(|(t, _)| *t <= cutoff);
+            // Closed at the first close; the newest close (as of the cutoff) says how.
+            let closes: &[(i64, Disposition)] = d.map_or(&[], |d| &d.closes);
+            let upto = &closes[..closes.partition_point(|(t, _)| *t <= cutoff)];
+            let closed = upto.first().zip(upto.last()).map(|(f, l)| (f.0, l.1));
             let days = match closed {
                 Some((t, kind)) => {
                     f.closed += 1;
@@ -194,13 +197,13 @@ mod tests {
         r.flagged(0, "d", 3 * D, 0, false);
         r.flagged(1, "old", -5 * D, 0, false);
         r.disposition("a", 2 * D, Disposition::Accepted);
-        r.disposition("a", 3 * D, Disposition::Rejected); // later: the first close counts
+        r.disposition("a", 3 * D, Disposition::Rejected); // closed at 2 d, finally rejected
         r.disposition("b", 5 * D, Disposition::Escalated);
         r.disposition("c", 20 * D, Disposition::Rejected); // after the cutoff
         r.disposition("elsewhere", D, Disposition::Accepted);
         let p = r.finish(0, 10 * D, &|i| format!("sys{i}"));
         let f = &p.figures;
-        assert_eq!((f.flagged, f.closed, f.accepted, f.rejected), (4, 1, 1, 0));
+        assert_eq!((f.flagged, f.closed, f.accepted, f.rejected), (4, 1, 0, 1));
         assert_eq!((f.open, f.escalated), (3, 1));
         assert_eq!(f.max_disposal_days, Some(2.0));
         assert_eq!(f.median_disposal_days, Some(2.0));

@@ -21,7 +21,7 @@ const UNAPPROVED: &str = r#"{"model":"mock-error","messages":[{"role":"user","co
 
 /// Sends two allowed calls, one redacted, one refused, one from an unregistered system and
 /// one to a model the system is not approved for (refused by `inventory-unapproved-model`).
-async fn traffic(gw: &Gateway) {
+pub async fn traffic(gw: &Gateway) {
     let url = gw.url("/v1/chat/completions");
     for _ in 0..2 {
         assert_eq!(post(&url, &[OPENAI_AUTH, SYSTEM], CHAT).await.status, 200);
@@ -36,7 +36,7 @@ async fn traffic(gw: &Gateway) {
     );
 }
 
-fn report(dirs: &[PathBuf], extra: &[&str]) -> Output {
+pub fn report(dirs: &[PathBuf], extra: &[&str]) -> Output {
     let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_aimsgate"));
     c.arg("report");
     for d in dirs {
@@ -65,7 +65,7 @@ fn count(list: &serde_json::Value, label: &str) -> u64 {
 }
 
 /// Runs headless Chromium on `page` with `args`; fails (never skips) when it is missing.
-async fn chromium(page: &Path, args: &[&str]) -> Output {
+pub async fn chromium(page: &Path, args: &[&str]) -> Output {
     assert!(
         Path::new(CHROMIUM).exists(),
         "{CHROMIUM} is missing: the report test renders the HTML in headless Chromium; install it with `apt-get install -y chromium` (CI installs it)"
@@ -112,7 +112,7 @@ async fn report_counts_the_traffic_and_renders_in_chromium() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(f["format"], "aimsgate-clause9-report v1");
+    assert_eq!(f["format"], "aimsgate-clause9-report v2");
     assert_eq!(f["verified"], true);
     let node = &f["nodes"][0];
     assert_eq!(node["verified"], true);
@@ -185,7 +185,11 @@ async fn report_counts_the_traffic_and_renders_in_chromium() {
     assert!(!source.contains("AKIAQX4BZL7NW2MOSR6T"));
     let dom = chromium(&html, &["--dump-dom"]).await;
     let dom = String::from_utf8(dom.stdout).unwrap();
-    assert_eq!(dom.matches("<svg ").count(), 8, "eight charts in the DOM");
+    assert_eq!(
+        dom.matches("<svg ").count(),
+        aimsgate::report::html::CHART_IDS.len(),
+        "every chart in the DOM"
+    );
     for id in aimsgate::report::html::CHART_IDS {
         assert!(dom.contains(&format!(r#"id="{id}""#)), "{id} rendered");
     }
