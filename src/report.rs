@@ -18,6 +18,7 @@
 //! classes and Annex A controls.
 use std::path::PathBuf;
 
+mod accumulate;
 mod annex_a;
 mod anomalies;
 mod buckets;
@@ -26,6 +27,7 @@ mod evaluate;
 pub mod figures;
 pub mod html;
 mod in_flight;
+mod labels;
 mod markup;
 mod node;
 mod policies;
@@ -38,7 +40,8 @@ mod time;
 mod weekly;
 pub mod zone;
 
-pub use collect::{Collector, Settings, NOTES};
+pub use accumulate::Settings;
+pub use collect::{Collector, NOTES};
 pub use figures::Figures;
 pub use sample::DEFAULT_SIZE as DEFAULT_SAMPLE;
 pub use time::{parse_time, rfc3339, Bound, ReportError, TimeRange};

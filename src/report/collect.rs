@@ -3,7 +3,6 @@
 //! [`Collector::finish`] turns them into figures. Pure: no I/O, no clock; reading and verifying
 //! the logs is `node`'s. Uses only the record fields (see the notes in [`NOTES`] for figures
 //! the records do not carry).
-use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::evidence::proto::{
@@ -14,13 +13,12 @@ use super::buckets::Timeline;
 use super::in_flight::InFlight;
 use super::samples::Samples;
 
-mod evaluation;
 mod events;
 mod finish;
 
-use evaluation::Facts;
-pub use evaluation::Settings;
-pub(super) use evaluation::{ActivationSeen, Eval};
+use super::accumulate::{Eval, Facts, Settings};
+pub use super::labels::effect_label;
+use super::labels::or_none;
 
 use super::figures::*;
 use super::time::TimeRange;
@@ -41,9 +39,6 @@ const UNAPPROVED_RULE_MARKS: [&str; 3] = [
     "unapproved-upstream",
     "unapproved-supplier",
 ];
-
-/// Label for a missing value.
-const NONE: &str = "(none)";
 
 /// Accumulates records; see the module doc.
 #[derive(Debug, Default)]
@@ -93,31 +88,6 @@ fn bump(m: &mut BTreeMap<String, u64>, k: &str) {
     *m.entry(k.to_owned()).or_default() += 1;
 }
 
-/// Longest label kept; ids and model names come from requests, so they are capped.
-const MAX_LABEL: usize = 120;
-
-/// The label for a record field: `(none)` when empty, cut to [`MAX_LABEL`] characters.
-fn or_none(s: &str) -> Cow<'_, str> {
-    if s.is_empty() {
-        Cow::Borrowed(NONE)
-    } else if s.chars().count() > MAX_LABEL {
-        let mut t: String = s.chars().take(MAX_LABEL - 1).collect();
-        t.push('…');
-        Cow::Owned(t)
-    } else {
-        Cow::Borrowed(s)
-    }
-}
-
-/// `allow`, `redact`, ... for a proto effect number.
-pub fn effect_label(e: i32) -> String {
-    Effect::try_from(e)
-        .ok()
-        .and_then(|e| e.as_str_name().strip_prefix("EFFECT_"))
-        .unwrap_or("UNSPECIFIED")
-        .to_ascii_lowercase()
-}
-
 fn ratio(n: u64, d: u64) -> f64 {
     if d == 0 {
         0.0
@@ -155,21 +125,6 @@ fn facts(d: &DecisionRecord) -> Facts {
         evaluated: !d.matched_rules.is_empty(),
         flagged,
         unapproved: recorded || by_rule,
-    }
-}
-
-impl EffectMix {
-    fn add(&mut self, e: Option<Effect>, flagged: bool) {
-        match e {
-            Some(Effect::Allow) => self.allow += 1,
-            Some(Effect::Redact) => self.redact += 1,
-            Some(Effect::Block) => self.block += 1,
-            Some(Effect::Review) => self.review += 1,
-            _ => self.error += 1,
-        }
-        if flagged {
-            self.flagged += 1;
-        }
     }
 }
 

@@ -8,8 +8,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::evidence::MIN_RETENTION_DAYS;
 use crate::policy::{Bundle, Metric, Objective};
 
+use super::accumulate::{ActivationSeen, Eval};
 use super::anomalies::{self, flag};
-use super::collect::{ActivationSeen, Eval};
 use super::figures::*;
 use super::policies::{Text, Texts};
 use super::reviews::PeriodReviews;

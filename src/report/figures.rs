@@ -5,6 +5,8 @@
 //! classes and Annex A control ids — never prompt text, credentials or principals.
 use serde::{Deserialize, Serialize};
 
+use crate::evidence::proto::Effect;
+
 mod evaluation;
 pub use evaluation::*;
 
@@ -157,6 +159,22 @@ pub struct EffectMix {
     pub error: u64,
     /// Flagged for review, including redactions with a review rule beside them.
     pub flagged: u64,
+}
+
+impl EffectMix {
+    /// Counts one decision of effect `e`.
+    pub(crate) fn add(&mut self, e: Option<Effect>, flagged: bool) {
+        match e {
+            Some(Effect::Allow) => self.allow += 1,
+            Some(Effect::Redact) => self.redact += 1,
+            Some(Effect::Block) => self.block += 1,
+            Some(Effect::Review) => self.review += 1,
+            _ => self.error += 1,
+        }
+        if flagged {
+            self.flagged += 1;
+        }
+    }
 }
 
 /// Whole-report totals.

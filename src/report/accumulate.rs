@@ -2,21 +2,21 @@
 //! measures (for the period and the previous period of the same length), flagged calls and
 //! review dispositions, policy activations (whenever they were made: the policy in force at
 //! the period's start may have been activated long before), the weekly trends, the anomaly
-//! watch and the audit sample. [`Eval::finish`](super::super::evaluate) turns it into figures.
+//! watch and the audit sample, fed by the collector; `evaluate` turns it into figures.
 use crate::evidence::proto::{
     event_record::Event, ClassAction, DecisionRecord, Disposition as RawDisposition, Effect,
     EventRecord, OutcomeRecord,
 };
 
-use super::super::anomalies::Watch;
-use super::super::in_flight::InFlight;
-use super::super::reviews::{Disposition, Reviews};
-use super::super::sample::{Drawn, Sampler};
-use super::super::systems::Systems;
-use super::super::time::TimeRange;
-use super::super::weekly::{ix, Weekly};
-use super::super::zone::Zone;
-use super::{effect_label, or_none};
+use super::anomalies::Watch;
+use super::in_flight::InFlight;
+use super::labels::{effect_label, or_none};
+use super::reviews::{Disposition, Reviews};
+use super::sample::{Drawn, Sampler};
+use super::systems::Systems;
+use super::time::TimeRange;
+use super::weekly::{ix, Weekly};
+use super::zone::Zone;
 
 /// What the evaluation needs besides the period.
 #[derive(Clone, Debug, Default)]
