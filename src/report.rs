@@ -28,6 +28,7 @@ pub mod figures;
 pub mod html;
 mod in_flight;
 mod labels;
+pub mod last;
 mod markup;
 mod node;
 mod policies;
@@ -60,6 +61,8 @@ pub struct ReportRequest {
     /// The auditor's copy of the policy bundle (`--policy DIR`, shown as given), used when
     /// the text is not archived beside the log.
     pub policy: Option<(String, std::sync::Arc<crate::policy::Bundle>)>,
+    /// The last report (`--previous-report`, see [`last::parse`]), for the 9.3 changes.
+    pub previous_report: Option<Box<Figures>>,
     /// Data dirs, one per node; each is verified with its own keys.
     pub data_dirs: Vec<PathBuf>,
     /// Time range.
@@ -98,6 +101,8 @@ pub fn build(req: &ReportRequest) -> Result<Figures, ReportError> {
     let mut f = c.finish_with(nodes, rfc3339(req.generated_at), &texts);
     f.trust = trust(req.trust.as_ref(), &f.nodes);
     prove_sample(&mut f.sample, &req.data_dirs);
+    f.review_inputs.since_last_report =
+        req.previous_report.as_deref().map(|l| last::compare(&f, l));
     Ok(f)
 }
 

@@ -65,6 +65,9 @@ pub struct Args {
     /// Flag quiet times between records longer than this (e.g. 6h, 2d; 0 to never flag).
     #[arg(long, default_value = "24h")]
     pub max_gap: String,
+    /// The last report's JSON (`--format json`): the 9.3 section lists what changed since.
+    #[arg(long)]
+    pub previous_report: Option<PathBuf>,
     /// Chromium binary for --format pdf (default: found on PATH).
     #[arg(long)]
     pub chromium: Option<PathBuf>,
@@ -112,6 +115,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Format::Pdf => Some(pdf::find(args.chromium.as_deref())?),
         _ => None,
     };
+    let previous_report = match &args.previous_report {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("--previous-report {}", p.display()))?;
+            Some(Box::new(report::last::parse(&text)?))
+        }
+        None => None,
+    };
     let seed = args
         .sample_seed
         .clone()
@@ -129,6 +140,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         sample: args.sample,
         max_gap,
         policy,
+        previous_report,
     })?;
     match (args.format, &args.out, &chromium) {
         (Format::Pdf, Some(p), Some(c)) => pdf::render(c, &report::html::render(&figures), p)?,

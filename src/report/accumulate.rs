@@ -97,7 +97,11 @@ impl Eval {
     pub fn new(settings: Settings) -> Self {
         Self {
             sampler: Sampler::new(&settings.seed, settings.sample),
-            watch: Watch::new(settings.max_gap, settings.generated_at),
+            watch: Watch::new(
+                settings.max_gap,
+                settings.generated_at,
+                settings.zone.clone(),
+            ),
             weekly: Weekly::new(settings.zone.clone()),
             settings,
             ..Self::default()

@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use super::figures::{Anomaly, NodeStatus};
-use super::time::rfc3339;
+use super::zone::Zone;
 
 /// Most flags of one kind per node listed one by one; the rest are summarised.
 const MAX_PER_KIND: usize = 20;
@@ -53,6 +53,7 @@ struct NodeWatch {
 /// Per-node watch over the records in log order.
 #[derive(Debug, Default)]
 pub struct Watch {
+    zone: Zone,
     max_gap: i64,
     generated_at: i64,
     nodes: Vec<NodeWatch>,
@@ -62,9 +63,10 @@ pub struct Watch {
 
 impl Watch {
     /// Flags gaps longer than `max_gap` (nanoseconds; 0 never flags) and records after
-    /// `generated_at`.
-    pub fn new(max_gap: i64, generated_at: i64) -> Self {
+    /// `generated_at`; times in the flags are shown in `zone`.
+    pub fn new(max_gap: i64, generated_at: i64, zone: Zone) -> Self {
         Self {
+            zone,
             max_gap,
             generated_at,
             ..Self::default()
@@ -109,8 +111,8 @@ impl Watch {
                     "high",
                     format!(
                         "a record at {} follows one at {}: the clock stepped back {} (record times are not monotonic)",
-                        rfc3339(t),
-                        rfc3339(l),
+                        self.zone.human_nanos(t),
+                        self.zone.human_nanos(l),
                         duration(l - t)
                     ),
                 );
@@ -128,7 +130,7 @@ impl Watch {
                         if kind == "recovery" { "high" } else { "medium" },
                         format!(
                             "the log restarted at {} {how}; no records for {} before it (downtime: calls made meanwhile went around this node or failed)",
-                            rfc3339(t),
+                            self.zone.human_nanos(t),
                             duration(t - l)
                         ),
                     );
@@ -140,8 +142,8 @@ impl Watch {
                         "medium",
                         format!(
                             "no records from {} to {} ({}, longer than the allowed {})",
-                            rfc3339(l),
-                            rfc3339(t),
+                            self.zone.human_nanos(l),
+                            self.zone.human_nanos(t),
                             duration(t - l),
                             duration(self.max_gap)
                         ),
@@ -176,7 +178,7 @@ impl Watch {
                     format!(
                         "{} record(s) dated after the report was generated (latest {}): the node's clock is wrong or the records are not what they claim",
                         w.future,
-                        rfc3339(w.future_latest)
+                        self.zone.human_nanos(w.future_latest)
                     ),
                 ));
             }
@@ -252,7 +254,7 @@ mod tests {
 
     #[test]
     fn gaps_restarts_backwards_clocks_and_future_records_are_flagged() {
-        let mut w = Watch::new(3_600 * S, 10_000 * S);
+        let mut w = Watch::new(3_600 * S, 10_000 * S, Zone::utc());
         w.node(0, "n0");
         w.record(0, 0, Some("log_start"));
         w.record(0, 100 * S, None);
@@ -284,13 +286,13 @@ mod tests {
 
     #[test]
     fn many_flags_of_a_kind_are_summarised() {
-        let mut w = Watch::new(S, i64::MAX / 2);
+        let mut w = Watch::new(S, i64::MAX / 2, Zone::utc());
         for i in 0..100 {
             w.record(0, i * 10 * S, None);
         }
         let flags = w.finish();
         assert_eq!(flags.len(), MAX_PER_KIND + 1);
         assert!(flags[MAX_PER_KIND].detail.starts_with("79 more time_gap"));
-        assert_eq!(Watch::new(0, 0).finish(), vec![]);
+        assert_eq!(Watch::new(0, 0, Zone::utc()).finish(), vec![]);
     }
 }

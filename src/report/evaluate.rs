@@ -398,7 +398,7 @@ pub fn evaluate(mut eval: Eval, cx: &Input<'_>) -> Output {
                     "policy {} {} was activated at {} with no approver named in its bundle.toml (approved_by){}",
                     a.bundle_id,
                     a.version,
-                    rfc3339(a.time),
+                    eval.settings.zone.human_nanos(a.time),
                     if a.change_ref.is_empty() { " and no change reference" } else { "" }
                 ),
             ));
@@ -583,6 +583,7 @@ pub fn evaluate(mut eval: Eval, cx: &Input<'_>) -> Output {
             })
             .cloned()
             .collect(),
+        since_last_report: None,
     };
     let mut reviews = reviews;
     Output {

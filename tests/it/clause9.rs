@@ -228,6 +228,63 @@ async fn a_reviewed_archived_log_gives_the_full_clause9_report_in_html_and_pdf()
         again["sample"]["rows"], f["sample"]["rows"],
         "the same seed draws the same sample"
     );
+    // The changes since the last report: a previous report (this one's JSON, edited to be an
+    // older one: fewer decisions, the unregistered-AI objective met, no anomalies, built before
+    // the policy was activated) is compared with this run.
+    let mut last = f.clone();
+    last["totals"]["decisions"] = serde_json::json!(1);
+    last["anomalies"] = serde_json::json!([]);
+    last["generated_at"] = serde_json::json!("2000-01-01T00:00:00Z");
+    for o in last["objectives"].as_array_mut().unwrap() {
+        if o["id"] == "no-unregistered-ai" {
+            o["met"] = serde_json::json!(true);
+        }
+    }
+    let last_path = dir.path().join("last-report.json");
+    std::fs::write(&last_path, serde_json::to_vec(&last).unwrap()).unwrap();
+    let since = json(&run(&[
+        "--format",
+        "json",
+        "--previous-report",
+        last_path.to_str().unwrap(),
+    ]));
+    let s = &since["review_inputs"]["since_last_report"];
+    assert_eq!(s["generated_at"], "2000-01-01T00:00:00Z", "{s}");
+    assert_eq!(s["changes"][0]["figure"], "decisions");
+    assert_eq!(s["changes"][0]["previous"], 1.0);
+    assert_eq!(
+        s["changes"][0]["current"].as_f64(),
+        f["totals"]["decisions"].as_f64()
+    );
+    assert_eq!(
+        s["objectives_changed"],
+        serde_json::json!(["no-unregistered-ai: met → not met"])
+    );
+    for k in &kinds {
+        assert!(
+            s["new_anomalies"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|n| n == k),
+            "{k}: {s}"
+        );
+    }
+    assert_eq!(s["activations_since"].as_array().unwrap().len(), 1, "{s}");
+    assert!(f["review_inputs"]["since_last_report"].is_null());
+    let page = dir.path().join("since.html");
+    ok(&run(&[
+        "--previous-report",
+        last_path.to_str().unwrap(),
+        "--out",
+        page.to_str().unwrap(),
+    ]));
+    let page = std::fs::read_to_string(&page).unwrap();
+    assert!(page.contains(r#"id="since-last-report""#));
+    assert!(page.contains("no-unregistered-ai: met → not met"));
+    let bad = report(&dirs, &["--previous-report", key]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--previous-report"));
     let other = json(&report(
         &dirs,
         &[

@@ -277,4 +277,26 @@ pub struct ReviewInputs {
     pub activations: Vec<Activation>,
     /// Key rotations, retention changes and fail-mode changes in the period.
     pub other_changes: Vec<EventRow>,
+    /// Changes since the last report, when it was given.
+    #[serde(default)]
+    pub since_last_report: Option<LastReport>,
+}
+
+/// What changed since the last report (`--previous-report`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LastReport {
+    /// When the last report was built.
+    pub generated_at: String,
+    /// Its period (`since`, `until`).
+    pub period: (Option<String>, Option<String>),
+    /// Key figures, then and now.
+    pub changes: Vec<Change>,
+    /// Objectives whose status changed, were added or removed.
+    pub objectives_changed: Vec<String>,
+    /// Anomaly kinds present now and not then.
+    pub new_anomalies: Vec<String>,
+    /// Anomaly kinds present then and not now.
+    pub resolved_anomalies: Vec<String>,
+    /// Policy activations recorded after the last report was built.
+    pub activations_since: Vec<Activation>,
 }

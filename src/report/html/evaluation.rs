@@ -382,6 +382,9 @@ pub(in crate::report::html) fn review_inputs(out: &mut String, f: &Figures, zone
             escape(&r.objectives_not_met.join(", "))
         }
     );
+    if let Some(l) = &r.since_last_report {
+        since_last(out, l, zone);
+    }
     out.push_str("<h3>Policy changes</h3>");
     let rows: Vec<Vec<String>> = r
         .activations
@@ -513,4 +516,68 @@ pub(in crate::report::html) fn sample(out: &mut String, f: &Figures, zone: &Zone
         }
     }
     out.push_str("</div>");
+}
+
+fn since_last(out: &mut String, l: &LastReport, zone: &Zone) {
+    let _ = write!(
+        out,
+        r#"<h3 id="since-last-report">Since the last report (built {}, period {} to {})</h3>"#,
+        escape(&zone.human_rfc3339(&l.generated_at)),
+        escape(
+            &l.period
+                .0
+                .as_deref()
+                .map_or("the log's start".into(), |t| zone.human_rfc3339(t))
+        ),
+        escape(
+            &l.period
+                .1
+                .as_deref()
+                .map_or("its end".into(), |t| zone.human_rfc3339(t))
+        ),
+    );
+    let rows: Vec<Vec<String>> = l
+        .changes
+        .iter()
+        .map(|c| {
+            let rate = c.figure.ends_with("rate");
+            let f = |v: f64| if rate { pct(v) } else { format!("{v:.0}") };
+            vec![
+                c.figure.clone(),
+                c.previous.map_or("—".into(), f),
+                f(c.current),
+            ]
+        })
+        .collect();
+    table(
+        out,
+        "since-last-changes",
+        &["figure", "last report", "this report"],
+        &rows,
+    );
+    let list = |v: &[String]| {
+        if v.is_empty() {
+            "none".to_owned()
+        } else {
+            v.join("; ")
+        }
+    };
+    let _ = write!(
+        out,
+        r#"<p>Objectives changed: {}. New anomalies: {}. Anomalies gone: {}. Policy activations since: {}.</p>"#,
+        escape(&list(&l.objectives_changed)),
+        escape(&list(&l.new_anomalies)),
+        escape(&list(&l.resolved_anomalies)),
+        escape(&list(
+            &l.activations_since
+                .iter()
+                .map(|a| format!(
+                    "{} {} at {}",
+                    a.bundle_id,
+                    a.version,
+                    zone.human_rfc3339(&a.time)
+                ))
+                .collect::<Vec<_>>()
+        )),
+    );
 }
