@@ -64,9 +64,10 @@ pub enum Command {
     Witness(witness::Args),
     /// Move a damaged evidence segment aside so the log can continue (run while stopped).
     Recover(recover::Args),
-    /// Run the built-in mock LLM provider (for benchmarks and manual testing).
-    #[command(hide = true)]
-    MockProvider(demo::MockArgs),
+    /// Run the built-in mock LLM provider (OpenAI, Anthropic and Gemini APIs, plain and
+    /// streamed), so `serve` can run without the public providers.
+    #[command(alias = "mock-provider")]
+    Mock(demo::MockArgs),
 }
 
 /// Parse arguments and run the chosen subcommand.
@@ -87,7 +88,7 @@ pub fn run() -> ExitCode {
         Command::Index(a) => index::run(a),
         Command::Witness(a) => witness::run(a),
         Command::Recover(a) => recover::run(a),
-        Command::MockProvider(a) => demo::run_mock(a),
+        Command::Mock(a) => demo::run_mock(a),
     };
     match result {
         Ok(code) => code,

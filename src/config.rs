@@ -87,6 +87,7 @@ pub struct Overrides {
     pub policy: Option<PathBuf>,
     pub openai_base_url: Option<String>,
     pub anthropic_base_url: Option<String>,
+    pub gemini_base_url: Option<String>,
 }
 
 /// The validated runtime configuration.
@@ -157,6 +158,11 @@ pub enum UpstreamKind {
     Anthropic,
     AzureOpenAi,
     OpenAiCompatible,
+    /// The Gemini API on Google AI Studio (`x-goog-api-key`).
+    Gemini,
+    /// The Gemini API on Vertex AI (`Authorization: Bearer` OAuth access token; the base URL
+    /// names the project and location).
+    VertexAi,
 }
 
 impl UpstreamKind {
@@ -166,13 +172,23 @@ impl UpstreamKind {
             Self::Anthropic => "anthropic",
             Self::AzureOpenAi => "azure_openai",
             Self::OpenAiCompatible => "openai_compatible",
+            Self::Gemini => "gemini",
+            Self::VertexAi => "vertex_ai",
         }
     }
-    /// Does this upstream speak the Anthropic API (else the OpenAI one)?
-    pub fn is_anthropic(self) -> bool {
-        matches!(self, Self::Anthropic)
+    /// The API family this upstream speaks.
+    pub fn family(self) -> crate::providers::Family {
+        use crate::providers::Family;
+        match self {
+            Self::Anthropic => Family::Anthropic,
+            Self::Gemini | Self::VertexAi => Family::Google,
+            Self::OpenAi | Self::AzureOpenAi | Self::OpenAiCompatible => Family::OpenAi,
+        }
     }
 }
+
+/// The Gemini API version a `gemini` upstream is called with unless `api_version` says otherwise.
+pub const DEFAULT_GEMINI_VERSION: &str = "v1beta";
 
 #[derive(Debug, Clone)]
 pub struct UpstreamConfig {
@@ -194,11 +210,22 @@ pub struct UpstreamConfig {
 pub struct Routing {
     pub openai: Option<usize>,
     pub anthropic: Option<usize>,
+    pub gemini: Option<usize>,
     pub models: Vec<(String, usize)>,
     pub allow_unlisted_models: bool,
 }
 
 impl Routing {
+    /// The default upstream of a family's routes.
+    pub fn default_for(&self, family: crate::providers::Family) -> Option<usize> {
+        use crate::providers::Family;
+        match family {
+            Family::OpenAi => self.openai,
+            Family::Anthropic => self.anthropic,
+            Family::Google => self.gemini,
+        }
+    }
+
     /// Index of the upstream for `model` among those of the right family, or `None`.
     pub fn upstream_for(&self, model: Option<&str>) -> Option<ModelRoute> {
         let model = model?;

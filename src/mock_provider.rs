@@ -1,4 +1,4 @@
-//! A mock LLM provider speaking the OpenAI and Anthropic wire formats, streaming and not.
+//! A mock LLM provider speaking the OpenAI, Anthropic and Gemini wire formats, streaming and not.
 //!
 //! Used by `aimsgate demo` (the offline first run), by the integration tests and by the load
 //! benchmark. It is a test fixture: it records what it received so tests can check what
@@ -11,10 +11,14 @@
 //! | `mock-hang`      | never answers                                               |
 //! | `mock-stall`     | streams one chunk, then stalls forever                      |
 //! | `mock-long`      | streams 2000 chunks, 2 ms apart                             |
-//! | `mock-echo-*`    | replies with the prompt text it received (to check redaction)|
+//! | `*mock-echo*`    | replies with the prompt text it received (to check redaction)|
 //! | anything else    | a fixed reply, `MOCK_REPLY`, split into `MOCK_CHUNKS`        |
+//!
+//! A `gemini-` prefix selects the same behaviour (`gemini-mock-error`), so a baseline that
+//! approves `gemini-*` lets the misbehaving models through.
 
 mod anthropic;
+mod gemini;
 mod openai;
 
 use std::convert::Infallible;
@@ -97,6 +101,11 @@ impl MockProvider {
         format!("http://{}", self.addr)
     }
 
+    /// Gemini-style base URL (`http://addr`; the SDK appends `/v1beta/models/...`).
+    pub fn gemini_base(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
     /// Everything received so far.
     pub fn received(&self) -> Vec<Received> {
         self.received.lock().map(|r| r.clone()).unwrap_or_default()
@@ -130,38 +139,63 @@ impl MockProvider {
         }
         let json: serde_json::Value =
             serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
-        let model = json
-            .get("model")
-            .and_then(|m| m.as_str())
-            .unwrap_or("mock-model")
-            .to_owned();
+        // Gemini names the model in the path and streams by method.
+        let google = crate::providers::gemini::parse_path(parts.uri.path());
+        let model = match google {
+            Some(g) => g.model.to_owned(),
+            None => json
+                .get("model")
+                .and_then(|m| m.as_str())
+                .unwrap_or("mock-model")
+                .to_owned(),
+        };
         let stream = json
             .get("stream")
             .and_then(|s| s.as_bool())
             .unwrap_or(false);
         let anthropic = parts.uri.path().starts_with("/v1/messages");
-        match model.as_str() {
+        // The behaviour a model name selects; `gemini-mock-error` etc. select it too, so the
+        // baseline's `gemini-*` approval covers the misbehaving Gemini models.
+        let behaviour = model.strip_prefix("gemini-").unwrap_or(&model);
+        match behaviour {
+            "mock-error" if google.is_some() => {
+                let mut r = json_response(gemini::error());
+                *r.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+                return r;
+            }
             "mock-error" => return error(anthropic),
             "mock-slow" => tokio::time::sleep(Duration::from_secs(2)).await,
             "mock-hang" => std::future::pending::<()>().await,
             _ => {}
         }
-        let reply = if model.starts_with("mock-echo") {
+        let reply = if model.contains("mock-echo") {
             echo_text(&json)
         } else {
             MOCK_REPLY.to_owned()
         };
-        let chunks: Vec<String> = if model.starts_with("mock-echo") {
+        let chunks: Vec<String> = if model.contains("mock-echo") {
             split_chunks(&reply)
         } else {
             MOCK_CHUNKS.iter().map(|s| s.to_string()).collect()
         };
-        let stall = model == "mock-stall";
-        let chunks = if model == "mock-long" {
+        let stall = behaviour == "mock-stall";
+        let chunks = if behaviour == "mock-long" {
             (0..2000).map(|i| format!("tok{i} ")).collect()
         } else {
             chunks
         };
+        if let (true, Some(g)) = (parts.method == Method::POST, google) {
+            return match g.method {
+                "generateContent" => json_response(gemini::generate(&model, &reply)),
+                "streamGenerateContent" => {
+                    self.sse(gemini::generate_stream(&model, &chunks), stall)
+                }
+                "countTokens" => json_response(gemini::count_tokens()),
+                "embedContent" => json_response(gemini::embed()),
+                "batchEmbedContents" => json_response(gemini::batch_embed(&json)),
+                _ => not_found(),
+            };
+        }
         match (parts.method.clone(), parts.uri.path()) {
             (Method::GET, "/v1/models") => json_response(openai::models()),
             (Method::POST, "/v1/chat/completions") if stream => {
@@ -181,14 +215,15 @@ impl MockProvider {
             (Method::POST, "/v1/messages/count_tokens") => {
                 json_response(serde_json::json!({"input_tokens": 12}))
             }
-            _ => {
-                let mut r =
-                    Response::new(full("{\"error\":{\"message\":\"mock: no such route\"}}"));
-                *r.status_mut() = StatusCode::NOT_FOUND;
-                r
-            }
+            _ => not_found(),
         }
     }
+}
+
+fn not_found() -> Response<ProxyBody> {
+    let mut r = Response::new(full("{\"error\":{\"message\":\"mock: no such route\"}}"));
+    *r.status_mut() = StatusCode::NOT_FOUND;
+    r
 }
 
 /// Concatenate every string `content`/`text`/`input` value in the request (for echo models).

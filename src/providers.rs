@@ -5,6 +5,7 @@
 //! [`extract`], server-sent-event parsing in [`sse`]. Nothing here decides allow or deny.
 
 pub mod extract;
+pub mod gemini;
 pub mod sse;
 
 use crate::error::{Error, ErrorKind};
@@ -15,6 +16,8 @@ use extract::Api;
 pub enum Family {
     OpenAi,
     Anthropic,
+    /// The Gemini API (Google AI Studio and Vertex AI).
+    Google,
 }
 
 impl Family {
@@ -22,6 +25,7 @@ impl Family {
         match self {
             Self::OpenAi => "openai",
             Self::Anthropic => "anthropic",
+            Self::Google => "google",
         }
     }
 }
@@ -36,6 +40,16 @@ pub enum Operation {
     Models,
     Messages,
     CountTokens,
+    /// Gemini `models/{model}:generateContent`.
+    GenerateContent,
+    /// Gemini `models/{model}:streamGenerateContent` (server-sent events, `alt=sse`).
+    StreamGenerateContent,
+    /// Gemini `models/{model}:countTokens`.
+    GeminiCountTokens,
+    /// Gemini `models/{model}:embedContent`.
+    EmbedContent,
+    /// Gemini `models/{model}:batchEmbedContents` (what the Gen AI SDKs call for embeddings).
+    BatchEmbedContents,
 }
 
 impl Operation {
@@ -77,6 +91,17 @@ impl Operation {
     pub fn has_body(self) -> bool {
         self.api().is_some()
     }
+
+    /// Whether the route itself asks for a streamed answer (Gemini's `:streamGenerateContent`);
+    /// other APIs say so in the body (`"stream": true`).
+    pub fn streams_by_route(self) -> bool {
+        self == Self::StreamGenerateContent
+    }
+
+    /// The Gemini method name (`generateContent`, ...) of a Gemini operation.
+    pub fn gemini_method(self) -> Option<&'static str> {
+        self.row().path.rsplit_once(':').map(|(_, m)| m)
+    }
 }
 
 /// Hop-by-hop headers (RFC 9110 §7.6.1, plus the legacy `keep-alive` / `proxy-connection`):
@@ -95,7 +120,8 @@ pub const HOP_BY_HOP: &[&str] = &[
 #[derive(Debug)]
 pub struct Route {
     pub method: &'static str,
-    /// Matched exactly (no query string).
+    /// Matched exactly (no query string); a Gemini route's path is its template, matched by
+    /// [`gemini::parse_path`] (the model is a path segment).
     pub path: &'static str,
     pub op: Operation,
     /// How its body is extracted; `None`: it takes no body.
@@ -185,6 +211,46 @@ pub const ROUTES: &[Route] = &[
         ("count_tokens", "count_tokens"),
         Some(Family::Anthropic),
     ),
+    route_row(
+        "POST",
+        "/v1beta/models/{model}:generateContent",
+        Operation::GenerateContent,
+        Some(Api::GeminiGenerate),
+        ("generate_content", "chat"),
+        Some(Family::Google),
+    ),
+    route_row(
+        "POST",
+        "/v1beta/models/{model}:streamGenerateContent",
+        Operation::StreamGenerateContent,
+        Some(Api::GeminiGenerate),
+        ("stream_generate_content", "chat"),
+        Some(Family::Google),
+    ),
+    route_row(
+        "POST",
+        "/v1beta/models/{model}:countTokens",
+        Operation::GeminiCountTokens,
+        Some(Api::GeminiCountTokens),
+        ("gemini_count_tokens", "count_tokens"),
+        Some(Family::Google),
+    ),
+    route_row(
+        "POST",
+        "/v1beta/models/{model}:embedContent",
+        Operation::EmbedContent,
+        Some(Api::GeminiEmbed),
+        ("embed_content", "embeddings"),
+        Some(Family::Google),
+    ),
+    route_row(
+        "POST",
+        "/v1beta/models/{model}:batchEmbedContents",
+        Operation::BatchEmbedContents,
+        Some(Api::GeminiEmbed),
+        ("batch_embed_contents", "embeddings"),
+        Some(Family::Google),
+    ),
 ];
 
 /// Find the operation for a request line, or the error that explains why there is none.
@@ -196,6 +262,16 @@ pub fn route(method: &str, path: &str) -> Result<Operation, Error> {
                 return Ok(r.op);
             }
             path_known = Some(r.method);
+        }
+    }
+    if let Some(g) = gemini::parse_path(path) {
+        let row = ROUTES
+            .iter()
+            .find(|r| r.family == Some(Family::Google) && r.op.gemini_method() == Some(g.method));
+        match row {
+            Some(r) if r.method == method => return Ok(r.op),
+            Some(r) => path_known = Some(r.method),
+            None => {}
         }
     }
     match path_known {
@@ -212,10 +288,13 @@ pub fn route(method: &str, path: &str) -> Result<Operation, Error> {
 }
 
 /// Guess the error family of a request that matched no route, so even a 404 reads well in the
-/// SDK that sent it: Anthropic SDKs send `anthropic-version` or `x-api-key`.
-pub fn family_hint(anthropic_headers: bool) -> Family {
+/// SDK that sent it: Anthropic SDKs send `anthropic-version` or `x-api-key`, Google's send
+/// `x-goog-api-key` or `x-goog-api-client`.
+pub fn family_hint(anthropic_headers: bool, google_headers: bool) -> Family {
     if anthropic_headers {
         Family::Anthropic
+    } else if google_headers {
+        Family::Google
     } else {
         Family::OpenAi
     }
@@ -236,6 +315,14 @@ pub fn error_body(family: Family, err: &Error) -> Vec<u8> {
         Family::Anthropic => serde_json::json!({
             "type": "error",
             "error": { "type": anthropic_type(err.kind()), "message": message },
+        }),
+        // google.rpc.Status as the Gemini API returns it (`code` repeats the HTTP status).
+        Family::Google => serde_json::json!({
+            "error": {
+                "code": err.status().as_u16(),
+                "message": message,
+                "status": google_status(err.kind()),
+            }
         }),
     };
     serde_json::to_vec(&value).unwrap_or_default()
@@ -269,6 +356,20 @@ fn anthropic_type(kind: ErrorKind) -> &'static str {
     }
 }
 
+/// The `google.rpc.Code` name Google APIs pair with each kind of error.
+pub fn google_status(kind: ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::InvalidRequest | ErrorKind::TooLarge => "INVALID_ARGUMENT",
+        ErrorKind::Authentication => "UNAUTHENTICATED",
+        ErrorKind::Permission => "PERMISSION_DENIED",
+        ErrorKind::NotFound => "NOT_FOUND",
+        ErrorKind::Timeout => "DEADLINE_EXCEEDED",
+        ErrorKind::Api => "INTERNAL",
+        ErrorKind::Overloaded => "UNAVAILABLE",
+        ErrorKind::RateLimit => "RESOURCE_EXHAUSTED",
+    }
+}
+
 fn truncate(s: &str, max: usize) -> &str {
     if s.len() <= max {
         return s;
@@ -289,7 +390,12 @@ mod tests {
         for (i, r) in ROUTES.iter().enumerate() {
             assert_eq!(r.op as usize, i, "{r:?}");
             assert_eq!(r.op.as_str(), r.name);
-            assert_eq!(route(r.method, r.path).unwrap(), r.op);
+            let path = r.path.replace("{model}", "gemini-2.5-flash");
+            assert_eq!(route(r.method, &path).unwrap(), r.op);
+            assert_eq!(
+                r.op.gemini_method().is_some(),
+                r.family == Some(Family::Google)
+            );
             assert_eq!(r.op.has_body(), r.method == "POST");
         }
         let names: std::collections::HashSet<_> = ROUTES.iter().map(|r| r.name).collect();
@@ -329,6 +435,35 @@ mod tests {
         assert_eq!(Operation::Models.family(Family::OpenAi), Family::OpenAi);
         assert_eq!(route("GET", "/v1/messages").unwrap_err().status(), 405);
         assert_eq!(route("POST", "/v2/anything").unwrap_err().status(), 404);
+        let vertex = "/v1/projects/p-1/locations/europe-west4/publishers/google/models/gemini-2.5-pro:streamGenerateContent";
+        assert_eq!(
+            route("POST", vertex).unwrap(),
+            Operation::StreamGenerateContent
+        );
+        assert_eq!(
+            route("POST", "/v1/models/gemini-2.5-flash:countTokens").unwrap(),
+            Operation::GeminiCountTokens
+        );
+        assert_eq!(
+            route("GET", "/v1beta/models/gemini-2.5-flash:generateContent")
+                .unwrap_err()
+                .status(),
+            405
+        );
+        assert_eq!(
+            route(
+                "POST",
+                "/v1beta/models/gemini-2.5-flash:batchGenerateContent"
+            )
+            .unwrap_err()
+            .status(),
+            404
+        );
+        assert!(Operation::StreamGenerateContent.streams_by_route());
+        assert_eq!(
+            Operation::EmbedContent.gemini_method(),
+            Some("embedContent")
+        );
     }
 
     #[test]
@@ -342,6 +477,11 @@ mod tests {
             serde_json::from_slice(&error_body(Family::Anthropic, &err)).unwrap();
         assert_eq!(a["type"], "error");
         assert_eq!(a["error"]["type"], "authentication_error");
+        let g: serde_json::Value =
+            serde_json::from_slice(&error_body(Family::Google, &err)).unwrap();
+        assert_eq!(g["error"]["code"], 401);
+        assert_eq!(g["error"]["status"], "UNAUTHENTICATED");
+        assert_eq!(g["error"]["message"], "missing API key");
     }
 
     #[test]

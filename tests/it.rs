@@ -33,6 +33,8 @@ mod evidence_v2;
 mod export_v2;
 #[path = "it/finish.rs"]
 mod finish;
+#[path = "it/gemini.rs"]
+mod gemini;
 #[path = "it/identity.rs"]
 mod identity;
 #[path = "it/lifecycle.rs"]

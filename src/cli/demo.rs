@@ -94,10 +94,12 @@ pub fn run_mock(args: MockArgs) -> anyhow::Result<ExitCode> {
             .await
             .context("starting the mock provider")?;
         eprintln!(
-            "mock provider on http://{} (OpenAI base {}, Anthropic base {})",
+            "mock provider on http://{} (OpenAI base {}, Anthropic base {}, Gemini base {}); \
+             models mock-error, mock-slow, mock-hang, mock-stall, mock-long and mock-echo-* misbehave on purpose",
             mock.addr,
             mock.openai_base(),
-            mock.anthropic_base()
+            mock.anthropic_base(),
+            mock.gemini_base()
         );
         tokio::signal::ctrl_c().await?;
         Ok(ExitCode::SUCCESS)
@@ -118,6 +120,7 @@ async fn demo(args: Args) -> anyhow::Result<ExitCode> {
         data_dir: Some(data_dir.clone()),
         openai_base_url: Some(mock.openai_base()),
         anthropic_base_url: Some(mock.anthropic_base()),
+        gemini_base_url: Some(mock.gemini_base()),
         ..Default::default()
     };
     let config = Config::embedded_default(&overrides, &MapEnv::default())?;

@@ -30,6 +30,10 @@ pub struct Args {
     /// Anthropic upstream base URL, like ANTHROPIC_BASE_URL (https://api.anthropic.com).
     #[arg(long, value_name = "URL")]
     pub anthropic_base_url: Option<String>,
+    /// Gemini upstream base URL, like the Google Gen AI SDK's base_url
+    /// (https://generativelanguage.googleapis.com).
+    #[arg(long, value_name = "URL")]
+    pub gemini_base_url: Option<String>,
     /// Validate configuration and exit.
     #[arg(long)]
     pub check: bool,
@@ -44,6 +48,7 @@ impl Args {
             policy: self.policy.clone(),
             openai_base_url: self.openai_base_url.clone(),
             anthropic_base_url: self.anthropic_base_url.clone(),
+            gemini_base_url: self.gemini_base_url.clone(),
         }
     }
 

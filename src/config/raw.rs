@@ -122,6 +122,8 @@ pub struct RawRouting {
     pub openai: Option<String>,
     /// Default upstream for Anthropic-shaped routes.
     pub anthropic: Option<String>,
+    /// Default upstream for Gemini routes.
+    pub gemini: Option<String>,
     #[serde(default)]
     pub models: Vec<RawModelRoute>,
     /// When false, only models matching a `models` entry may be called.

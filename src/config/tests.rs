@@ -29,7 +29,12 @@ fn embedded_default_is_zero_config() {
     assert_eq!(c.server.admin_listen.to_string(), "127.0.0.1:9090");
     assert_eq!(c.server.max_body_bytes, 8 * 1024 * 1024);
     assert_eq!(c.data_dir, PathBuf::from("./aimsgate-data"));
-    assert_eq!(c.upstreams.len(), 2);
+    assert_eq!(c.upstreams.len(), 3);
+    assert_eq!(
+        c.upstreams[2].base_url.to_string(),
+        "https://generativelanguage.googleapis.com/"
+    );
+    assert_eq!(c.routing.gemini, Some(2));
     assert_eq!(
         c.upstreams[0].base_url.to_string(),
         "https://api.openai.com/v1"
@@ -81,7 +86,7 @@ fn invalid_values_name_the_key() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("server.header_read_timeout"), "{err}");
-    let err = load("[[upstreams]]\nname = \"x\"\nkind = \"gemini\"\nbase_url = \"https://x\"\n")
+    let err = load("[[upstreams]]\nname = \"x\"\nkind = \"palm\"\nbase_url = \"https://x\"\n")
         .unwrap_err()
         .to_string();
     assert!(err.contains("upstreams[0].kind"), "{err}");

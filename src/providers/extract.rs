@@ -28,6 +28,7 @@
 mod anthropic;
 mod binary;
 mod fields;
+mod google;
 pub(crate) mod json;
 mod openai;
 mod rewrite;
@@ -57,18 +58,35 @@ pub enum Api {
     AnthropicMessages,
     /// Anthropic `POST /v1/messages/count_tokens`.
     AnthropicCountTokens,
+    /// Gemini `models/{model}:generateContent` and `:streamGenerateContent`.
+    GeminiGenerate,
+    /// Gemini `models/{model}:countTokens`.
+    GeminiCountTokens,
+    /// Gemini `models/{model}:embedContent`.
+    GeminiEmbed,
 }
 
 impl Api {
     /// Every API, for tests and fuzzing.
-    pub const ALL: [Api; 6] = [
+    pub const ALL: [Api; 9] = [
         Api::OpenAiChat,
         Api::OpenAiResponses,
         Api::OpenAiEmbeddings,
         Api::OpenAiCompletions,
         Api::AnthropicMessages,
         Api::AnthropicCountTokens,
+        Api::GeminiGenerate,
+        Api::GeminiCountTokens,
+        Api::GeminiEmbed,
     ];
+
+    /// Gemini APIs name the model in the path, not the body.
+    pub fn model_in_path(self) -> bool {
+        matches!(
+            self,
+            Api::GeminiGenerate | Api::GeminiCountTokens | Api::GeminiEmbed
+        )
+    }
 }
 
 /// Who or what a piece of text speaks for in the conversation.
@@ -233,6 +251,9 @@ pub fn extract_with(
         Api::AnthropicMessages | Api::AnthropicCountTokens => {
             anthropic::messages_request(&mut walker, &root)?;
         }
+        Api::GeminiGenerate => google::generate_request(&mut walker, &root)?,
+        Api::GeminiCountTokens => google::count_tokens_request(&mut walker, &root)?,
+        Api::GeminiEmbed => google::embed_request(&mut walker, &root)?,
     }
     walker.sweep(&root)?;
     if walker.overflowed() {
@@ -245,15 +266,30 @@ pub fn extract_with(
         Api::OpenAiResponses => &["max_output_tokens"],
         Api::OpenAiCompletions | Api::AnthropicMessages => &["max_tokens"],
         Api::OpenAiEmbeddings | Api::AnthropicCountTokens => &[],
+        Api::GeminiGenerate | Api::GeminiCountTokens | Api::GeminiEmbed => &[],
     };
-    let max_tokens = max_keys.iter().find_map(|k| {
-        let node = root.get(k)?;
+    let number = |node: &json::Node| -> Option<u64> {
         let raw = body.get(node.span.clone())?;
         std::str::from_utf8(raw).ok()?.parse::<u64>().ok()
-    });
+    };
+    let max_tokens = match api {
+        Api::GeminiGenerate => ["generationConfig", "generation_config"]
+            .iter()
+            .filter_map(|k| root.get(k))
+            .find_map(|g| {
+                ["maxOutputTokens", "max_output_tokens"]
+                    .iter()
+                    .find_map(|k| g.get(k).and_then(number))
+            }),
+        _ => max_keys.iter().find_map(|k| root.get(k).and_then(number)),
+    };
     Ok(Extracted {
         segments: walker.segments,
-        model: walk::str_field(body, &root, "model"),
+        // A Gemini body's `model` (embedContent, countTokens) does not pick the model; the path
+        // does, and the pipeline takes it from there.
+        model: (!api.model_in_path())
+            .then(|| walk::str_field(body, &root, "model"))
+            .flatten(),
         stream: matches!(
             root.get("stream").map(|n| &n.value),
             Some(json::Value::Bool(true))
@@ -272,6 +308,9 @@ fn known_top_level(w: &mut walk::Walker, api: Api, root: &json::Node) -> Result<
         Api::OpenAiCompletions => fields::COMPLETIONS,
         Api::AnthropicMessages => fields::MESSAGES,
         Api::AnthropicCountTokens => fields::COUNT_TOKENS,
+        Api::GeminiGenerate => fields::GEMINI_GENERATE,
+        Api::GeminiCountTokens => fields::GEMINI_COUNT_TOKENS,
+        Api::GeminiEmbed => fields::GEMINI_EMBED,
     };
     if let json::Value::Object(members) = &root.value {
         for (i, (key, child)) in members.iter().enumerate() {
@@ -297,7 +336,11 @@ pub fn response_text(api: Api, body: &[u8]) -> Result<Vec<Segment>, ExtractError
         Api::OpenAiResponses => openai::responses_response(&mut walker, &root)?,
         Api::OpenAiCompletions => openai::completions_response(&mut walker, &root)?,
         Api::AnthropicMessages => anthropic::messages_response(&mut walker, &root)?,
-        Api::OpenAiEmbeddings | Api::AnthropicCountTokens => {}
+        Api::GeminiGenerate => google::generate_response(&mut walker, &root)?,
+        Api::OpenAiEmbeddings
+        | Api::AnthropicCountTokens
+        | Api::GeminiCountTokens
+        | Api::GeminiEmbed => {}
     }
     Ok(walker.segments)
 }

@@ -135,7 +135,10 @@ impl Call {
             started: Instant::now(),
             received_at: SystemTime::now(),
             peer: conn.peer,
-            family: providers::family_hint(anthropic_hint),
+            family: providers::family_hint(
+                anthropic_hint,
+                headers.contains_key("x-goog-api-key") || headers.contains_key("x-goog-api-client"),
+            ),
             op: None,
             api: None,
             active,

@@ -122,6 +122,13 @@ pub fn forwards_header(
             "api-key" | "authorization" => caller_credential,
             _ => false,
         },
+        // `x-goog-api-client` names the SDK and its version; the quota project goes with the
+        // caller's own credential only.
+        UpstreamKind::Gemini | UpstreamKind::VertexAi => match name {
+            "x-goog-api-client" => true,
+            "x-goog-api-key" | "authorization" | "x-goog-user-project" => caller_credential,
+            _ => false,
+        },
     }
 }
 

@@ -43,7 +43,7 @@ use crate::evidence::proto::{ClassAction, ValueFingerprint};
 use crate::identity::{Credentials, UpstreamAuth};
 use crate::policy::{self, Effect, Facts};
 use crate::providers::extract::{self, Api, Edit, Extracted, Literal, SegmentKind};
-use crate::providers::{self, Family, Operation};
+use crate::providers::{self, Operation};
 
 /// The rule named when a call would need a provider key its credential is not bound to.
 pub const CREDENTIAL_BINDING_RULE: &str = "gateway.upstream-credential-binding";
@@ -119,8 +119,37 @@ impl Pipeline {
         call.family = op.family(call.family);
         call.op = Some(op);
         call.api = op.api();
+        if let Some(g) = providers::gemini::parse_path(parts.uri.path()) {
+            vet_gemini_query(op, parts.uri.query())?;
+            // The Gemini APIs name the model in the path (checked there: `gemini::is_id`).
+            call.model = Some(g.model.to_owned());
+        }
         Ok(op)
     }
+}
+
+/// A Gemini call's query string: an API key in the URL is refused (it would sit in every
+/// access log between the caller and aimsgate; the SDKs send `x-goog-api-key`), and a stream must
+/// ask for server-sent events (`alt=sse`), the framing aimsgate inspects.
+fn vet_gemini_query(op: Operation, query: Option<&str>) -> Result<(), Error> {
+    let pairs = || {
+        query
+            .unwrap_or_default()
+            .split('&')
+            .map(|p| p.split_once('=').unwrap_or((p, "")))
+    };
+    if pairs().any(|(k, _)| k == "key") {
+        return Err(Error::Unauthenticated(
+            "an API key in the URL (`?key=`) is not accepted; send it in the `x-goog-api-key` header".into(),
+        ));
+    }
+    if op.streams_by_route() && !pairs().any(|(k, v)| k == "alt" && v == "sse") {
+        return Err(Error::BadField {
+            field: "alt",
+            reason: "aimsgate relays Gemini streams as server-sent events: call streamGenerateContent with `?alt=sse` (the Google Gen AI SDKs do)".into(),
+        });
+    }
+    Ok(())
 }
 
 /// A response for requests that never reach the pipeline proper (used by tests and the demo).

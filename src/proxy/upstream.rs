@@ -103,6 +103,32 @@ impl Upstream {
                 };
                 (path, Some(format!("api-version={version}")))
             }
+            UpstreamKind::Gemini | UpstreamKind::VertexAi => {
+                let (Some(method), Some(m)) = (op.gemini_method(), model) else {
+                    return Err(Error::Internal(format!(
+                        "route `{}` cannot be sent to a Gemini upstream",
+                        op.as_str()
+                    )));
+                };
+                if !crate::providers::gemini::is_id(m) {
+                    return Err(Error::BadField {
+                        field: "model",
+                        reason: "a Gemini model id is 1-128 of A-Z a-z 0-9 - _ . @".into(),
+                    });
+                }
+                let path = if self.config.kind == UpstreamKind::VertexAi {
+                    format!("{base_path}/models/{m}:{method}")
+                } else {
+                    let version = self
+                        .config
+                        .api_version
+                        .as_deref()
+                        .unwrap_or(crate::config::DEFAULT_GEMINI_VERSION);
+                    format!("{base_path}/{version}/models/{m}:{method}")
+                };
+                // Streams are relayed and inspected as server-sent events.
+                (path, op.streams_by_route().then(|| "alt=sse".to_owned()))
+            }
         };
         let query = caller::upstream_query(op, self.config.kind, query);
         let q = match (query, extra_query) {
@@ -157,6 +183,10 @@ impl Upstream {
                 UpstreamKind::AzureOpenAi => {
                     (HeaderName::from_static("api-key"), key.expose().to_owned())
                 }
+                UpstreamKind::Gemini => (
+                    HeaderName::from_static("x-goog-api-key"),
+                    key.expose().to_owned(),
+                ),
                 _ => (header::AUTHORIZATION, format!("Bearer {}", key.expose())),
             };
             if let Ok(mut v) = HeaderValue::from_str(&value) {

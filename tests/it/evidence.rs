@@ -63,13 +63,7 @@ async fn every_call_leaves_verifiable_signed_evidence_without_content() {
         decision_of(&records, unauth.decision_id())["model_approved"].is_null(),
         "no policy evaluation, no approval fact"
     );
-    let outcome = |id: &str| {
-        records
-            .iter()
-            .map(|r| &r["kind"]["Outcome"])
-            .find(|o| o["decision_id"] == id)
-            .cloned()
-    };
+    let outcome = |id: &str| outcome_of(&records, id);
     let o = outcome(ok.decision_id()).expect("outcome record");
     assert_eq!(o["upstream_status"], 200);
     assert_eq!(o["input_tokens"], 12);

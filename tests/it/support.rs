@@ -54,6 +54,14 @@ idle_timeout = "1s"
     )
 }
 
+/// A `gemini` upstream on `mock`, to append to [`config`]'s `extra`.
+pub fn gemini_upstream(mock: &MockProvider) -> String {
+    format!(
+        "[[upstreams]]\nname = \"gemini\"\nkind = \"gemini\"\nbase_url = \"{}\"\nfirst_byte_timeout = \"1s\"\nidle_timeout = \"1s\"\n",
+        mock.gemini_base()
+    )
+}
+
 /// The real binary, serving.
 pub struct Gateway {
     pub child: Child,
@@ -318,6 +326,15 @@ pub fn decision_of<'a>(records: &'a [serde_json::Value], id: &str) -> &'a serde_
 }
 
 /// `aimsgate verify --data-dir`.
+/// The outcome record of decision `id`, if there is one.
+pub fn outcome_of(records: &[serde_json::Value], id: &str) -> Option<serde_json::Value> {
+    records
+        .iter()
+        .map(|r| &r["kind"]["Outcome"])
+        .find(|o| o["decision_id"] == id)
+        .cloned()
+}
+
 pub fn verify(data_dir: &Path) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_aimsgate"))
         .args(["verify", "--data-dir"])

@@ -149,5 +149,12 @@ fn evidence_settings_are_the_evidence_core_log_config() {
 fn upstream_kinds_are_enums() {
     let c = load("").unwrap();
     let kinds: Vec<UpstreamKind> = c.upstreams.iter().map(|u| u.kind).collect();
-    assert_eq!(kinds, [UpstreamKind::OpenAi, UpstreamKind::Anthropic]);
+    assert_eq!(
+        kinds,
+        [
+            UpstreamKind::OpenAi,
+            UpstreamKind::Anthropic,
+            UpstreamKind::Gemini
+        ]
+    );
 }

@@ -7,9 +7,13 @@
 use std::collections::BTreeMap;
 
 use super::*;
+use crate::providers::Family;
 
 const DEFAULT_OPENAI: &str = "https://api.openai.com/v1";
 const DEFAULT_ANTHROPIC: &str = "https://api.anthropic.com";
+const DEFAULT_GEMINI: &str = "https://generativelanguage.googleapis.com";
+/// Key variables the embedded defaults read when set (unset: callers bring their own key).
+const DEFAULT_KEY_VARS: &[&str] = &["OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY"];
 
 impl Named for UpstreamKind {
     const NAMES: &'static [(&'static str, Self)] = &[
@@ -17,6 +21,8 @@ impl Named for UpstreamKind {
         ("anthropic", Self::Anthropic),
         ("azure_openai", Self::AzureOpenAi),
         ("openai_compatible", Self::OpenAiCompatible),
+        ("gemini", Self::Gemini),
+        ("vertex_ai", Self::VertexAi),
     ];
 }
 
@@ -44,15 +50,17 @@ pub(super) fn default_upstreams() -> Vec<RawUpstream> {
             DEFAULT_ANTHROPIC,
             "ANTHROPIC_API_KEY",
         ),
+        mk("gemini", "gemini", DEFAULT_GEMINI, "GEMINI_API_KEY"),
     ]
 }
 
-/// `--openai-base-url` / `--anthropic-base-url` replace the URL of the upstream named
-/// `openai` / `anthropic` (created if the file has none).
+/// `--openai-base-url` / `--anthropic-base-url` / `--gemini-base-url` replace the URL of the
+/// upstream named `openai` / `anthropic` / `gemini` (created if the file has none).
 pub(super) fn apply_base_url_overrides(raw: &mut RawConfig, ov: &Overrides) {
     for (name, url) in [
         ("openai", &ov.openai_base_url),
         ("anthropic", &ov.anthropic_base_url),
+        ("gemini", &ov.gemini_base_url),
     ] {
         let Some(url) = url else { continue };
         match raw.upstreams.iter_mut().find(|u| u.name == name) {
@@ -126,17 +134,24 @@ pub(super) fn upstreams(
         if base_url.query().is_some() {
             return Err(cx.err(key("base_url"), "must not contain a query string"));
         }
+        if kind == UpstreamKind::VertexAi && !base_url.path().ends_with("/publishers/google") {
+            return Err(cx.err(
+                key("base_url"),
+                "a vertex_ai base_url names the project and location: https://LOCATION-aiplatform.googleapis.com/v1/projects/PROJECT/locations/LOCATION/publishers/google",
+            ));
+        }
         if kind == UpstreamKind::AzureOpenAi && u.api_version.is_none() {
             return Err(cx.err(
                 key("api_version"),
                 "azure_openai upstreams need an api_version, e.g. 2024-10-21",
             ));
         }
-        // The embedded defaults read OPENAI_API_KEY / ANTHROPIC_API_KEY when set; a configured
-        // reference must resolve.
+        // The embedded defaults read OPENAI_API_KEY / ANTHROPIC_API_KEY / GEMINI_API_KEY when
+        // set; a configured reference must resolve.
         let optional = u.api_key.as_ref().is_some_and(|k| {
-            k.env.as_deref() == Some("OPENAI_API_KEY")
-                || k.env.as_deref() == Some("ANTHROPIC_API_KEY")
+            k.env
+                .as_deref()
+                .is_some_and(|v| DEFAULT_KEY_VARS.contains(&v))
         });
         let api_key = match (&u.api_key, preset.and_then(|p| p.key_env)) {
             (Some(s), _) => cx.secret(&key("api_key"), s, optional)?,
@@ -209,14 +224,14 @@ pub(super) fn routing(
     };
     let default_for = |key: &str,
                        explicit: &Option<String>,
-                       anthropic: bool|
+                       family: Family|
      -> Result<Option<usize>, ConfigError> {
         let idx = match explicit {
             Some(n) => Some(find(key, n)?),
-            None => ups.iter().position(|u| u.kind.is_anthropic() == anthropic),
+            None => ups.iter().position(|u| u.kind.family() == family),
         };
         if let Some(i) = idx {
-            if ups[i].kind.is_anthropic() != anthropic {
+            if ups[i].kind.family() != family {
                 return Err(cx.err(
                     key,
                     format!(
@@ -229,8 +244,9 @@ pub(super) fn routing(
         }
         Ok(idx)
     };
-    let openai = default_for("routing.openai", &r.openai, false)?;
-    let anthropic = default_for("routing.anthropic", &r.anthropic, true)?;
+    let openai = default_for("routing.openai", &r.openai, Family::OpenAi)?;
+    let anthropic = default_for("routing.anthropic", &r.anthropic, Family::Anthropic)?;
+    let gemini = default_for("routing.gemini", &r.gemini, Family::Google)?;
     let mut models = Vec::new();
     for (i, m) in r.models.iter().enumerate() {
         let key = format!("routing.models[{i}]");
@@ -248,6 +264,7 @@ pub(super) fn routing(
     Ok(Routing {
         openai,
         anthropic,
+        gemini,
         models,
         allow_unlisted_models: r.allow_unlisted_models.unwrap_or(true),
     })
@@ -339,6 +356,7 @@ fn listable_header(name: &str) -> bool {
         "authorization",
         "x-api-key",
         "api-key",
+        "x-goog-api-key",
         "proxy-authorization",
         "host",
         "content-length",

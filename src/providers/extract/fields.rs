@@ -136,3 +136,48 @@ pub(crate) const COUNT_TOKENS: &[&str] = &[
     "tool_choice",
     "tools",
 ];
+
+/// Top-level members of a Gemini `generateContent` / `streamGenerateContent` request, in both
+/// proto3 JSON spellings (`labels` is Vertex AI's).
+pub(crate) const GEMINI_GENERATE: &[&str] = &[
+    "contents",
+    "systemInstruction",
+    "system_instruction",
+    "tools",
+    "toolConfig",
+    "tool_config",
+    "safetySettings",
+    "safety_settings",
+    "generationConfig",
+    "generation_config",
+    "cachedContent",
+    "cached_content",
+    "labels",
+    "model",
+];
+
+/// Top-level members of a Gemini `countTokens` request.
+pub(crate) const GEMINI_COUNT_TOKENS: &[&str] = &[
+    "contents",
+    "generateContentRequest",
+    "generate_content_request",
+    // Vertex AI's countTokens takes the generate fields at the top level.
+    "systemInstruction",
+    "system_instruction",
+    "tools",
+    "generationConfig",
+    "generation_config",
+    "model",
+];
+
+/// Top-level members of a Gemini `embedContent` request (and `batchEmbedContents`' `requests`).
+pub(crate) const GEMINI_EMBED: &[&str] = &[
+    "requests",
+    "content",
+    "model",
+    "taskType",
+    "task_type",
+    "title",
+    "outputDimensionality",
+    "output_dimensionality",
+];

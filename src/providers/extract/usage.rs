@@ -17,6 +17,10 @@ struct UsageMembers {
     usage: Value,
     #[serde(default)]
     input_tokens: Value,
+    #[serde(default, rename = "usageMetadata")]
+    usage_metadata: Value,
+    #[serde(default, rename = "totalTokens")]
+    total_tokens: Value,
 }
 
 pub(crate) fn from_body(api: Api, body: &[u8]) -> Usage {
@@ -25,6 +29,8 @@ pub(crate) fn from_body(api: Api, body: &[u8]) -> Usage {
             let mut top = serde_json::Map::with_capacity(2);
             top.insert("usage".into(), m.usage);
             top.insert("input_tokens".into(), m.input_tokens);
+            top.insert("usageMetadata".into(), m.usage_metadata);
+            top.insert("totalTokens".into(), m.total_tokens);
             from_value(api, &Value::Object(top))
         }
         Err(_) => Usage::default(),
@@ -53,6 +59,26 @@ pub(crate) fn from_value(api: Api, v: &Value) -> Usage {
         Api::AnthropicCountTokens => Usage {
             input_tokens: v["input_tokens"].as_u64(),
             output_tokens: None,
+        },
+        Api::GeminiGenerate | Api::GeminiEmbed => gemini(&v["usageMetadata"]),
+        // countTokens answers `{"totalTokens": N, ...}`.
+        Api::GeminiCountTokens => Usage {
+            input_tokens: v["totalTokens"].as_u64(),
+            output_tokens: None,
+        },
+    }
+}
+
+/// A Gemini `usageMetadata` object: input = prompt tokens (cached ones included, as Google
+/// counts them); output = candidate tokens plus thinking tokens (both are generated and billed).
+pub(crate) fn gemini(u: &Value) -> Usage {
+    let candidates = u["candidatesTokenCount"].as_u64();
+    let thoughts = u["thoughtsTokenCount"].as_u64();
+    Usage {
+        input_tokens: u["promptTokenCount"].as_u64(),
+        output_tokens: match (candidates, thoughts) {
+            (None, None) => None,
+            (c, t) => Some(c.unwrap_or(0).saturating_add(t.unwrap_or(0))),
         },
     }
 }

@@ -1,5 +1,6 @@
 //! Per-API stream decoding: text deltas, usage and end of stream in OpenAI (chat, completions,
-//! Responses) and Anthropic (messages) streams; rewriting a delta's text; stream error events.
+//! Responses), Anthropic (messages) and Gemini (`streamGenerateContent?alt=sse`, each event a
+//! whole `GenerateContentResponse` whose parts carry the new text) streams; rewriting a delta's text; stream error events.
 //!
 //! Owns which event fields carry model text and usage in each provider's stream. Event payloads
 //! are read with the same strict JSON reader as request bodies, so a rewritten delta changes only
@@ -63,7 +64,13 @@ impl StreamDecoder {
     pub fn on_event(&mut self, ev: &SseEvent) -> Delta {
         let mut delta = Delta::default();
         if ev.data.is_empty()
-            || matches!(self.api, Api::OpenAiEmbeddings | Api::AnthropicCountTokens)
+            || matches!(
+                self.api,
+                Api::OpenAiEmbeddings
+                    | Api::AnthropicCountTokens
+                    | Api::GeminiCountTokens
+                    | Api::GeminiEmbed
+            )
         {
             return delta;
         }
@@ -166,7 +173,31 @@ impl StreamDecoder {
                 }
                 _ => {}
             },
-            Api::OpenAiEmbeddings | Api::AnthropicCountTokens => {}
+            Api::GeminiGenerate => {
+                if root.get("error").is_some() {
+                    delta.error = true;
+                    self.finished = true;
+                }
+                if root.get("usageMetadata").is_some() {
+                    if let Some(v) = parsed() {
+                        self.merge(usage::gemini(&v["usageMetadata"]));
+                    }
+                }
+                // The last chunk names why generation stopped; the stream ends with it.
+                let stopped = root
+                    .get("candidates")
+                    .and_then(Node::as_array)
+                    .unwrap_or_default()
+                    .iter()
+                    .any(|c| c.get("finishReason").is_some_and(Node::is_str));
+                if stopped {
+                    self.finished = true;
+                }
+            }
+            Api::OpenAiEmbeddings
+            | Api::AnthropicCountTokens
+            | Api::GeminiCountTokens
+            | Api::GeminiEmbed => {}
         }
     }
 
@@ -239,7 +270,26 @@ fn text_nodes<'a>(api: Api, body: &[u8], root: &'a Node, kind: Option<&str>) -> 
             }
             _ => {}
         },
-        Api::OpenAiEmbeddings | Api::AnthropicCountTokens => {}
+        Api::GeminiGenerate => {
+            for cand in root
+                .get("candidates")
+                .and_then(Node::as_array)
+                .unwrap_or_default()
+            {
+                for part in at(cand, &["content", "parts"])
+                    .and_then(Node::as_array)
+                    .unwrap_or_default()
+                {
+                    push(part.get("text"));
+                    push(at(part, &["executableCode", "code"]));
+                    push(at(part, &["codeExecutionResult", "output"]));
+                }
+            }
+        }
+        Api::OpenAiEmbeddings
+        | Api::AnthropicCountTokens
+        | Api::GeminiCountTokens
+        | Api::GeminiEmbed => {}
     }
     out
 }
@@ -333,6 +383,21 @@ pub fn error_event(api: Api, kind: &str, message: &str) -> Vec<u8> {
             Some("error"),
             json!({"type": "error", "error": {"type": kind, "message": message}}),
         ),
+        // A google.rpc.Status in a data-only event, as Google's streams end on an error; the
+        // aimsgate kind is its ErrorInfo reason.
+        Api::GeminiGenerate | Api::GeminiCountTokens | Api::GeminiEmbed => {
+            let (code, status) = if kind == "output_blocked" {
+                (403, "PERMISSION_DENIED")
+            } else {
+                (500, "INTERNAL")
+            };
+            (
+                None,
+                json!({"error": {"code": code, "message": message, "status": status, "details": [
+                    {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": kind, "domain": "aimsgate"}
+                ]}}),
+            )
+        }
     };
     SseEvent::new(event, &payload.to_string()).raw
 }

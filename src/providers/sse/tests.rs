@@ -273,8 +273,23 @@ fn error_events_in_each_provider_shape() {
                 assert_eq!(v["type"], "error");
                 assert_eq!(v["error"]["type"], "policy_violation");
             }
+            Api::GeminiGenerate | Api::GeminiCountTokens | Api::GeminiEmbed => {
+                assert_eq!(events[0].event, None);
+                assert_eq!(v["error"]["status"], "INTERNAL");
+                assert_eq!(v["error"]["details"][0]["reason"], "policy_violation");
+                assert_eq!(
+                    v["error"]["message"],
+                    "Refused by rule r1: \"secret\"\nfix it"
+                );
+            }
         }
-        if api != Api::OpenAiEmbeddings && api != Api::AnthropicCountTokens {
+        let no_stream = [
+            Api::OpenAiEmbeddings,
+            Api::AnthropicCountTokens,
+            Api::GeminiCountTokens,
+            Api::GeminiEmbed,
+        ];
+        if !no_stream.contains(&api) {
             let mut dec = StreamDecoder::new(api);
             assert!(dec.on_event(&events[0]).error, "{api:?}");
             assert!(dec.finished());

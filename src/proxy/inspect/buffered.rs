@@ -223,7 +223,10 @@ fn pieces_of(answer: &Answer<'_>) -> Result<(Vec<Piece>, bool), &'static str> {
             return Err("its content type is neither JSON nor an event stream");
         }
         let root = json::parse(body).map_err(|_| "it is not valid JSON")?;
-        if root.get(answer_member(answer.api)).is_none() {
+        if !answer_members(answer.api)
+            .iter()
+            .any(|m| root.get(m).is_some())
+        {
             return Err("it is not an answer of this API");
         }
         return Ok((strings(body, &root)?, false));
@@ -241,14 +244,18 @@ fn pieces_of(answer: &Answer<'_>) -> Result<(Vec<Piece>, bool), &'static str> {
     ))
 }
 
-/// The member every 2xx answer of `api` has.
-fn answer_member(api: Api) -> &'static str {
+/// The members of which every 2xx answer of `api` has at least one.
+fn answer_members(api: Api) -> &'static [&'static str] {
     match api {
-        Api::OpenAiChat | Api::OpenAiCompletions => "choices",
-        Api::OpenAiResponses => "output",
-        Api::OpenAiEmbeddings => "data",
-        Api::AnthropicMessages => "content",
-        Api::AnthropicCountTokens => "input_tokens",
+        Api::OpenAiChat | Api::OpenAiCompletions => &["choices"],
+        Api::OpenAiResponses => &["output"],
+        Api::OpenAiEmbeddings => &["data"],
+        Api::AnthropicMessages => &["content"],
+        Api::AnthropicCountTokens => &["input_tokens"],
+        // A prompt Google blocks is answered 200 with `promptFeedback` and no candidates.
+        Api::GeminiGenerate => &["candidates", "promptFeedback"],
+        Api::GeminiCountTokens => &["totalTokens"],
+        Api::GeminiEmbed => &["embedding", "embeddings"],
     }
 }
 

@@ -19,7 +19,7 @@ impl Pipeline {
         // A repeated credential or identity header is ambiguous (one copy binds the identity,
         // another may be read upstream): refused in every mode.
         let trusted = self.shared.trusted_header.as_ref();
-        let identity_headers = ["authorization", "x-api-key"]
+        let identity_headers = ["authorization", "x-api-key", "x-goog-api-key"]
             .into_iter()
             .chain(trusted.map(|(id, _)| id.as_str()))
             .chain(trusted.and_then(|(_, g)| g.as_deref()));
@@ -34,9 +34,16 @@ impl Pipeline {
             Some((id, groups)) => (text(id), groups.as_deref().and_then(text)),
             None => (None, None),
         };
+        // Google's SDKs send their key as `x-goog-api-key`; it is the same kind of credential as
+        // Anthropic's `x-api-key`, and sending both is as ambiguous as sending one twice.
+        if h.contains_key("x-api-key") && h.contains_key("x-goog-api-key") {
+            return Err(Error::Unauthenticated(
+                "the request carries both `x-api-key` and `x-goog-api-key`; send exactly one credential".into(),
+            ));
+        }
         let creds = Credentials {
             authorization: text("authorization"),
-            api_key: text("x-api-key"),
+            api_key: text("x-api-key").or_else(|| text("x-goog-api-key")),
             peer_ip: conn.peer.ip(),
             client_cert_der: conn.client_cert.as_deref().map(Vec::as_slice),
             trusted_identity,

@@ -84,8 +84,10 @@ impl Pipeline {
             extract::ExtractError::UnknownShape { .. } => Error::UnknownShape(e.to_string()),
             e => Error::MalformedBody(e.to_string()),
         })?;
-        ctx.model = ex.model.clone();
-        ctx.stream = ex.stream;
+        if !api.model_in_path() {
+            ctx.model = ex.model.clone();
+        }
+        ctx.stream = ex.stream || op.streams_by_route();
         ctx.max_tokens = ex.max_tokens;
         Ok(Some(ex))
     }

@@ -11,15 +11,9 @@ impl Pipeline {
         let cfg = &self.shared.config;
         // The route's family; for the shared `GET /v1/models`, the one the caller's SDK speaks.
         let family = ctx.family;
-        let family_default = match family {
-            Family::OpenAi => cfg.routing.openai,
-            Family::Anthropic => cfg.routing.anthropic,
-        };
-        let wants_anthropic = family == Family::Anthropic;
+        let family_default = cfg.routing.default_for(family);
         let chosen = match cfg.routing.upstream_for(ctx.model.as_deref()) {
-            Some(r) if cfg.upstreams[r.upstream].kind.is_anthropic() == wants_anthropic => {
-                Some(r.upstream)
-            }
+            Some(r) if cfg.upstreams[r.upstream].kind.family() == family => Some(r.upstream),
             Some(r) => {
                 return Err(Error::ModelNotAllowed {
                     model: ctx.model.clone().unwrap_or_default(),

@@ -8,6 +8,7 @@ use super::*;
 use crate::config::env::MapEnv;
 use crate::config::{Config, Overrides};
 use crate::evidence::{export, ExportFilter, ExportFormat};
+use crate::providers::Family;
 
 const CARD: &str = "4539 1488 0343 6467";
 

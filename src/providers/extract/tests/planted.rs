@@ -87,6 +87,21 @@ pub(crate) fn skeleton(api: Api, free: Value) -> Value {
             }
             v
         }
+        Api::GeminiGenerate | Api::GeminiCountTokens => json!({
+            "systemInstruction": {"parts": [{"text": "be brief"}]},
+            "contents": [
+                {"role": "user", "parts": [{"text": "hello"}]},
+                {"role": "model", "parts": [{"functionCall": {"name": "f", "args": {"x": free.clone()}}}]},
+                {"role": "user", "parts": [{"functionResponse": {"name": "f", "response": {"ok": free}}}]}
+            ],
+            "tools": [{"functionDeclarations": [{"name": "f", "description": "d", "parameters": schema}]}],
+            "generationConfig": {"maxOutputTokens": 16}
+        }),
+        Api::GeminiEmbed => json!({
+            "content": {"parts": [{"text": "hello"}]},
+            "title": free,
+            "taskType": "RETRIEVAL_DOCUMENT"
+        }),
     }
 }
 
