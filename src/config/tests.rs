@@ -90,6 +90,19 @@ fn invalid_values_name_the_key() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("upstreams[0].kind"), "{err}");
+    let err = load("[[upstreams]]\nname = \"g\"\nkind = \"gemini\"\nbase_url = \"https://x\"\napi_version = \"2024-10-21\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("upstreams[0].api_version"), "{err}");
+    let err = load(
+        "[[upstreams]]\nname = \"v\"\nkind = \"vertex_ai\"\nbase_url = \"https://x.example/v1\"\n",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("upstreams[0].base_url") && err.contains("publishers/google"),
+        "{err}"
+    );
     let err = load("[[upstreams]]\nname = \"x\"\nkind = \"openai\"\nbase_url = \"ftp://x\"\n")
         .unwrap_err()
         .to_string();

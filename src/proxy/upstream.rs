@@ -345,4 +345,54 @@ mod tests {
         assert_eq!(out["x-api-key"], "sk-upstream");
         assert!(out.get("authorization").is_none());
     }
+
+    #[test]
+    fn gemini_upstreams_get_the_model_and_method_only() {
+        let mut g = up(
+            UpstreamKind::Gemini,
+            "https://generativelanguage.googleapis.com",
+        );
+        g.config.api_version = None;
+        assert_eq!(
+            g.url(Operation::GenerateContent, Some("gemini-2.5-flash"), Some("key=AIza-x"))
+                .unwrap()
+                .to_string(),
+            "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:generateContent"
+        );
+        assert_eq!(
+            g.url(Operation::StreamGenerateContent, Some("gemini-2.5-pro"), Some("alt=sse&x=1"))
+                .unwrap()
+                .to_string(),
+            "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse"
+        );
+        assert!(g
+            .url(Operation::GenerateContent, Some("../x"), None)
+            .is_err());
+        assert!(g.url(Operation::ChatCompletions, Some("m"), None).is_err());
+        let v = up(
+            UpstreamKind::VertexAi,
+            "https://europe-west4-aiplatform.googleapis.com/v1/projects/p/locations/europe-west4/publishers/google",
+        );
+        assert_eq!(
+            v.url(Operation::GeminiCountTokens, Some("gemini-2.0-flash-001"), None)
+                .unwrap()
+                .to_string(),
+            "https://europe-west4-aiplatform.googleapis.com/v1/projects/p/locations/europe-west4/publishers/google/models/gemini-2.0-flash-001:countTokens"
+        );
+        let mut h = HeaderMap::new();
+        h.insert("x-goog-api-key", "AIza-caller".parse().unwrap());
+        h.insert(
+            "x-goog-api-client",
+            "google-genai-sdk/3.6.1".parse().unwrap(),
+        );
+        let key = UpstreamCredential::Key(Secret::new("AIza-upstream".into()));
+        let out = g.headers(&h, &key, &[], "00-x", "rid");
+        assert_eq!(out["x-goog-api-key"], "AIza-upstream");
+        assert_eq!(out["x-goog-api-client"], "google-genai-sdk/3.6.1");
+        let pass = g.headers(&h, &UpstreamCredential::PassThrough, &[], "00-x", "rid");
+        assert_eq!(pass["x-goog-api-key"], "AIza-caller");
+        let out = v.headers(&h, &key, &[], "00-x", "rid");
+        assert_eq!(out["authorization"], "Bearer AIza-upstream");
+        assert!(out.get("x-goog-api-key").is_none());
+    }
 }

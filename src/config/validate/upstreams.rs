@@ -140,6 +140,16 @@ pub(super) fn upstreams(
                 "a vertex_ai base_url names the project and location: https://LOCATION-aiplatform.googleapis.com/v1/projects/PROJECT/locations/LOCATION/publishers/google",
             ));
         }
+        if kind == UpstreamKind::Gemini
+            && u.api_version
+                .as_deref()
+                .is_some_and(|v| !["v1", "v1beta", "v1alpha"].contains(&v))
+        {
+            return Err(cx.err(
+                key("api_version"),
+                "a gemini upstream's api_version is v1, v1beta (default) or v1alpha",
+            ));
+        }
         if kind == UpstreamKind::AzureOpenAi && u.api_version.is_none() {
             return Err(cx.err(
                 key("api_version"),
