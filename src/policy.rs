@@ -212,6 +212,11 @@ pub const OPERATIONS: &[&str] = &[
     "messages",
     "count_tokens",
     "models",
+    "generate_content",
+    "stream_generate_content",
+    "gemini_count_tokens",
+    "embed_content",
+    "batch_embed_contents",
 ];
 
 /// A reference to the rule that decided, with its Annex A controls. Cheap to clone.

@@ -390,6 +390,11 @@ mod tests {
         for (i, r) in ROUTES.iter().enumerate() {
             assert_eq!(r.op as usize, i, "{r:?}");
             assert_eq!(r.op.as_str(), r.name);
+            assert!(
+                crate::policy::OPERATIONS.contains(&r.name),
+                "{}: policy rules must be able to name it",
+                r.name
+            );
             let path = r.path.replace("{model}", "gemini-2.5-flash");
             assert_eq!(route(r.method, &path).unwrap(), r.op);
             assert_eq!(
