@@ -38,6 +38,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "#[serde(skip_serializing_if = \"String::is_empty\")]",
         );
     }
+    // Absent in exports of calls answered at the first attempt, so older exports are unchanged.
+    config.field_attribute(
+        "aimsgate.evidence.v1.OutcomeRecord.hops",
+        "#[serde(skip_serializing_if = \"Vec::is_empty\")]",
+    );
+    config.field_attribute(
+        "aimsgate.evidence.v1.OutcomeRecord.answered_by",
+        "#[serde(skip_serializing_if = \"String::is_empty\")]",
+    );
     config.compile_fds(fds)?;
     Ok(())
 }

@@ -213,6 +213,31 @@ pub struct Routing {
     pub gemini: Option<usize>,
     pub models: Vec<(String, usize)>,
     pub allow_unlisted_models: bool,
+    /// Per upstream (by index), the upstreams a call may fail over to, in order.
+    pub fallbacks: Vec<Vec<usize>>,
+    pub retry: RetrySettings,
+}
+
+/// Retries and failover (`[routing.retry]`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetrySettings {
+    /// Most attempts per call, the first included; 1 disables retries and failover.
+    pub max_attempts: u32,
+    pub backoff: Duration,
+    pub max_backoff: Duration,
+    /// Retry tokens earned per forwarded call (a retry spends one; at most 100 are banked).
+    pub budget_ratio: f64,
+}
+
+impl Default for RetrySettings {
+    fn default() -> Self {
+        Self {
+            max_attempts: 1,
+            backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(2),
+            budget_ratio: 0.2,
+        }
+    }
 }
 
 impl Routing {

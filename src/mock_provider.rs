@@ -56,7 +56,17 @@ pub struct MockProvider {
     pub addr: SocketAddr,
     received: Arc<Mutex<Vec<Received>>>,
     cancelled: Arc<std::sync::atomic::AtomicUsize>,
+    failing: Arc<Mutex<Option<Failing>>>,
     record: bool,
+}
+
+/// A failure the mock answers every request with, for a number of requests or for good.
+#[derive(Debug, Clone, Copy)]
+struct Failing {
+    status: StatusCode,
+    retry_after: Option<u64>,
+    /// `None`: every request.
+    remaining: Option<usize>,
 }
 
 impl MockProvider {
@@ -67,6 +77,7 @@ impl MockProvider {
             addr: listener.local_addr()?,
             received: Arc::default(),
             cancelled: Arc::default(),
+            failing: Arc::default(),
             record,
         };
         let m = me.clone();
@@ -106,6 +117,38 @@ impl MockProvider {
         format!("http://{}", self.addr)
     }
 
+    /// Answer the next `times` requests (`None`: all of them) with `status` in the provider's
+    /// error shape, with `retry-after: SECS` when given (for retry and failover tests).
+    pub fn fail_with(&self, status: u16, retry_after: Option<u64>, times: Option<usize>) {
+        if let (Ok(mut f), Ok(status)) = (self.failing.lock(), StatusCode::from_u16(status)) {
+            *f = Some(Failing {
+                status,
+                retry_after,
+                remaining: times,
+            });
+        }
+    }
+
+    /// The failure to answer this request with, if one is set (and count it).
+    fn take_failure(&self) -> Option<Failing> {
+        let mut guard = self.failing.lock().ok()?;
+        let f = (*guard)?;
+        match f.remaining {
+            Some(0) => {
+                *guard = None;
+                return None;
+            }
+            Some(n) => {
+                *guard = Some(Failing {
+                    remaining: Some(n - 1),
+                    ..f
+                })
+            }
+            None => {}
+        }
+        Some(f)
+    }
+
     /// Everything received so far.
     pub fn received(&self) -> Vec<Received> {
         self.received.lock().map(|r| r.clone()).unwrap_or_default()
@@ -136,6 +179,17 @@ impl MockProvider {
                     body: body.clone(),
                 });
             }
+        }
+        if let Some(f) = self.take_failure() {
+            let mut r = json_response(
+                serde_json::json!({"error": {"message": "mock: failing on purpose", "type": "server_error", "code": f.status.as_u16()}}),
+            );
+            *r.status_mut() = f.status;
+            if let Some(secs) = f.retry_after {
+                r.headers_mut()
+                    .insert(http::header::RETRY_AFTER, http::HeaderValue::from(secs));
+            }
+            return r;
         }
         let json: serde_json::Value =
             serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);

@@ -21,6 +21,7 @@ pub mod pipeline;
 pub mod record;
 pub mod reload;
 pub mod respond;
+pub mod retry;
 mod shared;
 pub mod tls;
 pub mod trace;

@@ -31,6 +31,8 @@ mod evidence;
 mod evidence_v2;
 #[path = "it/export_v2.rs"]
 mod export_v2;
+#[path = "it/failover.rs"]
+mod failover;
 #[path = "it/finish.rs"]
 mod finish;
 #[path = "it/gemini.rs"]

@@ -113,6 +113,10 @@ pub struct RawUpstream {
     /// `anthropic-beta`); credential, hop-by-hop and aimsgate headers cannot be listed.
     #[serde(default)]
     pub forward_headers: Vec<String>,
+    /// Upstreams serving the same models that a call may move on to, in order, when this one
+    /// cannot answer (connect error, 429, 5xx); same API family only.
+    #[serde(default)]
+    pub fallbacks: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -128,6 +132,23 @@ pub struct RawRouting {
     pub models: Vec<RawModelRoute>,
     /// When false, only models matching a `models` entry may be called.
     pub allow_unlisted_models: Option<bool>,
+    #[serde(default)]
+    pub retry: RawRetry,
+}
+
+/// `[routing.retry]`: retries and failover of calls an upstream could not answer.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRetry {
+    /// Most upstream attempts per call, the first included (1: no retries).
+    pub max_attempts: Option<u32>,
+    /// Wait before the first retry of the same upstream; doubles per retry.
+    pub backoff: Option<String>,
+    /// Longest wait between attempts (a longer `retry-after` moves on or gives up instead).
+    pub max_backoff: Option<String>,
+    /// Retries allowed per call forwarded, over the process's life (a retry budget, so an
+    /// outage does not multiply the load on what is left).
+    pub budget_ratio: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -90,6 +90,41 @@ fn invalid_values_name_the_key() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("upstreams[0].kind"), "{err}");
+    let two = "[[upstreams]]\nname = \"o\"\nkind = \"openai\"\nbase_url = \"https://x\"\nfallbacks = [FB]\n[[upstreams]]\nname = \"a\"\nkind = \"anthropic\"\nbase_url = \"https://y\"\n[[upstreams]]\nname = \"o2\"\nkind = \"openai_compatible\"\nbase_url = \"https://z\"\n";
+    for (fb, want) in [
+        ("\"nope\"", "no upstream named `nope`"),
+        ("\"a\"", "does not speak"),
+        ("\"o\"", "the upstream itself"),
+    ] {
+        let err = load(&two.replace("FB", fb)).unwrap_err().to_string();
+        assert!(
+            err.contains("upstreams[0].fallbacks") && err.contains(want),
+            "{err}"
+        );
+    }
+    let ok = load(&format!(
+        "{}[routing.retry]\nmax_attempts = 3\nbackoff = \"10ms\"\n",
+        two.replace("FB", "\"o2\"")
+    ))
+    .unwrap();
+    assert_eq!(ok.routing.fallbacks, vec![vec![2], vec![], vec![]]);
+    assert_eq!(ok.routing.retry.max_attempts, 3);
+    assert_eq!(
+        ok.routing.retry.backoff,
+        std::time::Duration::from_millis(10)
+    );
+    let err = load("[routing.retry]\nmax_attempts = 0\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("routing.retry.max_attempts"), "{err}");
+    let err = load("[routing.retry]\nbudget_ratio = 2.0\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("routing.retry.budget_ratio"), "{err}");
+    assert_eq!(
+        load("").unwrap().routing.retry,
+        crate::config::RetrySettings::default()
+    );
     let err = load("[[upstreams]]\nname = \"g\"\nkind = \"gemini\"\nbase_url = \"https://x\"\napi_version = \"2024-10-21\"\n")
         .unwrap_err()
         .to_string();

@@ -173,7 +173,7 @@ pub(super) fn validate(
     upstreams::apply_base_url_overrides(&mut raw, ov);
     let upstreams = upstreams::upstreams(&cx, &raw.upstreams)?;
     let provider_keys = upstreams::provider_keys(&cx, &raw.keys, &upstreams)?;
-    let routing = upstreams::routing(&cx, &raw.routing, &upstreams)?;
+    let routing = upstreams::routing(&cx, &raw.routing, &raw.upstreams, &upstreams)?;
     let (identity, keys) = identity::identity(&cx, &raw.identity, &provider_keys, &upstreams)?;
     let policy = policy::policy(&cx, &raw.policy, ov);
     let evidence = evidence::evidence(&cx, &raw.evidence, &data_dir)?;

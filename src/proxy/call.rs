@@ -104,6 +104,10 @@ pub struct Call {
     pub status: Option<u16>,
     /// The upstream's status, when an answer arrived and was relayed or inspected.
     pub upstream_status: Option<u16>,
+    /// Upstream attempts that did not answer (retries, failover), for the outcome record.
+    pub hops: Vec<crate::evidence::proto::UpstreamHop>,
+    /// The upstream that answered, when failover moved the call off the selected one.
+    pub answered_by: Option<String>,
     pub error_code: Option<&'static str>,
     /// The OpenTelemetry span of this call, when traces are exported.
     pub span: Option<CallSpan>,
@@ -163,6 +167,8 @@ impl Call {
             log_index: None,
             status: None,
             upstream_status: None,
+            hops: Vec::new(),
+            answered_by: None,
             error_code: None,
             span: None,
             forwarded_after: None,

@@ -129,6 +129,8 @@ pub fn outcome(o: &Call, stats: &BodyStats, report: &InspectReport) -> Kind {
         output_scanned_bytes: report.scanned_bytes,
         output_findings: findings(&report.findings),
         error_kind: error_kind.to_owned(),
+        hops: o.hops.clone(),
+        answered_by: o.answered_by.clone().unwrap_or_default(),
     })
 }
 

@@ -68,6 +68,8 @@ pub struct Shared {
     pub metrics: crate::telemetry::metrics::Metrics,
     /// OpenTelemetry span export, when configured.
     pub traces: Option<crate::telemetry::otel::Traces>,
+    /// Retries left to spend across all calls (`[routing.retry] budget_ratio`).
+    pub retry_budget: super::retry::RetryBudget,
     shutting_down: AtomicBool,
 }
 
@@ -186,6 +188,7 @@ impl Shared {
             active: ArcSwap::from_pointee(Active::new(Arc::new(policy), classifier)),
             evidence,
             metrics: crate::telemetry::metrics::Metrics::default(),
+            retry_budget: super::retry::RetryBudget::default(),
             shutting_down: AtomicBool::new(false),
         })
     }

@@ -363,13 +363,35 @@ impl Gateway {
 /// Start a streaming OpenAI chat call to `model` on the mock provider; returns the response
 /// with its body unread.
 pub async fn open_stream(url: &str, model: &str) -> http::Response<hyper::body::Incoming> {
-    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
     let body = format!(r#"{{"model":"{model}","stream":true,"messages":[]}}"#);
-    let req = Request::post(url)
-        .header(OPENAI_AUTH.0, OPENAI_AUTH.1)
-        .body(Full::new(Bytes::from(body)))
-        .unwrap();
+    open_stream_with(url, &[OPENAI_AUTH], body).await
+}
+
+/// [`open_stream`] with any headers and body.
+pub async fn open_stream_with(
+    url: &str,
+    headers: &[(&str, &str)],
+    body: impl Into<Bytes>,
+) -> http::Response<hyper::body::Incoming> {
+    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+    let mut req = Request::post(url);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let req = req.body(Full::new(body.into())).unwrap();
     client.request(req).await.unwrap()
+}
+
+/// The outcome record of decision `id` once it is in the log (its last phase runs after the
+/// answer's bytes were sent; up to 5 s).
+pub async fn outcome_eventually(data_dir: &Path, id: &str) -> serde_json::Value {
+    for _ in 0..100 {
+        if let Some(o) = outcome_of(&export_records(data_dir), id) {
+            return o;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("no outcome record for {id}")
 }
 
 /// The admin listener's `/metrics` text.

@@ -41,6 +41,7 @@ pub(super) fn default_upstreams() -> Vec<RawUpstream> {
         first_byte_timeout: None,
         idle_timeout: None,
         forward_headers: Vec::new(),
+        fallbacks: Vec::new(),
     };
     vec![
         mk("openai", "openai", DEFAULT_OPENAI, "OPENAI_API_KEY"),
@@ -222,6 +223,7 @@ pub(super) fn upstreams(
 pub(super) fn routing(
     cx: &Ctx<'_>,
     r: &RawRouting,
+    raw_ups: &[RawUpstream],
     ups: &[UpstreamConfig],
 ) -> Result<Routing, ConfigError> {
     let find = |key: &str, name: &str| {
@@ -277,6 +279,70 @@ pub(super) fn routing(
         gemini,
         models,
         allow_unlisted_models: r.allow_unlisted_models.unwrap_or(true),
+        fallbacks: fallbacks(cx, raw_ups, ups)?,
+        retry: retry(cx, &r.retry)?,
+    })
+}
+
+/// Each upstream's `fallbacks`, resolved: known names, the same API family, not itself.
+fn fallbacks(
+    cx: &Ctx<'_>,
+    raw: &[RawUpstream],
+    ups: &[UpstreamConfig],
+) -> Result<Vec<Vec<usize>>, ConfigError> {
+    let mut out = Vec::with_capacity(ups.len());
+    for (i, u) in raw.iter().enumerate() {
+        let key = format!("upstreams[{i}].fallbacks");
+        let mut list = Vec::with_capacity(u.fallbacks.len());
+        for name in &u.fallbacks {
+            let j = ups.iter().position(|o| o.name == *name).ok_or_else(|| {
+                cx.err(
+                    &key,
+                    format!("no upstream named `{name}` (configured: {})", names(ups)),
+                )
+            })?;
+            if j == i || list.contains(&j) {
+                return Err(cx.err(
+                    &key,
+                    format!("`{name}` is listed twice or is the upstream itself"),
+                ));
+            }
+            if ups[j].kind.family() != ups[i].kind.family() {
+                return Err(cx.err(
+                    &key,
+                    format!(
+                        "`{name}` is of kind {}, which does not speak {}'s API",
+                        ups[j].kind.as_str(),
+                        ups[i].kind.as_str()
+                    ),
+                ));
+            }
+            list.push(j);
+        }
+        out.push(list);
+    }
+    Ok(out)
+}
+
+fn retry(cx: &Ctx<'_>, r: &RawRetry) -> Result<RetrySettings, ConfigError> {
+    let d = RetrySettings::default();
+    let max_attempts = r.max_attempts.unwrap_or(d.max_attempts);
+    if !(1..=10).contains(&max_attempts) {
+        return Err(cx.err("routing.retry.max_attempts", "must be 1 (no retries) to 10"));
+    }
+    let budget_ratio = r.budget_ratio.unwrap_or(d.budget_ratio);
+    if !(0.0..=1.0).contains(&budget_ratio) {
+        return Err(cx.err("routing.retry.budget_ratio", "must be between 0 and 1"));
+    }
+    Ok(RetrySettings {
+        max_attempts,
+        backoff: cx.duration("routing.retry.backoff", r.backoff.as_deref(), d.backoff)?,
+        max_backoff: cx.duration(
+            "routing.retry.max_backoff",
+            r.max_backoff.as_deref(),
+            d.max_backoff,
+        )?,
+        budget_ratio,
     })
 }
 

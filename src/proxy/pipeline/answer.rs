@@ -1,12 +1,21 @@
-//! Phases 10 and 11: forward the (possibly redacted) request to the selected upstream and
-//! relay its answer, streamed or whole, through the output inspection.
+//! Phases 10 and 11: forward the (possibly redacted) request to the selected upstream — with
+//! retries and failover when configured — and relay its answer, streamed or whole, through the
+//! output inspection.
 //!
-//! Builds no URL or credential itself ([`crate::proxy::upstream`] does) and holds no output rules.
+//! Builds no URL or credential itself ([`crate::proxy::upstream`] does), holds no output rules,
+//! and judges answers for retry with [`crate::proxy::retry`].
 
 use super::*;
+use crate::evidence::proto::UpstreamHop;
+use crate::proxy::retry;
 
 impl Pipeline {
-    /// Phase 10 — send the (original or rewritten) bytes to the configured upstream.
+    /// Phase 10 — send the (original or rewritten) bytes to the configured upstream. An answer
+    /// another attempt may fix (connect error, 429, 5xx; see [`retry`]) is retried on the same
+    /// upstream after a backoff, or moved to the next of its `fallbacks` the call may use, up to
+    /// `[routing.retry] max_attempts` and within the retry budget; every attempt that did not
+    /// answer is kept for the outcome record. Nothing has reached the client yet, so no
+    /// relayed byte is ever sent twice.
     pub(super) async fn forward(
         &self,
         call: &mut Call,
@@ -16,11 +25,117 @@ impl Pipeline {
         bytes: Bytes,
     ) -> Result<Response<Incoming>, Error> {
         call.forwarded_after = Some(call.started.elapsed());
+        let settings = &self.shared.config.routing.retry;
+        self.shared.retry_budget.earn(settings.budget_ratio);
+        let plan = self.failover_plan(call, idx);
+        let (mut pos, mut same_retries) = (0usize, 0u32);
+        for attempt in 1..=settings.max_attempts {
+            let (up_idx, credential) = plan[pos % plan.len()].clone();
+            let t0 = Instant::now();
+            let result = self
+                .send_once(call, parts, up_idx, op, bytes.clone(), &credential)
+                .await;
+            let failed = match &result {
+                Ok(resp) => retry::judge_answer(resp.status(), resp.headers()),
+                Err(e) => retry::judge_error(e),
+            };
+            let next = plan[(pos + 1) % plan.len()].0;
+            let wait = match &failed {
+                None => None,
+                Some(_) if attempt == settings.max_attempts => None,
+                Some(f) if next == up_idx => {
+                    retry::wait_before(settings, same_retries + 1, f.retry_after)
+                }
+                Some(_) => Some(Duration::ZERO),
+            };
+            let (Some(f), Some(wait)) = (failed, wait) else {
+                if up_idx != idx {
+                    call.upstream = Some(up_idx);
+                    call.answered_by = Some(self.shared.upstreams[up_idx].config.name.clone());
+                }
+                return result;
+            };
+            if !self.shared.retry_budget.spend() {
+                return result;
+            }
+            call.hops.push(UpstreamHop {
+                upstream: self.shared.upstreams[up_idx].config.name.clone(),
+                status: u32::from(f.status),
+                reason: f.reason,
+                elapsed_us: t0.elapsed().as_micros() as u64,
+                wait_us: wait.as_micros() as u64,
+            });
+            // The unused answer's body is dropped unread (its connection is not reused).
+            drop(result);
+            if next == up_idx {
+                same_retries += 1;
+            } else {
+                same_retries = 0;
+            }
+            tokio::time::sleep(wait).await;
+            pos += 1;
+        }
+        Err(Error::Internal("no upstream attempt was made".into()))
+    }
+
+    /// The upstreams a call may be sent to, in order, each with its credential: the selected
+    /// one, then those of its `fallbacks` that the call's AI system is approved for and that the
+    /// call holds a credential for. A caller's own key (pass-through) never goes to another
+    /// upstream than the one it was sent for, and an unregistered system has no approvals to
+    /// fail over on.
+    fn failover_plan(&self, call: &Call, idx: usize) -> Vec<(usize, UpstreamCredential)> {
+        let mut plan = vec![(idx, call.credential.clone())];
+        let cfg = &self.shared.config;
+        let Some(system) = call.registered_system() else {
+            return plan;
+        };
+        if cfg.routing.retry.max_attempts < 2 {
+            return plan;
+        }
+        for &j in cfg
+            .routing
+            .fallbacks
+            .get(idx)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+        {
+            let up = &cfg.upstreams[j];
+            if !system.allows_upstream(&up.name) {
+                continue;
+            }
+            let own = up.api_key.clone().map(UpstreamCredential::Key);
+            let credential = match (&call.credential, &call.key_set) {
+                (UpstreamCredential::PassThrough, _) => None,
+                (_, Some(set)) => cfg
+                    .keys
+                    .get(set)
+                    .and_then(|s| s.for_upstream(j))
+                    .map(|k| UpstreamCredential::Key(k.clone()))
+                    .or(own),
+                (_, None) => Some(own.unwrap_or(UpstreamCredential::None)),
+            };
+            if let Some(c) = credential {
+                plan.push((j, c));
+            }
+        }
+        plan
+    }
+
+    /// One attempt at upstream `idx` with `credential`.
+    async fn send_once(
+        &self,
+        call: &Call,
+        parts: &Parts,
+        idx: usize,
+        op: Operation,
+        bytes: Bytes,
+        credential: &UpstreamCredential,
+    ) -> Result<Response<Incoming>, Error> {
         let up = &self.shared.upstreams[idx];
         let uri = up.url(op, call.model.as_deref(), parts.uri.query())?;
         let headers = up.headers(
             &parts.headers,
-            &call.credential,
+            credential,
             &self.shared.strip_headers,
             &call.trace.header(),
             &call.request_id,
