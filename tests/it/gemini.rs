@@ -202,3 +202,34 @@ async fn gemini_calls_are_enforced_answered_and_recorded() {
         assert!(!hay.contains(needle), "{needle} in the log");
     }
 }
+
+#[tokio::test]
+async fn vertex_ai_paths_reach_the_configured_project_with_the_callers_token() {
+    let mock = mock().await;
+    let base = format!(
+        "{}/v1/projects/p-1/locations/europe-west4/publishers/google",
+        mock.gemini_base()
+    );
+    let extra = format!(
+        "[[upstreams]]\nname = \"vertex\"\nkind = \"vertex_ai\"\nbase_url = \"{base}\"\nfirst_byte_timeout = \"1s\"\nidle_timeout = \"1s\"\n"
+    );
+    let gw = Gateway::start(&config(&mock, &extra)).await;
+    let token = ("authorization", "Bearer ya29.caller-access-token-0000");
+    // The caller's path names another project: the upstream's configuration decides.
+    let path = "/v1/projects/other/locations/us-central1/publishers/google/models/gemini-2.5-pro:streamGenerateContent?alt=sse";
+    let r = post(&gw.url(path), &[token, SYSTEM], &body("Hello")).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.text().contains("finishReason"));
+    let up = mock.received().pop().unwrap();
+    assert_eq!(
+        up.path_and_query,
+        "/v1/projects/p-1/locations/europe-west4/publishers/google/models/gemini-2.5-pro:streamGenerateContent?alt=sse"
+    );
+    assert_eq!(up.headers["authorization"], token.1);
+    let records = export_records(&gw.data_dir());
+    let d = decision_of(&records, r.decision_id());
+    assert_eq!(
+        (d["upstream"].as_str(), d["operation"].as_str()),
+        (Some("vertex"), Some("stream_generate_content"))
+    );
+}
