@@ -108,6 +108,50 @@ pub struct Config {
     pub evidence: EvidenceSettings,
     pub classify: ClassifySettings,
     pub telemetry: TelemetrySettings,
+    /// `[[limits]]`, in file order.
+    pub limits: Vec<LimitSettings>,
+}
+
+/// What a limit counts by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LimitScope {
+    Principal,
+    Group,
+    AiSystem,
+    Upstream,
+}
+
+impl LimitScope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Principal => "principal",
+            Self::Group => "group",
+            Self::AiSystem => "ai_system",
+            Self::Upstream => "upstream",
+        }
+    }
+}
+
+/// One validated `[[limits]]` entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LimitSettings {
+    pub id: String,
+    pub scope: LimitScope,
+    /// Exact ids, `prefix*` patterns or `*`.
+    pub matches: Vec<String>,
+    pub requests: Option<std::num::NonZeroU32>,
+    pub tokens: Option<u64>,
+    pub per: Duration,
+}
+
+impl LimitSettings {
+    /// Does the limit apply to `id`?
+    pub fn applies_to(&self, id: &str) -> bool {
+        self.matches.iter().any(|m| match m.strip_suffix('*') {
+            Some(prefix) => id.starts_with(prefix),
+            None => m == id,
+        })
+    }
 }
 
 /// Provider keys injected for one credential: at most one per upstream.

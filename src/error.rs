@@ -79,6 +79,15 @@ pub enum Error {
         message: String,
         fix: String,
     },
+    #[error(
+        "aimsgate limit `{limit}` ({what} per {scope}) is used up; retry in {retry_after_secs} s"
+    )]
+    RateLimited {
+        limit: String,
+        scope: &'static str,
+        what: &'static str,
+        retry_after_secs: u64,
+    },
     #[error("upstream `{upstream}` is unreachable: {reason}")]
     UpstreamUnreachable { upstream: String, reason: String },
     #[error("upstream `{upstream}` did not answer within {secs} s")]
@@ -105,7 +114,8 @@ impl Error {
             | Self::BodyNotAllowed { .. } => StatusCode::BAD_REQUEST,
             Self::BodyBudgetExhausted {
                 per_connection: true,
-            } => StatusCode::TOO_MANY_REQUESTS,
+            }
+            | Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::BodyBudgetExhausted {
                 per_connection: false,
             } => StatusCode::SERVICE_UNAVAILABLE,
@@ -160,7 +170,8 @@ impl Error {
             Self::UpstreamUnreachable { .. } | Self::Internal(_) => ErrorKind::Api,
             Self::BodyBudgetExhausted {
                 per_connection: true,
-            } => ErrorKind::RateLimit,
+            }
+            | Self::RateLimited { .. } => ErrorKind::RateLimit,
             Self::EvidenceUnavailable
             | Self::ShuttingDown
             | Self::BodyBudgetExhausted {
@@ -183,6 +194,7 @@ impl Error {
             Self::BodyTimeout { .. } => "body_timeout",
             Self::BodyNotAllowed { .. } => "body_not_allowed",
             Self::BodyBudgetExhausted { .. } => "body_budget_exhausted",
+            Self::RateLimited { .. } => "rate_limited",
             Self::ModelNotAllowed { .. } => "model_not_allowed",
             Self::NoUpstream { .. } => "no_upstream",
             Self::Refused { .. } => "policy_refused",

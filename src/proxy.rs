@@ -14,6 +14,7 @@ pub mod call;
 pub mod caller;
 pub mod control;
 pub mod inspect;
+pub mod limits;
 pub mod listener;
 mod observe;
 pub mod outcome;

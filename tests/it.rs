@@ -41,6 +41,8 @@ mod gemini;
 mod identity;
 #[path = "it/lifecycle.rs"]
 mod lifecycle;
+#[path = "it/limits.rs"]
+mod limits;
 #[path = "it/mock_cli.rs"]
 mod mock_cli;
 #[path = "it/policy.rs"]

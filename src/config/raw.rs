@@ -27,6 +27,27 @@ pub struct RawConfig {
     pub classify: RawClassify,
     #[serde(default)]
     pub telemetry: RawTelemetry,
+    #[serde(default)]
+    pub limits: Vec<RawLimit>,
+}
+
+/// `[[limits]]`: requests and tokens per interval for each principal, group, AI system or
+/// upstream.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLimit {
+    pub id: String,
+    /// `principal`, `group`, `ai_system` or `upstream`.
+    pub scope: String,
+    /// The ids it applies to: exact, a `prefix*`, or `*` (the default): each id counts alone.
+    #[serde(default, rename = "match")]
+    pub matches: Vec<String>,
+    /// Calls per `per`.
+    pub requests: Option<u32>,
+    /// Input plus output tokens per `per`, as the providers report them after each call.
+    pub tokens: Option<u64>,
+    /// The interval (`1m` by default).
+    pub per: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -125,6 +125,23 @@ fn invalid_values_name_the_key() {
         load("").unwrap().routing.retry,
         crate::config::RetrySettings::default()
     );
+    for (toml, key) in [
+        ("[[limits]]\nid = \"a\"\nscope = \"principal\"\n", "limits[0].requests"),
+        ("[[limits]]\nid = \"a\"\nscope = \"team\"\nrequests = 1\n", "limits[0].scope"),
+        ("[[limits]]\nid = \"a\"\nscope = \"group\"\nrequests = 0\n", "limits[0].requests"),
+        ("[[limits]]\nid = \"a\"\nscope = \"group\"\ntokens = 5\nper = \"0s\"\n", "limits[0].per"),
+        ("[[limits]]\nid = \"a\"\nscope = \"group\"\ntokens = 5\nmatch = [\"a*b\"]\n", "limits[0].match"),
+        ("[[limits]]\nid = \"a\"\nscope = \"group\"\ntokens = 5\n[[limits]]\nid = \"a\"\nscope = \"group\"\ntokens = 5\n", "limits[1].id"),
+    ] {
+        let err = load(toml).unwrap_err().to_string();
+        assert!(err.contains(key), "{key}: {err}");
+    }
+    let l = load(
+        "[[limits]]\nid = \"rpm\"\nscope = \"upstream\"\nrequests = 100\nmatch = [\"open*\"]\n",
+    )
+    .unwrap();
+    assert_eq!(l.limits[0].per, std::time::Duration::from_secs(60));
+    assert!(l.limits[0].applies_to("openai") && !l.limits[0].applies_to("anthropic"));
     let err = load("[[upstreams]]\nname = \"g\"\nkind = \"gemini\"\nbase_url = \"https://x\"\napi_version = \"2024-10-21\"\n")
         .unwrap_err()
         .to_string();

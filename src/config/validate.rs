@@ -20,6 +20,7 @@ use super::*;
 mod classify;
 mod evidence;
 mod identity;
+mod limits;
 mod policy;
 mod server;
 mod telemetry;
@@ -179,6 +180,7 @@ pub(super) fn validate(
     let evidence = evidence::evidence(&cx, &raw.evidence, &data_dir)?;
     let classify = classify::classify(&cx, &raw.classify, &server)?;
     let telemetry = telemetry::telemetry(&cx, &raw.telemetry)?;
+    let limits = limits::limits(&cx, &raw.limits)?;
     Ok(Config {
         source: file.to_owned(),
         server,
@@ -191,5 +193,6 @@ pub(super) fn validate(
         evidence,
         classify,
         telemetry,
+        limits,
     })
 }

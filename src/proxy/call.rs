@@ -108,6 +108,8 @@ pub struct Call {
     pub hops: Vec<crate::evidence::proto::UpstreamHop>,
     /// The upstream that answered, when failover moved the call off the selected one.
     pub answered_by: Option<String>,
+    /// The token windows this call is charged to when it ends (`[[limits]]`).
+    pub limit_charge: crate::proxy::limits::Charge,
     pub error_code: Option<&'static str>,
     /// The OpenTelemetry span of this call, when traces are exported.
     pub span: Option<CallSpan>,
@@ -169,6 +171,7 @@ impl Call {
             upstream_status: None,
             hops: Vec::new(),
             answered_by: None,
+            limit_charge: Vec::new(),
             error_code: None,
             span: None,
             forwarded_after: None,

@@ -2,7 +2,7 @@
 //! through.
 //!
 //! ```text
-//!  route ─▶ identify ─▶ read_body ─▶ parse ─▶ select_upstream ─▶ classify ─▶ decide ─▶ enforce
+//!  route ─▶ identify ─▶ read_body ─▶ parse ─▶ select_upstream ─▶ classify ─▶ decide ─▶ admit ─▶ enforce
 //!                                                                                       │
 //!  finish (exactly once: outcome evidence, telemetry) ◀── respond ◀── forward ◀── commit_decision
 //! ```
@@ -58,6 +58,7 @@ mod answer;
 mod decide;
 mod finish;
 mod identify;
+mod limit;
 mod request;
 mod scan;
 mod scanned;
@@ -103,6 +104,7 @@ impl Pipeline {
         let upstream = self.select_upstream(call, op)?;
         let scan = self.classify(call, extracted.as_ref());
         self.decide(call, &scan)?;
+        self.admit(call)?;
         let bytes = self.enforce(call, &scan, extracted.as_ref(), bytes)?;
         // The extracted text and findings are not needed past enforcement: free them before
         // waiting on the evidence commit and the upstream, so a waiting call holds only its body.

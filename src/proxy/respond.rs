@@ -33,11 +33,23 @@ pub fn error_response(family: providers::Family, err: &Error) -> Response<ProxyB
     ) {
         h.insert(http::header::RETRY_AFTER, HeaderValue::from_static("1"));
     }
+    if let Error::RateLimited {
+        retry_after_secs, ..
+    } = err
+    {
+        h.insert(
+            http::header::RETRY_AFTER,
+            HeaderValue::from(*retry_after_secs),
+        );
+    }
     // Tell SDKs whether a retry can help: only for failures that are not the request's fault.
     let retry = matches!(
         err.fault(),
         crate::error::Fault::Upstream | crate::error::Fault::Gateway
-    ) || matches!(err, Error::BodyBudgetExhausted { .. });
+    ) || matches!(
+        err,
+        Error::BodyBudgetExhausted { .. } | Error::RateLimited { .. }
+    );
     h.insert(
         HeaderName::from_static("x-should-retry"),
         HeaderValue::from_static(if retry { "true" } else { "false" }),

@@ -70,6 +70,8 @@ pub struct Shared {
     pub traces: Option<crate::telemetry::otel::Traces>,
     /// Retries left to spend across all calls (`[routing.retry] budget_ratio`).
     pub retry_budget: super::retry::RetryBudget,
+    /// `[[limits]]` counters.
+    pub limits: super::limits::Limits,
     shutting_down: AtomicBool,
 }
 
@@ -177,6 +179,7 @@ impl Shared {
             }
             None => None,
         };
+        let limits = super::limits::Limits::new(&config.limits);
         Ok(Self {
             traces,
             config,
@@ -189,6 +192,7 @@ impl Shared {
             evidence,
             metrics: crate::telemetry::metrics::Metrics::default(),
             retry_budget: super::retry::RetryBudget::default(),
+            limits,
             shutting_down: AtomicBool::new(false),
         })
     }

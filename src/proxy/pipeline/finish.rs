@@ -46,6 +46,17 @@ impl Pipeline {
             return;
         }
         let report = report.unwrap_or_default();
+        if !call.limit_charge.is_empty() {
+            // Token budgets are charged what the provider reported.
+            let u = report.usage;
+            let used = u
+                .input_tokens
+                .unwrap_or(0)
+                .saturating_add(u.output_tokens.unwrap_or(0));
+            self.shared
+                .limits
+                .charge_tokens(&call.limit_charge, used, Instant::now());
+        }
         // The outcome is queued (and so takes its place in the log) before the log line and
         // metrics say the call ended. Nobody waits for it: no task, unless the queue is full.
         let payload = record::outcome(&call, &stats, &report);

@@ -1,0 +1,38 @@
+//! Phase 7b, admit: the call against the `[[limits]]` of its principal, groups, AI system and
+//! upstream (see [`crate::proxy::limits`]), after the policy allowed it and before anything is
+//! forwarded. A refusal is a 429 with `retry-after` in the provider's shape, recorded like every
+//! refusal; the tokens an admitted call used are charged when it ends (`finish`).
+//!
+//! Does not decide anything else; the counters are the limiter's.
+
+use super::*;
+use crate::proxy::limits::Subject;
+
+impl Pipeline {
+    /// Phase 7b — admit the call under the configured limits.
+    pub(super) fn admit(&self, call: &mut Call) -> Result<(), Error> {
+        let limits = &self.shared.limits;
+        if limits.is_empty() {
+            return Ok(());
+        }
+        let principal = call.principal.as_ref();
+        let subject = Subject {
+            principal: principal.map(|p| p.id.as_str()),
+            groups: principal.map(|p| p.groups.as_slice()).unwrap_or_default(),
+            ai_system: call.ai_system(),
+            upstream: call.upstream_name.as_deref(),
+        };
+        match limits.admit(&subject, Instant::now()) {
+            Ok(charge) => {
+                call.limit_charge = charge;
+                Ok(())
+            }
+            Err(r) => Err(Error::RateLimited {
+                limit: r.limit,
+                scope: r.scope.as_str(),
+                what: r.what,
+                retry_after_secs: r.retry_after.as_secs_f64().ceil() as u64,
+            }),
+        }
+    }
+}

@@ -1,0 +1,104 @@
+//! `[[limits]]`: calls per principal and tokens per AI system, refused with 429 and
+//! `retry-after` in each provider's shape, with nothing sent upstream and the refusal in the
+//! evidence; tokens charged from the provider's reported usage.
+
+use crate::support::*;
+
+const SYSTEM: (&str, &str) = ("x-aimsgate-ai-system", "general-assistant");
+
+fn limits_config(mock: &MockProvider) -> String {
+    let extra = r#"
+[[limits]]
+id = "calls-per-caller"
+scope = "principal"
+requests = 2
+per = "1m"
+
+[[limits]]
+id = "assistant-tokens"
+scope = "ai_system"
+match = ["general-assistant"]
+tokens = 30
+per = "1h"
+"#;
+    config(mock, extra)
+}
+
+#[tokio::test]
+async fn calls_over_a_principals_limit_are_refused_with_retry_after() {
+    let mock = mock().await;
+    let gw = Gateway::start(&limits_config(&mock)).await;
+    let url = gw.url("/v1/chat/completions");
+    for _ in 0..2 {
+        assert_eq!(post(&url, &[OPENAI_AUTH], CHAT).await.status, 200);
+    }
+    let before = mock.received().len();
+    let r = post(&url, &[OPENAI_AUTH], CHAT).await;
+    assert_eq!(r.status, 429, "{}", r.text());
+    let secs: u64 = r.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=30).contains(&secs), "{secs}");
+    assert_eq!(r.json()["error"]["code"], "rate_limited");
+    assert_eq!(r.json()["error"]["type"], "rate_limit_error");
+    assert!(r.text().contains("calls-per-caller"));
+    assert_eq!(
+        mock.received().len(),
+        before,
+        "a refused call sends nothing"
+    );
+    // Another caller has its own count; the Anthropic route answers in Anthropic's shape.
+    let other = ("authorization", "Bearer sk-another-caller-key-9999");
+    assert_eq!(post(&url, &[other], CHAT).await.status, 200);
+    let m = gw.url("/v1/messages");
+    for _ in 0..2 {
+        assert_eq!(post(&m, &[ANTHROPIC_AUTH], MESSAGES).await.status, 200);
+    }
+    let a = post(&m, &[ANTHROPIC_AUTH], MESSAGES).await;
+    assert_eq!(a.status, 429);
+    assert_eq!(a.json()["error"]["type"], "rate_limit_error");
+    let records = export_records(&gw.data_dir());
+    let d = decision_of(&records, r.decision_id());
+    assert_eq!(d["http_status"], 429);
+    assert_eq!(d["effect"], "EFFECT_ERROR");
+    assert!(
+        d["reason"].as_str().unwrap().starts_with("rate_limited"),
+        "{d}"
+    );
+}
+
+#[tokio::test]
+async fn an_ai_systems_token_budget_is_charged_from_the_reported_usage() {
+    let mock = mock().await;
+    let gw = Gateway::start(&limits_config(&mock)).await;
+    let url = gw.url("/v1/chat/completions");
+    // The mock reports 12 + 9 = 21 tokens a call: the first two calls are admitted (0, then
+    // 21 of 30), the third is over budget. Each caller stays under its own call limit.
+    let keys = [
+        "sk-caller-one-0001",
+        "sk-caller-two-0002",
+        "sk-caller-three-0003",
+    ];
+    let mut last = None;
+    for (i, k) in keys.iter().enumerate() {
+        let auth = format!("Bearer {k}");
+        let r = post(&url, &[("authorization", auth.as_str()), SYSTEM], CHAT).await;
+        if i < 2 {
+            assert_eq!(r.status, 200, "{}", r.text());
+            outcome_eventually(&gw.data_dir(), r.decision_id()).await;
+        } else {
+            last = Some(r);
+        }
+    }
+    let r = last.unwrap();
+    assert_eq!(r.status, 429, "{}", r.text());
+    assert!(r.text().contains("assistant-tokens") && r.text().contains("tokens"));
+    let secs: u64 = r.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!(secs > 3000, "the hour's window: {secs}");
+    // Calls of other AI systems are not counted against it.
+    let free = post(
+        &url,
+        &[("authorization", "Bearer sk-caller-four-0004")],
+        CHAT,
+    )
+    .await;
+    assert_eq!(free.status, 200);
+}
