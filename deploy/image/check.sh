@@ -27,7 +27,9 @@ name="aimsgate-check-$$"
 # runc, not crun: Debian's crun 1.8 refuses hosts with hybrid cgroup v1/v2 (CI's container is
 # one). As root, podman raises the container's RLIMIT_NOFILE/NPROC by default, which needs
 # CAP_SYS_RESOURCE that CI's container lacks: ask for limits at or below the current ones.
-podman=(podman "${STORE[@]}" --runtime runc --cgroup-manager cgroupfs --events-backend file)
+# --tmpdir: podman's run state too stays in target/oci, apart from any other podman here.
+podman=(podman "${STORE[@]}" --tmpdir "$OCI_DIR/run/libpod" --runtime runc --cgroup-manager cgroupfs
+        --events-backend file)
 lim() { local h; h=$(ulimit -H "$1"); if [ "$h" = unlimited ] || [ "$h" -ge 4096 ]; then echo 4096; else echo "$h"; fi; }
 run=(run --read-only --read-only-tmpfs=false -v "$work/data:/var/lib/aimsgate"
      --ulimit "nofile=$(lim -n):$(lim -n)" --ulimit "nproc=$(lim -u):$(lim -u)")
