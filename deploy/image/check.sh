@@ -44,15 +44,18 @@ fail() { echo "image check: FAIL $*" >&2; exit 1; }
 
 # 1. The image config.
 buildah "${STORE[@]}" inspect --type image "$image" >"$work/inspect.json"
-python3 - "$work/inspect.json" "$version" <<'EOF' || fail "image config (above)"
+python3 - "$work/inspect.json" "$version" "$(git rev-parse HEAD)" <<'EOF' || fail "image config (above)"
 import json, sys
 cfg = json.load(open(sys.argv[1]))["OCIv1"]["config"]
 labels = cfg.get("Labels") or {}
 want = {"title": "aimsgate", "version": sys.argv[2], "licenses": "Apache-2.0"}
 bad = [f"label {k}={labels.get('org.opencontainers.image.' + k)!r}, want {v!r}"
        for k, v in want.items() if labels.get("org.opencontainers.image." + k) != v]
-bad += [f"label {k} missing" for k in ("revision", "created", "description")
+bad += [f"label {k} missing" for k in ("created", "description")
         if labels.get("org.opencontainers.image." + k, "unknown") in ("", "unknown")]
+revision = labels.get("org.opencontainers.image.revision", "")
+if revision.removesuffix("-dirty") != sys.argv[3]:
+    bad.append(f"label revision={revision!r}, want {sys.argv[3]!r} (HEAD)")
 checks = {"User": "65532:65532", "Entrypoint": ["/usr/local/bin/aimsgate"],
           "Cmd": ["serve", "--config", "/etc/aimsgate/aimsgate.toml"],
           "Volumes": {"/var/lib/aimsgate": {}}, "ExposedPorts": {"8080/tcp": {}, "9090/tcp": {}}}
