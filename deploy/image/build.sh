@@ -10,9 +10,9 @@
 # The binary is the README's `cargo build --release --locked` (run every time: a no-op when
 # target/release/aimsgate is current, so the image always matches the tree), or $AIMSGATE_BIN.
 # Labels: version from the binary, revision from git (`-dirty` when tracked files differ),
-# created = now or $SOURCE_DATE_EPOCH, source = $IMAGE_SOURCE or the git remote `origin`
-# (left out when neither is set; never with credentials). Prints the image name, the archive's
-# size and how long the image took.
+# created = now or $SOURCE_DATE_EPOCH, source = $IMAGE_SOURCE or the git remote `origin` (a
+# network URL, never with credentials; left out when there is none). Prints the image name, the
+# archive's size and how long the image took.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source deploy/image/common.sh
@@ -63,8 +63,10 @@ if [ "$revision" != unknown ] && ! git diff --quiet HEAD -- 2>/dev/null; then
   revision="$revision-dirty"
 fi
 created=$(date -u -d "@${SOURCE_DATE_EPOCH:-$(date +%s)}" +%Y-%m-%dT%H:%M:%SZ)
-# Without any user:token@ a clone URL may carry.
-source_url="${IMAGE_SOURCE:-$(git remote get-url origin 2>/dev/null | sed -E 's#://[^/@]*@#://#' || true)}"
+# A network URL only (a clone of a local path says nothing to the image's users), without any
+# user:token@ it may carry.
+source_url="${IMAGE_SOURCE:-$(git remote get-url origin 2>/dev/null | grep -E '^[a-z+]+://[^/]' |
+  sed -E 's#://[^/@]*@#://#' || true)}"
 extra=()
 [ -z "$source_url" ] || extra+=(--label "org.opencontainers.image.source=$source_url")
 [ -z "${SOURCE_DATE_EPOCH:-}" ] || extra+=(--timestamp "$SOURCE_DATE_EPOCH")
