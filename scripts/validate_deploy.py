@@ -14,9 +14,12 @@ Checks (all offline; nothing is fetched):
               replayed with `aimsgate serve ... --check` against their own mounted config,
               policy and secrets (paths re-rooted in a temp dir): catches unknown flags, keys
               and unresolvable secret references. Skipped (and said so) without a built binary.
-  docker      hadolint; the builder runs the README's build command and copies its binary
+  docker      hadolint on deploy/Dockerfile and deploy/image/Containerfile, both with a numeric
+              non-root USER and the same runtime settings; the builder runs the README's build
+              command and copies its binary
   systemd     systemd-analyze verify and an offline security score under a threshold
-  shell       shellcheck on scripts/validate_deploy.sh and every `sh -c` script in the manifests
+  shell       shellcheck on scripts/validate_deploy.sh, deploy/image/*.sh and every `sh -c`
+              script in the manifests
   otel        the Collector config's pipelines name only components it defines
 
 Prints nothing on success (unless -v); on failure prints each problem and exits 1.

@@ -1,7 +1,7 @@
-"""Checks outside Kubernetes: the Dockerfile (hadolint, the README's build command and binary,
-numeric non-root USER, Rust version), the systemd unit (verify, offline security score,
-drain and reload settings), shellcheck of shell snippets, and the OTel Collector config's
-pipeline references."""
+"""Checks outside Kubernetes: the Dockerfile and deploy/image/Containerfile (hadolint, numeric
+non-root USER; the Dockerfile's README build command and binary, Rust version), the systemd unit
+(verify, offline security score, drain and reload settings), shellcheck of shell snippets and of
+deploy/image/*.sh, and the OTel Collector config's pipeline references."""
 from __future__ import annotations
 
 import re
@@ -48,10 +48,30 @@ def dockerfile_runtime() -> dict:
             "runtime": stages[-1]}
 
 
+IMAGE_FILES = ("Dockerfile", "image/Containerfile")  # the multi-stage build and buildah's FROM scratch
+RUNTIME = ("USER", "VOLUME", "EXPOSE", "STOPSIGNAL", "ENTRYPOINT", "CMD")
+
+
+def runtime_settings(name: str) -> dict[str, str]:
+    """The last stage's RUNTIME instructions of an image file (for each, the last one)."""
+    logical = re.sub(r"\\\n", " ", (DEPLOY / name).read_text())
+    last = re.split(r"^FROM\s", logical, flags=re.M)[-1]
+    return {k: v.strip() for k, v in re.findall(r"^(%s)\s+(.*)$" % "|".join(RUNTIME), last, re.M)}
+
+
 def check_docker() -> None:
-    r = run([tool("hadolint"), str(DEPLOY / "Dockerfile")])
-    if r.returncode != 0:
-        fail("docker", f"hadolint: {(r.stdout + r.stderr).strip()}")
+    for name in IMAGE_FILES:
+        r = run([tool("hadolint"), str(DEPLOY / name)])
+        if r.returncode != 0:
+            fail("docker", f"hadolint {name}: {(r.stdout + r.stderr).strip()}")
+        user = runtime_settings(name).get("USER", "")
+        if not re.fullmatch(r"[1-9]\d*(:\d+)?", user):
+            fail("docker", f"{name}: the runtime stage must end with a numeric non-root USER")
+    # The two builds make one image: the manifests rely on the same user, volume, ports and command.
+    a, b = (runtime_settings(n) for n in IMAGE_FILES)
+    for k in RUNTIME:
+        if a.get(k) != b.get(k):
+            fail("docker", f"{k} differs: Dockerfile {a.get(k)!r}, image/Containerfile {b.get(k)!r}")
     readme = (ROOT / "README.md").read_text()
     m = re.search(r"`(cargo build [^`]*)`\s*\(→\s*`([^`]+)`\)", readme)
     if not m:
@@ -74,9 +94,6 @@ def check_docker() -> None:
     msrv = re.search(r'rust-version\s*=\s*"(\d+)\.(\d+)', (ROOT / "Cargo.toml").read_text())
     if rust and msrv and tuple(map(int, rust[1].split("."))) < (int(msrv[1]), int(msrv[2])):
         fail("docker", f"RUST_VERSION {rust[1]} is older than Cargo.toml's rust-version")
-    user = re.findall(r"^USER\s+(\S+)", (DEPLOY / "Dockerfile").read_text(), re.M)
-    if not user or not re.fullmatch(r"[1-9]\d*(:\d+)?", user[-1]):
-        fail("docker", "the runtime stage must end with a numeric non-root USER")
 
 
 def parse_unit(path: Path) -> dict[str, list[str]]:
@@ -135,6 +152,11 @@ def check_shell(sets) -> None:
                  "-f", "gcc", "-"], input=text)
         if r.returncode != 0:
             fail("shell", f"{label}: {r.stdout.strip()}")
+    # The image scripts, as files from the repository root so that `source` is followed.
+    image_scripts = sorted(str(p.relative_to(ROOT)) for p in (DEPLOY / "image").glob("*.sh"))
+    r = run([tool("shellcheck"), "-x", "-f", "gcc", *image_scripts], cwd=ROOT)
+    if r.returncode != 0:
+        fail("shell", r.stdout.strip())
 
 
 def check_otel() -> None:

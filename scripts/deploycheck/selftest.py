@@ -38,6 +38,8 @@ MUTATIONS = [
     ("deploy/helm/aimsgate/values.yaml", "retainOnDelete: true", "retainOnDelete: yes please", "helm"),
     ("deploy/Dockerfile", "    cargo build --release --locked \\", "    cargo build --release \\", "docker"),
     ("deploy/Dockerfile", "USER 65532:65532", "USER root", "docker"),
+    ("deploy/image/Containerfile", "USER 65532:65532", "USER root", "docker"),
+    ("deploy/image/Containerfile", "EXPOSE 8080 9090", "EXPOSE 8080", "docker"),
     ("deploy/aimsgate.container.toml", "[telemetry]", "[telemetry]\nformat = \"json\"", "binary"),
     ("deploy/systemd/aimsgate.service", "ProtectSystem=strict", "ProtectSystem=strictest", "systemd"),
     ("deploy/systemd/aimsgate.service", "TimeoutStopSec=45s", "TimeoutStopSec=10s", "systemd"),
