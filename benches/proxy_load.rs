@@ -94,11 +94,7 @@ async fn run(s: &Settings, full: bool) {
     let mut procs: Vec<Child> = Vec::new();
     procs.push(
         Command::new(bin)
-            .args([
-                "mock-provider",
-                "--listen",
-                &format!("127.0.0.1:{mock_port}"),
-            ])
+            .args(["mock", "--listen", &format!("127.0.0.1:{mock_port}")])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -177,6 +173,19 @@ async fn run(s: &Settings, full: bool) {
         "aimsgate sync 2ms",
         mock_port,
         "[evidence]\nmin_commit_interval = \"2ms\"",
+    );
+    procs.push(child);
+    targets.push(t);
+    // The main row's config plus a request limit per principal and a token budget per
+    // upstream, both too large to refuse: the cost of the in-process rate-limit check and the
+    // token charge on every call.
+    let (child, t) = start_aimsgate(
+        bin,
+        &dir.path().join("limits"),
+        "aimsgate limits",
+        mock_port,
+        "[[limits]]\nid = \"rpm\"\nscope = \"principal\"\nrequests = 1000000\nper = \"1s\"\n\
+         [[limits]]\nid = \"tpd\"\nscope = \"upstream\"\ntokens = 1000000000000\nper = \"1d\"",
     );
     procs.push(child);
     targets.push(t);
