@@ -110,6 +110,8 @@ pub struct Config {
     pub telemetry: TelemetrySettings,
     /// `[[limits]]`, in file order.
     pub limits: Vec<LimitSettings>,
+    /// `[[prices]]`, in file order (the first match prices a model).
+    pub prices: Vec<Price>,
 }
 
 /// What a limit counts by.
@@ -141,7 +143,33 @@ pub struct LimitSettings {
     pub matches: Vec<String>,
     pub requests: Option<std::num::NonZeroU32>,
     pub tokens: Option<u64>,
+    /// Money per `per`, in millionths of the `[[prices]]` unit.
+    pub cost_micros: Option<u64>,
     pub per: Duration,
+}
+
+/// One `[[prices]]` entry: what a model's tokens cost, per million.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Price {
+    /// Exact model name or `prefix*`.
+    pub model: String,
+    pub input_per_mtok: f64,
+    pub output_per_mtok: f64,
+}
+
+/// What `input` and `output` tokens of `model` cost, in millionths of the price unit, by the
+/// first `[[prices]]` entry that matches (0 when none does).
+pub fn cost_micros(prices: &[Price], model: Option<&str>, input: u64, output: u64) -> u64 {
+    let Some(model) = model else { return 0 };
+    let hit = prices.iter().find(|p| match p.model.strip_suffix('*') {
+        Some(prefix) => model.starts_with(prefix),
+        None => model == p.model,
+    });
+    match hit {
+        // tokens / 1e6 * price units = tokens * price millionths.
+        Some(p) => (input as f64 * p.input_per_mtok + output as f64 * p.output_per_mtok) as u64,
+        None => 0,
+    }
 }
 
 impl LimitSettings {

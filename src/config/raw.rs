@@ -29,6 +29,18 @@ pub struct RawConfig {
     pub telemetry: RawTelemetry,
     #[serde(default)]
     pub limits: Vec<RawLimit>,
+    #[serde(default)]
+    pub prices: Vec<RawPrice>,
+}
+
+/// `[[prices]]`: a model's price per million tokens, in one unit of money for the whole table.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPrice {
+    /// Exact model name or `prefix*`.
+    pub model: String,
+    pub input: f64,
+    pub output: f64,
 }
 
 /// `[[limits]]`: requests and tokens per interval for each principal, group, AI system or
@@ -46,6 +58,8 @@ pub struct RawLimit {
     pub requests: Option<u32>,
     /// Input plus output tokens per `per`, as the providers report them after each call.
     pub tokens: Option<u64>,
+    /// Money per `per`, in the `[[prices]]` unit.
+    pub cost: Option<f64>,
     /// The interval (`1m` by default).
     pub per: Option<String>,
 }

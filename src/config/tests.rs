@@ -142,6 +142,36 @@ fn invalid_values_name_the_key() {
     .unwrap();
     assert_eq!(l.limits[0].per, std::time::Duration::from_secs(60));
     assert!(l.limits[0].applies_to("openai") && !l.limits[0].applies_to("anthropic"));
+    let err = load("[[limits]]\nid = \"s\"\nscope = \"group\"\ncost = 5.0\n")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("limits[0].cost") && err.contains("[[prices]]"),
+        "{err}"
+    );
+    let err = load("[[prices]]\nmodel = \"g*p*\"\ninput = 1.0\noutput = 1.0\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("prices[0].model"), "{err}");
+    let err = load("[[prices]]\nmodel = \"gpt\"\ninput = -1.0\noutput = 1.0\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("prices[0].input"), "{err}");
+    let p = load("[[prices]]\nmodel = \"gpt-4o*\"\ninput = 2.5\noutput = 10.0\n[[prices]]\nmodel = \"gpt-4o-mini\"\ninput = 0.15\noutput = 0.6\n").unwrap();
+    assert_eq!(
+        crate::config::cost_micros(&p.prices, Some("gpt-4o-mini"), 1_000_000, 0),
+        2_500_000,
+        "the first match prices"
+    );
+    assert_eq!(
+        crate::config::cost_micros(&p.prices, Some("gpt-4o"), 1000, 1000),
+        12_500
+    );
+    assert_eq!(
+        crate::config::cost_micros(&p.prices, Some("claude-x"), 1000, 1000),
+        0
+    );
+    assert_eq!(crate::config::cost_micros(&p.prices, None, 1000, 1000), 0);
     let err = load("[[upstreams]]\nname = \"g\"\nkind = \"gemini\"\nbase_url = \"https://x\"\napi_version = \"2024-10-21\"\n")
         .unwrap_err()
         .to_string();

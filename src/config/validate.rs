@@ -181,6 +181,7 @@ pub(super) fn validate(
     let classify = classify::classify(&cx, &raw.classify, &server)?;
     let telemetry = telemetry::telemetry(&cx, &raw.telemetry)?;
     let limits = limits::limits(&cx, &raw.limits)?;
+    let prices = limits::prices(&cx, &raw.prices, &limits)?;
     Ok(Config {
         source: file.to_owned(),
         server,
@@ -194,5 +195,6 @@ pub(super) fn validate(
         classify,
         telemetry,
         limits,
+        prices,
     })
 }

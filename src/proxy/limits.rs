@@ -1,10 +1,10 @@
-//! Rate limits and token budgets (`[[limits]]`): calls and tokens per interval, counted per
-//! principal, group, AI system or upstream, in this process.
+//! Rate limits, token and money budgets (`[[limits]]`): calls, tokens and spend per interval,
+//! counted per principal, group, AI system or upstream, in this process.
 //!
 //! Owns the counters: a GCRA limiter per request limit ([`governor`], one state per key) and a
-//! fixed window per token budget, charged after each call with the usage the provider reported
-//! (a call admitted under budget may end over it; the next one is refused until the window
-//! ends). It does not decide anything else about a call, and it shares no counters across
+//! fixed window per token or money budget, charged after each call with the usage the provider
+//! reported, priced by `[[prices]]` (a call admitted under budget may end over it; the next one
+//! is refused until the window ends). It does not decide anything else about a call, and it shares no counters across
 //! replicas. Memory is bounded: keys idle for a whole interval are dropped once a limit holds
 //! more than [`MAX_KEYS`].
 
@@ -36,7 +36,7 @@ pub struct Refusal {
     /// The limit's id.
     pub limit: String,
     pub scope: LimitScope,
-    /// `requests` or `tokens`.
+    /// `requests`, `tokens` or `cost`.
     pub what: &'static str,
     /// When the call would be admitted again (at least one second, as `retry-after` counts).
     pub retry_after: Duration,
@@ -48,6 +48,8 @@ pub type Charge = Vec<(usize, String)>;
 struct Window {
     start: Instant,
     used: u64,
+    /// Spend in millionths of the price table's unit.
+    spent_micros: u64,
 }
 
 struct Entry {
@@ -101,15 +103,18 @@ impl Limits {
         let mut charge = Charge::new();
         for (i, e) in self.entries.iter().enumerate() {
             for key in keys(&e.cfg, s) {
-                if let Some(budget) = e.cfg.tokens {
+                if e.cfg.tokens.is_some() || e.cfg.cost_micros.is_some() {
                     let map = e
                         .tokens
                         .lock()
                         .map_err(|_| refusal(e, "tokens", e.cfg.per))?;
                     if let Some(w) = map.get(&key) {
                         let end = w.start + e.cfg.per;
-                        if now < end && w.used >= budget {
+                        if now < end && e.cfg.tokens.is_some_and(|b| w.used >= b) {
                             return Err(refusal(e, "tokens", end - now));
+                        }
+                        if now < end && e.cfg.cost_micros.is_some_and(|b| w.spent_micros >= b) {
+                            return Err(refusal(e, "cost", end - now));
                         }
                     }
                     charge.push((i, key));
@@ -131,8 +136,9 @@ impl Limits {
         Ok(charge)
     }
 
-    /// Charge `tokens` (input plus output) to the windows of an admitted call.
-    pub fn charge_tokens(&self, charge: &Charge, tokens: u64, now: Instant) {
+    /// Charge `tokens` (input plus output) and `cost_micros` (millionths of the price unit) to
+    /// the windows of an admitted call.
+    pub fn charge(&self, charge: &Charge, tokens: u64, cost_micros: u64, now: Instant) {
         for (i, key) in charge {
             let Some(e) = self.entries.get(*i) else {
                 continue;
@@ -141,17 +147,21 @@ impl Limits {
                 continue;
             };
             let per = e.cfg.per;
-            let w = map.entry(key.clone()).or_insert(Window {
+            let fresh = Window {
                 start: now,
                 used: 0,
-            });
+                spent_micros: 0,
+            };
+            let w = map.entry(key.clone()).or_insert(fresh);
             if now >= w.start + per {
                 *w = Window {
                     start: now,
                     used: 0,
+                    spent_micros: 0,
                 };
             }
             w.used = w.used.saturating_add(tokens);
+            w.spent_micros = w.spent_micros.saturating_add(cost_micros);
         }
     }
 
@@ -213,8 +223,27 @@ mod tests {
             matches: vec!["*".into()],
             requests: requests.and_then(NonZeroU32::new),
             tokens,
+            cost_micros: None,
             per: Duration::from_secs(60),
         }
+    }
+
+    #[test]
+    fn money_budgets_refuse_once_spent() {
+        let mut cfg = limit("spend", LimitScope::Principal, None, None);
+        cfg.cost_micros = Some(1_000_000);
+        let l = Limits::new(&[cfg]);
+        let s = Subject {
+            principal: Some("ann"),
+            ..Subject::default()
+        };
+        let t0 = Instant::now();
+        let c = l.admit(&s, t0).unwrap();
+        l.charge(&c, 1000, 600_000, t0);
+        let c = l.admit(&s, t0).unwrap();
+        l.charge(&c, 1000, 600_000, t0);
+        let r = l.admit(&s, t0).unwrap_err();
+        assert_eq!((r.limit.as_str(), r.what), ("spend", "cost"));
     }
 
     #[test]
@@ -255,15 +284,15 @@ mod tests {
         let t0 = Instant::now();
         let charge = l.admit(&s, t0).unwrap();
         assert_eq!(charge.len(), 2, "one window per group");
-        l.charge_tokens(&charge, 60, t0);
+        l.charge(&charge, 60, 0, t0);
         assert!(l.admit(&s, t0).is_ok(), "60 of 100");
-        l.charge_tokens(&charge, 50, t0);
+        l.charge(&charge, 50, 0, t0);
         let r = l.admit(&s, t0 + Duration::from_secs(10)).unwrap_err();
         assert_eq!(r.what, "tokens");
         assert_eq!(r.retry_after, Duration::from_secs(50));
         let later = t0 + Duration::from_secs(61);
         let charge = l.admit(&s, later).unwrap();
-        l.charge_tokens(&charge, 10, later);
+        l.charge(&charge, 10, 0, later);
         assert!(l.admit(&s, later).is_ok(), "a new window");
     }
 

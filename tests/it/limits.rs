@@ -102,3 +102,40 @@ async fn an_ai_systems_token_budget_is_charged_from_the_reported_usage() {
     .await;
     assert_eq!(free.status, 200);
 }
+
+#[tokio::test]
+async fn a_money_budget_is_charged_at_the_price_tables_rates() {
+    let mock = mock().await;
+    // 12 input and 9 output tokens a call at 5 and 15 per million: 0.000195 a call.
+    let extra = r#"
+[[limits]]
+id = "assistant-spend"
+scope = "ai_system"
+match = ["general-assistant"]
+cost = 0.0003
+per = "1d"
+
+[[prices]]
+model = "gpt-4o*"
+input = 5.0
+output = 15.0
+"#;
+    let gw = Gateway::start(&config(&mock, extra)).await;
+    let url = gw.url("/v1/chat/completions");
+    for _ in 0..2 {
+        let r = post(&url, &[OPENAI_AUTH, SYSTEM], CHAT).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        outcome_eventually(&gw.data_dir(), r.decision_id()).await;
+    }
+    let r = post(&url, &[OPENAI_AUTH, SYSTEM], CHAT).await;
+    assert_eq!(r.status, 429, "{}", r.text());
+    assert!(r.text().contains("assistant-spend") && r.text().contains("cost"));
+    // Once spent, the system's budget refuses every call of it, whatever the model or caller.
+    let other = r#"{"model":"o3-mini","messages":[{"role":"user","content":"hi"}]}"#;
+    let second = ("authorization", "Bearer sk-second-caller-0002");
+    assert_eq!(
+        post(&url, &[second, SYSTEM], other).await.status,
+        429,
+        "the system's budget is spent"
+    );
+}

@@ -49,13 +49,19 @@ impl Pipeline {
         if !call.limit_charge.is_empty() {
             // Token budgets are charged what the provider reported.
             let u = report.usage;
-            let used = u
-                .input_tokens
-                .unwrap_or(0)
-                .saturating_add(u.output_tokens.unwrap_or(0));
-            self.shared
-                .limits
-                .charge_tokens(&call.limit_charge, used, Instant::now());
+            let (input, output) = (u.input_tokens.unwrap_or(0), u.output_tokens.unwrap_or(0));
+            let cost = crate::config::cost_micros(
+                &self.shared.config.prices,
+                call.model.as_deref(),
+                input,
+                output,
+            );
+            self.shared.limits.charge(
+                &call.limit_charge,
+                input.saturating_add(output),
+                cost,
+                Instant::now(),
+            );
         }
         // The outcome is queued (and so takes its place in the log) before the log line and
         // metrics say the call ended. Nobody waits for it: no task, unless the queue is full.
