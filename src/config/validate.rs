@@ -6,9 +6,9 @@
 //! [`Ctx::err`] (→ [`ConfigError::invalid`]).
 //!
 //! One file per section under `validate/`: [`server`], [`upstreams`] (upstreams, routing,
-//! provider keys), [`identity`], [`policy`], [`evidence`], [`classify`], [`telemetry`]. This file
-//! owns the shared helpers ([`Ctx`], [`Named`]) and the order sections are validated in.
-//! References to the policy bundle are checked later, by [`super::cross_check`].
+//! provider keys), [`identity`], [`policy`], [`evidence`], [`classify`], [`telemetry`],
+//! [`siem`]. This file owns the shared helpers ([`Ctx`], [`Named`]) and the order sections are
+//! validated in. References to the policy bundle are checked later, by [`super::cross_check`].
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -22,6 +22,7 @@ mod evidence;
 mod identity;
 mod policy;
 mod server;
+mod siem;
 mod telemetry;
 mod upstreams;
 
@@ -179,6 +180,7 @@ pub(super) fn validate(
     let evidence = evidence::evidence(&cx, &raw.evidence, &data_dir)?;
     let classify = classify::classify(&cx, &raw.classify, &server)?;
     let telemetry = telemetry::telemetry(&cx, &raw.telemetry)?;
+    let siem = siem::siem(&cx, &raw.siem)?;
     Ok(Config {
         source: file.to_owned(),
         server,
@@ -191,5 +193,6 @@ pub(super) fn validate(
         evidence,
         classify,
         telemetry,
+        siem,
     })
 }
