@@ -7,16 +7,11 @@
 //! The log is the record; the push is best effort and never slows a call. The evidence writer
 //! hands durable records to [`SiemSink`], which only `try_send`s them into a bounded queue:
 //! when the queue is full the newest records are dropped (and counted), never waited for. One
-//! background task ([`export`]) batches, sends ([`transport`]) and retries. Metrics:
-//! [`SiemMetrics`]. Reads no configuration ([`crate::config::SiemSettings`] comes validated).
+//! background task ([`export`]) batches, sends ([`transport`]) and retries. Metrics and the
+//! queue's item type live in the leaf `shared.rs`: [`SiemMetrics`]. Reads no configuration ([`crate::config::SiemSettings`] comes validated).
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use prometheus_client::encoding::EncodeLabelSet;
-use prometheus_client::metrics::counter::Counter;
-use prometheus_client::metrics::family::Family;
-use prometheus_client::metrics::gauge::Gauge;
-use prometheus_client::registry::Registry;
 use tokio::sync::mpsc;
 
 use crate::config::SiemSettings;
@@ -25,90 +20,10 @@ use crate::evidence::{CoveringCheckpoint, DurableRecord, DurableSink};
 
 pub mod export;
 pub mod mapping;
+mod shared;
 pub mod transport;
 
-/// Why the push could not start.
-#[derive(Debug, thiserror::Error)]
-#[error("SIEM push: {0}")]
-pub struct SiemError(pub String);
-
-/// One queued record with the checkpoint that covers it (shared by its group).
-pub struct Item {
-    pub record: DurableRecord,
-    pub checkpoint: Arc<CoveringCheckpoint>,
-}
-
-/// Why records were dropped (the `reason` label).
-#[derive(Clone, Copy, Debug)]
-pub enum Dropped {
-    /// The queue was full (the receiver is slow or away).
-    QueueFull,
-    /// Every retry of the export failed.
-    ExportFailed,
-    /// The receiver refused the request or rejected records (partial success).
-    Rejected,
-}
-
-impl Dropped {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::QueueFull => "queue_full",
-            Self::ExportFailed => "export_failed",
-            Self::Rejected => "rejected",
-        }
-    }
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct DropLabels {
-    pub reason: &'static str,
-}
-
-/// The push's metrics (registered under `aimsgate_siem_*`).
-#[derive(Clone, Debug, Default)]
-pub struct SiemMetrics {
-    /// Records the receiver accepted.
-    pub exported: Counter,
-    /// Records dropped, by reason.
-    pub dropped: Family<DropLabels, Counter>,
-    /// Export attempts that failed (each retry counts).
-    pub export_failures: Counter,
-    /// Records queued, not yet taken for export.
-    pub queue_depth: Gauge,
-}
-
-impl SiemMetrics {
-    pub(crate) fn register(&self, r: &mut Registry) {
-        r.register(
-            "siem_exported_records",
-            "Evidence records the SIEM receiver accepted (OTLP logs)",
-            self.exported.clone(),
-        );
-        r.register(
-            "siem_dropped_records",
-            "Evidence records not pushed to the SIEM, by reason (queue_full, export_failed, rejected); the signed log keeps them",
-            self.dropped.clone(),
-        );
-        r.register(
-            "siem_export_failures",
-            "Failed SIEM export attempts (each retry counts)",
-            self.export_failures.clone(),
-        );
-        r.register(
-            "siem_queue_depth",
-            "Evidence records waiting to be pushed to the SIEM",
-            self.queue_depth.clone(),
-        );
-    }
-
-    fn drop(&self, why: Dropped, n: u64) {
-        self.dropped
-            .get_or_create(&DropLabels {
-                reason: why.as_str(),
-            })
-            .inc_by(n);
-    }
-}
+pub use shared::{DropLabels, Dropped, Item, SiemError, SiemMetrics};
 
 /// The evidence writer's end of the queue.
 pub struct SiemSink {
@@ -146,6 +61,7 @@ impl DurableSink for SiemSink {
 pub struct Siem {
     sink: Mutex<Option<Arc<SiemSink>>>,
     task: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    stopping: tokio::sync::watch::Sender<bool>,
 }
 
 impl std::fmt::Debug for Siem {
@@ -160,15 +76,18 @@ impl Siem {
     pub fn start(settings: &SiemSettings, metrics: SiemMetrics) -> Result<Self, SiemError> {
         let transport = transport::Transport::new(settings)?;
         let (tx, rx) = mpsc::channel(settings.queue_capacity);
+        let (stopping, stop_rx) = tokio::sync::watch::channel(false);
         let exporter = export::Exporter {
             transport,
             settings: settings.clone(),
             metrics: metrics.clone(),
+            stopping: stop_rx,
         };
         let task = tokio::spawn(exporter.run(rx));
         Ok(Self {
             sink: Mutex::new(Some(Arc::new(SiemSink { tx, metrics }))),
             task: Mutex::new(Some(task)),
+            stopping,
         })
     }
 
@@ -180,11 +99,13 @@ impl Siem {
     }
 
     /// Call after the evidence log is closed (which drops its sink): the queue closes, and the
-    /// task pushes what is queued; after `grace` it is stopped with the rest dropped.
+    /// task tries once more to push what is queued (no retries); after `grace` it is stopped
+    /// with the rest dropped.
     pub async fn shutdown(&self, grace: Duration) {
         if let Ok(mut s) = self.sink.lock() {
             s.take();
         }
+        self.stopping.send_replace(true);
         let task = self.task.lock().ok().and_then(|mut t| t.take());
         let Some(mut task) = task else { return };
         if tokio::time::timeout(grace, &mut task).await.is_err() {

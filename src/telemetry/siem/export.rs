@@ -6,7 +6,8 @@
 //! fails, or that the receiver refuses, is dropped and counted: the signed log stays the
 //! record, and nothing here ever waits on the proxy's call path.
 //!
-//! Ends when the queue's sender side is gone (the evidence log closed) and the queue is drained.
+//! Ends when the queue's sender side is gone (the evidence log closed) and the queue is drained;
+//! once shutdown has begun, a failed export is not retried.
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
@@ -18,8 +19,8 @@ use prost::Message as _;
 use tokio::sync::mpsc;
 
 use super::mapping::log_record;
+use super::shared::{Dropped, Item, SiemMetrics};
 use super::transport::{Sent, Transport};
-use super::{Item, SiemMetrics};
 use crate::config::SiemSettings;
 
 /// The instrumentation scope of the pushed logs.
@@ -30,6 +31,8 @@ pub struct Exporter {
     pub transport: Transport,
     pub settings: SiemSettings,
     pub metrics: SiemMetrics,
+    /// Turns true at shutdown: what is still queued gets one attempt each, no retries.
+    pub stopping: tokio::sync::watch::Receiver<bool>,
 }
 
 impl Exporter {
@@ -68,7 +71,7 @@ impl Exporter {
                     let rejected = rejected.min(n);
                     self.metrics.exported.inc_by(n - rejected);
                     if rejected > 0 {
-                        self.metrics.drop(super::Dropped::Rejected, rejected);
+                        self.metrics.drop(Dropped::Rejected, rejected);
                         tracing::warn!(
                             rejected,
                             "the SIEM receiver rejected some pushed records (partial success)"
@@ -78,7 +81,7 @@ impl Exporter {
                 }
                 Sent::Refused(why) => {
                     self.metrics.export_failures.inc();
-                    self.metrics.drop(super::Dropped::Rejected, n);
+                    self.metrics.drop(Dropped::Rejected, n);
                     tracing::warn!(error = %why, url = %self.settings.url, records = n,
                         "SIEM push refused; records dropped (the signed log keeps them)");
                     return;
@@ -86,15 +89,19 @@ impl Exporter {
                 Sent::Retry(why, after) => (why, after),
             };
             self.metrics.export_failures.inc();
-            if attempt >= self.settings.max_retries {
-                self.metrics.drop(super::Dropped::ExportFailed, n);
+            if attempt >= self.settings.max_retries || *self.stopping.borrow() {
+                self.metrics.drop(Dropped::ExportFailed, n);
                 tracing::warn!(error = %why, url = %self.settings.url, records = n, attempts = attempt + 1,
                     "SIEM push failed; records dropped (the signed log keeps them)");
                 return;
             }
             tracing::debug!(error = %why, attempt, "SIEM push failed; retrying");
             let asked = after.map_or(Duration::ZERO, |a| a.min(self.settings.max_backoff));
-            tokio::time::sleep(backoff.max(asked)).await;
+            let mut stopping = self.stopping.clone();
+            tokio::select! {
+                () = tokio::time::sleep(backoff.max(asked)) => {}
+                _ = stopping.wait_for(|s| *s) => {}
+            }
             backoff = (backoff * 2).min(self.settings.max_backoff);
             attempt += 1;
         }

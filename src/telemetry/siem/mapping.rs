@@ -203,7 +203,7 @@ fn trace_bytes(hex_id: &str) -> Vec<u8> {
     let digit = |c: u8| char::from(c).to_digit(16);
     let out: Option<Vec<u8>> = b
         .chunks(2)
-        .map(|p| Some(u8::try_from(digit(p[0])? * 16 + digit(p[1])?).ok()?))
+        .map(|p| u8::try_from(digit(p[0])? * 16 + digit(p[1])?).ok())
         .collect();
     out.filter(|v| v.iter().any(|&x| x != 0))
         .unwrap_or_default()
@@ -241,6 +241,29 @@ pub fn any(v: &Value) -> AnyValue {
         })),
     };
     AnyValue { value }
+}
+
+/// An `AnyValue` as JSON: the inverse of [`any`] on what it produces (for receivers and tests
+/// that compare a pushed body with the export); bytes and unset values become `null`.
+pub fn json_of(v: &AnyValue) -> Value {
+    match &v.value {
+        Some(any_value::Value::BoolValue(b)) => Value::Bool(*b),
+        Some(any_value::Value::IntValue(i)) => Value::from(*i),
+        Some(any_value::Value::DoubleValue(f)) => Value::from(*f),
+        Some(any_value::Value::StringValue(s)) => Value::String(s.clone()),
+        Some(any_value::Value::ArrayValue(a)) => {
+            Value::Array(a.values.iter().map(json_of).collect())
+        }
+        Some(any_value::Value::KvlistValue(kv)) => Value::Object(
+            kv.values
+                .iter()
+                .map(|k| (k.key.clone(), k.value.as_ref().map_or(Value::Null, json_of)))
+                .collect(),
+        ),
+        Some(any_value::Value::BytesValue(_) | any_value::Value::StringValueStrindex(_)) | None => {
+            Value::Null
+        }
+    }
 }
 
 /// Attributes under construction.

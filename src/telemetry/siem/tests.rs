@@ -4,36 +4,16 @@ use http::{HeaderMap, HeaderValue, StatusCode};
 use opentelemetry_proto::tonic::collector::logs::v1::{
     ExportLogsPartialSuccess, ExportLogsServiceResponse,
 };
-use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue};
 use opentelemetry_proto::tonic::logs::v1::LogRecord;
 use prost::Message as _;
 use serde_json::Value;
 
-use super::mapping::{any, log_record, DECISION_EVENT, OUTCOME_EVENT};
+use super::mapping::{any, json_of as json, log_record, DECISION_EVENT, OUTCOME_EVENT};
 use super::transport::{grpc_frame, grpc_outcome, grpc_unframe, http_outcome, Sent};
 use super::*;
 use crate::evidence::proto::{
     ClassAction, ClassFinding, DecisionRecord, Effect, MatchedRule, OutcomeRecord, Record,
 };
-
-/// An `AnyValue` back as JSON (the inverse of [`any`] for what it produces).
-pub(crate) fn json(v: &AnyValue) -> Value {
-    match &v.value {
-        None => Value::Null,
-        Some(any_value::Value::BoolValue(b)) => Value::Bool(*b),
-        Some(any_value::Value::IntValue(i)) => Value::from(*i),
-        Some(any_value::Value::DoubleValue(f)) => Value::from(*f),
-        Some(any_value::Value::StringValue(s)) => Value::String(s.clone()),
-        Some(any_value::Value::ArrayValue(a)) => Value::Array(a.values.iter().map(json).collect()),
-        Some(any_value::Value::KvlistValue(kv)) => Value::Object(
-            kv.values
-                .iter()
-                .map(|k| (k.key.clone(), k.value.as_ref().map_or(Value::Null, json)))
-                .collect(),
-        ),
-        Some(_) => Value::Null,
-    }
-}
 
 fn attr(r: &LogRecord, key: &str) -> Option<Value> {
     r.attributes
@@ -281,14 +261,23 @@ async fn a_full_queue_drops_the_newest_and_a_dead_receiver_drops_after_retries()
     );
     let queued_or_taken = 10 - dropped(&metrics, "queue_full");
     assert!((4..=8).contains(&queued_or_taken), "{queued_or_taken}");
-    drop(sink);
-    siem.shutdown(Duration::from_secs(5)).await;
+    for _ in 0..200 {
+        if dropped(&metrics, "export_failed") == queued_or_taken {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     assert_eq!(dropped(&metrics, "export_failed"), queued_or_taken);
     assert_eq!(metrics.exported.get(), 0);
-    assert!(
-        metrics.export_failures.get() >= 2,
-        "first try and one retry"
-    );
+    assert_eq!(metrics.export_failures.get(), 2, "first try and one retry");
     assert_eq!(metrics.queue_depth.get(), 0);
+    // At shutdown what is queued gets one attempt, no retries.
+    sink.durable(vec![durable(blocked_decision(), 11)], &cp());
+    drop(sink);
+    let start = std::time::Instant::now();
+    siem.shutdown(Duration::from_secs(5)).await;
+    assert!(start.elapsed() < Duration::from_secs(2));
+    assert_eq!(dropped(&metrics, "export_failed"), queued_or_taken + 1);
+    assert_eq!(metrics.export_failures.get(), 3);
     assert!(siem.sink().is_none(), "gone after shutdown");
 }

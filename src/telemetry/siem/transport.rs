@@ -18,7 +18,7 @@ use hyper_util::rt::TokioExecutor;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceResponse;
 use prost::Message as _;
 
-use super::SiemError;
+use super::shared::SiemError;
 use crate::config::{SiemProtocol, SiemSettings};
 
 /// Largest receiver answer read (an OTLP response is tiny).
