@@ -31,6 +31,8 @@ pub struct SiemSettings {
     pub protocol: SiemProtocol,
     /// Extra request headers; values are secrets (never logged).
     pub headers: Vec<(http::HeaderName, Secret)>,
+    /// Extra trusted CA certificates (DER) for an `https://` endpoint (`ca_file`).
+    pub ca_certs: Vec<Vec<u8>>,
     pub service_name: String,
     pub queue_capacity: usize,
     pub batch_size: usize,

@@ -43,6 +43,14 @@ type Store = Arc<Mutex<Vec<Got>>>;
 /// `LogsService/Export` method (h2c); answers the first `fail_first` requests with 503 /
 /// gRPC `UNAVAILABLE`.
 async fn receiver(fail_first: usize) -> (std::net::SocketAddr, Store) {
+    receiver_on(fail_first, None).await
+}
+
+/// [`receiver`], over TLS (ALPN `h2` and `http/1.1`) when `tls` is given.
+async fn receiver_on(
+    fail_first: usize,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+) -> (std::net::SocketAddr, Store) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let store: Store = Arc::default();
@@ -55,10 +63,20 @@ async fn receiver(fail_first: usize) -> (std::net::SocketAddr, Store) {
                 let (store, seen) = (store.clone(), seen.clone());
                 async move { Ok::<_, Infallible>(answer(req, &store, &seen, fail_first).await) }
             });
+            let tls = tls.clone();
             tokio::spawn(async move {
-                let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-                    .serve_connection(TokioIo::new(stream), svc)
-                    .await;
+                let server = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+                match tls {
+                    Some(acceptor) => {
+                        let Ok(stream) = acceptor.accept(stream).await else {
+                            return;
+                        };
+                        let _ = server.serve_connection(TokioIo::new(stream), svc).await;
+                    }
+                    None => {
+                        let _ = server.serve_connection(TokioIo::new(stream), svc).await;
+                    }
+                }
             });
         }
     });
@@ -446,4 +464,53 @@ async fn siem_dead_receiver_costs_no_call_and_drops_are_counted() {
         verify(&dir.path().join("data")).status.success(),
         "the log stays the record"
     );
+}
+
+/// A CA and a server certificate for 127.0.0.1 signed by it: `(CA PEM, acceptor)`.
+fn tls_receiver_pki() -> (String, tokio_rustls::TlsAcceptor) {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair, SanType};
+    use rustls::pki_types::{pem::PemObject, PrivateKeyDer};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca_cert = ca.self_signed(&ca_key).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let mut sp = CertificateParams::new(Vec::<String>::new()).unwrap();
+    sp.subject_alt_names
+        .push(SanType::IpAddress("127.0.0.1".parse().unwrap()));
+    let cert = sp.signed_by(&key, &ca_cert, &ca_key).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![cert.der().clone()],
+            PrivateKeyDer::from_pem_slice(key.serialize_pem().as_bytes()).unwrap(),
+        )
+        .unwrap();
+    cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    (
+        ca_cert.pem(),
+        tokio_rustls::TlsAcceptor::from(Arc::new(cfg)),
+    )
+}
+
+#[tokio::test]
+async fn siem_grpc_over_tls_with_a_private_ca() {
+    let mock = mock().await;
+    let (ca_pem, acceptor) = tls_receiver_pki();
+    let (addr, store) = receiver_on(0, Some(acceptor)).await;
+    let siem = format!(
+        "[siem]\nendpoint = \"https://{addr}\"\nprotocol = \"grpc\"\nca_file = \"siem-ca.pem\"\nbatch_timeout = \"50ms\"\n"
+    );
+    let gw =
+        Gateway::start_with(&config(&mock, &siem), &[("siem-ca.pem", ca_pem.as_bytes())]).await;
+    let r = post(&gw.url("/v1/chat/completions"), &[OPENAI_AUTH], CHAT).await;
+    assert_eq!(r.status, 200);
+    let pushed = wait_for(&store, 2).await;
+    assert!(store.lock().unwrap().iter().all(|g| g.grpc));
+    let id = r.decision_id();
+    assert!(pushed.iter().all(|p| attr(p, "aimsgate.decision.id") == id));
+    gw.stop().await;
 }

@@ -19,6 +19,9 @@ pub struct RawSiem {
     /// `{ file = ".." }` (required for credential headers such as `authorization`).
     #[serde(default)]
     pub headers: std::collections::BTreeMap<String, RawHeaderValue>,
+    /// PEM file of CA certificates an `https://` endpoint may chain to, besides the Mozilla roots
+    /// (a collector behind a private CA).
+    pub ca_file: Option<String>,
     /// `service.name` of the pushed logs' resource (default `OTEL_SERVICE_NAME`, else `aimsgate`).
     pub service_name: Option<String>,
     /// Records waiting for export at most; newer ones are dropped (and counted) beyond it.

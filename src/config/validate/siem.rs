@@ -1,6 +1,7 @@
 //! `[siem]`: the OTLP logs push of evidence records, validated into [`SiemSettings`] — the
 //! request URL built from `endpoint` and `protocol`, headers checked (credential headers only
-//! as secret references, none the transport sets itself), sizes and durations in range.
+//! as secret references, none the transport sets itself), the extra CA file read and parsed,
+//! sizes and durations in range.
 //! Off unless an endpoint is given. Starts nothing: [`crate::telemetry::siem`] does.
 
 use super::*;
@@ -115,10 +116,15 @@ pub(super) fn siem(cx: &Ctx<'_>, raw: &RawSiem) -> Result<Option<SiemSettings>, 
         .map(|s| s.trim().to_owned())
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "aimsgate".to_owned());
+    let ca_certs = match &raw.ca_file {
+        Some(f) => ca_certs(cx, f)?,
+        None => Vec::new(),
+    };
     Ok(Some(SiemSettings {
         url,
         protocol,
         headers,
+        ca_certs,
         service_name,
         queue_capacity,
         batch_size,
@@ -136,6 +142,27 @@ pub(super) fn siem(cx: &Ctx<'_>, raw: &RawSiem) -> Result<Option<SiemSettings>, 
         initial_backoff,
         max_backoff,
     }))
+}
+
+/// The certificates of the PEM file `file` (`siem.ca_file`), each checked to be a usable trust
+/// anchor.
+fn ca_certs(cx: &Ctx<'_>, file: &str) -> Result<Vec<Vec<u8>>, ConfigError> {
+    use rustls::pki_types::{pem::PemObject, CertificateDer};
+    let key = "siem.ca_file";
+    let pem = cx.read(key, file)?;
+    let certs = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| cx.err(key, format!("`{file}`: not PEM certificates: {e}")))?;
+    if certs.is_empty() {
+        return Err(cx.err(key, format!("`{file}` holds no PEM certificate")));
+    }
+    let mut roots = rustls::RootCertStore::empty();
+    for c in &certs {
+        roots
+            .add(c.clone())
+            .map_err(|e| cx.err(key, format!("`{file}`: not a usable CA certificate: {e}")))?;
+    }
+    Ok(certs.into_iter().map(|c| c.to_vec()).collect())
 }
 
 /// The request URL: OTLP/HTTP appends `/v1/logs` to a bare endpoint and takes one with a path

@@ -222,6 +222,7 @@ fn settings(url: &str, queue: usize) -> SiemSettings {
         url: url.parse().unwrap(),
         protocol: crate::config::SiemProtocol::Http,
         headers: Vec::new(),
+        ca_certs: Vec::new(),
         service_name: "aimsgate-test".into(),
         queue_capacity: queue,
         batch_size: queue,

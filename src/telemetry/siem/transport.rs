@@ -51,7 +51,8 @@ pub struct Transport {
 
 impl Transport {
     pub fn new(s: &SiemSettings) -> Result<Self, SiemError> {
-        let tls = crate::tls_client::client_config().map_err(|e| SiemError(e.to_string()))?;
+        let tls = crate::tls_client::client_config_with(&s.ca_certs)
+            .map_err(|e| SiemError(e.to_string()))?;
         let mut http = HttpConnector::new();
         http.enforce_http(false);
         http.set_connect_timeout(Some(s.timeout));

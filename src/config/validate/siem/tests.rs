@@ -111,3 +111,34 @@ fn credential_headers_only_as_secret_references() {
         assert_eq!(err_key(&t), format!("siem.headers.{reserved}"));
     }
 }
+
+#[test]
+fn a_ca_file_must_hold_pem_certificates() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let pem = ca.self_signed(&key).unwrap().pem();
+    std::fs::write(dir.path().join("ca.pem"), pem).unwrap();
+    std::fs::write(dir.path().join("junk.pem"), "not a certificate").unwrap();
+    let e = env(&[]);
+    let cx = Ctx {
+        file: "test.toml",
+        env: &e,
+        base: Some(dir.path()),
+    };
+    let raw = |f: &str| RawSiem {
+        endpoint: Some("https://collector.internal:4318".into()),
+        ca_file: Some(f.into()),
+        ..RawSiem::default()
+    };
+    let s = siem(&cx, &raw("ca.pem")).unwrap().unwrap();
+    assert_eq!(s.ca_certs.len(), 1);
+    assert!(crate::tls_client::client_config_with(&s.ca_certs).is_ok());
+    for bad in ["junk.pem", "missing.pem"] {
+        match siem(&cx, &raw(bad)) {
+            Err(ConfigError::Invalid { key, .. }) => assert_eq!(key, "siem.ca_file"),
+            other => panic!("{bad}: {other:?}"),
+        }
+    }
+}
