@@ -88,7 +88,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             parts.policy.content_hash()
         );
         println!(
-            "configuration OK ({}): listen {}, admin {}, {} upstream(s), identity modes [{}], data dir {} ({key}), traces {}",
+            "configuration OK ({}): listen {}, admin {}, {} upstream(s), identity modes [{}], data dir {} ({key}), traces {}, siem {}",
             config.source,
             config.server.listen,
             config.server.admin_listen,
@@ -100,7 +100,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 .traces
                 .as_ref()
                 .map(|t| t.endpoint.as_str())
-                .unwrap_or("off")
+                .unwrap_or("off"),
+            config
+                .siem
+                .as_ref()
+                .map_or_else(|| "off".to_owned(), |s| format!("{} ({})", s.url, s.protocol.as_str()))
         );
         return Ok(ExitCode::SUCCESS);
     }

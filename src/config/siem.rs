@@ -26,7 +26,8 @@ impl SiemProtocol {
 /// Where and how decision and outcome records are pushed as OpenTelemetry logs.
 #[derive(Debug, Clone)]
 pub struct SiemSettings {
-    /// The whole request URL (OTLP/HTTP: `…/v1/logs`; gRPC: `…/opentelemetry.proto.collector.logs.v1.LogsService/Export`).
+    /// The whole request URL (OTLP/HTTP: `…/v1/logs`; gRPC:
+    /// `…/opentelemetry.proto.collector.logs.v1.LogsService/Export`).
     pub url: http::Uri,
     pub protocol: SiemProtocol,
     /// Extra request headers; values are secrets (never logged).

@@ -1,7 +1,8 @@
 //! The evidence log's runtime settings: [`LogConfig`] and [`Durability`].
 //!
-//! A leaf (imports only the [`DurableSink`] trait from its siblings), re-exported from [`crate::evidence`]. Reading
-//! settings from files or the environment is `config`'s job, not this file's.
+//! A leaf (imports only the [`DurableSink`] trait from its siblings), re-exported from
+//! [`crate::evidence`]. Reading settings from files or the environment is `config`'s job, not
+//! this file's.
 
 use std::path::PathBuf;
 use std::sync::Arc;

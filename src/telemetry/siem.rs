@@ -8,7 +8,8 @@
 //! hands durable records to [`SiemSink`], which only `try_send`s them into a bounded queue:
 //! when the queue is full the newest records are dropped (and counted), never waited for. One
 //! background task ([`export`]) batches, sends ([`transport`]) and retries. Metrics and the
-//! queue's item type live in the leaf `shared.rs`: [`SiemMetrics`]. Reads no configuration ([`crate::config::SiemSettings`] comes validated).
+//! queue's item type live in the leaf `shared.rs` ([`SiemMetrics`], [`Item`]). Reads no
+//! configuration: [`crate::config::SiemSettings`] comes validated.
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 

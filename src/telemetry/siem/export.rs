@@ -2,9 +2,9 @@
 //! `batch_timeout` for a batch to fill), wraps them in one `ExportLogsServiceRequest` with
 //! the service resource and the `aimsgate.evidence` scope, and sends it, retrying retryable
 //! failures with exponential backoff (`initial_backoff`, doubling up to `max_backoff`, at
-//! most `max_retries` times, at least as long as a `Retry-After` asks, up to `max_backoff`). A batch that still
-//! fails, or that the receiver refuses, is dropped and counted: the signed log stays the
-//! record, and nothing here ever waits on the proxy's call path.
+//! most `max_retries` times, at least as long as a `Retry-After` asks, up to `max_backoff`).
+//! A batch that still fails, or that the receiver refuses, is dropped and counted: the signed
+//! log stays the record, and nothing here ever waits on the proxy's call path.
 //!
 //! Ends when the queue's sender side is gone (the evidence log closed) and the queue is drained;
 //! once shutdown has begun, a failed export is not retried.
