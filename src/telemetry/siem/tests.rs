@@ -282,3 +282,53 @@ async fn a_full_queue_drops_the_newest_and_a_dead_receiver_drops_after_retries()
     assert_eq!(metrics.export_failures.get(), 3);
     assert!(siem.sink().is_none(), "gone after shutdown");
 }
+
+/// The export's JSON as OTLP can carry it: an unsigned number beyond `i64` as decimal text.
+fn as_otlp(v: &Value) -> Value {
+    match v {
+        Value::Number(n) if n.as_i64().is_none() && n.as_u64().is_some() => {
+            Value::String(n.to_string())
+        }
+        Value::Array(a) => Value::Array(a.iter().map(as_otlp).collect()),
+        Value::Object(o) => Value::Object(o.iter().map(|(k, v)| (k.clone(), as_otlp(v))).collect()),
+        other => other.clone(),
+    }
+}
+
+proptest::proptest! {
+    #[test]
+    fn any_outcome_body_is_the_export(
+        seq in proptest::prelude::any::<u64>(),
+        time in proptest::prelude::any::<i64>(),
+        latency in proptest::prelude::any::<u64>(),
+        tokens in proptest::option::of(proptest::prelude::any::<u64>()),
+        status in proptest::prelude::any::<u32>(),
+        id in ".{0,40}",
+        class in "[a-z.]{0,20}",
+        count in proptest::prelude::any::<u32>(),
+        scan in proptest::prelude::any::<i32>(),
+    ) {
+        let mut r = durable(
+            record::Kind::Outcome(OutcomeRecord {
+                decision_id: id,
+                upstream_status: status,
+                latency_us: latency,
+                input_tokens: tokens,
+                output_scan: scan,
+                output_findings: vec![ClassFinding {
+                    class,
+                    count,
+                    action: scan,
+                    test_values: 0,
+                }],
+                ..OutcomeRecord::default()
+            }),
+            seq,
+        );
+        r.record.time_unix_nanos = time;
+        let log = log_record(&r, &cp(), 0).unwrap();
+        let body = json(log.body.as_ref().unwrap());
+        proptest::prop_assert_eq!(body, as_otlp(&crate::evidence::record_json(&r.record)));
+        proptest::prop_assert_eq!(log.time_unix_nano, u64::try_from(time).unwrap_or(0));
+    }
+}
