@@ -15,6 +15,7 @@ pub mod env;
 mod identity;
 pub mod presets;
 pub mod raw;
+mod siem;
 mod validate;
 
 use std::net::SocketAddr;
@@ -24,6 +25,7 @@ use std::time::Duration;
 pub use cross_check::cross_check;
 pub use env::{Env, MapEnv, ProcessEnv};
 pub use identity::{IdentityMode, IdentitySettings};
+pub use siem::{SiemProtocol, SiemSettings};
 
 use crate::evidence::LogConfig;
 use crate::providers::extract::UnknownShapes;
@@ -108,6 +110,8 @@ pub struct Config {
     pub evidence: EvidenceSettings,
     pub classify: ClassifySettings,
     pub telemetry: TelemetrySettings,
+    /// `[siem]`: the push of decision and outcome records as OTLP logs, when on.
+    pub siem: Option<SiemSettings>,
     /// `[[limits]]`, in file order.
     pub limits: Vec<LimitSettings>,
     /// `[[prices]]`, in file order (the first match prices a model).

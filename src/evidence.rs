@@ -6,7 +6,8 @@
 //! RFC 6962 hashing ([`merkle`]), signed notes ([`note`]), segment files and recovery
 //! (`segment`), the policy archive ([`archive`]), the group-commit writer ([`EvidenceLog`]),
 //! the sled index (`index`), verification ([`verify_dir`], [`verify_export`]), export
-//! ([`export`]), inclusion proofs ([`prove`]), review dispositions ([`review`]) and retention.
+//! ([`export`]), inclusion proofs ([`prove`]), review dispositions ([`review`]), retention, and
+//! the hook that hands durable records to a sink such as the SIEM push ([`durable`]).
 //! Deliberately does not know HTTP, policy or classifier types: callers fill plain proto
 //! fields, and decide themselves what to do when `append` fails.
 //!
@@ -22,6 +23,7 @@ mod anchor;
 pub mod archive;
 mod common;
 mod config;
+pub mod durable;
 pub mod entry;
 mod error;
 mod export;
@@ -43,10 +45,12 @@ mod verify;
 mod writer;
 
 pub use config::{Durability, LogConfig};
+pub use durable::{CoveringCheckpoint, DurableRecord, DurableSink};
 pub use error::EvidenceError;
+pub(crate) use export::effect_name;
 pub use export::{
-    export, looks_like_csv, parse_export_line, ExportFilter, ExportFormat, ExportHeader,
-    ExportLine, ExportSummary, LineError, CSV_NOT_VERIFIABLE,
+    export, looks_like_csv, parse_export_line, record_json, ExportFilter, ExportFormat,
+    ExportHeader, ExportLine, ExportSummary, LineError, CSV_NOT_VERIFIABLE,
 };
 pub use index::rebuild_index;
 pub use keys::{keygen, load_or_create_key, KeyPair, PublicKey};

@@ -71,6 +71,10 @@ impl Running {
             Ok(Err(e)) => tracing::error!(error = %e, "closing the evidence log"),
             Err(e) => tracing::error!(error = %e, "closing the evidence log"),
         }
+        // The closed log let go of the SIEM queue: push what is left, within the grace period.
+        if let Some(s) = &self.shared.siem {
+            s.shutdown(self.shared.config.server.shutdown_grace).await;
+        }
         // One last round: the witnesses see the final checkpoint.
         if let Some(w) = self.witness {
             w.shutdown().await;

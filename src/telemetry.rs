@@ -1,11 +1,13 @@
 //! Telemetry: structured logging with `tracing` (text or JSON), Prometheus [`metrics`] and
-//! OpenTelemetry traces ([`otel`]), all fed from one [`call::Call`] per finished call. Log lines,
+//! OpenTelemetry traces ([`otel`]), all fed from one [`call::Call`] per finished call, and the
+//! SIEM push of durable evidence records as OpenTelemetry logs ([`siem`]). Log lines,
 //! labels and span attributes carry ids, names and numbers only — never prompt text or
 //! credentials. Holds no business logic.
 
 pub mod call;
 pub mod metrics;
 pub mod otel;
+pub mod siem;
 
 use tracing_subscriber::EnvFilter;
 

@@ -55,6 +55,8 @@ mod review;
 mod routes;
 #[path = "it/sdk_e2e.rs"]
 mod sdk_e2e;
+#[path = "it/siem.rs"]
+mod siem;
 #[path = "it/streaming.rs"]
 mod streaming;
 #[path = "it/tamper_v2.rs"]

@@ -93,7 +93,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             parts.policy.content_hash()
         );
         println!(
-            "configuration OK ({}): listen {}, admin {}, {} upstream(s), identity modes [{}], data dir {} ({key}), traces {}",
+            "configuration OK ({}): listen {}, admin {}, {} upstream(s), identity modes [{}], data dir {} ({key}), traces {}, siem {}",
             config.source,
             config.server.listen,
             config.server.admin_listen,
@@ -105,7 +105,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 .traces
                 .as_ref()
                 .map(|t| t.endpoint.as_str())
-                .unwrap_or("off")
+                .unwrap_or("off"),
+            config
+                .siem
+                .as_ref()
+                .map_or_else(|| "off".to_owned(), |s| format!("{} ({})", s.url, s.protocol.as_str()))
         );
         return Ok(ExitCode::SUCCESS);
     }
@@ -119,6 +123,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 
 async fn serve(config: Config) -> anyhow::Result<ExitCode> {
     let source = config.source.clone();
+    // Before anything announces the proxy: a SIGHUP sent as soon as the `listening` line is
+    // read must reload, not kill the process (SIGHUP's default action).
+    let mut signals = Signals::install()?;
     let running = aimsgate::proxy::start(config)
         .await
         .context("starting the proxy")?;
@@ -135,24 +142,38 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
         running.addr,
         running.addr
     );
-    wait_for_signal(&running.shared).await?;
+    signals.wait(&running.shared).await;
     tracing::info!("shutting down: draining in-flight requests and streams");
     running.shutdown().await;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
 }
 
-/// Run until SIGTERM or SIGINT; SIGHUP reloads the policy and the TLS certificate.
-async fn wait_for_signal(shared: &aimsgate::proxy::Shared) -> anyhow::Result<()> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate())?;
-    let mut int = signal(SignalKind::interrupt())?;
-    let mut hup = signal(SignalKind::hangup())?;
-    loop {
-        tokio::select! {
-            _ = term.recv() => return Ok(()),
-            _ = int.recv() => return Ok(()),
-            _ = hup.recv() => aimsgate::proxy::reload::on_sighup(shared).await,
+/// The handlers of the signals `serve` answers, installed before the proxy starts.
+struct Signals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn install() -> anyhow::Result<Self> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Self {
+            term: signal(SignalKind::terminate())?,
+            int: signal(SignalKind::interrupt())?,
+            hup: signal(SignalKind::hangup())?,
+        })
+    }
+
+    /// Run until SIGTERM or SIGINT; SIGHUP reloads the policy and the TLS certificate.
+    async fn wait(&mut self, shared: &aimsgate::proxy::Shared) {
+        loop {
+            tokio::select! {
+                _ = self.term.recv() => return,
+                _ = self.int.recv() => return,
+                _ = self.hup.recv() => aimsgate::proxy::reload::on_sighup(shared).await,
+            }
         }
     }
 }

@@ -21,6 +21,18 @@ impl Env for ProcessEnv {
 #[derive(Debug, Default, Clone)]
 pub struct MapEnv(pub HashMap<String, String>);
 
+impl MapEnv {
+    /// The map of these `(name, value)` pairs.
+    pub fn of(pairs: &[(&str, &str)]) -> Self {
+        Self(
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        )
+    }
+}
+
 impl Env for MapEnv {
     fn var(&self, name: &str) -> Option<String> {
         self.0.get(name).cloned()

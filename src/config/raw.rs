@@ -5,6 +5,9 @@
 
 use serde::Deserialize;
 
+mod siem;
+pub use siem::{RawHeaderValue, RawSiem};
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawConfig {
@@ -27,6 +30,8 @@ pub struct RawConfig {
     pub classify: RawClassify,
     #[serde(default)]
     pub telemetry: RawTelemetry,
+    #[serde(default)]
+    pub siem: RawSiem,
     #[serde(default)]
     pub limits: Vec<RawLimit>,
     #[serde(default)]

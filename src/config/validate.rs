@@ -6,9 +6,9 @@
 //! [`Ctx::err`] (→ [`ConfigError::invalid`]).
 //!
 //! One file per section under `validate/`: [`server`], [`upstreams`] (upstreams, routing,
-//! provider keys), [`identity`], [`policy`], [`evidence`], [`classify`], [`telemetry`]. This file
-//! owns the shared helpers ([`Ctx`], [`Named`]) and the order sections are validated in.
-//! References to the policy bundle are checked later, by [`super::cross_check`].
+//! provider keys), [`identity`], [`policy`], [`evidence`], [`classify`], [`telemetry`],
+//! [`siem`]. This file owns the shared helpers ([`Ctx`], [`Named`]) and the order sections are
+//! validated in. References to the policy bundle are checked later, by [`super::cross_check`].
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -23,6 +23,7 @@ mod identity;
 mod limits;
 mod policy;
 mod server;
+mod siem;
 mod telemetry;
 mod upstreams;
 
@@ -182,6 +183,7 @@ pub(super) fn validate(
     let telemetry = telemetry::telemetry(&cx, &raw.telemetry)?;
     let limits = limits::limits(&cx, &raw.limits)?;
     let prices = limits::prices(&cx, &raw.prices, &limits)?;
+    let siem = siem::siem(&cx, &raw.siem)?;
     Ok(Config {
         source: file.to_owned(),
         server,
@@ -196,5 +198,6 @@ pub(super) fn validate(
         telemetry,
         limits,
         prices,
+        siem,
     })
 }

@@ -1,10 +1,14 @@
 //! The evidence log's runtime settings: [`LogConfig`] and [`Durability`].
 //!
-//! A leaf (imports nothing from its siblings), re-exported from [`crate::evidence`]. Reading
-//! settings from files or the environment is `config`'s job, not this file's.
+//! A leaf (imports only the [`DurableSink`] trait from its siblings), re-exported from
+//! [`crate::evidence`]. Reading settings from files or the environment is `config`'s job, not
+//! this file's.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
+
+use super::durable::DurableSink;
 
 /// When an `append` resolves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,6 +57,9 @@ pub struct LogConfig {
     /// from outside — an environment variable or a mounted secret — and must stay off the disk;
     /// the public half is written either way).
     pub persist_secret: bool,
+    /// Handed a copy of the records it wants once they are durable (the SIEM push); `None`:
+    /// no copies are kept.
+    pub durable_sink: Option<Arc<dyn DurableSink>>,
 }
 
 impl std::fmt::Debug for LogConfig {
@@ -70,6 +77,7 @@ impl std::fmt::Debug for LogConfig {
             .field("min_commit_interval", &self.min_commit_interval)
             .field("queue_capacity", &self.queue_capacity)
             .field("persist_secret", &self.persist_secret)
+            .field("durable_sink", &self.durable_sink.as_ref().map(|_| "set"))
             .finish()
     }
 }
@@ -92,6 +100,7 @@ impl LogConfig {
             queue_capacity: 65_536,
             min_commit_interval: Duration::ZERO,
             persist_secret: true,
+            durable_sink: None,
         }
     }
 }

@@ -69,6 +69,7 @@ pub(crate) mod tree;
 
 pub use filter::ExportFilter;
 pub use line::{parse_export_line, ExportLine, Header as ExportHeader, LineError};
+pub use render::record_json;
 
 /// Output format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -10,6 +10,7 @@ use super::segment::{list_segments, log_dir, MAGIC};
 use super::*;
 
 mod durability;
+mod durable_sink;
 mod prealloc;
 mod tamper;
 

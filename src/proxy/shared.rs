@@ -49,6 +49,8 @@ pub enum StartError {
     Traces(#[from] crate::telemetry::otel::TracesError),
     #[error(transparent)]
     Witness(#[from] crate::witness::WitnessError),
+    #[error(transparent)]
+    Siem(#[from] crate::telemetry::siem::SiemError),
 }
 
 /// State shared by every connection and request.
@@ -72,6 +74,8 @@ pub struct Shared {
     pub retry_budget: super::retry::RetryBudget,
     /// `[[limits]]` counters.
     pub limits: super::limits::Limits,
+    /// The SIEM push of durable decision and outcome records, when configured.
+    pub siem: Option<crate::telemetry::siem::Siem>,
     shutting_down: AtomicBool,
 }
 
@@ -144,6 +148,22 @@ pub fn signing_key(config: &Config) -> Result<crate::evidence::KeyPair, StartErr
     Ok(key)
 }
 
+/// Starts the SIEM push when `[siem]` is configured (before the log opens: the log hands it
+/// every record that becomes durable).
+fn start_siem(
+    config: &Config,
+    metrics: &crate::telemetry::metrics::Metrics,
+) -> Result<Option<crate::telemetry::siem::Siem>, StartError> {
+    let Some(s) = &config.siem else {
+        return Ok(None);
+    };
+    tracing::info!(url = %s.url, protocol = s.protocol.as_str(), "pushing decision and outcome records to the SIEM as OTLP logs");
+    Ok(Some(crate::telemetry::siem::Siem::start(
+        s,
+        metrics.siem.clone(),
+    )?))
+}
+
 impl Shared {
     pub fn build(config: Config) -> Result<Self, StartError> {
         let Parts {
@@ -155,7 +175,11 @@ impl Shared {
         } = Parts::build(&config)?;
         let key = signing_key(&config)?;
         let public = key.public();
-        let (evidence, report) = EvidenceLog::open(log_config(&config), key)?;
+        let metrics = crate::telemetry::metrics::Metrics::default();
+        let siem = start_siem(&config, &metrics)?;
+        let mut log = log_config(&config);
+        log.durable_sink = siem.as_ref().and_then(|s| s.sink());
+        let (evidence, report) = EvidenceLog::open(log, key)?;
         // The verifier key auditors pin (`verify --public-key`); public by design.
         tracing::info!(
             origin = evidence.origin(),
@@ -190,9 +214,10 @@ impl Shared {
             tls,
             active: ArcSwap::from_pointee(Active::new(Arc::new(policy), classifier)),
             evidence,
-            metrics: crate::telemetry::metrics::Metrics::default(),
+            metrics,
             retry_budget: super::retry::RetryBudget::default(),
             limits,
+            siem,
             shutting_down: AtomicBool::new(false),
         })
     }

@@ -93,16 +93,25 @@ pub struct Call {
 impl Call {
     /// The OpenTelemetry GenAI `gen_ai.provider.name` of the upstream.
     pub fn gen_ai_provider(&self) -> Option<String> {
-        Some(match self.upstream_kind? {
-            "openai" => "openai".to_owned(),
-            "anthropic" => "anthropic".to_owned(),
-            "azure_openai" => "azure.ai.openai".to_owned(),
-            // A custom OpenAI-compatible server: the spec asks for a custom value.
-            _ => self
-                .upstream
-                .clone()
-                .unwrap_or_else(|| "openai_compatible".into()),
-        })
+        Some(gen_ai_provider_name(
+            self.upstream_kind?,
+            self.upstream.as_deref(),
+        ))
+    }
+}
+
+/// The OpenTelemetry GenAI `gen_ai.provider.name` of an upstream of kind `kind` (`openai`,
+/// `anthropic`, `azure_openai`, `openai_compatible`) configured as `upstream`.
+pub fn gen_ai_provider_name(kind: &str, upstream: Option<&str>) -> String {
+    match kind {
+        "openai" => "openai".to_owned(),
+        "anthropic" => "anthropic".to_owned(),
+        "azure_openai" => "azure.ai.openai".to_owned(),
+        // A custom OpenAI-compatible server: the spec asks for a custom value.
+        _ => upstream
+            .filter(|u| !u.is_empty())
+            .unwrap_or("openai_compatible")
+            .to_owned(),
     }
 }
 

@@ -151,6 +151,8 @@ pub struct Metrics {
     /// add-checkpoint requests to witnesses, by witness and result.
     pub witness_requests: Family<WitnessLabels, Counter>,
     pub evidence_checkpoint_signatures: Gauge,
+    /// The SIEM push (`aimsgate_siem_*`).
+    pub siem: super::siem::SiemMetrics,
 }
 
 impl Default for Metrics {
@@ -176,6 +178,7 @@ impl Default for Metrics {
             evidence_last_checkpoint_age_seconds: Gauge::default(),
             witness_requests: Family::default(),
             evidence_checkpoint_signatures: Gauge::default(),
+            siem: super::siem::SiemMetrics::default(),
         };
         m.register()
     }
@@ -279,6 +282,7 @@ impl Metrics {
             "Checkpoint signatures made since start (one per durable group commit; entries are unsigned)",
             self.evidence_checkpoint_signatures.clone(),
         );
+        self.siem.register(r);
         self
     }
 

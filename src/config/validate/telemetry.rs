@@ -123,12 +123,7 @@ mod tests {
     }
 
     fn env(pairs: &[(&str, &str)]) -> MapEnv {
-        MapEnv(
-            pairs
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
-        )
+        MapEnv::of(pairs)
     }
 
     fn raw(traces: Option<&str>, endpoint: Option<&str>) -> RawTelemetry {

@@ -10,8 +10,8 @@ use serde_json::Value;
 use crate::evidence::common::hex;
 use crate::evidence::proto::{ClassAction, Disposition, Effect, OutputScan, Record};
 
-/// The record as an export shows it.
-pub(crate) fn record_json(r: &Record) -> Value {
+/// The record as an export shows it (also the body of the SIEM push's log records).
+pub fn record_json(r: &Record) -> Value {
     let mut v = serde_json::to_value(r).unwrap_or(Value::Null);
     if let Some(o) = v.as_object_mut() {
         o.insert(

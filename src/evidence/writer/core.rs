@@ -9,6 +9,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::queue::{gather, sync_delay, Appended, Job, Reply, Shared};
+use crate::evidence::durable::{CoveringCheckpoint, DurableRecord};
 use crate::evidence::index::feed::IndexFeed;
 use crate::evidence::index::item::IndexItem;
 use crate::evidence::keys::{self, KeyPair};
@@ -40,6 +41,8 @@ struct Retained {
     note: Option<String>,
     /// Records among `bytes`.
     records: u64,
+    /// Copies of the records among `bytes` the durable sink wants.
+    pushed: Vec<DurableRecord>,
 }
 
 pub(crate) struct Core {
@@ -58,6 +61,10 @@ pub(crate) struct Core {
     /// When entries were first written without an fsync since the last one.
     unsynced: Option<Instant>,
     unsynced_records: u64,
+    /// Copies for the durable sink of records written but not yet durable.
+    unsynced_pushed: Vec<DurableRecord>,
+    /// The newest checkpoint added in this run (what the durable sink is told covers).
+    covering: Option<CoveringCheckpoint>,
     retained: Retained,
     retry_at: Option<Instant>,
     /// When `checkpoint.note` was refreshed and retention last ran.
@@ -121,6 +128,8 @@ impl Core {
             cp_size: rec.checkpoint_size,
             unsynced: None,
             unsynced_records: 0,
+            unsynced_pushed: Vec::new(),
+            covering: None,
             retained: Retained::default(),
             retry_at: None,
             last_maintenance: Instant::now(),

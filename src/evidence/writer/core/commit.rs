@@ -8,11 +8,12 @@ use std::time::Instant;
 use prost::Message as _;
 
 use super::{Core, RETAIN_MAX, RETRY_EVERY};
+use crate::evidence::durable::{CoveringCheckpoint, DurableRecord};
 use crate::evidence::entry::{
     body_hash, encode_checkpoint_frame, encode_frame, entry_hash, ENTRY_V2,
 };
 use crate::evidence::index::item::IndexItem;
-use crate::evidence::keys::KeyPair;
+use crate::evidence::keys::{log_key_id, KeyPair};
 use crate::evidence::note::sign_note_multi;
 use crate::evidence::note::Checkpoint;
 use crate::evidence::proto::Record;
@@ -37,6 +38,7 @@ impl Core {
         let mut buf = Vec::with_capacity(records.len() * 600);
         let mut items = Vec::with_capacity(records.len());
         let mut out = Vec::with_capacity(records.len());
+        let mut pushed = Vec::new();
         let mut entry = Vec::with_capacity(1024);
         for (seq, kind) in records {
             if seq != self.next_seq {
@@ -68,10 +70,22 @@ impl Core {
             self.range.push(h);
             self.next_seq += 1;
             out.push(Appended { seq, entry_hash: h });
+            let wanted = self
+                .cfg
+                .durable_sink
+                .as_ref()
+                .is_some_and(|s| rec.kind.as_ref().is_some_and(|k| s.wants(k)));
+            if wanted {
+                pushed.push(DurableRecord {
+                    record: rec,
+                    entry_hash: h,
+                });
+            }
         }
         self.retained.records += out.len() as u64;
         self.retained.bytes.extend_from_slice(&buf);
         self.retained.items.extend(items);
+        self.retained.pushed.extend(pushed);
         if durable {
             self.add_checkpoint(cosigner);
         }
@@ -95,6 +109,13 @@ impl Core {
         encode_checkpoint_frame(&note, &mut self.retained.bytes);
         self.retained.note = Some(note);
         self.cp_size = cp.size;
+        if self.cfg.durable_sink.is_some() {
+            self.covering = Some(CoveringCheckpoint {
+                size: cp.size,
+                root: cp.root,
+                key_id: log_key_id(&self.origin, &self.key.public_bytes()),
+            });
+        }
     }
 
     /// Writes the retained bytes (and fdatasyncs with `durable`). A failed write is cut back
@@ -145,6 +166,7 @@ impl Core {
             self.last_commit = Instant::now();
             self.unsynced = None;
             self.unsynced_records = 0;
+            self.release_durable(written.pushed);
             if let Some(note) = written.note {
                 if let Ok(mut g) = self.shared.latest_cp.lock() {
                     *g = Some(note);
@@ -156,12 +178,27 @@ impl Core {
         } else if written.records > 0 {
             self.unsynced.get_or_insert_with(Instant::now);
             self.unsynced_records += written.records;
+            self.unsynced_pushed.extend(written.pushed);
         }
         self.shared.records.store(self.next_seq, Ordering::Relaxed);
         if !self.shared.healthy.load(Ordering::Relaxed) && self.poisoned.is_none() {
             self.shared.healthy.store(true, Ordering::Release);
         }
         Ok(())
+    }
+
+    /// Hands the durable sink the records that just became durable (those written earlier
+    /// without an fsync, then `now`), with the checkpoint covering them: the newest one added,
+    /// which a durable write always carries or follows.
+    fn release_durable(&mut self, now: Vec<DurableRecord>) {
+        let mut records = std::mem::take(&mut self.unsynced_pushed);
+        records.extend(now);
+        if records.is_empty() {
+            return;
+        }
+        if let (Some(sink), Some(cp)) = (&self.cfg.durable_sink, &self.covering) {
+            sink.durable(records, cp);
+        }
     }
 
     /// Makes everything written durable: a checkpoint frame for entries not yet covered by
