@@ -283,6 +283,13 @@ fn text_nodes<'a>(api: Api, body: &[u8], root: &'a Node, kind: Option<&str>) -> 
                     push(part.get("text"));
                     push(at(part, &["executableCode", "code"]));
                     push(at(part, &["codeExecutionResult", "output"]));
+                    // A Gemini tool call arrives whole in one event: its arguments' strings are
+                    // model output too.
+                    if let Some(args) = at(part, &["functionCall", "args"]) {
+                        let mut leaves = Vec::new();
+                        string_leaves(args, &mut leaves);
+                        leaves.into_iter().for_each(|n| push(Some(n)));
+                    }
                 }
             }
         }
@@ -292,6 +299,17 @@ fn text_nodes<'a>(api: Api, body: &[u8], root: &'a Node, kind: Option<&str>) -> 
         | Api::GeminiEmbed => {}
     }
     out
+}
+
+/// Every string value below `node`, in document order (object keys are the model's schema
+/// names, not its output).
+fn string_leaves<'a>(node: &'a Node, out: &mut Vec<&'a Node>) {
+    match &node.value {
+        Value::Str => out.push(node),
+        Value::Array(items) => items.iter().for_each(|n| string_leaves(n, out)),
+        Value::Object(members) => members.iter().for_each(|(_, n)| string_leaves(n, out)),
+        Value::Null | Value::Bool(_) | Value::Number => {}
+    }
 }
 
 fn at<'a>(node: &'a Node, path: &[&str]) -> Option<&'a Node> {

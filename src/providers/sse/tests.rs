@@ -477,3 +477,36 @@ fn no_dispatched_event_exceeds_the_limit() {
         }
     }
 }
+
+#[test]
+fn gemini_stream_text_tool_args_usage_and_finish() {
+    let stream = concat!(
+        "data: {\"candidates\":[{\"content\":{\"role\":\"model\",\"parts\":[{\"text\":\"Hel\"}]},\"index\":0}]}\r\n\r\n",
+        "data: {\"candidates\":[{\"content\":{\"role\":\"model\",\"parts\":[{\"text\":\"lo\"},{\"functionCall\":{\"name\":\"lookup\",\"args\":{\"q\":\"card 4111\",\"n\":3,\"tags\":[\"a\"]}}}]},\"index\":0}]}\r\n\r\n",
+        "data: {\"candidates\":[{\"content\":{\"role\":\"model\",\"parts\":[{\"text\":\"!\"}]},\"finishReason\":\"STOP\",\"index\":0}],",
+        "\"usageMetadata\":{\"promptTokenCount\":7,\"candidatesTokenCount\":3,\"thoughtsTokenCount\":2}}\r\n\r\n",
+    );
+    let events = parse(stream.as_bytes());
+    assert_eq!(events.len(), 3);
+    let (text, dec) = decode(Api::GeminiGenerate, &events[..2]);
+    assert_eq!(
+        text, "Hellocard 4111a",
+        "text and the tool call's argument strings"
+    );
+    assert!(!dec.finished());
+    let (_, dec) = decode(Api::GeminiGenerate, &events);
+    assert!(dec.finished(), "finishReason ends the stream");
+    assert_eq!(
+        dec.usage(),
+        Usage {
+            input_tokens: Some(7),
+            output_tokens: Some(5)
+        }
+    );
+    let new = replace_delta_text(Api::GeminiGenerate, &events[0], "[X]").unwrap();
+    assert_eq!(new.data, events[0].data.replace("\"Hel\"", "\"[X]\""));
+    let mut err = StreamDecoder::new(Api::GeminiGenerate);
+    let e =
+        parse(b"data: {\"error\":{\"code\":500,\"message\":\"x\",\"status\":\"INTERNAL\"}}\n\n");
+    assert!(err.on_event(&e[0]).error && err.finished());
+}
