@@ -86,6 +86,22 @@ pub struct WitnessLabels {
     pub result: String,
 }
 
+/// An upstream attempt that did not answer: the upstream and why (`connect_error`,
+/// `status_503`, ...).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RetryLabels {
+    pub upstream: String,
+    pub reason: String,
+}
+
+/// A call refused by a `[[limits]]` entry: its id and what ran out (`requests`, `tokens`,
+/// `cost`).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct LimitLabels {
+    pub limit: String,
+    pub what: &'static str,
+}
+
 /// Latency buckets from 100 µs to ~105 s, doubling.
 #[derive(Clone, Copy, Debug)]
 pub struct LatencyBuckets;
@@ -150,6 +166,10 @@ pub struct Metrics {
     pub evidence_last_checkpoint_age_seconds: Gauge,
     /// add-checkpoint requests to witnesses, by witness and result.
     pub witness_requests: Family<WitnessLabels, Counter>,
+    /// Upstream attempts that did not answer and were retried or failed over.
+    pub upstream_retries: Family<RetryLabels, Counter>,
+    /// Calls refused by a `[[limits]]` entry.
+    pub limit_refusals: Family<LimitLabels, Counter>,
     pub evidence_checkpoint_signatures: Gauge,
     /// The SIEM push (`aimsgate_siem_*`).
     pub siem: super::siem::SiemMetrics,
@@ -177,6 +197,8 @@ impl Default for Metrics {
             evidence_group_commit_latency: Gauge::default(),
             evidence_last_checkpoint_age_seconds: Gauge::default(),
             witness_requests: Family::default(),
+            upstream_retries: Family::default(),
+            limit_refusals: Family::default(),
             evidence_checkpoint_signatures: Gauge::default(),
             siem: super::siem::SiemMetrics::default(),
         };
@@ -276,6 +298,16 @@ impl Metrics {
             "witness_requests",
             "add-checkpoint requests to witnesses by witness and result",
             self.witness_requests.clone(),
+        );
+        r.register(
+            "upstream_retries",
+            "Upstream attempts that did not answer and were retried or failed over, by upstream and reason",
+            self.upstream_retries.clone(),
+        );
+        r.register(
+            "limit_refusals",
+            "Calls refused by a rate limit or budget, by limit and what ran out",
+            self.limit_refusals.clone(),
         );
         r.register(
             "evidence_checkpoint_signatures",

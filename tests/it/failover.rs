@@ -121,6 +121,13 @@ async fn a_dead_or_failing_upstream_fails_over_and_every_hop_is_recorded() {
     );
     assert_eq!(h[0]["status"], 0);
     assert_eq!(by, "backup");
+    let m = metrics(&gw).await;
+    assert!(
+        m.contains(
+            r#"aimsgate_upstream_retries_total{upstream="primary",reason="connect_error"} 1"#
+        ),
+        "{m}"
+    );
     drop(gw);
 
     // 503 from the primary: moved to the backup at once.

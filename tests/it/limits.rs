@@ -55,6 +55,11 @@ async fn calls_over_a_principals_limit_are_refused_with_retry_after() {
     let a = post(&m, &[ANTHROPIC_AUTH], MESSAGES).await;
     assert_eq!(a.status, 429);
     assert_eq!(a.json()["error"]["type"], "rate_limit_error");
+    let m = metrics(&gw).await;
+    assert!(
+        m.contains(r#"aimsgate_limit_refusals_total{limit="calls-per-caller",what="requests"} 2"#),
+        "{m}"
+    );
     let records = export_records(&gw.data_dir());
     let d = decision_of(&records, r.decision_id());
     assert_eq!(d["http_status"], 429);

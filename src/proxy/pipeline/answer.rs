@@ -58,8 +58,17 @@ impl Pipeline {
             if !self.shared.retry_budget.spend() {
                 return result;
             }
+            let upstream = self.shared.upstreams[up_idx].config.name.clone();
+            self.shared
+                .metrics
+                .upstream_retries
+                .get_or_create(&crate::telemetry::metrics::RetryLabels {
+                    upstream: upstream.clone(),
+                    reason: f.reason.clone(),
+                })
+                .inc();
             call.hops.push(UpstreamHop {
-                upstream: self.shared.upstreams[up_idx].config.name.clone(),
+                upstream,
                 status: u32::from(f.status),
                 reason: f.reason,
                 elapsed_us: t0.elapsed().as_micros() as u64,

@@ -27,12 +27,22 @@ impl Pipeline {
                 call.limit_charge = charge;
                 Ok(())
             }
-            Err(r) => Err(Error::RateLimited {
-                limit: r.limit,
-                scope: r.scope.as_str(),
-                what: r.what,
-                retry_after_secs: r.retry_after.as_secs_f64().ceil() as u64,
-            }),
+            Err(r) => {
+                self.shared
+                    .metrics
+                    .limit_refusals
+                    .get_or_create(&crate::telemetry::metrics::LimitLabels {
+                        limit: r.limit.clone(),
+                        what: r.what,
+                    })
+                    .inc();
+                Err(Error::RateLimited {
+                    limit: r.limit,
+                    scope: r.scope.as_str(),
+                    what: r.what,
+                    retry_after_secs: r.retry_after.as_secs_f64().ceil() as u64,
+                })
+            }
         }
     }
 }
