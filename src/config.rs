@@ -161,14 +161,20 @@ pub struct Price {
     pub output_per_mtok: f64,
 }
 
+/// Does `pattern` — an exact name, or a prefix ending in `*` (`*` alone: anything) — match
+/// `name`? The one pattern form of model routes, limits and prices.
+pub fn pattern_matches(pattern: &str, name: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => name.starts_with(prefix),
+        None => name == pattern,
+    }
+}
+
 /// What `input` and `output` tokens of `model` cost, in millionths of the price unit, by the
 /// first `[[prices]]` entry that matches (0 when none does).
 pub fn cost_micros(prices: &[Price], model: Option<&str>, input: u64, output: u64) -> u64 {
     let Some(model) = model else { return 0 };
-    let hit = prices.iter().find(|p| match p.model.strip_suffix('*') {
-        Some(prefix) => model.starts_with(prefix),
-        None => model == p.model,
-    });
+    let hit = prices.iter().find(|p| pattern_matches(&p.model, model));
     match hit {
         // tokens / 1e6 * price units = tokens * price millionths.
         Some(p) => (input as f64 * p.input_per_mtok + output as f64 * p.output_per_mtok) as u64,
@@ -179,10 +185,7 @@ pub fn cost_micros(prices: &[Price], model: Option<&str>, input: u64, output: u6
 impl LimitSettings {
     /// Does the limit apply to `id`?
     pub fn applies_to(&self, id: &str) -> bool {
-        self.matches.iter().any(|m| match m.strip_suffix('*') {
-            Some(prefix) => id.starts_with(prefix),
-            None => m == id,
-        })
+        self.matches.iter().any(|m| pattern_matches(m, id))
     }
 }
 
@@ -331,11 +334,7 @@ impl Routing {
     pub fn upstream_for(&self, model: Option<&str>) -> Option<ModelRoute> {
         let model = model?;
         self.models.iter().find_map(|(pat, idx)| {
-            let hit = match pat.strip_suffix('*') {
-                Some(prefix) => model.starts_with(prefix),
-                None => model == pat,
-            };
-            hit.then_some(ModelRoute {
+            pattern_matches(pat, model).then_some(ModelRoute {
                 upstream: *idx,
                 pattern: pat.clone(),
             })

@@ -100,31 +100,34 @@ impl Limits {
     /// request limit takes one call (a call refused by a later limit has been counted by the
     /// earlier ones).
     pub fn admit(&self, s: &Subject<'_>, now: Instant) -> Result<Charge, Refusal> {
+        // Each limit's keys for this call, computed once for both passes.
+        let keyed: Vec<Vec<String>> = self.entries.iter().map(|e| keys(&e.cfg, s)).collect();
         let mut charge = Charge::new();
-        for (i, e) in self.entries.iter().enumerate() {
-            for key in keys(&e.cfg, s) {
-                if e.cfg.tokens.is_some() || e.cfg.cost_micros.is_some() {
-                    let map = e
-                        .tokens
-                        .lock()
-                        .map_err(|_| refusal(e, "tokens", e.cfg.per))?;
-                    if let Some(w) = map.get(&key) {
-                        let end = w.start + e.cfg.per;
-                        if now < end && e.cfg.tokens.is_some_and(|b| w.used >= b) {
-                            return Err(refusal(e, "tokens", end - now));
-                        }
-                        if now < end && e.cfg.cost_micros.is_some_and(|b| w.spent_micros >= b) {
-                            return Err(refusal(e, "cost", end - now));
-                        }
+        for (i, (e, ks)) in self.entries.iter().zip(&keyed).enumerate() {
+            if ks.is_empty() || (e.cfg.tokens.is_none() && e.cfg.cost_micros.is_none()) {
+                continue;
+            }
+            let map = e
+                .tokens
+                .lock()
+                .map_err(|_| refusal(e, "tokens", e.cfg.per))?;
+            for key in ks {
+                if let Some(w) = map.get(key) {
+                    let end = w.start + e.cfg.per;
+                    if now < end && e.cfg.tokens.is_some_and(|b| w.used >= b) {
+                        return Err(refusal(e, "tokens", end - now));
                     }
-                    charge.push((i, key));
+                    if now < end && e.cfg.cost_micros.is_some_and(|b| w.spent_micros >= b) {
+                        return Err(refusal(e, "cost", end - now));
+                    }
                 }
+                charge.push((i, key.clone()));
             }
         }
-        for e in &self.entries {
+        for (e, ks) in self.entries.iter().zip(&keyed) {
             let Some(limiter) = &e.requests else { continue };
-            for key in keys(&e.cfg, s) {
-                if let Err(not_until) = limiter.check_key(&key) {
+            for key in ks {
+                if let Err(not_until) = limiter.check_key(key) {
                     let wait = not_until.wait_time_from(DefaultClock::default().now());
                     return Err(refusal(e, "requests", wait));
                 }

@@ -26,6 +26,13 @@ impl Pipeline {
     ) -> Result<Response<Incoming>, Error> {
         call.forwarded_after = Some(call.started.elapsed());
         let settings = &self.shared.config.routing.retry;
+        if settings.max_attempts < 2 {
+            // Retries off (the default): one attempt, no plan, no budget to keep.
+            let call = &*call;
+            return self
+                .send_once(call, parts, idx, op, bytes, &call.credential)
+                .await;
+        }
         self.shared.retry_budget.earn(settings.budget_ratio);
         let plan = self.failover_plan(call, idx);
         let (mut pos, mut same_retries) = (0usize, 0u32);
@@ -98,9 +105,6 @@ impl Pipeline {
         let Some(system) = call.registered_system() else {
             return plan;
         };
-        if cfg.routing.retry.max_attempts < 2 {
-            return plan;
-        }
         for &j in cfg
             .routing
             .fallbacks
