@@ -12,6 +12,7 @@
 
 mod cross_check;
 pub mod env;
+mod guardrail;
 mod identity;
 pub mod presets;
 pub mod raw;
@@ -24,6 +25,7 @@ use std::time::Duration;
 
 pub use cross_check::cross_check;
 pub use env::{Env, MapEnv, ProcessEnv};
+pub use guardrail::GuardrailSettings;
 pub use identity::{IdentityMode, IdentitySettings};
 pub use siem::{SiemProtocol, SiemSettings};
 
@@ -90,6 +92,8 @@ pub struct Overrides {
     pub openai_base_url: Option<String>,
     pub anthropic_base_url: Option<String>,
     pub gemini_base_url: Option<String>,
+    /// `serve --guardrail-listen`: the guardrail listener's address.
+    pub guardrail_listen: Option<String>,
 }
 
 /// The validated runtime configuration.
@@ -112,6 +116,8 @@ pub struct Config {
     pub telemetry: TelemetrySettings,
     /// `[siem]`: the push of decision and outcome records as OTLP logs, when on.
     pub siem: Option<SiemSettings>,
+    /// `[guardrail]`: the guardrail listener other gateways call, when on.
+    pub guardrail: Option<GuardrailSettings>,
     /// `[[limits]]`, in file order.
     pub limits: Vec<LimitSettings>,
     /// `[[prices]]`, in file order (the first match prices a model).

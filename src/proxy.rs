@@ -4,7 +4,7 @@
 //! It wires the cores together and owns every HTTP concern (listener, TLS, upstream clients,
 //! the single error→response mapping); it contains no detection patterns and no policy rules.
 //! [`control`] serves the local control socket `DATA_DIR/control.sock` (`aimsgate review` on a
-//! running proxy).
+//! running proxy); [`guardrail`] the guardrail listener other gateways call.
 
 pub mod active;
 pub mod admin;
@@ -13,6 +13,7 @@ pub mod budget;
 pub mod call;
 pub mod caller;
 pub mod control;
+pub mod guardrail;
 pub mod inspect;
 pub mod limits;
 pub mod listener;
@@ -41,10 +42,13 @@ pub use shared::{log_config, signing_key, Parts, Shared, StartError};
 pub struct Running {
     pub addr: SocketAddr,
     pub admin_addr: SocketAddr,
+    /// The guardrail listener's address, when `[guardrail]` is on.
+    pub guardrail_addr: Option<SocketAddr>,
     pub shared: Arc<Shared>,
     stop: watch::Sender<bool>,
     proxy_task: tokio::task::JoinHandle<()>,
     admin_task: tokio::task::JoinHandle<()>,
+    guardrail_task: Option<tokio::task::JoinHandle<()>>,
     control_task: Option<tokio::task::JoinHandle<()>>,
     witness: Option<crate::witness::client::Handle>,
 }
@@ -56,6 +60,10 @@ impl Running {
         let _ = self.stop.send(true);
         let _ = self.proxy_task.await;
         let _ = self.admin_task.await;
+        // Before the log closes: the guardrail's waiting decisions get their outcome records.
+        if let Some(t) = self.guardrail_task {
+            let _ = t.await;
+        }
         if let Some(t) = self.control_task {
             let _ = t.await;
         }
@@ -101,6 +109,17 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         addr: server.admin_listen,
         source,
     })?;
+    let guardrail = match &shared.config.guardrail {
+        Some(g) => {
+            let l = bind(g.listen).await?;
+            let addr = l.local_addr().map_err(|source| StartError::Bind {
+                addr: g.listen,
+                source,
+            })?;
+            Some((l, addr))
+        }
+        None => None,
+    };
     let acceptor = match (&server.tls, &shared.tls) {
         (Some(settings), Some(store)) => Some(tokio_rustls::TlsAcceptor::from(Arc::new(
             tls::server_config(settings, store.clone())?,
@@ -117,15 +136,22 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         rx.clone(),
     ));
     let admin_task = tokio::spawn(admin::serve(shared.clone(), admin, rx.clone()));
+    let guardrail_addr = guardrail.as_ref().map(|(_, a)| *a);
+    let guardrail_task = guardrail.map(|(l, _)| {
+        let guard = guardrail::Guardrail::new(shared.clone());
+        tokio::spawn(guardrail::serve(guard, l, rx.clone()))
+    });
     let control_task = start_control(&shared, rx);
     let witness = start_witness_client(&shared)?;
     Ok(Running {
         addr,
         admin_addr,
+        guardrail_addr,
         shared,
         stop,
         proxy_task,
         admin_task,
+        guardrail_task,
         control_task,
         witness,
     })

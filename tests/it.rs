@@ -37,6 +37,8 @@ mod failover;
 mod finish;
 #[path = "it/gemini.rs"]
 mod gemini;
+#[path = "it/guardrail.rs"]
+mod guardrail;
 #[path = "it/identity.rs"]
 mod identity;
 #[path = "it/lifecycle.rs"]

@@ -34,6 +34,10 @@ pub struct Args {
     /// (https://generativelanguage.googleapis.com).
     #[arg(long, value_name = "URL")]
     pub gemini_base_url: Option<String>,
+    /// Also serve the guardrail API other gateways call (LiteLLM, Portkey, Envoy ext_proc) on
+    /// this address; see `[guardrail]`.
+    #[arg(long, value_name = "ADDR")]
+    pub guardrail_listen: Option<String>,
     /// Validate configuration and exit.
     #[arg(long)]
     pub check: bool,
@@ -49,6 +53,7 @@ impl Args {
             openai_base_url: self.openai_base_url.clone(),
             anthropic_base_url: self.anthropic_base_url.clone(),
             gemini_base_url: self.gemini_base_url.clone(),
+            guardrail_listen: self.guardrail_listen.clone(),
         }
     }
 
@@ -130,10 +135,16 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
         .await
         .context("starting the proxy")?;
     // One machine-readable line on stdout, for scripts and tests that bind port 0.
-    println!(
-        "aimsgate listening proxy=http://{} admin=http://{}",
-        running.addr, running.admin_addr
-    );
+    match running.guardrail_addr {
+        Some(g) => println!(
+            "aimsgate listening proxy=http://{} admin=http://{} guardrail=http://{g}",
+            running.addr, running.admin_addr
+        ),
+        None => println!(
+            "aimsgate listening proxy=http://{} admin=http://{}",
+            running.addr, running.admin_addr
+        ),
+    }
     tracing::info!(
         listen = %running.addr,
         admin = %running.admin_addr,

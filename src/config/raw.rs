@@ -5,7 +5,9 @@
 
 use serde::Deserialize;
 
+mod guardrail;
 mod siem;
+pub use guardrail::{RawGuardSystem, RawGuardrail};
 pub use siem::{RawHeaderValue, RawSiem};
 
 #[derive(Debug, Default, Deserialize)]
@@ -32,6 +34,8 @@ pub struct RawConfig {
     pub telemetry: RawTelemetry,
     #[serde(default)]
     pub siem: RawSiem,
+    #[serde(default)]
+    pub guardrail: RawGuardrail,
     #[serde(default)]
     pub limits: Vec<RawLimit>,
     #[serde(default)]

@@ -7,7 +7,7 @@
 //!
 //! One file per section under `validate/`: [`server`], [`upstreams`] (upstreams, routing,
 //! provider keys), [`identity`], [`policy`], [`evidence`], [`classify`], [`telemetry`],
-//! [`siem`]. This file owns the shared helpers ([`Ctx`], [`Named`]) and the order sections are
+//! [`siem`], [`guardrail`]. This file owns the shared helpers ([`Ctx`], [`Named`]) and the order sections are
 //! validated in. References to the policy bundle are checked later, by [`super::cross_check`].
 
 use std::net::SocketAddr;
@@ -19,6 +19,7 @@ use super::*;
 
 mod classify;
 mod evidence;
+mod guardrail;
 mod identity;
 mod limits;
 mod policy;
@@ -184,6 +185,7 @@ pub(super) fn validate(
     let limits = limits::limits(&cx, &raw.limits)?;
     let prices = limits::prices(&cx, &raw.prices, &limits)?;
     let siem = siem::siem(&cx, &raw.siem)?;
+    let guardrail = guardrail::guardrail(&cx, &raw.guardrail, ov, &server)?;
     Ok(Config {
         source: file.to_owned(),
         server,
@@ -199,5 +201,6 @@ pub(super) fn validate(
         limits,
         prices,
         siem,
+        guardrail,
     })
 }

@@ -233,6 +233,8 @@ fn golden_record() -> proto::Record {
             upstream_approved: None,
             review_flagged: false,
             ai_system_refused_selection: String::new(),
+            guardrail_gateway: String::new(),
+            guardrail_hook: String::new(),
         })),
     }
 }

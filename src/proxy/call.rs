@@ -119,6 +119,15 @@ pub struct Call {
     pub output_enforcement: Duration,
     /// Holds the connection's drain slot until the call's last phase has run.
     pub drain: Option<DrainGuard>,
+    /// Set when another gateway asked aimsgate to guard this call (guardrail mode).
+    pub guard: Option<GuardOrigin>,
+}
+
+/// Which gateway asked aimsgate to guard a call, and from which of its hooks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GuardOrigin {
+    pub gateway: &'static str,
+    pub hook: &'static str,
 }
 
 impl Call {
@@ -177,6 +186,7 @@ impl Call {
             forwarded_after: None,
             output_enforcement: Duration::ZERO,
             drain: conn.drain.clone(),
+            guard: None,
         }
     }
 

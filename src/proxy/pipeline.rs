@@ -19,7 +19,8 @@
 //! This file holds the driver ([`Pipeline::handle`]) and `route`; the phases live beside it, one
 //! file per group: `identify` (caller and its headers), `request` (body, parse, model),
 //! `select` (upstream and credential), `scan` (classification), `decide` (policy, enforcement,
-//! decision record), `answer` (forward, relay) and `finish` (the last phase).
+//! decision record), `answer` (forward, relay), `finish` (the last phase) and `guard` (the same
+//! phases driven by another gateway in guardrail mode, see [`crate::proxy::guardrail`]).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -57,6 +58,7 @@ pub struct Pipeline {
 mod answer;
 mod decide;
 mod finish;
+pub mod guard;
 mod identify;
 mod limit;
 mod request;
@@ -96,8 +98,8 @@ impl Pipeline {
         req: Request<Incoming>,
     ) -> Result<Response<Incoming>, Error> {
         let (parts, body) = req.into_parts();
-        let op = self.route(call, &parts)?;
-        self.identify(call, conn, &parts)?;
+        let op = self.route(call, &parts.method, &parts.uri)?;
+        self.identify(call, conn, &parts.headers)?;
         let bytes = self.read_body(call, &parts, body).await?;
         let extracted = self.parse(call, op, &bytes)?;
         self.vet_model(call)?;
@@ -115,14 +117,19 @@ impl Pipeline {
     }
 
     /// Phase 1 — match the route; fixes the operation, its API and the error shape.
-    fn route(&self, call: &mut Call, parts: &Parts) -> Result<Operation, Error> {
-        let op = providers::route(parts.method.as_str(), parts.uri.path())?;
+    fn route(
+        &self,
+        call: &mut Call,
+        method: &http::Method,
+        uri: &http::Uri,
+    ) -> Result<Operation, Error> {
+        let op = providers::route(method.as_str(), uri.path())?;
         // `call.family` holds the SDK-header hint from `Call::new` (it shapes a 404 too).
         call.family = op.family(call.family);
         call.op = Some(op);
         call.api = op.api();
-        if let Some(g) = providers::gemini::parse_path(parts.uri.path()) {
-            vet_gemini_query(op, parts.uri.query())?;
+        if let Some(g) = providers::gemini::parse_path(uri.path()) {
+            vet_gemini_query(op, uri.query())?;
             // The Gemini APIs name the model in the path (checked there: `gemini::is_id`).
             call.model = Some(g.model.to_owned());
         }

@@ -104,6 +104,8 @@ pub fn decision(call: &Call, status: u16, error: Option<&crate::error::Error>) -
         upstream_approved: d.map(|d| d.system.upstream_approved),
         review_flagged: d.is_some_and(|d| d.review),
         ai_system_refused_selection: ctx.ai_system_refused.clone().unwrap_or_default(),
+        guardrail_gateway: ctx.guard.map(|g| g.gateway.to_owned()).unwrap_or_default(),
+        guardrail_hook: ctx.guard.map(|g| g.hook.to_owned()).unwrap_or_default(),
     })
 }
 

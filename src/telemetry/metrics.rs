@@ -94,6 +94,15 @@ pub struct RetryLabels {
     pub reason: String,
 }
 
+/// A guardrail-mode answer to another gateway: which gateway, which hook, and the verdict
+/// (`allow`, `redact`, `block`, `fail_open`, `bad_request`).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct GuardrailLabels {
+    pub gateway: &'static str,
+    pub hook: &'static str,
+    pub verdict: &'static str,
+}
+
 /// A call refused by a `[[limits]]` entry: its id and what ran out (`requests`, `tokens`,
 /// `cost`).
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -170,6 +179,8 @@ pub struct Metrics {
     pub upstream_retries: Family<RetryLabels, Counter>,
     /// Calls refused by a `[[limits]]` entry.
     pub limit_refusals: Family<LimitLabels, Counter>,
+    /// Guardrail-mode verdicts given to other gateways.
+    pub guardrail_verdicts: Family<GuardrailLabels, Counter>,
     pub evidence_checkpoint_signatures: Gauge,
     /// The SIEM push (`aimsgate_siem_*`).
     pub siem: super::siem::SiemMetrics,
@@ -199,6 +210,7 @@ impl Default for Metrics {
             witness_requests: Family::default(),
             upstream_retries: Family::default(),
             limit_refusals: Family::default(),
+            guardrail_verdicts: Family::default(),
             evidence_checkpoint_signatures: Gauge::default(),
             siem: super::siem::SiemMetrics::default(),
         };
@@ -308,6 +320,11 @@ impl Metrics {
             "limit_refusals",
             "Calls refused by a rate limit or budget, by limit and what ran out",
             self.limit_refusals.clone(),
+        );
+        r.register(
+            "guardrail_verdicts",
+            "Guardrail-mode verdicts given to other gateways, by gateway, hook and verdict",
+            self.guardrail_verdicts.clone(),
         );
         r.register(
             "evidence_checkpoint_signatures",

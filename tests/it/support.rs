@@ -67,6 +67,8 @@ pub struct Gateway {
     pub child: Child,
     pub addr: SocketAddr,
     pub admin: SocketAddr,
+    /// The guardrail listener, when `[guardrail]` is on.
+    pub guardrail: Option<SocketAddr>,
     pub dir: tempfile::TempDir,
 }
 
@@ -137,11 +139,15 @@ impl Gateway {
         // "aimsgate listening proxy=http://A admin=http://B"
         let addr = field(&line, "proxy=http://");
         let admin = field(&line, "admin=http://");
+        let guardrail = line
+            .contains("guardrail=http://")
+            .then(|| field(&line, "guardrail=http://"));
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
         Gateway {
             child,
             addr,
             admin,
+            guardrail,
             dir,
         }
     }

@@ -321,7 +321,7 @@ struct Whole {
 }
 
 /// The refusal a withheld answer becomes.
-fn withheld(why: inspect::Withheld) -> Error {
+pub(super) fn withheld(why: inspect::Withheld) -> Error {
     match why {
         inspect::Withheld::Blocked { rule, class } => Error::Refused {
             rule,

@@ -12,7 +12,7 @@ impl Pipeline {
     /// End a call with `err`: the provider-shaped response (the one place errors become
     /// responses), the decision record of a call refused or failed before its decision was
     /// committed (durable before the response is sent), then the last phase.
-    pub(super) async fn fail(&self, mut call: Call, err: Error) -> Response<ProxyBody> {
+    pub(crate) async fn fail(&self, mut call: Call, err: Error) -> Response<ProxyBody> {
         let mut resp = respond::error_response(call.family, &err);
         let status = resp.status().as_u16();
         call.status = Some(status);

@@ -12,9 +12,8 @@ impl Pipeline {
         &self,
         ctx: &mut Call,
         conn: &ConnInfo,
-        parts: &Parts,
+        h: &HeaderMap,
     ) -> Result<(), Error> {
-        let h = &parts.headers;
         let text = |name: &str| h.get(name).and_then(|v| v.to_str().ok());
         // A repeated credential or identity header is ambiguous (one copy binds the identity,
         // another may be read upstream): refused in every mode.

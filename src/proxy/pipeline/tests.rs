@@ -57,8 +57,8 @@ fn chat(content: &str) -> Bytes {
 /// Route, identify, parse, select, classify, decide and enforce one chat body.
 fn through_enforce(p: &Pipeline, c: &mut Call, body: Bytes) -> Result<Bytes, Error> {
     let req = parts("POST", "/v1/chat/completions", &[AUTH]);
-    let op = p.route(c, &req)?;
-    p.identify(c, &conn(), &req)?;
+    let op = p.route(c, &req.method, &req.uri)?;
+    p.identify(c, &conn(), &req.headers)?;
     let ex = p.parse(c, op, &body)?;
     p.vet_model(c)?;
     p.select_upstream(c, op)?;
@@ -107,7 +107,10 @@ async fn route_fixes_the_operation_its_api_and_the_error_family() {
     let p = pipeline(dir.path());
     let req = parts("POST", "/v1/messages", &[]);
     let mut c = call(&p, &req);
-    assert_eq!(p.route(&mut c, &req).unwrap(), Operation::Messages);
+    assert_eq!(
+        p.route(&mut c, &req.method, &req.uri).unwrap(),
+        Operation::Messages
+    );
     assert_eq!(
         (c.api, c.family),
         (Some(Api::AnthropicMessages), Family::Anthropic)
@@ -115,12 +118,15 @@ async fn route_fixes_the_operation_its_api_and_the_error_family() {
     // The shared models route follows the SDK's headers; a bodiless route has no API.
     let req = parts("GET", "/v1/models", &[("anthropic-version", "2023-06-01")]);
     let mut c = call(&p, &req);
-    assert_eq!(p.route(&mut c, &req).unwrap(), Operation::Models);
+    assert_eq!(
+        p.route(&mut c, &req.method, &req.uri).unwrap(),
+        Operation::Models
+    );
     assert_eq!((c.api, c.family), (None, Family::Anthropic));
     let req = parts("POST", "/v1/nope", &[("x-api-key", "k")]);
     let mut c = call(&p, &req);
     assert!(matches!(
-        p.route(&mut c, &req),
+        p.route(&mut c, &req.method, &req.uri),
         Err(Error::UnknownRoute { .. })
     ));
     assert_eq!((c.op, c.family), (None, Family::Anthropic));
@@ -132,18 +138,18 @@ async fn identify_binds_one_principal_and_refuses_ambiguous_credentials() {
     let p = pipeline(dir.path());
     let req = parts("POST", "/v1/chat/completions", &[AUTH]);
     let mut c = call(&p, &req);
-    p.identify(&mut c, &conn(), &req).unwrap();
+    p.identify(&mut c, &conn(), &req.headers).unwrap();
     let principal = c.principal.as_ref().unwrap();
     assert!(!principal.fingerprint.is_empty());
     assert!(!principal.id.contains("sk-caller-unit-test-1"));
     let twice = parts("POST", "/v1/chat/completions", &[AUTH, AUTH]);
     let mut c = call(&p, &twice);
-    let err = p.identify(&mut c, &conn(), &twice).unwrap_err();
+    let err = p.identify(&mut c, &conn(), &twice.headers).unwrap_err();
     assert!(matches!(err, Error::Unauthenticated(_)), "{err:?}");
     assert!(c.principal.is_none());
     let none = parts("POST", "/v1/chat/completions", &[]);
     let mut c = call(&p, &none);
-    assert!(p.identify(&mut c, &conn(), &none).is_err());
+    assert!(p.identify(&mut c, &conn(), &none.headers).is_err());
 }
 
 #[tokio::test]
@@ -199,7 +205,7 @@ async fn a_model_name_carrying_data_is_refused_and_dropped() {
     let req = parts("POST", "/v1/chat/completions", &[AUTH]);
     let mut c = call(&p, &req);
     let body = Bytes::from(format!(r#"{{"model":"{CARD}","messages":[]}}"#));
-    let op = p.route(&mut c, &req).unwrap();
+    let op = p.route(&mut c, &req.method, &req.uri).unwrap();
     p.parse(&mut c, op, &body).unwrap();
     assert!(matches!(p.vet_model(&mut c), Err(Error::BadField { .. })));
     assert_eq!(c.model, None);
