@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a clean clone: formatting, lints, unit + integration tests, the
-# end-to-end test with the official OpenAI and Anthropic Python SDKs, a smoke run of every
+# end-to-end tests with the official OpenAI, Anthropic and Google Python SDKs and the real LiteLLM
+# and Portkey gateways (guardrail mode), a smoke run of every
 # benchmark, the deploy/ validation and the container image built and run once. Creates .venv
 # (pinned SDKs from PyPI) on first use.
 set -euo pipefail
@@ -11,6 +12,10 @@ if ! .venv/bin/python -c "import openai, anthropic, cryptography, google.genai" 
   python3 -m venv .venv
   .venv/bin/pip install --quiet --disable-pip-version-check -r tests/e2e/requirements.txt
 fi
+
+# The real gateways of the guardrail-mode end-to-end tests (LiteLLM from PyPI, Portkey from npm),
+# pinned; idempotent.
+bash scripts/e2e_gateways.sh
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check

@@ -39,6 +39,8 @@ mod finish;
 mod gemini;
 #[path = "it/guardrail.rs"]
 mod guardrail;
+#[path = "it/guardrail_e2e.rs"]
+mod guardrail_e2e;
 #[path = "it/identity.rs"]
 mod identity;
 #[path = "it/lifecycle.rs"]
