@@ -67,7 +67,7 @@ mod scanned;
 mod select;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use scanned::Scan;
 

@@ -209,14 +209,14 @@ async fn immediate(resp: Response<ProxyBody>) -> ProcessingResponse {
 }
 
 /// The headers as a map, with the pseudo-headers (`:method`, `:path`, `:status`) apart.
-struct Split {
-    map: HeaderMap,
-    method: Option<String>,
-    path: Option<String>,
-    status: Option<u16>,
+pub struct Split {
+    pub map: HeaderMap,
+    pub method: Option<String>,
+    pub path: Option<String>,
+    pub status: Option<u16>,
 }
 
-fn split_headers(h: &HttpHeaders) -> Split {
+pub fn split_headers(h: &HttpHeaders) -> Split {
     let mut out = Split {
         map: HeaderMap::new(),
         method: None,

@@ -124,8 +124,8 @@ pub async fn handle(
     }
 }
 
-/// The chat request the texts stand for.
-fn chat_request(g: &GuardRequest) -> Bytes {
+/// The chat request the texts stand for (its first messages are the texts, in order).
+pub fn chat_request(g: &GuardRequest) -> Bytes {
     let mut messages: Vec<Value> = g
         .texts
         .iter()
@@ -139,8 +139,9 @@ fn chat_request(g: &GuardRequest) -> Bytes {
     Bytes::from(serde_json::to_vec(&body).unwrap_or_default())
 }
 
-/// The texts of a (possibly redacted) chat request, and whether its tool calls changed.
-fn request_texts(body: &[u8], n: usize, original: &[u8]) -> Option<(Vec<String>, bool)> {
+/// The first `n` message texts of a (possibly redacted) [`chat_request`], and whether its
+/// tool-call message differs from `original`'s.
+pub fn request_texts(body: &[u8], n: usize, original: &[u8]) -> Option<(Vec<String>, bool)> {
     let v: Value = serde_json::from_slice(body).ok()?;
     let before: Value = serde_json::from_slice(original).ok()?;
     let messages = v.get("messages")?.as_array()?;
@@ -330,5 +331,66 @@ async fn response(
                 &json!({"action": "BLOCKED", "blocked_reason": refusal_message(&err, &decision_id)}),
             )
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(texts: Vec<String>) -> GuardRequest {
+        GuardRequest {
+            input_type: "request".into(),
+            litellm_call_id: Some("c".into()),
+            texts: Some(texts),
+            tool_calls: None,
+            model: Some("gpt-4o-mini".into()),
+            request_data: None,
+            additional_provider_specific_params: None,
+        }
+    }
+
+    proptest::proptest! {
+        /// Whatever the texts, the chat request aimsgate judges gives them back unchanged.
+        #[test]
+        fn texts_survive_the_round_trip(texts in proptest::collection::vec(".{0,40}", 0..6)) {
+            let g = request(texts.clone());
+            let body = chat_request(&g);
+            let (back, tools) = request_texts(&body, texts.len(), &body).unwrap();
+            proptest::prop_assert_eq!(back, texts);
+            proptest::prop_assert!(!tools);
+        }
+    }
+
+    #[test]
+    fn the_caller_is_the_key_owner_in_teams_and_orgs() {
+        let g: GuardRequest = serde_json::from_str(
+            r#"{"input_type":"request","texts":["hi"],"request_data":{"user_api_key_alias":"ci-key","user_api_key_team_alias":"payments","user_api_key_org_id":"o1","user_api_key_end_user_id":"spoofable"},"additional_provider_specific_params":{"ai_system":"support"}}"#,
+        )
+        .unwrap();
+        let a = g.asserted();
+        assert_eq!(
+            a.user.as_deref(),
+            Some("ci-key"),
+            "the end user id the client sets is not the caller"
+        );
+        assert_eq!(a.groups, ["team:payments", "org:o1"]);
+        assert_eq!(a.ai_system.as_deref(), Some("support"));
+        assert_eq!(g.key(), None, "no call id, no answer check to wait for");
+    }
+
+    #[test]
+    fn a_changed_tool_call_is_seen() {
+        let mut g = request(vec!["a".into()]);
+        g.tool_calls = Some(vec![
+            serde_json::json!({"id": "t", "function": {"arguments": "x"}}),
+        ]);
+        let body = chat_request(&g);
+        let changed = String::from_utf8(body.to_vec())
+            .unwrap()
+            .replace("\"x\"", "\"[redacted]\"");
+        let (texts, tools) = request_texts(changed.as_bytes(), 1, &body).unwrap();
+        assert_eq!(texts, ["a"]);
+        assert!(tools);
     }
 }

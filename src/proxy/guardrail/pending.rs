@@ -157,3 +157,58 @@ impl Inner {
         Some(call)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proxy::pipeline::tests::{conn, pipeline};
+
+    fn call(p: &Pipeline) -> Call {
+        Call::new(
+            &conn(),
+            &http::HeaderMap::new(),
+            p.shared.active.load_full(),
+        )
+    }
+
+    fn key(k: &str) -> Key {
+        ("litellm", k.to_owned())
+    }
+
+    #[tokio::test]
+    async fn calls_are_taken_oldest_first_per_key_and_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = pipeline(dir.path());
+        let pending = Pending::new(Duration::from_secs(60), 10);
+        let (a, b) = (call(&p), call(&p));
+        let (id_a, id_b) = (a.decision_id.clone(), b.decision_id.clone());
+        pending.put(&p, key("k"), a);
+        pending.put(&p, key("k"), b);
+        pending.put(&p, key("other"), call(&p));
+        assert_eq!(pending.len(), 3);
+        assert_eq!(pending.take(&key("k")).unwrap().decision_id, id_a);
+        assert_eq!(pending.take(&key("k")).unwrap().decision_id, id_b);
+        assert!(pending.take(&key("k")).is_none());
+        assert!(pending.take(&key("nobody")).is_none());
+        assert_eq!(pending.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn calls_expire_after_the_ttl_and_the_oldest_goes_beyond_the_bound() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = pipeline(dir.path());
+        let pending = Pending::new(Duration::from_secs(60), 2);
+        pending.put(&p, key("1"), call(&p));
+        pending.put(&p, key("2"), call(&p));
+        pending.put(&p, key("3"), call(&p));
+        assert_eq!(pending.len(), 2, "bounded by max_pending");
+        assert!(pending.take(&key("1")).is_none(), "the oldest was let go");
+        pending.expire(&p, Instant::now());
+        assert_eq!(pending.len(), 2, "not expired yet");
+        pending.expire(&p, Instant::now() + Duration::from_secs(61));
+        assert!(pending.is_empty());
+        pending.put(&p, key("4"), call(&p));
+        pending.drain_all(&p);
+        assert!(pending.is_empty());
+    }
+}

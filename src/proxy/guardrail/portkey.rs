@@ -59,7 +59,8 @@ pub struct Side {
 }
 
 impl HookContext {
-    fn operation(&self) -> Result<Operation, String> {
+    /// The operation `requestType` names; an error message for one aimsgate does not guard.
+    pub fn operation(&self) -> Result<Operation, String> {
         match self.request_type.as_deref() {
             Some("chatComplete") | None => Ok(Operation::ChatCompletions),
             Some("complete") => Ok(Operation::Completions),
@@ -99,7 +100,7 @@ impl HookContext {
     /// The key an after hook finds its before hook's decision by: the request as it was sent
     /// upstream (serde_json's map keeps keys sorted, so the digest does not depend on the order
     /// Portkey wrote them in), and the caller.
-    fn key(&self, request: &Value, credential: &str) -> pending::Key {
+    pub fn key(&self, request: &Value, credential: &str) -> pending::Key {
         let mut h = Sha256::new();
         h.update(serde_json::to_vec(request).unwrap_or_default());
         h.update([0]);
@@ -320,5 +321,60 @@ async fn after(
                 json!({"decision_id": decision_id, "reason": refusal_message(&err, &decision_id)}),
             )
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hook(request_type: &str) -> HookContext {
+        serde_json::from_value(json!({
+            "eventType": "beforeRequestHook",
+            "requestType": request_type,
+            "request": {"json": {"model": "m", "messages": []}},
+            "metadata": {"_user": "alice", "ai_system": "support"},
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn request_types_map_to_the_guarded_operations() {
+        assert_eq!(
+            hook("chatComplete").operation(),
+            Ok(Operation::ChatCompletions)
+        );
+        assert_eq!(hook("complete").operation(), Ok(Operation::Completions));
+        assert_eq!(hook("embed").operation(), Ok(Operation::Embeddings));
+        assert_eq!(hook("messages").operation(), Ok(Operation::Messages));
+        assert!(hook("imageGenerate").operation().is_err());
+        let a = hook("chatComplete").asserted();
+        assert_eq!(
+            (a.user.as_deref(), a.ai_system.as_deref()),
+            (Some("alice"), Some("support"))
+        );
+    }
+
+    #[test]
+    fn the_pairing_key_is_the_request_and_the_caller() {
+        let h = hook("chatComplete");
+        let a: Value =
+            serde_json::from_str(r#"{"model":"m","messages":[{"role":"user","content":"x"}]}"#)
+                .unwrap();
+        let b: Value =
+            serde_json::from_str(r#"{"messages":[{"content":"x","role":"user"}],"model":"m"}"#)
+                .unwrap();
+        let other: Value = serde_json::from_str(r#"{"model":"m","messages":[]}"#).unwrap();
+        assert_eq!(
+            h.key(&a, "Bearer k"),
+            h.key(&b, "Bearer k"),
+            "member order does not matter"
+        );
+        assert_ne!(h.key(&a, "Bearer k"), h.key(&other, "Bearer k"));
+        assert_ne!(
+            h.key(&a, "Bearer k"),
+            h.key(&a, "Bearer j"),
+            "another caller's request"
+        );
     }
 }

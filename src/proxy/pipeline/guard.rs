@@ -33,6 +33,9 @@ pub enum Guarded {
     Rewritten(Bytes),
 }
 
+#[cfg(test)]
+mod tests;
+
 /// Longest asserted user id or group name kept.
 const MAX_ASSERTED: usize = 256;
 

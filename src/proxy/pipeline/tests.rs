@@ -12,7 +12,8 @@ use crate::providers::Family;
 
 const CARD: &str = "4539 1488 0343 6467";
 
-fn pipeline(dir: &Path) -> Pipeline {
+/// A pipeline on the embedded defaults over `dir` (also the guardrail tests' fixture).
+pub(crate) fn pipeline(dir: &Path) -> Pipeline {
     let overrides = Overrides {
         data_dir: Some(dir.to_path_buf()),
         listen: Some("127.0.0.1:0".into()),
@@ -25,7 +26,7 @@ fn pipeline(dir: &Path) -> Pipeline {
     }
 }
 
-fn conn() -> ConnInfo {
+pub(crate) fn conn() -> ConnInfo {
     ConnInfo {
         drain: None,
         peer: "127.0.0.1:40000".parse().unwrap(),
