@@ -132,14 +132,14 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     let proxy_task = tokio::spawn(listener::serve(
         shared.clone(),
         listener,
-        acceptor,
+        acceptor.clone(),
         rx.clone(),
     ));
     let admin_task = tokio::spawn(admin::serve(shared.clone(), admin, rx.clone()));
     let guardrail_addr = guardrail.as_ref().map(|(_, a)| *a);
     let guardrail_task = guardrail.map(|(l, _)| {
         let guard = guardrail::Guardrail::new(shared.clone());
-        tokio::spawn(guardrail::serve(guard, l, rx.clone()))
+        tokio::spawn(guardrail::serve(guard, l, acceptor.clone(), rx.clone()))
     });
     let control_task = start_control(&shared, rx);
     let witness = start_witness_client(&shared)?;

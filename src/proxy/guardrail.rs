@@ -1,6 +1,6 @@
 //! Guardrail mode: aimsgate as the guardrail service other gateways call, on its own listener
-//! (`serve --guardrail-listen ADDR`, `[guardrail]`). One port serves HTTP/1.1 and HTTP/2 (in
-//! clear, prior knowledge for HTTP/2):
+//! (`serve --guardrail-listen ADDR`, `[guardrail]`). One port serves HTTP/1.1 and HTTP/2 (TLS
+//! with the proxy listener's `[server.tls]` when set, else in clear with prior knowledge):
 //!
 //! | contract | route |
 //! |---|---|
@@ -36,6 +36,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+use tokio_rustls::TlsAcceptor;
 
 use super::body::{BoxError, ProxyBody};
 use super::call::ConnInfo;
@@ -45,7 +46,12 @@ pub use service::{
 };
 
 /// Accept and serve until `shutdown` flips; then the waiting decisions are recorded.
-pub async fn serve(guard: Guardrail, listener: TcpListener, mut shutdown: watch::Receiver<bool>) {
+pub async fn serve(
+    guard: Guardrail,
+    listener: TcpListener,
+    tls: Option<TlsAcceptor>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let sweeper = tokio::spawn(sweep(guard.clone(), shutdown.clone()));
     let connections = Arc::new(tokio::sync::Semaphore::new(
         guard.shared().config.server.max_connections,
@@ -70,8 +76,9 @@ pub async fn serve(guard: Guardrail, listener: TcpListener, mut shutdown: watch:
         let _ = stream.set_nodelay(true);
         let guard = guard.clone();
         let stop = shutdown.clone();
+        let tls = tls.clone();
         tokio::spawn(async move {
-            connection(guard, TokioIo::new(stream), peer, stop).await;
+            accept(guard, stream, peer, tls, stop).await;
             drop(permit);
         });
     }
@@ -83,12 +90,59 @@ pub async fn serve(guard: Guardrail, listener: TcpListener, mut shutdown: watch:
     guard.pending.drain_all(&guard.pipeline);
 }
 
-async fn connection(
+/// One accepted connection: TLS first when the proxy listener has it (the same certificate,
+/// client CAs and ALPN, so a gateway or mesh can authenticate with its client certificate).
+async fn accept(
     guard: Guardrail,
-    io: TokioIo<tokio::net::TcpStream>,
+    stream: tokio::net::TcpStream,
     peer: SocketAddr,
-    mut shutdown: watch::Receiver<bool>,
+    tls: Option<TlsAcceptor>,
+    shutdown: watch::Receiver<bool>,
 ) {
+    let Some(acceptor) = tls else {
+        let info = ConnInfo {
+            peer,
+            client_cert: None,
+            tls: false,
+            drain: None,
+        };
+        return connection(guard, TokioIo::new(stream), info, shutdown).await;
+    };
+    let timeout = guard.shared().config.server.header_read_timeout;
+    let tls_stream = match tokio::time::timeout(timeout, acceptor.accept(stream)).await {
+        Ok(Ok(s)) => s,
+        Ok(Err(e)) => {
+            tracing::debug!(%peer, error = %e, "guardrail listener: TLS handshake failed");
+            return;
+        }
+        Err(_) => {
+            tracing::debug!(%peer, "guardrail listener: TLS handshake timed out");
+            return;
+        }
+    };
+    let client_cert = tls_stream
+        .get_ref()
+        .1
+        .peer_certificates()
+        .and_then(|c| c.first())
+        .map(|c| Arc::new(c.as_ref().to_vec()));
+    let info = ConnInfo {
+        peer,
+        client_cert,
+        tls: true,
+        drain: None,
+    };
+    connection(guard, TokioIo::new(tls_stream), info, shutdown).await;
+}
+
+async fn connection<I>(
+    guard: Guardrail,
+    io: TokioIo<I>,
+    info: ConnInfo,
+    mut shutdown: watch::Receiver<bool>,
+) where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let server = &guard.shared().config.server;
     let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
     builder
@@ -105,12 +159,7 @@ async fn connection(
         .max_header_list_size(64 * 1024)
         .keep_alive_interval(Some(Duration::from_secs(30)))
         .keep_alive_timeout(Duration::from_secs(20));
-    let info = Arc::new(ConnInfo {
-        peer,
-        client_cert: None,
-        tls: false,
-        drain: None,
-    });
+    let info = Arc::new(info);
     let ext_proc = ext_proc::server(guard.clone(), info.clone());
     let svc = service_fn(move |req: Request<Incoming>| {
         let guard = guard.clone();

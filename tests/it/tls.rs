@@ -82,6 +82,11 @@ fn files(p: &Pki) -> Vec<(&'static str, Vec<u8>)> {
 }
 
 async fn start_tls(mock: &MockProvider, p: &Pki, client_auth: &str) -> Gateway {
+    start_tls_with(mock, p, client_auth, "").await
+}
+
+/// [`start_tls`] with `more` appended to the config.
+async fn start_tls_with(mock: &MockProvider, p: &Pki, client_auth: &str, more: &str) -> Gateway {
     let extra = format!(
         "[server.tls]\ncert = \"server.crt\"\nkey = \"server.key\"\nclient_ca = \"ca.crt\"\nclient_auth = \"{client_auth}\"\n[identity]\nmodes = [\"mtls\", \"pass_through\"]\n[identity.mtls]\ngroups = [{{ prefix = \"spiffe://corp.test/ns/billing\", groups = [\"billing\"] }}]\n"
     );
@@ -94,7 +99,7 @@ async fn start_tls(mock: &MockProvider, p: &Pki, client_auth: &str) -> Gateway {
         ),
     );
     let cfg = format!(
-        "{cfg}[identity]{}",
+        "{cfg}[identity]{}{more}",
         extra.split("[identity]").nth(1).unwrap()
     );
     let f = files(p);
@@ -294,4 +299,39 @@ async fn sighup_reloads_the_certificate_without_restart_and_keeps_it_on_bad_file
     }
     assert!(logged, "{}", gw.logs());
     assert_eq!(served_cert(&gw, &p).await, want);
+}
+
+#[tokio::test]
+async fn the_guardrail_listener_serves_tls_and_binds_the_gateways_client_certificate() {
+    let mock = mock().await;
+    let p = pki();
+    // The guardrail listener takes the proxy listener's certificate and client CAs.
+    let extra = "[guardrail]\nlisten = \"127.0.0.1:0\"\n";
+    let gw = start_tls_with(&mock, &p, "optional", extra).await;
+    let port = gw.guardrail.unwrap().port();
+    let url = format!("https://localhost:{port}/beta/litellm_basic_guardrail_api");
+    let body = r#"{"input_type":"request","litellm_call_id":null,"texts":["hello"],"model":"gpt-4o-mini","request_data":{"user_api_key_user_id":"u-7"}}"#;
+    let req = http::Request::post(url)
+        .header("content-type", "application/json")
+        .body(Full::new(Bytes::from_static(body.as_bytes())))
+        .unwrap();
+    let resp = tls_client(&p, true).request(req).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.version(), http::Version::HTTP_2);
+    let answer = resp.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&answer).unwrap()["action"],
+        "NONE"
+    );
+    let records = export_records(&gw.data_dir());
+    let d = records
+        .iter()
+        .map(|r| &r["kind"]["Decision"])
+        .find(|d| d["guardrail_gateway"] == "litellm")
+        .expect("the guarded call's decision");
+    assert_eq!(
+        d["principal_id"],
+        "spiffe://corp.test/ns/billing/sa/bot/u-7"
+    );
+    assert_eq!(d["auth_method"], "mtls");
 }
