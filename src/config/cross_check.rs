@@ -23,7 +23,11 @@ pub fn ai_system_refs(config: &Config) -> Vec<(String, &str)> {
         let id = m.ai_system.as_deref()?;
         Some((format!("identity.mtls.groups[{i}].ai_system"), id))
     });
-    keys.chain(mtls).collect()
+    let guard = config.guardrail.iter().flat_map(|g| &g.systems);
+    let guard = guard
+        .enumerate()
+        .map(|(i, (_, id))| (format!("guardrail.systems[{i}].ai_system"), id.as_str()));
+    keys.chain(mtls).chain(guard).collect()
 }
 
 /// Refuse a configuration naming an AI system `bundle`'s inventory does not register. The error

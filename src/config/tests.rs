@@ -520,3 +520,46 @@ fn presets_fill_kind_base_url_and_key_and_are_checked() {
         assert!(err.contains(key) && err.contains(says), "{text}: {err}");
     }
 }
+
+#[test]
+fn guardrail_section_validates_its_listener_and_map() {
+    let load = |text: &str, ov: &Overrides| {
+        Config::from_toml(text, "gw.toml", ov, &MapEnv::default(), None)
+    };
+    let none = Overrides::default();
+    assert!(
+        load("", &none).unwrap().guardrail.is_none(),
+        "off by default"
+    );
+    let g = load(
+        "[guardrail]\nlisten = \"127.0.0.1:8090\"\nfail_open = true\n",
+        &none,
+    )
+    .unwrap()
+    .guardrail
+    .unwrap();
+    assert_eq!(g.listen.port(), 8090);
+    assert!(g.fail_open);
+    assert_eq!(g.pending_ttl, std::time::Duration::from_secs(600));
+    let flag = Overrides {
+        guardrail_listen: Some("127.0.0.1:8091".into()),
+        ..Overrides::default()
+    };
+    assert_eq!(
+        load("", &flag).unwrap().guardrail.unwrap().listen.port(),
+        8091,
+        "the flag turns it on"
+    );
+    for (text, key) in [
+        ("[guardrail]\nfail_open = true\n", "guardrail.listen"),
+        ("[guardrail]\nlisten = \"nowhere\"\n", "guardrail.listen"),
+        ("[guardrail]\nlisten = \"127.0.0.1:1\"\npending_ttl = \"0s\"\n", "guardrail.pending_ttl"),
+        ("[guardrail]\nlisten = \"127.0.0.1:1\"\nmax_pending = 0\n", "guardrail.max_pending"),
+        ("[guardrail]\nlisten = \"127.0.0.1:1\"\n[[guardrail.systems]]\nmodel = \"a b\"\nai_system = \"x\"\n", "guardrail.systems[0].model"),
+        ("[guardrail]\nlisten = \"127.0.0.1:1\"\n[[guardrail.systems]]\nmodel = \"m\"\nai_system = \"no spaces!\"\n", "guardrail.systems[0].ai_system"),
+        ("[guardrail]\nlisten = \"127.0.0.1:1\"\nlisn = 1\n", ""),
+    ] {
+        let err = load(text, &none).unwrap_err().to_string();
+        assert!(err.contains(key), "{text}: {err}");
+    }
+}

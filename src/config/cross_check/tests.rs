@@ -112,3 +112,19 @@ fn edit_distance_counts_characters() {
     assert_eq!(closest("suport", &["support", "sales"]), Some("support"));
     assert_eq!(closest("x", &["support"]), None);
 }
+
+#[test]
+fn guardrail_model_map_names_registered_systems_only() {
+    let guard = |s: &str| {
+        config(&format!(
+            "[guardrail]\nlisten = \"127.0.0.1:0\"\n[[guardrail.systems]]\nmodel = \"gpt-4o*\"\nai_system = \"general-assistant\"\n[[guardrail.systems]]\nmodel = \"claude-*\"\nai_system = \"{s}\"\n"
+        ))
+    };
+    cross_check(&guard("general-assistant"), &baseline()).unwrap();
+    let (key, message) = invalid(cross_check(&guard("general-asistant"), &baseline()));
+    assert_eq!(key, "guardrail.systems[1].ai_system");
+    assert!(
+        message.contains("did you mean `general-assistant`"),
+        "{message}"
+    );
+}
