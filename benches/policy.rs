@@ -106,6 +106,7 @@ fn bench(c: &mut Criterion) {
         stream: true,
         max_tokens: Some(1024),
         unscanned_bytes: 0,
+        limits: &[],
     };
     c.bench_function("policy/evaluate 50 rules 20 systems (redact)", |b| {
         b.iter(|| evaluate(black_box(&bundle), black_box(&facts)))

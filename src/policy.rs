@@ -66,12 +66,19 @@ pub struct Bundle {
     outputs: Vec<OutputRule>,
     /// Distinct class selectors used by conditions and redact rules; the first 64 get a bit.
     selectors: Vec<ClassPattern>,
+    /// A rule condition reads `limit_used`.
+    uses_limits: bool,
 }
 
 impl Bundle {
     /// Organisation dictionaries from `dictionaries.toml`: `(name, terms)`, class `custom.<name>`.
     pub fn dictionaries(&self) -> &[(String, Vec<String>)] {
         &self.dictionaries
+    }
+
+    /// Does a rule read `limit_used` (so the proxy must compute budget shares per call)?
+    pub fn uses_limit_facts(&self) -> bool {
+        self.uses_limits
     }
 
     /// Bundle id from `bundle.toml`.
@@ -201,6 +208,10 @@ pub struct Facts<'a> {
     pub max_tokens: Option<u64>,
     /// Bytes of request text that were not scanned (over the scan limit, undecodable).
     pub unscanned_bytes: u64,
+    /// The used share of each `[[limits]]` token or money budget that applies to the call
+    /// (by limit id; the fullest of its keys), when the bundle's rules ask
+    /// ([`Bundle::uses_limit_facts`]).
+    pub limits: &'a [(&'a str, f64)],
 }
 
 /// The operations a rule may name in `operation = ...`.
@@ -357,6 +368,8 @@ pub struct Decision {
     pub reason: String,
     /// The system the call was bound to.
     pub system: SystemInfo,
+    /// The model an enforced allow or review rule sends the call to instead of the requested one.
+    pub route_model: Option<String>,
 }
 
 /// What a rule does when it fires (compiled).
@@ -403,6 +416,8 @@ pub(crate) struct Rule {
     pub redact_mask: u64,
     /// Systems the condition can hold for, as inventory bits (`u64::MAX` = not system-bound).
     pub sys_mask: u64,
+    /// An allow or review rule's model to send the call to instead.
+    pub route_model: Option<String>,
 }
 
 /// A compiled output rule.

@@ -48,7 +48,7 @@ pub struct ExplainArgs {
     pub policy: Option<PathBuf>,
     /// JSON file with the facts: {"principal", "auth_method", "groups", "system", "header",
     /// "upstream", "model", "operation", "classes": {"pii.email": 2}, "stream", "max_tokens",
-    /// "unscanned_bytes"}.
+    /// "unscanned_bytes", "limits": {"team-spend": 0.9}}.
     #[arg(long, value_name = "FILE.json")]
     pub facts: Option<PathBuf>,
     /// Principal id.
@@ -105,6 +105,8 @@ struct FactsFile {
     stream: bool,
     max_tokens: Option<u64>,
     unscanned_bytes: u64,
+    /// Used budget shares by `[[limits]]` id (`limit_used` conditions).
+    limits: std::collections::BTreeMap<String, f64>,
 }
 
 /// Run a policy subcommand.
@@ -207,6 +209,7 @@ fn explain(a: ExplainArgs) -> anyhow::Result<ExitCode> {
         .iter()
         .map(|(k, v)| ClassCount::new(k.as_str(), *v))
         .collect();
+    let limits: Vec<(&str, f64)> = f.limits.iter().map(|(k, v)| (k.as_str(), *v)).collect();
     let facts = Facts {
         principal: &principal,
         auth_method: f.auth_method.as_deref().unwrap_or("api_key"),
@@ -219,6 +222,7 @@ fn explain(a: ExplainArgs) -> anyhow::Result<ExitCode> {
         stream: f.stream,
         max_tokens: f.max_tokens,
         unscanned_bytes: f.unscanned_bytes,
+        limits: &limits,
     };
     if let Some(h) = &binding.refused_header {
         println!("note    header x-aimsgate-ai-system: {h} refused for this principal");

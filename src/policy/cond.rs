@@ -78,6 +78,8 @@ pub(crate) enum Cond {
     ClassCount(ClassPattern, u32, Option<u8>),
     Flag(Flag, bool),
     MaxTokensOver(u64),
+    /// A `[[limits]]` budget's used share (0.0 = unused, 1.0 = spent) is at least this.
+    LimitUsed(Box<str>, f64),
 }
 
 /// One call's facts plus everything derived from the inventory, computed once per evaluation.
@@ -235,6 +237,11 @@ impl Cond {
             },
             Self::Flag(f, want) => cx.flag(*f) == *want,
             Self::MaxTokensOver(n) => cx.facts.max_tokens.is_some_and(|m| m > *n),
+            Self::LimitUsed(id, at_least) => cx
+                .facts
+                .limits
+                .iter()
+                .any(|(l, used)| *l == &**id && *used >= *at_least),
         }
     }
 
@@ -262,6 +269,7 @@ impl Cond {
             Self::Class(ps, _) => ps.is_empty(),
             Self::ClassCount(..) | Self::Flag(..) => false,
             Self::MaxTokensOver(n) => *n == u64::MAX,
+            Self::LimitUsed(_, at_least) => at_least.is_nan(),
         }
     }
 
@@ -280,7 +288,7 @@ impl Cond {
         match self {
             Self::True | Self::Ids(..) => 0,
             Self::Str(Attr::AiSystem, _) => 1,
-            Self::Flag(..) | Self::Tier(_) | Self::MaxTokensOver(_) => 1,
+            Self::Flag(..) | Self::Tier(_) | Self::MaxTokensOver(_) | Self::LimitUsed(..) => 1,
             Self::Str(Attr::Operation | Attr::Upstream | Attr::AuthMethod, _) => 2,
             Self::Str(..) => 3,
             Self::Class(..) => 4,
@@ -309,6 +317,7 @@ impl Cond {
             Self::ClassCount(p, n, _) => format!("count({p}) >= {n}"),
             Self::Flag(f, v) => format!("{} = {v}", f.name()),
             Self::MaxTokensOver(n) => format!("max_tokens > {n}"),
+            Self::LimitUsed(id, at_least) => format!("limit_used({id}) >= {at_least}"),
         }
     }
 

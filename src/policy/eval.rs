@@ -150,6 +150,20 @@ pub fn evaluate(bundle: &Bundle, facts: &Facts<'_>) -> Decision {
     } else {
         combine(bundle, fired.iter().copied(), false).effect
     };
+    let mut enforced = enforced;
+    // An enforced allow or review rule may send the call to another model; block and redact
+    // outcomes are not rerouted (the call is refused, or its data handled first).
+    let router = match enforced.effect {
+        Effect::Allow | Effect::Review => {
+            fired.iter().find(|r| !r.monitor && r.route_model.is_some())
+        }
+        _ => None,
+    };
+    if let Some(r) = router {
+        if !enforced.rules.iter().any(|x| x.id == r.rref.id) {
+            enforced.rules.push(r.rref.clone());
+        }
+    }
     let mut reason = String::with_capacity(64);
     describe(
         &mut reason,
@@ -157,6 +171,9 @@ pub fn evaluate(bundle: &Bundle, facts: &Facts<'_>) -> Decision {
         &enforced.rules,
         bundle.monitor,
     );
+    if let Some((r, m)) = router.and_then(|r| r.route_model.as_deref().map(|m| (r, m))) {
+        let _ = write!(reason, "; routed to model {m} by {}", r.rref.id);
+    }
     if enforced.review && !matches!(enforced.effect, Effect::Review) {
         reason.push_str("; flagged for review");
     }
@@ -172,6 +189,7 @@ pub fn evaluate(bundle: &Bundle, facts: &Facts<'_>) -> Decision {
         would_have,
         rules: enforced.rules,
         reason,
+        route_model: router.and_then(|r| r.route_model.clone()),
         system: SystemInfo {
             id: cx
                 .system

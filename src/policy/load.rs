@@ -156,6 +156,7 @@ fn build(files: &[(String, String)], upstreams: Option<&[&str]>) -> Result<Bundl
         index: HashMap::new(),
         ids: HashSet::new(),
         selectors: Vec::new(),
+        uses_limits: false,
     };
     let id = v.ident(bsrc, &raw.id, "id")?;
     if raw.version.get_ref().trim().is_empty() {
@@ -199,6 +200,7 @@ fn build(files: &[(String, String)], upstreams: Option<&[&str]>) -> Result<Bundl
         rules,
         outputs,
         selectors: v.selectors,
+        uses_limits: v.uses_limits,
     })
 }
 
@@ -248,6 +250,8 @@ struct Validator<'u> {
     index: HashMap<Arc<str>, usize>,
     ids: HashSet<String>,
     selectors: Vec<ClassPattern>,
+    /// A condition reads `limit_used`: the proxy computes budget shares for this bundle.
+    uses_limits: bool,
 }
 
 fn is_ident(s: &str) -> bool {
@@ -455,6 +459,7 @@ impl Validator<'_> {
             cond: Cond::True,
             redact_mask: 0,
             sys_mask: u64::MAX,
+            route_model: None,
         })
     }
 }

@@ -94,6 +94,9 @@ pub(crate) struct RawRule {
     pub message: Option<String>,
     pub fix: Option<String>,
     pub classes: Option<Vec<Spanned<String>>>,
+    /// An `allow` or `review` rule may send the call to this model instead (e.g. a cheaper one
+    /// once a budget is mostly spent).
+    pub route_model: Option<Spanned<String>>,
     pub when: Option<Spanned<RawCond>>,
 }
 
@@ -144,6 +147,16 @@ pub(crate) struct RawCond {
     pub unscanned: Option<bool>,
     pub max_tokens_set: Option<bool>,
     pub max_tokens_over: Option<u64>,
+    pub limit_used: Option<Spanned<RawLimitUse>>,
+}
+
+/// `limit_used = { limit = "team-spend", at_least = 0.8 }`: the share of a `[[limits]]` token or
+/// money budget the call's keys have used in the current window.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawLimitUse {
+    pub limit: String,
+    pub at_least: f64,
 }
 
 /// `class_count = { class = "pii.*", at_least = 5 }`.
@@ -218,7 +231,12 @@ pub(crate) struct RawCase {
     pub max_tokens: Option<u64>,
     #[serde(default)]
     pub unscanned_bytes: u64,
+    /// Budget shares used, by limit id (`limits = { team-spend = 0.9 }`).
+    #[serde(default)]
+    pub limits: std::collections::BTreeMap<String, f64>,
     pub expect: String,
+    /// The model a routing rule sends the call to.
+    pub expect_route: Option<String>,
     pub expect_rules: Option<Vec<String>>,
     pub expect_redact: Option<Vec<String>>,
     pub expect_review: Option<bool>,

@@ -83,6 +83,7 @@ fn run_case(bundle: &Bundle, c: &RawCase) -> Vec<String> {
         .iter()
         .map(|(k, v)| ClassCount::new(k.as_str(), *v))
         .collect();
+    let limits: Vec<(&str, f64)> = c.limits.iter().map(|(k, v)| (k.as_str(), *v)).collect();
     let facts = Facts {
         principal: &c.principal,
         auth_method: &c.auth_method,
@@ -95,6 +96,7 @@ fn run_case(bundle: &Bundle, c: &RawCase) -> Vec<String> {
         stream: c.stream,
         max_tokens: c.max_tokens,
         unscanned_bytes: c.unscanned_bytes,
+        limits: &limits,
     };
     let d = evaluate(bundle, &facts);
     let mut diffs = Vec::new();
@@ -104,6 +106,13 @@ fn run_case(bundle: &Bundle, c: &RawCase) -> Vec<String> {
         }
     };
     diff("effect", c.expect.clone(), d.effect.kind().to_owned());
+    if let Some(want) = &c.expect_route {
+        diff(
+            "route_model",
+            want.clone(),
+            d.route_model.clone().unwrap_or_default(),
+        );
+    }
     let ids = |v: &[super::RuleRef]| v.iter().map(|r| r.id.to_string()).collect::<Vec<_>>();
     if let Some(want) = &c.expect_rules {
         diff("rules", format!("{want:?}"), format!("{:?}", ids(&d.rules)));

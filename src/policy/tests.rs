@@ -137,6 +137,7 @@ impl F {
             stream: self.stream,
             max_tokens: self.max_tokens,
             unscanned_bytes: self.unscanned,
+            limits: &[],
         }
     }
 }
@@ -417,4 +418,80 @@ fn more_than_64_class_selectors_still_match() {
             assert_eq!(ids(&d), [format!("{rule}{i}")], "{c}");
         }
     }
+}
+
+const BUDGET_RULES: &str = r#"
+[[rule]]
+id = "flag-budget"
+description = "Half the budget spent: flag the call"
+controls = ["A.6.2.6"]
+effect = "review"
+when = { limit_used = { limit = "team-tokens", at_least = 0.5 } }
+
+[[rule]]
+id = "cheaper-when-nearly-spent"
+description = "Nearly spent: send the call to the smaller model"
+controls = ["A.6.2.6"]
+effect = "allow"
+route_model = "gpt-4o-mini"
+when = { limit_used = { limit = "team-tokens", at_least = 0.9 } }
+"#;
+
+#[test]
+fn budget_shares_are_facts_rules_flag_and_route_on() {
+    let b = load(BUDGET_RULES);
+    assert!(b.uses_limit_facts());
+    assert!(!load("").uses_limit_facts());
+    let at = |share: f64| {
+        let f = F::default();
+        let limits = [("team-tokens", share), ("other", 1.0)];
+        let facts = Facts {
+            limits: &limits,
+            ..f.facts()
+        };
+        evaluate(&b, &facts)
+    };
+    let d = at(0.2);
+    assert!(!d.review && d.route_model.is_none(), "{d:?}");
+    let d = at(0.6);
+    assert!(d.review && d.route_model.is_none(), "{d:?}");
+    let d = at(0.95);
+    assert_eq!(d.route_model.as_deref(), Some("gpt-4o-mini"));
+    assert!(
+        ids(&d).contains(&"cheaper-when-nearly-spent".to_owned()),
+        "{:?}",
+        ids(&d)
+    );
+    assert!(
+        d.reason.contains("routed to model gpt-4o-mini"),
+        "{}",
+        d.reason
+    );
+    // A limit the call does not count under is no fact at all.
+    let d = evaluate(&b, &F::default().facts());
+    assert!(!d.review && d.route_model.is_none());
+}
+
+#[test]
+fn routing_belongs_to_allow_and_review_rules_and_shares_are_checked() {
+    let block_route = r#"
+[[rule]]
+id = "r"
+description = "d"
+controls = ["A.6.2.6"]
+effect = "block"
+message = "m"
+fix = "f"
+route_model = "gpt-4o-mini"
+"#;
+    assert!(
+        load_err(block_route).to_string().contains("route_model"),
+        "{}",
+        load_err(block_route)
+    );
+    let pattern =
+        BUDGET_RULES.replace("route_model = \"gpt-4o-mini\"", "route_model = \"gpt-4o*\"");
+    assert!(load_err(&pattern).to_string().contains("route_model"));
+    let negative = BUDGET_RULES.replace("at_least = 0.5", "at_least = -1.0");
+    assert!(load_err(&negative).to_string().contains("at_least"));
 }

@@ -85,6 +85,8 @@ pub struct Call {
     pub upstream_name: Option<String>,
     pub upstream_kind: Option<&'static str>,
     pub model: Option<String>,
+    /// The model the caller asked for, when a routing rule sent the call to `model` instead.
+    pub routed_from: Option<String>,
     pub stream: bool,
     pub max_tokens: Option<u64>,
     pub request_bytes: usize,
@@ -164,6 +166,7 @@ impl Call {
             upstream_name: None,
             upstream_kind: None,
             model: None,
+            routed_from: None,
             stream: false,
             max_tokens: None,
             request_bytes: 0,

@@ -168,6 +168,35 @@ impl Limits {
         }
     }
 
+    /// The used share of each token or money budget that applies to `s` — the fullest of its
+    /// keys in the current window, the larger of its token and money shares — by limit id: the
+    /// policy's `limit_used` facts. Request rates are not shares (a GCRA has no window) and are
+    /// left out. Reads only; `admit` still decides refusals.
+    pub fn usage(&self, s: &Subject<'_>, now: Instant) -> Vec<(String, f64)> {
+        let mut out = Vec::new();
+        for e in &self.entries {
+            if e.cfg.tokens.is_none() && e.cfg.cost_micros.is_none() {
+                continue;
+            }
+            let ks = keys(&e.cfg, s);
+            if ks.is_empty() {
+                continue;
+            }
+            let Ok(map) = e.tokens.lock() else { continue };
+            let share = |used: u64, budget: Option<u64>| {
+                budget.map_or(0.0, |b| used as f64 / b.max(1) as f64)
+            };
+            let used = ks
+                .iter()
+                .filter_map(|k| map.get(k))
+                .filter(|w| now < w.start + e.cfg.per)
+                .map(|w| share(w.used, e.cfg.tokens).max(share(w.spent_micros, e.cfg.cost_micros)))
+                .fold(0.0, f64::max);
+            out.push((e.cfg.id.clone(), used));
+        }
+        out
+    }
+
     /// Drop keys idle for a whole interval once a limit holds too many.
     fn trim(&self, now: Instant) {
         for e in &self.entries {

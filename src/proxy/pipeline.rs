@@ -2,7 +2,7 @@
 //! through.
 //!
 //! ```text
-//!  route ─▶ identify ─▶ read_body ─▶ parse ─▶ select_upstream ─▶ classify ─▶ decide ─▶ admit ─▶ enforce
+//!  route ─▶ identify ─▶ read_body ─▶ parse ─▶ select_upstream ─▶ classify ─▶ decide (─▶ reroute ─▶ decide) ─▶ admit ─▶ enforce
 //!                                                                                       │
 //!  finish (exactly once: outcome evidence, telemetry) ◀── respond ◀── forward ◀── commit_decision
 //! ```
@@ -108,6 +108,7 @@ impl Pipeline {
         self.decide(call, &scan)?;
         self.admit(call)?;
         let bytes = self.enforce(call, &scan, extracted.as_ref(), bytes)?;
+        let bytes = self.apply_route(call, bytes)?;
         // The extracted text and findings are not needed past enforcement: free them before
         // waiting on the evidence commit and the upstream, so a waiting call holds only its body.
         drop(scan);

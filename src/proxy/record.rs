@@ -65,7 +65,16 @@ pub fn decision(call: &Call, status: u16, error: Option<&crate::error::Error>) -
         provider: ctx.upstream_kind.unwrap_or_default().to_owned(),
         upstream,
         operation: ctx.op.map(|o| o.as_str().to_owned()).unwrap_or_default(),
-        requested_model: ctx.model.clone().unwrap_or_default(),
+        requested_model: ctx
+            .routed_from
+            .clone()
+            .or_else(|| ctx.model.clone())
+            .unwrap_or_default(),
+        routed_model: ctx
+            .routed_from
+            .as_ref()
+            .and(ctx.model.clone())
+            .unwrap_or_default(),
         stream: ctx.stream,
         findings: findings(&ctx.class_actions),
         unscanned_bytes: ctx.unscanned_bytes,

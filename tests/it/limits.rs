@@ -144,3 +144,91 @@ output = 15.0
         "the system's budget is spent"
     );
 }
+
+/// The baseline bundle with `extra` appended to its rules, as files for `pol/`.
+fn baseline_with(extra: &str) -> Vec<(String, Vec<u8>)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/baseline");
+    let mut files = Vec::new();
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let p = e.unwrap().path();
+        let name = p.file_name().unwrap().to_str().unwrap().to_owned();
+        if !name.ends_with(".toml") || name == "tests.toml" {
+            continue;
+        }
+        let mut text = std::fs::read_to_string(&p).unwrap();
+        if name == "rules.toml" {
+            text.push_str(extra);
+        }
+        files.push((format!("pol/{name}"), text.into_bytes()));
+    }
+    files
+}
+
+#[tokio::test]
+async fn budget_shares_are_policy_facts_a_rule_routes_to_a_cheaper_model() {
+    let mock = mock().await;
+    let extra = r#"
+[policy]
+path = "pol"
+watch = false
+
+[[limits]]
+id = "assistant-tokens"
+scope = "ai_system"
+match = ["general-assistant"]
+tokens = 1000
+per = "1h"
+"#;
+    let rule = r#"
+[[rule]]
+id = "cheaper-once-budget-used"
+description = "Once any of the assistant's token budget is used, send calls to the smaller model"
+controls = ["A.6.2.6"]
+effect = "review"
+route_model = "gpt-4o-mini"
+when = { limit_used = { limit = "assistant-tokens", at_least = 0.001 } }
+"#;
+    let gw = Gateway::start_with_dirs(&config(&mock, extra), &["pol"], &baseline_with(rule)).await;
+    let url = gw.url("/v1/chat/completions");
+    let big = r#"{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}"#;
+    // Nothing used yet: the call goes to the model it asked for.
+    let r = post(&url, &[OPENAI_AUTH, SYSTEM], big).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let first = r.decision_id().to_owned();
+    outcome_eventually(&gw.data_dir(), &first).await;
+    let sent: serde_json::Value =
+        serde_json::from_slice(&mock.received().last().unwrap().body).unwrap();
+    assert_eq!(sent["model"], "gpt-4o");
+    // Its tokens were charged: the next call is flagged and routed to the smaller model.
+    let r = post(&url, &[OPENAI_AUTH, SYSTEM], big).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let second = r.decision_id().to_owned();
+    let sent: serde_json::Value =
+        serde_json::from_slice(&mock.received().last().unwrap().body).unwrap();
+    assert_eq!(
+        sent["model"], "gpt-4o-mini",
+        "the provider got the routed model"
+    );
+    assert_eq!(
+        sent["messages"][0]["content"], "hi",
+        "and the same request otherwise"
+    );
+    let records = export_records(&gw.data_dir());
+    let d = decision_of(&records, &first);
+    assert_eq!(d["routed_model"], "");
+    let d = decision_of(&records, &second);
+    assert_eq!(d["requested_model"], "gpt-4o");
+    assert_eq!(d["routed_model"], "gpt-4o-mini");
+    assert_eq!(d["review_flagged"], true);
+    let rules: Vec<&str> = d["matched_rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["rule_id"].as_str().unwrap())
+        .collect();
+    assert!(rules.contains(&"cheaper-once-budget-used"), "{rules:?}");
+    assert!(d["reason"]
+        .as_str()
+        .unwrap()
+        .contains("routed to model gpt-4o-mini"));
+}

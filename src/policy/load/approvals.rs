@@ -89,6 +89,7 @@ impl Validator<'_> {
                 sys_mask: cond.system_mask(),
                 cond,
                 redact_mask: 0,
+                route_model: None,
             });
         }
         Ok(out)

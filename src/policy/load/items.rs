@@ -159,6 +159,31 @@ impl Validator<'_> {
                     c
                 }
             };
+            let route_model = match &r.route_model {
+                None => None,
+                Some(m) if !matches!(effect, RuleEffect::Allow | RuleEffect::Review) => {
+                    return Err(s.err(
+                        m.span(),
+                        key("route_model"),
+                        "only an allow or review rule sends a call to another model",
+                    ))
+                }
+                Some(m) => {
+                    let name = m.get_ref().trim();
+                    let ok = !name.is_empty()
+                        && name.len() <= 256
+                        && !name.contains(['*', '/', '?', '#', '%'])
+                        && !name.contains(char::is_whitespace);
+                    if !ok {
+                        return Err(s.err(
+                            m.span(),
+                            key("route_model"),
+                            "one model name, without spaces or patterns",
+                        ));
+                    }
+                    Some(name.to_owned())
+                }
+            };
             lines.push(r.id.span());
             let redact_mask = match &effect {
                 RuleEffect::Redact(cs) => self.mask(cs),
@@ -172,6 +197,7 @@ impl Validator<'_> {
                 sys_mask: cond.system_mask(),
                 cond,
                 redact_mask,
+                route_model,
             });
         }
         let blocker = rules.iter().find(|r| {
@@ -329,6 +355,26 @@ impl Validator<'_> {
         }
         if let Some(n) = r.max_tokens_over {
             parts.push(Cond::MaxTokensOver(n));
+        }
+        if let Some(v) = &r.limit_used {
+            let u = v.get_ref();
+            let id = u.limit.trim();
+            if id.is_empty() || id.contains(char::is_whitespace) {
+                return Err(s.err(
+                    v.span(),
+                    format!("{key}.limit_used.limit"),
+                    "the id of a `[[limits]]` entry of the gateway's configuration".to_owned(),
+                ));
+            }
+            if !(u.at_least.is_finite() && u.at_least >= 0.0) {
+                return Err(s.err(
+                    v.span(),
+                    format!("{key}.limit_used.at_least"),
+                    "a share of the budget: 0.8 means 80% used, 1.0 all of it".to_owned(),
+                ));
+            }
+            self.uses_limits = true;
+            parts.push(Cond::LimitUsed(id.into(), u.at_least));
         }
         parts.sort_by_key(Cond::cost);
         Ok(match parts.len() {

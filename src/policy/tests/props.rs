@@ -70,6 +70,7 @@ proptest! {
             stream,
             max_tokens,
             unscanned_bytes: unscanned,
+            limits: &[],
         };
         let d = evaluate(&b, &facts);
         let e = explain(&b, &facts);

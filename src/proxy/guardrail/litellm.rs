@@ -193,10 +193,21 @@ async fn request(
     const HOOK: &str = "pre_call";
     let p = &guard.pipeline;
     let n = g.texts.as_ref().map_or(0, Vec::len);
-    let (mut call, guarded) = match decide(guard, info, headers, &g, HOOK).await {
+    let (call, guarded) = match decide(guard, info, headers, &g, HOOK).await {
         Ok(d) => d,
         Err(reply) => return reply,
     };
+    if call.routed_from.is_some() {
+        // LiteLLM's guardrail API hands back texts, not the model: a routing rule cannot be
+        // applied through it, and the call must not go to the model the policy moved it off.
+        return unappliable(
+            guard,
+            call,
+            "guardrail_unroutable",
+            "a policy routing rule sends this call to another model, which LiteLLM's guardrail API cannot apply",
+            "send the call for that model, or use aimsgate as the proxy for this route",
+        );
+    }
     let body = chat_request(&g);
     let answer = match guarded {
         Guarded::Unchanged => {
@@ -211,24 +222,13 @@ async fn request(
             // A redaction inside tool-call arguments cannot be handed back through `texts`:
             // refused rather than sent unredacted.
             _ => {
-                let err = Error::Refused {
-                    rule: call
-                        .decision
-                        .as_ref()
-                        .and_then(|d| d.rules.first())
-                        .map(|r| r.id.to_string())
-                        .unwrap_or_else(|| "default".into()),
-                    message: "a redaction is needed inside tool-call arguments, which LiteLLM's guardrail API cannot rewrite".into(),
-                    fix: "remove the data from the tool call, or use aimsgate as the proxy for this route".into(),
-                };
-                guard.count(GATEWAY, HOOK, "block");
-                let message = refusal_message(&err, &call.decision_id);
-                call.error_code = Some("guardrail_unrewritable");
-                p.guard_end(call, crate::proxy::outcome::StreamEnd::Blocked);
-                return json(
-                    StatusCode::OK,
-                    &json!({"action": "BLOCKED", "blocked_reason": message}),
-                );
+                return unappliable(
+                    guard,
+                    call,
+                    "guardrail_unrewritable",
+                    "a redaction is needed inside tool-call arguments, which LiteLLM's guardrail API cannot rewrite",
+                    "remove the data from the tool call, or use aimsgate as the proxy for this route",
+                )
             }
         },
     };
@@ -237,6 +237,37 @@ async fn request(
         None => p.guard_end(call, crate::proxy::outcome::StreamEnd::Complete),
     }
     json(StatusCode::OK, &answer)
+}
+
+/// A decision LiteLLM's guardrail API cannot carry out (its answer holds texts only): the call
+/// is refused instead, and its outcome says why (`code`).
+fn unappliable(
+    guard: &Guardrail,
+    mut call: Call,
+    code: &'static str,
+    message: &str,
+    fix: &str,
+) -> Response<ProxyBody> {
+    let err = Error::Refused {
+        rule: call
+            .decision
+            .as_ref()
+            .and_then(|d| d.rules.last())
+            .map(|r| r.id.to_string())
+            .unwrap_or_else(|| "default".into()),
+        message: message.to_owned(),
+        fix: fix.to_owned(),
+    };
+    guard.count(GATEWAY, "pre_call", "block");
+    let message = refusal_message(&err, &call.decision_id);
+    call.error_code = Some(code);
+    guard
+        .pipeline
+        .guard_end(call, crate::proxy::outcome::StreamEnd::Blocked);
+    json(
+        StatusCode::OK,
+        &json!({"action": "BLOCKED", "blocked_reason": message}),
+    )
 }
 
 /// A refusal or a failure: recorded (decision record when none was committed), then

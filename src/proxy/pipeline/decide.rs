@@ -7,8 +7,24 @@
 use super::*;
 
 impl Pipeline {
-    /// Phase 7 — bind the AI system and evaluate the policy (pure) for this call's facts.
+    /// Phase 7 — bind the AI system and evaluate the policy (pure) for this call's facts. A
+    /// routing rule (`route_model`) sends the call to another model: decided again for it.
     pub(super) fn decide(&self, ctx: &mut Call, scan: &Scan) -> Result<(), Error> {
+        if let Some(model) = self.decide_once(ctx, scan, true)? {
+            self.reroute(ctx, model)?;
+            self.decide_once(ctx, scan, false)?;
+        }
+        Ok(())
+    }
+
+    /// One evaluation; `Ok(Some(model))` when a routing rule sends the call to `model` (only
+    /// when `may_route`), and nothing is recorded in `ctx` yet.
+    fn decide_once(
+        &self,
+        ctx: &mut Call,
+        scan: &Scan,
+        may_route: bool,
+    ) -> Result<Option<String>, Error> {
         let bundle = ctx.active.bundle.clone();
         let p = ctx
             .principal
@@ -23,6 +39,8 @@ impl Pipeline {
         );
         ctx.ai_system_refused = binding.refused_header.clone();
         let classes = scan.counts.names();
+        let usage = self.limit_usage(ctx, &bundle, binding.system());
+        let limits: Vec<(&str, f64)> = usage.iter().map(|(id, u)| (id.as_str(), *u)).collect();
         let facts = Facts {
             principal: &p.id,
             auth_method: p.kind.as_str(),
@@ -35,13 +53,90 @@ impl Pipeline {
             stream: ctx.stream,
             max_tokens: ctx.max_tokens,
             unscanned_bytes: ctx.unscanned_bytes,
+            limits: &limits,
         };
-        let decision = policy::evaluate(&bundle, &facts);
-        if self.shared.config.classify.scan_responses {
-            ctx.output = Some(output_mode(&policy::output_plan(&bundle, &facts)));
+        let mut decision = policy::evaluate(&bundle, &facts);
+        match decision.route_model.take() {
+            Some(m) if may_route && ctx.model.as_deref() != Some(m.as_str()) => return Ok(Some(m)),
+            // The model the call is routed to is the one it already names.
+            Some(m) if may_route => decision.route_model = Some(m),
+            _ => {}
         }
+        let output = self
+            .shared
+            .config
+            .classify
+            .scan_responses
+            .then(|| output_mode(&policy::output_plan(&bundle, &facts)));
+        ctx.output = output;
         ctx.decision = Some(decision);
+        Ok(None)
+    }
+
+    /// The `limit_used` facts, when the bundle's rules read them and limits are configured.
+    fn limit_usage(
+        &self,
+        ctx: &Call,
+        bundle: &crate::policy::Bundle,
+        system: Option<&str>,
+    ) -> Vec<(String, f64)> {
+        let limits = &self.shared.limits;
+        if !bundle.uses_limit_facts() || limits.is_empty() {
+            return Vec::new();
+        }
+        let p = ctx.principal.as_ref();
+        let subject = crate::proxy::limits::Subject {
+            principal: p.map(|p| p.id.as_str()),
+            groups: p.map(|p| p.groups.as_slice()).unwrap_or_default(),
+            ai_system: system,
+            upstream: ctx.upstream_name.as_deref(),
+        };
+        limits.usage(&subject, Instant::now())
+    }
+
+    /// A routing rule sends the call to `model`: the upstream is selected again for it (from
+    /// configuration, as for any model), and then the policy decides again with the new model
+    /// and upstream as facts — so the routed call still needs the model and supplier approvals of
+    /// its system. The second decision does not route again.
+    fn reroute(&self, ctx: &mut Call, model: String) -> Result<(), Error> {
+        let op = ctx
+            .op
+            .ok_or_else(|| Error::Internal("route before the route phase".into()))?;
+        let before = ctx.upstream;
+        ctx.routed_from = ctx.model.replace(model);
+        // The provider key is chosen again for the new upstream (a key only ever goes to the
+        // upstream it is bound to); a caller's own key is never sent to another upstream.
+        let pass_through = matches!(ctx.credential, UpstreamCredential::PassThrough);
+        if !pass_through {
+            ctx.credential = UpstreamCredential::None;
+        }
+        self.select_upstream(ctx, op)?;
+        if pass_through && ctx.upstream != before {
+            return Err(Error::Refused {
+                rule: CREDENTIAL_BINDING_RULE.to_owned(),
+                message: "a routing rule sends this call to a model served by another upstream, and the caller's own provider key is only ever sent to the upstream it was sent for".to_owned(),
+                fix: "use an aimsgate credential (virtual key, JWT, mTLS) so the gateway's key for that upstream is used, or ask for a model of the same upstream".to_owned(),
+            });
+        }
         Ok(())
+    }
+
+    /// Phase 8b — a routed call's body names the model it was routed to (its `model` member;
+    /// an API that names the model in the path gets it from [`Call::model`]).
+    pub(super) fn apply_route(&self, ctx: &Call, bytes: Bytes) -> Result<Bytes, Error> {
+        let (Some(_), Some(model), Some(api)) = (&ctx.routed_from, &ctx.model, ctx.api) else {
+            return Ok(bytes);
+        };
+        if api.model_in_path() {
+            return Ok(bytes);
+        }
+        let failed = |e: serde_json::Error| Error::Internal(format!("routing the body: {e}"));
+        let mut v: serde_json::Value = serde_json::from_slice(&bytes).map_err(failed)?;
+        match v.get_mut("model") {
+            Some(m) => *m = serde_json::Value::String(model.clone()),
+            None => return Ok(bytes),
+        }
+        Ok(Bytes::from(serde_json::to_vec(&v).map_err(failed)?))
     }
 
     /// Phase 8 — apply the decision: forward untouched, redact in the body actually sent, or refuse.

@@ -129,6 +129,7 @@ impl Pipeline {
         self.decide(call, &scan)?;
         self.admit(call)?;
         let sent = self.enforce(call, &scan, extracted.as_ref(), body.clone())?;
+        let sent = self.apply_route(call, sent)?;
         drop(scan);
         drop(extracted);
         self.commit_decision(call).await?;

@@ -89,6 +89,7 @@ fn decision(a: &mut Attrs, d: &DecisionRecord) {
         "aimsgate.ai_system.refused_selection",
         &d.ai_system_refused_selection,
     );
+    a.nonempty("aimsgate.request.routed_model", &d.routed_model);
     a.nonempty("aimsgate.guardrail.gateway", &d.guardrail_gateway);
     a.nonempty("aimsgate.guardrail.hook", &d.guardrail_hook);
     a.str(
