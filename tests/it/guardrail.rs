@@ -11,7 +11,7 @@ use envoy_types::pb::envoy::config::core::v3::{HeaderMap as EnvoyHeaders, Header
 use envoy_types::pb::envoy::service::ext_proc::v3::{
     body_mutation::Mutation, external_processor_client::ExternalProcessorClient,
     processing_request::Request as Req, processing_response::Response as Resp, HttpBody,
-    HttpHeaders, ProcessingRequest, ProcessingResponse,
+    HttpHeaders, ProcessingRequest, ProcessingResponse, ProtocolConfiguration,
 };
 use serde_json::{json, Value};
 
@@ -516,4 +516,45 @@ async fn ext_proc_redacts_refuses_and_inspects_answers() {
     let o = outcome_eventually(&gw.data_dir(), streamed).await;
     assert_eq!(o["stream"], true, "{o}");
     assert!(mock.received().is_empty());
+}
+
+#[tokio::test]
+async fn ext_proc_refuses_a_filter_that_would_not_show_it_the_body() {
+    let mock = mock().await;
+    let gw = Gateway::start(&guard_config(&mock, "")).await;
+    let immediate = |a: &ProcessingResponse| match a.response.clone() {
+        Some(Resp::ImmediateResponse(im)) => im,
+        other => panic!("refused: {other:?}"),
+    };
+    // The filter says it sends no request body: refused at the headers.
+    let mut first = msg(Req::RequestHeaders(headers(REQ_HEADERS, false)));
+    first.protocol_config = Some(ProtocolConfiguration {
+        request_body_mode: 0,
+        ..Default::default()
+    });
+    let a = ext_proc(&gw, vec![first]).await;
+    let im = immediate(&a[0]);
+    assert_eq!(im.status.unwrap().code, 403);
+    assert!(String::from_utf8_lossy(&im.body).contains("request_body_mode"));
+    // A filter that does not say, and then sends the answer without the body: withheld.
+    let a = ext_proc(
+        &gw,
+        vec![
+            msg(Req::RequestHeaders(headers(REQ_HEADERS, false))),
+            msg(Req::ResponseHeaders(headers(
+                &[(":status", "200"), ("content-type", "application/json")],
+                false,
+            ))),
+        ],
+    )
+    .await;
+    let im = immediate(&a[1]);
+    assert_eq!(im.status.unwrap().code, 403);
+    let records = export_records(&gw.data_dir());
+    let refused = records
+        .iter()
+        .map(|r| &r["kind"]["Decision"])
+        .filter(|d| d["guardrail_gateway"] == "envoy_ext_proc" && d["effect"] == "EFFECT_BLOCK")
+        .count();
+    assert_eq!(refused, 2, "both recorded as refusals");
 }

@@ -261,9 +261,12 @@ impl Session {
             };
             let observe = msg.observability_mode;
             let answers = match msg.request {
-                Some(Req::RequestHeaders(h)) => self.request_headers(&h).await,
+                Some(Req::RequestHeaders(h)) => {
+                    let body_mode = msg.protocol_config.as_ref().map(|c| c.request_body_mode);
+                    self.request_headers(&h, body_mode).await
+                }
                 Some(Req::RequestBody(b)) => self.request_body(b).await,
-                Some(Req::ResponseHeaders(h)) => self.response_headers(&h),
+                Some(Req::ResponseHeaders(h)) => self.response_headers(&h).await,
                 Some(Req::ResponseBody(b)) => self.response_body(b),
                 Some(Req::RequestTrailers(_)) => {
                     vec![respond(Resp::RequestTrailers(Default::default()))]
@@ -335,7 +338,12 @@ impl Session {
         vec![immediate(resp).await]
     }
 
-    async fn request_headers(&mut self, h: &HttpHeaders) -> Vec<ProcessingResponse> {
+    /// `body_mode`: the filter's request body mode, when Envoy says (`protocol_config`).
+    async fn request_headers(
+        &mut self,
+        h: &HttpHeaders,
+        body_mode: Option<i32>,
+    ) -> Vec<ProcessingResponse> {
         if !matches!(self.state, State::Start) {
             return vec![headers_answer(true, &[])];
         }
@@ -353,6 +361,14 @@ impl Session {
             Ok(op) => op,
             Err(e) => return self.refuse(call, e, At::RequestHeaders, Vec::new()).await,
         };
+        // Only BUFFERED (2) and STREAMED (1) hand aimsgate the whole body before it goes
+        // upstream: with NONE the body would pass unjudged, BUFFERED_PARTIAL sends only its first
+        // part, the full-duplex modes answer in another shape.
+        if !h.end_of_stream && body_mode.is_some_and(|m| m != 1 && m != 2) {
+            return self
+                .refuse(call, body_unseen(), At::RequestHeaders, Vec::new())
+                .await;
+        }
         self.headers = split.map;
         self.op = Some(op);
         self.state = State::Request(Box::new(call));
@@ -427,9 +443,16 @@ impl Session {
         }]
     }
 
-    fn response_headers(&mut self, h: &HttpHeaders) -> Vec<ProcessingResponse> {
+    async fn response_headers(&mut self, h: &HttpHeaders) -> Vec<ProcessingResponse> {
         let call = match std::mem::replace(&mut self.state, State::Done) {
             State::Forwarded(call) => call,
+            // The answer comes for a request whose body aimsgate never judged (the filter sends
+            // no body, or only part of it): the answer is withheld and the call recorded refused.
+            State::Request(call) => {
+                self.guard.count(GATEWAY, "response_headers", "block");
+                let resp = self.guard.pipeline.fail(*call, body_unseen()).await;
+                return vec![immediate(resp).await];
+            }
             other => {
                 self.state = other;
                 return vec![headers_answer(false, &[])];
@@ -539,6 +562,15 @@ impl Session {
                 vec![body_answer(false, None)]
             }
         }
+    }
+}
+
+/// The refusal of a call whose request body the filter does not hand over whole.
+fn body_unseen() -> Error {
+    Error::Refused {
+        rule: "gateway.ext-proc-request-body".into(),
+        message: "aimsgate must judge the whole request body before it goes upstream, and this ext_proc filter does not send it".into(),
+        fix: "set the ext_proc filter's processing_mode.request_body_mode to BUFFERED or STREAMED".into(),
     }
 }
 
