@@ -98,7 +98,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             parts.policy.content_hash()
         );
         println!(
-            "configuration OK ({}): listen {}, admin {}, {} upstream(s), identity modes [{}], data dir {} ({key}), traces {}, siem {}",
+            "configuration OK ({}): listen {}, admin {}, {} upstream(s), identity modes [{}], data dir {} ({key}), traces {}, siem {}, guardrail {}",
             config.source,
             config.server.listen,
             config.server.admin_listen,
@@ -114,7 +114,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             config
                 .siem
                 .as_ref()
-                .map_or_else(|| "off".to_owned(), |s| format!("{} ({})", s.url, s.protocol.as_str()))
+                .map_or_else(|| "off".to_owned(), |s| format!("{} ({})", s.url, s.protocol.as_str())),
+            config
+                .guardrail
+                .as_ref()
+                .map_or_else(|| "off".to_owned(), |g| g.listen.to_string())
         );
         return Ok(ExitCode::SUCCESS);
     }
