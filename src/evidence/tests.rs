@@ -235,6 +235,7 @@ fn golden_record() -> proto::Record {
             ai_system_refused_selection: String::new(),
             guardrail_gateway: String::new(),
             guardrail_hook: String::new(),
+            limits_fail_mode: String::new(),
         })),
     }
 }

@@ -110,6 +110,8 @@ pub struct Call {
     pub answered_by: Option<String>,
     /// The token windows this call is charged to when it ends (`[[limits]]`).
     pub limit_charge: crate::proxy::limits::Charge,
+    /// Set when the shared limits store did not answer and its fail mode decided.
+    pub limits_fail_mode: Option<crate::config::FailMode>,
     pub error_code: Option<&'static str>,
     /// The OpenTelemetry span of this call, when traces are exported.
     pub span: Option<CallSpan>,
@@ -181,6 +183,7 @@ impl Call {
             hops: Vec::new(),
             answered_by: None,
             limit_charge: Vec::new(),
+            limits_fail_mode: None,
             error_code: None,
             span: None,
             forwarded_after: None,

@@ -106,7 +106,7 @@ impl Pipeline {
         let upstream = self.select_upstream(call, op)?;
         let scan = self.classify(call, extracted.as_ref());
         self.decide(call, &scan)?;
-        self.admit(call)?;
+        self.admit(call).await?;
         let bytes = self.enforce(call, &scan, extracted.as_ref(), bytes)?;
         // The extracted text and findings are not needed past enforcement: free them before
         // waiting on the evidence commit and the upstream, so a waiting call holds only its body.

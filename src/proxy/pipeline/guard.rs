@@ -127,7 +127,7 @@ impl Pipeline {
         call.credential = UpstreamCredential::None;
         let scan = self.classify(call, extracted.as_ref());
         self.decide(call, &scan)?;
-        self.admit(call)?;
+        self.admit(call).await?;
         let sent = self.enforce(call, &scan, extracted.as_ref(), body.clone())?;
         drop(scan);
         drop(extracted);
