@@ -7,56 +7,21 @@
 //! to charge). Token and money budgets are charged after each call with the usage the provider
 //! reported, priced by `[[prices]]` (a call admitted under budget may end over it; the next one
 //! is refused until the window ends). When the shared store does not answer, the configured
-//! [`FailMode`] decides and the verdict says so. It does not decide anything else about a call.
+//! [`crate::config::FailMode`] decides and the verdict says so. It does not decide anything else about a call.
 
 mod memory;
 mod redis_store;
+mod subject;
 #[cfg(test)]
 mod tests;
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 pub use memory::MAX_KEYS;
+pub use subject::{Charge, Refusal, Subject, Verdict};
 
-use crate::config::{FailMode, LimitScope, LimitSettings, LimitsStore};
-use crate::telemetry::metrics::{LimitsStoreLabels, Metrics};
-
-/// The ids a call counts under.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Subject<'a> {
-    pub principal: Option<&'a str>,
-    pub groups: &'a [String],
-    pub ai_system: Option<&'a str>,
-    pub upstream: Option<&'a str>,
-}
-
-/// Why a call was refused.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refusal {
-    /// The limit's id.
-    pub limit: String,
-    pub scope: LimitScope,
-    /// `requests`, `tokens` or `cost`.
-    pub what: &'static str,
-    /// When the call would be admitted again (at least one second, as `retry-after` counts).
-    pub retry_after: Duration,
-}
-
-/// The token windows a call is charged to after it ends: (limit index, key).
-pub type Charge = Vec<(usize, String)>;
-
-/// What [`Limits::admit`] says about a call.
-#[derive(Debug)]
-pub enum Verdict {
-    Admit(Charge),
-    Refuse(Refusal),
-    /// The shared store did not answer in time: `mode` says what the call gets (admitted with
-    /// `charge` when fail-open, refused when fail-closed).
-    StoreDown {
-        mode: FailMode,
-        charge: Charge,
-    },
-}
+use crate::config::{LimitSettings, LimitsStore};
+use crate::telemetry::metrics::Metrics;
 
 enum Store {
     Memory(memory::Memory),
@@ -121,36 +86,4 @@ impl Limits {
             Store::Redis(r) => r.charge(&self.cfg, charge, tokens, cost_micros),
         }
     }
-}
-
-impl LimitsStoreLabels {
-    fn new(op: &'static str, mode: FailMode) -> Self {
-        Self {
-            op,
-            mode: mode.as_str(),
-        }
-    }
-}
-
-fn refusal(cfg: &LimitSettings, what: &'static str, wait: Duration) -> Refusal {
-    Refusal {
-        limit: cfg.id.clone(),
-        scope: cfg.scope,
-        what,
-        retry_after: wait.max(Duration::from_secs(1)),
-    }
-}
-
-/// The keys of `s` that limit `cfg` counts: one per matching id of its scope.
-fn keys(cfg: &LimitSettings, s: &Subject<'_>) -> Vec<String> {
-    let ids: Vec<&str> = match cfg.scope {
-        LimitScope::Principal => s.principal.into_iter().collect(),
-        LimitScope::Group => s.groups.iter().map(String::as_str).collect(),
-        LimitScope::AiSystem => s.ai_system.into_iter().collect(),
-        LimitScope::Upstream => s.upstream.into_iter().collect(),
-    };
-    ids.into_iter()
-        .filter(|id| cfg.applies_to(id))
-        .map(str::to_owned)
-        .collect()
 }

@@ -6,8 +6,9 @@ use crate::support::*;
 
 const SYSTEM: (&str, &str) = ("x-aimsgate-ai-system", "general-assistant");
 
-fn limits_config(mock: &MockProvider) -> String {
-    let extra = r#"
+/// Two calls a minute per principal, 30 tokens an hour for the general assistant (shared with
+/// `limits_redis`).
+pub const LIMITS: &str = r#"
 [[limits]]
 id = "calls-per-caller"
 scope = "principal"
@@ -21,7 +22,9 @@ match = ["general-assistant"]
 tokens = 30
 per = "1h"
 "#;
-    config(mock, extra)
+
+fn limits_config(mock: &MockProvider) -> String {
+    config(mock, LIMITS)
 }
 
 #[tokio::test]

@@ -12,7 +12,7 @@ use std::time::Instant;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
 
-use super::{keys, refusal, Charge, Refusal, Subject};
+use super::subject::{keys, refusal, Charge, Refusal, Subject};
 use crate::config::LimitSettings;
 
 /// Keys one limit holds before idle ones are dropped.

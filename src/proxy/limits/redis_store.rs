@@ -17,7 +17,7 @@ use prometheus_client::metrics::family::Family;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::sync::OnceCell;
 
-use super::{keys, refusal, Charge, Refusal, Subject, Verdict};
+use super::subject::{keys, refusal, Charge, Refusal, Subject, Verdict};
 use crate::config::{FailMode, LimitSettings, RedisStoreSettings};
 use crate::telemetry::metrics::LimitsStoreLabels;
 
@@ -181,6 +181,15 @@ fn connection_info(s: &RedisStoreSettings) -> redis::RedisResult<redis::Connecti
         info.redis.password = Some(p.expose().to_owned());
     }
     Ok(info)
+}
+
+impl LimitsStoreLabels {
+    fn new(op: &'static str, mode: FailMode) -> Self {
+        Self {
+            op,
+            mode: mode.as_str(),
+        }
+    }
 }
 
 fn millis(d: Duration) -> u64 {

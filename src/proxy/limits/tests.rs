@@ -106,3 +106,65 @@ fn matches_select_the_ids_a_limit_counts() {
         );
     }
 }
+
+mod redis_keys {
+    use super::super::redis_store::{refused, slots};
+    use super::*;
+
+    fn both() -> Vec<LimitSettings> {
+        let mut spend = limit("spend", LimitScope::Group, None, Some(500));
+        spend.cost_micros = Some(2_000_000);
+        spend.per = Duration::from_secs(3600);
+        vec![limit("rpm", LimitScope::Principal, Some(4), None), spend]
+    }
+
+    #[test]
+    fn every_key_of_a_call_is_one_script_argument_block() {
+        let groups = ["eng".to_owned(), "ops".to_owned()];
+        let s = Subject {
+            principal: Some("ann"),
+            groups: &groups,
+            ..Subject::default()
+        };
+        let (got, charge) = slots("p:", &both(), &s);
+        let keys: Vec<&str> = got.iter().map(|s| s.key.as_str()).collect();
+        assert_eq!(keys, ["p:r:rpm:ann", "p:w:spend:eng", "p:w:spend:ops"]);
+        // 4 a minute: one every 15 s, a burst of all four (tolerance = the interval).
+        assert_eq!(got[0].args, ["r", "15000000.000", "60000000", "60000"]);
+        assert_eq!(got[1].args, ["w", "500", "2000000", "3600000"]);
+        assert_eq!(charge, vec![(1, "eng".to_owned()), (1, "ops".to_owned())]);
+        // No ids in scope: nothing to ask Redis.
+        let (none, charge) = slots("p:", &both(), &Subject::default());
+        assert!(none.is_empty() && charge.is_empty());
+        // A budget without tokens says -1.
+        let mut cost_only = limit("c", LimitScope::Principal, None, None);
+        cost_only.cost_micros = Some(7);
+        let (got, _) = slots("", &[cost_only], &s);
+        assert_eq!(got[0].args[1], "-1");
+    }
+
+    #[test]
+    fn script_replies_map_back_to_the_limit_that_refused() {
+        let cfg = both();
+        let groups = ["eng".to_owned()];
+        let s = Subject {
+            principal: Some("ann"),
+            groups: &groups,
+            ..Subject::default()
+        };
+        let (got, _) = slots("p:", &cfg, &s);
+        let slots = got;
+        assert_eq!(refused(&cfg, &slots, &[0]), Ok(None));
+        let r = refused(&cfg, &slots, &[1, 1, 15_000]).unwrap().unwrap();
+        assert_eq!((r.limit.as_str(), r.what), ("rpm", "requests"));
+        assert_eq!(r.retry_after, Duration::from_secs(15));
+        let r = refused(&cfg, &slots, &[2, 3, 10]).unwrap().unwrap();
+        assert_eq!((r.limit.as_str(), r.what), ("spend", "cost"));
+        assert_eq!(r.retry_after, Duration::from_secs(1), "at least a second");
+        let r = refused(&cfg, &slots, &[2, 2, 90_000]).unwrap().unwrap();
+        assert_eq!(r.what, "tokens");
+        for bad in [&[][..], &[3, 1, 1], &[0, 1, 1], &[1, 9, 1], &[1, 1]] {
+            assert!(refused(&cfg, &slots, bad).is_err(), "{bad:?}");
+        }
+    }
+}
