@@ -9,7 +9,8 @@
 //! byte, and aimsgate's resident memory before and after the run.
 //!
 //! `cargo bench --bench proxy_load` runs the full measurement (needs `nginx` on PATH or in
-//! /usr/sbin; without it the nginx row is skipped). Under `cargo test` it runs a short smoke pass.
+//! /usr/sbin; without it the nginx row is skipped; `redis-server` for the "aimsgate limits
+//! (redis)" row, likewise). Under `cargo test` it runs a short smoke pass.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::net::SocketAddr;
@@ -31,6 +32,8 @@ struct Settings {
 
 #[path = "proxy_load/passthrough.rs"]
 mod passthrough;
+#[path = "proxy_load/redis.rs"]
+mod redis;
 
 fn main() {
     if let Ok(spec) = std::env::var("AIMSGATE_BENCH_PASSTHROUGH") {
@@ -179,16 +182,41 @@ async fn run(s: &Settings, full: bool) {
     // The main row's config plus a request limit per principal and a token budget per
     // upstream, both too large to refuse: the cost of the in-process rate-limit check and the
     // token charge on every call.
+    const LIMITS: &str =
+        "[[limits]]\nid = \"rpm\"\nscope = \"principal\"\nrequests = 1000000\nper = \"1s\"\n\
+         [[limits]]\nid = \"tpd\"\nscope = \"upstream\"\ntokens = 1000000000000\nper = \"1d\"";
     let (child, t) = start_aimsgate(
         bin,
         &dir.path().join("limits"),
         "aimsgate limits",
         mock_port,
-        "[[limits]]\nid = \"rpm\"\nscope = \"principal\"\nrequests = 1000000\nper = \"1s\"\n\
-         [[limits]]\nid = \"tpd\"\nscope = \"upstream\"\ntokens = 1000000000000\nper = \"1d\"",
+        LIMITS,
     );
     procs.push(child);
     targets.push(t);
+    // The same limits with their counters in a local Redis: one EVALSHA round trip to admit,
+    // one fire-and-forget MULTI to charge. The Redis server's CPU counts in the row.
+    let redis_port = free_port();
+    match redis::start(redis_port) {
+        Some(server) => {
+            wait_port(format!("127.0.0.1:{redis_port}").parse().unwrap()).await;
+            let extra = format!(
+                "[limits_store]\nbackend = \"redis\"\nurl = \"redis://127.0.0.1:{redis_port}/0\"\n{LIMITS}"
+            );
+            let (child, mut t) = start_aimsgate(
+                bin,
+                &dir.path().join("limits-redis"),
+                "aimsgate limits (redis)",
+                mock_port,
+                &extra,
+            );
+            t.pids.push(server.id());
+            procs.push(child);
+            procs.push(server);
+            targets.push(t);
+        }
+        None => eprintln!("redis-server not found: skipping the \"aimsgate limits (redis)\" row"),
+    }
     // AIMSGATE_BENCH_COMPARE=/path/to/another/aimsgate adds that build as two interleaved rows
     // with the two aimsgate rows' configs: an A/B test that sees the same machine noise.
     if let Ok(other) = std::env::var("AIMSGATE_BENCH_COMPARE") {

@@ -14,6 +14,7 @@ mod cross_check;
 pub mod env;
 mod guardrail;
 mod identity;
+mod limits_store;
 pub mod presets;
 pub mod raw;
 mod siem;
@@ -27,6 +28,7 @@ pub use cross_check::cross_check;
 pub use env::{Env, MapEnv, ProcessEnv};
 pub use guardrail::GuardrailSettings;
 pub use identity::{IdentityMode, IdentitySettings};
+pub use limits_store::{FailMode, LimitsStore, RedisStoreSettings};
 pub use siem::{SiemProtocol, SiemSettings};
 
 use crate::evidence::LogConfig;
@@ -122,6 +124,8 @@ pub struct Config {
     pub limits: Vec<LimitSettings>,
     /// `[[prices]]`, in file order (the first match prices a model).
     pub prices: Vec<Price>,
+    /// `[limits_store]`: where the limits' counters live.
+    pub limits_store: LimitsStore,
 }
 
 /// What a limit counts by.

@@ -88,6 +88,8 @@ pub enum Error {
         what: &'static str,
         retry_after_secs: u64,
     },
+    #[error("aimsgate cannot reach its shared limits store and is configured to fail closed; retry later")]
+    LimitsUnavailable,
     #[error("upstream `{upstream}` is unreachable: {reason}")]
     UpstreamUnreachable { upstream: String, reason: String },
     #[error("upstream `{upstream}` did not answer within {secs} s")]
@@ -125,7 +127,9 @@ impl Error {
             Self::NoUpstream { .. } => StatusCode::NOT_FOUND,
             Self::UpstreamUnreachable { .. } => StatusCode::BAD_GATEWAY,
             Self::UpstreamTimeout { .. } => StatusCode::GATEWAY_TIMEOUT,
-            Self::EvidenceUnavailable | Self::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
+            Self::EvidenceUnavailable | Self::LimitsUnavailable | Self::ShuttingDown => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -135,6 +139,7 @@ impl Error {
         match self {
             Self::UpstreamUnreachable { .. } | Self::UpstreamTimeout { .. } => Fault::Upstream,
             Self::EvidenceUnavailable
+            | Self::LimitsUnavailable
             | Self::ShuttingDown
             | Self::Internal(_)
             | Self::BodyBudgetExhausted {
@@ -173,6 +178,7 @@ impl Error {
             }
             | Self::RateLimited { .. } => ErrorKind::RateLimit,
             Self::EvidenceUnavailable
+            | Self::LimitsUnavailable
             | Self::ShuttingDown
             | Self::BodyBudgetExhausted {
                 per_connection: false,
@@ -201,6 +207,7 @@ impl Error {
             Self::UpstreamUnreachable { .. } => "upstream_unreachable",
             Self::UpstreamTimeout { .. } => "upstream_timeout",
             Self::EvidenceUnavailable => "evidence_unavailable",
+            Self::LimitsUnavailable => "limits_unavailable",
             Self::ShuttingDown => "shutting_down",
             Self::Internal(_) => "internal_error",
         }
@@ -263,6 +270,7 @@ mod tests {
                 502,
             ),
             (Error::EvidenceUnavailable, 503),
+            (Error::LimitsUnavailable, 503),
             (Error::BodyNotAllowed { route: "models" }, 400),
             (
                 Error::BodyBudgetExhausted {

@@ -47,6 +47,8 @@ mod identity;
 mod lifecycle;
 #[path = "it/limits.rs"]
 mod limits;
+#[path = "it/limits_redis.rs"]
+mod limits_redis;
 #[path = "it/mock_cli.rs"]
 mod mock_cli;
 #[path = "it/policy.rs"]

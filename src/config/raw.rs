@@ -40,6 +40,24 @@ pub struct RawConfig {
     pub limits: Vec<RawLimit>,
     #[serde(default)]
     pub prices: Vec<RawPrice>,
+    /// `[limits_store]`: where the `[[limits]]` counters live.
+    pub limits_store: Option<RawLimitsStore>,
+}
+
+/// `[limits_store]`: the counters in this process (`memory`) or shared in Redis.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLimitsStore {
+    /// `memory` (default) or `redis`.
+    pub backend: Option<String>,
+    /// `redis://host:port/db`; no password in it.
+    pub url: Option<String>,
+    pub password: Option<RawSecret>,
+    pub key_prefix: Option<String>,
+    /// How long a call waits on Redis (`50ms`).
+    pub timeout: Option<String>,
+    /// `fail_closed` (default) or `fail_open`.
+    pub on_error: Option<String>,
 }
 
 /// `[[prices]]`: a model's price per million tokens, in one unit of money for the whole table.

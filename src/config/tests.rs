@@ -464,6 +464,7 @@ fn witnesses_are_validated() {
     }
 }
 
+mod limits_store;
 mod typed;
 
 #[test]

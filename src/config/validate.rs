@@ -184,6 +184,7 @@ pub(super) fn validate(
     let telemetry = telemetry::telemetry(&cx, &raw.telemetry)?;
     let limits = limits::limits(&cx, &raw.limits)?;
     let prices = limits::prices(&cx, &raw.prices, &limits)?;
+    let limits_store = limits::store(&cx, raw.limits_store.as_ref())?;
     let siem = siem::siem(&cx, &raw.siem)?;
     let guardrail = guardrail::guardrail(&cx, &raw.guardrail, ov, &server)?;
     Ok(Config {
@@ -200,6 +201,7 @@ pub(super) fn validate(
         telemetry,
         limits,
         prices,
+        limits_store,
         siem,
         guardrail,
     })

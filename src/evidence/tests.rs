@@ -236,6 +236,7 @@ fn golden_record() -> proto::Record {
             guardrail_gateway: String::new(),
             guardrail_hook: String::new(),
             routed_model: String::new(),
+            limits_fail_mode: String::new(),
         })),
     }
 }

@@ -110,8 +110,13 @@ pub struct Call {
     pub hops: Vec<crate::evidence::proto::UpstreamHop>,
     /// The upstream that answered, when failover moved the call off the selected one.
     pub answered_by: Option<String>,
+    /// The used shares of the `[[limits]]` budgets that apply (the policy's `limit_used` facts;
+    /// empty unless the bundle reads them).
+    pub limit_usage: Vec<(String, f64)>,
     /// The token windows this call is charged to when it ends (`[[limits]]`).
     pub limit_charge: crate::proxy::limits::Charge,
+    /// Set when the shared limits store did not answer and its fail mode decided.
+    pub limits_fail_mode: Option<crate::config::FailMode>,
     pub error_code: Option<&'static str>,
     /// The OpenTelemetry span of this call, when traces are exported.
     pub span: Option<CallSpan>,
@@ -183,7 +188,9 @@ impl Call {
             upstream_status: None,
             hops: Vec::new(),
             answered_by: None,
+            limit_usage: Vec::new(),
             limit_charge: Vec::new(),
+            limits_fail_mode: None,
             error_code: None,
             span: None,
             forwarded_after: None,

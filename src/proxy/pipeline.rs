@@ -105,8 +105,9 @@ impl Pipeline {
         self.vet_model(call)?;
         let upstream = self.select_upstream(call, op)?;
         let scan = self.classify(call, extracted.as_ref());
+        self.read_limit_usage(call).await;
         self.decide(call, &scan)?;
-        self.admit(call)?;
+        self.admit(call).await?;
         let bytes = self.enforce(call, &scan, extracted.as_ref(), bytes)?;
         let bytes = self.apply_route(call, bytes)?;
         // The extracted text and findings are not needed past enforcement: free them before

@@ -115,6 +115,10 @@ pub fn decision(call: &Call, status: u16, error: Option<&crate::error::Error>) -
         ai_system_refused_selection: ctx.ai_system_refused.clone().unwrap_or_default(),
         guardrail_gateway: ctx.guard.map(|g| g.gateway.to_owned()).unwrap_or_default(),
         guardrail_hook: ctx.guard.map(|g| g.hook.to_owned()).unwrap_or_default(),
+        limits_fail_mode: ctx
+            .limits_fail_mode
+            .map(|m| m.as_str().to_owned())
+            .unwrap_or_default(),
     })
 }
 

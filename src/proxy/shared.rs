@@ -203,7 +203,7 @@ impl Shared {
             }
             None => None,
         };
-        let limits = super::limits::Limits::new(&config.limits);
+        let limits = super::limits::Limits::new(&config.limits, &config.limits_store, &metrics);
         Ok(Self {
             traces,
             config,

@@ -111,6 +111,14 @@ pub struct LimitLabels {
     pub what: &'static str,
 }
 
+/// A `[limits_store]` request that failed or timed out: `admit` or `charge`, and the store's
+/// fail mode (`fail_open` / `fail_closed`).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct LimitsStoreLabels {
+    pub op: &'static str,
+    pub mode: &'static str,
+}
+
 /// Latency buckets from 100 µs to ~105 s, doubling.
 #[derive(Clone, Copy, Debug)]
 pub struct LatencyBuckets;
@@ -179,6 +187,8 @@ pub struct Metrics {
     pub upstream_retries: Family<RetryLabels, Counter>,
     /// Calls refused by a `[[limits]]` entry.
     pub limit_refusals: Family<LimitLabels, Counter>,
+    /// Requests to the shared limits store that failed or timed out.
+    pub limits_store_errors: Family<LimitsStoreLabels, Counter>,
     /// Guardrail-mode verdicts given to other gateways.
     pub guardrail_verdicts: Family<GuardrailLabels, Counter>,
     pub evidence_checkpoint_signatures: Gauge,
@@ -210,6 +220,7 @@ impl Default for Metrics {
             witness_requests: Family::default(),
             upstream_retries: Family::default(),
             limit_refusals: Family::default(),
+            limits_store_errors: Family::default(),
             guardrail_verdicts: Family::default(),
             evidence_checkpoint_signatures: Gauge::default(),
             siem: super::siem::SiemMetrics::default(),
@@ -320,6 +331,11 @@ impl Metrics {
             "limit_refusals",
             "Calls refused by a rate limit or budget, by limit and what ran out",
             self.limit_refusals.clone(),
+        );
+        r.register(
+            "limits_store_errors",
+            "Requests to the shared [limits_store] that failed or timed out, by operation and fail mode",
+            self.limits_store_errors.clone(),
         );
         r.register(
             "guardrail_verdicts",

@@ -6,8 +6,9 @@ use crate::support::*;
 
 const SYSTEM: (&str, &str) = ("x-aimsgate-ai-system", "general-assistant");
 
-fn limits_config(mock: &MockProvider) -> String {
-    let extra = r#"
+/// Two calls a minute per principal, 30 tokens an hour for the general assistant (shared with
+/// `limits_redis`).
+pub const LIMITS: &str = r#"
 [[limits]]
 id = "calls-per-caller"
 scope = "principal"
@@ -21,7 +22,9 @@ match = ["general-assistant"]
 tokens = 30
 per = "1h"
 "#;
-    config(mock, extra)
+
+fn limits_config(mock: &MockProvider) -> String {
+    config(mock, LIMITS)
 }
 
 #[tokio::test]
@@ -145,8 +148,20 @@ output = 15.0
     );
 }
 
+/// A rule routing the general assistant's calls to the smaller model once any of its token budget
+/// `assistant-tokens` is used.
+pub const ROUTE_RULE: &str = r#"
+[[rule]]
+id = "cheaper-once-budget-used"
+description = "Once any of the assistant's token budget is used, send calls to the smaller model"
+controls = ["A.6.2.6"]
+effect = "review"
+route_model = "gpt-4o-mini"
+when = { limit_used = { limit = "assistant-tokens", at_least = 0.001 } }
+"#;
+
 /// The baseline bundle with `extra` appended to its rules, as files for `pol/`.
-fn baseline_with(extra: &str) -> Vec<(String, Vec<u8>)> {
+pub fn baseline_with(extra: &str) -> Vec<(String, Vec<u8>)> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/baseline");
     let mut files = Vec::new();
     for e in std::fs::read_dir(&dir).unwrap() {
@@ -179,15 +194,7 @@ match = ["general-assistant"]
 tokens = 1000
 per = "1h"
 "#;
-    let rule = r#"
-[[rule]]
-id = "cheaper-once-budget-used"
-description = "Once any of the assistant's token budget is used, send calls to the smaller model"
-controls = ["A.6.2.6"]
-effect = "review"
-route_model = "gpt-4o-mini"
-when = { limit_used = { limit = "assistant-tokens", at_least = 0.001 } }
-"#;
+    let rule = ROUTE_RULE;
     let gw = Gateway::start_with_dirs(&config(&mock, extra), &["pol"], &baseline_with(rule)).await;
     let url = gw.url("/v1/chat/completions");
     let big = r#"{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}"#;

@@ -95,6 +95,20 @@ impl Gateway {
         Self::launch(config, &[], &[], envs).await
     }
 
+    /// Start with sub-directories, files and extra environment variables.
+    pub async fn start_full(
+        config: &str,
+        dirs: &[&str],
+        files: &[(String, Vec<u8>)],
+        envs: &[(&str, &str)],
+    ) -> Gateway {
+        let refs: Vec<(&str, &[u8])> = files
+            .iter()
+            .map(|(n, b)| (n.as_str(), b.as_slice()))
+            .collect();
+        Self::launch(config, dirs, &refs, envs).await
+    }
+
     /// Start with extra files written into the config directory first.
     pub async fn start_with(config: &str, files: &[(&str, &[u8])]) -> Gateway {
         Self::launch(config, &[], files, &[]).await

@@ -113,3 +113,111 @@ pub(super) fn prices(
     }
     Ok(out)
 }
+
+impl Named for FailMode {
+    const NAMES: &'static [(&'static str, Self)] = &[
+        ("fail_closed", Self::FailClosed),
+        ("fail_open", Self::FailOpen),
+    ];
+}
+
+#[derive(Clone, Copy)]
+enum Backend {
+    Memory,
+    Redis,
+}
+
+impl Named for Backend {
+    const NAMES: &'static [(&'static str, Self)] =
+        &[("memory", Self::Memory), ("redis", Self::Redis)];
+}
+
+/// `[limits_store]`: `memory` (the default) takes no other key; `redis` needs a `redis://` url
+/// without a password in it (that is `password = { env }` / `{ file }`), a key prefix of
+/// printable characters and a timeout between 1 ms and 10 s.
+pub(super) fn store(
+    cx: &Ctx<'_>,
+    raw: Option<&RawLimitsStore>,
+) -> Result<LimitsStore, ConfigError> {
+    let Some(raw) = raw else {
+        return Ok(LimitsStore::Memory);
+    };
+    let key = |k: &str| format!("limits_store.{k}");
+    match cx.choice(&key("backend"), raw.backend.as_deref(), Backend::Memory)? {
+        Backend::Memory => {
+            let set = [
+                ("url", raw.url.is_some()),
+                ("password", raw.password.is_some()),
+                ("key_prefix", raw.key_prefix.is_some()),
+                ("timeout", raw.timeout.is_some()),
+                ("on_error", raw.on_error.is_some()),
+            ];
+            match set.iter().find(|(_, s)| *s) {
+                Some((k, _)) => Err(cx.err(key(k), "only with `backend = \"redis\"`")),
+                None => Ok(LimitsStore::Memory),
+            }
+        }
+        Backend::Redis => {
+            let url = raw
+                .url
+                .as_deref()
+                .ok_or_else(|| cx.err(key("url"), "give `redis://host:port/db`"))?;
+            redis_url(cx, &key("url"), url)?;
+            let password = cx.opt_secret(&key("password"), raw.password.as_ref())?;
+            let key_prefix = raw
+                .key_prefix
+                .clone()
+                .unwrap_or_else(|| "aimsgate:limits:".to_owned());
+            if key_prefix.len() > 64 || key_prefix.bytes().any(|b| !b.is_ascii_graphic()) {
+                return Err(cx.err(key("key_prefix"), "at most 64 printable ASCII characters"));
+            }
+            let timeout = cx.duration(
+                &key("timeout"),
+                raw.timeout.as_deref(),
+                Duration::from_millis(50),
+            )?;
+            if timeout < Duration::from_millis(1) || timeout > Duration::from_secs(10) {
+                return Err(cx.err(key("timeout"), "between 1ms and 10s"));
+            }
+            let on_error = cx.choice(
+                &key("on_error"),
+                raw.on_error.as_deref(),
+                FailMode::FailClosed,
+            )?;
+            Ok(LimitsStore::Redis(RedisStoreSettings {
+                url: url.to_owned(),
+                password,
+                key_prefix,
+                timeout,
+                on_error,
+            }))
+        }
+    }
+}
+
+/// `redis://[user@]host[:port][/db]`: no TLS (`rediss://`) and no inline password.
+fn redis_url(cx: &Ctx<'_>, key: &str, url: &str) -> Result<(), ConfigError> {
+    if url.starts_with("rediss://") {
+        return Err(cx.err(
+            key,
+            "`rediss://` is not supported: reach Redis over a private network or a local TLS tunnel with `redis://`",
+        ));
+    }
+    let Some(rest) = url.strip_prefix("redis://") else {
+        return Err(cx.err(key, "a `redis://host:port/db` URL"));
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if authority
+        .rsplit_once('@')
+        .is_some_and(|(user, _)| user.contains(':'))
+    {
+        return Err(cx.err(
+            key,
+            "no password in the URL; use `password = { env = \"...\" }` or `{ file = \"...\" }`",
+        ));
+    }
+    // Redis's own parser decides the rest (host, port, db); its message names no secret.
+    redis::IntoConnectionInfo::into_connection_info(url)
+        .map(|_| ())
+        .map_err(|_| cx.err(key, "not a Redis URL like `redis://127.0.0.1:6379/0`"))
+}

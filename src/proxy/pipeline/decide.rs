@@ -39,8 +39,11 @@ impl Pipeline {
         );
         ctx.ai_system_refused = binding.refused_header.clone();
         let classes = scan.counts.names();
-        let usage = self.limit_usage(ctx, &bundle, binding.system());
-        let limits: Vec<(&str, f64)> = usage.iter().map(|(id, u)| (id.as_str(), *u)).collect();
+        let limits: Vec<(&str, f64)> = ctx
+            .limit_usage
+            .iter()
+            .map(|(id, u)| (id.as_str(), *u))
+            .collect();
         let facts = Facts {
             principal: &p.id,
             auth_method: p.kind.as_str(),
@@ -73,25 +76,31 @@ impl Pipeline {
         Ok(None)
     }
 
-    /// The `limit_used` facts, when the bundle's rules read them and limits are configured.
-    fn limit_usage(
-        &self,
-        ctx: &Call,
-        bundle: &crate::policy::Bundle,
-        system: Option<&str>,
-    ) -> Vec<(String, f64)> {
+    /// Phase 6b — the `limit_used` facts, read before the policy decides, when the active
+    /// bundle's rules read them and limits are configured (nothing is asked otherwise).
+    pub(super) async fn read_limit_usage(&self, ctx: &mut Call) {
         let limits = &self.shared.limits;
+        let bundle = &ctx.active.bundle;
         if !bundle.uses_limit_facts() || limits.is_empty() {
-            return Vec::new();
+            return;
         }
-        let p = ctx.principal.as_ref();
+        let Some(p) = ctx.principal.as_ref() else {
+            return;
+        };
+        let binding = policy::bind_system(
+            bundle,
+            &p.id,
+            &p.groups,
+            p.ai_system.as_deref(),
+            ctx.ai_system_header.as_deref(),
+        );
         let subject = crate::proxy::limits::Subject {
-            principal: p.map(|p| p.id.as_str()),
-            groups: p.map(|p| p.groups.as_slice()).unwrap_or_default(),
-            ai_system: system,
+            principal: Some(p.id.as_str()),
+            groups: &p.groups,
+            ai_system: binding.system(),
             upstream: ctx.upstream_name.as_deref(),
         };
-        limits.usage(&subject, Instant::now())
+        ctx.limit_usage = limits.usage(&subject, Instant::now()).await;
     }
 
     /// A routing rule sends the call to `model`: the upstream is selected again for it (from

@@ -126,8 +126,9 @@ impl Pipeline {
         self.select_upstream(call, op)?;
         call.credential = UpstreamCredential::None;
         let scan = self.classify(call, extracted.as_ref());
+        self.read_limit_usage(call).await;
         self.decide(call, &scan)?;
-        self.admit(call)?;
+        self.admit(call).await?;
         let sent = self.enforce(call, &scan, extracted.as_ref(), body.clone())?;
         let sent = self.apply_route(call, sent)?;
         drop(scan);

@@ -92,6 +92,7 @@ fn decision(a: &mut Attrs, d: &DecisionRecord) {
     a.nonempty("aimsgate.request.routed_model", &d.routed_model);
     a.nonempty("aimsgate.guardrail.gateway", &d.guardrail_gateway);
     a.nonempty("aimsgate.guardrail.hook", &d.guardrail_hook);
+    a.nonempty("aimsgate.limits.fail_mode", &d.limits_fail_mode);
     a.str(
         "aimsgate.decision.effect",
         crate::evidence::effect_name(d.effect),

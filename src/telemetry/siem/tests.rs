@@ -127,6 +127,26 @@ fn a_decision_maps_to_the_genai_conventions_with_the_export_as_body() {
 }
 
 #[test]
+fn a_decision_made_without_the_limits_store_says_which_fail_mode() {
+    let log = log_record(&durable(blocked_decision(), 1), &cp(), 5).unwrap();
+    assert_eq!(
+        attr(&log, "aimsgate.limits.fail_mode"),
+        None,
+        "the store answered"
+    );
+    let record::Kind::Decision(mut d) = blocked_decision() else {
+        unreachable!()
+    };
+    d.limits_fail_mode = "fail_closed".into();
+    d.http_status = 503;
+    let log = log_record(&durable(record::Kind::Decision(d), 1), &cp(), 5).unwrap();
+    assert_eq!(
+        attr(&log, "aimsgate.limits.fail_mode"),
+        Some("fail_closed".into())
+    );
+}
+
+#[test]
 fn an_outcome_carries_usage_and_events_are_not_pushed() {
     let o = record::Kind::Outcome(OutcomeRecord {
         decision_id: "d-1".into(),
