@@ -39,6 +39,7 @@ use super::shared::Shared;
 use super::upstream::UpstreamCredential;
 use super::{caller, record, respond};
 use crate::classify::{self, Class, Classifier, Finding, Redactor};
+use crate::config::UpstreamKind;
 use crate::error::Error;
 use crate::evidence::proto::{ClassAction, ValueFingerprint};
 use crate::identity::{Credentials, UpstreamAuth};

@@ -40,9 +40,21 @@ impl Pipeline {
                 "the request carries both `x-api-key` and `x-goog-api-key`; send exactly one credential".into(),
             ));
         }
+        // An AWS SDK signs its request to aimsgate with SigV4; aimsgate does not hold the
+        // caller's secret, so only the access key id can bind an identity, and only when it is a
+        // virtual key (verified against the configured hashes like any `agk_` key).
+        let (authorization, sigv4_key) = match text("authorization") {
+            Some(a) if ctx.family == providers::Family::Bedrock => match sigv4_access_key(a) {
+                Some(key) => (None, Some(key?)),
+                None => (Some(a), None),
+            },
+            a => (a, None),
+        };
         let creds = Credentials {
-            authorization: text("authorization"),
-            api_key: text("x-api-key").or_else(|| text("x-goog-api-key")),
+            authorization,
+            api_key: sigv4_key
+                .or_else(|| text("x-api-key"))
+                .or_else(|| text("x-goog-api-key")),
             peer_ip: conn.peer.ip(),
             client_cert_der: conn.client_cert.as_deref().map(Vec::as_slice),
             trusted_identity,
@@ -94,6 +106,25 @@ impl Pipeline {
             ctx.request_id = uuid::Uuid::new_v4().to_string();
         }
     }
+}
+
+/// The access key id of a SigV4 `authorization` header (`AWS4-HMAC-SHA256 Credential=AKID/…`);
+/// `None` for another scheme. An access key id that is not an aimsgate virtual key is refused:
+/// the signature cannot be checked here and cannot be relayed (it signs aimsgate's host), so it
+/// would prove nothing.
+fn sigv4_access_key(authorization: &str) -> Option<Result<&str, Error>> {
+    let rest = authorization.trim().strip_prefix("AWS4-HMAC-SHA256")?;
+    let key = rest
+        .split(',')
+        .find_map(|p| p.trim().strip_prefix("Credential="))
+        .and_then(|c| c.split('/').next())
+        .filter(|k| !k.is_empty());
+    Some(match key {
+        Some(k) if k.starts_with(crate::identity::VIRTUAL_KEY_PREFIX) => Ok(k),
+        _ => Err(Error::Unauthenticated(
+            "aimsgate cannot verify an AWS SigV4 signature made with your own AWS credentials; use your aimsgate virtual key (agk_…) as the access key id (any secret key), or a Bedrock API key as `Authorization: Bearer` in pass-through".into(),
+        )),
+    })
 }
 
 /// The `x-aimsgate-ai-system` header, validated before anything can store it: one value, an

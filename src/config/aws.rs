@@ -1,0 +1,196 @@
+//! AWS settings of a `bedrock` upstream: its region, and the static credentials aimsgate signs
+//! its requests with (SigV4), read once at load from the standard places.
+//!
+//! Owns the lookup order — `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` / `AWS_SESSION_TOKEN`,
+//! then the shared credentials file (`AWS_SHARED_CREDENTIALS_FILE`, else `~/.aws/credentials`)
+//! under `profile` / `AWS_PROFILE` / `default` — and the INI parsing of that file. Signing is
+//! [`crate::proxy::upstream`]'s; nothing here does network I/O.
+
+use super::env::Env;
+use super::Secret;
+
+/// The AWS settings of one `bedrock` upstream.
+#[derive(Debug, Clone)]
+pub struct BedrockSettings {
+    /// The SigV4 signing region (`us-east-1`, ...).
+    pub region: String,
+    /// The credentials found at load; `None`: calls need a Bedrock API key (the upstream's
+    /// `api_key`, or the caller's own bearer key in pass-through).
+    pub credentials: Option<AwsCredentials>,
+}
+
+/// A static AWS credential (an access key pair, with a session token when temporary).
+#[derive(Clone)]
+pub struct AwsCredentials {
+    pub access_key_id: String,
+    pub secret_access_key: Secret,
+    pub session_token: Option<Secret>,
+    /// Where it was found (`environment`, `shared credentials file, profile default`).
+    pub source: String,
+}
+
+impl std::fmt::Debug for AwsCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AwsCredentials")
+            .field("source", &self.source)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The region of a Bedrock runtime host (`bedrock-runtime.REGION.amazonaws.com`, also the FIPS
+/// form `bedrock-runtime-fips.REGION.amazonaws.com`).
+pub fn region_of_host(host: &str) -> Option<&str> {
+    let rest = host
+        .strip_prefix("bedrock-runtime.")
+        .or_else(|| host.strip_prefix("bedrock-runtime-fips."))?;
+    let (region, tail) = rest.split_once('.')?;
+    let ok = !region.is_empty()
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    (ok && tail.starts_with("amazonaws.")).then_some(region)
+}
+
+/// Whether `s` looks like a region name (lower-case letters, digits and dashes).
+pub fn is_region(s: &str) -> bool {
+    (1..=32).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// The credentials from the environment, else from the shared credentials file.
+/// `Err` only for a file that exists but names the profile without both keys.
+pub fn find_credentials(
+    env: &dyn Env,
+    profile: Option<&str>,
+) -> Result<Option<AwsCredentials>, String> {
+    let var = |n: &str| {
+        env.var(n)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    if let (Some(id), Some(secret)) = (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY")) {
+        return Ok(Some(AwsCredentials {
+            access_key_id: id,
+            secret_access_key: Secret::new(secret),
+            session_token: var("AWS_SESSION_TOKEN").map(Secret::new),
+            source: "environment".into(),
+        }));
+    }
+    let path = match (var("AWS_SHARED_CREDENTIALS_FILE"), var("HOME")) {
+        (Some(p), _) => std::path::PathBuf::from(p),
+        (None, Some(home)) => std::path::Path::new(&home).join(".aws").join("credentials"),
+        (None, None) => return Ok(None),
+    };
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Ok(None);
+    };
+    let profile = profile
+        .map(str::to_owned)
+        .or_else(|| var("AWS_PROFILE"))
+        .unwrap_or_else(|| "default".into());
+    from_ini(&text, &profile).map_err(|why| format!("{}: {why}", path.display()))
+}
+
+/// The named profile of a shared credentials file (`[name]` sections, `key = value` lines,
+/// `#` and `;` comments); `Ok(None)` when the profile is not there.
+pub fn from_ini(text: &str, profile: &str) -> Result<Option<AwsCredentials>, String> {
+    let mut in_profile = false;
+    let mut found = false;
+    let (mut id, mut secret, mut token) = (None, None, None);
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
+            continue;
+        }
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            in_profile = name.trim() == profile;
+            found |= in_profile;
+            continue;
+        }
+        if !in_profile {
+            continue;
+        }
+        let Some((k, v)) = line.split_once('=') else {
+            continue;
+        };
+        let v = v.trim().to_owned();
+        match k.trim() {
+            "aws_access_key_id" => id = Some(v),
+            "aws_secret_access_key" => secret = Some(v),
+            "aws_session_token" => token = Some(v),
+            _ => {}
+        }
+    }
+    match (id, secret) {
+        (Some(id), Some(secret)) if !id.is_empty() && !secret.is_empty() => {
+            Ok(Some(AwsCredentials {
+                access_key_id: id,
+                secret_access_key: Secret::new(secret),
+                session_token: token.filter(|t| !t.is_empty()).map(Secret::new),
+                source: format!("shared credentials file, profile {profile}"),
+            }))
+        }
+        _ if found => Err(format!(
+            "profile `{profile}` lacks aws_access_key_id or aws_secret_access_key"
+        )),
+        _ => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::env::MapEnv;
+
+    #[test]
+    fn environment_first_then_the_shared_file() {
+        let env = MapEnv::of(&[
+            ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+            ("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI"),
+            ("AWS_SESSION_TOKEN", "tok"),
+        ]);
+        let c = find_credentials(&env, None).unwrap().unwrap();
+        assert_eq!(c.access_key_id, "AKIDEXAMPLE");
+        assert!(!format!("{c:?}").contains("wJalr"));
+        assert_eq!(c.session_token.unwrap().expose(), "tok");
+
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("credentials");
+        std::fs::write(
+            &file,
+            "# comment\n[default]\naws_access_key_id = AKIDDEF\naws_secret_access_key = s1\n\n[ops]\naws_access_key_id=AKIDOPS\naws_secret_access_key=s2\naws_session_token=t2\n[broken]\naws_access_key_id=x\n",
+        )
+        .unwrap();
+        let f = file.to_str().unwrap();
+        let env = MapEnv::of(&[("AWS_SHARED_CREDENTIALS_FILE", f)]);
+        let c = find_credentials(&env, None).unwrap().unwrap();
+        assert_eq!(
+            (c.access_key_id.as_str(), c.secret_access_key.expose()),
+            ("AKIDDEF", "s1")
+        );
+        let env = MapEnv::of(&[("AWS_SHARED_CREDENTIALS_FILE", f), ("AWS_PROFILE", "ops")]);
+        let c = find_credentials(&env, None).unwrap().unwrap();
+        assert_eq!(c.access_key_id, "AKIDOPS");
+        assert_eq!(c.session_token.unwrap().expose(), "t2");
+        assert!(find_credentials(&env, Some("broken")).is_err());
+        assert!(find_credentials(&env, Some("absent")).unwrap().is_none());
+        let home = MapEnv::of(&[("HOME", "/nonexistent-home")]);
+        assert!(find_credentials(&home, None).unwrap().is_none());
+    }
+
+    #[test]
+    fn regions_come_from_runtime_hosts() {
+        assert_eq!(
+            region_of_host("bedrock-runtime.eu-central-1.amazonaws.com"),
+            Some("eu-central-1")
+        );
+        assert_eq!(
+            region_of_host("bedrock-runtime-fips.us-west-2.amazonaws.com"),
+            Some("us-west-2")
+        );
+        assert_eq!(region_of_host("127.0.0.1"), None);
+        assert_eq!(region_of_host("bedrock-runtime.x.example.com"), None);
+        assert!(is_region("ap-southeast-2") && !is_region("US_EAST"));
+    }
+}

@@ -1,0 +1,52 @@
+//! Bedrock-shaped mock responses: Converse, ConverseStream (real AWS event-stream frames),
+//! InvokeModel and InvokeModelWithResponseStream in the Anthropic-on-Bedrock shape, errors.
+
+use bytes::Bytes;
+use serde_json::{json, Value};
+
+use crate::providers::eventstream::{chunk_frame, event_frame};
+
+pub fn converse(reply: &str) -> Value {
+    json!({
+        "output": {"message": {"role": "assistant", "content": [{"text": reply}]}},
+        "stopReason": "end_turn",
+        "usage": {"inputTokens": 12, "outputTokens": 9, "totalTokens": 21},
+        "metrics": {"latencyMs": 5}
+    })
+}
+
+/// messageStart, one contentBlockDelta per chunk, contentBlockStop, messageStop, metadata.
+pub fn converse_stream(chunks: &[String]) -> Vec<Bytes> {
+    let f = |t: &str, v: Value| Bytes::from(event_frame(t, v.to_string().as_bytes()));
+    let mut out = vec![f("messageStart", json!({"role": "assistant", "p": "abcd"}))];
+    for c in chunks {
+        out.push(f(
+            "contentBlockDelta",
+            json!({"contentBlockIndex": 0, "delta": {"text": c}, "p": "abcdefgh"}),
+        ));
+    }
+    out.push(f("contentBlockStop", json!({"contentBlockIndex": 0})));
+    out.push(f("messageStop", json!({"stopReason": "end_turn"})));
+    out.push(f(
+        "metadata",
+        json!({"usage": {"inputTokens": 12, "outputTokens": 9, "totalTokens": 21}, "metrics": {"latencyMs": 5}}),
+    ));
+    out
+}
+
+/// The Anthropic stream events, each wrapped in a `chunk` frame (base64 `bytes`).
+pub fn invoke_stream(model: &str, chunks: &[String]) -> Vec<Bytes> {
+    super::anthropic::messages_stream(model, chunks)
+        .iter()
+        .filter_map(|ev| {
+            ev.lines()
+                .find_map(|l| l.strip_prefix("data: "))
+                .map(str::to_owned)
+        })
+        .map(|data| Bytes::from(chunk_frame(data.as_bytes())))
+        .collect()
+}
+
+pub fn error() -> Value {
+    json!({"message": "mock upstream failure"})
+}
