@@ -134,6 +134,11 @@ impl Pipeline {
             // The Gemini APIs name the model in the path (checked there: `gemini::is_id`).
             call.model = Some(g.model.to_owned());
         }
+        if let Some(b) = providers::bedrock::parse_path(uri.path()) {
+            // Bedrock names the model in the path too, percent-decoded and checked there
+            // (`bedrock::is_model_id`).
+            call.model = Some(b.model);
+        }
         Ok(op)
     }
 }

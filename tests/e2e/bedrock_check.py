@@ -4,12 +4,13 @@ caller's aimsgate virtual key is its AWS access key id (the secret key is not ch
 Run by tests/it/sdk_e2e.rs against a gateway whose `bedrock` upstream is the mock provider.
 Prints `ok <case>` per passing case and exits non-zero on the first failure.
 """
+import json
 import os
 import sys
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError, EventStreamError
+from botocore.exceptions import ClientError
 
 BASE = os.environ["AIMSGATE_URL"]
 EXPECTED = os.environ["EXPECTED_REPLY"]
@@ -33,7 +34,7 @@ def client(access_key):
         region_name="us-east-1",
         aws_access_key_id=access_key,
         aws_secret_access_key="not-checked-by-aimsgate",
-        config=Config(retries={"max_attempts": 1, "mode": "standard"}),
+        config=Config(retries={"total_max_attempts": 1, "mode": "standard"}),
     )
 
     def ai_system(request, **_):
@@ -106,8 +107,6 @@ except ClientError as e:
     check("bedrock upstream error", e.response["Error"]["Code"] == "InternalServerException", e.response)
 
 # InvokeModel in the Anthropic-on-Bedrock shape.
-import json
-
 body = json.dumps({"anthropic_version": "bedrock-2023-05-31", "max_tokens": 64, "messages": [{"role": "user", "content": "hi"}]})
 r = br.invoke_model(modelId=MODEL, body=body)
 check("bedrock invoke_model", json.loads(r["body"].read())["content"][0]["text"] == EXPECTED)
@@ -118,4 +117,3 @@ for ev in r["body"]:
     if e.get("type") == "content_block_delta":
         deltas.append(e["delta"]["text"])
 check("bedrock invoke_model_with_response_stream", "".join(deltas) == EXPECTED, deltas)
-_ = EventStreamError

@@ -166,7 +166,8 @@ async fn boto3_bedrock_runtime_works_through_the_proxy() {
     // What the mock received: signed by the gateway, never by the caller's key; the card
     // redacted; nothing for the refused calls.
     let got = mock.received();
-    assert_eq!(got.len(), 7, "every call but the refused ones");
+    let paths: Vec<&str> = got.iter().map(|r| r.path_and_query.as_str()).collect();
+    assert_eq!(got.len(), 7, "every call but the refused ones: {paths:?}");
     for r in &got {
         assert_eq!(r.sigv4_access_key().as_deref(), Some("AKIAGATEWAYE2E00001"));
         assert!(!String::from_utf8_lossy(&r.body).contains("4539 1488 0343 6467"));
