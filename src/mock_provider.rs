@@ -209,6 +209,10 @@ impl MockProvider {
             }
             return r;
         }
+        if parts.uri.path() == "/mock-aws-credentials" {
+            // An ECS-style container credentials endpoint, for the credential-source tests.
+            return json_response(bedrock::container_credentials());
+        }
         let json: serde_json::Value =
             serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
         // Gemini names the model in the path and streams by method.

@@ -3,8 +3,10 @@
 //!
 //! Owns the lookup order — `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` / `AWS_SESSION_TOKEN`,
 //! then the shared credentials file (`AWS_SHARED_CREDENTIALS_FILE`, else `~/.aws/credentials`)
-//! under `profile` / `AWS_PROFILE` / `default` — and the INI parsing of that file. Signing is
-//! [`crate::proxy::upstream`]'s; nothing here does network I/O.
+//! under `profile` / `AWS_PROFILE` / `default`, then the container credentials endpoint
+//! (`AWS_CONTAINER_CREDENTIALS_RELATIVE_URI` / `_FULL_URI`, validated here, fetched and refreshed
+//! by [`crate::proxy::upstream`]) — and the INI parsing of that file. Signing is the proxy's;
+//! nothing here does network I/O.
 
 use super::env::Env;
 use super::Secret;
@@ -17,6 +19,82 @@ pub struct BedrockSettings {
     /// The credentials found at load; `None`: calls need a Bedrock API key (the upstream's
     /// `api_key`, or the caller's own bearer key in pass-through).
     pub credentials: Option<AwsCredentials>,
+    /// When no static credentials were found: the ECS/EKS container credentials endpoint.
+    pub container: Option<ContainerEndpoint>,
+}
+
+impl BedrockSettings {
+    /// Whether aimsgate has AWS credentials to sign with (static, or an endpoint to fetch them).
+    pub fn can_sign(&self) -> bool {
+        self.credentials.is_some() || self.container.is_some()
+    }
+}
+
+/// The container credentials endpoint (ECS task role, EKS Pod Identity).
+#[derive(Clone)]
+pub struct ContainerEndpoint {
+    pub url: http::Uri,
+    /// Sent as `Authorization` (`AWS_CONTAINER_AUTHORIZATION_TOKEN[_FILE]`).
+    pub token: Option<Secret>,
+}
+
+impl std::fmt::Debug for ContainerEndpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ContainerEndpoint")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The container credentials endpoint the environment names, if any. A full URI must be https,
+/// or http to a loopback address or the ECS / EKS link-local agents (as the AWS SDKs require),
+/// so a stray variable cannot send the token anywhere.
+pub fn container_endpoint(env: &dyn Env) -> Result<Option<ContainerEndpoint>, String> {
+    let var = |n: &str| {
+        env.var(n)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    let url = match (
+        var("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"),
+        var("AWS_CONTAINER_CREDENTIALS_FULL_URI"),
+    ) {
+        (Some(rel), _) => format!("http://169.254.170.2{rel}"),
+        (None, Some(full)) => full,
+        (None, None) => return Ok(None),
+    };
+    let uri: http::Uri = url
+        .parse()
+        .map_err(|_| "the container credentials URI is not a URL".to_owned())?;
+    let host = uri.host().unwrap_or_default();
+    let trusted_http = host == "localhost"
+        || host.starts_with("127.")
+        || matches!(
+            host,
+            "[::1]" | "169.254.170.2" | "169.254.170.23" | "[fd00:ec2::23]"
+        );
+    match uri.scheme_str() {
+        Some("https") => {}
+        Some("http") if trusted_http => {}
+        _ => {
+            return Err(
+                "the container credentials URI must be https, or http to loopback or the ECS/EKS agent address".into(),
+            )
+        }
+    }
+    let token = match var("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE") {
+        Some(path) => Some(
+            std::fs::read_to_string(&path)
+                .map_err(|e| format!("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: {e}"))?
+                .trim()
+                .to_owned(),
+        ),
+        None => var("AWS_CONTAINER_AUTHORIZATION_TOKEN"),
+    };
+    Ok(Some(ContainerEndpoint {
+        url: uri,
+        token: token.map(Secret::new),
+    }))
 }
 
 /// A static AWS credential (an access key pair, with a session token when temporary).
@@ -177,6 +255,34 @@ mod tests {
         assert!(find_credentials(&env, Some("absent")).unwrap().is_none());
         let home = MapEnv::of(&[("HOME", "/nonexistent-home")]);
         assert!(find_credentials(&home, None).unwrap().is_none());
+    }
+
+    #[test]
+    fn container_endpoints_are_named_by_the_environment_and_vetted() {
+        let rel = MapEnv::of(&[
+            (
+                "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+                "/v2/credentials/abc",
+            ),
+            ("AWS_CONTAINER_AUTHORIZATION_TOKEN", "tok"),
+        ]);
+        let c = container_endpoint(&rel).unwrap().unwrap();
+        assert_eq!(c.url.to_string(), "http://169.254.170.2/v2/credentials/abc");
+        assert_eq!(c.token.unwrap().expose(), "tok");
+        for ok in [
+            "http://127.0.0.1:9000/creds",
+            "https://creds.example.com/x",
+            "http://169.254.170.23/v1/credentials",
+        ] {
+            let env = MapEnv::of(&[("AWS_CONTAINER_CREDENTIALS_FULL_URI", ok)]);
+            assert!(container_endpoint(&env).unwrap().is_some(), "{ok}");
+        }
+        let bad = MapEnv::of(&[(
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+            "http://evil.example.com/",
+        )]);
+        assert!(container_endpoint(&bad).is_err());
+        assert!(container_endpoint(&MapEnv::default()).unwrap().is_none());
     }
 
     #[test]

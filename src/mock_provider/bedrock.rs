@@ -50,3 +50,15 @@ pub fn invoke_stream(model: &str, chunks: &[String]) -> Vec<Bytes> {
 pub fn error() -> Value {
     json!({"message": "mock upstream failure"})
 }
+
+/// What an ECS container credentials endpoint answers (valid for an hour).
+pub fn container_credentials() -> Value {
+    let exp = std::time::SystemTime::now() + std::time::Duration::from_secs(3600);
+    json!({
+        "AccessKeyId": "ASIAMOCKCONTAINER01",
+        "SecretAccessKey": "mock-container-secret",
+        "Token": "mock-session-token",
+        "Expiration": humantime::format_rfc3339_seconds(exp).to_string(),
+        "RoleArn": "arn:aws:iam::000000000000:role/mock"
+    })
+}

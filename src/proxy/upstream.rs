@@ -17,6 +17,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
+mod aws_credentials;
 mod sigv4;
 
 use super::caller;
@@ -28,6 +29,8 @@ use crate::providers::Operation;
 pub struct Upstream {
     pub config: UpstreamConfig,
     client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    /// A `bedrock` upstream's fetched (temporary) AWS credentials.
+    aws: aws_credentials::Cache,
 }
 
 impl std::fmt::Debug for Upstream {
@@ -69,7 +72,11 @@ impl Upstream {
             .pool_idle_timeout(Duration::from_secs(90))
             .pool_max_idle_per_host(1024)
             .build(https);
-        Ok(Self { config, client })
+        Ok(Self {
+            config,
+            client,
+            aws: aws_credentials::Cache::default(),
+        })
     }
 
     /// The upstream URL for `op`, built from the configured base URL only. Of the client's query
@@ -230,7 +237,7 @@ impl Upstream {
     /// The last step before sending: a `bedrock` upstream called without a key
     /// ([`UpstreamCredential::None`]) gets the request SigV4-signed with its AWS credentials,
     /// over `body`, the exact bytes sent.
-    pub fn finish_request(
+    pub async fn finish_request(
         &self,
         req: &mut Request<Full<Bytes>>,
         body: &[u8],
@@ -240,17 +247,17 @@ impl Upstream {
         else {
             return Ok(());
         };
-        let settings = self.config.bedrock.as_ref();
-        let Some((b, creds)) = settings.and_then(|b| b.credentials.as_ref().map(|c| (b, c))) else {
+        let name = &self.config.name;
+        let Some(b) = self.config.bedrock.as_ref() else {
             return Err(Error::Internal(format!(
-                "upstream `{}` has no AWS credentials to sign with",
-                self.config.name
+                "upstream `{name}` has no AWS settings"
             )));
         };
+        let creds = aws_credentials::current(b, &self.aws, &self.client, name).await?;
         sigv4::sign_request(
             req,
             body,
-            creds,
+            &creds,
             &b.region,
             sigv4::BEDROCK_SERVICE,
             std::time::SystemTime::now(),
@@ -447,8 +454,8 @@ mod tests {
         assert!(out.get("x-goog-api-key").is_none());
     }
 
-    #[test]
-    fn bedrock_upstreams_get_the_encoded_model_and_a_signature_of_the_body_sent() {
+    #[tokio::test]
+    async fn bedrock_upstreams_get_the_encoded_model_and_a_signature_of_the_body_sent() {
         use crate::config::aws::{AwsCredentials, BedrockSettings};
         let mut b = up(
             UpstreamKind::Bedrock,
@@ -492,6 +499,7 @@ mod tests {
             .unwrap();
         assert!(b
             .finish_request(&mut req, b"{}", &UpstreamCredential::None)
+            .await
             .is_err());
         b.config.bedrock = Some(BedrockSettings {
             region: "eu-west-1".into(),
@@ -501,8 +509,10 @@ mod tests {
                 session_token: None,
                 source: "test".into(),
             }),
+            container: None,
         });
         b.finish_request(&mut req, b"{}", &UpstreamCredential::None)
+            .await
             .unwrap();
         let auth = req.headers()["authorization"].to_str().unwrap();
         assert!(
@@ -511,7 +521,47 @@ mod tests {
         );
         assert!(auth.contains("/eu-west-1/bedrock/aws4_request"));
         let mut keyed = Request::new(Full::new(Bytes::new()));
-        b.finish_request(&mut keyed, b"", &key).unwrap();
+        b.finish_request(&mut keyed, b"", &key).await.unwrap();
         assert!(keyed.headers().get("authorization").is_none());
+    }
+
+    /// Temporary credentials from a container credentials endpoint (the mock serves one),
+    /// fetched with its authorization token, cached, and used to sign.
+    #[tokio::test]
+    async fn container_credentials_are_fetched_cached_and_used() {
+        use crate::config::aws::{BedrockSettings, ContainerEndpoint};
+        let mock = crate::mock_provider::MockProvider::start("127.0.0.1:0".parse().unwrap(), true)
+            .await
+            .unwrap();
+        let mut b = up(UpstreamKind::Bedrock, &mock.bedrock_base());
+        b.config.bedrock = Some(BedrockSettings {
+            region: "us-east-1".into(),
+            credentials: None,
+            container: Some(ContainerEndpoint {
+                url: format!("{}/mock-aws-credentials", mock.bedrock_base())
+                    .parse()
+                    .unwrap(),
+                token: Some(Secret::new("container-token".into())),
+            }),
+        });
+        for _ in 0..2 {
+            let mut req = Request::builder()
+                .method("POST")
+                .uri(format!("{}/model/m/converse", mock.bedrock_base()))
+                .body(Full::new(Bytes::from_static(b"{}")))
+                .unwrap();
+            b.finish_request(&mut req, b"{}", &UpstreamCredential::None)
+                .await
+                .unwrap();
+            let auth = req.headers()["authorization"].to_str().unwrap();
+            assert!(
+                auth.starts_with("AWS4-HMAC-SHA256 Credential=ASIAMOCKCONTAINER01/"),
+                "{auth}"
+            );
+            assert_eq!(req.headers()["x-amz-security-token"], "mock-session-token");
+        }
+        let got = mock.received();
+        assert_eq!(got.len(), 1, "fetched once, then cached");
+        assert_eq!(got[0].headers["authorization"], "container-token");
     }
 }

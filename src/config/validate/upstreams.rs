@@ -507,8 +507,13 @@ fn bedrock_settings(
         Err(why) if u.profile.is_some() => return Err(cx.err(key("profile"), why)),
         Err(_) => None,
     };
+    let container = match credentials {
+        Some(_) => None,
+        None => aws::container_endpoint(cx.env).map_err(|why| cx.err(key("kind"), why))?,
+    };
     Ok(aws::BedrockSettings {
         region,
         credentials,
+        container,
     })
 }

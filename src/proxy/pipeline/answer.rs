@@ -168,7 +168,7 @@ impl Pipeline {
         let mut req = builder
             .body(Full::new(bytes.clone()))
             .map_err(|e| Error::Internal(format!("building upstream request: {e}")))?;
-        up.finish_request(&mut req, &bytes, credential)?;
+        up.finish_request(&mut req, &bytes, credential).await?;
         up.send(req).await
     }
 
