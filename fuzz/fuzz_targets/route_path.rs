@@ -29,7 +29,8 @@ fuzz_target!(|data: &[u8]| {
         assert!(bedrock::ACTIONS.contains(&b.action));
         let seg = bedrock::encode_segment(&b.model);
         assert!(!seg.contains(['/', '?', '#']));
-        let again = bedrock::parse_path(&format!("/model/{seg}/{}", b.action));
-        assert_eq!(again.map(|a| a.model), Some(b.model));
+        let path = format!("/model/{seg}/{}", b.action);
+        let again = bedrock::parse_path(&path).map(|a| a.model);
+        assert_eq!(again, Some(b.model));
     }
 });

@@ -50,6 +50,12 @@ impl Pipeline {
             },
             a => (a, None),
         };
+        if sigv4_key.is_some() && (h.contains_key("x-api-key") || h.contains_key("x-goog-api-key"))
+        {
+            return Err(Error::Unauthenticated(
+                "the request carries both a SigV4 `authorization` and an API key header; send exactly one credential".into(),
+            ));
+        }
         let creds = Credentials {
             authorization,
             api_key: sigv4_key
