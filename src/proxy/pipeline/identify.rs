@@ -172,3 +172,25 @@ pub(super) fn ai_system_header(
     }
     Ok(Some(v.to_owned()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_virtual_key_as_sigv4_access_key_id_is_taken() {
+        let h = |akid: &str| {
+            format!("AWS4-HMAC-SHA256 Credential={akid}/20250101/us-east-1/bedrock/aws4_request, SignedHeaders=host;x-amz-date, Signature=abc")
+        };
+        let vk = h("agk_abc");
+        assert_eq!(sigv4_access_key(&vk).unwrap().unwrap(), "agk_abc");
+        let own = h("AKIAIOSFODNN7EXAMPLE");
+        let err = sigv4_access_key(&own).unwrap().unwrap_err();
+        assert_eq!(err.status(), 401);
+        assert!(!err.to_string().contains("AKIAIOSFODNN7EXAMPLE"));
+        assert!(sigv4_access_key("AWS4-HMAC-SHA256 SignedHeaders=host")
+            .unwrap()
+            .is_err());
+        assert!(sigv4_access_key("Bearer agk_abc").is_none());
+    }
+}
