@@ -213,6 +213,9 @@ impl MockProvider {
             // An ECS-style container credentials endpoint, for the credential-source tests.
             return json_response(bedrock::container_credentials());
         }
+        if let Some(r) = bedrock::imds(&parts.method, parts.uri.path(), &parts.headers) {
+            return r;
+        }
         let json: serde_json::Value =
             serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
         // Gemini names the model in the path and streams by method.

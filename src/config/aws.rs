@@ -21,12 +21,15 @@ pub struct BedrockSettings {
     pub credentials: Option<AwsCredentials>,
     /// When no static credentials were found: the ECS/EKS container credentials endpoint.
     pub container: Option<ContainerEndpoint>,
+    /// When neither: the EC2 instance metadata service (IMDSv2), unless
+    /// `AWS_EC2_METADATA_DISABLED=true`.
+    pub imds: Option<http::Uri>,
 }
 
 impl BedrockSettings {
     /// Whether aimsgate has AWS credentials to sign with (static, or an endpoint to fetch them).
     pub fn can_sign(&self) -> bool {
-        self.credentials.is_some() || self.container.is_some()
+        self.credentials.is_some() || self.container.is_some() || self.imds.is_some()
     }
 }
 
@@ -44,6 +47,25 @@ impl std::fmt::Debug for ContainerEndpoint {
             .field("url", &self.url)
             .finish_non_exhaustive()
     }
+}
+
+/// The instance metadata service's base URL (`AWS_EC2_METADATA_SERVICE_ENDPOINT`, else
+/// `http://169.254.169.254`); `None` when `AWS_EC2_METADATA_DISABLED` is `true`.
+pub fn imds_endpoint(env: &dyn Env) -> Result<Option<http::Uri>, String> {
+    if env
+        .var("AWS_EC2_METADATA_DISABLED")
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+    {
+        return Ok(None);
+    }
+    let base = env
+        .var("AWS_EC2_METADATA_SERVICE_ENDPOINT")
+        .map(|v| v.trim().trim_end_matches('/').to_owned())
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| "http://169.254.169.254".into());
+    base.parse()
+        .map(Some)
+        .map_err(|_| "AWS_EC2_METADATA_SERVICE_ENDPOINT is not a URL".into())
 }
 
 /// The container credentials endpoint the environment names, if any. A full URI must be https,
@@ -283,6 +305,10 @@ mod tests {
         )]);
         assert!(container_endpoint(&bad).is_err());
         assert!(container_endpoint(&MapEnv::default()).unwrap().is_none());
+        let off = MapEnv::of(&[("AWS_EC2_METADATA_DISABLED", "TRUE")]);
+        assert!(imds_endpoint(&off).unwrap().is_none());
+        let on = imds_endpoint(&MapEnv::default()).unwrap().unwrap();
+        assert_eq!(on.to_string(), "http://169.254.169.254/");
     }
 
     #[test]

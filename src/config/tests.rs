@@ -35,12 +35,16 @@ fn embedded_default_is_zero_config() {
         "https://generativelanguage.googleapis.com/"
     );
     assert_eq!(c.routing.gemini, Some(2));
-    // Bedrock: keyless and unsigned without credentials (calls are refused, naming the
-    // binding rule); its region comes from the runtime host.
+    // Bedrock: without a key or credentials it falls back to the instance metadata service
+    // (unless AWS_EC2_METADATA_DISABLED); its region comes from the runtime host.
     assert_eq!(c.routing.bedrock, Some(3));
     let b = c.upstreams[3].bedrock.as_ref().unwrap();
     assert_eq!(b.region, "us-east-1");
     assert!(b.credentials.is_none() && c.upstreams[3].api_key.is_none());
+    assert!(b.container.is_none() && b.imds.is_some());
+    let off = MapEnv::of(&[("AWS_EC2_METADATA_DISABLED", "true")]);
+    let c0 = Config::embedded_default(&Overrides::default(), &off).unwrap();
+    assert!(!c0.upstreams[3].bedrock.as_ref().unwrap().can_sign());
     let env = MapEnv::of(&[
         ("AWS_ACCESS_KEY_ID", "AKIDENV"),
         ("AWS_SECRET_ACCESS_KEY", "s"),

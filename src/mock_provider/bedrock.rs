@@ -62,3 +62,37 @@ pub fn container_credentials() -> Value {
         "RoleArn": "arn:aws:iam::000000000000:role/mock"
     })
 }
+
+/// An EC2 instance metadata service (IMDSv2) with one role, `mock-role`: a token from
+/// `PUT /latest/api/token`, required on the metadata reads. `None` for other paths.
+pub fn imds(
+    method: &http::Method,
+    path: &str,
+    headers: &http::HeaderMap,
+) -> Option<http::Response<crate::proxy::body::ProxyBody>> {
+    const TOKEN: &str = "mock-imds-token";
+    const ROLES: &str = "/latest/meta-data/iam/security-credentials/";
+    let text = |status: u16, body: &'static str| {
+        let mut r = http::Response::new(crate::proxy::body::full(body));
+        *r.status_mut() = http::StatusCode::from_u16(status).unwrap_or_default();
+        r
+    };
+    if path == "/latest/api/token" {
+        let ok = method == http::Method::PUT
+            && headers.contains_key("x-aws-ec2-metadata-token-ttl-seconds");
+        return Some(if ok { text(200, TOKEN) } else { text(400, "") });
+    }
+    let role = path.strip_prefix(ROLES)?;
+    if headers
+        .get("x-aws-ec2-metadata-token")
+        .and_then(|v| v.to_str().ok())
+        != Some(TOKEN)
+    {
+        return Some(text(401, ""));
+    }
+    Some(match role {
+        "" => text(200, "mock-role\n"),
+        "mock-role" => super::json_response(container_credentials()),
+        _ => text(404, ""),
+    })
+}

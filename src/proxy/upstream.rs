@@ -510,6 +510,7 @@ mod tests {
                 source: "test".into(),
             }),
             container: None,
+            imds: None,
         });
         b.finish_request(&mut req, b"{}", &UpstreamCredential::None)
             .await
@@ -543,6 +544,7 @@ mod tests {
                     .unwrap(),
                 token: Some(Secret::new("container-token".into())),
             }),
+            imds: None,
         });
         for _ in 0..2 {
             let mut req = Request::builder()
@@ -563,5 +565,35 @@ mod tests {
         let got = mock.received();
         assert_eq!(got.len(), 1, "fetched once, then cached");
         assert_eq!(got[0].headers["authorization"], "container-token");
+
+        // IMDSv2: a session token, the role name, then the role's credentials.
+        let mut i = up(UpstreamKind::Bedrock, &mock.bedrock_base());
+        i.config.bedrock = Some(BedrockSettings {
+            region: "us-east-1".into(),
+            credentials: None,
+            container: None,
+            imds: Some(mock.bedrock_base().parse().unwrap()),
+        });
+        let mut req = Request::builder()
+            .uri(format!("{}/model/m/converse", mock.bedrock_base()))
+            .body(Full::new(Bytes::new()))
+            .unwrap();
+        i.finish_request(&mut req, b"", &UpstreamCredential::None)
+            .await
+            .unwrap();
+        let auth = req.headers()["authorization"].to_str().unwrap();
+        assert!(auth.contains("Credential=ASIAMOCKCONTAINER01/"), "{auth}");
+        let paths: Vec<String> = mock.received()[1..]
+            .iter()
+            .map(|r| format!("{} {}", r.method, r.path_and_query))
+            .collect();
+        assert_eq!(
+            paths,
+            [
+                "PUT /latest/api/token",
+                "GET /latest/meta-data/iam/security-credentials/",
+                "GET /latest/meta-data/iam/security-credentials/mock-role"
+            ]
+        );
     }
 }

@@ -511,9 +511,14 @@ fn bedrock_settings(
         Some(_) => None,
         None => aws::container_endpoint(cx.env).map_err(|why| cx.err(key("kind"), why))?,
     };
+    let imds = match (&credentials, &container) {
+        (None, None) => aws::imds_endpoint(cx.env).map_err(|why| cx.err(key("kind"), why))?,
+        _ => None,
+    };
     Ok(aws::BedrockSettings {
         region,
         credentials,
         container,
+        imds,
     })
 }

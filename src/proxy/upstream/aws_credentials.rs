@@ -1,7 +1,8 @@
 //! The AWS credentials a `bedrock` upstream signs with at the moment of a call: the static ones
 //! found at load, or temporary ones fetched from the container credentials endpoint (ECS task
-//! role, EKS Pod Identity) over the upstream's own client, cached until five minutes before
-//! they expire.
+//! role, EKS Pod Identity) or the EC2 instance metadata service (IMDSv2: a session token first,
+//! then the instance role's credentials) over the upstream's own client, cached until five
+//! minutes before they expire.
 //!
 //! Owns the fetch, the answer's JSON and the cache. Which source applies is decided at load
 //! ([`crate::config::aws`]); the signature itself is `sigv4.rs`'s.
@@ -9,7 +10,7 @@
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
-use http::{header, Request};
+use http::{header, HeaderName, Method, Request};
 use http_body_util::{BodyExt, Full, Limited};
 
 use crate::config::aws::{AwsCredentials, BedrockSettings, ContainerEndpoint};
@@ -18,8 +19,8 @@ use crate::error::Error;
 
 /// Credentials are refreshed this long before they expire.
 const REFRESH_BEFORE: Duration = Duration::from_secs(300);
-/// Longest wait for the credentials endpoint.
-const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
+/// Longest wait for a credentials endpoint (each request, and reading its answer).
+const FETCH_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Fetched credentials and when they expire.
 #[derive(Default)]
@@ -40,23 +41,29 @@ pub async fn current(
     if let Some(c) = &settings.credentials {
         return Ok(c.clone());
     }
-    let Some(endpoint) = &settings.container else {
-        return Err(Error::Internal(format!(
-            "upstream `{upstream}` has no AWS credentials to sign with"
-        )));
-    };
     let mut slot = cache.0.lock().await;
     if let Some((c, expires)) = slot.as_ref() {
         if SystemTime::now() + REFRESH_BEFORE < *expires {
             return Ok(c.clone());
         }
     }
-    let (c, expires) = fetch(endpoint, client)
-        .await
-        .map_err(|why| Error::UpstreamUnreachable {
-            upstream: upstream.to_owned(),
-            reason: format!("AWS container credentials: {why}"),
-        })?;
+    let fetched = match (&settings.container, &settings.imds) {
+        (Some(endpoint), _) => fetch(endpoint, client)
+            .await
+            .map_err(|why| format!("AWS container credentials: {why}")),
+        (None, Some(base)) => fetch_imds(base, client)
+            .await
+            .map_err(|why| format!("AWS instance metadata (IMDSv2): {why}")),
+        (None, None) => {
+            return Err(Error::Internal(format!(
+                "upstream `{upstream}` has no AWS credentials to sign with"
+            )))
+        }
+    };
+    let (c, expires) = fetched.map_err(|reason| Error::UpstreamUnreachable {
+        upstream: upstream.to_owned(),
+        reason,
+    })?;
     *slot = Some((c.clone(), expires));
     Ok(c)
 }
@@ -65,12 +72,73 @@ async fn fetch(
     endpoint: &ContainerEndpoint,
     client: &HttpClient,
 ) -> Result<(AwsCredentials, SystemTime), String> {
-    let mut req = Request::get(endpoint.url.clone());
-    if let Some(t) = &endpoint.token {
-        req = req.header(header::AUTHORIZATION, t.expose());
+    let token = endpoint
+        .token
+        .as_ref()
+        .map(|t| (header::AUTHORIZATION, t.expose()));
+    parse(&get(client, Method::GET, endpoint.url.clone(), token).await?)
+}
+
+/// IMDSv2: `PUT /latest/api/token`, then the role name and its credentials with that token.
+async fn fetch_imds(
+    base: &http::Uri,
+    client: &HttpClient,
+) -> Result<(AwsCredentials, SystemTime), String> {
+    let url = |path: &str| -> Result<http::Uri, String> {
+        let b = base.to_string();
+        format!("{}{path}", b.trim_end_matches('/'))
+            .parse()
+            .map_err(|_| "bad metadata URL".to_owned())
+    };
+    let ttl = HeaderName::from_static("x-aws-ec2-metadata-token-ttl-seconds");
+    let token = get(
+        client,
+        Method::PUT,
+        url("/latest/api/token")?,
+        Some((ttl, "21600")),
+    )
+    .await?;
+    let token = std::str::from_utf8(&token)
+        .map_err(|_| "bad token".to_owned())?
+        .trim()
+        .to_owned();
+    let auth = || {
+        Some((
+            HeaderName::from_static("x-aws-ec2-metadata-token"),
+            token.as_str(),
+        ))
+    };
+    let roles_path = "/latest/meta-data/iam/security-credentials/";
+    let roles = get(client, Method::GET, url(roles_path)?, auth()).await?;
+    let role = std::str::from_utf8(&roles)
+        .ok()
+        .and_then(|r| r.lines().next())
+        .map(str::trim)
+        .filter(|r| !r.is_empty() && r.bytes().all(|b| b.is_ascii_graphic() && b != b'/'))
+        .ok_or_else(|| "the instance has no IAM role".to_owned())?;
+    parse(
+        &get(
+            client,
+            Method::GET,
+            url(&format!("{roles_path}{role}"))?,
+            auth(),
+        )
+        .await?,
+    )
+}
+
+/// One bounded request to a credentials endpoint; its body on a 2xx answer.
+async fn get(
+    client: &HttpClient,
+    method: Method,
+    uri: http::Uri,
+    header: Option<(HeaderName, &str)>,
+) -> Result<Bytes, String> {
+    let mut req = Request::builder().method(method).uri(uri);
+    if let Some((name, value)) = header {
+        req = req.header(name, value);
     }
     let req = req
-        .header(header::ACCEPT, "application/json")
         .body(Full::new(Bytes::new()))
         .map_err(|e| e.to_string())?;
     let resp = tokio::time::timeout(FETCH_TIMEOUT, client.request(req))
@@ -80,12 +148,14 @@ async fn fetch(
     if !resp.status().is_success() {
         return Err(format!("the endpoint answered {}", resp.status()));
     }
-    let body = Limited::new(resp.into_body(), 64 * 1024)
-        .collect()
-        .await
-        .map_err(|e| e.to_string())?
-        .to_bytes();
-    parse(&body)
+    let body = tokio::time::timeout(
+        FETCH_TIMEOUT,
+        Limited::new(resp.into_body(), 64 * 1024).collect(),
+    )
+    .await
+    .map_err(|_| "timed out".to_owned())?
+    .map_err(|e| e.to_string())?;
+    Ok(body.to_bytes())
 }
 
 /// The endpoint's answer: `{"AccessKeyId", "SecretAccessKey", "Token", "Expiration"}`.
