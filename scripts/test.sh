@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! .venv/bin/python -c "import openai, anthropic, cryptography, google.genai" 2>/dev/null; then
+if ! .venv/bin/python -c "import openai, anthropic, cryptography, google.genai, boto3" 2>/dev/null; then
   echo "== creating .venv with the official SDKs (tests/e2e/requirements.txt)"
   python3 -m venv .venv
   .venv/bin/pip install --quiet --disable-pip-version-check -r tests/e2e/requirements.txt

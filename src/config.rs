@@ -10,6 +10,7 @@
 //! With no file at all, [`Config::embedded_default`] gives a working zero-config proxy.
 //! It does not start anything.
 
+pub mod aws;
 mod cross_check;
 pub mod env;
 mod guardrail;
@@ -94,6 +95,7 @@ pub struct Overrides {
     pub openai_base_url: Option<String>,
     pub anthropic_base_url: Option<String>,
     pub gemini_base_url: Option<String>,
+    pub bedrock_base_url: Option<String>,
     /// `serve --guardrail-listen`: the guardrail listener's address.
     pub guardrail_listen: Option<String>,
 }
@@ -252,6 +254,9 @@ pub enum UpstreamKind {
     /// The Gemini API on Vertex AI (`Authorization: Bearer` OAuth access token; the base URL
     /// names the project and location).
     VertexAi,
+    /// The Amazon Bedrock runtime (SigV4-signed with AWS credentials, or a Bedrock API key as
+    /// `Authorization: Bearer`).
+    Bedrock,
 }
 
 impl UpstreamKind {
@@ -263,6 +268,7 @@ impl UpstreamKind {
             Self::OpenAiCompatible => "openai_compatible",
             Self::Gemini => "gemini",
             Self::VertexAi => "vertex_ai",
+            Self::Bedrock => "bedrock",
         }
     }
     /// The API family this upstream speaks.
@@ -271,6 +277,7 @@ impl UpstreamKind {
         match self {
             Self::Anthropic => Family::Anthropic,
             Self::Gemini | Self::VertexAi => Family::Google,
+            Self::Bedrock => Family::Bedrock,
             Self::OpenAi | Self::AzureOpenAi | Self::OpenAiCompatible => Family::OpenAi,
         }
     }
@@ -292,6 +299,8 @@ pub struct UpstreamConfig {
     pub idle_timeout: Duration,
     /// Request headers forwarded beyond the provider's allow-list (lower-case names).
     pub forward_headers: Vec<http::HeaderName>,
+    /// A `bedrock` upstream's region and AWS credentials.
+    pub bedrock: Option<aws::BedrockSettings>,
 }
 
 /// Which upstream serves a request: by model pattern first, then the family default.
@@ -300,6 +309,7 @@ pub struct Routing {
     pub openai: Option<usize>,
     pub anthropic: Option<usize>,
     pub gemini: Option<usize>,
+    pub bedrock: Option<usize>,
     pub models: Vec<(String, usize)>,
     pub allow_unlisted_models: bool,
     /// Per upstream (by index), the upstreams a call may fail over to, in order.
@@ -337,6 +347,7 @@ impl Routing {
             Family::OpenAi => self.openai,
             Family::Anthropic => self.anthropic,
             Family::Google => self.gemini,
+            Family::Bedrock => self.bedrock,
         }
     }
 

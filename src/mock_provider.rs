@@ -1,4 +1,5 @@
-//! A mock LLM provider speaking the OpenAI, Anthropic and Gemini wire formats, streaming and not.
+//! A mock LLM provider speaking the OpenAI, Anthropic, Gemini and Bedrock wire formats, streaming
+//! and not (Bedrock streams in real AWS event-stream frames).
 //!
 //! Used by `aimsgate demo` (the offline first run), by the integration tests and by the load
 //! benchmark. It is a test fixture: it records what it received so tests can check what
@@ -14,10 +15,13 @@
 //! | `*mock-echo*`    | replies with the prompt text it received (to check redaction)|
 //! | anything else    | a fixed reply, `MOCK_REPLY`, split into `MOCK_CHUNKS`        |
 //!
-//! A `gemini-` prefix selects the same behaviour (`gemini-mock-error`), so a baseline that
-//! approves `gemini-*` lets the misbehaving models through.
+//! A `gemini-` or `anthropic.claude-` prefix selects the same behaviour (`gemini-mock-error`,
+//! `anthropic.claude-mock-error` on Bedrock's `/model/{id}/...`), so a baseline that approves
+//! `gemini-*` and `anthropic.claude-*` lets the misbehaving models through. Bedrock requests are
+//! not verified; [`Received::sigv4_access_key`] tells what signed them.
 
 mod anthropic;
+mod bedrock;
 mod gemini;
 mod openai;
 
@@ -48,6 +52,15 @@ pub struct Received {
     pub path_and_query: String,
     pub headers: HeaderMap,
     pub body: Bytes,
+}
+
+impl Received {
+    /// The access key id of a SigV4 `authorization: AWS4-HMAC-SHA256 Credential=…` header.
+    pub fn sigv4_access_key(&self) -> Option<String> {
+        let a = self.headers.get("authorization")?.to_str().ok()?;
+        let rest = a.strip_prefix("AWS4-HMAC-SHA256 Credential=")?;
+        rest.split('/').next().map(str::to_owned)
+    }
 }
 
 /// A running mock provider.
@@ -114,6 +127,11 @@ impl MockProvider {
 
     /// Gemini-style base URL (`http://addr`; the SDK appends `/v1beta/models/...`).
     pub fn gemini_base(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Bedrock runtime endpoint URL (`http://addr`; the SDK appends `/model/{id}/...`).
+    pub fn bedrock_base(&self) -> String {
         format!("http://{}", self.addr)
     }
 
@@ -191,13 +209,22 @@ impl MockProvider {
             }
             return r;
         }
+        if parts.uri.path() == "/mock-aws-credentials" {
+            // An ECS-style container credentials endpoint, for the credential-source tests.
+            return json_response(bedrock::container_credentials());
+        }
+        if let Some(r) = bedrock::imds(&parts.method, parts.uri.path(), &parts.headers) {
+            return r;
+        }
         let json: serde_json::Value =
             serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
         // Gemini names the model in the path and streams by method.
         let google = crate::providers::gemini::parse_path(parts.uri.path());
-        let model = match google {
-            Some(g) => g.model.to_owned(),
-            None => json
+        let aws = crate::providers::bedrock::parse_path(parts.uri.path());
+        let model = match (google, &aws) {
+            (Some(g), _) => g.model.to_owned(),
+            (None, Some(b)) => b.model.clone(),
+            (None, None) => json
                 .get("model")
                 .and_then(|m| m.as_str())
                 .unwrap_or("mock-model")
@@ -210,8 +237,20 @@ impl MockProvider {
         let anthropic = parts.uri.path().starts_with("/v1/messages");
         // The behaviour a model name selects; `gemini-mock-error` etc. select it too, so the
         // baseline's `gemini-*` approval covers the misbehaving Gemini models.
-        let behaviour = model.strip_prefix("gemini-").unwrap_or(&model);
+        let behaviour = model
+            .strip_prefix("gemini-")
+            .or_else(|| model.strip_prefix("anthropic.claude-"))
+            .unwrap_or(&model);
         match behaviour {
+            "mock-error" if aws.is_some() => {
+                let mut r = json_response(bedrock::error());
+                *r.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+                r.headers_mut().insert(
+                    "x-amzn-errortype",
+                    http::HeaderValue::from_static("InternalServerException"),
+                );
+                return r;
+            }
             "mock-error" if google.is_some() => {
                 let mut r = json_response(gemini::error());
                 *r.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
@@ -248,6 +287,15 @@ impl MockProvider {
                 "embedContent" => json_response(gemini::embed()),
                 "batchEmbedContents" => json_response(gemini::batch_embed(&json)),
                 _ => not_found(),
+            };
+        }
+        if let (true, Some(b)) = (parts.method == Method::POST, &aws) {
+            const ES: &str = "application/vnd.amazon.eventstream";
+            return match b.action {
+                "converse" => json_response(bedrock::converse(&reply)),
+                "converse-stream" => self.stream(bedrock::converse_stream(&chunks), stall, ES),
+                "invoke" => json_response(anthropic::messages(&model, &reply)),
+                _ => self.stream(bedrock::invoke_stream(&model, &chunks), stall, ES),
             };
         }
         match (parts.method.clone(), parts.uri.path()) {
@@ -342,11 +390,22 @@ fn error(anthropic: bool) -> Response<ProxyBody> {
 impl MockProvider {
     /// Stream `events` (already framed SSE text) with a short pause between them.
     fn sse(&self, events: Vec<String>, stall: bool) -> Response<ProxyBody> {
+        let events = events.into_iter().map(Bytes::from).collect();
+        self.stream(events, stall, "text/event-stream")
+    }
+
+    /// Stream already framed `events` of `content_type` with a short pause between them.
+    fn stream(
+        &self,
+        events: Vec<Bytes>,
+        stall: bool,
+        content_type: &'static str,
+    ) -> Response<ProxyBody> {
         let (tx, rx) = tokio::sync::mpsc::channel::<Result<Frame<Bytes>, BoxError>>(4);
         let cancelled = self.cancelled.clone();
         tokio::spawn(async move {
             for (i, ev) in events.into_iter().enumerate() {
-                if tx.send(Ok(Frame::data(Bytes::from(ev)))).await.is_err() {
+                if tx.send(Ok(Frame::data(ev))).await.is_err() {
                     cancelled.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                     return;
                 }
@@ -362,7 +421,7 @@ impl MockProvider {
         let h = r.headers_mut();
         h.insert(
             http::header::CONTENT_TYPE,
-            http::HeaderValue::from_static("text/event-stream"),
+            http::HeaderValue::from_static(content_type),
         );
         h.insert(
             http::header::CACHE_CONTROL,

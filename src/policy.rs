@@ -228,6 +228,10 @@ pub const OPERATIONS: &[&str] = &[
     "gemini_count_tokens",
     "embed_content",
     "batch_embed_contents",
+    "converse",
+    "converse_stream",
+    "invoke_model",
+    "invoke_model_stream",
 ];
 
 /// A reference to the rule that decided, with its Annex A controls. Cheap to clone.

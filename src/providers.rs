@@ -4,6 +4,8 @@
 //! Owns the route table and the error JSON shapes. Request-body extraction and rewriting live in
 //! [`extract`], server-sent-event parsing in [`sse`]. Nothing here decides allow or deny.
 
+pub mod bedrock;
+pub mod eventstream;
 pub mod extract;
 pub mod gemini;
 pub mod sse;
@@ -18,6 +20,8 @@ pub enum Family {
     Anthropic,
     /// The Gemini API (Google AI Studio and Vertex AI).
     Google,
+    /// The Amazon Bedrock runtime (Converse and InvokeModel).
+    Bedrock,
 }
 
 impl Family {
@@ -26,6 +30,7 @@ impl Family {
             Self::OpenAi => "openai",
             Self::Anthropic => "anthropic",
             Self::Google => "google",
+            Self::Bedrock => "bedrock",
         }
     }
 }
@@ -50,6 +55,14 @@ pub enum Operation {
     EmbedContent,
     /// Gemini `models/{model}:batchEmbedContents` (what the Gen AI SDKs call for embeddings).
     BatchEmbedContents,
+    /// Bedrock `POST /model/{modelId}/converse`.
+    Converse,
+    /// Bedrock `POST /model/{modelId}/converse-stream` (AWS event stream).
+    ConverseStream,
+    /// Bedrock `POST /model/{modelId}/invoke` (InvokeModel; the body is the model's own shape).
+    InvokeModel,
+    /// Bedrock `POST /model/{modelId}/invoke-with-response-stream` (AWS event stream).
+    InvokeModelStream,
 }
 
 impl Operation {
@@ -95,7 +108,19 @@ impl Operation {
     /// Whether the route itself asks for a streamed answer (Gemini's `:streamGenerateContent`);
     /// other APIs say so in the body (`"stream": true`).
     pub fn streams_by_route(self) -> bool {
-        self == Self::StreamGenerateContent
+        matches!(
+            self,
+            Self::StreamGenerateContent | Self::ConverseStream | Self::InvokeModelStream
+        )
+    }
+
+    /// The Bedrock action (`converse`, ...) of a Bedrock operation: its path's last segment.
+    pub fn bedrock_action(self) -> Option<&'static str> {
+        let row = self.row();
+        if row.family != Some(Family::Bedrock) {
+            return None;
+        }
+        row.path.rsplit_once('/').map(|(_, a)| a)
     }
 
     /// The Gemini method name (`generateContent`, ...) of a Gemini operation.
@@ -251,6 +276,38 @@ pub const ROUTES: &[Route] = &[
         ("batch_embed_contents", "embeddings"),
         Some(Family::Google),
     ),
+    route_row(
+        "POST",
+        "/model/{model}/converse",
+        Operation::Converse,
+        Some(Api::BedrockConverse),
+        ("converse", "chat"),
+        Some(Family::Bedrock),
+    ),
+    route_row(
+        "POST",
+        "/model/{model}/converse-stream",
+        Operation::ConverseStream,
+        Some(Api::BedrockConverse),
+        ("converse_stream", "chat"),
+        Some(Family::Bedrock),
+    ),
+    route_row(
+        "POST",
+        "/model/{model}/invoke",
+        Operation::InvokeModel,
+        Some(Api::BedrockInvoke),
+        ("invoke_model", "chat"),
+        Some(Family::Bedrock),
+    ),
+    route_row(
+        "POST",
+        "/model/{model}/invoke-with-response-stream",
+        Operation::InvokeModelStream,
+        Some(Api::BedrockInvoke),
+        ("invoke_model_stream", "chat"),
+        Some(Family::Bedrock),
+    ),
 ];
 
 /// Find the operation for a request line, or the error that explains why there is none.
@@ -268,6 +325,16 @@ pub fn route(method: &str, path: &str) -> Result<Operation, Error> {
         let row = ROUTES
             .iter()
             .find(|r| r.family == Some(Family::Google) && r.op.gemini_method() == Some(g.method));
+        match row {
+            Some(r) if r.method == method => return Ok(r.op),
+            Some(r) => path_known = Some(r.method),
+            None => {}
+        }
+    }
+    if let Some(b) = bedrock::parse_path(path) {
+        let row = ROUTES
+            .iter()
+            .find(|r| r.op.bedrock_action() == Some(b.action));
         match row {
             Some(r) if r.method == method => return Ok(r.op),
             Some(r) => path_known = Some(r.method),
@@ -324,6 +391,9 @@ pub fn error_body(family: Family, err: &Error) -> Vec<u8> {
                 "status": google_status(err.kind()),
             }
         }),
+        // Bedrock's REST-JSON errors: the code travels in `x-amzn-errortype`
+        // ([`bedrock_error_type`]), the body carries the message.
+        Family::Bedrock => serde_json::json!({ "message": message }),
     };
     serde_json::to_vec(&value).unwrap_or_default()
 }
@@ -370,6 +440,21 @@ pub fn google_status(kind: ErrorKind) -> &'static str {
     }
 }
 
+/// The AWS error code (the `x-amzn-errortype` header botocore reads into
+/// `ClientError.response["Error"]["Code"]`) Bedrock pairs with each kind of error.
+pub fn bedrock_error_type(kind: ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::InvalidRequest | ErrorKind::TooLarge => "ValidationException",
+        ErrorKind::Authentication => "UnrecognizedClientException",
+        ErrorKind::Permission => "AccessDeniedException",
+        ErrorKind::NotFound => "ResourceNotFoundException",
+        ErrorKind::Timeout => "ModelTimeoutException",
+        ErrorKind::Api => "InternalServerException",
+        ErrorKind::Overloaded => "ServiceUnavailableException",
+        ErrorKind::RateLimit => "ThrottlingException",
+    }
+}
+
 fn truncate(s: &str, max: usize) -> &str {
     if s.len() <= max {
         return s;
@@ -396,6 +481,10 @@ mod tests {
                 r.name
             );
             let path = r.path.replace("{model}", "gemini-2.5-flash");
+            assert_eq!(
+                r.op.bedrock_action().is_some(),
+                r.family == Some(Family::Bedrock)
+            );
             assert_eq!(route(r.method, &path).unwrap(), r.op);
             assert_eq!(
                 r.op.gemini_method().is_some(),
@@ -487,6 +576,39 @@ mod tests {
         assert_eq!(g["error"]["code"], 401);
         assert_eq!(g["error"]["status"], "UNAUTHENTICATED");
         assert_eq!(g["error"]["message"], "missing API key");
+        let b: serde_json::Value =
+            serde_json::from_slice(&error_body(Family::Bedrock, &err)).unwrap();
+        assert_eq!(b, serde_json::json!({"message": "missing API key"}));
+        assert_eq!(
+            bedrock_error_type(ErrorKind::Permission),
+            "AccessDeniedException"
+        );
+    }
+
+    #[test]
+    fn bedrock_routes_take_the_model_from_the_path() {
+        assert_eq!(
+            route(
+                "POST",
+                "/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse"
+            )
+            .unwrap(),
+            Operation::Converse
+        );
+        assert_eq!(
+            route("POST", "/model/m/invoke-with-response-stream").unwrap(),
+            Operation::InvokeModelStream
+        );
+        assert!(Operation::ConverseStream.streams_by_route());
+        assert_eq!(route("GET", "/model/m/converse").unwrap_err().status(), 405);
+        assert_eq!(
+            route("POST", "/model/m/retrieve").unwrap_err().status(),
+            404
+        );
+        assert_eq!(
+            route("POST", "/model/a%2/converse").unwrap_err().status(),
+            404
+        );
     }
 
     #[test]

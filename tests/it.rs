@@ -7,6 +7,8 @@ mod support;
 
 #[path = "it/archive.rs"]
 mod archive;
+#[path = "it/bedrock.rs"]
+mod bedrock;
 #[path = "it/bypass_fields.rs"]
 mod bypass_fields;
 #[path = "it/bypass_limits.rs"]

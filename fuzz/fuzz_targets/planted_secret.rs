@@ -25,6 +25,8 @@ const EMBEDDINGS: &str = r#"{"model":@s@,"input":[@s@,@free@],"dimensions":@n@}"
 const COMPLETIONS: &str = r#"{"model":@s@,"prompt":[@s@,@free@],"suffix":@s@,"max_tokens":@n@}"#;
 const MESSAGES: &str = r#"{"model":@s@,"max_tokens":@n@,"system":[{"type":"text","text":@s@}],"messages":[{"role":"user","content":@s@},{"role":"assistant","content":[{"type":"tool_use","id":"t","name":@s@,"input":{@k@:@free@}}]},{"role":"user","content":[{"type":"tool_result","tool_use_id":"t","content":@s@}]}],"tools":[{"name":@s@,"description":@s@,"input_schema":{"type":"object","properties":{@k@:{"type":"string"}}}}]}"#;
 const COUNT_TOKENS: &str = r#"{"model":@s@,"messages":[{"role":"user","content":[{"type":"text","text":@s@},{"type":"tool_use","id":"t","name":@s@,"input":{@k@:@free@}}]}],"tools":[{"name":@s@,"description":@s@,"input_schema":{"type":"object","properties":{@k@:{"type":"number","minimum":@n@}}}}]}"#;
+const CONVERSE: &str = r#"{"system":[{"text":@s@}],"messages":[{"role":"user","content":[{"text":@s@}]},{"role":"assistant","content":[{"toolUse":{"toolUseId":"t","name":@s@,"input":{@k@:@free@}}}]},{"role":"user","content":[{"toolResult":{"toolUseId":"t","content":[{"text":@s@},{"json":{@k@:@n@}}]}}]}],"inferenceConfig":{"maxTokens":@n@},"toolConfig":{"tools":[{"toolSpec":{"name":@s@,"description":@s@,"inputSchema":{"json":{"type":"object","properties":{@k@:{"type":"string"}}}}}}]}}"#;
+const BEDROCK_ANTHROPIC: &str = r#"{"anthropic_version":"bedrock-2023-05-31","max_tokens":@n@,"system":@s@,"messages":[{"role":"user","content":@s@},{"role":"assistant","content":[{"type":"tool_use","id":"t","name":@s@,"input":{@k@:@free@}}]}]}"#;
 
 /// A JSON value from the fuzzer.
 enum J {
@@ -197,6 +199,10 @@ fuzz_target!(|data: &[u8]| {
         Api::OpenAiCompletions => COMPLETIONS,
         Api::AnthropicMessages => MESSAGES,
         Api::AnthropicCountTokens => COUNT_TOKENS,
+        Api::BedrockConverse => CONVERSE,
+        Api::BedrockInvoke => BEDROCK_ANTHROPIC,
+        // No template yet for the Gemini APIs.
+        Api::GeminiGenerate | Api::GeminiCountTokens | Api::GeminiEmbed => return,
     };
     let fixed = template.matches('@').count() / 2 - 1;
     let total = fixed + slots(&free);

@@ -94,12 +94,13 @@ pub fn run_mock(args: MockArgs) -> anyhow::Result<ExitCode> {
             .await
             .context("starting the mock provider")?;
         eprintln!(
-            "mock provider on http://{} (OpenAI base {}, Anthropic base {}, Gemini base {}); \
+            "mock provider on http://{} (OpenAI base {}, Anthropic base {}, Gemini base {}, Bedrock endpoint {}); \
              models mock-error, mock-slow, mock-hang, mock-stall, mock-long and mock-echo-* misbehave on purpose",
             mock.addr,
             mock.openai_base(),
             mock.anthropic_base(),
-            mock.gemini_base()
+            mock.gemini_base(),
+            mock.bedrock_base()
         );
         tokio::signal::ctrl_c().await?;
         Ok(ExitCode::SUCCESS)
@@ -121,6 +122,7 @@ async fn demo(args: Args) -> anyhow::Result<ExitCode> {
         openai_base_url: Some(mock.openai_base()),
         anthropic_base_url: Some(mock.anthropic_base()),
         gemini_base_url: Some(mock.gemini_base()),
+        bedrock_base_url: Some(mock.bedrock_base()),
         ..Default::default()
     };
     let config = Config::embedded_default(&overrides, &MapEnv::default())?;

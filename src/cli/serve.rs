@@ -34,6 +34,10 @@ pub struct Args {
     /// (https://generativelanguage.googleapis.com).
     #[arg(long, value_name = "URL")]
     pub gemini_base_url: Option<String>,
+    /// Amazon Bedrock runtime base URL, like boto3's endpoint_url
+    /// (https://bedrock-runtime.us-east-1.amazonaws.com).
+    #[arg(long, value_name = "URL")]
+    pub bedrock_base_url: Option<String>,
     /// Also serve the guardrail API other gateways call (LiteLLM, Portkey, Envoy ext_proc) on
     /// this address; see `[guardrail]`.
     #[arg(long, value_name = "ADDR")]
@@ -53,6 +57,7 @@ impl Args {
             openai_base_url: self.openai_base_url.clone(),
             anthropic_base_url: self.anthropic_base_url.clone(),
             gemini_base_url: self.gemini_base_url.clone(),
+            bedrock_base_url: self.bedrock_base_url.clone(),
             guardrail_listen: self.guardrail_listen.clone(),
         }
     }

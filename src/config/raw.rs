@@ -179,6 +179,11 @@ pub struct RawUpstream {
     /// cannot answer (connect error, 429, 5xx); same API family only.
     #[serde(default)]
     pub fallbacks: Vec<String>,
+    /// A `bedrock` upstream's signing region (default: the one its runtime host names).
+    pub region: Option<String>,
+    /// A `bedrock` upstream's profile in the shared AWS credentials file (default
+    /// `AWS_PROFILE`, else `default`).
+    pub profile: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -190,6 +195,8 @@ pub struct RawRouting {
     pub anthropic: Option<String>,
     /// Default upstream for Gemini routes.
     pub gemini: Option<String>,
+    /// Default upstream for Bedrock routes.
+    pub bedrock: Option<String>,
     #[serde(default)]
     pub models: Vec<RawModelRoute>,
     /// When false, only models matching a `models` entry may be called.

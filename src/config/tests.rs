@@ -29,12 +29,39 @@ fn embedded_default_is_zero_config() {
     assert_eq!(c.server.admin_listen.to_string(), "127.0.0.1:9090");
     assert_eq!(c.server.max_body_bytes, 8 * 1024 * 1024);
     assert_eq!(c.data_dir, PathBuf::from("./aimsgate-data"));
-    assert_eq!(c.upstreams.len(), 3);
+    assert_eq!(c.upstreams.len(), 4);
     assert_eq!(
         c.upstreams[2].base_url.to_string(),
         "https://generativelanguage.googleapis.com/"
     );
     assert_eq!(c.routing.gemini, Some(2));
+    // Bedrock: without a key or credentials it falls back to the instance metadata service
+    // (unless AWS_EC2_METADATA_DISABLED); its region comes from the runtime host.
+    assert_eq!(c.routing.bedrock, Some(3));
+    let b = c.upstreams[3].bedrock.as_ref().unwrap();
+    assert_eq!(b.region, "us-east-1");
+    assert!(b.credentials.is_none() && c.upstreams[3].api_key.is_none());
+    assert!(b.container.is_none() && b.imds.is_some());
+    let off = MapEnv::of(&[("AWS_EC2_METADATA_DISABLED", "true")]);
+    let c0 = Config::embedded_default(&Overrides::default(), &off).unwrap();
+    assert!(!c0.upstreams[3].bedrock.as_ref().unwrap().can_sign());
+    let env = MapEnv::of(&[
+        ("AWS_ACCESS_KEY_ID", "AKIDENV"),
+        ("AWS_SECRET_ACCESS_KEY", "s"),
+        ("AWS_BEARER_TOKEN_BEDROCK", "bedrock-api-key"),
+    ]);
+    let ov = Overrides {
+        bedrock_base_url: Some("https://bedrock-runtime.eu-west-3.amazonaws.com".into()),
+        ..Default::default()
+    };
+    let c = Config::embedded_default(&ov, &env).unwrap();
+    let b = c.upstreams[3].bedrock.as_ref().unwrap();
+    assert_eq!(b.region, "eu-west-3");
+    assert_eq!(b.credentials.as_ref().unwrap().access_key_id, "AKIDENV");
+    assert_eq!(
+        c.upstreams[3].api_key.as_ref().unwrap().expose(),
+        "bedrock-api-key"
+    );
     assert_eq!(
         c.upstreams[0].base_url.to_string(),
         "https://api.openai.com/v1"

@@ -26,6 +26,7 @@
 //! set, in which case it is taken literal by literal like everything else.
 
 mod anthropic;
+mod bedrock;
 mod binary;
 mod fields;
 mod google;
@@ -64,11 +65,17 @@ pub enum Api {
     GeminiCountTokens,
     /// Gemini `models/{model}:embedContent`.
     GeminiEmbed,
+    /// Bedrock `model/{modelId}/converse` and `converse-stream`.
+    BedrockConverse,
+    /// Bedrock `model/{modelId}/invoke` and `invoke-with-response-stream`: the body is the
+    /// model's own; the Anthropic shape (`anthropic_version`) is known, any other is an unknown
+    /// shape.
+    BedrockInvoke,
 }
 
 impl Api {
     /// Every API, for tests and fuzzing.
-    pub const ALL: [Api; 9] = [
+    pub const ALL: [Api; 11] = [
         Api::OpenAiChat,
         Api::OpenAiResponses,
         Api::OpenAiEmbeddings,
@@ -78,13 +85,19 @@ impl Api {
         Api::GeminiGenerate,
         Api::GeminiCountTokens,
         Api::GeminiEmbed,
+        Api::BedrockConverse,
+        Api::BedrockInvoke,
     ];
 
-    /// Gemini APIs name the model in the path, not the body.
+    /// Gemini and Bedrock APIs name the model in the path, not the body.
     pub fn model_in_path(self) -> bool {
         matches!(
             self,
-            Api::GeminiGenerate | Api::GeminiCountTokens | Api::GeminiEmbed
+            Api::GeminiGenerate
+                | Api::GeminiCountTokens
+                | Api::GeminiEmbed
+                | Api::BedrockConverse
+                | Api::BedrockInvoke
         )
     }
 }
@@ -254,6 +267,12 @@ pub fn extract_with(
         Api::GeminiGenerate => google::generate_request(&mut walker, &root)?,
         Api::GeminiCountTokens => google::count_tokens_request(&mut walker, &root)?,
         Api::GeminiEmbed => google::embed_request(&mut walker, &root)?,
+        Api::BedrockConverse => bedrock::converse_request(&mut walker, &root)?,
+        Api::BedrockInvoke if is_bedrock_anthropic(body, &root) => {
+            anthropic::messages_request(&mut walker, &root)?;
+        }
+        // Another model family's body: every member was an unknown shape above.
+        Api::BedrockInvoke => {}
     }
     walker.sweep(&root)?;
     if walker.overflowed() {
@@ -264,9 +283,10 @@ pub fn extract_with(
     let max_keys: &[&str] = match api {
         Api::OpenAiChat => &["max_completion_tokens", "max_tokens"],
         Api::OpenAiResponses => &["max_output_tokens"],
-        Api::OpenAiCompletions | Api::AnthropicMessages => &["max_tokens"],
+        Api::OpenAiCompletions | Api::AnthropicMessages | Api::BedrockInvoke => &["max_tokens"],
         Api::OpenAiEmbeddings | Api::AnthropicCountTokens => &[],
         Api::GeminiGenerate | Api::GeminiCountTokens | Api::GeminiEmbed => &[],
+        Api::BedrockConverse => &[],
     };
     let number = |node: &json::Node| -> Option<u64> {
         let raw = body.get(node.span.clone())?;
@@ -281,6 +301,10 @@ pub fn extract_with(
                     .iter()
                     .find_map(|k| g.get(k).and_then(number))
             }),
+        Api::BedrockConverse => root
+            .get("inferenceConfig")
+            .and_then(|c| c.get("maxTokens"))
+            .and_then(number),
         _ => max_keys.iter().find_map(|k| root.get(k).and_then(number)),
     };
     Ok(Extracted {
@@ -311,6 +335,11 @@ fn known_top_level(w: &mut walk::Walker, api: Api, root: &json::Node) -> Result<
         Api::GeminiGenerate => fields::GEMINI_GENERATE,
         Api::GeminiCountTokens => fields::GEMINI_COUNT_TOKENS,
         Api::GeminiEmbed => fields::GEMINI_EMBED,
+        Api::BedrockConverse => fields::BEDROCK_CONVERSE,
+        Api::BedrockInvoke if is_bedrock_anthropic(w.body, root) => fields::BEDROCK_ANTHROPIC,
+        // An InvokeModel body of a model family aimsgate has no rules for: all of it is an
+        // unknown shape (refused, or scanned literal by literal).
+        Api::BedrockInvoke => &[],
     };
     if let json::Value::Object(members) = &root.value {
         for (i, (key, child)) in members.iter().enumerate() {
@@ -321,6 +350,11 @@ fn known_top_level(w: &mut walk::Walker, api: Api, root: &json::Node) -> Result<
         }
     }
     Ok(())
+}
+
+/// An InvokeModel body in the Anthropic-on-Bedrock shape (`"anthropic_version": "bedrock-…"`).
+fn is_bedrock_anthropic(body: &[u8], root: &json::Node) -> bool {
+    walk::str_field(body, root, "anthropic_version").is_some_and(|v| v.starts_with("bedrock-"))
 }
 
 /// The model's output text in a non-streamed response body (empty for embeddings and
@@ -335,7 +369,10 @@ pub fn response_text(api: Api, body: &[u8]) -> Result<Vec<Segment>, ExtractError
         Api::OpenAiChat => openai::chat_response(&mut walker, &root)?,
         Api::OpenAiResponses => openai::responses_response(&mut walker, &root)?,
         Api::OpenAiCompletions => openai::completions_response(&mut walker, &root)?,
-        Api::AnthropicMessages => anthropic::messages_response(&mut walker, &root)?,
+        Api::AnthropicMessages | Api::BedrockInvoke => {
+            anthropic::messages_response(&mut walker, &root)?;
+        }
+        Api::BedrockConverse => bedrock::converse_response(&mut walker, &root)?,
         Api::GeminiGenerate => google::generate_response(&mut walker, &root)?,
         Api::OpenAiEmbeddings
         | Api::AnthropicCountTokens

@@ -20,6 +20,7 @@ mod tests;
 
 pub use decode::{
     error_event, replace_delta_text, rewrite_event, snapshot_segments, Delta, StreamDecoder,
+    EXCEPTION_PREFIX,
 };
 
 /// One parsed event.

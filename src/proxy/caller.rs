@@ -129,6 +129,19 @@ pub fn forwards_header(
             "x-goog-api-key" | "authorization" | "x-goog-user-project" => caller_credential,
             _ => false,
         },
+        // InvokeModel's trace, guardrail and latency settings; the caller's `authorization`
+        // only when it is a Bedrock API key sent in pass-through (a SigV4 signature made for
+        // aimsgate is never relayed: identify refuses it or takes it as a virtual key), and
+        // never its `x-amz-*` signing headers (aimsgate signs for itself).
+        UpstreamKind::Bedrock => match name {
+            "x-amzn-bedrock-trace"
+            | "x-amzn-bedrock-guardrailidentifier"
+            | "x-amzn-bedrock-guardrailversion"
+            | "x-amzn-bedrock-performanceconfig-latency"
+            | "x-amzn-bedrock-service-tier" => true,
+            "authorization" => caller_credential,
+            _ => false,
+        },
     }
 }
 

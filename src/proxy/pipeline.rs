@@ -39,6 +39,7 @@ use super::shared::Shared;
 use super::upstream::UpstreamCredential;
 use super::{caller, record, respond};
 use crate::classify::{self, Class, Classifier, Finding, Redactor};
+use crate::config::UpstreamKind;
 use crate::error::Error;
 use crate::evidence::proto::{ClassAction, ValueFingerprint};
 use crate::identity::{Credentials, UpstreamAuth};
@@ -134,6 +135,11 @@ impl Pipeline {
             vet_gemini_query(op, uri.query())?;
             // The Gemini APIs name the model in the path (checked there: `gemini::is_id`).
             call.model = Some(g.model.to_owned());
+        }
+        if let Some(b) = providers::bedrock::parse_path(uri.path()) {
+            // Bedrock names the model in the path too, percent-decoded and checked there
+            // (`bedrock::is_model_id`).
+            call.model = Some(b.model);
         }
         Ok(op)
     }

@@ -24,6 +24,12 @@ pub fn error_response(family: providers::Family, err: &Error) -> Response<ProxyB
     *resp.status_mut() = err.status();
     let h = resp.headers_mut();
     h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    if family == providers::Family::Bedrock {
+        h.insert(
+            http::header::HeaderName::from_static("x-amzn-errortype"),
+            HeaderValue::from_static(providers::bedrock_error_type(err.kind())),
+        );
+    }
     if let Error::MethodNotAllowed { allowed, .. } = err {
         h.insert(http::header::ALLOW, HeaderValue::from_static(allowed));
     }

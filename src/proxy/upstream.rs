@@ -17,6 +17,9 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
+mod aws_credentials;
+mod sigv4;
+
 use super::caller;
 use crate::config::{Secret, UpstreamConfig, UpstreamKind};
 use crate::error::Error;
@@ -26,6 +29,8 @@ use crate::providers::Operation;
 pub struct Upstream {
     pub config: UpstreamConfig,
     client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    /// A `bedrock` upstream's fetched (temporary) AWS credentials.
+    aws: aws_credentials::Cache,
 }
 
 impl std::fmt::Debug for Upstream {
@@ -67,7 +72,11 @@ impl Upstream {
             .pool_idle_timeout(Duration::from_secs(90))
             .pool_max_idle_per_host(1024)
             .build(https);
-        Ok(Self { config, client })
+        Ok(Self {
+            config,
+            client,
+            aws: aws_credentials::Cache::default(),
+        })
     }
 
     /// The upstream URL for `op`, built from the configured base URL only. Of the client's query
@@ -128,6 +137,24 @@ impl Upstream {
                 };
                 // Streams are relayed and inspected as server-sent events.
                 (path, op.streams_by_route().then(|| "alt=sse".to_owned()))
+            }
+            UpstreamKind::Bedrock => {
+                let (Some(action), Some(m)) = (op.bedrock_action(), model) else {
+                    return Err(Error::Internal(format!(
+                        "route `{}` cannot be sent to a Bedrock upstream",
+                        op.as_str()
+                    )));
+                };
+                if !crate::providers::bedrock::is_model_id(m) {
+                    return Err(Error::BadField {
+                        field: "modelId",
+                        reason:
+                            "a Bedrock model id is 1-2048 of A-Z a-z 0-9 - _ . : (and / in an ARN)"
+                                .into(),
+                    });
+                }
+                let seg = crate::providers::bedrock::encode_segment(m);
+                (format!("{base_path}/model/{seg}/{action}"), None)
             }
         };
         let query = caller::upstream_query(op, self.config.kind, query);
@@ -207,6 +234,36 @@ impl Upstream {
         out
     }
 
+    /// The last step before sending: a `bedrock` upstream called without a key
+    /// ([`UpstreamCredential::None`]) gets the request SigV4-signed with its AWS credentials,
+    /// over `body`, the exact bytes sent.
+    pub async fn finish_request(
+        &self,
+        req: &mut Request<Full<Bytes>>,
+        body: &[u8],
+        credential: &UpstreamCredential,
+    ) -> Result<(), Error> {
+        let (UpstreamKind::Bedrock, UpstreamCredential::None) = (self.config.kind, credential)
+        else {
+            return Ok(());
+        };
+        let name = &self.config.name;
+        let Some(b) = self.config.bedrock.as_ref() else {
+            return Err(Error::Internal(format!(
+                "upstream `{name}` has no AWS settings"
+            )));
+        };
+        let creds = aws_credentials::current(b, &self.aws, &self.client, name).await?;
+        sigv4::sign_request(
+            req,
+            body,
+            &creds,
+            &b.region,
+            sigv4::BEDROCK_SERVICE,
+            std::time::SystemTime::now(),
+        )
+    }
+
     /// Send the request; resolves when the upstream's response headers arrive.
     pub async fn send(&self, req: Request<Full<Bytes>>) -> Result<Response<Incoming>, Error> {
         let name = &self.config.name;
@@ -269,6 +326,7 @@ mod tests {
             first_byte_timeout: Duration::from_secs(1),
             idle_timeout: Duration::from_secs(1),
             forward_headers: Vec::new(),
+            bedrock: None,
         })
         .unwrap()
     }
@@ -394,5 +452,148 @@ mod tests {
         let out = v.headers(&h, &key, &[], "00-x", "rid");
         assert_eq!(out["authorization"], "Bearer AIza-upstream");
         assert!(out.get("x-goog-api-key").is_none());
+    }
+
+    #[tokio::test]
+    async fn bedrock_upstreams_get_the_encoded_model_and_a_signature_of_the_body_sent() {
+        use crate::config::aws::{AwsCredentials, BedrockSettings};
+        let mut b = up(
+            UpstreamKind::Bedrock,
+            "https://bedrock-runtime.eu-west-1.amazonaws.com",
+        );
+        let uri = b
+            .url(
+                Operation::ConverseStream,
+                Some("anthropic.claude-3-haiku-20240307-v1:0"),
+                Some("x=1"),
+            )
+            .unwrap();
+        assert_eq!(
+            uri.to_string(),
+            "https://bedrock-runtime.eu-west-1.amazonaws.com/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse-stream"
+        );
+        assert!(b.url(Operation::InvokeModel, Some("../x"), None).is_err());
+        assert!(b.url(Operation::Messages, Some("m"), None).is_err());
+        let mut h = HeaderMap::new();
+        h.insert(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=agk_x/20250101/us-east-1/bedrock/aws4_request"
+                .parse()
+                .unwrap(),
+        );
+        h.insert("x-amz-date", "20250101T000000Z".parse().unwrap());
+        h.insert("x-amz-security-token", "caller-token".parse().unwrap());
+        h.insert("x-amzn-bedrock-trace", "ENABLED".parse().unwrap());
+        let out = b.headers(&h, &UpstreamCredential::None, &[], "00-x", "rid");
+        assert!(out.get("authorization").is_none());
+        assert!(out.get("x-amz-date").is_none());
+        assert!(out.get("x-amz-security-token").is_none());
+        assert_eq!(out["x-amzn-bedrock-trace"], "ENABLED");
+        let key = UpstreamCredential::Key(Secret::new("bedrock-api-key".into()));
+        let out = b.headers(&h, &key, &[], "00-x", "rid");
+        assert_eq!(out["authorization"], "Bearer bedrock-api-key");
+        let mut req = Request::builder()
+            .method("POST")
+            .uri(uri)
+            .body(Full::new(Bytes::from_static(b"{}")))
+            .unwrap();
+        assert!(b
+            .finish_request(&mut req, b"{}", &UpstreamCredential::None)
+            .await
+            .is_err());
+        b.config.bedrock = Some(BedrockSettings {
+            region: "eu-west-1".into(),
+            credentials: Some(AwsCredentials {
+                access_key_id: "AKIDGATEWAY".into(),
+                secret_access_key: Secret::new("s".into()),
+                session_token: None,
+                source: "test".into(),
+            }),
+            container: None,
+            imds: None,
+        });
+        b.finish_request(&mut req, b"{}", &UpstreamCredential::None)
+            .await
+            .unwrap();
+        let auth = req.headers()["authorization"].to_str().unwrap();
+        assert!(
+            auth.starts_with("AWS4-HMAC-SHA256 Credential=AKIDGATEWAY/"),
+            "{auth}"
+        );
+        assert!(auth.contains("/eu-west-1/bedrock/aws4_request"));
+        let mut keyed = Request::new(Full::new(Bytes::new()));
+        b.finish_request(&mut keyed, b"", &key).await.unwrap();
+        assert!(keyed.headers().get("authorization").is_none());
+    }
+
+    /// Temporary credentials from a container credentials endpoint (the mock serves one),
+    /// fetched with its authorization token, cached, and used to sign.
+    #[tokio::test]
+    async fn container_credentials_are_fetched_cached_and_used() {
+        use crate::config::aws::{BedrockSettings, ContainerEndpoint};
+        let mock = crate::mock_provider::MockProvider::start("127.0.0.1:0".parse().unwrap(), true)
+            .await
+            .unwrap();
+        let mut b = up(UpstreamKind::Bedrock, &mock.bedrock_base());
+        b.config.bedrock = Some(BedrockSettings {
+            region: "us-east-1".into(),
+            credentials: None,
+            container: Some(ContainerEndpoint {
+                url: format!("{}/mock-aws-credentials", mock.bedrock_base())
+                    .parse()
+                    .unwrap(),
+                token: Some(Secret::new("container-token".into())),
+            }),
+            imds: None,
+        });
+        for _ in 0..2 {
+            let mut req = Request::builder()
+                .method("POST")
+                .uri(format!("{}/model/m/converse", mock.bedrock_base()))
+                .body(Full::new(Bytes::from_static(b"{}")))
+                .unwrap();
+            b.finish_request(&mut req, b"{}", &UpstreamCredential::None)
+                .await
+                .unwrap();
+            let auth = req.headers()["authorization"].to_str().unwrap();
+            assert!(
+                auth.starts_with("AWS4-HMAC-SHA256 Credential=ASIAMOCKCONTAINER01/"),
+                "{auth}"
+            );
+            assert_eq!(req.headers()["x-amz-security-token"], "mock-session-token");
+        }
+        let got = mock.received();
+        assert_eq!(got.len(), 1, "fetched once, then cached");
+        assert_eq!(got[0].headers["authorization"], "container-token");
+
+        // IMDSv2: a session token, the role name, then the role's credentials.
+        let mut i = up(UpstreamKind::Bedrock, &mock.bedrock_base());
+        i.config.bedrock = Some(BedrockSettings {
+            region: "us-east-1".into(),
+            credentials: None,
+            container: None,
+            imds: Some(mock.bedrock_base().parse().unwrap()),
+        });
+        let mut req = Request::builder()
+            .uri(format!("{}/model/m/converse", mock.bedrock_base()))
+            .body(Full::new(Bytes::new()))
+            .unwrap();
+        i.finish_request(&mut req, b"", &UpstreamCredential::None)
+            .await
+            .unwrap();
+        let auth = req.headers()["authorization"].to_str().unwrap();
+        assert!(auth.contains("Credential=ASIAMOCKCONTAINER01/"), "{auth}");
+        let paths: Vec<String> = mock.received()[1..]
+            .iter()
+            .map(|r| format!("{} {}", r.method, r.path_and_query))
+            .collect();
+        assert_eq!(
+            paths,
+            [
+                "PUT /latest/api/token",
+                "GET /latest/meta-data/iam/security-credentials/",
+                "GET /latest/meta-data/iam/security-credentials/mock-role"
+            ]
+        );
     }
 }

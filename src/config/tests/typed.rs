@@ -154,7 +154,8 @@ fn upstream_kinds_are_enums() {
         [
             UpstreamKind::OpenAi,
             UpstreamKind::Anthropic,
-            UpstreamKind::Gemini
+            UpstreamKind::Gemini,
+            UpstreamKind::Bedrock
         ]
     );
 }

@@ -12,8 +12,17 @@ use crate::providers::Family;
 const DEFAULT_OPENAI: &str = "https://api.openai.com/v1";
 const DEFAULT_ANTHROPIC: &str = "https://api.anthropic.com";
 const DEFAULT_GEMINI: &str = "https://generativelanguage.googleapis.com";
+const DEFAULT_BEDROCK: &str = "https://bedrock-runtime.us-east-1.amazonaws.com";
 /// Key variables the embedded defaults read when set (unset: callers bring their own key).
-const DEFAULT_KEY_VARS: &[&str] = &["OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY"];
+/// `AWS_BEARER_TOKEN_BEDROCK` is a Bedrock API key, the variable the AWS SDKs read.
+const DEFAULT_KEY_VARS: &[&str] = &[
+    "OPENAI_API_KEY",
+    "ANTHROPIC_API_KEY",
+    "GEMINI_API_KEY",
+    "AWS_BEARER_TOKEN_BEDROCK",
+];
+/// The region a `bedrock` upstream signs for when neither `region` nor its host names one.
+const DEFAULT_BEDROCK_REGION: &str = "us-east-1";
 
 impl Named for UpstreamKind {
     const NAMES: &'static [(&'static str, Self)] = &[
@@ -23,6 +32,7 @@ impl Named for UpstreamKind {
         ("openai_compatible", Self::OpenAiCompatible),
         ("gemini", Self::Gemini),
         ("vertex_ai", Self::VertexAi),
+        ("bedrock", Self::Bedrock),
     ];
 }
 
@@ -42,6 +52,8 @@ pub(super) fn default_upstreams() -> Vec<RawUpstream> {
         idle_timeout: None,
         forward_headers: Vec::new(),
         fallbacks: Vec::new(),
+        region: None,
+        profile: None,
     };
     vec![
         mk("openai", "openai", DEFAULT_OPENAI, "OPENAI_API_KEY"),
@@ -52,16 +64,24 @@ pub(super) fn default_upstreams() -> Vec<RawUpstream> {
             "ANTHROPIC_API_KEY",
         ),
         mk("gemini", "gemini", DEFAULT_GEMINI, "GEMINI_API_KEY"),
+        mk(
+            "bedrock",
+            "bedrock",
+            DEFAULT_BEDROCK,
+            "AWS_BEARER_TOKEN_BEDROCK",
+        ),
     ]
 }
 
-/// `--openai-base-url` / `--anthropic-base-url` / `--gemini-base-url` replace the URL of the
-/// upstream named `openai` / `anthropic` / `gemini` (created if the file has none).
+/// `--openai-base-url` / `--anthropic-base-url` / `--gemini-base-url` / `--bedrock-base-url`
+/// replace the URL of the upstream named `openai` / `anthropic` / `gemini` / `bedrock` (created
+/// if the file has none).
 pub(super) fn apply_base_url_overrides(raw: &mut RawConfig, ov: &Overrides) {
     for (name, url) in [
         ("openai", &ov.openai_base_url),
         ("anthropic", &ov.anthropic_base_url),
         ("gemini", &ov.gemini_base_url),
+        ("bedrock", &ov.bedrock_base_url),
     ] {
         let Some(url) = url else { continue };
         match raw.upstreams.iter_mut().find(|u| u.name == name) {
@@ -193,7 +213,18 @@ pub(super) fn upstreams(
             }
             forward_headers.push(name);
         }
+        let bedrock = match kind {
+            UpstreamKind::Bedrock => Some(bedrock_settings(cx, u, &base_url, &key)?),
+            _ if u.region.is_some() || u.profile.is_some() => {
+                return Err(cx.err(
+                    key("region"),
+                    "`region` and `profile` are settings of `bedrock` upstreams only",
+                ))
+            }
+            _ => None,
+        };
         out.push(UpstreamConfig {
+            bedrock,
             forward_headers,
             name: u.name.clone(),
             kind,
@@ -259,6 +290,7 @@ pub(super) fn routing(
     let openai = default_for("routing.openai", &r.openai, Family::OpenAi)?;
     let anthropic = default_for("routing.anthropic", &r.anthropic, Family::Anthropic)?;
     let gemini = default_for("routing.gemini", &r.gemini, Family::Google)?;
+    let bedrock = default_for("routing.bedrock", &r.bedrock, Family::Bedrock)?;
     let mut models = Vec::new();
     for (i, m) in r.models.iter().enumerate() {
         let key = format!("routing.models[{i}]");
@@ -277,6 +309,7 @@ pub(super) fn routing(
         openai,
         anthropic,
         gemini,
+        bedrock,
         models,
         allow_unlisted_models: r.allow_unlisted_models.unwrap_or(true),
         fallbacks: fallbacks(cx, raw_ups, ups)?,
@@ -433,6 +466,9 @@ fn listable_header(name: &str) -> bool {
         "x-api-key",
         "api-key",
         "x-goog-api-key",
+        "x-amz-security-token",
+        "x-amz-date",
+        "x-amz-content-sha256",
         "proxy-authorization",
         "host",
         "content-length",
@@ -445,4 +481,44 @@ fn listable_header(name: &str) -> bool {
     !FIXED.contains(&name)
         && !crate::providers::HOP_BY_HOP.contains(&name)
         && !name.starts_with("x-aimsgate-")
+}
+
+/// A `bedrock` upstream's region (its `region`, else the one its runtime host names, else
+/// us-east-1) and the AWS credentials found for it ([`crate::config::aws`]).
+fn bedrock_settings(
+    cx: &Ctx<'_>,
+    u: &RawUpstream,
+    base_url: &http::Uri,
+    key: &dyn Fn(&str) -> String,
+) -> Result<crate::config::aws::BedrockSettings, ConfigError> {
+    use crate::config::aws;
+    let region = match (&u.region, base_url.host().and_then(aws::region_of_host)) {
+        (Some(r), _) if !aws::is_region(r) => {
+            return Err(cx.err(key("region"), format!("`{r}` is not an AWS region name")))
+        }
+        (Some(r), _) => r.clone(),
+        (None, Some(r)) => r.to_owned(),
+        (None, None) => DEFAULT_BEDROCK_REGION.to_owned(),
+    };
+    // A broken shared credentials file fails the load only when `profile` names what to read
+    // from it; otherwise (the embedded default upstream) it is as if there were none.
+    let credentials = match aws::find_credentials(cx.env, u.profile.as_deref()) {
+        Ok(c) => c,
+        Err(why) if u.profile.is_some() => return Err(cx.err(key("profile"), why)),
+        Err(_) => None,
+    };
+    let container = match credentials {
+        Some(_) => None,
+        None => aws::container_endpoint(cx.env).map_err(|why| cx.err(key("kind"), why))?,
+    };
+    let imds = match (&credentials, &container) {
+        (None, None) => aws::imds_endpoint(cx.env).map_err(|why| cx.err(key("kind"), why))?,
+        _ => None,
+    };
+    Ok(aws::BedrockSettings {
+        region,
+        credentials,
+        container,
+        imds,
+    })
 }

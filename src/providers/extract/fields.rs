@@ -181,3 +181,37 @@ pub(crate) const GEMINI_EMBED: &[&str] = &[
     "outputDimensionality",
     "output_dimensionality",
 ];
+
+/// Top-level members of a Bedrock `Converse` / `ConverseStream` request (the model id is in the
+/// path; `modelId` is tolerated as the SDKs never send it in the body).
+pub(crate) const BEDROCK_CONVERSE: &[&str] = &[
+    "messages",
+    "system",
+    "inferenceConfig",
+    "toolConfig",
+    "guardrailConfig",
+    "additionalModelRequestFields",
+    "additionalModelResponseFieldPaths",
+    "promptVariables",
+    "requestMetadata",
+    "performanceConfig",
+    "serviceTier",
+];
+
+/// Top-level members of an InvokeModel body in the Anthropic-on-Bedrock shape
+/// (`anthropic_version: "bedrock-2023-05-31"`; no `model` or `stream`: the path says both).
+pub(crate) const BEDROCK_ANTHROPIC: &[&str] = &[
+    "anthropic_version",
+    "anthropic_beta",
+    "messages",
+    "system",
+    "max_tokens",
+    "metadata",
+    "stop_sequences",
+    "temperature",
+    "top_p",
+    "top_k",
+    "tools",
+    "tool_choice",
+    "thinking",
+];

@@ -4,6 +4,7 @@
 
 use super::*;
 
+mod bedrock;
 mod fields;
 mod planted;
 mod requests;

@@ -54,7 +54,8 @@ pub(crate) fn from_value(api: Api, v: &Value) -> Usage {
                 output_tokens: u["output_tokens"].as_u64(),
             }
         }
-        Api::AnthropicMessages => anthropic(&v["usage"]),
+        Api::AnthropicMessages | Api::BedrockInvoke => anthropic(&v["usage"]),
+        Api::BedrockConverse => bedrock(&v["usage"]),
         // count_tokens answers `{"input_tokens": N}` at the top level.
         Api::AnthropicCountTokens => Usage {
             input_tokens: v["input_tokens"].as_u64(),
@@ -80,6 +81,21 @@ pub(crate) fn gemini(u: &Value) -> Usage {
             (None, None) => None,
             (c, t) => Some(c.unwrap_or(0).saturating_add(t.unwrap_or(0))),
         },
+    }
+}
+
+/// A Bedrock Converse `usage` object (`inputTokens`, `outputTokens`; cache reads and writes
+/// counted as input, as for Anthropic).
+pub(crate) fn bedrock(u: &Value) -> Usage {
+    let input = u["inputTokens"].as_u64().map(|base| {
+        ["cacheReadInputTokens", "cacheWriteInputTokens"]
+            .iter()
+            .filter_map(|k| u[*k].as_u64())
+            .fold(base, u64::saturating_add)
+    });
+    Usage {
+        input_tokens: input,
+        output_tokens: u["outputTokens"].as_u64(),
     }
 }
 

@@ -40,6 +40,10 @@ pub struct StreamDecoder {
     finished: bool,
 }
 
+/// The event name an AWS event-stream exception frame is decoded to (`exception:` + its
+/// `:exception-type`), see [`crate::providers::eventstream`].
+pub const EXCEPTION_PREFIX: &str = "exception:";
+
 /// Responses API event types whose `delta` is model text.
 const RESPONSES_TEXT_DELTAS: &[&str] = &[
     "response.output_text.delta",
@@ -155,7 +159,8 @@ impl StreamDecoder {
                 }
                 _ => {}
             },
-            Api::AnthropicMessages => match kind {
+            // An InvokeModel stream's chunks, once unwrapped, are Anthropic stream events.
+            Api::AnthropicMessages | Api::BedrockInvoke => match kind {
                 Some("message_start") => {
                     if let Some(v) = parsed() {
                         self.merge(usage::anthropic(&v["message"]["usage"]));
@@ -194,10 +199,29 @@ impl StreamDecoder {
                     self.finished = true;
                 }
             }
+            // ConverseStream: the event type is the frame's `:event-type`; `metadata` carries the
+            // usage and comes last; an exception frame ends the stream.
+            Api::BedrockConverse => match kind {
+                Some("metadata") => {
+                    if let Some(v) = parsed() {
+                        self.merge(usage::bedrock(&v["usage"]));
+                    }
+                    self.finished = true;
+                }
+                Some(k) if k.starts_with(EXCEPTION_PREFIX) => {
+                    delta.error = true;
+                    self.finished = true;
+                }
+                _ => {}
+            },
             Api::OpenAiEmbeddings
             | Api::AnthropicCountTokens
             | Api::GeminiCountTokens
             | Api::GeminiEmbed => {}
+        }
+        if self.api == Api::BedrockInvoke && kind.is_some_and(|k| k.starts_with(EXCEPTION_PREFIX)) {
+            delta.error = true;
+            self.finished = true;
         }
     }
 
@@ -252,7 +276,7 @@ fn text_nodes<'a>(api: Api, body: &[u8], root: &'a Node, kind: Option<&str>) -> 
                 push(root.get("delta"));
             }
         }
-        Api::AnthropicMessages => match kind {
+        Api::AnthropicMessages | Api::BedrockInvoke => match kind {
             Some("content_block_delta") => {
                 let d = root.get("delta");
                 match d.and_then(|d| str_at(body, d, &["type"])).as_deref() {
@@ -291,6 +315,14 @@ fn text_nodes<'a>(api: Api, body: &[u8], root: &'a Node, kind: Option<&str>) -> 
                         leaves.into_iter().for_each(|n| push(Some(n)));
                     }
                 }
+            }
+        }
+        Api::BedrockConverse => {
+            if kind == Some("contentBlockDelta") {
+                let d = root.get("delta");
+                push(d.and_then(|d| d.get("text")));
+                push(d.and_then(|d| at(d, &["reasoningContent", "text"])));
+                push(d.and_then(|d| at(d, &["toolUse", "input"])));
             }
         }
         Api::OpenAiEmbeddings
@@ -397,6 +429,9 @@ pub fn error_event(api: Api, kind: &str, message: &str) -> Vec<u8> {
                 "error": {"type": kind, "code": kind, "message": message},
             }),
         ),
+        // Bedrock streams are re-framed by the caller of this function
+        // (`eventstream::exception_frame`); this payload is the message for its body.
+        Api::BedrockConverse | Api::BedrockInvoke => (None, json!({"message": message})),
         Api::AnthropicMessages | Api::AnthropicCountTokens => (
             Some("error"),
             json!({"type": "error", "error": {"type": kind, "message": message}}),

@@ -256,6 +256,8 @@ fn answer_members(api: Api) -> &'static [&'static str] {
         Api::GeminiGenerate => &["candidates", "promptFeedback"],
         Api::GeminiCountTokens => &["totalTokens"],
         Api::GeminiEmbed => &["embedding", "embeddings"],
+        Api::BedrockConverse => &["output"],
+        Api::BedrockInvoke => &["content"],
     }
 }
 

@@ -96,6 +96,8 @@ impl OutputMode {
 pub enum ContentKind {
     /// `text/event-stream`.
     EventStream,
+    /// `application/vnd.amazon.eventstream` (Bedrock's binary event stream).
+    AwsEventStream,
     /// `application/json` or any `+json` type.
     Json,
     /// Something else (`text/plain`, `text/html`, ...).
@@ -116,6 +118,8 @@ impl ContentKind {
         let media = v.split(';').next().unwrap_or_default().trim();
         if media.eq_ignore_ascii_case("text/event-stream") {
             Self::EventStream
+        } else if media.eq_ignore_ascii_case("application/vnd.amazon.eventstream") {
+            Self::AwsEventStream
         } else if media.eq_ignore_ascii_case("application/json")
             || media
                 .len()

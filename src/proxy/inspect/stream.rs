@@ -1,4 +1,5 @@
-//! Streamed (SSE) answers under inspection.
+//! Streamed answers under inspection: server-sent events, and Bedrock's AWS event-stream
+//! frames (decoded to the same events, re-encoded with fresh CRCs when rewritten).
 //!
 //! With no rule to block or redact, bytes pass through as they arrive and a copy is parsed (usage,
 //! findings). Otherwise only complete, inspected events are released: text deltas go through
@@ -14,6 +15,7 @@ use bytes::Bytes;
 
 use super::mode::{findings_of, OutputMode, MAX_EVENT};
 use crate::classify::{Classifier, Redactor, StreamScanner, StreamStep};
+use crate::providers::eventstream::{self, FrameParser};
 use crate::providers::extract::{Api, Edit};
 use crate::providers::sse::{self, SseEvent, SseParser, StreamDecoder};
 use crate::proxy::body::{Inspected, Inspector};
@@ -28,10 +30,17 @@ enum Cut {
     Uninspectable(&'static str),
 }
 
-/// A streamed (SSE) answer; see the module doc.
+/// How the stream is framed.
+enum Framing {
+    Sse(SseParser),
+    /// `application/vnd.amazon.eventstream` (Bedrock).
+    EventStream(FrameParser),
+}
+
+/// A streamed answer; see the module doc.
 pub struct SseInspector {
     api: Api,
-    parser: SseParser,
+    framing: Framing,
     decoder: StreamDecoder,
     scanner: Option<StreamScanner>,
     classifier: Option<Arc<Classifier>>,
@@ -51,7 +60,7 @@ impl SseInspector {
         });
         Self {
             api,
-            parser: SseParser::new(MAX_EVENT),
+            framing: Framing::Sse(SseParser::new(MAX_EVENT)),
             decoder: StreamDecoder::new(api),
             scanner,
             classifier,
@@ -61,6 +70,47 @@ impl SseInspector {
             unscanned: 0,
             events: Vec::new(),
             stopped: false,
+        }
+    }
+
+    /// The same inspection over AWS event-stream frames (Bedrock's streams).
+    pub fn event_stream(api: Api, classifier: Option<Arc<Classifier>>, mode: OutputMode) -> Self {
+        Self {
+            framing: Framing::EventStream(FrameParser::new(MAX_EVENT)),
+            ..Self::new(api, classifier, mode)
+        }
+    }
+
+    /// The bytes of an event this inspector built or rewrote, in the stream's framing.
+    fn encode(&self, ev: &SseEvent) -> Vec<u8> {
+        match self.framing {
+            Framing::Sse(_) => ev.to_bytes(),
+            Framing::EventStream(_) => eventstream::from_event(ev),
+        }
+    }
+
+    /// Parse `chunk` into complete events; `Err` when the framing broke or an event is over
+    /// the inspection limit.
+    fn parse(&mut self, chunk: &[u8], events: &mut Vec<SseEvent>) -> Result<(), ()> {
+        match &mut self.framing {
+            Framing::Sse(p) => p.push(chunk, events).map_err(|_| ()),
+            Framing::EventStream(p) => {
+                let mut frames = Vec::new();
+                let r = p.push(chunk, &mut frames).map_err(|_| ());
+                events.extend(frames.into_iter().map(eventstream::to_event));
+                r
+            }
+        }
+    }
+
+    /// The events left at the end of the stream; `Err` when a partial frame was left.
+    fn parse_end(&mut self, events: &mut Vec<SseEvent>) -> Result<(), ()> {
+        match &mut self.framing {
+            Framing::Sse(p) => {
+                p.finish(events);
+                Ok(())
+            }
+            Framing::EventStream(p) => p.finish().map_err(|_| ()),
         }
     }
 
@@ -85,7 +135,16 @@ impl SseInspector {
                 ),
             ),
         };
-        Bytes::from(sse::error_event(self.api, kind, &msg))
+        match self.framing {
+            Framing::Sse(_) => Bytes::from(sse::error_event(self.api, kind, &msg)),
+            Framing::EventStream(_) => {
+                let exception = match cut {
+                    Cut::Blocked { .. } => "AccessDeniedException",
+                    Cut::Uninspectable(_) => "InternalServerException",
+                };
+                Bytes::from(eventstream::exception_frame(exception, &msg))
+            }
+        }
     }
 
     /// The cut a scanner step asks for, after releasing the text it still allows.
@@ -97,7 +156,7 @@ impl SseInspector {
     ) -> Result<(), Cut> {
         if !step.text.is_empty() {
             if let Some(e) = sse::replace_delta_text(self.api, template, &step.text) {
-                out.extend_from_slice(&e.to_bytes());
+                out.extend_from_slice(&self.encode(&e));
             }
         }
         if !step.blocked {
@@ -206,7 +265,7 @@ impl SseInspector {
         }
         match sse::rewrite_event(&ev, &edits) {
             Ok(e) => {
-                out.extend_from_slice(&e.to_bytes());
+                out.extend_from_slice(&self.encode(&e));
                 Ok(())
             }
             // Never forward a snapshot we failed to redact.
@@ -228,7 +287,7 @@ impl Inspector for SseInspector {
             return Inspected::Pass(Bytes::new());
         }
         let mut events = std::mem::take(&mut self.events);
-        let oversized = self.parser.push(&chunk, &mut events).is_err();
+        let oversized = self.parse(&chunk, &mut events).is_err();
         if oversized {
             // An oversized event cannot be inspected: never pass it on as checked.
             self.unscanned += chunk.len() as u64;
@@ -265,8 +324,12 @@ impl Inspector for SseInspector {
             return None;
         }
         let mut events = Vec::new();
-        self.parser.finish(&mut events);
+        let truncated = self.parse_end(&mut events).is_err();
         let mut out = Vec::new();
+        if truncated && self.enforcing() {
+            let cut = Cut::Uninspectable("the stream ended inside an event-stream frame");
+            return Some(self.stop(&cut, out));
+        }
         if !self.enforcing() {
             for ev in events {
                 let _ = self.event(ev, &mut Vec::new());

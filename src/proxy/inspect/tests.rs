@@ -18,6 +18,8 @@ use crate::taxonomy::BUILTIN_CLASSES;
 const CARD: &str = "4539 1488 0343 6467";
 const AWS: &str = "AKIAQX4BZL7NW2MOSR6T";
 
+mod eventstream;
+
 fn clf() -> Arc<Classifier> {
     Arc::new(Classifier::new(&ClassifierOptions::default()).unwrap())
 }

@@ -165,9 +165,10 @@ impl Pipeline {
                 h.remove(http::header::TRANSFER_ENCODING);
             }
         }
-        let req = builder
-            .body(Full::new(bytes))
+        let mut req = builder
+            .body(Full::new(bytes.clone()))
             .map_err(|e| Error::Internal(format!("building upstream request: {e}")))?;
+        up.finish_request(&mut req, &bytes, credential).await?;
         up.send(req).await
     }
 
@@ -196,6 +197,12 @@ impl Pipeline {
                     parts.headers.remove(http::header::CONTENT_LENGTH);
                 }
                 Box::new(SseInspector::new(api, classifier, mode))
+            }
+            (Some(api), inspect::ContentKind::AwsEventStream) => {
+                if enforcing {
+                    parts.headers.remove(http::header::CONTENT_LENGTH);
+                }
+                Box::new(SseInspector::event_stream(api, classifier, mode))
             }
             (Some(api), content) if enforcing => {
                 let answer = Whole {

@@ -40,9 +40,27 @@ impl Pipeline {
                 "the request carries both `x-api-key` and `x-goog-api-key`; send exactly one credential".into(),
             ));
         }
+        // An AWS SDK signs its request to aimsgate with SigV4; aimsgate does not hold the
+        // caller's secret, so only the access key id can bind an identity, and only when it is a
+        // virtual key (verified against the configured hashes like any `agk_` key).
+        let (authorization, sigv4_key) = match text("authorization") {
+            Some(a) if ctx.family == providers::Family::Bedrock => match sigv4_access_key(a) {
+                Some(key) => (None, Some(key?)),
+                None => (Some(a), None),
+            },
+            a => (a, None),
+        };
+        if sigv4_key.is_some() && (h.contains_key("x-api-key") || h.contains_key("x-goog-api-key"))
+        {
+            return Err(Error::Unauthenticated(
+                "the request carries both a SigV4 `authorization` and an API key header; send exactly one credential".into(),
+            ));
+        }
         let creds = Credentials {
-            authorization: text("authorization"),
-            api_key: text("x-api-key").or_else(|| text("x-goog-api-key")),
+            authorization,
+            api_key: sigv4_key
+                .or_else(|| text("x-api-key"))
+                .or_else(|| text("x-goog-api-key")),
             peer_ip: conn.peer.ip(),
             client_cert_der: conn.client_cert.as_deref().map(Vec::as_slice),
             trusted_identity,
@@ -96,6 +114,25 @@ impl Pipeline {
     }
 }
 
+/// The access key id of a SigV4 `authorization` header (`AWS4-HMAC-SHA256 Credential=AKID/…`);
+/// `None` for another scheme. An access key id that is not an aimsgate virtual key is refused:
+/// the signature cannot be checked here and cannot be relayed (it signs aimsgate's host), so it
+/// would prove nothing.
+fn sigv4_access_key(authorization: &str) -> Option<Result<&str, Error>> {
+    let rest = authorization.trim().strip_prefix("AWS4-HMAC-SHA256")?;
+    let key = rest
+        .split(',')
+        .find_map(|p| p.trim().strip_prefix("Credential="))
+        .and_then(|c| c.split('/').next())
+        .filter(|k| !k.is_empty());
+    Some(match key {
+        Some(k) if k.starts_with(crate::identity::VIRTUAL_KEY_PREFIX) => Ok(k),
+        _ => Err(Error::Unauthenticated(
+            "aimsgate cannot verify an AWS SigV4 signature made with your own AWS credentials; use your aimsgate virtual key (agk_…) as the access key id (any secret key), or a Bedrock API key as `Authorization: Bearer` in pass-through".into(),
+        )),
+    })
+}
+
 /// The `x-aimsgate-ai-system` header, validated before anything can store it: one value, an
 /// inventory id (1-128 of `A-Z a-z 0-9 - _ .`), and nothing the classifier flags (a credential
 /// pasted there must not reach the evidence as a system name).
@@ -134,4 +171,26 @@ pub(super) fn ai_system_header(
         )));
     }
     Ok(Some(v.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_virtual_key_as_sigv4_access_key_id_is_taken() {
+        let h = |akid: &str| {
+            format!("AWS4-HMAC-SHA256 Credential={akid}/20250101/us-east-1/bedrock/aws4_request, SignedHeaders=host;x-amz-date, Signature=abc")
+        };
+        let vk = h("agk_abc");
+        assert_eq!(sigv4_access_key(&vk).unwrap().unwrap(), "agk_abc");
+        let own = h("AKIAIOSFODNN7EXAMPLE");
+        let err = sigv4_access_key(&own).unwrap().unwrap_err();
+        assert_eq!(err.status(), 401);
+        assert!(!err.to_string().contains("AKIAIOSFODNN7EXAMPLE"));
+        assert!(sigv4_access_key("AWS4-HMAC-SHA256 SignedHeaders=host")
+            .unwrap()
+            .is_err());
+        assert!(sigv4_access_key("Bearer agk_abc").is_none());
+    }
 }

@@ -50,27 +50,39 @@ impl Pipeline {
         idx: usize,
     ) -> Result<UpstreamCredential, Error> {
         let cfg = &self.shared.config;
-        let own = cfg.upstreams[idx].api_key.clone();
+        let up = &cfg.upstreams[idx];
+        let own = up.api_key.clone();
+        // A `bedrock` upstream's own credential may also be the AWS credentials it signs with
+        // (sent as `UpstreamCredential::None`: signed in `upstream::Upstream::finish_request`).
+        let signs = up.bedrock.as_ref().is_some_and(|b| b.credentials.is_some());
+        let refuse = |why: &str, fix: &str| Error::Refused {
+            rule: CREDENTIAL_BINDING_RULE.to_owned(),
+            message: format!("this call goes to upstream `{}`, and {why}", up.name),
+            fix: fix.to_owned(),
+        };
+        let bound_fix = "use a model or route served by an upstream your key is bound to, or ask the gateway operator to bind a key for this upstream to your credential";
         match (&ctx.credential, &ctx.key_set) {
             (UpstreamCredential::None, Some(set)) => {
                 match cfg.keys.get(set).and_then(|s| s.for_upstream(idx)) {
                     Some(k) => Ok(UpstreamCredential::Key(k.clone())),
                     None => match own {
                         Some(k) => Ok(UpstreamCredential::Key(k)),
-                        None => Err(Error::Refused {
-                            rule: CREDENTIAL_BINDING_RULE.to_owned(),
-                            message: format!(
-                                "this call goes to upstream `{}`, and the caller's credential maps no provider key for it (provider keys are only ever injected into the upstream they are bound to)",
-                                cfg.upstreams[idx].name
-                            ),
-                            fix: "use a model or route served by an upstream your key is bound to, or ask the gateway operator to bind a key for this upstream to your credential".to_owned(),
-                        }),
+                        None if signs => Ok(UpstreamCredential::None),
+                        None => Err(refuse(
+                            "the caller's credential maps no provider key for it (provider keys are only ever injected into the upstream they are bound to)",
+                            bound_fix,
+                        )),
                     },
                 }
             }
-            (UpstreamCredential::None, None) => {
-                Ok(own.map_or(UpstreamCredential::None, UpstreamCredential::Key))
-            }
+            (UpstreamCredential::None, None) => match own {
+                Some(k) => Ok(UpstreamCredential::Key(k)),
+                None if up.kind == UpstreamKind::Bedrock && !signs => Err(refuse(
+                    "it holds neither AWS credentials nor a Bedrock API key to call it with",
+                    "ask the gateway operator to give the bedrock upstream AWS credentials (environment or shared credentials file) or an api_key",
+                )),
+                None => Ok(UpstreamCredential::None),
+            },
             (other, _) => Ok(other.clone()),
         }
     }

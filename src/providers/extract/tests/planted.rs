@@ -102,6 +102,26 @@ pub(crate) fn skeleton(api: Api, free: Value) -> Value {
             "title": free,
             "taskType": "RETRIEVAL_DOCUMENT"
         }),
+        Api::BedrockConverse => json!({
+            "system": [{"text": "be brief"}],
+            "messages": [
+                {"role": "user", "content": [{"text": "hello"}]},
+                {"role": "assistant", "content": [{"toolUse": {"toolUseId": "t", "name": "f", "input": {"x": free.clone()}}}]},
+                {"role": "user", "content": [{"toolResult": {"toolUseId": "t", "content": [{"json": {"ok": free}}]}}]}
+            ],
+            "toolConfig": {"tools": [{"toolSpec": {"name": "f", "description": "d", "inputSchema": {"json": schema}}}]},
+            "inferenceConfig": {"maxTokens": 16}
+        }),
+        Api::BedrockInvoke => json!({
+            "anthropic_version": "bedrock-2023-05-31",
+            "max_tokens": 16,
+            "system": "be brief",
+            "messages": [
+                {"role": "user", "content": "hello"},
+                {"role": "assistant", "content": [{"type": "tool_use", "id": "t", "name": "f", "input": {"x": free}}]}
+            ],
+            "tools": [{"name": "f", "description": "d", "input_schema": schema}]
+        }),
     }
 }
 
