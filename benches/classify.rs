@@ -39,10 +39,10 @@ fn prompt_1mb() -> String {
     let mut i = 0u32;
     while s.len() < 1 << 20 {
         s.push_str(PROSE);
-        if i % 7 == 0 {
+        if i.is_multiple_of(7) {
             s.push_str(CODE);
         }
-        if i % 50 == 0 {
+        if i.is_multiple_of(50) {
             s.push_str(
                 "Contact jane.roe@example.org or +1 415-555-0132 about card 4539 1488 0343 6467. ",
             );

@@ -69,7 +69,7 @@ pub(crate) fn luhn(digits: &[u8]) -> bool {
         }
         sum += d;
     }
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// ISO 13616 / ISO 7064 mod-97-10 over a compact IBAN (letters and digits only).

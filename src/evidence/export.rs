@@ -143,11 +143,11 @@ impl Matcher {
         }
         match &r.kind {
             Some(record::Kind::Decision(d)) => {
-                let ok = f.ai_system.as_ref().map_or(true, |s| *s == d.ai_system_id)
-                    && f.principal.as_ref().map_or(true, |p| *p == d.principal_id)
+                let ok = f.ai_system.as_ref().is_none_or(|s| *s == d.ai_system_id)
+                    && f.principal.as_ref().is_none_or(|p| *p == d.principal_id)
                     && f.decision
                         .as_ref()
-                        .map_or(true, |e| e == effect_name(d.effect));
+                        .is_none_or(|e| e == effect_name(d.effect));
                 if ok {
                     self.selected.insert(d.decision_id.clone());
                 }

@@ -327,7 +327,7 @@ mod tests {
             offset: 8 + seq * 100,
             time: seq as i64,
             // UUIDv7-like ids share their 13-byte prefix; short ids are all prefix.
-            decision_id: Some(if seq % 2 == 0 {
+            decision_id: Some(if seq.is_multiple_of(2) {
                 format!("0193a000-0000-7000-8000-{seq:012}")
             } else {
                 format!("d-{seq}")

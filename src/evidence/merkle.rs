@@ -188,7 +188,7 @@ impl CompactRange {
     /// `size` is a power of two the position is aligned to.
     pub fn push_subtree(&mut self, size: u64, hash: Hash) -> bool {
         let aligned = size.is_power_of_two()
-            && self.size % size == 0
+            && self.size.is_multiple_of(size)
             && self.size.checked_add(size).is_some();
         if !aligned {
             return false;
@@ -238,7 +238,7 @@ impl CompactRange {
         for &(start, sz, h) in nodes {
             let ok = start == r.size
                 && sz.is_power_of_two()
-                && r.stack.last().map_or(true, |&(prev, _)| prev > sz);
+                && r.stack.last().is_none_or(|&(prev, _)| prev > sz);
             if !ok {
                 return None;
             }

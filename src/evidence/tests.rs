@@ -40,12 +40,12 @@ pub(crate) fn decision(i: u64) -> Kind {
     Kind::Decision(DecisionRecord {
         decision_id: format!("d-{i}"),
         principal_id: format!("user-{}", i % 3),
-        ai_system_id: if i % 2 == 0 {
+        ai_system_id: if i.is_multiple_of(2) {
             "support-bot".into()
         } else {
             "code-assist".into()
         },
-        effect: if i % 5 == 0 {
+        effect: if i.is_multiple_of(5) {
             proto::Effect::Block as i32
         } else {
             proto::Effect::Allow as i32

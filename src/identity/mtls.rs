@@ -50,7 +50,7 @@ impl Mtls {
                 });
             }
             let names_ok = m.groups.iter().all(|g| is_clean_name(g))
-                && m.ai_system.as_deref().map_or(true, is_clean_name);
+                && m.ai_system.as_deref().is_none_or(is_clean_name);
             if !names_ok {
                 return Err(IdentityError::BadMapping {
                     index,
@@ -193,7 +193,7 @@ fn is_spiffe_id(s: &str) -> bool {
         && domain
             .bytes()
             .all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-' | b'_'));
-    let path_ok = path.map_or(true, |p| {
+    let path_ok = path.is_none_or(|p| {
         p.split('/').all(|seg| {
             !seg.is_empty()
                 && seg != "."

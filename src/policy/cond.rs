@@ -129,7 +129,7 @@ impl<'a> Ctx<'a> {
         let (tier, model_approved, upstream_approved, classes_approved) = match system {
             Some(s) => (
                 s.risk_tier,
-                facts.model.map_or(true, |m| s.allows_model(m)),
+                facts.model.is_none_or(|m| s.allows_model(m)),
                 s.allows_upstream(facts.upstream),
                 found().all(|c| s.may_receive(c.class)),
             ),

@@ -63,7 +63,7 @@ impl OutputPlan {
                 (true, false) => continue,
                 _ => e.action,
             };
-            if best.map_or(true, |(b, _)| action > b) {
+            if best.is_none_or(|(b, _)| action > b) {
                 best = Some((action, &e.rule));
             }
         }

@@ -110,14 +110,14 @@ impl System {
     pub fn allows_upstream(&self, upstream: &str) -> bool {
         self.upstreams
             .as_ref()
-            .map_or(true, |u| u.iter().any(|x| x == upstream))
+            .is_none_or(|u| u.iter().any(|x| x == upstream))
     }
 
     /// Is the system approved for this model?
     pub fn allows_model(&self, model: &str) -> bool {
         self.models
             .as_ref()
-            .map_or(true, |m| m.iter().any(|g| g.matches(model)))
+            .is_none_or(|m| m.iter().any(|g| g.matches(model)))
     }
 
     /// The approved-model pattern `model` matches, as written in the inventory (`None` when the
@@ -134,7 +134,7 @@ impl System {
     pub fn may_receive(&self, class: &str) -> bool {
         self.data_classes
             .as_ref()
-            .map_or(true, |d| d.iter().any(|p| p.matches(class)))
+            .is_none_or(|d| d.iter().any(|p| p.matches(class)))
     }
 
     /// Does the inventory entry list this caller, by principal or by one of its groups?

@@ -27,7 +27,7 @@ const T0: i64 = 1_764_749_826_000_000_000;
 /// every third call is refused; one per second.
 fn kind(i: u64) -> Kind {
     let c = i / 2;
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         Kind::Decision(DecisionRecord {
             decision_id: format!("d-{c}"),
             ai_system_id: ["support-bot", "code-assist"][(c % 2) as usize].into(),

@@ -352,7 +352,7 @@ impl Scan {
                     format!("checkpoint of size {s} {p}"),
                 )
             })?;
-            if !self.matched.is_some_and(|(m, _)| m > s) {
+            if self.matched.is_none_or(|(m, _)| m <= s) {
                 self.matched = Some((s, cp.root));
             }
             self.checkpoints += 1;

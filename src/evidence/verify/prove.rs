@@ -237,7 +237,7 @@ pub fn verify_proof(
             for k in trust
                 .keys
                 .iter()
-                .filter(|k| k.origin.as_deref().map_or(true, |o| o == origin))
+                .filter(|k| k.origin.as_deref().is_none_or(|o| o == origin))
             {
                 match proof.check(&leaf, &Verifier::note_key(&origin, &k.key)) {
                     Ok(cp) => {

@@ -53,7 +53,7 @@ impl Shared {
         };
         st.busy -= 1;
         if let Some((order, i)) = found {
-            if !st.bad.as_ref().is_some_and(|(o, _)| *o <= order) {
+            if st.bad.as_ref().is_none_or(|(o, _)| *o > order) {
                 if let Some(job) = jobs.into_iter().nth(i) {
                     st.bad = Some((order, job));
                 }

@@ -298,7 +298,7 @@ impl<'a> Walker<'a> {
                     let key_taken = node
                         .key_spans
                         .get(i)
-                        .map_or(true, |s| self.taken.contains(s.start));
+                        .is_none_or(|s| self.taken.contains(s.start));
                     if key_taken && self.done(child) {
                         continue;
                     }
