@@ -2,7 +2,9 @@
 //! found at load, or temporary ones fetched from the container credentials endpoint (ECS task
 //! role, EKS Pod Identity) or the EC2 instance metadata service (IMDSv2: a session token first,
 //! then the instance role's credentials) over the upstream's own client, cached until five
-//! minutes before they expire.
+//! minutes before they expire. A fetch that failed is not tried again for
+//! [`RETRY_AFTER_FAILURE`]: calls in between fail at once instead of each waiting out the
+//! endpoint's timeouts (a host off AWS, where IMDS never answers).
 //!
 //! Owns the fetch, the answer's JSON and the cache. Which source applies is decided at load
 //! ([`crate::config::aws`]); the signature itself is `sigv4.rs`'s.
@@ -22,9 +24,18 @@ const REFRESH_BEFORE: Duration = Duration::from_secs(300);
 /// Longest wait for a credentials endpoint (each request, and reading its answer).
 const FETCH_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// Fetched credentials and when they expire.
+/// How long a failed fetch is remembered before the endpoint is asked again.
+pub const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(30);
+
+/// Fetched credentials and when they expire, or the last failure and when it happened.
 #[derive(Default)]
-pub struct Cache(tokio::sync::Mutex<Option<(AwsCredentials, SystemTime)>>);
+pub struct Cache(tokio::sync::Mutex<State>);
+
+#[derive(Default)]
+struct State {
+    credentials: Option<(AwsCredentials, SystemTime)>,
+    failed: Option<(std::time::Instant, String)>,
+}
 
 type HttpClient = hyper_util::client::legacy::Client<
     hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
@@ -42,9 +53,20 @@ pub async fn current(
         return Ok(c.clone());
     }
     let mut slot = cache.0.lock().await;
-    if let Some((c, expires)) = slot.as_ref() {
+    if let Some((c, expires)) = slot.credentials.as_ref() {
         if SystemTime::now() + REFRESH_BEFORE < *expires {
             return Ok(c.clone());
+        }
+    }
+    if let Some((at, why)) = slot.failed.as_ref() {
+        if at.elapsed() < RETRY_AFTER_FAILURE {
+            return Err(Error::UpstreamUnreachable {
+                upstream: upstream.to_owned(),
+                reason: format!(
+                    "{why} (asked again {} s after the failure)",
+                    RETRY_AFTER_FAILURE.as_secs()
+                ),
+            });
         }
     }
     let fetched = match (&settings.container, &settings.imds) {
@@ -60,11 +82,18 @@ pub async fn current(
             )))
         }
     };
-    let (c, expires) = fetched.map_err(|reason| Error::UpstreamUnreachable {
-        upstream: upstream.to_owned(),
-        reason,
-    })?;
-    *slot = Some((c.clone(), expires));
+    let (c, expires) = match fetched {
+        Ok(f) => f,
+        Err(reason) => {
+            slot.failed = Some((std::time::Instant::now(), reason.clone()));
+            return Err(Error::UpstreamUnreachable {
+                upstream: upstream.to_owned(),
+                reason,
+            });
+        }
+    };
+    slot.failed = None;
+    slot.credentials = Some((c.clone(), expires));
     Ok(c)
 }
 
@@ -189,6 +218,43 @@ pub fn parse(body: &[u8]) -> Result<(AwsCredentials, SystemTime), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_failed_fetch_is_not_retried_by_every_call() {
+        // An IMDS address where nothing listens: the first call asks and fails, the next fails
+        // at once with the remembered reason.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let settings = BedrockSettings {
+            region: "us-east-1".into(),
+            credentials: None,
+            container: None,
+            imds: Some(format!("http://127.0.0.1:{port}").parse().unwrap()),
+        };
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_webpki_roots()
+            .https_or_http()
+            .enable_http1()
+            .build();
+        let client =
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build(https);
+        let cache = Cache::default();
+        let first = current(&settings, &cache, &client, "bedrock")
+            .await
+            .unwrap_err();
+        assert!(!first.to_string().contains("asked again"), "{first}");
+        let second = current(&settings, &cache, &client, "bedrock")
+            .await
+            .unwrap_err();
+        assert!(
+            second.to_string().contains("asked again 30 s after"),
+            "{second}"
+        );
+    }
 
     #[test]
     fn endpoint_answers_are_parsed() {
