@@ -109,23 +109,11 @@ async fn accept(
         return connection(guard, TokioIo::new(stream), info, shutdown).await;
     };
     let timeout = guard.shared().config.server.header_read_timeout;
-    let tls_stream = match tokio::time::timeout(timeout, acceptor.accept(stream)).await {
-        Ok(Ok(s)) => s,
-        Ok(Err(e)) => {
-            tracing::debug!(%peer, error = %e, "guardrail listener: TLS handshake failed");
-            return;
-        }
-        Err(_) => {
-            tracing::debug!(%peer, "guardrail listener: TLS handshake timed out");
-            return;
-        }
+    let Some((tls_stream, client_cert)) =
+        super::listener::handshake(&acceptor, stream, timeout, peer).await
+    else {
+        return;
     };
-    let client_cert = tls_stream
-        .get_ref()
-        .1
-        .peer_certificates()
-        .and_then(|c| c.first())
-        .map(|c| Arc::new(c.as_ref().to_vec()));
     let info = ConnInfo {
         peer,
         client_cert,

@@ -127,23 +127,11 @@ async fn connection(
             .await;
         }
         Some(acceptor) => {
-            let tls_stream = match tokio::time::timeout(header_timeout, acceptor.accept(io)).await {
-                Ok(Ok(s)) => s,
-                Ok(Err(e)) => {
-                    tracing::debug!(%peer, error = %e, "TLS handshake failed");
-                    return;
-                }
-                Err(_) => {
-                    tracing::debug!(%peer, "TLS handshake timed out");
-                    return;
-                }
+            let Some((tls_stream, client_cert)) =
+                handshake(&acceptor, io, header_timeout, peer).await
+            else {
+                return;
             };
-            let client_cert = tls_stream
-                .get_ref()
-                .1
-                .peer_certificates()
-                .and_then(|c| c.first())
-                .map(|c| Arc::new(c.as_ref().to_vec()));
             let info = ConnInfo {
                 peer,
                 client_cert,
@@ -161,6 +149,37 @@ async fn connection(
             .await;
         }
     }
+}
+
+/// The TLS handshake of one connection, bounded by `timeout`, and the client's leaf
+/// certificate (DER) when it sent one. `None` when the handshake failed or timed out (logged).
+pub(super) async fn handshake<I>(
+    acceptor: &TlsAcceptor,
+    io: I,
+    timeout: Duration,
+    peer: std::net::SocketAddr,
+) -> Option<(tokio_rustls::server::TlsStream<I>, Option<Arc<Vec<u8>>>)>
+where
+    I: AsyncRead + AsyncWrite + Unpin,
+{
+    let tls_stream = match tokio::time::timeout(timeout, acceptor.accept(io)).await {
+        Ok(Ok(s)) => s,
+        Ok(Err(e)) => {
+            tracing::debug!(%peer, error = %e, "TLS handshake failed");
+            return None;
+        }
+        Err(_) => {
+            tracing::debug!(%peer, "TLS handshake timed out");
+            return None;
+        }
+    };
+    let client_cert = tls_stream
+        .get_ref()
+        .1
+        .peer_certificates()
+        .and_then(|c| c.first())
+        .map(|c| Arc::new(c.as_ref().to_vec()));
+    Some((tls_stream, client_cert))
 }
 
 async fn drive<I>(
