@@ -21,23 +21,44 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// Start a gateway on a free port and wait until `probe` (a path) answers 200. A start that
+/// lost its port to another process anyway is retried on a new port; any other early exit
+/// fails with the gateway's log.
+async fn launch(
+    log_path: &Path,
+    secs: u64,
+    probe: &str,
+    command: impl Fn(u16) -> Command,
+) -> (Child, String) {
+    for _ in 0..3 {
+        let port = free_port();
+        let log = std::fs::File::create(log_path).unwrap();
+        let mut child = command(port)
+            .stdout(Stdio::from(log.try_clone().unwrap()))
+            .stderr(Stdio::from(log))
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let base = format!("http://127.0.0.1:{port}");
+        match ready(&format!("{base}{probe}"), log_path, &mut child, secs).await {
+            Ok(()) => return (child, base),
+            Err(log) if log.contains("address already in use") || log.contains("EADDRINUSE") => {
+                eprintln!("{base}: port taken while starting, retrying on another");
+            }
+            Err(log) => panic!("{base}: exited before it was ready: {log}"),
+        }
+    }
+    panic!("no port held through three starts")
 }
 
-/// Wait until `url` answers 200 (the gateway is up), or fail with its log.
-async fn ready(url: &str, log: &Path, child: &mut Child, secs: u64) {
+/// Wait until `url` answers 200 (the gateway is up). `Err` with its log when it exited first;
+/// a panic with its log when it is not ready in `secs`.
+async fn ready(url: &str, log: &Path, child: &mut Child, secs: u64) -> Result<(), String> {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
     loop {
         if let Ok(Some(status)) = child.try_wait() {
-            panic!(
-                "{url}: exited with {status}: {}",
-                std::fs::read_to_string(log).unwrap_or_default()
-            );
+            let log = std::fs::read_to_string(log).unwrap_or_default();
+            return Err(format!("exited with {status}: {log}"));
         }
         // `send` expects a listener: probe the port first.
         let addr = url
@@ -52,7 +73,7 @@ async fn ready(url: &str, log: &Path, child: &mut Child, secs: u64) {
             )
             .await;
             if matches!(r, Ok(ref r) if r.status == 200) {
-                return;
+                return Ok(());
             }
         }
         assert!(
@@ -122,29 +143,19 @@ general_settings:
         ),
     )
     .unwrap();
-    let port = free_port();
     let log_path = dir.path().join("litellm.log");
-    let log = std::fs::File::create(&log_path).unwrap();
-    let mut child = Command::new(&litellm)
-        .arg("--config")
-        .arg(&cfg)
-        .args(["--host", "127.0.0.1", "--port", &port.to_string()])
-        .env("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-        .env("LITELLM_TELEMETRY", "False")
-        .env("HOME", dir.path())
-        .current_dir(dir.path())
-        .stdout(Stdio::from(log.try_clone().unwrap()))
-        .stderr(Stdio::from(log))
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    ready(
-        &format!("{base}/health/liveliness"),
-        &log_path,
-        &mut child,
-        120,
-    )
+    let home = dir.path().to_path_buf();
+    let (_child, base) = launch(&log_path, 120, "/health/liveliness", |port| {
+        let mut c = Command::new(&litellm);
+        c.arg("--config")
+            .arg(&cfg)
+            .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+            .env("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+            .env("LITELLM_TELEMETRY", "False")
+            .env("HOME", &home)
+            .current_dir(&home);
+        c
+    })
     .await;
     let url = format!("{base}/v1/chat/completions");
     let auth = ("authorization", "Bearer sk-master-e2e-0000");
@@ -201,21 +212,16 @@ async fn portkey_gateway_with_aimsgate_as_its_webhook_guardrail() {
     let gw = Gateway::start(&guard_config(&mock, "")).await;
     let guard: SocketAddr = gw.guardrail.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
     let log_path = dir.path().join("portkey.log");
-    let log = std::fs::File::create(&log_path).unwrap();
-    let mut child = Command::new("node")
-        .arg(&server)
-        .arg(format!("--port={port}"))
-        .arg("--headless")
-        .current_dir(dir.path())
-        .stdout(Stdio::from(log.try_clone().unwrap()))
-        .stderr(Stdio::from(log))
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    ready(&format!("{base}/"), &log_path, &mut child, 60).await;
+    let (_child, base) = launch(&log_path, 60, "/", |port| {
+        let mut c = Command::new("node");
+        c.arg(&server)
+            .arg(format!("--port={port}"))
+            .arg("--headless")
+            .current_dir(dir.path());
+        c
+    })
+    .await;
     let hook = |id: &str| {
         json!({"type": "guardrail", "id": id, "deny": true, "checks": [{"id": "default.webhook",
             "parameters": {"webhookURL": format!("http://{guard}/portkey/webhook"),

@@ -4,7 +4,6 @@
 //! fail-open admits, and each decision record says which. Fails, never skips, when
 //! `redis-server` is missing (`.ci/run` installs Debian's `redis-server`).
 
-use std::net::TcpListener;
 use std::time::Duration;
 
 use crate::support::*;
@@ -20,12 +19,7 @@ struct Redis {
 
 impl Redis {
     fn start() -> Redis {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        Self::on(port)
+        Self::on(free_port())
     }
 
     fn on(port: u16) -> Redis {

@@ -440,3 +440,30 @@ pub async fn metrics(gw: &Gateway) -> String {
     assert_eq!(r.status, 200);
     r.text()
 }
+
+/// A free port below the kernel's ephemeral range. A port handed out by binding port 0 lies
+/// inside that range, so while the gateway under test is still starting (LiteLLM takes seconds, redis-server milliseconds),
+/// any other test's outgoing connection can take it as its source port, and the readiness probe
+/// itself can self-connect to it (TCP simultaneous open). Either makes the gateway's bind fail
+/// with "address already in use". Ports below the range are never handed out as source ports.
+pub fn free_port() -> u16 {
+    let low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32768);
+    let floor = 10_000u16.min(low.saturating_sub(1000));
+    let span = u32::from(low - floor);
+    let mut seed = std::process::id()
+        ^ std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos();
+    for _ in 0..200 {
+        seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+        let port = floor + ((seed >> 8) % span) as u16;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port in {floor}..{low}");
+}
