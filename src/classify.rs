@@ -17,6 +17,7 @@ mod context;
 mod dictionary;
 mod engine;
 mod keybody;
+mod names;
 mod normalize;
 mod numeric;
 mod parts;

@@ -29,8 +29,6 @@ pub(crate) enum Kind {
     Passport,
     Mrn,
     DateOfBirth,
-    NameTitle,
-    NameContext,
     Marking,
     Address,
     Iban,
@@ -47,14 +45,8 @@ pub(crate) struct Detector {
 const UP: &str = "A-ZÀ-ÖØ-Þ";
 const LO: &str = "a-zß-öø-ÿ";
 
-/// Builds the patterns that need the Latin letter classes spliced in.
-pub(crate) fn name_word() -> String {
-    format!("[{UP}][{LO}]+(?:['-][{UP}]?[{LO}]+)?")
-}
-
 /// The detectors in priority order (leftmost-first: at the same start, earlier wins).
 pub(crate) fn detectors() -> Vec<(Detector, String)> {
-    let w = name_word();
     let p = |id, kind, pattern: &str| (Detector { id, kind }, pattern.to_owned());
     let d = |id, kind, pattern: String| (Detector { id, kind }, pattern);
     vec![
@@ -150,20 +142,6 @@ pub(crate) fn detectors() -> Vec<(Detector, String)> {
             "date_of_birth",
             Kind::DateOfBirth,
             r"(?i:date of birth|birth ?date|dob|d\.o\.b\.?|born(?: on)?|geburtsdatum|geboren am|fecha de nacimiento|nacido el|nacida el|date de naissance|née? le)[ \t:,.-]*(?P<v>[0-9]{1,4}[./-][0-9]{1,2}[./-][0-9]{2,4}|(?i:[0-9]{1,2}(?:st|nd|rd|th)?\.?[ ]+(?:de[ ]+)?[a-zäéû]{3,10}\.?(?:[ ]+de)?,?[ ]+(?:19|20)[0-9]{2}|[a-z]{3,9}\.?[ ]+[0-9]{1,2}(?:st|nd|rd|th)?,?[ ]+(?:19|20)[0-9]{2}))|(?:生年月日|出生日期)[ \t:：]*(?P<v2>[0-9]{4}(?:年|-|/)[0-9]{1,2}(?:月|-|/)[0-9]{1,2}日?)",
-        ),
-        d(
-            "person_name_title",
-            Kind::NameTitle,
-            format!(
-                r"(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Herr|Frau|Mme|Mlle|Sr|Sra)\.?[ ]+(?P<v>{w}(?:[ ]{w}){{0,2}})"
-            ),
-        ),
-        d(
-            "person_name_context",
-            Kind::NameContext,
-            format!(
-                r#"(?i:patient(?: name)?|patientin|full[ _]?name|name|nombre(?: completo)?|paciente|nom|dear|attn\.?|contact person|customer(?:_name)?|beneficiary|cardholder|account holder)(?:"?[ \t]*[:=][ \t]*"?|[ \t]*,?[ \t]+)(?P<v>{w}(?:[ ]{w}){{1,2}})"#
-            ),
         ),
         p(
             "confidential_marking",
@@ -306,16 +284,6 @@ pub(crate) const CASED_ANCHORS: &[(&str, usize, usize)] = &[
     ("auth_key", 40, 96),
     ("credential", 40, 96),
     ("patient", 0, 96),
-    ("name:", 10, 96),
-    ("nombre", 0, 96),
-    ("nom :", 0, 96),
-    ("nom:", 0, 96),
-    ("name\"", 10, 96),
-    ("customer\"", 0, 96),
-    ("customer_name", 0, 96),
-    ("beneficiary", 0, 96),
-    ("cardholder", 0, 96),
-    ("account holder", 0, 96),
 ];
 
 /// Margins of the window opened around a run of digits (before, after). The "before" margin

@@ -1,17 +1,18 @@
 //! [`Classifier`]: builds the engine and dictionaries, and classifies one text (normalisation
-//! fold, engine plus dictionary scan, span mapping back to the original bytes, overlap
+//! fold, engine, name and dictionary scans, span mapping back to the original bytes, overlap
 //! resolution).
 //!
-//! Owns the per-text driver only: detection lives in `engine` and `dictionary`, folding in
+//! Owns the per-text driver only: detection lives in `engine`, `names` and `dictionary`, folding in
 //! `normalize`, streams in `stream`, multi-part requests in `parts`.
 
 use super::types::{ClassifierOptions, ClassifyError, Finding, Findings, TestValues};
-use super::{dictionary, engine, normalize, testvalues, validate};
+use super::{dictionary, engine, names, normalize, testvalues, validate};
 
 /// The built classifier. `Send + Sync`; build once and share through an `Arc`.
 #[derive(Debug)]
 pub struct Classifier {
     engine: engine::Engine,
+    names: names::NameDetector,
     dictionaries: Option<dictionary::DictionaryMatcher>,
     max_scan_bytes: usize,
     test_values: TestValues,
@@ -22,6 +23,7 @@ impl Classifier {
     pub fn new(opts: &ClassifierOptions) -> Result<Self, ClassifyError> {
         Ok(Self {
             engine: engine::Engine::new()?,
+            names: names::NameDetector::new(),
             dictionaries: dictionary::DictionaryMatcher::new(&opts.dictionaries)?,
             max_scan_bytes: opts.max_scan_bytes,
             test_values: opts.test_values,
@@ -96,8 +98,12 @@ impl Classifier {
         spans: Option<&mut Vec<(usize, usize)>>,
     ) -> Vec<Finding> {
         let mut items = self.engine.scan(text, from, limit, spans);
+        let engine_found = items.len();
+        self.names.scan(text, limit, &mut items);
         if let Some(d) = &self.dictionaries {
             d.scan(text, limit, &mut items);
+        }
+        if items.len() > engine_found {
             items.retain(|f| f.start >= from);
         }
         items

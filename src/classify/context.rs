@@ -1,6 +1,6 @@
 //! Validators for the classes found by shape plus context: e-mail addresses, confidential
 //! markings, postal addresses, and the context-word classes (passport, medical record number,
-//! date of birth, person names) whose value span excludes the context words.
+//! date of birth) whose value span excludes the context words. Person names are `names`.
 //!
 //! Owns boundary and plausibility checks only; the patterns live in `catalog`.
 
@@ -217,74 +217,5 @@ pub(crate) fn date_of_birth(c: &Cand<'_>, v: &Cand<'_>, out: &mut Vec<Finding>) 
     };
     if ok && keyword_bounded(c) && value_ends(v) {
         push(out, "pii.date_of_birth", v, v.start, v.end);
-    }
-}
-
-/// Capitalised words that follow "Dear" or "Name:" but are not names.
-const NOT_NAMES: &[&str] = &[
-    "Sir",
-    "Madam",
-    "Customer",
-    "Customers",
-    "Team",
-    "Service",
-    "Support",
-    "Client",
-    "Clients",
-    "Colleague",
-    "Colleagues",
-    "Hiring",
-    "Manager",
-    "All",
-    "Friends",
-    "Patient",
-    "Doctor",
-    "User",
-    "Users",
-    "Admin",
-    "Name",
-    "The",
-    "This",
-    "Field",
-    "String",
-    "Value",
-    "Required",
-    "Type",
-    "Example",
-    "Test",
-    "Unknown",
-    "None",
-    "Null",
-    "First",
-    "Last",
-    "Full",
-    "Sample",
-    "Date",
-    "Contact",
-    "Information",
-    "Record",
-    "Number",
-    "Address",
-    "Email",
-    "Phone",
-    "John Doe",
-    "Jane Doe",
-    "Summary",
-    "History",
-    "Notes",
-    "Name",
-    "Id",
-    "Project",
-    "Product",
-    "Company",
-];
-
-pub(crate) fn person_name(c: &Cand<'_>, v: &Cand<'_>, out: &mut Vec<Finding>) {
-    let val = slice(v.text, v.start, v.end);
-    if NOT_NAMES.contains(&val) || val.split(' ').any(|w| NOT_NAMES.contains(&w)) {
-        return;
-    }
-    if keyword_bounded(c) && value_ends(v) {
-        push(out, "pii.person_name", v, v.start, v.end);
     }
 }

@@ -147,9 +147,7 @@ impl Engine {
             | Kind::Generic
             | Kind::Passport
             | Kind::Mrn
-            | Kind::DateOfBirth
-            | Kind::NameTitle
-            | Kind::NameContext => {
+            | Kind::DateOfBirth => {
                 let Some((vs, ve)) = self.value_span(text, s, e) else {
                     return e;
                 };
@@ -169,8 +167,7 @@ impl Engine {
                     }
                     Kind::Passport => context::passport(&c, &v, out),
                     Kind::Mrn => context::mrn(&c, &v, out),
-                    Kind::DateOfBirth => context::date_of_birth(&c, &v, out),
-                    _ => context::person_name(&c, &v, out),
+                    _ => context::date_of_birth(&c, &v, out),
                 }
             }
         }

@@ -1,0 +1,355 @@
+//! Person names (`pii.person_name`) in free text, in the Latin-script locales (en, de, fr, es,
+//! romanised Japanese) and in Japanese script (`ja`).
+//!
+//! A linear pass over the text: a chunked byte scan skips everything without an uppercase
+//! letter; at each capitalised word start a run of name-shaped words is read (`Anna`,
+//! `Jean-Pierre`, `O'Brien`, `McLeod`, initials `Q.`, particles `von der`, `de la`; at most
+//! [`MAX_NAME`] bytes) and judged by the embedded lexicon (`lexicon`: is the first word a given
+//! name, the last a family name?) and by the cue before it (`cues`: a title, a greeting, a
+//! context word such as `patient` or `"assignee":`, an e-mail header, a letter closing on the
+//! line above). Common capitalised words (`words::STOP`) cut a run. The span is the name alone:
+//! titles and honorifics stay outside.
+//!
+//! Every judgement looks at most [`LOOKBACK`] bytes before a run and [`MAX_NAME`] bytes into it,
+//! so a streamed scan (which keeps `stream::CONTEXT` bytes of released text) finds exactly what
+//! the whole-text scan finds. Owns name detection only; other classes are the engine's.
+
+mod cues;
+mod ja;
+mod lexicon;
+#[cfg(test)]
+mod tests;
+mod words;
+
+use std::collections::HashSet;
+
+use foldhash::fast::FixedState;
+
+use super::types::{Class, Finding};
+use cues::Cue;
+use lexicon::Lexicon;
+
+/// Longest name run read from one start, in bytes.
+pub(crate) const MAX_NAME: usize = 64;
+/// Most bytes before a run that a cue may take.
+pub(crate) const LOOKBACK: usize = 48;
+
+type Set = HashSet<&'static str, FixedState>;
+
+fn set(words: &[&'static str]) -> Set {
+    let mut s = Set::with_hasher(FixedState::with_seed(0x5eed));
+    s.extend(words.iter().copied());
+    s
+}
+
+/// The built name detector (lexicon and word sets); shared by every scan.
+#[derive(Debug)]
+pub(crate) struct NameDetector {
+    lex: Lexicon,
+    stop: Set,
+    ambiguous: Set,
+    titles: Set,
+    ja: ja::JaNames,
+}
+
+/// One word of a run: `Anna` (title case), `ANNA` (capitals) or an initial `Q.`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Shape {
+    Title,
+    Caps,
+    Initial,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Tok {
+    s: usize,
+    e: usize,
+    shape: Shape,
+}
+
+impl NameDetector {
+    pub fn new() -> Self {
+        let lex = Lexicon::new();
+        let ja = ja::JaNames::new(&lex);
+        Self {
+            lex,
+            stop: set(words::STOP),
+            ambiguous: set(words::AMBIGUOUS_GIVEN),
+            titles: set(words::TITLES),
+            ja,
+        }
+    }
+
+    /// Append every person name in `text[..limit]`.
+    pub fn scan(&self, text: &str, limit: usize, out: &mut Vec<Finding>) {
+        let Some(hay) = text.as_bytes().get(..limit) else {
+            return;
+        };
+        let mut i = 0;
+        while i < limit {
+            if let Some(chunk) = hay.get(i..i + 16) {
+                if !chunk
+                    .iter()
+                    .fold(false, |any, &b| any | (b.wrapping_sub(b'A') < 26) | (b >= 0xC3))
+                {
+                    i += 16;
+                    continue;
+                }
+            }
+            let b = hay[i];
+            if b.is_ascii_uppercase() || b >= 0xC3 {
+                if let Some(t) = token_at(text, limit, i) {
+                    match self.run_at(text, limit, t, out) {
+                        Some(end) => i = end,
+                        None => i = t.e,
+                    }
+                    continue;
+                }
+            }
+            i += utf8_len(b);
+        }
+        if !text.get(..limit).unwrap_or("").is_ascii() {
+            self.ja.scan(&self.lex, text, limit, out);
+        }
+    }
+
+    fn is_stop(&self, text: &str, t: &Tok) -> bool {
+        let w = &text[t.s..t.e];
+        match t.shape {
+            Shape::Initial => false,
+            Shape::Title => self.stop.contains(w),
+            Shape::Caps => self.stop.contains(title_case(w).as_str()),
+        }
+    }
+
+    fn given(&self, text: &str, t: &Tok) -> bool {
+        let w = &text[t.s..t.e];
+        match t.shape {
+            Shape::Title => self.lex.is_given(w),
+            Shape::Caps => self.lex.is_given(&title_case(w)),
+            Shape::Initial => false,
+        }
+    }
+
+    fn family(&self, text: &str, t: &Tok) -> bool {
+        let w = &text[t.s..t.e];
+        match t.shape {
+            Shape::Title => self.lex.is_family(w),
+            Shape::Caps => self.lex.is_family(&title_case(w)),
+            Shape::Initial => false,
+        }
+    }
+
+    /// Read the run of name-shaped words from `first`, judge it, and push the name it holds.
+    /// Returns the end of the pushed name.
+    fn run_at(&self, text: &str, limit: usize, first: Tok, out: &mut Vec<Finding>) -> Option<usize> {
+        let mut run = vec![first];
+        let mut at = first.e;
+        while let Some(next) = next_in_run(text, limit, at, first.s) {
+            if next.shape != Shape::Initial && next.shape != first.shape && first.shape != Shape::Initial
+            {
+                break;
+            }
+            at = next.e;
+            run.push(next);
+        }
+        // Common words cut the run: drop them from the front; stop at the first one after.
+        let start = run.iter().position(|t| !self.is_stop(text, t))?;
+        let mut run = &run[start..];
+        if let Some(cut) = run.iter().position(|t| self.is_stop(text, t)) {
+            run = &run[..cut];
+        }
+        while run.last().is_some_and(|t| t.shape == Shape::Initial) {
+            run = &run[..run.len() - 1];
+        }
+        let (&head, &last) = (run.first()?, run.last()?);
+        if head.shape == Shape::Initial {
+            return None;
+        }
+        let words = run.iter().filter(|t| t.shape != Shape::Initial).count();
+        let cue = cues::before(text, head.s, &self.titles);
+        let name = if words >= 2 {
+            self.judge_run(text, run, cue)
+        } else {
+            self.judge_single(text, head, cue).then_some((head.s, head.e))
+        }?;
+        let (s, e) = name;
+        let _ = last;
+        out.push(Finding {
+            class: Class::Builtin("pii.person_name"),
+            start: s,
+            end: e,
+            detector: "person_name",
+            test_value: false,
+        });
+        Some(e)
+    }
+
+    /// A run of two or more words: the span of the name in it, if any.
+    fn judge_run(&self, text: &str, run: &[Tok], cue: Option<Cue>) -> Option<(usize, usize)> {
+        let head = run.first()?;
+        let last = run.last()?;
+        let caps = head.shape == Shape::Caps;
+        let g0 = self.given(text, head);
+        let amb0 = self.ambiguous.contains(&text[head.s..head.e]);
+        let fl = self.family(text, last);
+        if caps {
+            return (g0 && fl || cue.is_some_and(Cue::strong)).then_some((head.s, last.e));
+        }
+        if cue.is_some() || (g0 && !amb0) || (g0 && fl) {
+            return Some((head.s, last.e));
+        }
+        // A given name later in the run starts the name (`Visit Katrin Vogel`).
+        if let Some(k) = run
+            .iter()
+            .skip(1)
+            .position(|t| t.shape == Shape::Title && self.given(text, t) && !self.ambiguous.contains(&text[t.s..t.e]))
+        {
+            let t = run.get(k + 1)?;
+            if run.len() > k + 2 {
+                return Some((t.s, last.e));
+            }
+        }
+        // An unknown first word before a known family name (`Xaverine Müller`).
+        let plausible = head.e - head.s >= 3 && !self.family(text, head) && !amb0;
+        (run.len() == 2 && fl && plausible).then_some((head.s, last.e))
+    }
+
+    /// One word alone: a name only after a cue.
+    fn judge_single(&self, text: &str, t: Tok, cue: Option<Cue>) -> bool {
+        if t.shape != Shape::Title {
+            return false;
+        }
+        let w = &text[t.s..t.e];
+        match cue {
+            Some(Cue::Title) => !cues::is_title_brand(w),
+            Some(Cue::Greeting | Cue::Signature) => true,
+            Some(Cue::Context) => self.lex.is_given(w) || self.lex.is_family(w),
+            None => false,
+        }
+    }
+}
+
+fn utf8_len(b: u8) -> usize {
+    match b {
+        0xF0..=0xFF => 4,
+        0xE0..=0xEF => 3,
+        0xC0..=0xDF => 2,
+        _ => 1,
+    }
+}
+
+/// `ANNA-LENA` → `Anna-Lena` (the case the lexicon uses).
+fn title_case(w: &str) -> String {
+    let mut out = String::with_capacity(w.len());
+    let mut up = true;
+    for c in w.chars() {
+        if up {
+            out.extend(c.to_uppercase());
+        } else {
+            out.extend(c.to_lowercase());
+        }
+        up = matches!(c, '-' | '\'' | '’');
+    }
+    out
+}
+
+fn latin_letter(c: char) -> bool {
+    c.is_alphabetic() && (c.is_ascii() || ('\u{C0}'..='\u{24F}').contains(&c))
+}
+
+/// The word before `s` ends here: `s` is not inside a word, an identifier, an address or a path.
+fn boundary_before(text: &str, s: usize) -> bool {
+    match text.get(..s).and_then(|t| t.chars().next_back()) {
+        None => true,
+        Some(c) => !(c.is_alphanumeric() || matches!(c, '_' | '.' | '@' | '/' | '\\' | '$' | '#' | '-' | '\'' | '’' | '`')),
+    }
+}
+
+/// A name-shaped word starting at `s`, if one does.
+fn token_at(text: &str, limit: usize, s: usize) -> Option<Tok> {
+    if !boundary_before(text, s) {
+        return None;
+    }
+    let rest = text.get(s..limit)?;
+    let mut chars = rest.char_indices();
+    let (_, c0) = chars.next()?;
+    if !(c0.is_uppercase() && latin_letter(c0)) {
+        return None;
+    }
+    let mut end = c0.len_utf8();
+    let (mut lower, mut upper, mut inner_upper) = (0usize, 1usize, false);
+    let mut prev = c0;
+    let mut joined = false;
+    for (i, c) in chars {
+        if latin_letter(c) {
+            if c.is_uppercase() {
+                upper += 1;
+                // McLeod, MacArthur, O'Brien, Jean-Pierre: a capital after a joiner or Mc/Mac.
+                let word = &rest[..i];
+                let mc = word.ends_with("Mc") || word.ends_with("Mac");
+                if lower > 0 && !joined && !mc {
+                    inner_upper = true;
+                }
+            } else {
+                lower += 1;
+            }
+            joined = false;
+            end = i + c.len_utf8();
+        } else if matches!(c, '\'' | '’' | '-') && latin_letter(prev) && !joined {
+            joined = true;
+        } else {
+            break;
+        }
+        prev = c;
+        if end > 24 {
+            return None;
+        }
+    }
+    let after = rest.get(end..).and_then(|t| t.chars().next());
+    if after.is_some_and(|c| c.is_alphanumeric() || c == '_') || inner_upper {
+        return None;
+    }
+    let shape = if lower == 0 && upper == 1 {
+        if after == Some('.') {
+            return Some(Tok {
+                s,
+                e: s + end + 1,
+                shape: Shape::Initial,
+            });
+        }
+        return None;
+    } else if lower == 0 {
+        Shape::Caps
+    } else {
+        Shape::Title
+    };
+    Some(Tok {
+        s,
+        e: s + end,
+        shape,
+    })
+}
+
+/// The next word of a run after `at`: one space (and lowercase particles) then a name-shaped
+/// word, within [`MAX_NAME`] bytes of `run_start`.
+fn next_in_run(text: &str, limit: usize, at: usize, run_start: usize) -> Option<Tok> {
+    let mut p = at;
+    loop {
+        if text.as_bytes().get(p) != Some(&b' ') {
+            return None;
+        }
+        p += 1;
+        let rest = text.get(p..limit)?;
+        let word_len = rest
+            .find(|c: char| !c.is_alphabetic())
+            .unwrap_or(rest.len());
+        let word = &rest[..word_len];
+        if words::PARTICLES.contains(&word) && word_len > 0 {
+            p += word_len;
+            continue;
+        }
+        let t = token_at(text, limit, p)?;
+        return (t.e - run_start <= MAX_NAME).then_some(t);
+    }
+}

@@ -1,0 +1,156 @@
+//! What stands before a name run: a title (`Dr.`, `Frau`), a greeting (`Hi`, `Bonjour`), a
+//! context word (`patient`, `From:`, `"assignee": "`), or a letter closing on the line above
+//! (a signature). At most [`super::LOOKBACK`] bytes before the run are read.
+//!
+//! Owns the look-back only; the word lists are `words`, the judgement `names`.
+
+use super::words::{CLOSINGS, CUES, GREETINGS};
+use super::{Set, LOOKBACK};
+
+/// The kind of cue before a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Cue {
+    /// `Mr.`, `Frau`, `Sra.`: a family name alone after it is a name.
+    Title,
+    /// `Hi`, `Liebe`, `Hola`: one word after it is a name.
+    Greeting,
+    /// `patient`, `From:`, `"customer": `: known names after it are names.
+    Context,
+    /// A letter closing on the line above, or a dash at the line start.
+    Signature,
+}
+
+impl Cue {
+    /// Strong enough for a run in capitals (`PATIENT: ANNA SCHMIDT`).
+    pub fn strong(self) -> bool {
+        !matches!(self, Cue::Greeting)
+    }
+}
+
+/// Brands and characters written like a title and a name (`Dr. Pepper`, `Mr. Clean`).
+pub(crate) fn is_title_brand(w: &str) -> bool {
+    matches!(
+        w,
+        "Pepper" | "Clean" | "Bean" | "Robot" | "Freeze" | "Potato" | "Muscle" | "Proper"
+            | "Right" | "Wrong" | "Know" | "Big" | "Fixit" | "Coffee" | "Oetker" | "Who"
+            | "Strange" | "Evil" | "Watson" | "Seuss" | "No" | "President" | "Chairman"
+    )
+}
+
+fn lower_ascii_eq(hay: &[u8], word: &str) -> bool {
+    hay.len() == word.len()
+        && hay
+            .iter()
+            .zip(word.as_bytes())
+            .all(|(h, w)| h.to_ascii_lowercase() == *w)
+}
+
+/// The cue before a run that starts at `s`, if any.
+pub(crate) fn before(text: &str, s: usize, titles: &Set) -> Option<Cue> {
+    let bytes = text.as_bytes();
+    let floor = s.saturating_sub(LOOKBACK);
+    // Separators between a cue and the name: spaces, quotes, `:`/`=`, `>`, `*`, `(`.
+    let mut p = s;
+    let mut colon = false;
+    let mut dot = false;
+    let mut newline = false;
+    while p > floor {
+        match bytes[p - 1] {
+            b' ' | b'\t' | b'"' | b'\'' | b'>' | b'*' | b'(' | b'[' | b'|' => {}
+            b':' | b'=' => colon = true,
+            b'.' if !dot && !colon => dot = true,
+            b'\n' | b'\r' => {
+                newline = true;
+                break;
+            }
+            _ => break,
+        }
+        p -= 1;
+    }
+    if newline || p == 0 || bytes.get(p - 1).is_some_and(|b| *b == b'\n') {
+        return signature(bytes, p, floor).then_some(Cue::Signature);
+    }
+    // Dash at the start of a line: `— Anna`, `-- Anna`.
+    let dash_end = p;
+    let mut q = p;
+    while q > floor && matches!(bytes[q - 1], b'-' | 0x80 | 0x94 | 0xE2 | b' ') {
+        q -= 1;
+    }
+    if q < dash_end && (q == 0 || bytes[q - 1] == b'\n') && !colon {
+        let dashes = &text[q..dash_end];
+        if dashes.contains("--") || dashes.contains('—') || dashes.contains('–') {
+            return Some(Cue::Signature);
+        }
+    }
+    // The word (or words) before the separators.
+    let word_end = p;
+    let mut w = p;
+    while w > floor && (bytes[w - 1].is_ascii_alphabetic() || bytes[w - 1] >= 0x80 || bytes[w - 1] == b'_') {
+        w -= 1;
+    }
+    let word = text.get(w..word_end)?;
+    if word.is_empty() {
+        return None;
+    }
+    if titles.contains(word) && (dot || !colon) {
+        return Some(Cue::Title);
+    }
+    let tail = &bytes[floor..word_end];
+    let matches = |list: &[&str], with_colon: bool| {
+        list.iter().any(|c| {
+            let (c, needs_colon) = match c.strip_suffix(':') {
+                Some(c) => (c, true),
+                None => (*c, false),
+            };
+            if needs_colon && !(with_colon && colon) {
+                return false;
+            }
+            c.len() <= tail.len()
+                && lower_ascii_eq(&tail[tail.len() - c.len()..], c)
+                && (tail.len() == c.len() || {
+                    let b = tail[tail.len() - c.len() - 1];
+                    !(b.is_ascii_alphanumeric() || b == b'_')
+                })
+        })
+    };
+    if dot {
+        // `Dr. med.` chains were handled above; any other word then `.` ends a sentence.
+        return None;
+    }
+    if matches(GREETINGS, false) {
+        return Some(Cue::Greeting);
+    }
+    if matches(CUES, true) {
+        return Some(Cue::Context);
+    }
+    None
+}
+
+/// The line above `line_start` is a letter closing (`Best regards,`, `Mit freundlichen Grüßen`).
+fn signature(bytes: &[u8], line_start: usize, floor: usize) -> bool {
+    // Only spaces may stand between the line start and the name.
+    let mut p = line_start;
+    while p > floor && matches!(bytes[p - 1], b' ' | b'\t') {
+        p -= 1;
+    }
+    if p == 0 || !matches!(bytes[p - 1], b'\n') {
+        return false;
+    }
+    let mut end = p - 1;
+    if end > 0 && bytes[end - 1] == b'\r' {
+        end -= 1;
+    }
+    let mut start = end;
+    while start > floor && bytes[start - 1] != b'\n' {
+        start -= 1;
+    }
+    if start == floor && floor > 0 {
+        return false;
+    }
+    let Ok(line) = std::str::from_utf8(&bytes[start..end]) else {
+        return false;
+    };
+    let line = line.trim().trim_end_matches([',', '!', '.', '、', '。']).trim();
+    let lower = line.to_lowercase();
+    CLOSINGS.contains(&lower.as_str())
+}
