@@ -47,6 +47,7 @@ fn set(words: &[&'static str]) -> Set {
 pub(crate) struct NameDetector {
     lex: Lexicon,
     stop: Set,
+    place_ends: Set,
     ambiguous: Set,
     titles: Set,
     ja: ja::JaNames,
@@ -74,6 +75,7 @@ impl NameDetector {
         Self {
             lex,
             stop: set(words::STOP),
+            place_ends: set(words::PLACE_ENDS),
             ambiguous: set(words::AMBIGUOUS_GIVEN),
             titles: set(words::TITLES),
             ja,
@@ -117,8 +119,11 @@ impl NameDetector {
         let w = &text[t.s..t.e];
         match t.shape {
             Shape::Initial => false,
-            Shape::Title => self.stop.contains(w),
-            Shape::Caps => self.stop.contains(title_case(w).as_str()),
+            Shape::Title => self.stop.contains(w) || self.titles.contains(w),
+            Shape::Caps => {
+                let w = title_case(w);
+                self.stop.contains(w.as_str()) || self.titles.contains(w.as_str())
+            }
         }
     }
 
@@ -146,7 +151,11 @@ impl NameDetector {
         let mut run = vec![first];
         let mut at = first.e;
         while let Some(next) = next_in_run(text, limit, at, first.s) {
-            if next.shape != Shape::Initial && next.shape != first.shape && first.shape != Shape::Initial
+            // One shape per run, but for `KATO Aya` (family name in capitals, then given).
+            let mixed = next.shape != Shape::Initial
+                && next.shape != first.shape
+                && first.shape != Shape::Initial;
+            if mixed && !(run.len() == 1 && first.shape == Shape::Caps && next.shape == Shape::Title)
             {
                 break;
             }
@@ -189,14 +198,28 @@ impl NameDetector {
     fn judge_run(&self, text: &str, run: &[Tok], cue: Option<Cue>) -> Option<(usize, usize)> {
         let head = run.first()?;
         let last = run.last()?;
-        let caps = head.shape == Shape::Caps;
+        let caps = head.shape == Shape::Caps && last.shape == Shape::Caps;
+        if head.shape == Shape::Caps && !caps {
+            // `KATO Aya`: a family name in capitals, then a given name.
+            let ok = self.family(text, head) && self.given(text, last);
+            return (ok || cue.is_some()).then_some((head.s, last.e));
+        }
+        let place = self.place_ends.contains(&text[last.s..last.e]);
+        if place && cue.is_none() {
+            return None;
+        }
         let g0 = self.given(text, head);
         let amb0 = self.ambiguous.contains(&text[head.s..head.e]);
         let fl = self.family(text, last);
         if caps {
             return (g0 && fl || cue.is_some_and(Cue::strong)).then_some((head.s, last.e));
         }
-        if cue.is_some() || (g0 && !amb0) || (g0 && fl) {
+        let framed = cue.is_some_and(|c| c != Cue::Dash) || ja_honorific_after(text, last.e);
+        if framed || (g0 && !amb0) || (g0 && fl) {
+            return Some((head.s, last.e));
+        }
+        // Family name first (`Watanabe Yuma`).
+        if run.len() == 2 && self.family(text, head) && self.given(text, last) && !amb0 {
             return Some((head.s, last.e));
         }
         // A given name later in the run starts the name (`Visit Katrin Vogel`).
@@ -212,7 +235,8 @@ impl NameDetector {
         }
         // An unknown first word before a known family name (`Xaverine Müller`).
         let plausible = head.e - head.s >= 3 && !self.family(text, head) && !amb0;
-        (run.len() == 2 && fl && plausible).then_some((head.s, last.e))
+        let words = run.iter().filter(|t| t.shape != Shape::Initial).count();
+        (words == 2 && fl && plausible).then_some((head.s, last.e))
     }
 
     /// One word alone: a name only after a cue.
@@ -224,10 +248,27 @@ impl NameDetector {
         match cue {
             Some(Cue::Title) => !cues::is_title_brand(w),
             Some(Cue::Greeting | Cue::Signature) => true,
+            Some(Cue::Dash) => self.lex.is_given(w) && line_ends(text, t.e),
+            Some(Cue::List) => false,
             Some(Cue::Context) => self.lex.is_given(w) || self.lex.is_family(w),
             None => false,
         }
     }
+}
+
+/// Only spaces stand between `at` and the end of its line.
+fn line_ends(text: &str, at: usize) -> bool {
+    let rest = text.get(at..).unwrap_or("");
+    rest.trim_start_matches([' ', '\t'])
+        .chars()
+        .next()
+        .is_none_or(|c| matches!(c, '\n' | '\r' | ','))
+}
+
+/// A Japanese honorific right after a romanised name (`Shota Yoshida氏`).
+fn ja_honorific_after(text: &str, at: usize) -> bool {
+    text.get(at..)
+        .is_some_and(|t| words::JA_HONORIFICS.iter().any(|h| t.starts_with(h)))
 }
 
 fn utf8_len(b: u8) -> usize {
@@ -262,7 +303,10 @@ fn latin_letter(c: char) -> bool {
 fn boundary_before(text: &str, s: usize) -> bool {
     match text.get(..s).and_then(|t| t.chars().next_back()) {
         None => true,
-        Some(c) => !(c.is_alphanumeric() || matches!(c, '_' | '.' | '@' | '/' | '\\' | '$' | '#' | '-' | '\'' | '’' | '`')),
+        Some(c) => {
+            !((c.is_alphanumeric() && c < '\u{3000}')
+                || matches!(c, '_' | '.' | '@' | '/' | '\\' | '$' | '#' | '-' | '\'' | '’' | '`'))
+        }
     }
 }
 
@@ -307,7 +351,8 @@ fn token_at(text: &str, limit: usize, s: usize) -> Option<Tok> {
         }
     }
     let after = rest.get(end..).and_then(|t| t.chars().next());
-    if after.is_some_and(|c| c.is_alphanumeric() || c == '_') || inner_upper {
+    let cjk = |c: char| c >= '\u{3000}';
+    if after.is_some_and(|c| (c.is_alphanumeric() && !cjk(c)) || c == '_') || inner_upper {
         return None;
     }
     let shape = if lower == 0 && upper == 1 {

@@ -16,14 +16,21 @@ pub(crate) enum Cue {
     Greeting,
     /// `patient`, `From:`, `"customer": `: known names after it are names.
     Context,
-    /// A letter closing on the line above, or a dash at the line start.
+    /// A letter closing on the line above (`Best regards,`), or a record label on it
+    /// (`Ship to:`).
     Signature,
+    /// A dash at the line start (`— Anna`, but also a bullet `- Angebot prüfen`): a known given
+    /// name alone on the rest of the line is a name.
+    Dash,
+    /// After another name and a list separator (`Sarah Brown, Elowen R. Anderson`): a run of
+    /// two words is a name.
+    List,
 }
 
 impl Cue {
     /// Strong enough for a run in capitals (`PATIENT: ANNA SCHMIDT`).
     pub fn strong(self) -> bool {
-        !matches!(self, Cue::Greeting)
+        !matches!(self, Cue::Greeting | Cue::Dash | Cue::List)
     }
 }
 
@@ -56,7 +63,7 @@ pub(crate) fn before(text: &str, s: usize, titles: &Set) -> Option<Cue> {
     let mut newline = false;
     while p > floor {
         match bytes[p - 1] {
-            b' ' | b'\t' | b'"' | b'\'' | b'>' | b'*' | b'(' | b'[' | b'|' => {}
+            b' ' | b'\t' | b'"' | b'\'' | b'>' | b'*' | b'(' | b'[' | b',' => {}
             b':' | b'=' => colon = true,
             b'.' if !dot && !colon => dot = true,
             b'\n' | b'\r' => {
@@ -68,7 +75,7 @@ pub(crate) fn before(text: &str, s: usize, titles: &Set) -> Option<Cue> {
         p -= 1;
     }
     if newline || p == 0 || bytes.get(p - 1).is_some_and(|b| *b == b'\n') {
-        return signature(bytes, p, floor).then_some(Cue::Signature);
+        return label_above(bytes, p, floor).then_some(Cue::Signature);
     }
     // Dash at the start of a line: `— Anna`, `-- Anna`.
     let dash_end = p;
@@ -77,9 +84,10 @@ pub(crate) fn before(text: &str, s: usize, titles: &Set) -> Option<Cue> {
         q -= 1;
     }
     if q < dash_end && (q == 0 || bytes[q - 1] == b'\n') && !colon {
+        // (`normalize` folds Unicode dashes to `-`.)
         let dashes = &text[q..dash_end];
-        if dashes.contains("--") || dashes.contains('—') || dashes.contains('–') {
-            return Some(Cue::Signature);
+        if dashes.contains('-') || dashes.contains('—') || dashes.contains('–') {
+            return Some(Cue::Dash);
         }
     }
     // The word (or words) before the separators.
@@ -123,11 +131,43 @@ pub(crate) fn before(text: &str, s: usize, titles: &Set) -> Option<Cue> {
     if matches(CUES, true) {
         return Some(Cue::Context);
     }
-    None
+    list_before(text, word_end, w, floor).then_some(Cue::List)
 }
 
-/// The line above `line_start` is a letter closing (`Best regards,`, `Mit freundlichen Grüßen`).
-fn signature(bytes: &[u8], line_start: usize, floor: usize) -> bool {
+/// The run follows `<Capitalised word>, ` or `<Capitalised word> and ` (a list of names).
+/// `word_start..word_end` is the word before the run's separators.
+fn list_before(text: &str, word_end: usize, word_start: usize, floor: usize) -> bool {
+    let word = &text[word_start..word_end];
+    let (before, prev_end) = if ["and", "und", "et", "y", "e"].contains(&word) {
+        let b = text.get(..word_start).unwrap_or("");
+        match b.strip_suffix(' ') {
+            Some(b) => (b.trim_end_matches(','), true),
+            None => return false,
+        }
+    } else if text.get(word_end..).is_some_and(|t| t.starts_with(", ")) && word_start == word_end
+    {
+        (text.get(..word_end).unwrap_or(""), true)
+    } else {
+        return false;
+    };
+    if !prev_end || before.len() <= floor {
+        return false;
+    }
+    // The word before the separator is a capitalised word (the previous name's last word).
+    let last: String = before
+        .chars()
+        .rev()
+        .take_while(|c| c.is_alphabetic())
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    last.chars().next().is_some_and(char::is_uppercase) && last.chars().count() >= 2
+}
+
+/// The line above `line_start` is a letter closing (`Best regards,`, `Mit freundlichen Grüßen`)
+/// or a record label (`Ship to:`, `Patient:`).
+fn label_above(bytes: &[u8], line_start: usize, floor: usize) -> bool {
     // Only spaces may stand between the line start and the name.
     let mut p = line_start;
     while p > floor && matches!(bytes[p - 1], b' ' | b'\t') {
@@ -152,5 +192,10 @@ fn signature(bytes: &[u8], line_start: usize, floor: usize) -> bool {
     };
     let line = line.trim().trim_end_matches([',', '!', '.', '、', '。']).trim();
     let lower = line.to_lowercase();
-    CLOSINGS.contains(&lower.as_str())
+    if CLOSINGS.contains(&lower.as_str()) {
+        return true;
+    }
+    lower
+        .strip_suffix(':')
+        .is_some_and(|l| CUES.contains(&l.trim_end()) || CUES.contains(&lower.as_str()))
 }

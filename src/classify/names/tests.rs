@@ -4,6 +4,8 @@ fn names(text: &str) -> Vec<&str> {
     let d = NameDetector::new();
     let mut out = Vec::new();
     d.scan(text, text.len(), &mut out);
+    out.sort_by_key(|f| (f.start, std::cmp::Reverse(f.end)));
+    out.dedup_by(|b, a| b.start < a.end);
     out.iter().map(|f| &text[f.start..f.end]).collect()
 }
 
@@ -74,4 +76,9 @@ fn runs_are_bounded() {
     for f in names(&long) {
         assert!(f.len() <= MAX_NAME);
     }
+}
+
+#[test]
+fn dash_signature() {
+    assert_eq!(names("Looks good to me, ship it.\n— Kevin"), ["Kevin"]);
 }

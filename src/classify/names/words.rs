@@ -46,7 +46,12 @@ pub(crate) const CUES: &[&str] = &[
     "last_name", "sender", "recipient", "empfänger", "destinataire", "destinatario",
     "remitente", "absender", "expéditeur", "von:", "an:", "from:", "to:", "cc:", "bcc:",
     "de:", "à:", "para:", "reply-to:", "sent by", "written by", "met", "called", "meeting with",
-    "spoke with", "spoke to", "call with", "talked to", "cc", "c/o",
+    "spoke with", "spoke to", "call with", "talked to", "cc", "c/o", "attendees",
+    "participants", "teilnehmer", "teilnehmende", "anwesend", "asistentes", "participantes",
+    "invités", "présents", "ship to", "bill to", "deliver to", "send to", "sold to",
+    "lieferadresse", "rechnungsadresse", "empfänger", "adresse de livraison", "livraison",
+    "dirección de envío", "enviar a", "facturar a", "destinataire", "z. hd.", "z.hd.",
+    "à l'attention de", "a la atención de",
 ];
 
 /// Letter closings on the line before a signature (lowercase, without the trailing `,`/`!`).
@@ -118,7 +123,20 @@ pub(crate) const STOP: &[&str] = &[
     "Spanish", "English", "Japanese", "Chinese", "Christmas", "Easter", "Black", "White",
     "Red", "Blue", "Green", "Gold", "Silver", "First", "Second", "Third", "Last", "Final",
     "Full", "Unknown", "None", "Null", "True", "False", "Sir", "Madam", "Madame", "Monsieur",
-    "Señor", "Señora", "Herr", "Frau", "Mr", "Mrs", "Ms", "Dr", "Prof",
+    "Señor", "Señora", "Cedex", "Calle", "Avenida", "Avda", "Travesía", "Camino", "Plaza",
+    "Paseo", "Carretera", "Ronda", "Rue", "Boulevard", "Chemin", "Allée", "Impasse", "Quai",
+    "Place", "Route", "Platz", "Weg", "Allee", "Gasse", "Ring",
+];
+
+/// Words that end building, estate and street names (`Alder Lodge`, `Maple Crescent`): a run
+/// ending in one is a name only after a cue.
+pub(crate) const PLACE_ENDS: &[&str] = &[
+    "Lodge", "Hill", "Hills", "House", "Crescent", "Gardens", "Garden", "Court", "Park", "Way",
+    "Close", "Green", "Field", "Fields", "Farm", "Manor", "Hall", "Cottage", "Villa", "Tower",
+    "Towers", "Heights", "Terrace", "View", "Grove", "Mews", "Row", "Bridge", "Mill", "Wood",
+    "Woods", "Square", "Place", "Gate", "End", "Rise", "Vale", "Dale", "Brook", "Ridge",
+    "Meadow", "Meadows", "Orchard", "Chase", "Walk", "Parade", "Circus", "Yard", "Wharf",
+    "Quay", "Point", "Centre", "Estate", "Building", "Plaza", "Residence", "Residencia",
 ];
 
 /// Given names that are also common words or places: a name only with a known family name
@@ -151,8 +169,8 @@ pub(crate) const AMBIGUOUS_GIVEN: &[&str] = &[
 
 /// Lowercase words inside a name (`von der Leyen`, `de la Fuente`, `van Dijk`).
 pub(crate) const PARTICLES: &[&str] = &[
-    "von", "van", "der", "den", "de", "del", "della", "di", "da", "du", "des", "la", "le", "y",
-    "zu", "ten", "ter", "dos", "das", "do", "bin", "al", "el", "af", "av",
+    "von", "van", "der", "den", "de", "del", "della", "di", "da", "du", "des", "la", "le", "el",
+    "zu", "ten", "ter", "dos", "das", "do", "bin", "al", "af", "av",
 ];
 
 /// Japanese honorifics after a name; never part of the span.
@@ -165,4 +183,6 @@ pub(crate) const JA_CUES: &[&str] = &[
     "氏名", "名前", "患者", "患者名", "担当", "担当者", "宛先", "差出人", "送信者", "顧客",
     "お客様", "申請者", "利用者", "社員", "従業員", "契約者", "受取人", "署名", "作成者",
     "依頼者", "代表者", "代表", "連絡先", "主治医", "医師", "看護師", "保護者", "名義",
+    "参加者", "出席者", "顧客名", "患者名", "担当医", "お名前", "ご氏名", "送付先", "届け先",
+    "name\": \"", "name\":\"", "kana\": \"", "kana\":\"", "名前\": \"",
 ];
