@@ -32,6 +32,8 @@ mod validate;
 #[cfg(test)]
 mod corpus_tests;
 #[cfg(test)]
+mod credential_tests;
+#[cfg(test)]
 mod obfuscation_tests;
 #[cfg(test)]
 mod proptests;

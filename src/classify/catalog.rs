@@ -45,6 +45,9 @@ pub(crate) struct Detector {
 const UP: &str = "A-ZÀ-ÖØ-Þ";
 const LO: &str = "a-zß-öø-ÿ";
 
+/// URL schemes of databases, caches, brokers and directories whose URLs carry credentials.
+const DB_SCHEMES: &str = "postgres(?:ql)?|postgis|mysql|mariadb|mongodb(?:\\+srv)?|rediss?|valkeys?|amqps?|mssql|sqlserver|oracle|cockroachdb|clickhouses?|couchbases?|couchdb|neo4j(?:\\+s)?|bolt|cassandra|scylladb|snowflake|redshift|db2|ibm_db_sa|sybase|firebird|vertica|timescaledb|yugabytedb|sqlite|influxdb|elasticsearch|opensearch|ldaps?|nats|memcached|trino|presto|hive|teradata|hana|kafka|mqtts?|etcd|arangodb|questdb|pulsar(?:\\+ssl)?|jdbc:[a-z0-9:]+";
+
 /// The detectors in priority order (leftmost-first: at the same start, earlier wins).
 pub(crate) fn detectors() -> Vec<(Detector, String)> {
     let p = |id, kind, pattern: &str| (Detector { id, kind }, pattern.to_owned());
@@ -67,10 +70,16 @@ pub(crate) fn detectors() -> Vec<(Detector, String)> {
         ),
         p("github_token", Kind::Github, r"gh[pousr]_[A-Za-z0-9]+"),
         p("github_pat", Kind::GithubPat, r"github_pat_[A-Za-z0-9_]+"),
+        // GitLab's token prefixes (https://docs.gitlab.com/security/tokens/#token-prefixes):
+        // personal/project/group access glpat-, OAuth application secret gloas-, deploy gldt-,
+        // runner authentication glrt- (glrtr- when created by registration), CI/CD job glcbt-,
+        // pipeline trigger glptt-, feed glft-, incoming mail glimt-, agent for Kubernetes
+        // glagent-, SCIM glsoat-, feature-flags client glffct-, and the deprecated runner
+        // registration tokens GR1348941….
         p(
             "gitlab_token",
             Kind::Gitlab,
-            r"gl(?:pat|dt|rt|ptt|cbt|oas)-[A-Za-z0-9_.-]+",
+            r"(?:gl(?:pat|dt|rtr?|ptt|cbt|oas|ft|imt|agent|soat|ffct)-|GR1348941)[A-Za-z0-9_.-]+",
         ),
         p(
             "slack_token",
@@ -82,10 +91,13 @@ pub(crate) fn detectors() -> Vec<(Detector, String)> {
             Kind::SlackWebhook,
             r"https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/-]+",
         ),
+        // Secret and restricted keys (https://docs.stripe.com/keys) and webhook signing
+        // secrets (https://docs.stripe.com/webhooks#verify-official-libraries); publishable pk_
+        // keys are public by design.
         p(
             "stripe_key",
             Kind::Stripe,
-            r"[rs]k_(?:live|test)_[A-Za-z0-9]+",
+            r"(?:[rs]k_(?:live|test)_|whsec_)[A-Za-z0-9]+",
         ),
         p(
             "anthropic_key",
@@ -107,21 +119,62 @@ pub(crate) fn detectors() -> Vec<(Detector, String)> {
             Kind::AwsSecretKey,
             r#"(?i:aws[ _-]?secret[ _-]?(?:access[ _-]?)?key|secret[ _-]?access[ _-]?key)(?:["'`]?[ \t]*(?::=|=>|=|:|(?i:is|was|equals|for|of|the|my|our|value|prod|production|staging|dev))?[ \t]*){1,4}["'`]?(?P<v>[A-Za-z0-9/+]{40})"#,
         ),
-        p("google_api_key", Kind::GoogleApiKey, r"AIza[0-9A-Za-z_-]+"),
+        // API keys AIza… (https://cloud.google.com/docs/authentication/api-keys), OAuth client
+        // secrets GOCSPX-… and OAuth access tokens ya29.…
+        // (https://developers.google.com/identity/protocols/oauth2).
+        p(
+            "google_api_key",
+            Kind::GoogleApiKey,
+            r"(?:AIza|GOCSPX-|ya29\.)[0-9A-Za-z_-]+",
+        ),
+        // ODBC / ADO.NET / JDBC (SQL Server, jTDS, DB2 `…:user=…;password=…;`) key=value strings
+        // (https://learn.microsoft.com/dotnet/framework/data/adonet/connection-string-syntax,
+        // https://learn.microsoft.com/sql/connect/jdbc/building-the-connection-url), including
+        // Oracle's `Data Source=…;User Id=…;Password=…` (ODP.NET).
         p(
             "db_conn_kv",
             Kind::DbConnKv,
-            r#"(?i:(?:jdbc:(?:sqlserver|jtds:sqlserver)://[^\s;"'`]+;|(?:server|data source|host|driver|dsn|address|addr)[ \t]*=[^;\r\n"'`]+;)(?:[^;\r\n="'`]+=[^;\r\n"'`]*;)*?[ \t]*(?:password|pwd)[ \t]*=[^;\r\n"'`]+(?:;[^;\r\n="'`]+=[^;\r\n"'`]*)*;?)"#,
+            r#"(?i:(?:jdbc:[a-z0-9:]+://[^\s;"'`]+;|(?:server|data source|host|driver|dsn|address|addr|provider|database|initial catalog|user id|uid|username)[ \t]*=[^;\r\n"'`]+;)(?:[^;\r\n="'`]+=[^;\r\n"'`]*;)*?[ \t]*(?:password|pwd)[ \t]*=[^;\r\n"'`]+(?:;[^;\r\n="'`]+=[^;\r\n"'`]*)*;?)"#,
         ),
+        // libpq keyword/value connection strings, space separated
+        // (https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-CONNSTRING-KEYWORD-VALUE).
         p(
+            "db_conn_dsn",
+            Kind::DbConnKv,
+            r#"(?i:(?:host|hostaddr|dbname|user|port)=[^\s'"`;]+(?:[ \t]+[a-z_]+=[^\s'"`;]+)*?[ \t]+password=[^\s'"`;]+(?:[ \t]+[a-z_]+=[^\s'"`;]+)*)"#,
+        ),
+        // URLs with `user:password@` (RFC 3986 userinfo; every driver's URL form, e.g.
+        // https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-CONNSTRING-URIS,
+        // https://www.mongodb.com/docs/manual/reference/connection-string/ with several hosts).
+        d(
             "db_url",
             Kind::DbUrl,
-            r#"(?i:(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|amqps?|mssql|sqlserver|oracle|cockroachdb|clickhouse|couchbases?|neo4j(?:\+s)?|bolt|cassandra|snowflake|redshift|db2|ibm_db_sa|sybase|firebird|vertica|timescaledb|yugabytedb|sqlite|jdbc:[a-z0-9:]+)(?:\+[a-z0-9_]+)?)://[^\s:/@"'`<>]+:[^\s@"'`<>]+@[^\s"'`<>,;]+"#,
+            format!(
+                r#"(?i:(?:{DB_SCHEMES})(?:\+[a-z0-9_]+)?)://[^\s:/@"'`<>]+:[^\s@"'`<>]+@[^\s"'`<>,;]+(?:,[^\s"'`<>,;]+)*"#
+            ),
+        ),
+        // URLs carrying the password as a query parameter: MySQL Connector/J and PostgreSQL JDBC
+        // (`jdbc:mysql://h/db?user=u&password=p`,
+        // https://dev.mysql.com/doc/connector-j/en/connector-j-reference-jdbc-url-format.html,
+        // https://jdbc.postgresql.org/documentation/use/#connection-parameters) and libpq URIs.
+        d(
+            "db_url_query",
+            Kind::DbUrl,
+            format!(
+                r#"(?i:(?:{DB_SCHEMES})(?:\+[a-z0-9_]+)?)://[^\s"'`<>?]+\?(?:[^\s"'`<>&#]*&)*?(?:password|pwd)=[^\s"'`<>&#]+(?:&[^\s"'`<>#]*)*"#
+            ),
+        ),
+        // Oracle thin/OCI driver URLs `jdbc:oracle:thin:user/password@//host:1521/service`
+        // (https://docs.oracle.com/en/database/oracle/oracle-database/23/jjdbc/data-sources-and-URLs.html).
+        p(
+            "db_url_oracle",
+            Kind::DbUrl,
+            r#"(?i:jdbc:oracle:(?:thin|oci8?):[^\s/@"'`<>:]+/[^\s@"'`<>]+@[^\s"'`<>,;]+)"#,
         ),
         p(
             "generic_secret",
             Kind::Generic,
-            r#"(?i:[a-z0-9_.-]{0,32}(?:password|passwd|passphrase|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|auth[_-]?key|credentials?)[a-z0-9_.-]{0,32})["']?[ \t]*(?::=|=>|=|:)[ \t]*["']?(?P<v>[^\s"'`,;<>(){}\[\]]+)"#,
+            r#"(?i:[a-z0-9_.-]{0,32}(?:password|passwd|passphrase|pwd|[_.-]pass|secret|token|api[_-]?key|apikey|access[_-]?key|auth[_-]?key|(?:private|signing|encryption|master|client|app|license|webhook)[_-]?key|credentials?)[a-z0-9_.-]{0,32})["']?[ \t]*(?::=|=>|=|:)[ \t]*["']?(?P<v>[^\s"'`,;<>(){}\[\]]+)"#,
         ),
         p(
             "email",
@@ -131,7 +184,7 @@ pub(crate) fn detectors() -> Vec<(Detector, String)> {
         p(
             "passport",
             Kind::Passport,
-            r"(?i:passport|reisepass|pasaporte|passeport|passaporto|паспорт)(?i:[ ]?(?:no\.?|number|nr\.?|n°|núm(?:ero)?\.?|#|id|num(?:ber)?))?[ \t:#.]*(?P<v>[A-Z0-9]{6,9})|(?:パスポート番号|パスポート|护照号码|护照号|护照)[ \t:：]*(?P<v2>[A-Z0-9]{6,9})",
+            r#"(?i:passport|reisepass|pasaporte|passeport|passaporto|паспорт|pass[ -]?(?:nr|nummer))(?i:[ _-]?(?:no\.?|number|nr\.?|nummer|n°|nº|n\.º|núm(?:ero)?\.?|#|id|num(?:ber)?\.?))?[ \t:#."'=]*(?i:(?:is|ist|est|es)[ \t]+)?(?P<v>[A-Z0-9]{6,9})|(?:パスポート番号|パスポート|旅券番号|旅券|护照号码|护照号|护照)[ \t:：]*(?:は[ \t]*)?(?P<v2>[A-Z0-9]{6,9})"#,
         ),
         p(
             "mrn",
@@ -195,17 +248,37 @@ pub(crate) const LITERAL_ANCHORS: &[(&str, usize, usize)] = &[
     ("glptt-", 0, 256),
     ("glcbt-", 0, 256),
     ("gloas-", 0, 256),
+    ("glft-", 0, 256),
+    ("glimt-", 0, 256),
+    ("glagent-", 0, 256),
+    ("glsoat-", 0, 256),
+    ("glffct-", 0, 256),
+    ("GR1348941", 0, 256),
     ("xox", 0, 512),
     ("xapp-", 0, 512),
     ("hooks.slack.com/", 8, 512),
     ("k_live_", 1, 512),
     ("k_test_", 1, 512),
+    ("whsec_", 0, 256),
     ("sk-", 0, 1024),
     ("AKIA", 0, 64),
     ("ASIA", 0, 64),
     ("ABIA", 0, 64),
     ("ACCA", 0, 64),
     ("AIza", 0, 128),
+    ("GOCSPX-", 0, 128),
+    ("ya29.", 0, 2048),
+    // camelCase key names the cased variants below do not spell.
+    ("apiKey", 40, 96),
+    ("ApiKey", 40, 96),
+    ("accessKey", 40, 96),
+    ("AccessKey", 40, 96),
+    ("authKey", 40, 96),
+    ("privateKey", 40, 96),
+    ("PrivateKey", 40, 96),
+    ("signingKey", 40, 96),
+    ("clientKey", 40, 96),
+    ("appKey", 40, 96),
     // Bare private key bodies (see `keybody`): DER SEQUENCE headers in base64.
     ("MII", 0, 32),
     ("MIJ", 0, 32),
@@ -266,14 +339,15 @@ pub(crate) const LITERAL_ANCHORS: &[(&str, usize, usize)] = &[
 /// The secret-ish key words open a small window; a `key = value` match reaching its end is
 /// extended by the engine, so long values are not cut.
 pub(crate) const CASED_ANCHORS: &[(&str, usize, usize)] = &[
+    // ODBC, ADO.NET and JDBC key=value connection strings name the server well before the
+    // password. Listed before `password` and `pwd`: the literal search is leftmost-first, so
+    // at the same position the earlier (wider) anchor wins.
+    ("password=", 512, 128),
+    ("pwd=", 512, 128),
     ("password", 40, 96),
     ("passwd", 40, 96),
     ("passphrase", 40, 96),
     ("pwd", 40, 96),
-    // ODBC, ADO.NET and JDBC key=value connection strings name the server well before the
-    // password.
-    ("password=", 512, 128),
-    ("pwd=", 512, 128),
     ("secret", 40, 96),
     ("token", 40, 96),
     ("api_key", 40, 96),
@@ -283,6 +357,16 @@ pub(crate) const CASED_ANCHORS: &[(&str, usize, usize)] = &[
     ("accesskey", 40, 96),
     ("auth_key", 40, 96),
     ("credential", 40, 96),
+    ("_pass", 40, 96),
+    ("private_key", 40, 96),
+    ("private-key", 40, 96),
+    ("signing_key", 40, 96),
+    ("encryption_key", 40, 96),
+    ("master_key", 40, 96),
+    ("client_key", 40, 96),
+    ("app_key", 40, 96),
+    ("license_key", 40, 96),
+    ("webhook_key", 40, 96),
     ("patient", 0, 96),
 ];
 

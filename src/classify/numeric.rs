@@ -287,11 +287,8 @@ fn analyze(
     if !plus && ssn_ok(text, start, &digits, &lens, &same_sep) {
         return Some(("pii.us_ssn", start, end));
     }
-    if !plus && lens == [10] && npi_ok(&digits) {
-        let ctx = lower_context(text, start, 48);
-        if ctx.contains("npi") || ctx.contains("national provider") {
-            return Some(("health.us_npi", start, end));
-        }
+    if !plus && lens == [10] && npi_ok(&digits) && npi_context(text, start) {
+        return Some(("health.us_npi", start, end));
     }
     if phone_ok(span, &digits, &lens, &seps, plus, &same_sep) {
         return Some(("pii.phone", start, end));
@@ -406,6 +403,28 @@ fn ssn_ok(
     };
     let (area, group, serial) = (num(0, 3), num(3, 5), num(5, 9));
     area != 0 && area != 666 && area < 900 && group != 0 && serial != 0
+}
+
+/// How far back an NPI's context word may be. Stays within the stream scanner's re-scanned
+/// context (`stream::CONTEXT`), so streamed and whole-text results agree.
+const NPI_CONTEXT: usize = 64;
+
+/// An NPI needs its name close before it: `NPI`, `NPI #`, `Billing NPI:`, `Rendering provider
+/// NPI`, `National Provider Identifier`, a table row `| NPI | …`, or the X12 `XX` qualifier
+/// (`NM1*82*1*DOE*JANE****XX*1234567893~`, NM108 = XX means "Centers for Medicare and Medicaid
+/// Services National Provider Identifier").
+fn npi_context(text: &str, start: usize) -> bool {
+    let ctx = lower_context(text, start, NPI_CONTEXT);
+    let word = ctx.match_indices("npi").any(|(i, _)| {
+        let b = ctx.as_bytes();
+        !i.checked_sub(1)
+            .and_then(|j| b.get(j))
+            .is_some_and(u8::is_ascii_alphabetic)
+            && !b
+                .get(i + 3)
+                .is_some_and(|&c| c.is_ascii_alphabetic() && c != b's')
+    });
+    word || ctx.contains("national provider") || ctx.ends_with("*xx*")
 }
 
 /// NPI: 10 digits starting 1 or 2, Luhn over "80840" + the number.

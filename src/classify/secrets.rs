@@ -155,7 +155,11 @@ pub(crate) fn gitlab(c: &Cand<'_>, out: &mut Vec<Finding>) {
         e -= 1;
     }
     let tok = slice(c.text, c.start, e);
-    let rest = tok.split_once('-').map_or("", |(_, r)| r);
+    // `GR1348941` runner registration tokens have no dash after the prefix.
+    let rest = match tok.strip_prefix("GR1348941") {
+        Some(r) => r,
+        None => tok.split_once('-').map_or("", |(_, r)| r),
+    };
     if bounded(c.text, c.start, e, is_token) && random_part_ok(rest, 20, 3.5) {
         push(out, "secret.gitlab_token", c, c.start, e);
     }
@@ -230,7 +234,10 @@ const STRIPE_DOC_KEY: &str = "sk_test_4eC39HqLyjWDarjtT1zdp7dc";
 
 pub(crate) fn stripe(c: &Cand<'_>, out: &mut Vec<Finding>) {
     let tok = slice(c.text, c.start, c.end);
-    let rest = tok.get(8..).unwrap_or("");
+    // `sk_live_` / `rk_test_` … are 8 bytes, `whsec_` 6.
+    let rest = tok
+        .strip_prefix("whsec_")
+        .unwrap_or_else(|| tok.get(8..).unwrap_or(""));
     if tok != STRIPE_DOC_KEY && token_bounded(c) && random_part_ok(rest, 20, 3.5) {
         push(out, "secret.stripe_key", c, c.start, c.end);
     }
@@ -291,9 +298,18 @@ pub(crate) fn aws_secret_key(v: &Cand<'_>, out: &mut Vec<Finding>) {
     }
 }
 
+/// Google credentials: API keys are `AIza` + 35 chars (39 in all); OAuth client secrets
+/// `GOCSPX-` + 28 chars; OAuth access tokens `ya29.` + a long opaque part (no fixed length).
 pub(crate) fn google_api_key(c: &Cand<'_>, out: &mut Vec<Finding>) {
     let tok = slice(c.text, c.start, c.end);
-    if tok.len() == 39 && token_bounded(c) && random_part_ok(tok.get(4..).unwrap_or(""), 35, 3.8) {
+    let ok = if let Some(r) = tok.strip_prefix("GOCSPX-") {
+        r.len() == 28 && random_part_ok(r, 28, 3.8)
+    } else if let Some(r) = tok.strip_prefix("ya29.") {
+        (40..=2048).contains(&r.len()) && random_part_ok(r, 40, 4.0)
+    } else {
+        tok.len() == 39 && random_part_ok(tok.get(4..).unwrap_or(""), 35, 3.8)
+    };
+    if ok && token_bounded(c) {
         push(out, "secret.google_api_key", c, c.start, c.end);
     }
 }
@@ -304,19 +320,35 @@ pub(crate) fn db_url(c: &Cand<'_>, out: &mut Vec<Finding>) {
         e -= 1;
     }
     let url = slice(c.text, c.start, e);
-    let Some((_, after_scheme)) = url.split_once("://") else {
-        return;
-    };
-    let Some((userinfo, _)) = after_scheme.rsplit_once('@') else {
-        return;
-    };
-    let password = userinfo.split_once(':').map_or("", |(_, p)| p);
-    if !password_ok(password) {
+    if !password_ok(url_password(url)) {
         return;
     }
     if !byte_before(c).is_some_and(|b| b.is_ascii_alphanumeric()) {
         push(out, "secret.db_connection_string", c, c.start, e);
     }
+}
+
+/// The password of a database URL: `user:password@` userinfo, a `password=` (or `pwd=`) query
+/// parameter, or Oracle's `jdbc:oracle:thin:user/password@host`; "" when there is none.
+fn url_password(url: &str) -> &str {
+    if let Some((_, after_scheme)) = url.split_once("://") {
+        let before_query = after_scheme.split('?').next().unwrap_or("");
+        if let Some((userinfo, _)) = before_query.rsplit_once('@') {
+            return userinfo.split_once(':').map_or("", |(_, p)| p);
+        }
+        let query = after_scheme.split_once('?').map_or("", |(_, q)| q);
+        return query
+            .split('&')
+            .filter_map(|kv| kv.split_once('='))
+            .find(|(k, _)| k.eq_ignore_ascii_case("password") || k.eq_ignore_ascii_case("pwd"))
+            .map_or("", |(_, v)| v);
+    }
+    // jdbc:oracle:thin:user/password@…
+    let Some((creds, _)) = url.rsplit_once('@') else {
+        return "";
+    };
+    let userpass = creds.rsplit(':').next().unwrap_or("");
+    userpass.split_once('/').map_or("", |(_, p)| p)
 }
 
 /// ODBC, ADO.NET and JDBC (SQL Server style) connection strings, `key=value;` pairs naming a
@@ -337,7 +369,11 @@ pub(crate) fn db_conn_kv(c: &Cand<'_>, out: &mut Vec<Finding>) {
     let password = conn
         .get(at..)
         .and_then(|r| r.split_once('='))
-        .map_or("", |(_, v)| v.split(';').next().unwrap_or("").trim());
+        .map_or("", |(_, v)| {
+            v.split([';', ' ', '\t'])
+                .find(|p| !p.is_empty())
+                .unwrap_or("")
+        });
     if password_ok(password) && !byte_before(c).is_some_and(|b| b.is_ascii_alphanumeric()) {
         push(out, "secret.db_connection_string", c, c.start, e);
     }
@@ -406,7 +442,96 @@ const NOT_SECRET_KEYS: &[&str] = &[
     "strength",
     "required",
     "label",
+    "passport",
+    "bypass",
+    "compass",
+    "ref\"",
+    "_ref",
+    "keyref",
 ];
+
+/// Words that mark a value as a template or a note to fill in, not a credential.
+const FILL_IN: &[&str] = &[
+    "your",
+    "here",
+    "todo",
+    "fixme",
+    "tbd",
+    "notset",
+    "not_set",
+    "not-set",
+    "foobar",
+    "secret123",
+    "password1",
+    "password123",
+    "changeit",
+    "letmein",
+];
+
+/// References to where a secret is kept (vaults, secret managers, files, URLs), not the secret.
+const REFERENCES: &[&str] = &[
+    "arn:",
+    "vault:",
+    "env:",
+    "ssm:",
+    "secretsmanager:",
+    "secretref:",
+    "file:",
+    "op://",
+    "sm://",
+    "awssm:",
+    "akv:",
+    "gcpsm:",
+    "projects/",
+    "keyvault:",
+    "enc[",
+    "!vault",
+];
+
+/// A file path, a URL or a secret-manager reference rather than a secret value.
+fn is_reference(val: &str) -> bool {
+    let l = val.to_ascii_lowercase();
+    let b = val.as_bytes();
+    let drive = b.len() > 2 && b[0].is_ascii_alphabetic() && b[1] == b':' && b"\\/".contains(&b[2]);
+    l.starts_with('/')
+        || l.starts_with("./")
+        || l.starts_with("../")
+        || l.starts_with("~/")
+        || drive
+        || l.contains("://")
+        || REFERENCES.iter().any(|r| l.starts_with(r))
+}
+
+/// A base64 value that decodes to a placeholder (Kubernetes Secret `data:` of `changeme`).
+fn encoded_placeholder(val: &str) -> bool {
+    if !val.len().is_multiple_of(4) || val.len() > 256 {
+        return false;
+    }
+    let Ok(raw) = base64::engine::general_purpose::STANDARD.decode(val) else {
+        return false;
+    };
+    let Ok(txt) = std::str::from_utf8(&raw) else {
+        return false;
+    };
+    txt.bytes().all(|b| b.is_ascii_graphic() || b == b' ')
+        && (txt.len() < 8 || is_placeholder(txt) || !password_ok(txt) || fill_in(txt))
+}
+
+fn fill_in(val: &str) -> bool {
+    let l = val.to_ascii_lowercase();
+    FILL_IN.iter().any(|w| l.contains(w))
+}
+
+/// Old-style GitHub OAuth / personal tokens: 40 lowercase hex digits, recognised only after a
+/// key naming GitHub (`GITHUB_TOKEN=…`, `gh_token: …`); elsewhere 40 hex digits are a git SHA.
+fn legacy_github_token(key: &str, val: &str) -> bool {
+    (key.contains("github") || key.contains("gh_") || key.contains("gh-"))
+        && val.len() == 40
+        && val
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        && entropy(val.as_bytes()) >= 3.5
+}
 
 /// Generic `key = value` assignment: `c` is the whole candidate, `v` the value.
 pub(crate) fn generic(c: &Cand<'_>, v: &Cand<'_>, out: &mut Vec<Finding>) {
@@ -414,6 +539,10 @@ pub(crate) fn generic(c: &Cand<'_>, v: &Cand<'_>, out: &mut Vec<Finding>) {
     let val = slice(v.text, v.start, v.end);
     let vb = val.as_bytes();
     if byte_before(c).is_some_and(is_word) || NOT_SECRET_KEYS.iter().any(|k| key.contains(k)) {
+        return;
+    }
+    if legacy_github_token(&key, val) {
+        push(out, "secret.github_token", v, v.start, v.end);
         return;
     }
     let code_ref = vb.first().is_some_and(|b| b"$%{[(@&*#!".contains(b))
@@ -431,6 +560,9 @@ pub(crate) fn generic(c: &Cand<'_>, v: &Cand<'_>, out: &mut Vec<Finding>) {
         || letters_only
         || digits_only
         || is_placeholder(val)
+        || fill_in(val)
+        || is_reference(val)
+        || encoded_placeholder(val)
         || char_classes(vb) < 2
         || entropy(vb) < 3.0
     {
