@@ -57,6 +57,7 @@ pub(crate) fn detectors() -> Vec<(Detector, String)> {
     let w = name_word();
     let p = |id, kind, pattern: &str| (Detector { id, kind }, pattern.to_owned());
     let d = |id, kind, pattern: String| (Detector { id, kind }, pattern);
+    let [en, de, fr, es, ja] = super::address::patterns();
     vec![
         p(
             "private_key",
@@ -170,13 +171,11 @@ pub(crate) fn detectors() -> Vec<(Detector, String)> {
             Kind::Marking,
             r"STRICTLY CONFIDENTIAL|COMPANY CONFIDENTIAL|(?i:confidential and proprietary|proprietary and confidential|privileged (?:and|&) confidential|strictly confidential|for internal use only|internal use only|do not distribute|not for distribution|attorney-client privileged)|CONFIDENTIAL|INTERNAL ONLY|TOP SECRET|STRENG VERTRAULICH|VERTRAULICH|CONFIDENTIEL|CONFIDENCIAL|社外秘|極秘|绝密|机密",
         ),
-        d(
-            "address",
-            Kind::Address,
-            format!(
-                r"[0-9]{{1,5}}[ ]+(?:[NSEW]\.?[ ]+)?(?:[A-Z][a-z]+[ ]+){{1,3}}(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace|Parkway|Pkwy)\.?(?:,?[ ]+(?:Apt|Suite|Ste|Unit|#)\.?[ ]*[0-9A-Z-]+)?(?:,[ ]*[A-Z][a-z]+(?:[ ][A-Z][a-z]+)?,[ ]*[A-Z]{{2}}[ ]+[0-9]{{5}}(?:-[0-9]{{4}})?)?|[{UP}][{LO}]{{1,40}}(?:straße|strasse|allee|gasse|platz)[ ]+[0-9]{{1,4}}[a-z]?(?:,[ ]*[0-9]{{5}}[ ]+[{UP}][{LO}]+)?|[0-9]{{1,4}}(?:[ ]?(?:bis|ter))?,?[ ]+(?:rue|avenue|boulevard|place|allée|chemin|impasse|quai)[ ]+(?:de la |de l'|du |des |de |d')?[{UP}][{LO}]+(?:[ -][{UP}][{LO}]+)*(?:,[ ]*[0-9]{{5}}[ ]+[{UP}][{LO}]+)?|(?:Calle|Avenida|Avda\.|Plaza|Paseo)[ ]+(?:de la |de |del )?[{UP}][{LO}]+(?:[ ][{UP}][{LO}]+)*,?[ ]+(?:nº[ ]*)?[0-9]{{1,4}}(?:,[ ]*[0-9]{{5}}[ ]+[{UP}][{LO}]+)?"
-            ),
-        ),
+        d(en.0, Kind::Address, en.1),
+        d(de.0, Kind::Address, de.1),
+        d(fr.0, Kind::Address, fr.1),
+        d(es.0, Kind::Address, es.1),
+        d(ja.0, Kind::Address, ja.1),
         p(
             "iban",
             Kind::Iban,
@@ -278,6 +277,15 @@ pub(crate) const LITERAL_ANCHORS: &[(&str, usize, usize)] = &[
     ("Not for", 0, 24),
     ("STRICTLY", 0, 32),
     ("Strictly", 0, 32),
+    // Japanese addresses: the postcode mark, prefectures and `丁目` (block numbers written in
+    // kanji), with room for the prefecture and municipality before the numbers.
+    ("〒", 0, 160),
+    ("丁目", 90, 60),
+    ("東京都", 0, 160),
+    ("北海道", 0, 160),
+    ("大阪府", 0, 160),
+    ("京都府", 0, 160),
+    ("県", 12, 160),
     ("社外秘", 0, 8),
     ("極秘", 0, 8),
     ("绝密", 0, 8),
