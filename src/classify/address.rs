@@ -4,8 +4,10 @@
 //!
 //! The patterns are alternatives of the one multi-pattern engine (see `catalog`), so matching
 //! stays one linear lazy-DFA pass over the pre-filter's windows: every address holds a digit
-//! (house number, postcode) or a Japanese anchor (`〒`, `丁目`, a prefecture), which opens a
-//! window; prose without those costs nothing here. Patterns are strict about shape (a street
+//! (house number, postcode), whose window reaches 40 bytes back (street names before German and
+//! Spanish house numbers, a Japanese prefecture and municipality before the block numbers), so
+//! no anchor literal is added and prose without digits costs nothing here. Japanese addresses
+//! written with kanji numerals only (`一丁目`) are therefore not found. Patterns are strict about shape (a street
 //! needs a house number plus a street type or a street-name suffix), the validator about
 //! context: boundaries, a bare "number + street" followed by an ordinary lowercase word
 //! (`2 Google Drive accounts`, `3 Wall Street banks`), a year before a street (`in 2019 Main
@@ -80,11 +82,31 @@ pub(crate) fn confirm(c: &Cand<'_>, out: &mut Vec<Finding>) {
     let ok = match c.id {
         "address_en" => en::plausible(text, s, e),
         "address_de" => de::plausible(v),
+        "address_fr" => bare_ok(text, e, v, fr::AFTER_BARE),
+        "address_es" => bare_ok(text, e, v, es::AFTER_BARE),
         _ => true,
     };
     if ok {
         c.emit(out, "pii.address", s, e);
     }
+}
+
+/// A French or Spanish street without postcode whose first word is capitalised (`5 Square Enix`,
+/// `Plaza Hotel 5`) may be English prose: the next word must not be an ordinary lowercase word
+/// outside the locale's `allowed` list.
+fn bare_ok(text: &str, e: usize, v: &str, allowed: &[&str]) -> bool {
+    let has_postcode = v
+        .split(|ch: char| !ch.is_ascii_digit())
+        .any(|d| d.len() == 5);
+    let first_word = v
+        .split(' ')
+        .find(|w| w.starts_with(|ch: char| ch.is_alphabetic()) && *w != "bis" && *w != "ter")
+        .unwrap_or("");
+    if has_postcode || !first_word.starts_with(|ch: char| ch.is_uppercase()) {
+        return true;
+    }
+    let w = next_word(text, e);
+    !w.starts_with(|ch: char| ch.is_lowercase()) || allowed.contains(&w)
 }
 
 /// The word after `e` (skipping spaces), if the next char starts one.
@@ -171,6 +193,10 @@ mod tests {
             "Der String 5 ist zu lang.",
             "10115 Berlin",
             "the Champs-Élysées",
+            "I bought 5 Square Enix games.",
+            "The Plaza Hotel 5 stars rating",
+            "Der Parkplatz 12 ist frei.",
+            "Abfahrt von Bahnsteig 3 und Kopfzeile 3",
         ] {
             check_none(t);
         }

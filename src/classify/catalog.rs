@@ -277,15 +277,6 @@ pub(crate) const LITERAL_ANCHORS: &[(&str, usize, usize)] = &[
     ("Not for", 0, 24),
     ("STRICTLY", 0, 32),
     ("Strictly", 0, 32),
-    // Japanese addresses: the postcode mark, prefectures and `丁目` (block numbers written in
-    // kanji), with room for the prefecture and municipality before the numbers.
-    ("〒", 0, 160),
-    ("丁目", 90, 60),
-    ("東京都", 0, 160),
-    ("北海道", 0, 160),
-    ("大阪府", 0, 160),
-    ("京都府", 0, 160),
-    ("県", 12, 160),
     ("社外秘", 0, 8),
     ("極秘", 0, 8),
     ("绝密", 0, 8),

@@ -6,7 +6,8 @@
 use super::{cap, LO, SEP, UP};
 
 /// Street-name endings written together with the name (`Lindenstraße`, `Feldweg`).
-const GLUED: &str = "straße|strasse|str\\.|weg|platz|allee|gasse|ring|damm|ufer|chaussee|steig|pfad|stieg|zeile|promenade|graben|kai|markt";
+const GLUED: &str =
+    "straße|strasse|str\\.|weg|platz|allee|gasse|ring|damm|ufer|chaussee|pfad|promenade|graben";
 /// Street types written as their own word (`Berliner Straße`, `Karl-Marx-Allee`).
 const WORD: &str = "Straße|Strasse|Str\\.|Weg|Platz|Allee|Gasse|Ring|Damm|Ufer|Chaussee|Steig|Pfad|Promenade|Graben|Kai|Markt";
 /// Prepositional street names (`Am Markt 3`, `An der Alster 1`).
@@ -29,8 +30,15 @@ pub(super) fn pattern() -> String {
     format!("{street}[ ]+{num}{unit}{{0,2}}(?:{SEP}{postcode}[ ]+{town})?")
 }
 
+/// Common nouns ending in `platz` (`Parkplatz 12`, `Arbeitsplatz 3`), not streets without a
+/// postcode and town.
+const COMMON_PLATZ: &[&str] = &[
+    "Park", "Arbeits", "Stell", "Sitz", "Spiel", "Tabellen", "Start", "Steh", "Stand", "Lager",
+    "Sport", "Zelt", "Camping", "Bau", "Abstell", "Lade", "Liege",
+];
+
 /// Context checks on the trimmed value: a street ending in `ring` (also the end of English
-/// words: `String`, `Spring`, `During`) needs the postcode and town.
+/// words: `String`, `Spring`, `During`) needs the postcode and town, as does a common noun in `COMMON_PLATZ`.
 pub(super) fn plausible(v: &str) -> bool {
     let first = v.split([' ', '-']).next().unwrap_or("");
     let has_postcode = v
@@ -38,7 +46,10 @@ pub(super) fn plausible(v: &str) -> bool {
         .filter(|d| !d.is_empty())
         .skip(1)
         .any(|d| d.len() == 4 || d.len() == 5);
-    !first.ends_with("ring") || has_postcode
+    let common = COMMON_PLATZ
+        .iter()
+        .any(|stem| first.strip_suffix("platz") == Some(*stem));
+    has_postcode || !(first.ends_with("ring") || common)
 }
 
 #[cfg(test)]

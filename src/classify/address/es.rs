@@ -6,6 +6,12 @@ use super::{cap, SEP};
 
 const TYPE: &str = "Calle|calle|C/|c/|Cl\\.|Avenida|avenida|Avda\\.|avda\\.|Av\\.|av\\.|Avd\\.|Plaza|plaza|Pza\\.|Pl\\.|Paseo|paseo|Pº|Camino|camino|Carretera|carretera|Ctra\\.|Ronda|ronda|Travesía|travesía|Trav\\.|Glorieta|glorieta|Callejón|Rambla|Vía|Cuesta|Urbanización|Urb\\.|Passeig|Carrer|Rúa";
 
+/// Words that may follow a street without postcode whose type is capitalised.
+pub(super) const AFTER_BARE: &[&str] = &[
+    "y", "o", "en", "de", "del", "a", "al", "con", "es", "está", "que", "para", "por", "desde",
+    "hasta", "cerca", "junto", "pero", "entre", "frente",
+];
+
 pub(super) fn pattern() -> String {
     let part = "(?:(?:de|del|la|el|los|las|y|San|Santa)[ ]+)";
     let name = format!("[ ]*{part}*{c}(?:[ ]+{part}*{c}){{0,4}}", c = cap());

@@ -6,6 +6,12 @@ use super::{cap, SEP, UP};
 
 const TYPE: &str = "rue|avenue|av\\.|ave|boulevard|bd|bld|place|pl\\.|allée|allee|chemin|ch\\.|impasse|imp\\.|quai|route|rte|cours|square|passage|sentier|voie|parvis|faubourg|fbg|esplanade|montée|cité|résidence|hameau|promenade|rond-point|villa|mail";
 
+/// Words that may follow a street without postcode whose type is capitalised.
+pub(super) const AFTER_BARE: &[&str] = &[
+    "à", "au", "aux", "depuis", "dans", "et", "ou", "près", "en", "chez", "pour", "est", "sont",
+    "a", "le", "la", "les", "de", "du", "des", "sur", "avec", "puis", "mais",
+];
+
 pub(super) fn pattern() -> String {
     let num = "[0-9]{1,4}(?:[ ]?(?:bis|ter|quater|[A-D]))?(?-u:\\b)";
     let part = "(?:(?:de|du|des|la|le|les|aux|au|et|à|sur|en|sous)[ ]+|(?:d|l)['’])";
