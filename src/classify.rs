@@ -10,6 +10,7 @@
 //! for chunked responses. It is pure and synchronous: text in, [`Findings`] out. It deliberately
 //! knows nothing of HTTP, JSON request shapes (see `providers`) or policy decisions (see `policy`).
 
+mod address;
 mod cand;
 mod catalog;
 mod classifier;

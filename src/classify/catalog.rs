@@ -42,8 +42,6 @@ pub(crate) struct Detector {
     pub kind: Kind,
 }
 
-const UP: &str = "A-ZÀ-ÖØ-Þ";
-const LO: &str = "a-zß-öø-ÿ";
 
 /// URL schemes of databases, caches, brokers and directories whose URLs carry credentials.
 const DB_SCHEMES: &str = "postgres(?:ql)?|postgis|mysql|mariadb|mongodb(?:\\+srv)?|rediss?|valkeys?|amqps?|mssql|sqlserver|oracle|cockroachdb|clickhouses?|couchbases?|couchdb|neo4j(?:\\+s)?|bolt|cassandra|scylladb|snowflake|redshift|db2|ibm_db_sa|sybase|firebird|vertica|timescaledb|yugabytedb|sqlite|influxdb|elasticsearch|opensearch|ldaps?|nats|memcached|trino|presto|hive|teradata|hana|kafka|mqtts?|etcd|arangodb|questdb|pulsar(?:\\+ssl)?|jdbc:[a-z0-9:]+";
@@ -52,6 +50,7 @@ const DB_SCHEMES: &str = "postgres(?:ql)?|postgis|mysql|mariadb|mongodb(?:\\+srv
 pub(crate) fn detectors() -> Vec<(Detector, String)> {
     let p = |id, kind, pattern: &str| (Detector { id, kind }, pattern.to_owned());
     let d = |id, kind, pattern: String| (Detector { id, kind }, pattern);
+    let [en, de, fr, es, ja] = super::address::patterns();
     vec![
         p(
             "private_key",
@@ -201,13 +200,11 @@ pub(crate) fn detectors() -> Vec<(Detector, String)> {
             Kind::Marking,
             r"STRICTLY CONFIDENTIAL|COMPANY CONFIDENTIAL|(?i:confidential and proprietary|proprietary and confidential|privileged (?:and|&) confidential|strictly confidential|for internal use only|internal use only|do not distribute|not for distribution|attorney-client privileged)|CONFIDENTIAL|INTERNAL ONLY|TOP SECRET|STRENG VERTRAULICH|VERTRAULICH|CONFIDENTIEL|CONFIDENCIAL|社外秘|極秘|绝密|机密",
         ),
-        d(
-            "address",
-            Kind::Address,
-            format!(
-                r"[0-9]{{1,5}}[ ]+(?:[NSEW]\.?[ ]+)?(?:[A-Z][a-z]+[ ]+){{1,3}}(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace|Parkway|Pkwy)\.?(?:,?[ ]+(?:Apt|Suite|Ste|Unit|#)\.?[ ]*[0-9A-Z-]+)?(?:,[ ]*[A-Z][a-z]+(?:[ ][A-Z][a-z]+)?,[ ]*[A-Z]{{2}}[ ]+[0-9]{{5}}(?:-[0-9]{{4}})?)?|[{UP}][{LO}]{{1,40}}(?:straße|strasse|allee|gasse|platz)[ ]+[0-9]{{1,4}}[a-z]?(?:,[ ]*[0-9]{{5}}[ ]+[{UP}][{LO}]+)?|[0-9]{{1,4}}(?:[ ]?(?:bis|ter))?,?[ ]+(?:rue|avenue|boulevard|place|allée|chemin|impasse|quai)[ ]+(?:de la |de l'|du |des |de |d')?[{UP}][{LO}]+(?:[ -][{UP}][{LO}]+)*(?:,[ ]*[0-9]{{5}}[ ]+[{UP}][{LO}]+)?|(?:Calle|Avenida|Avda\.|Plaza|Paseo)[ ]+(?:de la |de |del )?[{UP}][{LO}]+(?:[ ][{UP}][{LO}]+)*,?[ ]+(?:nº[ ]*)?[0-9]{{1,4}}(?:,[ ]*[0-9]{{5}}[ ]+[{UP}][{LO}]+)?"
-            ),
-        ),
+        d(en.0, Kind::Address, en.1),
+        d(de.0, Kind::Address, de.1),
+        d(fr.0, Kind::Address, fr.1),
+        d(es.0, Kind::Address, es.1),
+        d(ja.0, Kind::Address, ja.1),
         p(
             "iban",
             Kind::Iban,

@@ -1,6 +1,7 @@
 //! Validators for the classes found by shape plus context: e-mail addresses, confidential
-//! markings, postal addresses, and the context-word classes (passport, medical record number,
-//! date of birth) whose value span excludes the context words. Person names are `names`.
+//! markings, and the context-word classes (passport, medical record number, date of birth)
+//! whose value span excludes the context words. Postal addresses are `address`, person names
+//! `names`.
 //!
 //! Owns boundary and plausibility checks only; the patterns live in `catalog`.
 
@@ -75,12 +76,6 @@ pub(crate) fn marking(c: &Cand<'_>, out: &mut Vec<Finding>) {
             && !byte_at(c.text, c.end).is_some_and(word))
     {
         push(out, "confidential.marking", c, c.start, c.end);
-    }
-}
-
-pub(crate) fn address(c: &Cand<'_>, out: &mut Vec<Finding>) {
-    if keyword_bounded(c) && value_ends(c) {
-        push(out, "pii.address", c, c.start, c.end);
     }
 }
 

@@ -19,7 +19,7 @@ use super::cand::{Cand, ScanState};
 use super::catalog::{self, Detector, Kind};
 use super::prefilter::Prefilter;
 use super::types::{ClassifyError, Finding};
-use super::{context, keybody, numeric, secrets};
+use super::{address, context, keybody, numeric, secrets};
 
 #[derive(Debug)]
 pub(crate) struct Engine {
@@ -139,7 +139,7 @@ impl Engine {
             Kind::DbConnKv => secrets::db_conn_kv(&c, out),
             Kind::Email => context::email(&c, out),
             Kind::Marking => context::marking(&c, out),
-            Kind::Address => context::address(&c, out),
+            Kind::Address => address::confirm(&c, out),
             Kind::Iban => return numeric::iban(&c, out),
             Kind::Ipv6 => numeric::ipv6(&c, out),
             Kind::Numeric => numeric::numeric(&c, out),

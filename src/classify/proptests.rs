@@ -26,6 +26,9 @@ fn mixed_text() -> impl Strategy<Value = String> {
         Just("password=Tr0ub4dor&3xq".to_owned()),
         Just("-----BEGIN PRIVATE KEY-----\n".to_owned()),
         Just("DOB: 03/14/1985 Dr. Ünal Çelik 東京".to_owned()),
+        Just("1600 Maple Ave, Apt 4B,\nSpringfield, IL 62704".to_owned()),
+        Just("Lindenstraße 14\n10115 Berlin 〒100-0001 東京都千代田区千代田1-1".to_owned()),
+        Just("12 bis rue de la Paix, 75002 Paris C/ de Alcalá, 42, 28014 Madrid".to_owned()),
         "[\\u{80}-\\u{10FFFF}]{0,8}",
         // Obfuscation: format chars, Unicode spaces, full-width forms, a bare key body.
         Just("\u{200b}".to_owned()),
