@@ -37,8 +37,12 @@ pub(crate) const LOOKBACK: usize = 48;
 type Set = HashSet<&'static str, FixedState>;
 
 fn set(words: &[&'static str]) -> Set {
+    set_of(words.iter().copied())
+}
+
+fn set_of(words: impl Iterator<Item = &'static str>) -> Set {
     let mut s = Set::with_hasher(FixedState::with_seed(0x5eed));
-    s.extend(words.iter().copied());
+    s.extend(words);
     s
 }
 
@@ -50,6 +54,7 @@ pub(crate) struct NameDetector {
     place_ends: Set,
     ambiguous: Set,
     titles: Set,
+    cues: cues::CueWords,
     ja: ja::JaNames,
 }
 
@@ -78,6 +83,7 @@ impl NameDetector {
             place_ends: set(words::PLACE_ENDS),
             ambiguous: set(words::AMBIGUOUS_GIVEN),
             titles: set(words::TITLES),
+            cues: cues::CueWords::new(),
             ja,
         }
     }
@@ -89,17 +95,22 @@ impl NameDetector {
         };
         let mut i = 0;
         while i < limit {
-            if let Some(chunk) = hay.get(i..i + 16) {
-                if !chunk
-                    .iter()
-                    .fold(false, |any, &b| any | (b.wrapping_sub(b'A') < 26) | (b >= 0xC3))
-                {
-                    i += 16;
+            // Skip 32 bytes at a time that hold no byte an uppercase Latin letter starts with:
+            // `A`-`Z`, or the UTF-8 lead bytes of `À`-`Þ` and Latin Extended (0xC3..=0xC9).
+            // A chunk with one jumps straight to it.
+            if let Some(chunk) = hay.get(i..i + 32).and_then(|c| <&[u8; 32]>::try_from(c).ok()) {
+                let mut any = 0u8;
+                for &b in chunk {
+                    any |= u8::from(upper_lead(b));
+                }
+                if any == 0 {
+                    i += 32;
                     continue;
                 }
+                i += chunk.iter().position(|&b| upper_lead(b)).unwrap_or(0);
             }
             let b = hay[i];
-            if b.is_ascii_uppercase() || b >= 0xC3 {
+            if upper_lead(b) {
                 if let Some(t) = token_at(text, limit, i) {
                     match self.run_at(text, limit, t, out) {
                         Some(end) => i = end,
@@ -148,19 +159,36 @@ impl NameDetector {
     /// Read the run of name-shaped words from `first`, judge it, and push the name it holds.
     /// Returns the end of the pushed name.
     fn run_at(&self, text: &str, limit: usize, first: Tok, out: &mut Vec<Finding>) -> Option<usize> {
-        let mut run = vec![first];
+        let mut buf = [first; 8];
+        let mut len = 1;
         let mut at = first.e;
-        while let Some(next) = next_in_run(text, limit, at, first.s) {
+        while len < buf.len() {
+            let Some(next) = next_in_run(text, limit, at, first.s) else {
+                break;
+            };
             // One shape per run, but for `KATO Aya` (family name in capitals, then given).
             let mixed = next.shape != Shape::Initial
                 && next.shape != first.shape
                 && first.shape != Shape::Initial;
-            if mixed && !(run.len() == 1 && first.shape == Shape::Caps && next.shape == Shape::Title)
-            {
+            if mixed && !(len == 1 && first.shape == Shape::Caps && next.shape == Shape::Title) {
                 break;
             }
             at = next.e;
-            run.push(next);
+            buf[len] = next;
+            len += 1;
+        }
+        let run = &buf[..len];
+        // A lone word (most capitalised words: sentence starts, German nouns) is a name only
+        // after a cue: look for one before any lookup.
+        if len == 1 {
+            if first.shape != Shape::Title {
+                return None;
+            }
+            let cue = self.cues.before(text, first.s, &self.titles)?;
+            if self.is_stop(text, &first) || !self.judge_single(text, first, Some(cue)) {
+                return None;
+            }
+            return Some(push_name(out, first.s, first.e));
         }
         // Common words cut the run: drop them from the front; stop at the first one after.
         let start = run.iter().position(|t| !self.is_stop(text, t))?;
@@ -171,27 +199,19 @@ impl NameDetector {
         while run.last().is_some_and(|t| t.shape == Shape::Initial) {
             run = &run[..run.len() - 1];
         }
-        let (&head, &last) = (run.first()?, run.last()?);
+        let &head = run.first()?;
         if head.shape == Shape::Initial {
             return None;
         }
         let words = run.iter().filter(|t| t.shape != Shape::Initial).count();
-        let cue = cues::before(text, head.s, &self.titles);
+        let cue = self.cues.before(text, head.s, &self.titles);
         let name = if words >= 2 {
             self.judge_run(text, run, cue)
         } else {
             self.judge_single(text, head, cue).then_some((head.s, head.e))
         }?;
         let (s, e) = name;
-        let _ = last;
-        out.push(Finding {
-            class: Class::Builtin("pii.person_name"),
-            start: s,
-            end: e,
-            detector: "person_name",
-            test_value: false,
-        });
-        Some(e)
+        Some(push_name(out, s, e))
     }
 
     /// A run of two or more words: the span of the name in it, if any.
@@ -214,8 +234,10 @@ impl NameDetector {
         if caps {
             return (g0 && fl || cue.is_some_and(Cue::strong)).then_some((head.s, last.e));
         }
-        let framed = cue.is_some_and(|c| c != Cue::Dash) || ja_honorific_after(text, last.e);
-        if framed || (g0 && !amb0) || (g0 && fl) {
+        let framed = cue.is_some_and(|c| c != Cue::Dash && c != Cue::List)
+            || ja_honorific_after(text, last.e);
+        let listed = cue == Some(Cue::List) && g0;
+        if framed || listed || (g0 && !amb0) || (g0 && fl) {
             return Some((head.s, last.e));
         }
         // Family name first (`Watanabe Yuma`).
@@ -271,6 +293,22 @@ fn ja_honorific_after(text: &str, at: usize) -> bool {
         .is_some_and(|t| words::JA_HONORIFICS.iter().any(|h| t.starts_with(h)))
 }
 
+fn push_name(out: &mut Vec<Finding>, s: usize, e: usize) -> usize {
+    out.push(Finding {
+        class: Class::Builtin("pii.person_name"),
+        start: s,
+        end: e,
+        detector: "person_name",
+        test_value: false,
+    });
+    e
+}
+
+/// `b` may start an uppercase Latin letter.
+fn upper_lead(b: u8) -> bool {
+    b.wrapping_sub(b'A') < 26 || b.wrapping_sub(0xC3) < 7
+}
+
 fn utf8_len(b: u8) -> usize {
     match b {
         0xF0..=0xFF => 4,
@@ -296,7 +334,7 @@ fn title_case(w: &str) -> String {
 }
 
 fn latin_letter(c: char) -> bool {
-    c.is_alphabetic() && (c.is_ascii() || ('\u{C0}'..='\u{24F}').contains(&c))
+    c.is_ascii_alphabetic() || (('\u{C0}'..='\u{24F}').contains(&c) && c.is_alphabetic())
 }
 
 /// The word before `s` ends here: `s` is not inside a word, an identifier, an address or a path.
@@ -316,6 +354,9 @@ fn token_at(text: &str, limit: usize, s: usize) -> Option<Tok> {
         return None;
     }
     let rest = text.get(s..limit)?;
+    if let Some(t) = ascii_token(rest, s) {
+        return t;
+    }
     let mut chars = rest.char_indices();
     let (_, c0) = chars.next()?;
     if !(c0.is_uppercase() && latin_letter(c0)) {
@@ -376,6 +417,50 @@ fn token_at(text: &str, limit: usize, s: usize) -> Option<Tok> {
     })
 }
 
+/// [`token_at`] for a word of ASCII letters followed by an ASCII byte (most words): `None`
+/// when the word needs the general path (non-ASCII letters, joiners, `Mc`).
+#[allow(clippy::option_option)]
+fn ascii_token(rest: &str, s: usize) -> Option<Option<Tok>> {
+    let b = rest.as_bytes();
+    let n = b.iter().take_while(|c| c.is_ascii_alphabetic()).count();
+    let next = b.get(n).copied();
+    if n == 0 || n > 24 || next.is_some_and(|c| !c.is_ascii() || matches!(c, b'\'' | b'-')) {
+        return None;
+    }
+    if next.is_some_and(|c| c.is_ascii_digit() || c == b'_') || !b[0].is_ascii_uppercase() {
+        return Some(None);
+    }
+    let word = &b[..n];
+    let upper = word.iter().filter(|c| c.is_ascii_uppercase()).count();
+    if upper == 1 && n == 1 {
+        return Some((next == Some(b'.')).then_some(Tok {
+            s,
+            e: s + 2,
+            shape: Shape::Initial,
+        }));
+    }
+    if upper == n {
+        return Some(Some(Tok {
+            s,
+            e: s + n,
+            shape: Shape::Caps,
+        }));
+    }
+    if upper > 1 {
+        // Inner capitals: only `McLeod` / `MacArthur` shapes, decided by the general path.
+        return if word.starts_with(b"Mc") || word.starts_with(b"Mac") {
+            None
+        } else {
+            Some(None)
+        };
+    }
+    Some(Some(Tok {
+        s,
+        e: s + n,
+        shape: Shape::Title,
+    }))
+}
+
 /// The next word of a run after `at`: one space (and lowercase particles) then a name-shaped
 /// word, within [`MAX_NAME`] bytes of `run_start`.
 fn next_in_run(text: &str, limit: usize, at: usize, run_start: usize) -> Option<Tok> {
@@ -387,10 +472,12 @@ fn next_in_run(text: &str, limit: usize, at: usize, run_start: usize) -> Option<
         p += 1;
         let rest = text.get(p..limit)?;
         let word_len = rest
-            .find(|c: char| !c.is_alphabetic())
-            .unwrap_or(rest.len());
+            .bytes()
+            .take(6)
+            .take_while(u8::is_ascii_lowercase)
+            .count();
         let word = &rest[..word_len];
-        if words::PARTICLES.contains(&word) && word_len > 0 {
+        if word_len > 0 && words::PARTICLES.contains(&word) {
             p += word_len;
             continue;
         }

@@ -5,7 +5,31 @@
 //! Owns the look-back only; the word lists are `words`, the judgement `names`.
 
 use super::words::{CLOSINGS, CUES, GREETINGS};
-use super::{Set, LOOKBACK};
+use super::{set_of, Set, LOOKBACK};
+
+/// The last word of every greeting and context cue (lowercase), to rule out most capitalised
+/// words with one lookup before any phrase is compared.
+#[derive(Debug)]
+pub(crate) struct CueWords {
+    last_words: Set,
+}
+
+impl CueWords {
+    pub fn new() -> Self {
+        let last = |c: &&'static str| -> &'static str {
+            let c = c.trim_end_matches(':');
+            c.rsplit([' ', '/', '-', '.']).next().unwrap_or(c)
+        };
+        Self {
+            last_words: set_of(GREETINGS.iter().chain(CUES).map(last)),
+        }
+    }
+
+    /// [`before`] with the one-lookup pre-check of the word before the run.
+    pub fn before(&self, text: &str, s: usize, titles: &Set) -> Option<Cue> {
+        before(text, s, titles, &self.last_words)
+    }
+}
 
 /// The kind of cue before a run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,7 +77,7 @@ fn lower_ascii_eq(hay: &[u8], word: &str) -> bool {
 }
 
 /// The cue before a run that starts at `s`, if any.
-pub(crate) fn before(text: &str, s: usize, titles: &Set) -> Option<Cue> {
+fn before(text: &str, s: usize, titles: &Set, last_words: &Set) -> Option<Cue> {
     let bytes = text.as_bytes();
     let floor = s.saturating_sub(LOOKBACK);
     // Separators between a cue and the name: spaces, quotes, `:`/`=`, `>`, `*`, `(`.
@@ -100,8 +124,23 @@ pub(crate) fn before(text: &str, s: usize, titles: &Set) -> Option<Cue> {
     if word.is_empty() {
         return None;
     }
-    if titles.contains(word) && (dot || !colon) {
+    let capital = word.as_bytes().first().is_some_and(u8::is_ascii_uppercase);
+    if (capital || word == "med") && titles.contains(word) && (dot || !colon) {
         return Some(Cue::Title);
+    }
+    if dot {
+        // `Dr. med.` chains were handled above; any other word then `.` ends a sentence.
+        return None;
+    }
+    let mut lower = [0u8; 24];
+    let known = word.len() <= lower.len() && {
+        let l = &mut lower[..word.len()];
+        l.copy_from_slice(word.as_bytes());
+        l.make_ascii_lowercase();
+        std::str::from_utf8(l).is_ok_and(|l| last_words.contains(l))
+    };
+    if !known {
+        return list_before(text, word_end, w, floor).then_some(Cue::List);
     }
     let tail = &bytes[floor..word_end];
     let matches = |list: &[&str], with_colon: bool| {
@@ -121,10 +160,6 @@ pub(crate) fn before(text: &str, s: usize, titles: &Set) -> Option<Cue> {
                 })
         })
     };
-    if dot {
-        // `Dr. med.` chains were handled above; any other word then `.` ends a sentence.
-        return None;
-    }
     if matches(GREETINGS, false) {
         return Some(Cue::Greeting);
     }
@@ -138,31 +173,29 @@ pub(crate) fn before(text: &str, s: usize, titles: &Set) -> Option<Cue> {
 /// `word_start..word_end` is the word before the run's separators.
 fn list_before(text: &str, word_end: usize, word_start: usize, floor: usize) -> bool {
     let word = &text[word_start..word_end];
-    let (before, prev_end) = if ["and", "und", "et", "y", "e"].contains(&word) {
-        let b = text.get(..word_start).unwrap_or("");
-        match b.strip_suffix(' ') {
-            Some(b) => (b.trim_end_matches(','), true),
+    let prev_end = if ["and", "und", "et", "y", "e"].contains(&word) {
+        match text.get(..word_start).and_then(|b| b.strip_suffix(' ')) {
+            Some(b) => b.trim_end_matches(',').len(),
             None => return false,
         }
-    } else if text.get(word_end..).is_some_and(|t| t.starts_with(", ")) && word_start == word_end
-    {
-        (text.get(..word_end).unwrap_or(""), true)
+    } else if text.get(word_end..).is_some_and(|t| t.starts_with(", ")) {
+        word_end
     } else {
         return false;
     };
-    if !prev_end || before.len() <= floor {
+    if prev_end <= floor {
         return false;
     }
-    // The word before the separator is a capitalised word (the previous name's last word).
-    let last: String = before
-        .chars()
+    // The word before the separator is capitalised (the previous name's last word).
+    let head = text.get(..prev_end).unwrap_or("");
+    let start = head
+        .char_indices()
         .rev()
-        .take_while(|c| c.is_alphabetic())
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
-    last.chars().next().is_some_and(char::is_uppercase) && last.chars().count() >= 2
+        .take_while(|(_, c)| c.is_alphabetic())
+        .last()
+        .map_or(prev_end, |(i, _)| i);
+    let last = &head[start..];
+    last.chars().next().is_some_and(char::is_uppercase) && last.chars().nth(1).is_some()
 }
 
 /// The line above `line_start` is a letter closing (`Best regards,`, `Mit freundlichen Grüßen`)

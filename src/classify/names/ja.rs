@@ -11,7 +11,7 @@
 //! Runs only on text with kana (so Chinese text, which shares the kanji, is left alone). Owns
 //! Japanese names only.
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
 use super::lexicon::Lexicon;
 use super::words::{JA_CUES, JA_HONORIFICS};
@@ -138,6 +138,7 @@ impl JaNames {
     pub fn new(lex: &Lexicon) -> Self {
         let family = AhoCorasickBuilder::new()
             .match_kind(MatchKind::LeftmostLongest)
+            .kind(Some(AhoCorasickKind::DFA))
             .build(&lex.ja_family)
             .ok();
         let anchors: Vec<&str> = JA_HONORIFICS.iter().chain(JA_CUES).copied().collect();

@@ -82,3 +82,4 @@ fn runs_are_bounded() {
 fn dash_signature() {
     assert_eq!(names("Looks good to me, ship it.\n— Kevin"), ["Kevin"]);
 }
+

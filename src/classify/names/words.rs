@@ -125,7 +125,11 @@ pub(crate) const STOP: &[&str] = &[
     "Full", "Unknown", "None", "Null", "True", "False", "Sir", "Madam", "Madame", "Monsieur",
     "Señor", "Señora", "Cedex", "Calle", "Avenida", "Avda", "Travesía", "Camino", "Plaza",
     "Paseo", "Carretera", "Ronda", "Rue", "Boulevard", "Chemin", "Allée", "Impasse", "Quai",
-    "Place", "Route", "Platz", "Weg", "Allee", "Gasse", "Ring",
+    "Place", "Route", "Platz", "Weg", "Allee", "Gasse", "Ring", "Ihre", "Ihr", "Ihren", "Ihrem",
+    "Ihrer", "Unser", "Unsere", "Mein", "Meine", "Dein", "Deine", "Sein", "Seine", "Dieser",
+    "Diese", "Dieses", "Jeder", "Jede", "Alle", "Kein", "Keine", "Votre", "Vos", "Notre", "Nos",
+    "Mon", "Ma", "Mes", "Ce", "Cette", "Ces", "Su", "Sus", "Nuestro", "Nuestra", "Este", "Esta",
+    "Estos", "Estas", "Mi", "Tu",
 ];
 
 /// Words that end building, estate and street names (`Alder Lodge`, `Maple Crescent`): a run
