@@ -1,5 +1,7 @@
 //! Classifier throughput (MB/s) on prose (ASCII, non-ASCII, obfuscated with NBSP / zero-width /
-//! full-width chars), source code, JSON logs and a 1 MB prompt, each also run
+//! full-width chars), source code, JSON logs, secret-dense config text, ordinary prompt text in
+//! German, French, Spanish and Japanese (with a name and an address per paragraph) and a 1 MB
+//! prompt, each also run
 //! through a naive baseline: every detector pattern compiled as its own `regex::Regex` and run
 //! separately over the whole text (`find_iter`, no validation) — what a regex-per-class scanner does.
 
@@ -24,6 +26,28 @@ cfg.timeout_ms.unwrap_or(30_000);\n    Ok(Config { rules: cfg.rules, timeout })\
 const LOG: &str = "{\"ts\":\"2026-11-23T01:22:54.123Z\",\"level\":\"info\",\"msg\":\"request \
 done\",\"status\":200,\"latency_ms\":41,\"route\":\"/v1/chat/completions\",\"model\":\"gpt-4o\",\
 \"tokens\":{\"prompt\":1234,\"completion\":87},\"trace_id\":\"9f2c1a7e3b5d4f60\"}\n";
+
+/// Ordinary prompt text per locale (meeting notes with a name and an address in each unit).
+const DE: &str = "Die Besprechung am Montag behandelte die Migration des Abrechnungsdienstes auf \
+den neuen Cluster. Frau Katrin Vogel hat den Plan vorgestellt; die Rechnungen gehen weiterhin an \
+die Lindenstraße 12, 10115 Berlin. Wir haben vereinbart, das Feature-Flag zwei weitere Wochen zu \
+behalten und nach den Feiertagen die Schwellenwerte der Alarme zu prüfen. ";
+const FR: &str = "La réunion de lundi a porté sur la migration du service de facturation vers le \
+nouveau cluster. Camille Dubois a présenté le plan ; les factures partent toujours au 12 rue de la \
+Paix, 75002 Paris. Nous avons convenu de garder le drapeau deux semaines de plus et de revoir les \
+seuils d'alerte après les vacances. ";
+const ES: &str = "La reunión del lunes trató la migración del servicio de facturación al nuevo \
+clúster. Lucía Fernández presentó el plan; las facturas siguen yendo a la Calle Mayor 5, 28013 \
+Madrid. Acordamos mantener la bandera dos semanas más y revisar los umbrales de alerta después de \
+las vacaciones. ";
+const JA: &str = "月曜日の会議では、請求サービスを新しいクラスターへ移行する計画について話し合いました。\
+担当の田中さんが手順を説明し、請求書は引き続き〒100-0001 東京都千代田区千代田1-1に送付されます。\
+フラグはさらに二週間維持し、休暇明けにアラートのしきい値を見直すことで合意しました。";
+/// Secret-dense text: config lines with keys and tokens in most lines.
+const SECRETS: &str = "DATABASE_URL=postgres://app:Zr8vQm2LxT9w@db.internal:5432/billing\n\
+AWS_ACCESS_KEY_ID=AKIAQ3EGRQZ7V2N5XK4D\nGITHUB_TOKEN=ghp_R7mQ2vLx9TwZ8pKn4YcB6hJd3sFg1aE0uNiX\n\
+slack: xoxb-2718281828-3141592653-Zq8Rm2Lx9TvWn4YcB6hJd3sF\napi_key = \"c9f2a7e3b5d4f60819ab3cd7e2f4a6b8\"\n\
+STRIPE_SECRET=sk_live_51HqZr8vQm2LxT9wPk4YcB6hJd3sFg1aE0\nemail: ops@example.com\n";
 
 fn repeat_to(unit: &str, size: usize) -> String {
     let mut s = String::with_capacity(size + unit.len());
@@ -79,6 +103,11 @@ fn bench(c: &mut Criterion) {
         ("obfuscated_prose_64k", repeat_to(&obfuscated, 64 * 1024)),
         ("code_64k", repeat_to(CODE, 64 * 1024)),
         ("json_logs_64k", repeat_to(LOG, 64 * 1024)),
+        ("secret_dense_64k", repeat_to(SECRETS, 64 * 1024)),
+        ("locale_de_64k", repeat_to(DE, 64 * 1024)),
+        ("locale_fr_64k", repeat_to(FR, 64 * 1024)),
+        ("locale_es_64k", repeat_to(ES, 64 * 1024)),
+        ("locale_ja_64k", repeat_to(JA, 64 * 1024)),
         ("prompt_1mb", prompt_1mb()),
     ];
     let mut g = c.benchmark_group("classify");
