@@ -42,7 +42,6 @@ pub(crate) struct Detector {
     pub kind: Kind,
 }
 
-
 /// URL schemes of databases, caches, brokers and directories whose URLs carry credentials.
 const DB_SCHEMES: &str = "postgres(?:ql)?|postgis|mysql|mariadb|mongodb(?:\\+srv)?|rediss?|valkeys?|amqps?|mssql|sqlserver|oracle|cockroachdb|clickhouses?|couchbases?|couchdb|neo4j(?:\\+s)?|bolt|cassandra|scylladb|snowflake|redshift|db2|ibm_db_sa|sybase|firebird|vertica|timescaledb|yugabytedb|sqlite|influxdb|elasticsearch|opensearch|ldaps?|nats|memcached|trino|presto|hive|teradata|hana|kafka|mqtts?|etcd|arangodb|questdb|pulsar(?:\\+ssl)?|jdbc:[a-z0-9:]+";
 
@@ -142,14 +141,15 @@ pub(crate) fn detectors() -> Vec<(Detector, String)> {
             Kind::DbConnKv,
             r#"(?i:(?:host|hostaddr|dbname|user|port)=[^\s'"`;]+(?:[ \t]+[a-z_]+=[^\s'"`;]+)*?[ \t]+password=[^\s'"`;]+(?:[ \t]+[a-z_]+=[^\s'"`;]+)*)"#,
         ),
-        // URLs with `user:password@` (RFC 3986 userinfo; every driver's URL form, e.g.
+        // URLs with `user:password@` or a password alone (`redis://:password@host`, Redis
+        // `requirepass` without ACL users) (RFC 3986 userinfo; every driver's URL form, e.g.
         // https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-CONNSTRING-URIS,
         // https://www.mongodb.com/docs/manual/reference/connection-string/ with several hosts).
         d(
             "db_url",
             Kind::DbUrl,
             format!(
-                r#"(?i:(?:{DB_SCHEMES})(?:\+[a-z0-9_]+)?)://[^\s:/@"'`<>]+:[^\s@"'`<>]+@[^\s"'`<>,;]+(?:,[^\s"'`<>,;]+)*"#
+                r#"(?i:(?:{DB_SCHEMES})(?:\+[a-z0-9_]+)?)://[^\s:/@"'`<>]*:[^\s@"'`<>]+@[^\s"'`<>,;]+(?:,[^\s"'`<>,;]+)*"#
             ),
         ),
         // URLs carrying the password as a query parameter: MySQL Connector/J and PostgreSQL JDBC
@@ -170,10 +170,13 @@ pub(crate) fn detectors() -> Vec<(Detector, String)> {
             Kind::DbUrl,
             r#"(?i:jdbc:oracle:(?:thin|oci8?):[^\s/@"'`<>:]+/[^\s@"'`<>]+@[^\s"'`<>,;]+)"#,
         ),
+        // `key = value` in every config and code form, and a quoted key and value as two call
+        // arguments (`props.setProperty("password", "…")`, `os.environ.setdefault("API_KEY",
+        // "…")`, `Map.of("token", "…")`).
         p(
             "generic_secret",
             Kind::Generic,
-            r#"(?i:[a-z0-9_.-]{0,32}(?:password|passwd|passphrase|pwd|[_.-]pass|secret|token|api[_-]?key|apikey|access[_-]?key|auth[_-]?key|(?:private|signing|encryption|master|client|app|license|webhook)[_-]?key|credentials?)[a-z0-9_.-]{0,32})["']?[ \t]*(?::=|=>|=|:)[ \t]*["']?(?P<v>[^\s"'`,;<>(){}\[\]]+)"#,
+            r#"(?i:[a-z0-9_.-]{0,32}(?:password|passwd|passphrase|pwd|[_.-]pass|secret|token|api[_-]?key|apikey|access[_-]?key|auth[_-]?key|(?:private|signing|encryption|master|client|app|license|webhook)[_-]?key|credentials?)[a-z0-9_.-]{0,32})(?:["']?[ \t]*(?::=|=>|=|:)[ \t]*["']?|["'][ \t]*,[ \t]*["'])(?P<v>[^\s"'`,;<>(){}\[\]]+)"#,
         ),
         p(
             "email",

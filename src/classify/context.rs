@@ -33,6 +33,16 @@ const NOT_TLDS: &[&str] = &[
     "rs", "py", "json", "yaml", "yml", "toml",
 ];
 
+/// An upper-case letter after a lower-case one (`TwqoIAn`): top-level domains are written in
+/// one case (`com`, `COM`, at most `Com`), so a camel-cased last label is random text that
+/// happens to contain `@` and `.` (a generated password), not an address.
+fn camel_case(label: &str) -> bool {
+    label
+        .as_bytes()
+        .windows(2)
+        .any(|w| w[0].is_ascii_lowercase() && w[1].is_ascii_uppercase())
+}
+
 pub(crate) fn email(c: &Cand<'_>, out: &mut Vec<Finding>) {
     let mut e = c.end;
     let s = c.start;
@@ -59,6 +69,7 @@ pub(crate) fn email(c: &Cand<'_>, out: &mut Vec<Finding>) {
             .all(|l| !l.is_empty() && !l.starts_with('-') && !l.ends_with('-'))
         && tld.len() >= 2
         && tld.bytes().all(|b| b.is_ascii_alphabetic())
+        && !camel_case(tld)
         && !NOT_TLDS.contains(&tld.to_ascii_lowercase().as_str());
     let before_ok = !byte_before(c.text, s)
         .is_some_and(|b| b.is_ascii_alphanumeric() || b"._%+-/".contains(&b));

@@ -255,3 +255,89 @@ fn npis_in_context_tables_and_x12() {
         assert_not_class(text, "health.us_npi");
     }
 }
+
+#[test]
+fn generic_values_with_dots_and_punctuation_are_whole() {
+    for v in [
+        "yWB07y.GXG66SES5wHOF2EMGKq",
+        "Z.YgFTfwSkcfHN.c04lAa",
+        "iQfe4W_.sd4h.F.U8Neosn4gYUGioUmNXq",
+        "jIYM4dK3XXm0x5CTQKfLg.i",
+    ] {
+        finds_in(
+            &[
+                "DB_PASSWORD={}\nDB_HOST=db.internal.example\n",
+                "export API_TOKEN=\"{}\"",
+                "environment:\n  REDIS_PASSWORD: {}\n",
+                "spring.datasource.password={}",
+            ],
+            v,
+            "secret.generic",
+        );
+    }
+    for v in [
+        "P%smWpg4rN-9W-8Z",
+        "HXHUrId.1^kqNZKc+GQrs5mi",
+        "Ylgg2OfhfgBmR4ohTBR4-d_+x@U9H.TwqoIAn",
+    ] {
+        finds_in(
+            &[
+                "props.setProperty(\"password\", \"{}\");",
+                "os.environ.setdefault('API_KEY', '{}')",
+                "const m = new Map([[\"token\", \"{}\"]]);",
+                "password = \"{}\"",
+            ],
+            v,
+            "secret.generic",
+        );
+    }
+    // A password with `@` and `.` is not an e-mail address.
+    assert_not_class(
+        "props.setProperty(\"password\", \"Ylgg2OfhfgBmR4ohTBR4-d_+x@U9H.TwqoIAn\");",
+        "pii.email",
+    );
+}
+
+#[test]
+fn dotted_names_versions_hosts_and_argument_lists_stay_out() {
+    for text in [
+        "password = settings.DATABASE_PASSWORD",
+        "secret = os.environ.get",
+        "secret_key = config.secret_key",
+        "api_key = self.apiKey.value",
+        "token = request.headers.Authorization",
+        "client_secret: app.config.OAuthClientSecret",
+        "secret_host: db-01.internal.example",
+        "api_token: store4.internal.example",
+        "secret: server-cert.pem",
+        "token_version: 1.2.3-beta.4",
+        "secret_release: v2.10.0+build.7",
+        "keys = [\"access_token\", \"refresh_token\"]",
+        "headers.put(\"token\", \"Bearer\")",
+        "getProperty(\"password\", \"default-password\")",
+    ] {
+        assert_not_class(text, "secret.generic");
+    }
+}
+
+#[test]
+fn database_urls_with_a_password_and_no_user() {
+    let url = "redis://:3QWiFlHQkbKjx5SDd3jrBs3@store4.internal.example:6379/0";
+    finds_in(
+        &[
+            "engine = create_engine(\"{}\")",
+            "REDIS_URL={}",
+            "cache: {} (primary)",
+        ],
+        url,
+        "secret.db_connection_string",
+    );
+    assert_not_class(&format!("engine = create_engine(\"{url}\")"), "pii.email");
+    for fake in [
+        "redis://:@cache.internal:6379/0",
+        "redis://:password@cache.internal:6379/0",
+        "redis://cache.internal:6379/0",
+    ] {
+        assert_not_class(fake, "secret.db_connection_string");
+    }
+}

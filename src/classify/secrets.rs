@@ -545,9 +545,16 @@ pub(crate) fn generic(c: &Cand<'_>, v: &Cand<'_>, out: &mut Vec<Finding>) {
         push(out, "secret.github_token", v, v.start, v.end);
         return;
     }
+    // `"password", "…"`: a quoted key and value as call arguments. Lists of quoted names
+    // (`["access_token", "refresh_token"]`) have the same shape, so words are no value there.
+    let argument = key.trim_end_matches([' ', '\t', '"', '\'']).ends_with(',');
+    if argument && wordy(val) {
+        return;
+    }
     let code_ref = vb.first().is_some_and(|b| b"$%{[(@&*#!".contains(b))
         || val.contains('(')
-        || is_dotted_identifier(val);
+        || is_dotted_identifier(val)
+        || is_version(val);
     let integrity = ["sha1-", "sha256-", "sha384-", "sha512-", "sha256:", "md5:"]
         .iter()
         .any(|p| val.to_ascii_lowercase().starts_with(p));
@@ -571,12 +578,80 @@ pub(crate) fn generic(c: &Cand<'_>, v: &Cand<'_>, out: &mut Vec<Finding>) {
     push(out, "secret.generic", v, v.start, v.end);
 }
 
+/// A dotted name in code (`settings.DATABASE_PASSWORD`, `os.environ.get`, `config.secret_key`,
+/// `db.internal.example`): identifier-shaped parts made of words. A random value that merely
+/// contains dots (`yWB07y.GXG66SES5wHOF2EMGKq`) has identifier-shaped parts too, but its words
+/// are one or two characters long.
+/// Lower-case parts may carry `-` (`db-01.internal.example`, `server-cert.pem`).
 fn is_dotted_identifier(v: &str) -> bool {
+    let lower = !v.bytes().any(|b| b.is_ascii_uppercase());
     v.contains('.')
         && v.split('.').all(|p| {
             p.bytes()
                 .next()
-                .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
-                && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+                .is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_')
+                && p.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || (lower && b == b'-'))
         })
+        && wordy(v)
+}
+
+/// A version number (`1.2.3`, `v2.10.0-beta.4`, `4.1.0+build.7`).
+fn is_version(v: &str) -> bool {
+    let core = v.strip_prefix(['v', 'V']).unwrap_or(v);
+    let (nums, tail) = core.split_once(['-', '+']).unwrap_or((core, ""));
+    let mut parts = nums.split('.');
+    parts.clone().count() >= 2
+        && parts.all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        && tail.len() <= 24
+        && tail
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-+.".contains(&b))
+}
+
+/// Mean length of the words of `v` (camelCase humps, acronyms, digit runs, split at any other
+/// byte) is at least 3: names written by people, not random characters.
+fn wordy(v: &str) -> bool {
+    let (chars, words) = words(v.as_bytes());
+    words > 0 && chars >= 3 * words
+}
+
+/// (alphanumeric bytes, words) of `v`. A word starts after a non-alphanumeric byte, at a switch
+/// between digits and letters, at an upper-case letter after a lower-case one, and at the last
+/// upper-case letter of an acronym followed by lower case (`HTTPResponse` = `HTTP`, `Response`).
+fn words(v: &[u8]) -> (usize, usize) {
+    #[derive(Clone, Copy, PartialEq)]
+    enum C {
+        Lower,
+        Upper,
+        Digit,
+        Other,
+    }
+    let class = |b: u8| match b {
+        b'a'..=b'z' => C::Lower,
+        b'A'..=b'Z' => C::Upper,
+        b'0'..=b'9' => C::Digit,
+        _ => C::Other,
+    };
+    let (mut chars, mut words) = (0, 0);
+    for (i, &b) in v.iter().enumerate() {
+        let cur = class(b);
+        if cur == C::Other {
+            continue;
+        }
+        chars += 1;
+        let prev = i
+            .checked_sub(1)
+            .and_then(|j| v.get(j))
+            .map_or(C::Other, |&p| class(p));
+        let next = v.get(i + 1).map_or(C::Other, |&n| class(n));
+        let starts = match (prev, cur) {
+            (C::Other, _) => true,
+            (C::Digit, C::Digit) | (C::Lower | C::Upper, C::Lower) => false,
+            (C::Upper, C::Upper) => next == C::Lower,
+            _ => true,
+        };
+        words += usize::from(starts);
+    }
+    (chars, words)
 }

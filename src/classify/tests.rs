@@ -76,6 +76,14 @@ fn email() {
         "jane.roe+ai@corp.example.co.uk",
     );
     assert_none("logo@2x.png and @scope/pkg and user@localhost");
+    // Top-level domains are written in one case; a camel-cased one is random text.
+    assert_finds(
+        "write to Jane@Corp.Example.COM",
+        "pii.email",
+        "Jane@Corp.Example.COM",
+    );
+    assert_finds("write to ops@example.Com", "pii.email", "ops@example.Com");
+    assert_not_class("x-d_+x@U9H.TwqoIAn and q@b.exAmple", "pii.email");
 }
 
 #[test]
