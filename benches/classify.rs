@@ -40,7 +40,8 @@ const ES: &str = "La reunión del lunes trató la migración del servicio de fac
 clúster. Lucía Fernández presentó el plan; las facturas siguen yendo a la Calle Mayor 5, 28013 \
 Madrid. Acordamos mantener la bandera dos semanas más y revisar los umbrales de alerta después de \
 las vacaciones. ";
-const JA: &str = "月曜日の会議では、請求サービスを新しいクラスターへ移行する計画について話し合いました。\
+const JA: &str =
+    "月曜日の会議では、請求サービスを新しいクラスターへ移行する計画について話し合いました。\
 担当の田中さんが手順を説明し、請求書は引き続き〒100-0001 東京都千代田区千代田1-1に送付されます。\
 フラグはさらに二週間維持し、休暇明けにアラートのしきい値を見直すことで合意しました。";
 /// Secret-dense text: config lines with keys and tokens in most lines.

@@ -18,7 +18,9 @@ const CORPUS: &str = concat!(
 fn floor(class: &str) -> (f64, f64) {
     match class {
         "pii.person_name" => (0.95, 0.90),
-        "pii.address" => (0.90, 0.80),
+        // Addresses are found (see the overlap floor below) but the exact span often misses a
+        // leading unit or building line, or a trailing room number.
+        "pii.address" => (0.75, 0.70),
         "pii.date_of_birth" | "pii.passport" | "health.medical_record_number" => (0.90, 0.85),
         "pii.phone" | "pii.email" | "pii.ip_address" | "secret.generic" => (0.95, 0.90),
         "confidential.marking" => (0.90, 0.90),
@@ -26,10 +28,15 @@ fn floor(class: &str) -> (f64, f64) {
     }
 }
 
+/// Overlap floors (precision, recall) where they are stricter than the exact ones.
+fn overlap_floor(class: &str) -> Option<(f64, f64)> {
+    (class == "pii.address").then_some((0.97, 0.92))
+}
+
 /// Floors over all classes: exact micro-F1, overlap micro-F1, and the most clean records
 /// (records without labels) that may have any finding.
-const MICRO_F1_EXACT: f64 = 0.90;
-const MICRO_F1_OVERLAP: f64 = 0.92;
+const MICRO_F1_EXACT: f64 = 0.95;
+const MICRO_F1_OVERLAP: f64 = 0.98;
 const CLEAN_WITH_FINDING: f64 = 0.01;
 
 #[derive(Default, Debug, Clone, Copy)]
@@ -80,7 +87,11 @@ fn labels_of(row: &serde_json::Value) -> Vec<Label> {
         .iter()
         .map(|l| {
             let n = |k: &str| usize::try_from(l[k].as_u64().unwrap()).unwrap();
-            (l["class"].as_str().unwrap().to_owned(), n("start"), n("end"))
+            (
+                l["class"].as_str().unwrap().to_owned(),
+                n("start"),
+                n("end"),
+            )
         })
         .collect()
 }
@@ -148,11 +159,7 @@ fn corpus_precision_recall() {
         let found = clf.classify(text);
         assert_eq!(found.unscanned_bytes, 0);
         score_record(&found.items, &labels, &mut scores);
-        score_record(
-            &found.items,
-            &labels,
-            locales.entry(locale).or_default(),
-        );
+        score_record(&found.items, &labels, locales.entry(locale).or_default());
         if labels.is_empty() {
             clean += 1;
             clean_hit += u32::from(!found.items.is_empty());
@@ -186,6 +193,14 @@ fn corpus_precision_recall() {
         println!("{}", row(class, b));
         total.exact.add(b.exact);
         total.overlap.add(b.overlap);
+        if let Some((fp_floor, fr_floor)) = overlap_floor(class) {
+            let (p, r, _) = b.overlap.prf();
+            if p < fp_floor || r < fr_floor {
+                failures.push(format!(
+                    "{class} overlap: precision {p:.3} (floor {fp_floor}), recall {r:.3} (floor {fr_floor})"
+                ));
+            }
+        }
         let (p, r, _) = b.exact.prf();
         let (fp_floor, fr_floor) = floor(class);
         if p < fp_floor || r < fr_floor {
@@ -220,7 +235,9 @@ fn corpus_precision_recall() {
         failures.push(format!("micro-F1 exact {f1:.3} (floor {MICRO_F1_EXACT})"));
     }
     if f1o < MICRO_F1_OVERLAP {
-        failures.push(format!("micro-F1 overlap {f1o:.3} (floor {MICRO_F1_OVERLAP})"));
+        failures.push(format!(
+            "micro-F1 overlap {f1o:.3} (floor {MICRO_F1_OVERLAP})"
+        ));
     }
     if clean_rate > CLEAN_WITH_FINDING {
         failures.push(format!(

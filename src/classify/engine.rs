@@ -143,11 +143,7 @@ impl Engine {
             Kind::Iban => return numeric::iban(&c, out),
             Kind::Ipv6 => numeric::ipv6(&c, out),
             Kind::Numeric => numeric::numeric(&c, out),
-            Kind::AwsSecretKey
-            | Kind::Generic
-            | Kind::Passport
-            | Kind::Mrn
-            | Kind::DateOfBirth => {
+            Kind::AwsSecretKey | Kind::Generic | Kind::Passport | Kind::Mrn | Kind::DateOfBirth => {
                 let Some((vs, ve)) = self.value_span(text, s, e) else {
                     return e;
                 };

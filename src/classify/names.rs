@@ -98,7 +98,10 @@ impl NameDetector {
             // Skip 32 bytes at a time that hold no byte an uppercase Latin letter starts with:
             // `A`-`Z`, or the UTF-8 lead bytes of `À`-`Þ` and Latin Extended (0xC3..=0xC9).
             // A chunk with one jumps straight to it.
-            if let Some(chunk) = hay.get(i..i + 32).and_then(|c| <&[u8; 32]>::try_from(c).ok()) {
+            if let Some(chunk) = hay
+                .get(i..i + 32)
+                .and_then(|c| <&[u8; 32]>::try_from(c).ok())
+            {
                 let mut any = 0u8;
                 for &b in chunk {
                     any |= u8::from(upper_lead(b));
@@ -158,7 +161,13 @@ impl NameDetector {
 
     /// Read the run of name-shaped words from `first`, judge it, and push the name it holds.
     /// Returns the end of the pushed name.
-    fn run_at(&self, text: &str, limit: usize, first: Tok, out: &mut Vec<Finding>) -> Option<usize> {
+    fn run_at(
+        &self,
+        text: &str,
+        limit: usize,
+        first: Tok,
+        out: &mut Vec<Finding>,
+    ) -> Option<usize> {
         let mut buf = [first; 8];
         let mut len = 1;
         let mut at = first.e;
@@ -208,7 +217,8 @@ impl NameDetector {
         let name = if words >= 2 {
             self.judge_run(text, run, cue)
         } else {
-            self.judge_single(text, head, cue).then_some((head.s, head.e))
+            self.judge_single(text, head, cue)
+                .then_some((head.s, head.e))
         }?;
         let (s, e) = name;
         Some(push_name(out, s, e))
@@ -245,11 +255,11 @@ impl NameDetector {
             return Some((head.s, last.e));
         }
         // A given name later in the run starts the name (`Visit Katrin Vogel`).
-        if let Some(k) = run
-            .iter()
-            .skip(1)
-            .position(|t| t.shape == Shape::Title && self.given(text, t) && !self.ambiguous.contains(&text[t.s..t.e]))
-        {
+        if let Some(k) = run.iter().skip(1).position(|t| {
+            t.shape == Shape::Title
+                && self.given(text, t)
+                && !self.ambiguous.contains(&text[t.s..t.e])
+        }) {
             let t = run.get(k + 1)?;
             if run.len() > k + 2 {
                 return Some((t.s, last.e));
@@ -343,7 +353,10 @@ fn boundary_before(text: &str, s: usize) -> bool {
         None => true,
         Some(c) => {
             !((c.is_alphanumeric() && c < '\u{3000}')
-                || matches!(c, '_' | '.' | '@' | '/' | '\\' | '$' | '#' | '-' | '\'' | '’' | '`'))
+                || matches!(
+                    c,
+                    '_' | '.' | '@' | '/' | '\\' | '$' | '#' | '-' | '\'' | '’' | '`'
+                ))
         }
     }
 }

@@ -62,9 +62,29 @@ impl Cue {
 pub(crate) fn is_title_brand(w: &str) -> bool {
     matches!(
         w,
-        "Pepper" | "Clean" | "Bean" | "Robot" | "Freeze" | "Potato" | "Muscle" | "Proper"
-            | "Right" | "Wrong" | "Know" | "Big" | "Fixit" | "Coffee" | "Oetker" | "Who"
-            | "Strange" | "Evil" | "Watson" | "Seuss" | "No" | "President" | "Chairman"
+        "Pepper"
+            | "Clean"
+            | "Bean"
+            | "Robot"
+            | "Freeze"
+            | "Potato"
+            | "Muscle"
+            | "Proper"
+            | "Right"
+            | "Wrong"
+            | "Know"
+            | "Big"
+            | "Fixit"
+            | "Coffee"
+            | "Oetker"
+            | "Who"
+            | "Strange"
+            | "Evil"
+            | "Watson"
+            | "Seuss"
+            | "No"
+            | "President"
+            | "Chairman"
     )
 }
 
@@ -117,7 +137,9 @@ fn before(text: &str, s: usize, titles: &Set, last_words: &Set) -> Option<Cue> {
     // The word (or words) before the separators.
     let word_end = p;
     let mut w = p;
-    while w > floor && (bytes[w - 1].is_ascii_alphabetic() || bytes[w - 1] >= 0x80 || bytes[w - 1] == b'_') {
+    while w > floor
+        && (bytes[w - 1].is_ascii_alphabetic() || bytes[w - 1] >= 0x80 || bytes[w - 1] == b'_')
+    {
         w -= 1;
     }
     let word = text.get(w..word_end)?;
@@ -223,7 +245,10 @@ fn label_above(bytes: &[u8], line_start: usize, floor: usize) -> bool {
     let Ok(line) = std::str::from_utf8(&bytes[start..end]) else {
         return false;
     };
-    let line = line.trim().trim_end_matches([',', '!', '.', '、', '。']).trim();
+    let line = line
+        .trim()
+        .trim_end_matches([',', '!', '.', '、', '。'])
+        .trim();
     let lower = line.to_lowercase();
     if CLOSINGS.contains(&lower.as_str()) {
         return true;

@@ -70,8 +70,24 @@ fn separator_at(text: &str, at: usize) -> bool {
         None => true,
         Some(c) => matches!(
             c,
-            '、' | '，' | ',' | '（' | '(' | '）' | ')' | '\n' | '\r' | ' ' | '\u{3000}' | '。' | '・'
-                | '」' | '/' | '|' | '；' | ';' | '"'
+            '、' | '，'
+                | ','
+                | '（'
+                | '('
+                | '）'
+                | ')'
+                | '\n'
+                | '\r'
+                | ' '
+                | '\u{3000}'
+                | '。'
+                | '・'
+                | '」'
+                | '/'
+                | '|'
+                | '；'
+                | ';'
+                | '"'
         ),
     }
 }
@@ -119,8 +135,30 @@ fn cue_before(text: &str, s: usize) -> bool {
 fn role_end(c: char) -> bool {
     matches!(
         c,
-        '者' | '社' | '方' | '員' | '客' | '位' | '部' | '課' | '店' | '院' | '会' | '局' | '皆'
-            | '長' | '様' | '殿' | '所' | '署' | '係' | '班' | '家' | '族' | '達' | '生' | '主'
+        '者' | '社'
+            | '方'
+            | '員'
+            | '客'
+            | '位'
+            | '部'
+            | '課'
+            | '店'
+            | '院'
+            | '会'
+            | '局'
+            | '皆'
+            | '長'
+            | '様'
+            | '殿'
+            | '所'
+            | '署'
+            | '係'
+            | '班'
+            | '家'
+            | '族'
+            | '達'
+            | '生'
+            | '主'
     )
 }
 
@@ -249,7 +287,8 @@ fn by_anchor(ac: &AhoCorasick, t: &str, out: &mut Vec<Finding>) {
         }
         // A context word: the name after its separators.
         let mut p = e;
-        while let Some(c @ (':' | '：' | ' ' | '\u{3000}' | '名' | 'は' | '「')) = char_at(t, p) {
+        while let Some(c @ (':' | '：' | ' ' | '\u{3000}' | '名' | 'は' | '「')) = char_at(t, p)
+        {
             p += c.len_utf8();
         }
         if let Some(k) = katakana_pair(t, p) {

@@ -71,7 +71,14 @@ mod tests {
     #[test]
     fn lists_hold_each_locales_names() {
         let l = Lexicon::new();
-        for g in ["Anna", "Jonas", "Camille", "Lucía", "Hiroshi", "Jean-Pierre"] {
+        for g in [
+            "Anna",
+            "Jonas",
+            "Camille",
+            "Lucía",
+            "Hiroshi",
+            "Jean-Pierre",
+        ] {
             assert!(l.is_given(g), "{g}");
         }
         for f in ["Smith", "Müller", "Dupont", "García", "Tanaka"] {

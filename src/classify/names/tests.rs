@@ -16,10 +16,19 @@ fn full_names_from_the_lexicon_in_prose() {
         names("Invite Jonas Weber and Camille Dubois to the review."),
         ["Jonas Weber", "Camille Dubois"]
     );
-    assert_eq!(names("Ask María José García López."), ["María José García López"]);
-    assert_eq!(names("Ursula von der Leyen spoke."), ["Ursula von der Leyen"]);
+    assert_eq!(
+        names("Ask María José García López."),
+        ["María José García López"]
+    );
+    assert_eq!(
+        names("Ursula von der Leyen spoke."),
+        ["Ursula von der Leyen"]
+    );
     assert_eq!(names("John Q. Public signed."), ["John Q. Public"]);
-    assert_eq!(names("Jean-Pierre Dupont, Sean O'Brien"), ["Jean-Pierre Dupont", "Sean O'Brien"]);
+    assert_eq!(
+        names("Jean-Pierre Dupont, Sean O'Brien"),
+        ["Jean-Pierre Dupont", "Sean O'Brien"]
+    );
 }
 
 #[test]
@@ -33,8 +42,14 @@ fn titles_greetings_and_context_words_stay_outside_the_span() {
         names("From: Anna Schmidt <anna@example.com>"),
         ["Anna Schmidt"]
     );
-    assert_eq!(names(r#"{"assignee": "Lucía Fernández"}"#), ["Lucía Fernández"]);
-    assert_eq!(names("Best regards,\nAnna Schmidt\nACME GmbH"), ["Anna Schmidt"]);
+    assert_eq!(
+        names(r#"{"assignee": "Lucía Fernández"}"#),
+        ["Lucía Fernández"]
+    );
+    assert_eq!(
+        names("Best regards,\nAnna Schmidt\nACME GmbH"),
+        ["Anna Schmidt"]
+    );
     assert_eq!(names("Thanks,\nJonas"), ["Jonas"]);
     assert_eq!(names("PATIENT: ANNA SCHMIDT"), ["ANNA SCHMIDT"]);
 }
@@ -82,4 +97,3 @@ fn runs_are_bounded() {
 fn dash_signature() {
     assert_eq!(names("Looks good to me, ship it.\n— Kevin"), ["Kevin"]);
 }
-
