@@ -19,22 +19,16 @@ mod en;
 mod es;
 mod fr;
 mod ja;
+mod shape;
 
 use super::cand::Cand;
 use super::types::Finding;
 use super::validate::slice;
+use shape::next_word;
 
-/// Latin upper- and lowercase letters (ASCII and Latin-1), as in `catalog`.
-const UP: &str = "A-ZÀ-ÖØ-Þ";
-const LO: &str = "a-zß-öø-ÿ";
-
-/// A capitalised word (`Baker`, `O'Connell`, `Saint-Honoré`).
-fn cap() -> String {
-    format!("[{UP}][{LO}]+(?:['’-][{UP}]?[{LO}]+)*")
-}
-
-/// Separator between address parts: comma, newline (a multi-line block) or both.
-const SEP: &str = r"(?:,[ \t]*\r?\n[ \t]*|,[ \t]*|[ \t]*\r?\n[ \t]*)";
+/// Longest address span; at most `stream::TAIL`, so a streamed scan finds every address the
+/// whole-text scan finds (a const assertion in the tests checks it).
+const MAX_ADDRESS: usize = 256;
 
 /// The detectors: (id, pattern), all confirmed by [`confirm`].
 pub(crate) fn patterns() -> [(&'static str, String); 5] {
@@ -62,7 +56,7 @@ pub(crate) fn confirm(c: &Cand<'_>, out: &mut Vec<Finding>) {
         e -= 1;
     }
     let v = slice(text, s, e);
-    if v.is_empty() || v.len() > super::stream::TAIL {
+    if v.is_empty() || v.len() > MAX_ADDRESS {
         return;
     }
     let before = text.get(..s).and_then(|t| t.chars().next_back());
@@ -109,27 +103,6 @@ fn bare_ok(text: &str, e: usize, v: &str, allowed: &[&str]) -> bool {
     !w.starts_with(|ch: char| ch.is_lowercase()) || allowed.contains(&w)
 }
 
-/// The word after `e` (skipping spaces), if the next char starts one.
-fn next_word(text: &str, e: usize) -> &str {
-    let rest = text.get(e..).unwrap_or("").trim_start_matches([' ', '\t']);
-    let n = rest
-        .char_indices()
-        .find(|(_, ch)| !ch.is_alphabetic())
-        .map_or(rest.len(), |(i, _)| i);
-    rest.get(..n).unwrap_or("")
-}
-
-/// The word before `s` (skipping spaces).
-fn prev_word(text: &str, s: usize) -> &str {
-    let head = text.get(..s).unwrap_or("").trim_end_matches([' ', '\t']);
-    let n = head
-        .char_indices()
-        .rev()
-        .find(|(_, ch)| !ch.is_alphabetic())
-        .map_or(0, |(i, ch)| i + ch.len_utf8());
-    head.get(n..).unwrap_or("")
-}
-
 /// Test helper: the address spans the default classifier finds in `text`.
 #[cfg(test)]
 pub(super) fn found(text: &str) -> Vec<String> {
@@ -156,7 +129,11 @@ pub(super) fn check_none(text: &str) {
 
 #[cfg(test)]
 mod tests {
+    use super::shape::prev_word;
     use super::*;
+
+    // The longest address fits the stream's held-back tail (the test build fails otherwise).
+    const _: () = assert!(MAX_ADDRESS <= crate::classify::stream::TAIL);
 
     #[test]
     fn neighbours() {

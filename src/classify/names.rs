@@ -10,7 +10,7 @@
 //! line above). Common capitalised words (`words::STOP`) cut a run. The span is the name alone:
 //! titles and honorifics stay outside.
 //!
-//! Every judgement looks at most [`LOOKBACK`] bytes before a run and [`MAX_NAME`] bytes into it,
+//! Every judgement looks at most [`lexicon::LOOKBACK`] bytes before a run and [`MAX_NAME`] bytes into it,
 //! so a streamed scan (which keeps `stream::CONTEXT` bytes of released text) finds exactly what
 //! the whole-text scan finds. Owns name detection only; other classes are the engine's.
 
@@ -21,29 +21,14 @@ mod lexicon;
 mod tests;
 mod words;
 
-use std::collections::HashSet;
-
-use foldhash::fast::FixedState;
-
 use super::types::{Class, Finding};
 use cues::Cue;
-use lexicon::Lexicon;
+use lexicon::{set_of, Lexicon, Set};
 
 /// Longest name run read from one start, in bytes.
 pub(crate) const MAX_NAME: usize = 64;
-/// Most bytes before a run that a cue may take.
-pub(crate) const LOOKBACK: usize = 48;
-
-type Set = HashSet<&'static str, FixedState>;
-
 fn set(words: &[&'static str]) -> Set {
     set_of(words.iter().copied())
-}
-
-fn set_of(words: impl Iterator<Item = &'static str>) -> Set {
-    let mut s = Set::with_hasher(FixedState::with_seed(0x5eed));
-    s.extend(words);
-    s
 }
 
 /// The built name detector (lexicon and word sets); shared by every scan.

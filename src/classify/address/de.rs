@@ -3,7 +3,7 @@
 //! `12/3`), optional unit words (`Wohnung 3`, `Top 5`, `3. OG`), then optionally a 4- or
 //! 5-digit postcode and the town after a comma or on the next line.
 
-use super::{cap, LO, SEP, UP};
+use super::shape::{cap, LO, SEP, UP};
 
 /// Street-name endings written together with the name (`Lindenstraße`, `Feldweg`).
 const GLUED: &str =

@@ -2,7 +2,7 @@
 //! `, City, ST 12345(-6789)` (US) or `, Town[, County] AB1 2CD` (UK, postcode required), on one
 //! line or as a block of lines; PO boxes; romanised Japanese addresses live in `ja`.
 
-use super::{cap, next_word, prev_word, LO, SEP, UP};
+use super::shape::{cap, next_word, prev_word, LO, SEP, UP};
 
 /// Street types (full and abbreviated).
 const SUFFIX: &str = "Street|St|Avenue|Ave|Av|Road|Rd|Lane|Ln|Drive|Dr|Boulevard|Blvd|Court|Ct|\

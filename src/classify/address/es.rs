@@ -2,7 +2,7 @@
 //! the number (`5`, `, 42`, `nº 42`, `s/n`), floor and door (`3º B`, `2º izq.`, `bajo`,
 //! `puerta 4`), then optionally `28013 Madrid` after a comma, a space or on the next line.
 
-use super::{cap, SEP};
+use super::shape::{cap, SEP};
 
 const TYPE: &str = "Calle|calle|C/|c/|Cl\\.|Avenida|avenida|Avda\\.|avda\\.|Av\\.|av\\.|Avd\\.|Plaza|plaza|Pza\\.|Pl\\.|Paseo|paseo|Pº|Camino|camino|Carretera|carretera|Ctra\\.|Ronda|ronda|Travesía|travesía|Trav\\.|Glorieta|glorieta|Callejón|Rambla|Vía|Cuesta|Urbanización|Urb\\.|Passeig|Carrer|Rúa";
 

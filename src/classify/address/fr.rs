@@ -2,7 +2,7 @@
 //! optionally `BP 123` / `CS 3001` and `75002 Paris` (`Cedex 03`) after a comma, a space or on
 //! the next line; a bare `BP 123, 69003 Lyon Cedex` too.
 
-use super::{cap, SEP, UP};
+use super::shape::{cap, SEP, UP};
 
 const TYPE: &str = "rue|avenue|av\\.|ave|boulevard|bd|bld|place|pl\\.|allée|allee|chemin|ch\\.|impasse|imp\\.|quai|route|rte|cours|square|passage|sentier|voie|parvis|faubourg|fbg|esplanade|montée|cité|résidence|hameau|promenade|rond-point|villa|mail";
 

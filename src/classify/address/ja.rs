@@ -4,7 +4,7 @@
 //! with floor or room (`森ビル 3F`, `101号室`); a postcode-led address may omit the prefecture.
 //! Romanised: `1-1 Chiyoda, Chiyoda-ku, Tokyo 100-0001`.
 
-use super::{cap, LO, UP};
+use super::shape::{cap, LO, UP};
 
 /// Han and katakana letters that make up place names (no hiragana: it starts the prose after).
 const JW: &str = "\\x{3400}-\\x{4DBF}\\x{4E00}-\\x{9FFF}々〆ヶケァ-ヺー";

@@ -1,11 +1,11 @@
 //! What stands before a name run: a title (`Dr.`, `Frau`), a greeting (`Hi`, `Bonjour`), a
 //! context word (`patient`, `From:`, `"assignee": "`), or a letter closing on the line above
-//! (a signature). At most [`super::LOOKBACK`] bytes before the run are read.
+//! (a signature). At most [`super::lexicon::LOOKBACK`] bytes before the run are read.
 //!
 //! Owns the look-back only; the word lists are `words`, the judgement `names`.
 
+use super::lexicon::{set_of, Set, LOOKBACK};
 use super::words::{CLOSINGS, CUES, GREETINGS};
-use super::{set_of, Set, LOOKBACK};
 
 /// The last word of every greeting and context cue (lowercase), to rule out most capitalised
 /// words with one lookup before any phrase is compared.

@@ -9,7 +9,18 @@ use std::collections::HashSet;
 
 use foldhash::fast::FixedState;
 
-type Set = HashSet<&'static str, FixedState>;
+/// A set of static words with a fixed-seed fast hash (shared by the name modules).
+pub(crate) type Set = HashSet<&'static str, FixedState>;
+
+/// Most bytes before a name run that a cue may take (see `names`).
+pub(crate) const LOOKBACK: usize = 48;
+
+/// A [`Set`] of `words`.
+pub(crate) fn set_of(words: impl Iterator<Item = &'static str>) -> Set {
+    let mut s = Set::with_hasher(FixedState::with_seed(0x5eed));
+    s.extend(words);
+    s
+}
 
 const GIVEN: &str = include_str!("lexicon/given.txt");
 const FAMILY: &str = include_str!("lexicon/family.txt");
