@@ -26,6 +26,17 @@ pub(crate) struct Engine {
     prefilter: Prefilter,
     regex: Regex,
     detectors: Vec<(&'static str, Kind)>,
+    /// Per detector whose value is a capture group: its own pattern alone, so the capture
+    /// search over a candidate runs one small NFA instead of the whole catalog's.
+    values: Vec<Option<Regex>>,
+}
+
+/// The detector kinds whose value is the `v` (or `v2`) capture group of their pattern.
+fn has_value_group(kind: Kind) -> bool {
+    matches!(
+        kind,
+        Kind::AwsSecretKey | Kind::Generic | Kind::Passport | Kind::Mrn | Kind::DateOfBirth
+    )
 }
 
 impl Engine {
@@ -34,6 +45,14 @@ impl Engine {
         let patterns: Vec<&str> = dets.iter().map(|(_, p)| p.as_str()).collect();
         let regex =
             Regex::new_many(&patterns).map_err(|e| ClassifyError::Catalog(e.to_string()))?;
+        let values = dets
+            .iter()
+            .map(|(d, p)| {
+                has_value_group(d.kind)
+                    .then(|| Regex::new(p).map_err(|e| ClassifyError::Catalog(e.to_string())))
+                    .transpose()
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let detectors = dets
             .into_iter()
             .map(|(Detector { id, kind }, _)| (id, kind))
@@ -42,6 +61,7 @@ impl Engine {
             prefilter: Prefilter::new()?,
             regex,
             detectors,
+            values,
         })
     }
 
@@ -144,7 +164,7 @@ impl Engine {
             Kind::Ipv6 => numeric::ipv6(&c, out),
             Kind::Numeric => numeric::numeric(&c, out),
             Kind::AwsSecretKey | Kind::Generic | Kind::Passport | Kind::Mrn | Kind::DateOfBirth => {
-                let Some((vs, ve)) = self.value_span(text, s, e) else {
+                let Some((vs, ve)) = self.value_span(pid, text, s, e) else {
                     return e;
                 };
                 let v = Cand {
@@ -170,11 +190,12 @@ impl Engine {
         e
     }
 
-    /// The span of the `v` (or `v2`) capture group of the candidate's own pattern.
-    fn value_span(&self, text: &str, s: usize, e: usize) -> Option<(usize, usize)> {
-        let mut caps: Captures = self.regex.create_captures();
+    /// The span of the `v` (or `v2`) capture group of the candidate's own pattern `pid`.
+    fn value_span(&self, pid: usize, text: &str, s: usize, e: usize) -> Option<(usize, usize)> {
+        let re = self.values.get(pid)?.as_ref()?;
+        let mut caps: Captures = re.create_captures();
         let input = Input::new(text).span(s..e).anchored(Anchored::Yes);
-        self.regex.search_captures(&input, &mut caps);
+        re.search_captures(&input, &mut caps);
         let g = caps
             .get_group_by_name("v")
             .or_else(|| caps.get_group_by_name("v2"))?;

@@ -35,6 +35,7 @@ fn set(words: &[&'static str]) -> Set {
 #[derive(Debug)]
 pub(crate) struct NameDetector {
     lex: Lexicon,
+    /// Common capitalised words and titles: either cuts a run.
     stop: Set,
     place_ends: Set,
     ambiguous: Set,
@@ -64,7 +65,7 @@ impl NameDetector {
         let ja = ja::JaNames::new(&lex);
         Self {
             lex,
-            stop: set(words::STOP),
+            stop: set_of(words::STOP.iter().chain(words::TITLES).copied()),
             place_ends: set(words::PLACE_ENDS),
             ambiguous: set(words::AMBIGUOUS_GIVEN),
             titles: set(words::TITLES),
@@ -79,37 +80,18 @@ impl NameDetector {
             return;
         };
         let mut i = 0;
-        while i < limit {
-            // Skip 32 bytes at a time that hold no byte an uppercase Latin letter starts with:
-            // `A`-`Z`, or the UTF-8 lead bytes of `À`-`Þ` and Latin Extended (0xC3..=0xC9).
-            // A chunk with one jumps straight to it.
-            if let Some(chunk) = hay
-                .get(i..i + 32)
-                .and_then(|c| <&[u8; 32]>::try_from(c).ok())
-            {
-                let mut any = 0u8;
-                for &b in chunk {
-                    any |= u8::from(upper_lead(b));
+        while let Some(at) = next_upper_lead(hay, i) {
+            i = at;
+            if let Some(t) = token_at(text, limit, i) {
+                match self.run_at(text, limit, t, out) {
+                    Some(end) => i = end,
+                    None => i = t.e,
                 }
-                if any == 0 {
-                    i += 32;
-                    continue;
-                }
-                i += chunk.iter().position(|&b| upper_lead(b)).unwrap_or(0);
+                continue;
             }
-            let b = hay[i];
-            if upper_lead(b) {
-                if let Some(t) = token_at(text, limit, i) {
-                    match self.run_at(text, limit, t, out) {
-                        Some(end) => i = end,
-                        None => i = t.e,
-                    }
-                    continue;
-                }
-            }
-            i += utf8_len(b);
+            i += utf8_len(hay[i]);
         }
-        if !text.get(..limit).unwrap_or("").is_ascii() {
+        if has_cjk(hay) {
             self.ja.scan(&self.lex, text, limit, out);
         }
     }
@@ -118,11 +100,8 @@ impl NameDetector {
         let w = &text[t.s..t.e];
         match t.shape {
             Shape::Initial => false,
-            Shape::Title => self.stop.contains(w) || self.titles.contains(w),
-            Shape::Caps => {
-                let w = title_case(w);
-                self.stop.contains(w.as_str()) || self.titles.contains(w.as_str())
-            }
+            Shape::Title => self.stop.contains(w),
+            Shape::Caps => self.stop.contains(&title_case(w)),
         }
     }
 
@@ -299,9 +278,50 @@ fn push_name(out: &mut Vec<Finding>, s: usize, e: usize) -> usize {
     e
 }
 
-/// `b` may start an uppercase Latin letter.
+/// `b` may start an uppercase Latin letter: `A`-`Z`, or the UTF-8 lead bytes of `À`-`Þ` and
+/// Latin Extended (0xC3..=0xC9).
 fn upper_lead(b: u8) -> bool {
     b.wrapping_sub(b'A') < 26 || b.wrapping_sub(0xC3) < 7
+}
+
+/// The first position at or after `from` whose byte is an [`upper_lead`]: eight bytes at a
+/// time (most prose bytes are lowercase letters, spaces and punctuation).
+fn next_upper_lead(hay: &[u8], mut from: usize) -> Option<usize> {
+    while let Some(word) = hay
+        .get(from..from + 8)
+        .and_then(|c| <[u8; 8]>::try_from(c).ok())
+    {
+        let m = upper_lead_mask(u64::from_le_bytes(word));
+        if m != 0 {
+            return Some(from + (m.trailing_zeros() / 8) as usize);
+        }
+        from += 8;
+    }
+    let rest = hay.get(from..)?;
+    rest.iter().position(|&b| upper_lead(b)).map(|k| from + k)
+}
+
+/// Bit 7 of each byte of the result is set where that byte of `w` is an [`upper_lead`] (SWAR:
+/// per byte, the low seven bits plus `0x80 - x` carry into bit 7 exactly when they are ≥ `x`,
+/// and never into the next byte).
+fn upper_lead_mask(w: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = ONES * 0x80;
+    let hi = w & HI;
+    let lo = w & !HI;
+    let ge = |x: u64| lo + ONES * (0x80 - x);
+    let ascii = ge(u64::from(b'A')) & !ge(u64::from(b'Z') + 1) & !hi;
+    let latin = ge(0x43) & !ge(0x4A) & hi;
+    (ascii | latin) & HI
+}
+
+/// `hay` holds a UTF-8 lead byte of U+3000..=U+9FFF (kana, CJK punctuation and kanji: every
+/// char a Japanese name or its cue is written with).
+fn has_cjk(hay: &[u8]) -> bool {
+    hay.chunks(64).any(|c| {
+        c.iter()
+            .fold(false, |any, &b| any | (b.wrapping_sub(0xE3) < 7))
+    })
 }
 
 fn utf8_len(b: u8) -> usize {
@@ -352,9 +372,14 @@ fn token_at(text: &str, limit: usize, s: usize) -> Option<Tok> {
         return None;
     }
     let rest = text.get(s..limit)?;
-    if let Some(t) = ascii_token(rest, s) {
-        return t;
+    match ascii_token(rest, s) {
+        Some(t) => t,
+        None => general_token(rest, s),
     }
+}
+
+/// [`token_at`] for any word (after the boundary check): char by char.
+fn general_token(rest: &str, s: usize) -> Option<Tok> {
     let mut chars = rest.char_indices();
     let (_, c0) = chars.next()?;
     if !(c0.is_uppercase() && latin_letter(c0)) {
@@ -415,29 +440,55 @@ fn token_at(text: &str, limit: usize, s: usize) -> Option<Tok> {
     })
 }
 
-/// [`token_at`] for a word of ASCII letters followed by an ASCII byte (most words): `None`
-/// when the word needs the general path (non-ASCII letters, joiners, `Mc`).
+/// [`token_at`] for a word of ASCII and Latin-1 letters (`Anna`, `Müller`, `JOSÉ`) followed by
+/// an ASCII byte (most words): `None` when the word needs the general path (other letters,
+/// joiners, `Mc`).
 #[allow(clippy::option_option)]
 fn ascii_token(rest: &str, s: usize) -> Option<Option<Tok>> {
     let b = rest.as_bytes();
-    let n = b.iter().take_while(|c| c.is_ascii_alphabetic()).count();
+    let (mut n, mut letters, mut upper) = (0usize, 0usize, 0usize);
+    let first_upper = match b.first() {
+        Some(&c) if c.is_ascii() => c.is_ascii_uppercase(),
+        Some(0xC3) => b.get(1).is_some_and(|&x| latin1_letter(x) && x <= 0x9E),
+        _ => return None,
+    };
+    loop {
+        match b.get(n) {
+            Some(c) if c.is_ascii_alphabetic() => {
+                upper += usize::from(c.is_ascii_uppercase());
+                n += 1;
+            }
+            Some(0xC3) => match b.get(n + 1) {
+                Some(&x) if latin1_letter(x) => {
+                    upper += usize::from(x <= 0x9E);
+                    n += 2;
+                }
+                _ => return None,
+            },
+            _ => break,
+        }
+        letters += 1;
+        if n > 24 {
+            // The general path takes no word longer than 24 bytes either.
+            return Some(None);
+        }
+    }
     let next = b.get(n).copied();
-    if n == 0 || n > 24 || next.is_some_and(|c| !c.is_ascii() || matches!(c, b'\'' | b'-')) {
+    if n == 0 || next.is_some_and(|c| !c.is_ascii() || matches!(c, b'\'' | b'-')) {
         return None;
     }
-    if next.is_some_and(|c| c.is_ascii_digit() || c == b'_') || !b[0].is_ascii_uppercase() {
+    if next.is_some_and(|c| c.is_ascii_digit() || c == b'_') || !first_upper {
         return Some(None);
     }
     let word = &b[..n];
-    let upper = word.iter().filter(|c| c.is_ascii_uppercase()).count();
-    if upper == 1 && n == 1 {
+    if upper == 1 && letters == 1 {
         return Some((next == Some(b'.')).then_some(Tok {
             s,
-            e: s + 2,
+            e: s + n + 1,
             shape: Shape::Initial,
         }));
     }
-    if upper == n {
+    if upper == letters {
         return Some(Some(Tok {
             s,
             e: s + n,
@@ -459,6 +510,12 @@ fn ascii_token(rest: &str, s: usize) -> Option<Option<Tok>> {
     }))
 }
 
+/// The second byte of a Latin-1 letter `À`-`ÿ` (lead byte 0xC3), but for `×` and `÷`;
+/// capitals are 0x80..=0x9E.
+fn latin1_letter(x: u8) -> bool {
+    (0x80..=0xBF).contains(&x) && x != 0x97 && x != 0xB7
+}
+
 /// The next word of a run after `at`: one space (and lowercase particles) then a name-shaped
 /// word, within [`MAX_NAME`] bytes of `run_start`.
 fn next_in_run(text: &str, limit: usize, at: usize, run_start: usize) -> Option<Tok> {
@@ -478,6 +535,14 @@ fn next_in_run(text: &str, limit: usize, at: usize, run_start: usize) -> Option<
         if word_len > 0 && words::PARTICLES.contains(&word) {
             p += word_len;
             continue;
+        }
+        // No name word starts with an ASCII byte other than a capital (see `token_at`).
+        if rest
+            .as_bytes()
+            .first()
+            .is_some_and(|b| b.is_ascii() && !b.is_ascii_uppercase())
+        {
+            return None;
         }
         let t = token_at(text, limit, p)?;
         return (t.e - run_start <= MAX_NAME).then_some(t);

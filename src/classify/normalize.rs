@@ -170,12 +170,32 @@ pub(crate) fn fold(text: &str) -> Option<Folded> {
 }
 
 /// The next foldable char at or after byte `from`: (its offset, (its length, its fold)).
+/// ASCII is skipped eight bytes at a time, and so are the lead bytes whose chars never fold
+/// (see [`never_folds`]) without decoding them.
 fn next_fold(text: &str, from: usize) -> Option<(usize, (usize, Fold))> {
+    const HI: u64 = 0x8080_8080_8080_8080;
     let bytes = text.as_bytes();
     let mut i = from;
     while let Some(&b) = bytes.get(i) {
         if b.is_ascii() {
-            i += 1;
+            match bytes
+                .get(i..i + 8)
+                .and_then(|w| <[u8; 8]>::try_from(w).ok())
+            {
+                Some(w) => {
+                    let m = u64::from_le_bytes(w) & HI;
+                    i += if m == 0 {
+                        8
+                    } else {
+                        (m.trailing_zeros() / 8) as usize
+                    };
+                }
+                None => i += 1,
+            }
+            continue;
+        }
+        if let Some(len) = never_folds(b) {
+            i += len;
             continue;
         }
         let c = text.get(i..).and_then(|t| t.chars().next())?;
@@ -185,6 +205,17 @@ fn next_fold(text: &str, from: usize) -> Option<(usize, (usize, Fold))> {
         i += c.len_utf8();
     }
     None
+}
+
+/// The UTF-8 length of the chars led by `b` when none of them folds: U+00C0..=U+033F (Latin-1
+/// letters, Latin Extended, IPA, combining marks before U+034F) and U+4000..=U+9FFF (CJK
+/// ideographs). [`fold_char`] folds nothing in those ranges (a test checks every char).
+fn never_folds(b: u8) -> Option<usize> {
+    match b {
+        0xC3..=0xCC => Some(2),
+        0xE4..=0xE9 => Some(3),
+        _ => None,
+    }
 }
 
 /// `text` with the fold applied (borrowed when nothing changes).
@@ -262,6 +293,29 @@ impl Folded {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_skipped_lead_bytes_lead_no_foldable_char() {
+        for cp in 0..=0x10FFFFu32 {
+            let Some(c) = char::from_u32(cp) else {
+                continue;
+            };
+            let mut buf = [0u8; 4];
+            let lead = c.encode_utf8(&mut buf).as_bytes()[0];
+            if never_folds(lead) == Some(c.len_utf8()) {
+                assert!(
+                    fold_char(c).is_none(),
+                    "U+{cp:04X} folds but its lead byte is skipped"
+                );
+            }
+        }
+        // Found after a skipped run of ASCII, Latin-1 letters and kanji.
+        let t = "Grüße aus München 東京 and then\u{200b}x";
+        assert_eq!(
+            next_fold(t, 0).map(|(at, (len, _))| (at, len)),
+            Some((t.find('\u{200b}').unwrap_or(0), 3))
+        );
+    }
 
     #[test]
     fn ascii_and_plain_unicode_are_not_copied() {

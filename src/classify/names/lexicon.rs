@@ -9,16 +9,70 @@ use std::collections::HashSet;
 
 use foldhash::fast::FixedState;
 
-/// A set of static words with a fixed-seed fast hash (shared by the name modules).
-pub(crate) type Set = HashSet<&'static str, FixedState>;
+/// A set of static words: a fixed-seed fast hash set behind a bit filter.
+///
+/// Most lookups are misses (German nouns, sentence starts), so a word is first checked in a
+/// 2^16-bit filter keyed by its length and its first two and last two bytes: a clear bit is a
+/// miss without hashing the word or probing the table.
+#[derive(Debug)]
+pub(crate) struct Set {
+    words: HashSet<&'static str, FixedState>,
+    bits: Box<[u64]>,
+}
+
+const FILTER_BITS: usize = 1 << 16;
+
+/// The filter slot of `w`: length, first two and last two bytes, mixed.
+fn slot(w: &[u8]) -> usize {
+    let (Some(&a), Some(&z)) = (w.first(), w.last()) else {
+        return 0;
+    };
+    let b = w.get(1).copied().unwrap_or(0);
+    let y = w
+        .len()
+        .checked_sub(2)
+        .and_then(|i| w.get(i))
+        .copied()
+        .unwrap_or(0);
+    let k = u32::from_le_bytes([a, b, y, z]) ^ (w.len() as u32).wrapping_mul(0x9E37_79B9);
+    (k.wrapping_mul(0x85EB_CA6B) >> 16) as usize % FILTER_BITS
+}
+
+impl Set {
+    fn with_capacity(n: usize) -> Self {
+        Self {
+            words: HashSet::with_capacity_and_hasher(n, FixedState::with_seed(0x5eed)),
+            bits: vec![0u64; FILTER_BITS / 64].into_boxed_slice(),
+        }
+    }
+
+    fn insert(&mut self, w: &'static str) {
+        let k = slot(w.as_bytes());
+        if let Some(cell) = self.bits.get_mut(k / 64) {
+            *cell |= 1 << (k % 64);
+        }
+        self.words.insert(w);
+    }
+
+    /// `w` is in the set (exact bytes).
+    pub fn contains(&self, w: &str) -> bool {
+        let k = slot(w.as_bytes());
+        self.bits
+            .get(k / 64)
+            .is_some_and(|c| c >> (k % 64) & 1 == 1)
+            && self.words.contains(w)
+    }
+}
 
 /// Most bytes before a name run that a cue may take (see `names`).
 pub(crate) const LOOKBACK: usize = 48;
 
 /// A [`Set`] of `words`.
 pub(crate) fn set_of(words: impl Iterator<Item = &'static str>) -> Set {
-    let mut s = Set::with_hasher(FixedState::with_seed(0x5eed));
-    s.extend(words);
+    let mut s = Set::with_capacity(0);
+    for w in words {
+        s.insert(w);
+    }
     s
 }
 
@@ -37,8 +91,10 @@ pub(crate) struct Lexicon {
 }
 
 fn set(list: &'static str) -> Set {
-    let mut s = Set::with_capacity_and_hasher(list.len() / 7, FixedState::with_seed(0x5eed));
-    s.extend(list.lines().map(str::trim).filter(|l| !l.is_empty()));
+    let mut s = Set::with_capacity(list.len() / 7);
+    for w in list.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        s.insert(w);
+    }
     s
 }
 
@@ -98,5 +154,28 @@ mod tests {
         assert!(!l.is_given("anna"), "the lists are case-sensitive");
         assert!(l.ja_family.contains(&"田中") && l.ja_family.contains(&"佐藤"));
         assert!(l.is_ja_given("花子") && l.ja_family.len() > 1000);
+    }
+
+    #[test]
+    fn the_filter_never_hides_a_member() {
+        let l = Lexicon::new();
+        for set in [&l.given, &l.family, &l.ja_given_set] {
+            assert!(set.words.len() > 300);
+            for w in &set.words {
+                assert!(set.contains(w), "{w}");
+            }
+            let filled = set
+                .bits
+                .iter()
+                .map(|c| c.count_ones() as usize)
+                .sum::<usize>();
+            assert!(
+                filled < FILTER_BITS / 2,
+                "the filter rejects most misses: {filled}"
+            );
+        }
+        let tiny = set_of(["Herr", "a", ""].into_iter());
+        assert!(tiny.contains("Herr") && tiny.contains("a") && tiny.contains(""));
+        assert!(!tiny.contains("Frau") && !tiny.contains("herr"));
     }
 }

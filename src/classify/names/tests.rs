@@ -97,3 +97,97 @@ fn runs_are_bounded() {
 fn dash_signature() {
     assert_eq!(names("Looks good to me, ship it.\n— Kevin"), ["Kevin"]);
 }
+
+#[test]
+fn the_word_scan_finds_every_upper_lead_byte_at_every_position() {
+    // Each byte value at each of the eight positions of a word, among fillers of every kind
+    // (lowercase, high bytes outside the range, the range's neighbours).
+    for filler in [b'a', b'z', b'@', b'[', 0x80, 0xC2, 0xCA, 0xFF] {
+        for b in 0..=255u8 {
+            for pos in 0..8 {
+                let mut w = [filler; 8];
+                w[pos] = b;
+                let m = upper_lead_mask(u64::from_le_bytes(w));
+                for (k, &x) in w.iter().enumerate() {
+                    let bit = m >> (k * 8 + 7) & 1 == 1;
+                    assert_eq!(
+                        bit,
+                        upper_lead(x),
+                        "byte {x:#04x} at {k} among {filler:#04x}"
+                    );
+                }
+            }
+        }
+    }
+    let hay = b"lowercase words only, then Z at 27 and more text after it";
+    assert_eq!(next_upper_lead(hay, 0), Some(27));
+    assert_eq!(next_upper_lead(hay, 28), None);
+    assert_eq!(next_upper_lead(b"abcdefghijklmnoQ", 3), Some(15));
+    assert_eq!(next_upper_lead("ab \u{c9}t\u{e9}".as_bytes(), 0), Some(3));
+}
+
+#[test]
+fn the_latin1_fast_path_reads_words_as_the_general_path_does() {
+    let words = [
+        "Anna",
+        "ANNA",
+        "Müller",
+        "MÜLLER",
+        "José",
+        "JOSÉ",
+        "Élodie",
+        "ÉLODIE",
+        "Ærø",
+        "Q",
+        "É",
+        "Straße",
+        "STRASSE",
+        "ÖSTERREICH",
+        "Zoë",
+        "ÀÉÎ",
+        "McLeod",
+        "MacArthur",
+        "iPhone",
+        "ß",
+        "müller",
+        "Ab×cd",
+        "Ab÷cd",
+        "Abrechnungsdienstesxyzabc",
+        "Abrechnungsdienstesxyzab",
+        "Übergrößenträgerin",
+        "Ñandú",
+        "Ça",
+        "x",
+    ];
+    let after = [
+        "", " ", ".", ",", "-x", "'s", "1", "_", "ü", "\u{e9}t", "東", "@",
+    ];
+    for w in words {
+        for a in after {
+            let t = format!("{w}{a}");
+            let fast = ascii_token(&t, 0);
+            if let Some(fast) = fast {
+                let slow = general_token(&t, 0);
+                // Where they differ, the fast path is the stricter: capitals inside a word
+                // with lowercase letters (`ANNAü`) are not a name word.
+                let up = t.chars().filter(|c| c.is_uppercase()).count();
+                let low = t
+                    .chars()
+                    .take_while(|c| c.is_alphabetic())
+                    .any(char::is_lowercase);
+                if fast.is_none() && up > 1 && low {
+                    continue;
+                }
+                assert_eq!(
+                    fast.map(|t| (t.e, t.shape)),
+                    slow.map(|t| (t.e, t.shape)),
+                    "{t:?}"
+                );
+            }
+        }
+    }
+    // The fast path takes the common words itself.
+    for w in ["Müller", "JOSÉ", "Straße", "Anna"] {
+        assert!(ascii_token(&format!("{w} x"), 0).is_some(), "{w}");
+    }
+}
