@@ -26,6 +26,7 @@ mod prefilter;
 mod redact;
 mod secrets;
 mod stream;
+mod swar;
 mod testvalues;
 mod types;
 mod validate;

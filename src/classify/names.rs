@@ -21,6 +21,7 @@ mod lexicon;
 mod tests;
 mod words;
 
+use super::swar;
 use super::types::{Class, Finding};
 use cues::Cue;
 use lexicon::{set_of, Lexicon, Set};
@@ -287,11 +288,8 @@ fn upper_lead(b: u8) -> bool {
 /// The first position at or after `from` whose byte is an [`upper_lead`]: eight bytes at a
 /// time (most prose bytes are lowercase letters, spaces and punctuation).
 fn next_upper_lead(hay: &[u8], mut from: usize) -> Option<usize> {
-    while let Some(word) = hay
-        .get(from..from + 8)
-        .and_then(|c| <[u8; 8]>::try_from(c).ok())
-    {
-        let m = upper_lead_mask(u64::from_le_bytes(word));
+    while let Some(w) = swar::word_at(hay, from) {
+        let m = swar::in_range(w, b'A', b'Z') | swar::in_range(w, 0xC3, 0xC9);
         if m != 0 {
             return Some(from + (m.trailing_zeros() / 8) as usize);
         }
@@ -299,20 +297,6 @@ fn next_upper_lead(hay: &[u8], mut from: usize) -> Option<usize> {
     }
     let rest = hay.get(from..)?;
     rest.iter().position(|&b| upper_lead(b)).map(|k| from + k)
-}
-
-/// Bit 7 of each byte of the result is set where that byte of `w` is an [`upper_lead`] (SWAR:
-/// per byte, the low seven bits plus `0x80 - x` carry into bit 7 exactly when they are ≥ `x`,
-/// and never into the next byte).
-fn upper_lead_mask(w: u64) -> u64 {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = ONES * 0x80;
-    let hi = w & HI;
-    let lo = w & !HI;
-    let ge = |x: u64| lo + ONES * (0x80 - x);
-    let ascii = ge(u64::from(b'A')) & !ge(u64::from(b'Z') + 1) & !hi;
-    let latin = ge(0x43) & !ge(0x4A) & hi;
-    (ascii | latin) & HI
 }
 
 /// `hay` holds a UTF-8 lead byte of U+3000..=U+9FFF (kana, CJK punctuation and kanji: every
@@ -532,7 +516,7 @@ fn next_in_run(text: &str, limit: usize, at: usize, run_start: usize) -> Option<
             .take_while(u8::is_ascii_lowercase)
             .count();
         let word = &rest[..word_len];
-        if word_len > 0 && words::PARTICLES.contains(&word) {
+        if word_len > 0 && words::is_particle(word) {
             p += word_len;
             continue;
         }

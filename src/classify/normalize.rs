@@ -19,6 +19,8 @@
 
 use std::borrow::Cow;
 
+use super::swar;
+
 /// What the fold does with one char.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Fold {
@@ -173,17 +175,13 @@ pub(crate) fn fold(text: &str) -> Option<Folded> {
 /// ASCII is skipped eight bytes at a time, and so are the lead bytes whose chars never fold
 /// (see [`never_folds`]) without decoding them.
 fn next_fold(text: &str, from: usize) -> Option<(usize, (usize, Fold))> {
-    const HI: u64 = 0x8080_8080_8080_8080;
     let bytes = text.as_bytes();
     let mut i = from;
     while let Some(&b) = bytes.get(i) {
         if b.is_ascii() {
-            match bytes
-                .get(i..i + 8)
-                .and_then(|w| <[u8; 8]>::try_from(w).ok())
-            {
+            match swar::word_at(bytes, i) {
                 Some(w) => {
-                    let m = u64::from_le_bytes(w) & HI;
+                    let m = w & swar::HI;
                     i += if m == 0 {
                         8
                     } else {
@@ -194,7 +192,7 @@ fn next_fold(text: &str, from: usize) -> Option<(usize, (usize, Fold))> {
             }
             continue;
         }
-        if let Some(len) = never_folds(b) {
+        if let Some(len) = never_folds(b, bytes.get(i + 1).copied()) {
             i += len;
             continue;
         }
@@ -207,13 +205,16 @@ fn next_fold(text: &str, from: usize) -> Option<(usize, (usize, Fold))> {
     None
 }
 
-/// The UTF-8 length of the chars led by `b` when none of them folds: U+00C0..=U+033F (Latin-1
-/// letters, Latin Extended, IPA, combining marks before U+034F) and U+4000..=U+9FFF (CJK
-/// ideographs). [`fold_char`] folds nothing in those ranges (a test checks every char).
-fn never_folds(b: u8) -> Option<usize> {
-    match b {
-        0xC3..=0xCC => Some(2),
-        0xE4..=0xE9 => Some(3),
+/// The UTF-8 length of the chars led by `b` (then `next`) when none of them folds:
+/// U+00C0..=U+033F (Latin-1 letters, Latin Extended, IPA, combining marks before U+034F),
+/// U+3040..=U+313F and U+3180..=U+3FFF (kana, CJK punctuation but the ideographic space U+3000
+/// and the Hangul filler U+3164) and U+4000..=U+9FFF (CJK ideographs). [`fold_char`] folds
+/// nothing in those ranges (a test checks every char).
+fn never_folds(b: u8, next: Option<u8>) -> Option<usize> {
+    match (b, next) {
+        (0xC3..=0xCC, _) => Some(2),
+        (0xE3, Some(n)) if n != 0x80 && n != 0x85 => Some(3),
+        (0xE4..=0xE9, _) => Some(3),
         _ => None,
     }
 }
@@ -301,8 +302,8 @@ mod tests {
                 continue;
             };
             let mut buf = [0u8; 4];
-            let lead = c.encode_utf8(&mut buf).as_bytes()[0];
-            if never_folds(lead) == Some(c.len_utf8()) {
+            let enc = c.encode_utf8(&mut buf).as_bytes();
+            if never_folds(enc[0], enc.get(1).copied()) == Some(c.len_utf8()) {
                 assert!(
                     fold_char(c).is_none(),
                     "U+{cp:04X} folds but its lead byte is skipped"

@@ -15,6 +15,7 @@ use aho_corasick::{packed, AhoCorasick, AhoCorasickBuilder, MatchKind};
 use super::catalog::{
     AT_MARGIN, CASED_ANCHORS, DIGIT_MARGIN, IPV6_MARGIN, LITERAL_ANCHORS, URL_MARGIN,
 };
+use super::swar;
 use super::types::ClassifyError;
 use super::validate::{ceil_char_boundary, floor_char_boundary};
 
@@ -139,19 +140,23 @@ impl Prefilter {
         merge(text, limit, wins)
     }
 
-    /// The chunked scan for digits, `@` and `:`.
+    /// The scan for digits, `@` and `:`, eight bytes at a time (see [`special_mask`]).
     fn special_bytes(hay: &[u8], push: &mut impl FnMut(usize, usize, (usize, usize))) {
-        const CHUNK: usize = 64;
-        let special = |b: u8| b.wrapping_sub(b'0') < 10 || b == b'@' || b == b':';
         let mut last_digit_win: Option<usize> = None;
-        for (ci, chunk) in hay.chunks(CHUNK).enumerate() {
-            if !chunk.iter().fold(false, |acc, &b| acc | special(b)) {
-                continue;
-            }
-            let base = ci.saturating_mul(CHUNK);
-            for (j, &b) in chunk.iter().enumerate() {
-                let i = base.saturating_add(j);
-                match b {
+        for (wi, word) in hay.chunks(8).enumerate() {
+            let mut m = match <[u8; 8]>::try_from(word) {
+                Ok(w) => special_mask(u64::from_le_bytes(w)),
+                Err(_) => word
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, &b)| b.wrapping_sub(b'0') <= 10 || b == b'@')
+                    .fold(0u64, |m, (k, _)| m | 0x80 << (8 * k)),
+            };
+            let base = wi.saturating_mul(8);
+            while m != 0 {
+                let i = base.saturating_add((m.trailing_zeros() / 8) as usize);
+                m &= m - 1;
+                match hay.get(i).copied().unwrap_or(0) {
                     b'0'..=b'9' => {
                         // One window per digit run is enough; margins cover the run's neighbours.
                         if last_digit_win.is_some_and(|w| i < w) {
@@ -168,6 +173,12 @@ impl Prefilter {
             }
         }
     }
+}
+
+/// Bit 7 of each byte of the result is set where that byte of `w` is a digit, `:` (the byte
+/// after `9`) or `@`.
+fn special_mask(w: u64) -> u64 {
+    swar::in_range(w, b'0', b':') | swar::eq(w, b'@')
 }
 
 /// A `:` with a hex digit or another `:` on both sides and a decimal digit close by
@@ -196,4 +207,36 @@ fn merge(text: &str, limit: usize, mut wins: Vec<(usize, usize)>) -> Vec<(usize,
     }
     merged.retain(|w| w.0 < w.1);
     merged
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_special_mask_marks_exactly_digits_colons_and_ats() {
+        let w = u64::from_le_bytes(*b"a0:9@/;A");
+        assert_eq!(
+            special_mask(w),
+            u64::from_le_bytes([0, 0x80, 0x80, 0x80, 0x80, 0, 0, 0])
+        );
+    }
+
+    #[test]
+    fn special_bytes_open_one_window_per_digit_run_and_one_per_at_or_url() {
+        let hay = b"call 4155550132 or mail a@b.co, see https://x.io; tail 7";
+        let mut got = Vec::new();
+        Prefilter::special_bytes(hay, &mut |pos, len, mg| got.push((pos, len, mg)));
+        let at = hay.iter().position(|&b| b == b'@').unwrap_or(0);
+        let url = hay.windows(3).position(|w| w == b"://").unwrap_or(0);
+        assert_eq!(
+            got,
+            [
+                (5, 1, DIGIT_MARGIN),
+                (at, 1, AT_MARGIN),
+                (url, 3, URL_MARGIN),
+                (hay.len() - 1, 1, DIGIT_MARGIN),
+            ]
+        );
+    }
 }

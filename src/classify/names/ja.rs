@@ -128,7 +128,29 @@ fn cue_before(text: &str, s: usize) -> bool {
         .or_else(|| trimmed.strip_suffix('の'))
         .or_else(|| trimmed.strip_suffix('名'))
         .unwrap_or(trimmed);
-    JA_CUES.iter().any(|c| trimmed.ends_with(c))
+    trimmed.chars().next_back().is_some_and(cue_last_char)
+        && JA_CUES.iter().any(|c| trimmed.ends_with(c))
+}
+
+/// The last char of some context word in `JA_CUES` (a test checks each): most text before a
+/// family name ends otherwise, and is ruled out without comparing any cue.
+fn cue_last_char(c: char) -> bool {
+    matches!(
+        c,
+        '名' | '前'
+            | '者'
+            | '当'
+            | '先'
+            | '人'
+            | '客'
+            | '様'
+            | '員'
+            | '医'
+            | '師'
+            | '表'
+            | '義'
+            | '"'
+    )
 }
 
 /// Kanji that end a word for a group or role, not a person (`担当者様`, `貴社様`, `皆様`).
@@ -317,5 +339,18 @@ fn by_anchor(ac: &AhoCorasick, t: &str, out: &mut Vec<Finding>) {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_context_word_ends_with_a_char_the_pre_check_accepts() {
+        for c in JA_CUES {
+            assert!(c.chars().next_back().is_some_and(cue_last_char), "{c}");
+        }
+        assert!(cue_before("担当者：", "担当者：".len()) && !cue_before("会議の", "会議の".len()));
     }
 }

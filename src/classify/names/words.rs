@@ -1118,11 +1118,38 @@ pub(crate) const AMBIGUOUS_GIVEN: &[&str] = &[
     "Crystal",
 ];
 
-/// Lowercase words inside a name (`von der Leyen`, `de la Fuente`, `van Dijk`).
-pub(crate) const PARTICLES: &[&str] = &[
-    "von", "van", "der", "den", "de", "del", "della", "di", "da", "du", "des", "la", "le", "el",
-    "zu", "ten", "ter", "dos", "das", "do", "bin", "al", "af", "av",
-];
+/// Lowercase words inside a name (`von der Leyen`, `de la Fuente`, `van Dijk`); a `match` (length
+/// first, then the bytes as integers), since it runs after most capitalised words of German,
+/// French and Spanish prose.
+pub(crate) fn is_particle(w: &str) -> bool {
+    matches!(
+        w,
+        "von"
+            | "van"
+            | "der"
+            | "den"
+            | "de"
+            | "del"
+            | "della"
+            | "di"
+            | "da"
+            | "du"
+            | "des"
+            | "la"
+            | "le"
+            | "el"
+            | "zu"
+            | "ten"
+            | "ter"
+            | "dos"
+            | "das"
+            | "do"
+            | "bin"
+            | "al"
+            | "af"
+            | "av"
+    )
+}
 
 /// Japanese honorifics after a name; never part of the span.
 pub(crate) const JA_HONORIFICS: &[&str] = &[
