@@ -192,6 +192,16 @@ impl Engine {
 
     /// The span of the `v` (or `v2`) capture group of the candidate's own pattern `pid`.
     fn value_span(&self, pid: usize, text: &str, s: usize, e: usize) -> Option<(usize, usize)> {
+        if let Some((_, Kind::Generic)) = self.detectors.get(pid) {
+            if let Some(v) = secrets::generic_value(text, s, e) {
+                return Some(v);
+            }
+        }
+        self.capture_span(pid, text, s, e)
+    }
+
+    /// [`value_span`](Self::value_span) by the capture search of the detector's own pattern.
+    fn capture_span(&self, pid: usize, text: &str, s: usize, e: usize) -> Option<(usize, usize)> {
         let re = self.values.get(pid)?.as_ref()?;
         let mut caps: Captures = re.create_captures();
         let input = Input::new(text).span(s..e).anchored(Anchored::Yes);
@@ -236,4 +246,52 @@ fn last_piece(text: &str, s: usize, e: usize) -> Option<usize> {
     let i = bytes.iter().rposition(u8::is_ascii_whitespace)?;
     let start = s.saturating_add(i).saturating_add(1);
     (start > s && start < e).then_some(start)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The generic value read by shape is the capture group's span, for every separator form.
+    #[test]
+    fn the_generic_value_read_by_shape_is_the_capture_group() {
+        let eng = Engine::new().unwrap();
+        let pid = eng
+            .detectors
+            .iter()
+            .position(|(_, k)| *k == Kind::Generic)
+            .unwrap();
+        let mut compared = 0;
+        for key in [
+            "password",
+            "DB_PASSWORD",
+            "api.key",
+            "client-secret",
+            "x_pass",
+            "apiKey",
+        ] {
+            for sep in [
+                "=", " = ", ":", ": ", ":=", " := ", "=>", " => ", "=\"", ": '", "\" : \"",
+                "\"=\"", "\", \"", "' , '", "\t=\t", "=:",
+            ] {
+                for val in ["Zr8vQm2LxT9w", "a", "x:y=z", "Tr0ub4dor&3"] {
+                    let text = format!("{key}{sep}{val}\" rest");
+                    let input = Input::new(&text).anchored(Anchored::Yes);
+                    let re = eng.values[pid].as_ref().unwrap();
+                    let Some(m) = re.search(&input) else {
+                        continue;
+                    };
+                    let (s, e) = (m.start(), m.end());
+                    let by_shape = secrets::generic_value(&text, s, e);
+                    assert_eq!(by_shape, eng.capture_span(pid, &text, s, e), "{text:?}");
+                    assert!(by_shape.is_some(), "{text:?}");
+                    compared += 1;
+                }
+            }
+        }
+        assert!(compared > 300, "{compared}");
+        // A non-ASCII case fold of the key (Kelvin sign) is left to the capture search.
+        let text = "\u{212a}ey_token=Zr8vQm2LxT9w";
+        assert_eq!(secrets::generic_value(text, 0, text.len()), None);
+    }
 }

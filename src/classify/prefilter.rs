@@ -142,19 +142,38 @@ impl Prefilter {
 
     /// The scan for digits, `@` and `:`, eight bytes at a time (see [`special_mask`]).
     fn special_bytes(hay: &[u8], push: &mut impl FnMut(usize, usize, (usize, usize))) {
+        const CHUNK: usize = 64;
         let mut last_digit_win: Option<usize> = None;
-        for (wi, word) in hay.chunks(8).enumerate() {
+        for (ci, chunk) in hay.chunks(CHUNK).enumerate() {
+            // Most chunks of prose hold none: one vectorised pass rules them out.
+            if !chunk.iter().fold(false, |any, &b| any | is_special(b)) {
+                continue;
+            }
+            Self::special_words(chunk, ci * CHUNK, hay, &mut last_digit_win, push);
+        }
+    }
+
+    /// [`special_bytes`](Self::special_bytes) within one chunk that has a special byte, which
+    /// starts at `base` in `hay`.
+    fn special_words(
+        chunk: &[u8],
+        base: usize,
+        hay: &[u8],
+        last_digit_win: &mut Option<usize>,
+        push: &mut impl FnMut(usize, usize, (usize, usize)),
+    ) {
+        for (wi, word) in chunk.chunks(8).enumerate() {
             let mut m = match <[u8; 8]>::try_from(word) {
                 Ok(w) => special_mask(u64::from_le_bytes(w)),
                 Err(_) => word
                     .iter()
                     .enumerate()
-                    .filter(|(_, &b)| b.wrapping_sub(b'0') <= 10 || b == b'@')
+                    .filter(|(_, &b)| is_special(b))
                     .fold(0u64, |m, (k, _)| m | 0x80 << (8 * k)),
             };
-            let base = wi.saturating_mul(8);
+            let at = base.saturating_add(wi * 8);
             while m != 0 {
-                let i = base.saturating_add((m.trailing_zeros() / 8) as usize);
+                let i = at.saturating_add((m.trailing_zeros() / 8) as usize);
                 m &= m - 1;
                 match hay.get(i).copied().unwrap_or(0) {
                     b'0'..=b'9' => {
@@ -163,7 +182,7 @@ impl Prefilter {
                             continue;
                         }
                         push(i, 1, DIGIT_MARGIN);
-                        last_digit_win = Some(i.saturating_add(DIGIT_MARGIN.1 / 2));
+                        *last_digit_win = Some(i.saturating_add(DIGIT_MARGIN.1 / 2));
                     }
                     b'@' => push(i, 1, AT_MARGIN),
                     b':' if hay.get(i + 1..i + 3) == Some(b"//") => push(i, 3, URL_MARGIN),
@@ -175,8 +194,12 @@ impl Prefilter {
     }
 }
 
-/// Bit 7 of each byte of the result is set where that byte of `w` is a digit, `:` (the byte
-/// after `9`) or `@`.
+/// A digit, `:` (the byte after `9`) or `@`.
+fn is_special(b: u8) -> bool {
+    b.wrapping_sub(b'0') <= 10 || b == b'@'
+}
+
+/// Bit 7 of each byte of the result is set where that byte of `w` is [`is_special`].
 fn special_mask(w: u64) -> u64 {
     swar::in_range(w, b'0', b':') | swar::eq(w, b'@')
 }

@@ -11,7 +11,7 @@ use super::testvalues;
 use super::types::Finding;
 use super::validate::{
     bounded, byte_at, char_classes, entropy, github_checksum_ok, is_placeholder, is_token, is_word,
-    slice,
+    slice, WordList,
 };
 
 fn push(out: &mut Vec<Finding>, class: &'static str, c: &Cand<'_>, s: usize, e: usize) {
@@ -401,7 +401,7 @@ fn is_placeholder_pw(p: &str) -> bool {
 }
 
 /// Key names that look secret-ish but hold no secret (`max_tokens`, `token_type`, ...).
-const NOT_SECRET_KEYS: &[&str] = &[
+static NOT_SECRET_KEYS: WordList = WordList::new(&[
     "type",
     "count",
     "max",
@@ -448,10 +448,10 @@ const NOT_SECRET_KEYS: &[&str] = &[
     "ref\"",
     "_ref",
     "keyref",
-];
+]);
 
 /// Words that mark a value as a template or a note to fill in, not a credential.
-const FILL_IN: &[&str] = &[
+static FILL_IN: WordList = WordList::new(&[
     "your",
     "here",
     "todo",
@@ -466,7 +466,7 @@ const FILL_IN: &[&str] = &[
     "password123",
     "changeit",
     "letmein",
-];
+]);
 
 /// References to where a secret is kept (vaults, secret managers, files, URLs), not the secret.
 const REFERENCES: &[&str] = &[
@@ -519,7 +519,7 @@ fn encoded_placeholder(val: &str) -> bool {
 
 fn fill_in(val: &str) -> bool {
     let l = val.to_ascii_lowercase();
-    FILL_IN.iter().any(|w| l.contains(w))
+    FILL_IN.any_in(&l)
 }
 
 /// Old-style GitHub OAuth / personal tokens: 40 lowercase hex digits, recognised only after a
@@ -533,12 +533,57 @@ fn legacy_github_token(key: &str, val: &str) -> bool {
         && entropy(val.as_bytes()) >= 3.5
 }
 
+/// The value of a `generic_secret` candidate `s..e`, read by the pattern's own shape instead of a
+/// capture search (the candidate matched, so only the separator has to be found): a key of
+/// `[A-Za-z0-9_.-]`, then `["']? [ \t]* (:= | => | = | :) [ \t]* ["']?` or the call-argument
+/// form `["'] [ \t]* , [ \t]* ["']`, then the value up to `e`. `None` when the text does not
+/// read that way (non-ASCII case folds of the key): the caller then runs the capture search.
+pub(crate) fn generic_value(text: &str, s: usize, e: usize) -> Option<(usize, usize)> {
+    let b = text.as_bytes().get(s..e)?;
+    let key_char = |c: &u8| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-');
+    let quote = |p: usize| matches!(b.get(p), Some(b'"' | b'\''));
+    let blank = |mut p: usize| {
+        while matches!(b.get(p), Some(b' ' | b'\t')) {
+            p += 1;
+        }
+        p
+    };
+    let key_end = b.iter().position(|c| !key_char(c))?;
+    let q = blank(key_end + usize::from(quote(key_end)));
+    let rest = b.get(q..)?;
+    let op = if rest.starts_with(b":=") || rest.starts_with(b"=>") {
+        2
+    } else {
+        usize::from(matches!(rest.first(), Some(b'=' | b':')))
+    };
+    let vs = if op > 0 {
+        let r = blank(q + op);
+        r + usize::from(quote(r))
+    } else {
+        if !quote(key_end) {
+            return None;
+        }
+        let r = blank(key_end + 1);
+        if b.get(r) != Some(&b',') {
+            return None;
+        }
+        let r = blank(r + 1);
+        if !quote(r) {
+            return None;
+        }
+        r + 1
+    };
+    let value_char = |c: &u8| !(c.is_ascii_whitespace() || b"\"'`,;<>(){}[]".contains(c));
+    let value = b.get(vs..).filter(|v| !v.is_empty())?;
+    value.iter().all(value_char).then_some((s + vs, e))
+}
+
 /// Generic `key = value` assignment: `c` is the whole candidate, `v` the value.
 pub(crate) fn generic(c: &Cand<'_>, v: &Cand<'_>, out: &mut Vec<Finding>) {
     let key = slice(c.text, c.start, v.start).to_ascii_lowercase();
     let val = slice(v.text, v.start, v.end);
     let vb = val.as_bytes();
-    if byte_before(c).is_some_and(is_word) || NOT_SECRET_KEYS.iter().any(|k| key.contains(k)) {
+    if byte_before(c).is_some_and(is_word) || NOT_SECRET_KEYS.any_in(&key) {
         return;
     }
     if legacy_github_token(&key, val) {

@@ -11,6 +11,7 @@ pub(crate) const HI: u64 = ONES * 0x80;
 /// Bit 7 of each byte of the result is set where that byte of `w` is in `lo..=hi`; both bounds
 /// on the same side of 0x80. Per byte, the low seven bits plus `0x80 - x` reach bit 7 exactly
 /// when they are ≥ `x`, and never carry into the next byte.
+#[inline]
 pub(crate) fn in_range(w: u64, lo: u8, hi: u8) -> u64 {
     let high = w & HI;
     let low7 = w & !HI;
@@ -20,6 +21,7 @@ pub(crate) fn in_range(w: u64, lo: u8, hi: u8) -> u64 {
 }
 
 /// Bit 7 of each byte of the result is set where that byte of `w` is `b`.
+#[inline]
 pub(crate) fn eq(w: u64, b: u8) -> u64 {
     let v = w ^ (ONES * u64::from(b));
     // Bit 7 of `nonzero` is set where a byte of `v` is not zero.
@@ -28,6 +30,7 @@ pub(crate) fn eq(w: u64, b: u8) -> u64 {
 }
 
 /// The eight bytes at `at`, if there are eight.
+#[inline]
 pub(crate) fn word_at(hay: &[u8], at: usize) -> Option<u64> {
     hay.get(at..at.checked_add(8)?)
         .and_then(|c| <[u8; 8]>::try_from(c).ok())

@@ -3,6 +3,35 @@
 //!
 //! Knows nothing of patterns or classes; every function is total (no panics on any input).
 
+use std::sync::OnceLock;
+
+use aho_corasick::AhoCorasick;
+
+/// A fixed word list searched as substrings of a text: one automaton pass (built on first use)
+/// instead of one substring search per word.
+#[derive(Debug)]
+pub(crate) struct WordList {
+    words: &'static [&'static str],
+    ac: OnceLock<Option<AhoCorasick>>,
+}
+
+impl WordList {
+    pub(crate) const fn new(words: &'static [&'static str]) -> Self {
+        Self {
+            words,
+            ac: OnceLock::new(),
+        }
+    }
+
+    /// Some word of the list occurs in `hay`.
+    pub(crate) fn any_in(&self, hay: &str) -> bool {
+        match self.ac.get_or_init(|| AhoCorasick::new(self.words).ok()) {
+            Some(ac) => ac.is_match(hay),
+            None => self.words.iter().any(|w| hay.contains(w)),
+        }
+    }
+}
+
 /// Largest char boundary `<= i` (and `<= text.len()`).
 pub(crate) fn floor_char_boundary(text: &str, i: usize) -> usize {
     let mut i = i.min(text.len());
@@ -126,7 +155,7 @@ pub(crate) fn char_classes(s: &[u8]) -> u8 {
 /// Documentation and template values that are never real credentials.
 pub(crate) fn is_placeholder(v: &str) -> bool {
     let l = v.to_ascii_lowercase();
-    const MARKERS: &[&str] = &[
+    static MARKERS: WordList = WordList::new(&[
         "example",
         "xxxx",
         "****",
@@ -149,8 +178,8 @@ pub(crate) fn is_placeholder(v: &str) -> bool {
         "abcdef123",
         "1234567890",
         "abcdefghij",
-    ];
-    if MARKERS.iter().any(|m| l.contains(m)) {
+    ]);
+    if MARKERS.any_in(&l) {
         return true;
     }
     // A single repeated character, or a very small alphabet, is a placeholder too.
@@ -202,4 +231,19 @@ pub(crate) fn ipv4_ok(s: &str) -> bool {
                 && p.parse::<u16>().is_ok_and(|v| v <= 255)
         })
         && s != "0.0.0.0"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_word_list_finds_any_of_its_words_anywhere() {
+        static W: WordList = WordList::new(&["your", "todo", "xxxx"]);
+        assert!(W.any_in("insert_your_key") && W.any_in("todo") && W.any_in("abxxxxx"));
+        assert!(!W.any_in("Zr8vQm2LxT9w") && !W.any_in("") && !W.any_in("you"));
+        static NONE: WordList = WordList::new(&[]);
+        assert!(!NONE.any_in("anything"));
+        assert!(is_placeholder("sk-EXAMPLE-key") && !is_placeholder("Zr8vQm2LxT9w"));
+    }
 }
