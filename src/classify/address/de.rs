@@ -7,7 +7,7 @@ use super::shape::{cap, LO, SEP, UP};
 
 /// Street-name endings written together with the name (`Lindenstraße`, `Feldweg`).
 const GLUED: &str =
-    "straße|strasse|str\\.|weg|platz|allee|gasse|ring|damm|ufer|chaussee|pfad|promenade|graben";
+    "straße|strasse|str\\.|weg|platz|allee|gasse|ring|damm|ufer|chaussee|pfad|promenade|graben|stieg";
 /// Street types written as their own word (`Berliner Straße`, `Karl-Marx-Allee`).
 const WORD: &str = "Straße|Strasse|Str\\.|Weg|Platz|Allee|Gasse|Ring|Damm|Ufer|Chaussee|Steig|Pfad|Promenade|Graben|Kai|Markt";
 /// Prepositional street names (`Am Markt 3`, `An der Alster 1`).
@@ -17,17 +17,23 @@ pub(super) fn pattern() -> String {
     let name = format!("[{UP}][{LO}]+(?:-[{UP}][{LO}]+)*");
     let adj = "(?:(?:Groß|Klein|Alt|Neu|Ober|Unter|Lang|Hoh|Hinter|Mittler)e[rns]?[ ])?";
     let street = format!(
-        "(?:{adj}{name}(?:{GLUED})|{name}[ -](?:{WORD})|(?:{PREP})[ ]+{c}(?:[ -]{c})?|{c}[ ]+(?:{WORD}))",
+        "(?:{adj}{name}(?:{GLUED})|{name}[ -](?:{WORD})|(?:{PREP})[ ]+(?:(?:alten|neuen|hohen|langen|grünen|kleinen|großen|oberen|unteren|roten|weißen)[ ]+)?{c}(?:[ -]{c})?|{c}[ ]+(?:{WORD}))",
         c = cap()
     );
     let num = "[0-9]{1,4}[a-z]?(?:[ ]?[-/][ ]?[0-9]{1,4}[a-z]?)?(?-u:\\b)";
-    let unit = "(?:,?[ ]+(?:Wohnung|Whg\\.|Top|Stiege|Tür|App\\.|Apt\\.)[ ]*[0-9]{1,4}[a-z]?|,?[ ]+[0-9]{1,2}\\.[ ]?(?:OG|Stock|Etage|Obergeschoss))";
+    // Units after the number, on the same line or their own (`Whg. 12`, `Aufgang B`,
+    // `3. OG links`).
+    let unit = format!(
+        "(?:(?:{SEP}|[ ]+)(?:(?:Wohnung|Whg\\.|Top|Stiege|Tür|App\\.|Apt\\.|Aufgang)[ ]*[0-9A-Z]{{1,4}}[a-z]?|[0-9]{{1,2}}\\.[ ]?(?:OG|Stock|Etage|Obergeschoss)(?:[ ](?:links|rechts|Mitte))?))"
+    );
     let town = format!(
         "{name}(?:[ ](?:am|an der|im|in|bei|ob der|vor der|auf der)[ ]{c})?(?:[ ]\\([{UP}][{LO}]+\\))?",
         c = cap()
     );
     let postcode = "(?:(?:D|A|CH)-)?[0-9]{4,5}";
-    format!("{street}[ ]+{num}{unit}{{0,2}}(?:{SEP}{postcode}[ ]+{town})?")
+    let po_box =
+        format!("Postfach[ ]+[0-9]{{1,6}}(?:[ ][0-9]{{2,3}}){{0,3}}{SEP}{postcode}[ ]+{town}");
+    format!("{street}[ ]+{num}{unit}{{0,2}}(?:{SEP}{postcode}[ ]+{town})?|{po_box}")
 }
 
 /// Common nouns ending in `platz` (`Parkplatz 12`, `Arbeitsplatz 3`), not streets without a
@@ -134,5 +140,26 @@ mod tests {
         ] {
             check_none(t);
         }
+    }
+
+    #[test]
+    fn units_po_boxes_and_prepositions() {
+        check(
+            "Lieferung an Kastanienweg 8\n2. OG rechts\n80331 München bitte",
+            "Kastanienweg 8\n2. OG rechts\n80331 München",
+        );
+        check(
+            "Birkenstieg 4, Aufgang C, 24103 Kiel",
+            "Birkenstieg 4, Aufgang C, 24103 Kiel",
+        );
+        check(
+            "Postfach 10 20 30, 50667 Köln.",
+            "Postfach 10 20 30, 50667 Köln",
+        );
+        check(
+            "Zur alten Mühle 5, 34117 Kassel",
+            "Zur alten Mühle 5, 34117 Kassel",
+        );
+        check_none("Der Bahnsteig 4 ist gesperrt.");
     }
 }

@@ -29,8 +29,14 @@ fn tail() -> String {
 pub(super) fn pattern() -> String {
     let word = format!("(?:{}|[0-9]{{1,3}}(?:st|nd|rd|th))", cap());
     let num = "[0-9]{1,6}[A-Za-z]?(?:-[0-9]{1,5}[A-Za-z]?)?";
+    // A leading unit (`Flat 3`, `Unit 5`), on its own line or before a comma, and the building
+    // name after it (`Riverside House`, `The Old Granary`).
+    let lead = format!(
+        "(?:(?:Flat|Apt|Apartment|Unit|Suite)[ ]+[0-9A-Z]{{1,5}}(?:,?[ ]+|\n)(?:{c}(?:[ ]+{c}){{0,3}}(?:,[ ]+|\n))?)?",
+        c = cap()
+    );
     let street = format!(
-        "(?:(?:Flat|Apt|Apartment|Unit|Suite)[ ]+[0-9A-Z]{{1,5}},?[ ]+)?{num},?[ ]+(?:{DIR}[ ]+)?\
+        "{lead}{num},?[ ]+(?:{DIR}[ ]+)?\
          (?:{word}[ ]+){{1,4}}(?:{SUFFIX})(?-u:\\b)\\.?(?:[ ]+{DIR}(?-u:\\b))?\
          (?:(?:{SEP}|[ ]+){UNIT}){{0,2}}"
     );
@@ -239,5 +245,21 @@ mod tests {
             check_none(t);
         }
         assert!(found("Call 555-0100 about 3 Elm Street plans").is_empty());
+    }
+
+    #[test]
+    fn leading_unit_and_building_lines() {
+        check(
+            "Deliver to:\nFlat 7\nHarbour View\n14 Quay Street\nBristol\nBS1 4QA\nThanks",
+            "Flat 7\nHarbour View\n14 Quay Street\nBristol\nBS1 4QA",
+        );
+        check(
+            "Unit 2, Mill House, 40 Station Road, Leeds LS1 4DY.",
+            "Unit 2, Mill House, 40 Station Road, Leeds LS1 4DY",
+        );
+        check(
+            "Suite 300\n500 Pine Street\nSeattle, WA 98101",
+            "Suite 300\n500 Pine Street\nSeattle, WA 98101",
+        );
     }
 }

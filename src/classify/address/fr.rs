@@ -25,7 +25,12 @@ pub(super) fn pattern() -> String {
     let bp = "(?:BP|B\\.P\\.|CS|TSA)[ ]?[0-9]{1,6}";
     let city = format!("[0-9]{{5}}[ ]+{town}(?:[ ]+(?:Cedex|CEDEX)(?:[ ]+[0-9]{{1,2}})?)?");
     let tail = format!("(?:{SEP}|[ ]+)(?:{bp}(?:{SEP}|[ ]+))?{city}");
-    let street = format!("{num},?[ ]+(?i:{TYPE}){name}{unit}{{0,2}}(?:{tail})?");
+    // Leading complements, on their own line or before a comma (`3e étage`, `porte 7`, `Appt 12`,
+    // `Bâtiment B, escalier 2`, `Résidence Les Tilleuls`).
+    let lead = format!(
+        "(?:(?:[0-9]{{1,2}}(?:e|er|ème)[ ]+étage|(?i:porte|appt\\.?|appartement|bâtiment|bât\\.|escalier|esc\\.)[ ]+[0-9A-Z]{{1,4}}|Résidence(?:[ ]+{up}){{1,3}})(?:,[ ]+|\\n)){{0,3}}"
+    );
+    let street = format!("{lead}{num},?[ ]+(?i:{TYPE}){name}{unit}{{0,2}}(?:{tail})?");
     format!("{street}|{bp}(?:{SEP}|[ ]+){city}")
 }
 
@@ -89,5 +94,21 @@ mod tests {
         ] {
             check_none(t);
         }
+    }
+
+    #[test]
+    fn leading_complements() {
+        check(
+            "Livraison : 2e étage\n8 rue Victor Hugo\n69002 Lyon",
+            "2e étage\n8 rue Victor Hugo\n69002 Lyon",
+        );
+        check(
+            "Bâtiment C, escalier 1, 4 avenue Jean Jaurès, 13001 Marseille.",
+            "Bâtiment C, escalier 1, 4 avenue Jean Jaurès, 13001 Marseille",
+        );
+        check(
+            "Résidence Le Parc, 17 rue Nationale, 37000 Tours",
+            "Résidence Le Parc, 17 rue Nationale, 37000 Tours",
+        );
     }
 }
