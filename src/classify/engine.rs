@@ -13,7 +13,7 @@
 
 use regex_automata::meta::Regex;
 use regex_automata::util::captures::Captures;
-use regex_automata::{Anchored, Input};
+use regex_automata::{Anchored, Input, PatternID};
 
 use super::cand::{Cand, ScanState};
 use super::catalog::{self, Detector, Kind};
@@ -31,24 +31,20 @@ pub(crate) struct Engine {
     values: Vec<Option<Regex>>,
 }
 
-/// The detector kinds whose value is the `v` (or `v2`) capture group of their pattern.
-fn has_value_group(kind: Kind) -> bool {
-    matches!(
-        kind,
-        Kind::AwsSecretKey | Kind::Generic | Kind::Passport | Kind::Mrn | Kind::DateOfBirth
-    )
-}
-
 impl Engine {
     pub fn new() -> Result<Self, ClassifyError> {
         let dets = catalog::detectors();
         let patterns: Vec<&str> = dets.iter().map(|(_, p)| p.as_str()).collect();
         let regex =
             Regex::new_many(&patterns).map_err(|e| ClassifyError::Catalog(e.to_string()))?;
+        // The patterns with a value group, as the catalog's regex itself reports them.
+        let groups = regex.group_info();
         let values = dets
             .iter()
-            .map(|(d, p)| {
-                has_value_group(d.kind)
+            .enumerate()
+            .map(|(i, (_, p))| {
+                let valued = PatternID::new(i).is_ok_and(|pid| groups.to_index(pid, "v").is_some());
+                valued
                     .then(|| Regex::new(p).map_err(|e| ClassifyError::Catalog(e.to_string())))
                     .transpose()
             })

@@ -279,14 +279,9 @@ fn push_name(out: &mut Vec<Finding>, s: usize, e: usize) -> usize {
     e
 }
 
-/// `b` may start an uppercase Latin letter: `A`-`Z`, or the UTF-8 lead bytes of `À`-`Þ` and
-/// Latin Extended (0xC3..=0xC9).
-fn upper_lead(b: u8) -> bool {
-    b.wrapping_sub(b'A') < 26 || b.wrapping_sub(0xC3) < 7
-}
-
-/// The first position at or after `from` whose byte is an [`upper_lead`]: eight bytes at a
-/// time (most prose bytes are lowercase letters, spaces and punctuation).
+/// The first position at or after `from` whose byte may start an uppercase Latin letter: `A`-`Z`,
+/// or the UTF-8 lead bytes of `À`-`Þ` and Latin Extended (0xC3..=0xC9). Eight bytes at a time
+/// (most prose bytes are lowercase letters, spaces and punctuation).
 fn next_upper_lead(hay: &[u8], mut from: usize) -> Option<usize> {
     while let Some(w) = swar::word_at(hay, from) {
         let m = swar::in_range(w, b'A', b'Z') | swar::in_range(w, 0xC3, 0xC9);
@@ -295,17 +290,13 @@ fn next_upper_lead(hay: &[u8], mut from: usize) -> Option<usize> {
         }
         from += 8;
     }
-    let rest = hay.get(from..)?;
-    rest.iter().position(|&b| upper_lead(b)).map(|k| from + k)
+    None
 }
 
 /// `hay` holds a UTF-8 lead byte of U+3000..=U+9FFF (kana, CJK punctuation and kanji: every
 /// char a Japanese name or its cue is written with).
 fn has_cjk(hay: &[u8]) -> bool {
-    hay.chunks(64).any(|c| {
-        c.iter()
-            .fold(false, |any, &b| any | (b.wrapping_sub(0xE3) < 7))
-    })
+    swar::any(hay, |b| b.wrapping_sub(0xE3) < 7)
 }
 
 fn utf8_len(b: u8) -> usize {

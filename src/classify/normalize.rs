@@ -179,17 +179,13 @@ fn next_fold(text: &str, from: usize) -> Option<(usize, (usize, Fold))> {
     let mut i = from;
     while let Some(&b) = bytes.get(i) {
         if b.is_ascii() {
-            match swar::word_at(bytes, i) {
-                Some(w) => {
-                    let m = w & swar::HI;
-                    i += if m == 0 {
-                        8
-                    } else {
-                        (m.trailing_zeros() / 8) as usize
-                    };
-                }
-                None => i += 1,
-            }
+            // Zero padding past the end is ASCII: the loop then ends.
+            let m = swar::word_at(bytes, i).unwrap_or(0) & swar::HI;
+            i += if m == 0 {
+                8
+            } else {
+                (m.trailing_zeros() / 8) as usize
+            };
             continue;
         }
         if let Some(len) = never_folds(b, bytes.get(i + 1).copied()) {

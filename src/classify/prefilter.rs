@@ -146,7 +146,7 @@ impl Prefilter {
         let mut last_digit_win: Option<usize> = None;
         for (ci, chunk) in hay.chunks(CHUNK).enumerate() {
             // Most chunks of prose hold none: one vectorised pass rules them out.
-            if !chunk.iter().fold(false, |any, &b| any | is_special(b)) {
+            if !swar::any(chunk, is_special) {
                 continue;
             }
             Self::special_words(chunk, ci * CHUNK, hay, &mut last_digit_win, push);
@@ -162,16 +162,9 @@ impl Prefilter {
         last_digit_win: &mut Option<usize>,
         push: &mut impl FnMut(usize, usize, (usize, usize)),
     ) {
-        for (wi, word) in chunk.chunks(8).enumerate() {
-            let mut m = match <[u8; 8]>::try_from(word) {
-                Ok(w) => special_mask(u64::from_le_bytes(w)),
-                Err(_) => word
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, &b)| is_special(b))
-                    .fold(0u64, |m, (k, _)| m | 0x80 << (8 * k)),
-            };
-            let at = base.saturating_add(wi * 8);
+        for at in (0..chunk.len()).step_by(8) {
+            let mut m = swar::word_at(chunk, at).map_or(0, special_mask);
+            let at = base.saturating_add(at);
             while m != 0 {
                 let i = at.saturating_add((m.trailing_zeros() / 8) as usize);
                 m &= m - 1;

@@ -1,5 +1,6 @@
 //! Eight bytes at a time in a `u64` (SWAR): per-byte range and equality tests for the byte scans
-//! of the pre-filter (digits, `:`, `@`) and the name detector (capital letters).
+//! of the pre-filter (digits, `:`, `@`), the name detector (capital letters) and the fold check
+//! (non-ASCII bytes), and the vectorised any-byte pre-check in front of them.
 //!
 //! Owns the bit arithmetic only; what the bytes mean is each caller's.
 
@@ -29,12 +30,27 @@ pub(crate) fn eq(w: u64, b: u8) -> u64 {
     !nonzero & HI
 }
 
-/// The eight bytes at `at`, if there are eight.
+/// The eight bytes from `at`, zero-padded past the end of `hay` (a zero byte is no letter, digit
+/// or non-ASCII lead, so no caller's mask marks it); `None` once `at` is past the end.
 #[inline]
 pub(crate) fn word_at(hay: &[u8], at: usize) -> Option<u64> {
-    hay.get(at..at.checked_add(8)?)
-        .and_then(|c| <[u8; 8]>::try_from(c).ok())
-        .map(u64::from_le_bytes)
+    let rest = hay.get(at..).filter(|r| !r.is_empty())?;
+    if let Some(w) = rest.get(..8).and_then(|c| <[u8; 8]>::try_from(c).ok()) {
+        return Some(u64::from_le_bytes(w));
+    }
+    let mut w = [0u8; 8];
+    let n = rest.len().min(8);
+    w[..n].copy_from_slice(&rest[..n]);
+    Some(u64::from_le_bytes(w))
+}
+
+/// Some byte of `bytes` satisfies `pred`: 64 bytes per step with no early exit inside a step,
+/// so the compiler vectorises it (a pre-check before the word-at-a-time scans).
+#[inline]
+pub(crate) fn any(bytes: &[u8], pred: impl Fn(u8) -> bool) -> bool {
+    bytes
+        .chunks(64)
+        .any(|c| c.iter().fold(false, |any, &b| any | pred(b)))
 }
 
 #[cfg(test)]
@@ -78,12 +94,22 @@ mod tests {
     }
 
     #[test]
-    fn words_are_read_little_endian_and_only_whole() {
+    fn words_are_read_little_endian_and_zero_padded() {
         assert_eq!(
             word_at(b"abcdefghi", 1),
             Some(u64::from_le_bytes(*b"bcdefghi"))
         );
-        assert_eq!(word_at(b"abcdefghi", 2), None);
+        assert_eq!(
+            word_at(b"abcdefghi", 2),
+            Some(u64::from_le_bytes(*b"cdefghi\0"))
+        );
+        assert_eq!(
+            word_at(b"abc", 1),
+            Some(u64::from_le_bytes(*b"bc\0\0\0\0\0\0"))
+        );
+        assert_eq!(word_at(b"abc", 3), None);
         assert_eq!(word_at(b"abc", usize::MAX), None);
+        assert!(any(&[b'a'; 200], |b| b == b'a') && !any(&[b'a'; 200], |b| b == b'b'));
+        assert!(any(b"xyz", |b| b == b'z') && !any(b"", |_| true));
     }
 }
