@@ -84,6 +84,10 @@ struct Tally {
     secs: f64,
     latencies_us: Vec<u32>,
     cpu_us: u64,
+    /// Context switches (voluntary and not, every thread) during the loaded phases.
+    switches: u64,
+    /// Context switches during the unloaded phases, and the calls they served.
+    unloaded_switches: u64,
     /// Checkpoint signatures made during the loaded phases (`None`: not reported).
     signatures: Option<u64>,
     unloaded_us: Vec<u32>,
@@ -266,8 +270,10 @@ async fn run(s: &Settings, full: bool) {
         for (i, t) in targets.iter().enumerate() {
             let sig0 = signatures(t.admin).await;
             let cpu0 = cpu_us(&t.pids);
+            let sw0 = switches(&t.pids);
             let (n, secs, mut lat) = loaded(t.addr, &body, s.concurrency, s.loaded_for).await;
             let cpu1 = cpu_us(&t.pids);
+            let sw1 = switches(&t.pids);
             let sig1 = signatures(t.admin).await;
             let tally = &mut tallies[i];
             if let (Some(a), Some(b)) = (sig0, sig1) {
@@ -277,9 +283,12 @@ async fn run(s: &Settings, full: bool) {
             tally.secs += secs;
             tally.latencies_us.append(&mut lat);
             tally.cpu_us += cpu1.saturating_sub(cpu0);
+            tally.switches += sw1.saturating_sub(sw0);
         }
         for (i, t) in targets.iter().enumerate() {
+            let sw0 = switches(&t.pids);
             let mut u = unloaded(t.addr, &body, s.unloaded_requests / s.rounds.max(1)).await;
+            tallies[i].unloaded_switches += switches(&t.pids).saturating_sub(sw0);
             tallies[i].unloaded_us.append(&mut u);
             let mut f = ttfb(t.addr, s.stream_requests / s.rounds.max(1)).await;
             tallies[i].ttfb_us.append(&mut f);
@@ -293,8 +302,8 @@ async fn run(s: &Settings, full: bool) {
     let mut fsyncs = fsync_us(dir.path(), if full { 300 } else { 20 });
 
     println!("\nproxy load benchmark ({}): 2 KB chat request, concurrency {}, {} interleaved round(s) of {:?} per target\n", if full { "full" } else { "smoke" }, s.concurrency, s.rounds, s.loaded_for);
-    println!("| target | req/s | p50 ms | p99 ms | unloaded p50 ms | unloaded p99 ms | CPU µs/req (proxy) | stream TTFB p50 ms | TTFB p99 ms | signatures/call |");
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("| target | req/s | p50 ms | p99 ms | unloaded p50 ms | unloaded p99 ms | CPU µs/req (proxy) | stream TTFB p50 ms | TTFB p99 ms | signatures/call | switches/req | unloaded switches/req |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (t, tally) in targets.iter().zip(tallies.iter_mut()) {
         let rps = tally.requests as f64 / tally.secs.max(1e-9);
         let cpu = if t.pids.is_empty() {
@@ -305,8 +314,19 @@ async fn run(s: &Settings, full: bool) {
         let sigs = tally.signatures.map_or("-".to_string(), |n| {
             format!("{:.3}", n as f64 / tally.requests.max(1) as f64)
         });
+        // Context switches per call (every thread of the target): each is a thread hand-over
+        // (a wake-up on another thread, or a thread that slept on I/O or a lock).
+        let per = |n: u64, calls: usize| {
+            if t.pids.is_empty() {
+                "-".to_string()
+            } else {
+                format!("{:.2}", n as f64 / calls.max(1) as f64)
+            }
+        };
+        let sw = per(tally.switches, tally.requests as usize);
+        let usw = per(tally.unloaded_switches, tally.unloaded_us.len());
         println!(
-            "| {} | {:.0} | {:.3} | {:.3} | {:.3} | {:.3} | {} | {:.3} | {:.3} | {} |",
+            "| {} | {:.0} | {:.3} | {:.3} | {:.3} | {:.3} | {} | {:.3} | {:.3} | {} | {} | {} |",
             t.name,
             rps,
             pct(&mut tally.latencies_us, 50.0),
@@ -317,6 +337,8 @@ async fn run(s: &Settings, full: bool) {
             pct(&mut tally.ttfb_us, 50.0),
             pct(&mut tally.ttfb_us, 99.0),
             sigs,
+            sw,
+            usw,
         );
     }
     println!(
@@ -737,6 +759,27 @@ fn cpu_us(pids: &[u32]) -> u64 {
             (u + s) * tick
         })
         .sum()
+}
+
+/// Voluntary plus involuntary context switches of every thread of the processes.
+fn switches(pids: &[u32]) -> u64 {
+    let mut n = 0;
+    for p in pids {
+        let Ok(tasks) = std::fs::read_dir(format!("/proc/{p}/task")) else {
+            continue;
+        };
+        for t in tasks.flatten() {
+            let Ok(status) = std::fs::read_to_string(t.path().join("status")) else {
+                continue;
+            };
+            n += status
+                .lines()
+                .filter(|l| l.contains("ctxt_switches:"))
+                .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+                .sum::<u64>();
+        }
+    }
+    n
 }
 
 fn rss_kb(pid: u32) -> u64 {
