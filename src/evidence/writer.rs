@@ -2,9 +2,7 @@
 //! it. Appends get their sequence number (log index) when they are queued, so every caller
 //! holds its receipt at once; the writer chains and writes them in that order, and makes each
 //! durable group durable with one write and one fdatasync that also carry a signed checkpoint
-//! covering it (group commit: at most one signature per fsync, none while idle). A `sync`
-//! appender that finds the writer idle commits the group on its own thread instead (the
-//! writer's state is one mutex, held only while a group is written). Owns the
+//! covering it (group commit: at most one signature per fsync, none while idle). Owns the
 //! durability semantics; the file formats live in `entry`, `segment` and `note`, the repair of
 //! a torn tail in `recover`.
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -33,11 +31,6 @@ pub(crate) use self::queue::{GATHER, LAZY_SYNC};
 
 struct Handle {
     shared: Arc<Shared>,
-    /// The writer's state: held by the writer thread while it writes a group, or by an
-    /// appender writing its own (see [`EvidenceLog::append`]).
-    core: Arc<Mutex<Core>>,
-    /// Appenders may commit their own group (sync mode without `min_commit_interval`).
-    leaders: bool,
     durability: Durability,
     slots: Arc<Semaphore>,
     capacity: usize,
@@ -115,7 +108,6 @@ impl EvidenceLog {
             last_cp: Mutex::new(Instant::now()),
             records: AtomicU64::new(rec.next_seq),
             signatures: AtomicU64::new(0),
-            led_commits: AtomicU64::new(0),
             last_error: Mutex::new(None),
             latest_cp: Mutex::new(None),
         });
@@ -123,21 +115,14 @@ impl EvidenceLog {
         let capacity = cfg.queue_capacity.max(1);
         let hmac_key = cfg.hmac_key.clone();
         let durability = cfg.durability;
-        let leaders = durability == Durability::Sync && cfg.min_commit_interval.is_zero();
         let origin = cfg.origin.clone().unwrap_or_default();
         let mut core = Core::new(cfg, key, rec, shared.clone(), itx, index_thread)?;
         let report = core.start()?;
-        let core = Arc::new(Mutex::new(core));
-        let thread = {
-            let (core, shared) = (core.clone(), shared.clone());
-            std::thread::Builder::new()
-                .name("evidence-writer".into())
-                .spawn(move || self::core::run(core, shared))?
-        };
+        let thread = std::thread::Builder::new()
+            .name("evidence-writer".into())
+            .spawn(move || core.run())?;
         let inner = Handle {
             shared,
-            core,
-            leaders,
             durability,
             slots: Arc::new(Semaphore::new(capacity)),
             capacity,
@@ -156,52 +141,10 @@ impl EvidenceLog {
     /// Appends one record. Resolves once the entry and a checkpoint covering it are durable
     /// (`Sync`) or the entry is written (`Async`); waits asynchronously (never blocking the
     /// runtime thread) when the queue is full.
-    ///
-    /// In `Sync` mode an appender that finds the writer idle writes the group itself (what is
-    /// queued, then its own record) on its own thread, inside
-    /// [`tokio::task::block_in_place`] on a multi-threaded runtime (the runtime moves this
-    /// worker's other tasks to another thread meanwhile): the group is committed without
-    /// waiting for the writer thread to wake. Appenders arriving meanwhile queue, and the
-    /// writer thread commits them as the next group, so groups grow under load (`proxy_load`:
-    /// 0.12 signatures and fsyncs per call against 0.18–0.21 with every commit on the writer
-    /// thread). With `min_commit_interval` set, every commit stays on the writer thread.
     pub async fn append(&self, payload: Payload) -> Result<Appended, EvidenceError> {
         let (tx, rx) = oneshot::channel();
-        let permit = self.room().await?;
-        match self.lead(payload, tx, permit) {
-            Ok(()) => {}
-            Err((payload, tx, permit)) => {
-                self.push_append(payload, Some(tx), permit, true)
-                    .map_err(|_| EvidenceError::Closed)?;
-            }
-        }
+        self.enqueue(payload, Some(tx)).await?;
         rx.await.map_err(|_| EvidenceError::Closed)?
-    }
-
-    /// Commits `payload` (behind everything queued) on this thread if the writer is idle and
-    /// appenders may lead here; hands the parts back otherwise.
-    #[allow(clippy::result_large_err)] // see `submit`
-    fn lead(
-        &self,
-        payload: Payload,
-        tx: Reply,
-        permit: OwnedSemaphorePermit,
-    ) -> Result<(), (Payload, Reply, OwnedSemaphorePermit)> {
-        let multi_thread = tokio::runtime::Handle::try_current()
-            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
-        if !self.inner.leaders || !multi_thread {
-            return Err((payload, tx, permit));
-        }
-        let Ok(mut core) = self.inner.core.try_lock() else {
-            return Err((payload, tx, permit));
-        };
-        // Queued without waking the writer thread: this thread writes it.
-        if self.push_append(payload, Some(tx), permit, false).is_err() {
-            // Closed: the reply was dropped with the job, so the caller learns it.
-            return Ok(());
-        }
-        tokio::task::block_in_place(|| core.lead());
-        Ok(())
     }
 
     /// Makes a record as safe as the configured durability promises before the caller goes on
@@ -215,7 +158,7 @@ impl EvidenceLog {
         if self.inner.durability == Durability::Sync || !healthy {
             return self.append(payload).await.map(|a| a.seq);
         }
-        self.enqueue(payload).await
+        self.enqueue(payload, None).await
     }
 
     /// Queues a record nobody waits for (a call's outcome, written after its answer was sent):
@@ -227,26 +170,22 @@ impl EvidenceLog {
     #[allow(clippy::result_large_err)]
     pub fn submit(&self, payload: Payload) -> Result<u64, Payload> {
         match self.inner.slots.clone().try_acquire_owned() {
-            Ok(permit) => self.push_append(payload, None, permit, true),
+            Ok(permit) => self.push_append(payload, None, permit),
             Err(_) => Err(payload),
         }
     }
 
-    /// Waits for room in the queue, then queues `payload`, which nobody waits for, and returns
-    /// its log index.
-    async fn enqueue(&self, payload: Payload) -> Result<u64, EvidenceError> {
-        let permit = self.room().await?;
-        self.push_append(payload, None, permit, true)
-            .map_err(|_| EvidenceError::Closed)
-    }
-
-    /// A slot in the bounded queue, waiting (asynchronously) while it is full.
-    async fn room(&self) -> Result<OwnedSemaphorePermit, EvidenceError> {
-        self.inner
+    /// Waits for room in the queue, then queues `payload` and returns its log index; `reply`
+    /// set means the caller waits for the result (and, in sync mode, for durability).
+    async fn enqueue(&self, payload: Payload, reply: Option<Reply>) -> Result<u64, EvidenceError> {
+        let permit = self
+            .inner
             .slots
             .clone()
             .acquire_owned()
             .await
+            .map_err(|_| EvidenceError::Closed)?;
+        self.push_append(payload, reply, permit)
             .map_err(|_| EvidenceError::Closed)
     }
 
@@ -256,11 +195,10 @@ impl EvidenceLog {
         payload: Payload,
         reply: Option<Reply>,
         permit: OwnedSemaphorePermit,
-        wake: bool,
     ) -> Result<u64, Payload> {
         let at = Instant::now();
         let durable = reply.is_some();
-        self.push(payload, wake, |kind, seq| Job::Append {
+        self.push(payload, |kind, seq| Job::Append {
             kind,
             reply,
             at,
@@ -276,7 +214,7 @@ impl EvidenceLog {
     /// outside); the retired secret is deleted from the data dir.
     pub async fn rotate_key(&self, new_key: KeyPair) -> Result<Appended, EvidenceError> {
         let (tx, rx) = oneshot::channel();
-        self.push(new_key, true, |key, seq| Job::Rotate {
+        self.push(new_key, |key, seq| Job::Rotate {
             key,
             seq,
             reply: tx,
@@ -286,9 +224,9 @@ impl EvidenceLog {
     }
 
     /// Queues `job(item, seq)` with the next sequence number and returns that number, waking
-    /// the writer (with `wake`) if it sleeps and the job is awaited (or enough have gathered;
-    /// see [`GATHER`]); hands `item` back if the log is closed.
-    fn push<T>(&self, item: T, wake: bool, job: impl FnOnce(T, u64) -> Job) -> Result<u64, T> {
+    /// the writer if it sleeps and the job is awaited (or enough have gathered; see
+    /// [`GATHER`]); hands `item` back if the log is closed.
+    fn push<T>(&self, item: T, job: impl FnOnce(T, u64) -> Job) -> Result<u64, T> {
         let Ok(mut q) = self.inner.shared.queue.lock() else {
             return Err(item);
         };
@@ -301,10 +239,9 @@ impl EvidenceLog {
         if q.items.is_empty() {
             q.since = Some(Instant::now());
         }
-        // A job this thread writes itself (`!wake`) is taken at once: it needs no urgency.
-        q.urgent |= wake && job.awaited();
+        q.urgent |= job.awaited();
         q.items.push(job);
-        let wake = wake && q.sleeping && (q.urgent || q.items.len() >= GATHER_BATCH);
+        let wake = q.sleeping && (q.urgent || q.items.len() >= GATHER_BATCH);
         drop(q);
         if wake {
             self.inner.shared.cv.notify_one();
@@ -345,7 +282,6 @@ impl EvidenceLog {
                 .unwrap_or(u64::MAX),
             records: s.records.load(Ordering::Relaxed),
             signatures: s.signatures.load(Ordering::Relaxed),
-            led_commits: s.led_commits.load(Ordering::Relaxed),
             last_error: s.last_error.lock().ok().and_then(|g| g.clone()),
         }
     }

@@ -61,8 +61,6 @@ fn route(shared: &Shared, req: &Request<Incoming>) -> Response<ProxyBody> {
                 .set(i64::try_from(h.last_checkpoint_age_secs).unwrap_or(i64::MAX));
             m.evidence_checkpoint_signatures
                 .set(i64::try_from(h.signatures).unwrap_or(i64::MAX));
-            m.evidence_led_commits
-                .set(i64::try_from(h.led_commits).unwrap_or(i64::MAX));
             // OpenMetrics when the scraper asks for it (Prometheus does), else the Prometheus
             // text format 0.0.4 that every other tool reads.
             let openmetrics = req

@@ -192,8 +192,6 @@ pub struct Metrics {
     /// Guardrail-mode verdicts given to other gateways.
     pub guardrail_verdicts: Family<GuardrailLabels, Counter>,
     pub evidence_checkpoint_signatures: Gauge,
-    /// Durable group commits an appender made on its own thread, the writer being idle.
-    pub evidence_led_commits: Gauge,
     /// The SIEM push (`aimsgate_siem_*`).
     pub siem: super::siem::SiemMetrics,
 }
@@ -225,7 +223,6 @@ impl Default for Metrics {
             limits_store_errors: Family::default(),
             guardrail_verdicts: Family::default(),
             evidence_checkpoint_signatures: Gauge::default(),
-            evidence_led_commits: Gauge::default(),
             siem: super::siem::SiemMetrics::default(),
         };
         m.register()
@@ -349,11 +346,6 @@ impl Metrics {
             "evidence_checkpoint_signatures",
             "Checkpoint signatures made since start (one per durable group commit; entries are unsigned)",
             self.evidence_checkpoint_signatures.clone(),
-        );
-        r.register(
-            "evidence_led_commits",
-            "Durable group commits made on the appending call's own thread because the writer was idle (sync mode), since start",
-            self.evidence_led_commits.clone(),
         );
         self.siem.register(r);
         self

@@ -75,9 +75,6 @@ async fn every_response_carries_its_log_index_and_idle_logs_sign_nothing() {
         (1.0..=13.0).contains(&signed),
         "signatures so far: {signed}"
     );
-    // Sequential calls find the writer idle: the calls commit their decisions themselves.
-    let led = metric(&gw, "aimsgate_evidence_led_commits").await;
-    assert!(led >= 1.0, "led commits: {led}");
     tokio::time::sleep(Duration::from_millis(300)).await; // outcomes' deferred fsync
     let settled = metric(&gw, "aimsgate_evidence_checkpoint_signatures").await;
     tokio::time::sleep(Duration::from_millis(1500)).await;

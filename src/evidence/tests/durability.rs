@@ -139,37 +139,30 @@ fn submitted_records_are_written_without_a_waiter_and_keep_the_chain() {
     assert_eq!(verify_dir(t.path()).unwrap().records, rep.next_seq + 6);
 }
 
-/// A log in `dir` whose first append after start-up failed (its segment was a link to
-/// `/dev/full`, removed again so the disk has room once more), and that append's log index.
-fn log_after_a_failed_write(dir: &std::path::Path) -> (EvidenceLog, u64) {
-    let (key, _) = load_or_create_key(dir).unwrap();
-    let mut cfg = LogConfig::new(dir);
-    cfg.segment_bytes = 1; // every group starts a new segment
-    let (log, rep) = EvidenceLog::open(cfg, key).unwrap();
-    // The next segment file is a link to /dev/full: creating it fails with ENOSPC.
-    let next = segment::segment_path(&log_dir(dir), rep.next_seq);
-    std::os::unix::fs::symlink("/dev/full", &next).unwrap();
-    let r = rt().block_on(log.append(decision(1)));
-    assert!(matches!(r, Err(EvidenceError::Write(_))), "{r:?}");
-    std::fs::remove_file(&next).unwrap();
-    (log, rep.next_seq)
-}
-
 #[test]
 fn write_failure_errors_marks_unhealthy_and_recovers() {
     let t = tempfile::tempdir().unwrap();
-    let (log, failed) = log_after_a_failed_write(t.path());
+    let (key, _) = load_or_create_key(t.path()).unwrap();
+    let mut cfg = LogConfig::new(t.path());
+    cfg.segment_bytes = 1; // every group starts a new segment
+    let (log, rep) = EvidenceLog::open(cfg, key).unwrap();
+    // The next segment file is a link to /dev/full: creating it fails with ENOSPC.
+    let next = segment::segment_path(&log_dir(t.path()), rep.next_seq);
+    std::os::unix::fs::symlink("/dev/full", &next).unwrap();
+    let r = rt().block_on(log.append(decision(1)));
+    assert!(matches!(r, Err(EvidenceError::Write(_))), "{r:?}");
     let h = log.health();
     assert!(!h.healthy && h.last_error.is_some(), "{h:?}");
+    std::fs::remove_file(&next).unwrap();
     let a = rt().block_on(log.append(decision(2))).unwrap();
     assert_eq!(
         a.seq,
-        failed + 1,
+        rep.next_seq + 1,
         "the failed record kept its log index and is written first, once the disk allows"
     );
     assert!(log.health().healthy);
     log.close().unwrap();
-    assert_eq!(verify_dir(t.path()).unwrap().records, failed + 2);
+    assert_eq!(verify_dir(t.path()).unwrap().records, rep.next_seq + 2);
 }
 
 #[test]
@@ -385,77 +378,4 @@ fn min_commit_interval_gathers_appenders_into_fewer_signed_commits() {
         start.elapsed()
     );
     log.close().unwrap();
-}
-
-#[test]
-fn an_idle_writer_lets_a_sync_appender_commit_its_own_group() {
-    let t = tempfile::tempdir().unwrap();
-    let (key, _) = load_or_create_key(t.path()).unwrap();
-    let (log, rep) = EvidenceLog::open(LogConfig::new(t.path()), key).unwrap();
-    // Sequential appends on a multi-threaded runtime: the writer is idle, so they are
-    // committed on the appender's thread (all but one that meets the writer thread
-    // reading its timers).
-    let seqs: Vec<u64> = rt().block_on(async {
-        let mut v = Vec::new();
-        for i in 0..20 {
-            v.push(log.append(decision(i)).await.unwrap().seq);
-        }
-        v
-    });
-    assert_eq!(seqs, (rep.next_seq..rep.next_seq + 20).collect::<Vec<_>>());
-    let h = log.health();
-    assert!(h.led_commits >= 15, "{h:?}");
-    assert_eq!(h.signatures, 21, "start-up plus one checkpoint per commit");
-    let led = h.led_commits;
-    // A current-thread runtime cannot block in place: the writer thread commits.
-    let current = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    current.block_on(log.append(decision(99))).unwrap();
-    assert_eq!(log.health().led_commits, led);
-    // Records submitted without a waiter ride in the next led group, in order.
-    for i in 100..105 {
-        assert!(log.submit(outcome(i)).is_ok());
-    }
-    let a = rt().block_on(log.append(decision(105))).unwrap();
-    assert_eq!(a.seq, rep.next_seq + 26);
-    log.close().unwrap();
-    assert_eq!(verify_dir(t.path()).unwrap().records, rep.next_seq + 27);
-}
-
-#[test]
-fn min_commit_interval_keeps_commits_on_the_writer_thread() {
-    let t = tempfile::tempdir().unwrap();
-    let (key, _) = load_or_create_key(t.path()).unwrap();
-    let mut cfg = LogConfig::new(t.path());
-    cfg.min_commit_interval = std::time::Duration::from_millis(1);
-    let (log, _) = EvidenceLog::open(cfg, key).unwrap();
-    rt().block_on(async {
-        for i in 0..5 {
-            log.append(decision(i)).await.unwrap();
-        }
-    });
-    assert_eq!(
-        log.health().led_commits,
-        0,
-        "the interval gathers on the writer"
-    );
-    log.close().unwrap();
-}
-
-#[test]
-fn a_group_an_appender_failed_to_write_is_retried_by_the_writer_thread() {
-    let t = tempfile::tempdir().unwrap();
-    let (log, failed) = log_after_a_failed_write(t.path());
-    let led = log.health().led_commits;
-    assert_eq!(led, 1, "the appender led the failed group");
-    // No further append: the writer thread's retry timer writes the kept record.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    while !(log.health().healthy && log.health().records == failed + 1) {
-        assert!(std::time::Instant::now() < deadline, "{:?}", log.health());
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
-    log.close().unwrap();
-    assert_eq!(verify_dir(t.path()).unwrap().records, failed + 1);
 }

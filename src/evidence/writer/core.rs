@@ -4,7 +4,7 @@
 //! events in `start.rs`.
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -209,96 +209,57 @@ impl Core {
         done.first().copied().ok_or(EvidenceError::Closed)
     }
 
-    /// Everything queued, leaving the queue empty (only ever taken with the core held, so
-    /// the jobs are written in the order their sequence numbers were handed out).
-    fn take_queue(&self) -> Vec<Job> {
-        self.shared
-            .queue
-            .lock()
-            .map(|mut q| q.take())
-            .unwrap_or_default()
-    }
-
-    /// An appender's own group commit (see [`EvidenceLog::append`](super::EvidenceLog::append)):
-    /// everything queued, its own record last, written on the appender's thread while the
-    /// writer thread waits. A failed write leaves a retry for the writer thread's timers, so
-    /// it is woken to re-arm them.
-    pub(crate) fn lead(&mut self) {
-        let jobs = self.take_queue();
-        self.process(jobs);
-        self.shared.led_commits.fetch_add(1, Ordering::Relaxed);
-        if self.retry_at.is_some() || self.unsynced.is_some() {
-            if let Ok(mut q) = self.shared.queue.lock() {
-                q.rearm = true;
-            }
-            self.shared.cv.notify_one();
-        }
-    }
-
-    /// When an awaited group may be committed (`min_commit_interval` after the previous
-    /// durable commit, sync mode), and when the next timer is due.
-    fn deadlines(&self) -> (Instant, Instant) {
-        let now = Instant::now();
-        (now + self.commit_hold(), now + self.next_timer())
-    }
-}
-
-/// The writer loop: take everything queued, write it as one group, reply, repeat. The core is
-/// held only while a group is written and the timers run, never while the thread waits, so
-/// a `sync` appender that finds it free commits its own group at once, without waiting for
-/// this thread to wake (see `Core::lead`).
-pub(crate) fn run(core: Arc<Mutex<Core>>, shared: Arc<Shared>) -> Result<(), EvidenceError> {
-    let durability = core
-        .lock()
-        .map_err(|_| EvidenceError::Closed)?
-        .cfg
-        .durability;
-    let gather = gather(durability);
-    loop {
-        let (hold_until, timer_at) = core.lock().map_err(|_| EvidenceError::Closed)?.deadlines();
-        let closing = {
-            let mut q = shared.queue.lock().map_err(|_| EvidenceError::Closed)?;
-            loop {
-                if std::mem::take(&mut q.rearm) {
-                    break;
-                }
-                let now = Instant::now();
-                let mut take_in = q.take_in(gather);
-                // `min_commit_interval`: an awaited group waits until that long after the
-                // previous durable commit, gathering more appenders under load (fewer
-                // fsyncs and signatures, for added latency only when commits crowd).
-                if take_in == Some(Duration::ZERO) && !q.closing {
-                    let hold = hold_until.saturating_duration_since(now);
-                    if !hold.is_zero() {
-                        take_in = Some(hold);
+    /// The writer loop: take everything queued, write it as one group, reply, repeat.
+    pub(crate) fn run(mut self) -> Result<(), EvidenceError> {
+        loop {
+            let (jobs, closing) = {
+                let mut q = self
+                    .shared
+                    .queue
+                    .lock()
+                    .map_err(|_| EvidenceError::Closed)?;
+                let gather = gather(self.cfg.durability);
+                loop {
+                    let mut take_in = q.take_in(gather);
+                    // `min_commit_interval`: an awaited group waits until that long after the
+                    // previous durable commit, gathering more appenders under load (fewer
+                    // fsyncs and signatures, for added latency only when commits crowd).
+                    if take_in == Some(Duration::ZERO) && !q.closing {
+                        let hold = self.commit_hold();
+                        if !hold.is_zero() {
+                            take_in = Some(hold);
+                        }
                     }
+                    if take_in == Some(Duration::ZERO) || q.closing {
+                        break;
+                    }
+                    let timer = self.next_timer();
+                    if timer.is_zero() {
+                        break;
+                    }
+                    q = self
+                        .shared
+                        .sleep(q, take_in.map_or(timer, |t| t.min(timer)))?;
                 }
-                if take_in == Some(Duration::ZERO) || q.closing {
-                    break;
+                (q.take(), q.closing)
+            };
+            self.process(jobs);
+            self.timers();
+            if closing {
+                let more = self
+                    .shared
+                    .queue
+                    .lock()
+                    .map(|mut q| q.take())
+                    .unwrap_or_default();
+                if more.is_empty() {
+                    return self.shutdown();
                 }
-                let timer = timer_at.saturating_duration_since(now);
-                if timer.is_zero() {
-                    break;
-                }
-                q = shared.sleep(q, take_in.map_or(timer, |t| t.min(timer)))?;
+                self.process(more);
             }
-            q.closing
-        };
-        let mut c = core.lock().map_err(|_| EvidenceError::Closed)?;
-        let jobs = c.take_queue();
-        c.process(jobs);
-        c.timers();
-        if closing {
-            let more = c.take_queue();
-            if more.is_empty() {
-                return c.shutdown();
-            }
-            c.process(more);
         }
     }
-}
 
-impl Core {
     fn process(&mut self, jobs: Vec<Job>) {
         let mut group = Group::with_capacity(jobs.len());
         for job in jobs {
@@ -448,7 +409,7 @@ impl Core {
         keys::write_atomic(&path, note.as_bytes(), false)
     }
 
-    fn shutdown(&mut self) -> Result<(), EvidenceError> {
+    fn shutdown(mut self) -> Result<(), EvidenceError> {
         let r = if self.poisoned.is_none() {
             self.make_durable()
         } else {

@@ -51,8 +51,6 @@ pub struct Health {
     pub records: u64,
     /// Checkpoint signatures made since the log was opened (one per durable group commit).
     pub signatures: u64,
-    /// Groups an appender committed on its own thread, the writer being idle (sync mode).
-    pub led_commits: u64,
     /// The last write error, if any.
     pub last_error: Option<String>,
 }
@@ -113,9 +111,6 @@ pub(crate) struct Queue {
     pub since: Option<Instant>,
     /// The sequence number the next queued record gets.
     pub next_seq: u64,
-    /// An appender wrote a group itself and left a timer for the writer thread (a retry):
-    /// the thread re-reads its deadlines.
-    pub rearm: bool,
 }
 
 impl Queue {
@@ -145,7 +140,6 @@ pub(crate) struct Shared {
     pub last_cp: Mutex<Instant>,
     pub records: AtomicU64,
     pub signatures: AtomicU64,
-    pub led_commits: AtomicU64,
     pub last_error: Mutex<Option<String>>,
     /// The latest durable signed checkpoint note.
     pub latest_cp: Mutex<Option<String>>,
