@@ -86,7 +86,7 @@ struct Tally {
     cpu_us: u64,
     /// Context switches (voluntary and not, every thread) during the loaded phases.
     switches: u64,
-    /// Context switches during the unloaded phases, and the calls they served.
+    /// Context switches during the unloaded phases (per call: over `unloaded_us.len()`).
     unloaded_switches: u64,
     /// Checkpoint signatures made during the loaded phases (`None`: not reported).
     signatures: Option<u64>,
@@ -761,34 +761,33 @@ fn cpu_us(pids: &[u32]) -> u64 {
         .sum()
 }
 
-/// Voluntary plus involuntary context switches of every thread of the processes.
+/// Voluntary plus involuntary context switches of every live thread of the processes (a
+/// thread that exited during the window takes its count with it).
 fn switches(pids: &[u32]) -> u64 {
-    let mut n = 0;
-    for p in pids {
-        let Ok(tasks) = std::fs::read_dir(format!("/proc/{p}/task")) else {
-            continue;
-        };
-        for t in tasks.flatten() {
-            let Ok(status) = std::fs::read_to_string(t.path().join("status")) else {
-                continue;
-            };
-            n += status
-                .lines()
-                .filter(|l| l.contains("ctxt_switches:"))
-                .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
-                .sum::<u64>();
-        }
-    }
-    n
+    let tasks = pids
+        .iter()
+        .filter_map(|p| std::fs::read_dir(format!("/proc/{p}/task")).ok())
+        .flat_map(|dir| dir.flatten());
+    tasks
+        .filter_map(|t| std::fs::read_to_string(t.path().join("status")).ok())
+        .map(|st| {
+            status_field(&st, "voluntary_ctxt_switches:").unwrap_or(0)
+                + status_field(&st, "nonvoluntary_ctxt_switches:").unwrap_or(0)
+        })
+        .sum()
+}
+
+/// The number after `key` in a `/proc/.../status` text.
+fn status_field(status: &str, key: &str) -> Option<u64> {
+    status
+        .lines()
+        .find(|l| l.starts_with(key))
+        .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
 }
 
 fn rss_kb(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
-        })
+        .and_then(|s| status_field(&s, "VmRSS:"))
         .unwrap_or(0)
 }
